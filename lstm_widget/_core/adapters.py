@@ -1,0 +1,272 @@
+"""Adapters: turn a user's model into one description of its recurrent layer (weights per layer and direction, head,
+input preprocessing), so that recording and stepping never look at the user's classes again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+_RECURRENT = (nn.LSTM, nn.LSTMCell)
+_OTHER_RNN = (nn.GRU, nn.RNN, nn.GRUCell, nn.RNNCell)
+
+
+@dataclass(frozen=True)
+class DirectionWeights:
+    """Parameters of one layer in one direction, PyTorch layout (gate blocks i, f, g, o)."""
+
+    w_ih: torch.Tensor  # (4H, D_in)
+    w_hh: torch.Tensor  # (4H, H_out)
+    b_ih: torch.Tensor | None  # (4H,)
+    b_hh: torch.Tensor | None  # (4H,)
+    w_hr: torch.Tensor | None  # (P, H) projection, or None
+
+    @property
+    def flat(self) -> list[torch.Tensor]:
+        """The weight list torch's LSTM kernel takes for this direction."""
+        ws = [self.w_ih, self.w_hh]
+        if self.b_ih is not None:
+            ws += [self.b_ih, self.b_hh]
+        if self.w_hr is not None:
+            ws.append(self.w_hr)
+        return ws
+
+
+@dataclass(frozen=True)
+class RecurrentSpec:
+    """One description of a model's recurrent part, whatever the user handed us."""
+
+    input_size: int
+    hidden_size: int
+    proj_size: int  # 0 when the layer has no projection
+    num_layers: int
+    num_directions: int
+    layers: tuple  # layers[l][d] -> DirectionWeights
+    head: nn.Module | None = None
+    preprocess: object = None  # callable: float32 tensor (B, T, D) -> LSTM input (B, T, input_size), or None
+    raw_features: int | None = None  # features per step the user passes (None: not known before running)
+    source: str = "nn.LSTM"
+    quantities: tuple = field(default=("h", "c", "i", "f", "g", "o"))
+
+    @property
+    def output_size(self) -> int:
+        """Size of h per direction (the projection size when there is one)."""
+        return self.proj_size or self.hidden_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.layers[0][0].w_ih.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.layers[0][0].w_ih.dtype
+
+    @property
+    def layer_names(self) -> tuple:
+        """One name per (layer, direction) row of a recording, PyTorch style: layer0, layer0_reverse, layer1, ..."""
+        return tuple(
+            f"layer{l}" + ("_reverse" if d else "") for l in range(self.num_layers) for d in range(self.num_directions)
+        )
+
+    @property
+    def units(self) -> dict:
+        return {q: (self.output_size if q == "h" else self.hidden_size) for q in self.quantities}
+
+
+def _lstm_spec(m: nn.LSTM, **kw) -> RecurrentSpec:
+    dirs = 2 if m.bidirectional else 1
+    layers = []
+    for l in range(m.num_layers):
+        row = []
+        for d in range(dirs):
+            sfx = f"_l{l}" + ("_reverse" if d else "")
+            get = lambda name: getattr(m, name + sfx, None)  # noqa: E731
+            row.append(
+                DirectionWeights(
+                    w_ih=get("weight_ih").detach(),
+                    w_hh=get("weight_hh").detach(),
+                    b_ih=None if not m.bias else get("bias_ih").detach(),
+                    b_hh=None if not m.bias else get("bias_hh").detach(),
+                    w_hr=get("weight_hr").detach() if m.proj_size else None,
+                )
+            )
+        layers.append(tuple(row))
+    return RecurrentSpec(
+        input_size=m.input_size,
+        hidden_size=m.hidden_size,
+        proj_size=m.proj_size,
+        num_layers=m.num_layers,
+        num_directions=dirs,
+        layers=tuple(layers),
+        **kw,
+    )
+
+
+def _cell_spec(m: nn.LSTMCell, **kw) -> RecurrentSpec:
+    w = DirectionWeights(
+        w_ih=m.weight_ih.detach(),
+        w_hh=m.weight_hh.detach(),
+        b_ih=m.bias_ih.detach() if m.bias else None,
+        b_hh=m.bias_hh.detach() if m.bias else None,
+        w_hr=None,
+    )
+    return RecurrentSpec(
+        input_size=m.input_size,
+        hidden_size=m.hidden_size,
+        proj_size=0,
+        num_layers=1,
+        num_directions=1,
+        layers=((w,),),
+        **kw,
+    )
+
+
+def _resolve(model: nn.Module, ref, what: str) -> tuple[str, nn.Module]:
+    """Find a submodule given as a module or as an attribute/dotted name."""
+    if isinstance(ref, nn.Module):
+        for name, sub in model.named_modules():
+            if sub is ref:
+                return name, sub
+        raise ValueError(f"the {what} module passed is not a submodule of the model")
+    if isinstance(ref, str):
+        try:
+            return ref, model.get_submodule(ref)
+        except AttributeError:
+            names = [n for n, _ in model.named_modules() if n]
+            raise ValueError(f"the model has no submodule named {ref!r} (for {what}=); it has: {names}") from None
+    raise TypeError(f"{what}= must be a submodule or its name (str); got {type(ref).__name__}")
+
+
+def _find_recurrent(model: nn.Module) -> tuple[str, nn.Module]:
+    found = [(n, m) for n, m in model.named_modules() if isinstance(m, _RECURRENT)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        others = [f"{n} ({type(m).__name__})" for n, m in model.named_modules() if isinstance(m, _OTHER_RNN)]
+        extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
+        raise TypeError(
+            f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
+            "expected an nn.LSTM or nn.LSTMCell, or a module containing one"
+        )
+    names = [n for n, _ in found]
+    raise ValueError(f"the model has several recurrent layers {names}; name the one to record with lstm='<name>'")
+
+
+def _find_head(model: nn.Module, lstm_name: str, out_size: int) -> nn.Module | None:
+    """The common shape: one Linear that takes the LSTM's output. Widen to its nn.Sequential when it starts one."""
+    parents = dict(model.named_modules())
+    candidates = [
+        n
+        for n, m in model.named_modules()
+        if isinstance(m, nn.Linear) and m.in_features == out_size and not n.startswith(lstm_name + ".")
+    ]
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        raise ValueError(
+            f"the model has several Linear layers that could be the head on the LSTM output {candidates}; "
+            "name it with head='<name>' (or head=None for no head)"
+        )
+    name = candidates[0]
+    while "." in name:
+        parent_name, child = name.rsplit(".", 1)
+        parent = parents[parent_name]
+        if isinstance(parent, nn.Sequential) and child == next(iter(parent._modules)):
+            name = parent_name
+        else:
+            break
+    return parents[name]
+
+
+class _Captured(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+def _capture_input(model: nn.Module, lstm: nn.Module):
+    """A preprocess function: run the model's forward only up to its LSTM and return what the LSTM receives."""
+
+    batch_first = getattr(lstm, "batch_first", False)
+
+    def hook(_module, args):
+        raise _Captured(args[0])
+
+    def preprocess(x: torch.Tensor) -> torch.Tensor:  # x: (B, T, D) float32
+        handle = lstm.register_forward_pre_hook(hook)
+        try:
+            model(x if batch_first else x.transpose(0, 1))
+        except _Captured as got:
+            z = got.value
+        except Exception as err:  # the model's own code failed on this input
+            raise ValueError(
+                f"running {type(model).__name__}.forward on an input of shape {tuple(x.shape)} failed before it "
+                f"reached its LSTM ({type(err).__name__}: {err}); expected sequences shaped (steps, features) that "
+                "the model accepts"
+            ) from None
+        else:
+            raise ValueError(
+                f"{type(model).__name__}.forward returned without calling its LSTM; pass the LSTM itself, "
+                "or a model whose forward feeds its input to the LSTM"
+            )
+        finally:
+            handle.remove()
+        if not isinstance(z, torch.Tensor):
+            raise TypeError(
+                f"{type(model).__name__} feeds its LSTM a {type(z).__name__} (packed sequences?); record needs a "
+                "model whose forward passes a plain tensor — pass the LSTM and head explicitly instead"
+            )
+        return z if batch_first else z.transpose(0, 1)
+
+    return preprocess
+
+
+def _probe_width(preprocess, width: int) -> int | None:
+    """Features per step a wrapper takes, when its preprocessing keeps the width (the common case); else None."""
+    try:
+        with torch.no_grad():
+            z = preprocess(torch.zeros(1, 1, width))
+    except (ValueError, TypeError):
+        return None
+    return width if z.shape[-1] == width else None
+
+
+_AUTO = object()
+
+
+def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
+    """Return the :class:`RecurrentSpec` of ``model``: an ``nn.LSTM``, an ``nn.LSTMCell`` or a module containing one.
+
+    ``lstm=`` and ``head=`` name the recurrent layer and the head (a submodule or its name) when automatic discovery
+    is not wanted or not possible; ``head=None`` records without a head.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if isinstance(model, _RECURRENT) and lstm is None:
+        if head not in (_AUTO, None):
+            raise ValueError("head= needs a model that contains the LSTM; a bare LSTM has no head")
+        name, rnn, wrapper = "", model, False
+    else:
+        name, rnn = _resolve(model, lstm, "lstm") if lstm is not None else _find_recurrent(model)
+        if not isinstance(rnn, _RECURRENT):
+            raise TypeError(f"{name!r} is a {type(rnn).__name__}; expected an nn.LSTM or nn.LSTMCell")
+        wrapper = rnn is not model
+    out_size = (rnn.proj_size or rnn.hidden_size) if isinstance(rnn, nn.LSTM) else rnn.hidden_size
+    if isinstance(rnn, nn.LSTM) and rnn.bidirectional:
+        out_size *= 2
+    if head is _AUTO:
+        head_mod = _find_head(model, name, out_size) if wrapper else None
+    elif head is None:
+        head_mod = None
+    else:
+        head_mod = _resolve(model, head, "head")[1]
+    # A wrapper's forward may transform the input before the LSTM (normalisation, ...): capture what the LSTM sees.
+    # An LSTMCell is driven by the user's own loop, so its wrapper's input is taken as the cell's input.
+    pre = _capture_input(model, rnn) if wrapper and isinstance(rnn, nn.LSTM) else None
+    kw = dict(
+        head=head_mod,
+        preprocess=pre,
+        raw_features=rnn.input_size if pre is None else _probe_width(pre, rnn.input_size),
+        source=type(model).__name__ if wrapper else type(rnn).__name__,
+    )
+    return _lstm_spec(rnn, **kw) if isinstance(rnn, nn.LSTM) else _cell_spec(rnn, **kw)

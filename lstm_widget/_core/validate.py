@@ -1,0 +1,77 @@
+"""Input checks for the kernel core: every bad input gets one error that says what was wrong and what was expected."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _describe(x) -> str:
+    return f"{type(x).__name__} of shape {tuple(x.shape)}" if hasattr(x, "shape") else type(x).__name__
+
+
+def as_float_array(x, what: str) -> np.ndarray:
+    """Return ``x`` (numpy array or torch tensor) as a numpy array, refusing dtypes that are not floating point."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, without importing torch here
+        if x.is_complex() or not x.is_floating_point():
+            raise TypeError(f"{what} has dtype {x.dtype}; expected a floating-point tensor (float32 or float64)")
+        x = x.detach().cpu().float().numpy()
+    elif not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"{what} is a {type(x).__name__}; expected a numpy array or torch tensor shaped (steps, features)"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{what} has dtype {x.dtype}; expected floating point (float32 or float64) — convert with x.astype('float32')"
+        )
+    return x
+
+
+def _check_finite(x: np.ndarray, what: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        idx = tuple(int(k) for k in np.argwhere(bad)[0])
+        value = x[idx]
+        where = f"step {idx[0]}, feature {idx[1]}" if len(idx) == 2 else f"index {idx}"
+        raise ValueError(f"{what} contains {value} at {where}; expected finite numbers (no NaN or Inf)")
+
+
+def check_sequence(x, n_features: int | None, what: str = "the sequence") -> np.ndarray:
+    """Validate one sequence shaped (T, D) and return it as a C-contiguous float32 array."""
+    x = as_float_array(x, what)
+    if x.ndim != 2:
+        hint = {
+            0: "a single number",
+            1: "a 1-D array: for one step use x[None, :], for a one-feature series use x[:, None]",
+            3: "a 3-D array (a batch?): pass a list of (steps, features) arrays, or x[0] for the first sequence",
+        }.get(x.ndim, f"a {x.ndim}-D array")
+        raise ValueError(f"{what} has shape {tuple(x.shape)} — {hint}; expected one sequence shaped (steps, features)")
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} is empty (0 steps, shape {tuple(x.shape)}); expected at least one step")
+    if n_features is not None and x.shape[1] != n_features:
+        raise ValueError(
+            f"{what} has {x.shape[1]} features per step (shape {tuple(x.shape)}); the model expects {n_features}"
+        )
+    _check_finite(x, what)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def check_step(x, n_features: int | None, what: str = "the step") -> np.ndarray:
+    """Validate one time step shaped (D,) and return it as float32."""
+    x = as_float_array(x, what)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 1:
+        raise ValueError(f"{what} has shape {tuple(x.shape)}; expected one step shaped (features,)")
+    if n_features is not None and x.shape[0] != n_features:
+        raise ValueError(f"{what} has {x.shape[0]} features; the model expects {n_features}")
+    _check_finite(x[None], what)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def check_sequences(xs, n_features: int | None) -> tuple[list[np.ndarray], bool]:
+    """Accept one sequence or a list/tuple of sequences; return (list of float32 arrays, was_a_list)."""
+    if isinstance(xs, (list, tuple)):
+        if len(xs) == 0:
+            raise ValueError("got an empty list of sequences; expected at least one (steps, features) array")
+        return [check_sequence(x, n_features, f"sequence {k}") for k, x in enumerate(xs)], True
+    return [check_sequence(xs, n_features)], False

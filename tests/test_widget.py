@@ -1,0 +1,152 @@
+"""The Explorer's kernel side: what it puts on the wire, how its traits refuse bad values, and live streaming."""
+
+import numpy as np
+import pytest
+import torch
+import traitlets
+from torch import nn
+
+import lstm_widget as lw
+from lstm_widget._wire import decode_array
+
+from test_record import Classifier
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return Classifier(layers=2).eval()
+
+
+@pytest.fixture()
+def seqs():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(n, 4)).astype(np.float32) for n in (5, 8, 3)]
+
+
+def test_traits_carry_every_recording_as_binary(model, seqs):
+    ex = lw.Explorer(model, seqs, labels=[0, 2, 1], class_names=["a", "b", "c"], feature_names=list("wxyz"))
+    meta, arrays = ex._meta, ex._arrays
+    assert meta["lengths"] == [5, 8, 3] and meta["offsets"] == [0, 5, 13, 16]
+    assert meta["layer_names"] == ["layer0", "layer1"] and meta["has_head"] and meta["n_classes"] == 3
+    assert meta["class_names"] == ["a", "b", "c"] and meta["labels"] == [0, 2, 1]
+    for q in "hcifgo":
+        assert isinstance(arrays[q]["buffer"], memoryview)
+        got = decode_array(arrays[q])
+        assert got.shape == (2, 16, 8)
+        for s, rec in enumerate(ex.recordings):
+            np.testing.assert_array_equal(got[:, meta["offsets"][s] : meta["offsets"][s + 1]], getattr(rec, q))
+        assert meta["limits"][q] == [pytest.approx(got.min()), pytest.approx(got.max())]
+    np.testing.assert_array_equal(decode_array(arrays["inputs"]), np.concatenate(seqs))
+    np.testing.assert_array_equal(decode_array(arrays["probs"]), np.concatenate([r.probs for r in ex.recordings]))
+    # the trajectory is the PCA of the last layer's h over every step of every sequence
+    h_all = np.concatenate([r.h[1] for r in ex.recordings])
+    centred = h_all - h_all.mean(0)
+    traj = decode_array(arrays["traj"])
+    assert traj.shape == (16, 2)
+    explained = traj.var(0)  # population variance along each axis = the top covariance eigenvalues
+    top = np.linalg.eigvalsh(np.cov(centred.T, bias=True))[::-1][:2]
+    np.testing.assert_allclose(explained, top, rtol=1e-3)
+
+
+def test_widget_state_contains_no_json_number_lists(model, seqs):
+    ex = lw.Explorer(model, seqs, wire_dtype="float16")
+    state = ex.get_state()
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    _, paths, buffers = _remove_buffers(state)
+    assert len(buffers) == len(ex._arrays) and all(p[0] == "_arrays" for p in paths)
+    assert ex._arrays["h"]["dtype"] == "float16" and ex._arrays["h"]["buffer"].nbytes == 2 * 2 * 16 * 8
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("t", 5, r"t=5 is out of range for sequence 0, which has 5 steps \(0..4\)"),
+        ("t", -1, r"t=-1 is out of range"),
+        ("sequence", 3, r"sequence 3 is out of range; expected 0..2"),
+        ("layer", 2, r"layer 2 is out of range; expected 0..1 \(layer0, layer1\)"),
+        ("quantity", "z", r"quantity 'z' is not recorded; expected one of h, c, i, f, g, o"),
+        ("selected_units", [1, 8], r"unit 8 is out of range; expected 0..7"),
+        ("speed", 0.0, r"speed 0.0 must be a positive number"),
+    ],
+)
+def test_bad_trait_values_are_refused(model, seqs, name, value, message):
+    ex = lw.Explorer(model, seqs)
+    before = getattr(ex, name)
+    with pytest.raises(traitlets.TraitError, match=message):
+        setattr(ex, name, value)
+    assert getattr(ex, name) == before
+
+
+def test_switching_to_a_shorter_sequence_clamps_the_cursor(model, seqs):
+    ex = lw.Explorer(model, seqs)
+    ex.sequence = 1
+    ex.t = 7
+    ex.sequence = 2
+    assert ex.t == 2
+    assert ex.step(5) == 2 and ex.step(-1) == 1
+    np.testing.assert_array_equal(ex.frame.h, ex.recordings[2].h[:, 1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(labels=[0, 1]), r"labels has 2 entries; expected one per sequence \(3\)"),
+        (dict(labels=[0, 1, 7]), r"label 7 is out of range; expected 0..2"),
+        (dict(class_names=["a"]), r"class_names has 1 entries; expected 3"),
+        (dict(feature_names=["a"]), r"feature_names has 1 entries; expected 4"),
+        (dict(wire_dtype="int8"), r"wire dtype 'int8' is not supported"),
+        (dict(projection="tsne"), r"projection 'tsne' is not known"),
+    ],
+)
+def test_bad_explorer_arguments(model, seqs, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        lw.Explorer(model, seqs, **kwargs)
+
+
+def test_stream_appends_frames_then_updates_traits(model, seqs, monkeypatch):
+    ex = lw.Explorer(model, seqs, class_names=["a", "b", "c"])
+    sent = []
+    monkeypatch.setattr(ex, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    x = np.random.default_rng(1).normal(size=(40, 4)).astype(np.float32)
+    rec = ex.stream(x, name="live", label=1, batch_ms=0.0)
+    assert sent[0][0] == {"type": "begin", "sequence": 3, "name": "live", "label": 1}
+    appends = [c for c in sent[1:]]
+    assert all(c["type"] == "append" and c["sequence"] == 3 for c, _ in appends)
+    assert sum(c["fields"][0]["shape"][0] for c, _ in appends) == 40
+    # the appended bytes are the recording of the same sequence
+    starts = [c["start"] for c, _ in appends]
+    assert starts == sorted(starts) and starts[0] == 0
+    offline = lw.record(model, x)
+    h_sent = np.concatenate(
+        [
+            np.frombuffer(bytes(b[[f["name"] for f in c["fields"]].index("h")]), "<f4").reshape(
+                next(f for f in c["fields"] if f["name"] == "h")["shape"]
+            )
+            for c, b in appends
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(h_sent, offline.h, atol=1e-5)
+    np.testing.assert_allclose(rec.probs, offline.probs, atol=1e-5)
+    # afterwards the traits hold the streamed sequence and the cursor sits on its last step
+    assert ex._meta["lengths"] == [5, 8, 3, 40] and ex._meta["sequence_names"][-1] == "live"
+    assert ex.sequence == 3 and ex.t == 39 and len(ex.recordings) == 4
+    np.testing.assert_allclose(decode_array(ex._arrays["h"])[:, 16:], offline.h, atol=1e-5)
+
+
+def test_stream_of_bad_input_sends_nothing(model, seqs, monkeypatch):
+    ex = lw.Explorer(model, seqs)
+    sent = []
+    monkeypatch.setattr(ex, "send", lambda *a, **k: sent.append(a))
+    x = np.zeros((6, 4), np.float32)
+    x[5, 0] = np.nan
+    with pytest.raises(ValueError, match="contains nan at step 5"):
+        ex.stream(x)
+    assert sent == [] and len(ex.recordings) == 3 and ex._meta["n_sequences"] == 3
+
+
+def test_model_without_head_has_no_probs(seqs):
+    ex = lw.Explorer(nn.LSTM(4, 3), seqs)
+    assert not ex._meta["has_head"] and "probs" not in ex._arrays and ex._meta["class_names"] is None
