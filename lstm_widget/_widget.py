@@ -19,6 +19,9 @@ from ._core.validate import check_sequence
 from ._wire import check_wire_dtype, encode_array, split_message
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
+#: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
+#: bytes; above it only the shown quantity is, and each other one when it is first chosen.
+AUTO_PRELOAD_BYTES = 64 * 2**20
 
 
 def _bundle():
@@ -39,6 +42,16 @@ def _names(given, n: int, default: str, what: str) -> list[str]:
     return names
 
 
+def _check_preload(preload, quantity: str):
+    if preload in ("auto", "all"):
+        return "auto" if preload == "auto" else tuple(LSTM_QUANTITIES)
+    names = [preload] if isinstance(preload, str) else list(preload)
+    bad = [q for q in names if q not in LSTM_QUANTITIES]
+    if bad:
+        raise ValueError(f"preload {bad[0]!r} is not a quantity; expected 'auto', 'all' or names from {LSTM_QUANTITIES}")
+    return tuple(dict.fromkeys(names + [quantity]))
+
+
 class Explorer(anywidget.AnyWidget):
     """A live, linked view inside a recurrent network: timeline, heatmap, traces, trajectory, inputs, predictions
     and gates, all following one cursor.
@@ -50,7 +63,14 @@ class Explorer(anywidget.AnyWidget):
 
     _esm = _bundle()
     _meta = tl.Dict().tag(sync=True)
-    _arrays = tl.Dict().tag(sync=True)
+    _arrays = tl.Dict().tag(sync=True)  # inputs, probs, traj
+    # one trait per quantity, so that loading one on demand sends only its bytes ({} until loaded)
+    _data_h = tl.Dict().tag(sync=True)
+    _data_c = tl.Dict().tag(sync=True)
+    _data_i = tl.Dict().tag(sync=True)
+    _data_f = tl.Dict().tag(sync=True)
+    _data_g = tl.Dict().tag(sync=True)
+    _data_o = tl.Dict().tag(sync=True)
 
     t = tl.Int(0, help="the step the cursor shows").tag(sync=True)
     sequence = tl.Int(0, help="index of the sequence shown").tag(sync=True)
@@ -73,19 +93,45 @@ class Explorer(anywidget.AnyWidget):
         head=_AUTO,
         projection="pca",
         wire_dtype: str = "float32",
+        preload="auto",
         **kwargs,
     ):
+        spec = describe(model, lstm=lstm, head=head)
+        recs = record(model, sequences, _spec=spec)
+        self._setup(recs if isinstance(recs, list) else [recs], spec, labels, class_names, feature_names,
+                    sequence_names, projection, wire_dtype, preload, kwargs)
+
+    @classmethod
+    def from_recordings(cls, recordings, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
+                        projection="pca", wire_dtype: str = "float32", preload="auto", **kwargs) -> "Explorer":
+        """Show recordings made earlier with :func:`lstm_widget.record`, without the model (no live streaming)."""
+        recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
+        if not recs or not all(isinstance(r, Recording) for r in recs):
+            raise TypeError("from_recordings expects a Recording or a non-empty list of Recordings from lstm_widget.record")
+        names = {r.layer_names for r in recs}
+        if len(names) != 1 or len({r.h.shape[2] for r in recs}) != 1 or len({r.inputs.shape[1] for r in recs}) != 1:
+            raise ValueError("the recordings come from different models (layers, units or features differ)")
+        self = cls.__new__(cls)
+        self._setup(recs, None, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
+                    kwargs)
+        return self
+
+    def _setup(self, recs, spec, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
+               kwargs):
         # Everything is checked and computed before the widget exists: a bad argument leaves nothing half-built.
-        self._spec = describe(model, lstm=lstm, head=head)
+        self._spec = spec
         self._wire_dtype = check_wire_dtype(wire_dtype)
-        recs = record(model, sequences, _spec=self._spec)
-        recs = recs if isinstance(recs, list) else [recs]
+        self._first_quantity = kwargs.get("quantity", "h")
+        self._preload = _check_preload(preload, self._first_quantity)
+        first = recs[0]
+        self._layer_names = tuple(first.layer_names)
+        self._units = {q: int(getattr(first, q).shape[2]) for q in LSTM_QUANTITIES}
         n = len(recs)
         if labels is not None:
             labels = [None if v is None else int(v) for v in np.asarray(labels, dtype=object).reshape(-1)]
             if len(labels) != n:
                 raise ValueError(f"labels has {len(labels)} entries; expected one per sequence ({n})")
-        n_classes = 0 if recs[0].probs is None else recs[0].probs.shape[1]
+        n_classes = 0 if first.probs is None else first.probs.shape[1]
         if class_names is not None or n_classes:
             n_names = n_classes or (max(v for v in labels if v is not None) + 1 if labels else 0)
             class_names = _names(class_names, n_names, "class {}", "class_names")
@@ -93,37 +139,49 @@ class Explorer(anywidget.AnyWidget):
             bad = [v for v in labels if v is not None and not 0 <= v < len(class_names)]
             if bad:
                 raise ValueError(f"label {bad[0]} is out of range; expected 0..{len(class_names) - 1} (class_names)")
-        self._feature_names = _names(feature_names, recs[0].inputs.shape[1], "x{}", "feature_names")
+        self._feature_names = _names(feature_names, first.inputs.shape[1], "x{}", "feature_names")
         self._sequence_names = _names(sequence_names, n, "sequence {}", "sequence_names")
         self._labels = labels if labels is not None else [None] * n
         self._class_names = class_names
         self._projection = make_projection(projection)
         self._recordings: list[Recording] = []
         meta, arrays = self._assemble(recs, refit=True)
-        super().__init__(_meta=meta, _arrays=arrays, **kwargs)
+        super().__init__(_meta=meta, **arrays, **kwargs)
         self._recordings = recs
 
     # ---- data assembly ----------------------------------------------------------------------------------------
     @property
     def _projection_row(self) -> int:
         """The layer row the trajectory projects: the last layer's forward direction."""
-        return (self._spec.num_layers - 1) * self._spec.num_directions
+        reverse = sum(name.endswith("_reverse") for name in self._layer_names)
+        return len(self._layer_names) - (2 if reverse else 1)
 
     def _assemble(self, recs: list[Recording], refit: bool = False) -> tuple[dict, dict]:
+        """Meta and the data traits for ``recs``: ``_arrays`` (inputs, probs, traj) and one ``_data_<q>`` per
+        quantity — encoded when it is to be loaded now, else left empty ({}) until the page asks for it."""
         row = self._projection_row
         h_all = np.concatenate([r.h[row] for r in recs], axis=0)
         if refit:
             self._projection = fit_projection(self._projection, h_all)
         lengths = [len(r) for r in recs]
-        arrays = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
-        limits = {}
-        for q in LSTM_QUANTITIES:
-            arrays[q] = np.concatenate([getattr(r, q) for r in recs], axis=1)
-            limits[q] = [float(arrays[q].min()), float(arrays[q].max())]
         has_head = recs[0].probs is not None
+        small = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
         if has_head:
-            arrays["probs"] = np.concatenate([r.probs for r in recs], axis=0)
-        arrays["traj"] = project(self._projection, h_all)
+            small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+        small["traj"] = project(self._projection, h_all)
+        dtype = self._wire_dtype
+        if self._preload == "auto":
+            values = sum(getattr(r, q).size for r in recs for q in LSTM_QUANTITIES)
+            wanted = set(LSTM_QUANTITIES) if values * 4 <= AUTO_PRELOAD_BYTES else {self._first_quantity}
+        else:
+            wanted = set(self._preload)
+        wanted |= {q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}", None)}  # what the page already has
+        traits, limits = {"_arrays": {k: encode_array(v, dtype) for k, v in small.items()}}, {}
+        for q in LSTM_QUANTITIES:
+            lo = min(float(getattr(r, q).min()) for r in recs)
+            hi = max(float(getattr(r, q).max()) for r in recs)
+            limits[q] = [lo, hi]
+            traits[f"_data_{q}"] = self._encode_quantity(recs, q) if q in wanted else {}
         meta = {
             "n_sequences": len(recs),
             "lengths": lengths,
@@ -132,11 +190,11 @@ class Explorer(anywidget.AnyWidget):
             "class_names": self._class_names,
             "feature_names": self._feature_names,
             "sequence_names": self._sequence_names,
-            "layer_names": list(self._spec.layer_names),
+            "layer_names": list(self._layer_names),
             "quantities": list(LSTM_QUANTITIES),
-            "units": self._spec.units,
+            "units": self._units,
             "has_head": has_head,
-            "n_classes": int(arrays["probs"].shape[1]) if has_head else 0,
+            "n_classes": int(small["probs"].shape[1]) if has_head else 0,
             "limits": limits,
             "projection": {
                 "name": type(self._projection).__name__ if self._projection is not None else "first units",
@@ -145,8 +203,22 @@ class Explorer(anywidget.AnyWidget):
                 "quantity": "h",
             },
         }
-        dtype = self._wire_dtype
-        return meta, {k: encode_array(v, dtype) for k, v in arrays.items()}
+        return meta, traits
+
+    def _encode_quantity(self, recs: list[Recording], q: str) -> dict:
+        return encode_array(np.concatenate([getattr(r, q) for r in recs], axis=1), self._wire_dtype)
+
+    @tl.observe("quantity")
+    def _load_quantity(self, change):
+        """Choosing a quantity that is not on the page yet (from Python or from the page) sends it, once."""
+        q = change["new"]
+        if self._recordings and not getattr(self, f"_data_{q}"):
+            setattr(self, f"_data_{q}", self._encode_quantity(self._recordings, q))
+
+    @property
+    def loaded_quantities(self) -> list[str]:
+        """The quantities whose data is on the page (and in a saved notebook or export)."""
+        return [q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}")]
 
     # ---- validation of synced traits -----------------------------------------------------------------------
     @tl.validate("sequence")
@@ -173,7 +245,7 @@ class Explorer(anywidget.AnyWidget):
 
     @tl.validate("layer")
     def _check_layer(self, proposal):
-        layer, names = proposal["value"], self._spec.layer_names
+        layer, names = proposal["value"], self._layer_names
         if not 0 <= layer < len(names):
             raise tl.TraitError(f"layer {layer} is out of range; expected 0..{len(names) - 1} ({', '.join(names)})")
         return layer
@@ -188,7 +260,7 @@ class Explorer(anywidget.AnyWidget):
     @tl.validate("selected_units")
     def _check_units(self, proposal):
         units = list(proposal["value"])
-        n = max(self._spec.units.values())
+        n = max(self._units.values())
         bad = [u for u in units if not 0 <= u < n]
         if bad:
             raise tl.TraitError(f"unit {bad[0]} is out of range; expected 0..{n - 1}")
@@ -237,6 +309,8 @@ class Explorer(anywidget.AnyWidget):
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. Returns the
         recording."""
+        if self._spec is None:
+            raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
         x = check_sequence(x, self._spec.raw_features, "the streamed sequence")
         if label is not None and self._class_names is not None and not 0 <= int(label) < len(self._class_names):
             raise ValueError(f"label {label} is out of range; expected 0..{len(self._class_names) - 1}")
@@ -257,14 +331,16 @@ class Explorer(anywidget.AnyWidget):
                 pending, last_send = [], now
             if fps is not None:
                 time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
-        rec = _recording_from_frames(frames, self._spec.layer_names)
+        rec = _recording_from_frames(frames, self._layer_names)
         recs = self._recordings + [rec]
         self._labels = self._labels + [None if label is None else int(label)]
         self._sequence_names = self._sequence_names + [name]
-        meta, arrays = self._assemble(recs)
+        meta, traits = self._assemble(recs)
         with self.hold_sync():
             self._recordings = recs
-            self._meta, self._arrays = meta, arrays
+            self._meta = meta
+            for name, value in traits.items():
+                setattr(self, name, value)
             self.sequence = s
             self.t = len(rec) - 1
         return rec

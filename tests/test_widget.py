@@ -30,9 +30,11 @@ def test_traits_carry_every_recording_as_binary(model, seqs):
     assert meta["lengths"] == [5, 8, 3] and meta["offsets"] == [0, 5, 13, 16]
     assert meta["layer_names"] == ["layer0", "layer1"] and meta["has_head"] and meta["n_classes"] == 3
     assert meta["class_names"] == ["a", "b", "c"] and meta["labels"] == [0, 2, 1]
+    assert ex.loaded_quantities == list("hcifgo")
     for q in "hcifgo":
-        assert isinstance(arrays[q]["buffer"], memoryview)
-        got = decode_array(arrays[q])
+        entry = getattr(ex, f"_data_{q}")
+        assert isinstance(entry["buffer"], memoryview)
+        got = decode_array(entry)
         assert got.shape == (2, 16, 8)
         for s, rec in enumerate(ex.recordings):
             np.testing.assert_array_equal(got[:, meta["offsets"][s] : meta["offsets"][s + 1]], getattr(rec, q))
@@ -55,8 +57,9 @@ def test_widget_state_contains_no_json_number_lists(model, seqs):
     from ipywidgets.widgets.widget import _remove_buffers
 
     _, paths, buffers = _remove_buffers(state)
-    assert len(buffers) == len(ex._arrays) and all(p[0] == "_arrays" for p in paths)
-    assert ex._arrays["h"]["dtype"] == "float16" and ex._arrays["h"]["buffer"].nbytes == 2 * 2 * 16 * 8
+    assert len(buffers) == len(ex._arrays) + 6
+    assert {p[0] for p in paths} == {"_arrays"} | {f"_data_{q}" for q in "hcifgo"}
+    assert ex._data_h["dtype"] == "float16" and ex._data_h["buffer"].nbytes == 2 * 2 * 16 * 8
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,7 @@ def test_stream_appends_frames_then_updates_traits(model, seqs, monkeypatch):
     # afterwards the traits hold the streamed sequence and the cursor sits on its last step
     assert ex._meta["lengths"] == [5, 8, 3, 40] and ex._meta["sequence_names"][-1] == "live"
     assert ex.sequence == 3 and ex.t == 39 and len(ex.recordings) == 4
-    np.testing.assert_allclose(decode_array(ex._arrays["h"])[:, 16:], offline.h, atol=1e-5)
+    np.testing.assert_allclose(decode_array(ex._data_h)[:, 16:], offline.h, atol=1e-5)
 
 
 def test_stream_of_bad_input_sends_nothing(model, seqs, monkeypatch):
@@ -150,3 +153,38 @@ def test_stream_of_bad_input_sends_nothing(model, seqs, monkeypatch):
 def test_model_without_head_has_no_probs(seqs):
     ex = lw.Explorer(nn.LSTM(4, 3), seqs)
     assert not ex._meta["has_head"] and "probs" not in ex._arrays and ex._meta["class_names"] is None
+
+
+def test_from_recordings_shows_the_same_data_without_the_model(model, seqs):
+    recs = lw.record(model, seqs)
+    ex = lw.Explorer.from_recordings(recs, labels=[0, 1, 2])
+    ref = lw.Explorer(model, seqs, labels=[0, 1, 2])
+    assert ex._meta == ref._meta
+    for k in ref._arrays:
+        np.testing.assert_array_equal(decode_array(ex._arrays[k]), decode_array(ref._arrays[k]))
+    np.testing.assert_array_equal(decode_array(ex._data_f), decode_array(ref._data_f))
+    with pytest.raises(RuntimeError, match="made from recordings, without a model"):
+        ex.stream(seqs[0])
+    other = lw.record(nn.LSTM(4, 5), seqs[0])
+    with pytest.raises(ValueError, match="different models"):
+        lw.Explorer.from_recordings([recs[0], other])
+
+
+def test_big_recordings_send_only_the_shown_quantity_until_another_is_chosen(model, seqs, monkeypatch):
+    import lstm_widget._widget as widget_module
+
+    monkeypatch.setattr(widget_module, "AUTO_PRELOAD_BYTES", 100)
+    ex = lw.Explorer(model, seqs, quantity="c")
+    assert ex.loaded_quantities == ["c"] and ex._data_h == {}
+    assert ex._meta["limits"]["h"][1] == pytest.approx(max(r.h.max() for r in ex.recordings))
+    changed = []
+    ex.observe(lambda ch: changed.append(ch["name"]), names=[f"_data_{q}" for q in "hcifgo"])
+    ex.quantity = "f"
+    assert changed == ["_data_f"] and ex.loaded_quantities == ["c", "f"]
+    np.testing.assert_array_equal(decode_array(ex._data_f)[:, :5], ex.recordings[0].f)
+    ex.quantity = "c"
+    assert changed == ["_data_f"]  # nothing is sent twice
+    assert lw.Explorer(model, seqs, preload="all").loaded_quantities == list("hcifgo")
+    assert lw.Explorer(model, seqs, preload=["g"]).loaded_quantities == ["h", "g"]
+    with pytest.raises(ValueError, match=r"preload 'x' is not a quantity"):
+        lw.Explorer(model, seqs, preload=["x"])
