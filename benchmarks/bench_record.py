@@ -38,12 +38,12 @@ def main():
     print(f"  plain forward, one call per sequence: {t_fwd * 1e3:8.1f} ms")
     print(f"  lw.record (every gate, c, h, probs):  {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}")
 
-    T, D, H = 10_000, 64, 1024
+    T, D, H = 2_000, 64, 1024
     lstm = torch.nn.LSTM(D, H).eval()
     x = torch.randn(T, D)
     with torch.no_grad():
-        t_fwd = best_of(lambda: lstm(x[:, None]), repeat=2)
-    t_rec = best_of(lambda: lw.record(lstm, x), repeat=2)
+        t_fwd = best_of(lambda: lstm(x[:, None]), repeat=1)
+    t_rec = best_of(lambda: lw.record(lstm, x), repeat=1)
     values = 6 * T * H
     print(f"One long sequence, T={T} × H={H} (D={D}):")
     print(f"  plain nn.LSTM forward:               {t_fwd * 1e3:8.1f} ms")
