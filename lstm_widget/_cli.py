@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import secrets
 import shutil
@@ -61,6 +62,8 @@ def demo(args) -> int:
         f"--ServerApp.ip={args.ip}", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={folder}", "--LabApp.news_url=None",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
+        cmd.append("--allow-root")
     proc = subprocess.Popen(cmd)
     try:
         _wait_ready(f"http://{args.ip}:{port}/api/status?token={token}", proc)
