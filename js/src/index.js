@@ -1,0 +1,382 @@
+// anywidget entry: builds the layout, creates the store from the model, syncs the traits both ways, plays back
+// client side, and repaints every view once per animation frame (bursts of changes coalesce into one repaint,
+// timed into the root's data-frame-ms).
+
+import { createStore, SYNCED_KEYS, QUANTITIES } from "./store.js";
+import { keyAction, playStep } from "./scrub.js";
+import { readTheme } from "./theme.js";
+import { CSS } from "./style.js";
+import { el, setText } from "./views/common.js";
+import { PickerView } from "./views/picker.js";
+import { TimelineView } from "./views/timeline.js";
+import { InputsView } from "./views/inputs.js";
+import { HeatmapView } from "./views/heatmap.js";
+import { TracesView } from "./views/traces.js";
+import { ProbsView } from "./views/probs.js";
+import { TrajectoryView } from "./views/trajectory.js";
+import { GatesView } from "./views/gates.js";
+
+/** Minimum milliseconds between two writes of `t` to the model while playing or scrubbing. */
+export const T_WRITE_MS = 50;
+/**
+ * A trait the kernel changes within this many ms of a page write of it is written back once more: page writes
+ * still queued in the kernel (sent before the kernel's change reached the page) would otherwise land after it
+ * and win (e.g. `ex.playing = False; ex.t = 0` while the page plays).
+ */
+export const REASSERT_MS = 1500;
+const SENTINEL = Object.freeze({ lstmWidgetSentinel: true });
+const NARROW_PX = 760;
+
+function makeTooltip(root) {
+  const node = el("div", { class: "lw-tooltip", role: "tooltip", hidden: true });
+  root.append(node);
+  return {
+    node,
+    show(clientX, clientY, text) {
+      setText(node, text);
+      node.hidden = false;
+      const r = root.getBoundingClientRect();
+      const w = node.offsetWidth;
+      let x = clientX - r.left + 12;
+      if (x + w > r.width - 4) x = clientX - r.left - w - 12;
+      node.style.left = `${Math.max(2, x)}px`;
+      node.style.top = `${clientY - r.top + 14}px`;
+    },
+    hide() {
+      if (!node.hidden) node.hidden = true;
+    },
+  };
+}
+
+/** Mount the explorer for `model` into `host`; returns the cleanup function. */
+export function mount(model, host) {
+  const root = el("div", {
+    class: "lstm-widget",
+    tabindex: "0",
+    "data-frame-ms": "0",
+    "data-lm-suppress-shortcuts": "true",
+    "aria-label": "LSTM activation explorer. Left and right arrows step, Home and End jump, space plays.",
+  });
+  root.append(el("style", { text: CSS }));
+  const store = createStore();
+  const tooltip = makeTooltip(root);
+  const cleanups = [];
+
+  const ctx = {
+    store,
+    root,
+    tooltip,
+    togglePlay() {
+      const snap = store.snapshot();
+      if (snap.playing) store.set({ playing: false });
+      else {
+        if (snap.t >= snap.T - 1) store.set({ t: 0 });
+        store.set({ playing: true });
+      }
+    },
+  };
+
+  const picker = new PickerView(ctx);
+  const timeline = new TimelineView(ctx);
+  const inputs = new InputsView(ctx);
+  const heatmap = new HeatmapView(ctx);
+  const traces = new TracesView(ctx);
+  const probs = new ProbsView(ctx);
+  const trajectory = new TrajectoryView(ctx);
+  const gates = new GatesView(ctx);
+  const views = [picker, timeline, inputs, heatmap, traces, probs, trajectory, gates];
+
+  root.append(
+    el("div", { class: "lw-bar" }, el("span", { class: "lw-brandmark", text: "LSTM explorer" }), picker.el, timeline.el),
+    el(
+      "div",
+      { class: "lw-grid" },
+      el("div", { class: "lw-col lw-col-main" }, inputs.el, heatmap.el, traces.el),
+      el(
+        "div",
+        { class: "lw-col lw-col-side" },
+        trajectory.el,
+        probs.el,
+        gates.el,
+        el(
+          "div",
+          { class: "lw-help" },
+          el("kbd", { text: "←" }),
+          " ",
+          el("kbd", { text: "→" }),
+          " step · ",
+          el("kbd", { text: "Home" }),
+          " ",
+          el("kbd", { text: "End" }),
+          " · ",
+          el("kbd", { text: "space" }),
+          " play · click rows to select units",
+        ),
+      ),
+    ),
+  );
+  host.append(root);
+
+  // ---- repaint scheduling ------------------------------------------------------------------------------------------
+  let pending = new Set(["data"]);
+  let raf = 0;
+  let theme = null;
+  let destroyed = false;
+  const play = { anchorT: 0, anchorTime: 0, lastT: -1, speed: 0, active: false };
+  const schedule = () => {
+    if (!raf && !destroyed) raf = requestAnimationFrame(frame);
+  };
+
+  function tickPlayback(now) {
+    const snap = store.snapshot();
+    if (!snap.playing) {
+      play.active = false;
+      return;
+    }
+    if (!play.active || snap.t !== play.lastT || snap.speed !== play.speed) {
+      // (Re)anchor: playback starts, someone moved the cursor, or the speed changed.
+      Object.assign(play, { active: true, anchorT: snap.t, anchorTime: now, lastT: snap.t, speed: snap.speed });
+    }
+    const { t, done } = playStep(play.anchorT, now - play.anchorTime, snap.speed, snap.T);
+    if (t !== snap.t) store.set({ t }, "play");
+    play.lastT = t;
+    if (done) store.set({ playing: false }, "play");
+  }
+
+  function frame(now) {
+    raf = 0;
+    if (destroyed) return;
+    tickPlayback(now);
+    const changes = pending;
+    pending = new Set();
+    const t0 = performance.now();
+    const next = readTheme(root);
+    const themeChanged = !theme || next.key !== theme.key;
+    theme = next;
+    const snap = store.snapshot();
+    const f = { snap, changes, theme, themeChanged };
+    for (const view of views) {
+      try {
+        view.render(f);
+      } catch (err) {
+        console.error(`lstm_widget: ${view.el.className} failed to render`, err);
+      }
+    }
+    root.dataset.frameMs = (performance.now() - t0).toFixed(2);
+    if (snap.playing) schedule();
+  }
+
+  // ---- store -> model ----------------------------------------------------------------------------------------------
+  let writing = false;
+  let lastTWrite = -Infinity;
+  let tTimer = 0;
+  const lastWrite = {};
+  const traitValue = (key) => (key === "selected_units" ? store.state.selected_units.slice() : store.state[key]);
+  const writeModel = (keys) => {
+    writing = true;
+    try {
+      const now = performance.now();
+      for (const key of keys) {
+        model.set(key, traitValue(key));
+        lastWrite[key] = now;
+      }
+      model.save_changes();
+    } finally {
+      writing = false;
+    }
+  };
+  // Write the model's current value of some traits again (see REASSERT_MS). An unchanged value is not sent by
+  // save_changes, so it is first replaced silently by a sentinel (never sent: the real value overwrites it).
+  let reassertKeys = new Set();
+  const reassert = (key) => {
+    if (!reassertKeys.size) {
+      queueMicrotask(() => {
+        const keys = reassertKeys;
+        reassertKeys = new Set();
+        if (destroyed) return;
+        writing = true;
+        try {
+          const now = performance.now();
+          for (const k of keys) {
+            const v = model.get(k);
+            model.set(k, SENTINEL, { silent: true });
+            model.set(k, v);
+            lastWrite[k] = now;
+          }
+          model.save_changes();
+        } catch (err) {
+          console.warn("lstm_widget: could not confirm a trait to the kernel", err);
+        } finally {
+          writing = false;
+        }
+      });
+    }
+    reassertKeys.add(key);
+  };
+  const flushT = () => {
+    tTimer = 0;
+    lastTWrite = performance.now();
+    if (model.get("t") !== store.state.t) writeModel(["t"]);
+  };
+
+  cleanups.push(
+    store.subscribe((changes, source) => {
+      for (const c of changes) pending.add(c);
+      schedule();
+      if (source === "model") return;
+      const keys = SYNCED_KEYS.filter((k) => k !== "t" && changes.has(k));
+      if (changes.has("t")) {
+        // Throttled: at most one t write per T_WRITE_MS; the last value is always sent.
+        const wait = T_WRITE_MS - (performance.now() - lastTWrite);
+        if (wait <= 0 && !tTimer) {
+          lastTWrite = performance.now();
+          keys.push("t");
+        } else if (!tTimer) {
+          tTimer = setTimeout(flushT, Math.max(0, wait));
+        }
+      }
+      if (keys.length) writeModel(keys);
+    }),
+  );
+
+  // ---- model -> store ----------------------------------------------------------------------------------------------
+  const on = (event, fn) => {
+    model.on(event, fn);
+    cleanups.push(() => model.off(event, fn));
+  };
+  const readTraits = () => {
+    const patch = {};
+    for (const key of SYNCED_KEYS) {
+      const v = model.get(key);
+      if (v !== undefined && v !== null) patch[key] = v;
+    }
+    return patch;
+  };
+  // Data traits: _meta, _arrays (inputs, probs, traj) and one _data_<q> per quantity ({} = not loaded yet).
+  const dataTrait = (q) => `_data_${q}`;
+  const allArrays = () => {
+    const out = { ...(model.get("_arrays") || {}) };
+    for (const q of QUANTITIES) {
+      const entry = model.get(dataTrait(q));
+      if (entry && entry.dtype) out[q] = entry;
+    }
+    return out;
+  };
+  let dirty = new Set();
+  const reload = (trait) => {
+    if (!dirty.size) {
+      // Traits that change together (one update message) load once, after all their handlers ran.
+      queueMicrotask(() => {
+        const names = dirty;
+        dirty = new Set();
+        if (destroyed) return;
+        if (names.has("_meta") || names.has("_arrays")) store.load(model.get("_meta"), allArrays());
+        else {
+          const some = {};
+          for (const q of QUANTITIES) if (names.has(dataTrait(q))) some[q] = model.get(dataTrait(q)) || {};
+          store.loadArrays(some);
+        }
+      });
+    }
+    dirty.add(trait);
+  };
+  store.load(model.get("_meta"), allArrays());
+  store.set(readTraits(), "model");
+  for (const key of SYNCED_KEYS) {
+    on(`change:${key}`, () => {
+      if (writing) return;
+      if (key === "t" && tTimer) {
+        clearTimeout(tTimer); // the kernel's value wins over a pending throttled write
+        tTimer = 0;
+      }
+      store.set({ [key]: model.get(key) }, "model");
+      if (performance.now() - (lastWrite[key] ?? -Infinity) < REASSERT_MS) reassert(key);
+    });
+  }
+  for (const trait of ["_meta", "_arrays", ...QUANTITIES.map(dataTrait)]) on(`change:${trait}`, () => reload(trait));
+  on("msg:custom", (content, buffers) => {
+    try {
+      store.applyMessage(content, buffers);
+    } catch (err) {
+      console.error("lstm_widget: bad custom message", err);
+    }
+  });
+
+  // ---- keyboard ----------------------------------------------------------------------------------------------------
+  const onKey = (ev) => {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const target = ev.target;
+    const tag = target && target.tagName;
+    if (tag === "SELECT" || tag === "TEXTAREA" || (tag === "INPUT" && target.type !== "range")) return;
+    if (tag === "INPUT" && ev.key !== " ") return; // the slider handles its own arrows / Home / End
+    if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
+    const snap = store.snapshot();
+    const action = keyAction(ev.key, snap.t, snap.T, { shift: ev.shiftKey });
+    if (!action) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (action.toggle) ctx.togglePlay();
+    else store.set({ t: action.t });
+  };
+  root.addEventListener("keydown", onKey);
+  cleanups.push(() => root.removeEventListener("keydown", onKey));
+
+  // ---- size and theme ----------------------------------------------------------------------------------------------
+  if (typeof ResizeObserver !== "undefined") {
+    const targets = new Map(views.filter((v) => v.sizeTarget).map((v) => [v.sizeTarget, v]));
+    const ro = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        if (entry.target === root) {
+          root.classList.toggle("lw-narrow", entry.contentRect.width < NARROW_PX);
+          continue;
+        }
+        const view = targets.get(entry.target);
+        if (view) view.resize(entry.contentRect.width);
+      }
+      pending.add("size");
+      schedule();
+    });
+    ro.observe(root);
+    for (const t of targets.keys()) ro.observe(t);
+    cleanups.push(() => ro.disconnect());
+  }
+  const themeChanged = () => {
+    pending.add("theme");
+    schedule();
+  };
+  if (typeof MutationObserver !== "undefined" && typeof document !== "undefined") {
+    const mo = new MutationObserver(themeChanged);
+    mo.observe(document.body, { attributes: true, attributeFilter: ["class", "data-jp-theme-light", "data-jp-theme-name", "style"] });
+    mo.observe(document.head, { childList: true });
+    cleanups.push(() => mo.disconnect());
+  }
+  // Stylesheets can finish loading after the attribute flip that announced them: check the colours now and then.
+  const themePoll = setInterval(() => {
+    if (theme && !document.hidden && readTheme(root).key !== theme.key) themeChanged();
+  }, 1000);
+  cleanups.push(() => clearInterval(themePoll));
+  if (typeof matchMedia !== "undefined") {
+    const mql = matchMedia("(prefers-color-scheme: dark)");
+    mql.addEventListener?.("change", themeChanged);
+    cleanups.push(() => mql.removeEventListener?.("change", themeChanged));
+  }
+
+  schedule();
+  return () => {
+    destroyed = true;
+    if (raf) cancelAnimationFrame(raf);
+    if (tTimer) {
+      clearTimeout(tTimer);
+      flushT();
+    }
+    for (const fn of cleanups.splice(0)) fn();
+    for (const view of views) view.destroy?.();
+    root.remove();
+  };
+}
+
+export default {
+  render({ model, el: host }) {
+    return mount(model, host);
+  },
+};

@@ -1,0 +1,561 @@
+// The one store of the front end: decoded arrays, meta, and the linked view state (cursor t, sequence, layer,
+// quantity, selected units, playing, speed, hover, unit order). Views read it; index.js repaints on its changes.
+//
+// Data layout: every time-major array is kept as one growable column per layer: name -> {L, rowSize, cols[L]},
+// cols[l] holding rows 0..sumT-1 (row = one time step, rowSize values). Sequence s occupies rows
+// offsets[s] .. offsets[s+1]. (L, sumT, U) arrays (h, c, i, f, g, o) become L columns of rowSize U; (sumT, D)
+// arrays (inputs, probs, traj) one column of rowSize D. Live appends ("begin"/"append" custom messages) grow the
+// columns in place (capacity doubling, copy-on-write over the model's own buffers).
+//
+// State values coming from the model are kept as given (Python may set t before the data that makes it valid
+// arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
+
+import { decodeArray } from "./wire.js";
+
+export const QUANTITIES = ["h", "c", "i", "f", "g", "o"];
+export const ORDER_MODES = ["index", "peak", "variance", "clustered"];
+/** State keys mirrored in the widget model's traits. */
+export const SYNCED_KEYS = ["t", "sequence", "layer", "quantity", "selected_units", "playing", "speed"];
+
+/** A growable 2-D block of rows (typed array storage with spare capacity). */
+export class Column {
+  constructor(data, rowSize, rows, owned = false) {
+    this.data = data;
+    this.rowSize = rowSize;
+    this.rows = rows;
+    this.owned = owned; // false while `data` may alias the model's buffer: copy before writing
+  }
+
+  static empty(rowSize, rows = 0, Type = Float32Array, fill = NaN) {
+    const data = new Type(Math.max(1, rows * rowSize));
+    if (Type === Float32Array && rows > 0) data.fill(fill);
+    return new Column(data, rowSize, rows, true);
+  }
+
+  get capacityRows() {
+    return this.rowSize > 0 ? Math.floor(this.data.length / this.rowSize) : Infinity;
+  }
+
+  /** Make sure we own the storage and it holds at least `rows` rows. */
+  reserve(rows) {
+    if (this.owned && this.capacityRows >= rows) return;
+    // Spare room for later appends (also on the first copy of a borrowed buffer: live appends follow loads).
+    const cap = rows > this.rows ? Math.max(rows, Math.ceil(this.rows * 1.5) + 16) : rows;
+    const next = new this.data.constructor(Math.max(1, cap * this.rowSize));
+    next.set(this.data.subarray(0, this.rows * this.rowSize));
+    this.data = next;
+    this.owned = true;
+  }
+
+  /** Insert k rows at row `at` (filled with `fill`), shifting the rows after it. */
+  insertRows(at, k, fill = NaN) {
+    if (k <= 0) return;
+    const rs = this.rowSize;
+    this.reserve(this.rows + k);
+    if (at < this.rows) this.data.copyWithin((at + k) * rs, at * rs, this.rows * rs);
+    this.data.fill(this.data instanceof Float32Array ? fill : 0, at * rs, (at + k) * rs);
+    this.rows += k;
+  }
+
+  /** Remove k rows at row `at`. */
+  removeRows(at, k) {
+    if (k <= 0) return;
+    const rs = this.rowSize;
+    this.reserve(this.rows);
+    this.data.copyWithin(at * rs, (at + k) * rs, this.rows * rs);
+    this.rows -= k;
+  }
+
+  /** Overwrite rows from row `at` with `src` (a whole number of rows). */
+  writeRows(at, src) {
+    this.reserve(this.rows);
+    this.data.set(src, at * this.rowSize);
+  }
+
+  /** Rows [r0, r1) as a view (no copy). */
+  rowsView(r0, r1) {
+    return this.data.subarray(r0 * this.rowSize, r1 * this.rowSize);
+  }
+}
+
+function toInt(v, fallback = 0) {
+  const n = Math.trunc(Number(v));
+  return Number.isFinite(n) ? n : fallback;
+}
+
+function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+function uniqueInts(list) {
+  const out = [];
+  const seen = new Set();
+  for (const v of Array.isArray(list) ? list : []) {
+    const n = toInt(v, -1);
+    if (n >= 0 && !seen.has(n)) {
+      seen.add(n);
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+function sameList(a, b) {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Min/max of the finite values of a typed array (or [0, 0]). */
+export function finiteRange(data, lo = Infinity, hi = -Infinity) {
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** Fill the defaults of a `_meta` value; lengths/offsets reconciled (offsets win, else prefix sums of lengths). */
+export function normalizeMeta(raw, fallbackRows = 0) {
+  const m = raw && typeof raw === "object" ? raw : {};
+  let lengths = Array.isArray(m.lengths) ? m.lengths.map((v) => Math.max(0, toInt(v))) : null;
+  let offsets = Array.isArray(m.offsets) ? m.offsets.map((v) => toInt(v)) : null;
+  if (offsets && offsets.length >= 1 && (!lengths || lengths.length !== offsets.length - 1)) {
+    lengths = offsets.slice(1).map((o, k) => Math.max(0, o - offsets[k]));
+  }
+  if (!lengths) lengths = fallbackRows > 0 ? [fallbackRows] : [];
+  if (!offsets || offsets.length !== lengths.length + 1) {
+    offsets = [0];
+    for (const n of lengths) offsets.push(offsets[offsets.length - 1] + n);
+  }
+  const n = lengths.length;
+  const list = (v, fill) => {
+    const out = Array.isArray(v) ? v.slice(0, n) : [];
+    while (out.length < n) out.push(fill(out.length));
+    return out;
+  };
+  const quantities = Array.isArray(m.quantities) && m.quantities.length ? m.quantities.map(String) : QUANTITIES.slice();
+  return {
+    n_sequences: n,
+    lengths,
+    offsets,
+    labels: list(m.labels, () => null).map((v) => (v == null || v === "" ? null : toInt(v, null))),
+    class_names: Array.isArray(m.class_names) ? m.class_names.map((v) => String(v)) : null,
+    feature_names: Array.isArray(m.feature_names) ? m.feature_names.map((v) => String(v)) : [],
+    layer_names: Array.isArray(m.layer_names) ? m.layer_names.map((v) => String(v)) : [],
+    quantities,
+    units: m.units && typeof m.units === "object" ? { ...m.units } : {},
+    has_head: m.has_head == null ? null : Boolean(m.has_head),
+    n_classes: m.n_classes == null ? null : toInt(m.n_classes),
+    limits: m.limits && typeof m.limits === "object" ? { ...m.limits } : {},
+    projection: m.projection && typeof m.projection === "object" ? { ...m.projection } : null,
+    sequence_names: list(m.sequence_names, (k) => `sequence ${k}`).map((v) => String(v)),
+  };
+}
+
+export function createStore(init = {}) {
+  const listeners = new Set();
+  const state = {
+    t: 0,
+    sequence: 0,
+    layer: 0,
+    quantity: "h",
+    selected_units: [],
+    playing: false,
+    speed: 8,
+    hover: null, // {sequence, t, unit?, view}
+    order: "index",
+  };
+  let meta = normalizeMeta({});
+  /** name -> {L, rowSize, cols: Column[]} */
+  let arrays = new Map();
+  let limits = {};
+  let version = 0;
+  let seqVersions = [];
+
+  /** Decode every non-empty entry (name -> {data, shape}); bad entries are reported and skipped. */
+  const decodeAll = (raw) => {
+    const out = new Map();
+    for (const [name, entry] of Object.entries(raw || {})) {
+      if (!entry || typeof entry !== "object" || !("dtype" in entry)) continue;
+      try {
+        out.set(name, decodeArray(entry));
+      } catch (err) {
+        console.warn(`lstm_widget: cannot decode array ${name}:`, err);
+      }
+    }
+    return out;
+  };
+
+  /** Keep a decoded array as per-layer columns if its step count agrees with the offsets. */
+  const placeArray = (name, { data, shape }) => {
+    const sumT = meta.offsets[meta.n_sequences];
+    let L = 1;
+    let rows;
+    let rowSize;
+    if (shape.length === 3) [L, rows, rowSize] = shape;
+    else if (shape.length === 2) [rows, rowSize] = shape;
+    else if (shape.length === 1) [rows, rowSize] = [shape[0], 1];
+    else return;
+    if (rows !== sumT) {
+      // _meta and the data traits can arrive in separate messages: skip until they agree.
+      console.warn(`lstm_widget: ${name} has ${rows} steps, _meta says ${sumT}; waiting for matching data`);
+      return;
+    }
+    const block = rows * rowSize;
+    const cols = [];
+    for (let l = 0; l < L; l++) cols.push(new Column(data.subarray(l * block, (l + 1) * block), rowSize, rows));
+    arrays.set(name, { L, rowSize, cols });
+  };
+
+  const store = {
+    state,
+    get meta() {
+      return meta;
+    },
+    get version() {
+      return version;
+    },
+
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+
+    notify(changes, source) {
+      if (!changes.size) return changes;
+      for (const fn of [...listeners]) fn(changes, source);
+      return changes;
+    },
+
+    // ---- data --------------------------------------------------------------------------------------------------
+    /**
+     * Replace all data: `_meta` and a name -> encoded array map (`_arrays` merged with the `_data_<q>` traits;
+     * an empty entry {} means "not loaded"). Returns the changed-key set.
+     */
+    load(rawMeta, rawArrays) {
+      const decoded = decodeAll(rawArrays);
+      let firstRows = 0;
+      for (const a of decoded.values()) if (!firstRows) firstRows = a.shape.length === 3 ? a.shape[1] : a.shape[0] || 0;
+      meta = normalizeMeta(rawMeta, firstRows);
+      arrays = new Map();
+      for (const [name, a] of decoded) placeArray(name, a);
+      limits = {};
+      for (const [q, lim] of Object.entries(meta.limits)) {
+        if (Array.isArray(lim) && lim.length === 2 && Number.isFinite(+lim[0]) && Number.isFinite(+lim[1])) {
+          limits[q] = [+lim[0], +lim[1]];
+        }
+      }
+      for (const q of meta.quantities) if (!limits[q]) limits[q] = store.computeLimits(q);
+      version++;
+      seqVersions = meta.lengths.map(() => version);
+      return store.notify(new Set(["data"]), "data");
+    },
+
+    /**
+     * Replace some arrays only (a `_data_<q>` trait changed): entries decode and replace their array; an empty
+     * entry removes it (not loaded). Returns the changed-key set.
+     */
+    loadArrays(rawArrays) {
+      const decoded = decodeAll(rawArrays);
+      for (const [name, entry] of Object.entries(rawArrays || {})) {
+        if (!decoded.has(name) && !(entry && entry.dtype)) arrays.delete(name);
+      }
+      for (const [name, a] of decoded) {
+        arrays.delete(name);
+        placeArray(name, a);
+        const lim = meta.limits[name];
+        if (!(Array.isArray(lim) && lim.length === 2)) limits[name] = store.computeLimits(name);
+      }
+      version++;
+      seqVersions = meta.lengths.map(() => version);
+      return store.notify(new Set(["data"]), "data");
+    },
+
+    /** Whether a quantity is known to the data (meta.units) but its array is not on the page yet. */
+    pending(name) {
+      return !arrays.has(name) && meta.quantities.includes(name) && Number(meta.units[name]) > 0;
+    },
+
+    computeLimits(name) {
+      const a = arrays.get(name);
+      let lo = Infinity;
+      let hi = -Infinity;
+      if (a) for (const col of a.cols) [lo, hi] = finiteRange(col.rowsView(0, col.rows), lo, hi);
+      return lo <= hi ? [lo, hi] : [0, 0];
+    },
+
+    /** Handle a custom message from the kernel ("begin" / "append"). Returns the changed-key set. */
+    applyMessage(content, buffers = []) {
+      if (!content || typeof content !== "object") return new Set();
+      if (content.type === "begin") {
+        // The kernel starts streaming a sequence: show it (the cursor then follows the appends).
+        const s = toInt(content.sequence, meta.n_sequences);
+        const changes = store.beginSequence(s, content, false);
+        if (s >= 0) {
+          if (state.sequence !== s) changes.add("sequence");
+          if (state.t !== 0) changes.add("t");
+          state.sequence = s;
+          state.t = 0;
+        }
+        return store.notify(changes, "data");
+      }
+      if (content.type === "append") return store.append(content, buffers);
+      return new Set();
+    },
+
+    /** A new empty sequence s (added at the end; an existing s is emptied and renamed). */
+    beginSequence(s, { name = null, label = null } = {}, notify = true) {
+      if (s < 0) return new Set();
+      while (meta.n_sequences <= s) {
+        const k = meta.n_sequences;
+        meta.lengths.push(0);
+        meta.offsets.push(meta.offsets[k]);
+        meta.labels.push(null);
+        meta.sequence_names.push(`sequence ${k}`);
+        seqVersions.push(version);
+        meta.n_sequences++;
+      }
+      const len = meta.lengths[s];
+      if (len > 0) {
+        for (const a of arrays.values()) for (const col of a.cols) col.removeRows(meta.offsets[s], len);
+        meta.lengths[s] = 0;
+        for (let k = s + 1; k <= meta.n_sequences; k++) meta.offsets[k] -= len;
+      }
+      if (name != null) meta.sequence_names[s] = String(name);
+      meta.labels[s] = label == null ? null : toInt(label, null);
+      version++;
+      seqVersions[s] = version;
+      const changes = new Set(["data"]);
+      return notify ? store.notify(changes, "data") : changes;
+    },
+
+    /** Append (or overwrite) k steps of sequence s starting at step `start`. */
+    append(content, buffers) {
+      const s = toInt(content.sequence, -1);
+      if (s < 0) return new Set();
+      if (s >= meta.n_sequences) store.beginSequence(s, {});
+      const fields = Array.isArray(content.fields) ? content.fields : [];
+      const parts = [];
+      let k = 0;
+      fields.forEach((field, idx) => {
+        try {
+          const { data, shape } = decodeArray({ ...field, buffer: field.buffer ?? buffers[idx] });
+          let L = 1;
+          let rows;
+          let rowSize;
+          if (shape.length === 3) [L, rows, rowSize] = shape;
+          else if (shape.length === 2) [rows, rowSize] = shape;
+          else if (shape.length === 1) [rows, rowSize] = [shape[0], 1];
+          else return;
+          parts.push({ name: String(field.name), data, L, rows, rowSize });
+          k = Math.max(k, rows);
+        } catch (err) {
+          console.warn(`lstm_widget: cannot decode appended field ${field && field.name}:`, err);
+        }
+      });
+      const len = meta.lengths[s];
+      const start = Math.max(0, toInt(content.start, len));
+      const newLen = Math.max(len, start + k);
+      const grow = newLen - len;
+      const at = meta.offsets[s] + len;
+      const sumT = meta.offsets[meta.n_sequences];
+      // New arrays (first data for a name) start as NaN rows for the steps already there — except a quantity
+      // that is merely not loaded yet (its _data_<q> trait brings all of it), which is left out.
+      for (let k = parts.length - 1; k >= 0; k--) {
+        const p = parts[k];
+        if (!arrays.has(p.name) && sumT > 0 && QUANTITIES.includes(p.name)) parts.splice(k, 1);
+      }
+      for (const p of parts) {
+        const a = arrays.get(p.name);
+        if (!a) {
+          const cols = [];
+          for (let l = 0; l < p.L; l++) cols.push(Column.empty(p.rowSize, sumT, p.data.constructor));
+          arrays.set(p.name, { L: p.L, rowSize: p.rowSize, cols });
+        }
+      }
+      for (const a of arrays.values()) for (const col of a.cols) col.insertRows(at, grow);
+      meta.lengths[s] = newLen;
+      for (let j = s + 1; j <= meta.n_sequences; j++) meta.offsets[j] += grow;
+      const row0 = meta.offsets[s] + start;
+      for (const p of parts) {
+        const a = arrays.get(p.name);
+        if (a.rowSize !== p.rowSize || a.L !== p.L) {
+          console.warn(`lstm_widget: appended ${p.name} has shape (${p.L}, k, ${p.rowSize}), expected (${a.L}, k, ${a.rowSize})`);
+          continue;
+        }
+        const block = p.rows * p.rowSize;
+        for (let l = 0; l < p.L; l++) {
+          const src = p.data.subarray(l * block, (l + 1) * block);
+          a.cols[l].writeRows(row0, src);
+          if (QUANTITIES.includes(p.name) || p.name === "probs") {
+            const cur = limits[p.name];
+            const [lo, hi] = finiteRange(src, cur ? cur[0] : Infinity, cur ? cur[1] : -Infinity);
+            if (lo <= hi) limits[p.name] = [lo, hi];
+          }
+        }
+      }
+      version++;
+      seqVersions[s] = version;
+      const changes = new Set(["data"]);
+      // The cursor follows the live end of the sequence it is on.
+      const cur = store.snapshot();
+      if (cur.sequence === s && grow > 0 && (len === 0 || cur.t >= len - 1)) {
+        state.t = newLen - 1;
+        changes.add("t");
+      }
+      return store.notify(changes, "data");
+    },
+
+    // ---- derived reads -------------------------------------------------------------------------------------------
+    nSequences() {
+      return meta.n_sequences;
+    },
+    length(s) {
+      return s >= 0 && s < meta.n_sequences ? meta.lengths[s] : 0;
+    },
+    offset(s) {
+      return meta.offsets[clamp(s, 0, meta.n_sequences)] || 0;
+    },
+    seqVersion(s) {
+      return seqVersions[s] || 0;
+    },
+    has(name) {
+      return arrays.has(name);
+    },
+    nLayers() {
+      let L = meta.layer_names.length;
+      for (const q of QUANTITIES) if (arrays.has(q)) L = Math.max(L, arrays.get(q).L);
+      return Math.max(1, L);
+    },
+    layerName(l) {
+      return meta.layer_names[l] ?? `layer${l}`;
+    },
+    /** Number of values per step of an array (units of a quantity, D of inputs, C of probs). */
+    width(name) {
+      const a = arrays.get(name);
+      if (a) return a.rowSize;
+      const u = meta.units[name];
+      return u == null ? 0 : toInt(u);
+    },
+    /** Rows of sequence s of array `name` at layer l: {data, rows, cols} (a view, no copy) or null. */
+    series(name, layer, s) {
+      const a = arrays.get(name);
+      if (!a || s < 0 || s >= meta.n_sequences) return null;
+      const col = a.cols[clamp(layer, 0, a.L - 1)];
+      const r0 = meta.offsets[s];
+      const r1 = meta.offsets[s + 1];
+      return { data: col.rowsView(r0, r1), rows: r1 - r0, cols: a.rowSize };
+    },
+    /** All rows of an array at layer l (every sequence): {data, rows, cols} or null. */
+    all(name, layer = 0) {
+      const a = arrays.get(name);
+      if (!a) return null;
+      const col = a.cols[clamp(layer, 0, a.L - 1)];
+      const rows = meta.offsets[meta.n_sequences];
+      return { data: col.rowsView(0, rows), rows, cols: a.rowSize };
+    },
+    /** One value (NaN when absent). */
+    value(name, layer, s, t, j) {
+      const a = arrays.get(name);
+      if (!a || s < 0 || s >= meta.n_sequences || t < 0 || t >= meta.lengths[s] || j < 0 || j >= a.rowSize) return NaN;
+      return a.cols[clamp(layer, 0, a.L - 1)].data[(meta.offsets[s] + t) * a.rowSize + j];
+    },
+    limits(name) {
+      return limits[name] || [0, 0];
+    },
+    /** Whether the model has a classifier head (meta.has_head, else whether probs exist). */
+    hasHead() {
+      return meta.has_head == null ? arrays.has("probs") : meta.has_head;
+    },
+
+    // ---- state -------------------------------------------------------------------------------------------------
+    /** State clamped to the data: what the views show. */
+    snapshot() {
+      const N = meta.n_sequences;
+      const sequence = N ? clamp(toInt(state.sequence), 0, N - 1) : 0;
+      const T = store.length(sequence);
+      const t = clamp(toInt(state.t), 0, Math.max(0, T - 1));
+      const layer = clamp(toInt(state.layer), 0, store.nLayers() - 1);
+      const quantity = meta.quantities.includes(state.quantity) ? state.quantity : meta.quantities[0] || "h";
+      return {
+        sequence,
+        t,
+        T,
+        layer,
+        quantity,
+        selected_units: state.selected_units,
+        playing: state.playing,
+        speed: state.speed,
+        hover: state.hover,
+        order: state.order,
+      };
+    },
+
+    /**
+     * Set state. source "model": values from the Python side, kept unclamped; any other source: a page action,
+     * clamped to the data. Notifies with the set of keys that changed.
+     */
+    set(patch, source = "ui") {
+      const changes = new Set();
+      const fromModel = source === "model";
+      const put = (key, value, same = (a, b) => a === b) => {
+        if (!same(state[key], value)) {
+          state[key] = value;
+          changes.add(key);
+        }
+      };
+      if ("sequence" in patch) {
+        let s = toInt(patch.sequence, state.sequence);
+        if (!fromModel) s = clamp(s, 0, Math.max(0, meta.n_sequences - 1));
+        put("sequence", s);
+      }
+      if ("t" in patch || (changes.has("sequence") && !fromModel)) {
+        let t = "t" in patch ? toInt(patch.t, state.t) : state.t;
+        if (!fromModel) t = clamp(t, 0, Math.max(0, store.length(store.snapshot().sequence) - 1));
+        put("t", t);
+      }
+      if ("layer" in patch) {
+        let l = toInt(patch.layer, state.layer);
+        if (!fromModel) l = clamp(l, 0, store.nLayers() - 1);
+        put("layer", l);
+      }
+      if ("quantity" in patch && typeof patch.quantity === "string") {
+        if (fromModel || meta.quantities.includes(patch.quantity)) put("quantity", patch.quantity);
+      }
+      if ("selected_units" in patch) put("selected_units", uniqueInts(patch.selected_units), sameList);
+      if ("playing" in patch) put("playing", Boolean(patch.playing));
+      if ("speed" in patch) {
+        const v = Number(patch.speed);
+        if (Number.isFinite(v) && v > 0) put("speed", fromModel ? v : clamp(v, 0.1, 10000));
+      }
+      if ("hover" in patch) {
+        put("hover", patch.hover || null, (a, b) =>
+          a === b || (a && b && a.sequence === b.sequence && a.t === b.t && a.unit === b.unit && a.view === b.view));
+      }
+      if ("order" in patch && ORDER_MODES.includes(patch.order)) put("order", patch.order);
+      return store.notify(changes, source);
+    },
+
+    /** Toggle one unit in the selection. */
+    toggleUnit(u, source = "ui") {
+      const sel = state.selected_units.slice();
+      const k = sel.indexOf(u);
+      if (k >= 0) sel.splice(k, 1);
+      else sel.push(u);
+      return store.set({ selected_units: sel }, source);
+    },
+
+    /** Move the cursor by `delta` steps (clamped). */
+    step(delta, source = "ui") {
+      const snap = store.snapshot();
+      return store.set({ t: snap.t + delta }, source);
+    },
+  };
+
+  if (init.meta || init.arrays) store.load(init.meta, init.arrays);
+  if (init.state) store.set(init.state, "model");
+  return store;
+}

@@ -1,0 +1,142 @@
+// The widget's CSS, injected as a <style> element inside its root and scoped under .lstm-widget. Colours come from
+// JupyterLab's --jp-* variables with fallbacks that inherit the host page's text colour.
+
+export const CSS = `
+.lstm-widget {
+  --lw-fg0: var(--jp-ui-font-color0, currentColor);
+  --lw-fg1: var(--jp-ui-font-color1, currentColor);
+  --lw-fg2: var(--jp-ui-font-color2, color-mix(in srgb, currentColor 62%, transparent));
+  --lw-bg0: var(--jp-layout-color0, transparent);
+  --lw-bg1: var(--jp-layout-color1, color-mix(in srgb, currentColor 3%, transparent));
+  --lw-bg2: var(--jp-layout-color2, color-mix(in srgb, currentColor 9%, transparent));
+  --lw-border: var(--jp-border-color1, color-mix(in srgb, currentColor 22%, transparent));
+  --lw-border2: var(--jp-border-color2, color-mix(in srgb, currentColor 12%, transparent));
+  --lw-brand: var(--jp-brand-color1, #1976d2);
+  position: relative;
+  box-sizing: border-box;
+  display: flex;
+  flex-direction: column;
+  gap: 8px;
+  width: 100%;
+  min-width: 0;
+  padding: 8px;
+  font-family: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  font-size: 12px;
+  line-height: 1.35;
+  color: var(--lw-fg1);
+  background: var(--lw-bg0);
+  border-radius: 6px;
+  outline: none;
+  -webkit-user-select: none;
+  user-select: none;
+}
+.lstm-widget:focus-visible { box-shadow: 0 0 0 2px var(--lw-brand); }
+.lstm-widget *, .lstm-widget *::before, .lstm-widget *::after { box-sizing: border-box; }
+.lstm-widget [hidden] { display: none !important; }
+
+.lstm-widget .lw-bar {
+  display: flex; align-items: center; gap: 8px 14px; flex-wrap: wrap;
+  padding: 6px 8px; border: 1px solid var(--lw-border2); border-radius: 6px; background: var(--lw-bg1);
+}
+.lstm-widget .lw-brandmark { font-weight: 700; font-size: 12.5px; color: var(--lw-fg0); letter-spacing: 0.01em; white-space: nowrap; }
+.lstm-widget .lw-picker { display: flex; align-items: center; gap: 4px; min-width: 0; }
+.lstm-widget .lw-seq-select { max-width: 260px; min-width: 120px; }
+.lstm-widget .lw-seq-count { margin-left: 4px; white-space: nowrap; }
+.lstm-widget .lw-timeline { flex: 1 1 380px; display: flex; align-items: center; gap: 10px; min-width: 0; }
+.lstm-widget .lw-transport { display: flex; gap: 3px; }
+.lstm-widget .lw-slider { flex: 1 1 auto; min-width: 80px; margin: 0; accent-color: var(--lw-brand); cursor: pointer; }
+.lstm-widget .lw-tlabel {
+  font-variant-numeric: tabular-nums; white-space: nowrap; min-width: 8.5em; text-align: right;
+  font-weight: 600; color: var(--lw-fg0);
+}
+.lstm-widget .lw-speed-wrap { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.lstm-widget .lw-unit, .lstm-widget .lw-muted { color: var(--lw-fg2); font-size: 11px; }
+
+.lstm-widget button.lw-icon-btn {
+  display: inline-flex; align-items: center; justify-content: center;
+  width: 26px; height: 26px; padding: 0; margin: 0;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px;
+  cursor: pointer; font: inherit;
+}
+.lstm-widget button.lw-icon-btn:hover { background: var(--lw-bg2); }
+.lstm-widget button.lw-icon-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget button.lw-icon-btn.lw-dim { opacity: 0.45; }
+.lstm-widget button.lw-play { width: 32px; color: #fff; background: var(--lw-brand); border-color: var(--lw-brand); }
+.lstm-widget button.lw-play:hover { background: var(--lw-brand); filter: brightness(1.1); }
+.lstm-widget select {
+  font: inherit; font-size: 11.5px; color: var(--lw-fg1); background: var(--lw-bg0);
+  border: 1px solid var(--lw-border); border-radius: 4px; padding: 2px 4px; height: 24px; max-width: 100%;
+}
+.lstm-widget select:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget select option { color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color0, #fff); }
+
+.lstm-widget .lw-grid {
+  display: grid; grid-template-columns: minmax(0, 1.75fr) minmax(250px, 1fr); gap: 8px; align-items: start;
+}
+.lstm-widget.lw-narrow .lw-grid { grid-template-columns: minmax(0, 1fr); }
+.lstm-widget .lw-col { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
+
+.lstm-widget .lw-card {
+  min-width: 0; padding: 6px 8px 4px; border: 1px solid var(--lw-border2); border-radius: 6px; background: var(--lw-bg0);
+}
+.lstm-widget .lw-head {
+  display: flex; align-items: center; flex-wrap: wrap; gap: 2px 10px; min-height: 22px; margin-bottom: 2px;
+}
+.lstm-widget .lw-titles { display: inline-flex; align-items: baseline; gap: 8px; min-width: 0; flex: 1 1 auto; }
+.lstm-widget .lw-title { font-weight: 650; font-size: 12.5px; color: var(--lw-fg0); white-space: nowrap; }
+.lstm-widget .lw-sub { color: var(--lw-fg2); font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lstm-widget .lw-controls { display: inline-flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+.lstm-widget .lw-controls label { display: inline-flex; align-items: center; gap: 4px; }
+.lstm-widget .lw-head-right { display: inline-flex; align-items: center; gap: 8px; }
+
+.lstm-widget .lw-colorbar { display: inline-flex; flex-direction: column; gap: 1px; width: 116px; }
+.lstm-widget .lw-cb-bar { display: block; height: 8px; border-radius: 2px; border: 1px solid var(--lw-border2); }
+.lstm-widget .lw-cb-labels {
+  display: flex; justify-content: space-between; font-size: 9.5px; color: var(--lw-fg2); font-variant-numeric: tabular-nums;
+}
+.lstm-widget .lw-time-key { display: inline-flex; align-items: center; gap: 4px; }
+.lstm-widget .lw-time-bar { width: 60px; }
+
+.lstm-widget .lw-legend {
+  display: flex; flex-wrap: wrap; gap: 1px 10px; flex: 1 0 100%; font-size: 11px; color: var(--lw-fg1);
+}
+.lstm-widget .lw-legend-item { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.lstm-widget .lw-legend-item.lw-clickable { cursor: pointer; }
+.lstm-widget .lw-legend-item.lw-clickable:hover .lw-legend-name { text-decoration: line-through; }
+.lstm-widget .lw-swatch { width: 12px; height: 3px; border-radius: 2px; flex: none; }
+.lstm-widget .lw-legend-name { max-width: 14em; overflow: hidden; text-overflow: ellipsis; }
+.lstm-widget .lw-legend-value { color: var(--lw-fg2); font-variant-numeric: tabular-nums; min-width: 3.2em; }
+.lstm-widget .lw-legend-more { color: var(--lw-fg2); font-style: italic; }
+
+.lstm-widget .lw-pred { display: inline-flex; align-items: baseline; gap: 8px; white-space: nowrap; }
+.lstm-widget .lw-pred-class { font-size: 20px; font-weight: 750; line-height: 1.1; }
+.lstm-widget .lw-pred-p { font-size: 15px; font-weight: 600; color: var(--lw-fg0); font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-pred-truth { font-size: 11px; }
+.lstm-widget .lw-ok { color: var(--jp-success-color1, #2e7d32); }
+.lstm-widget .lw-bad { color: var(--jp-error-color1, #d32f2f); }
+
+.lstm-widget .lw-body { position: relative; width: 100%; min-width: 0; }
+.lstm-widget .lw-plot { position: relative; width: 100%; overflow: hidden; }
+.lstm-widget .lw-plot canvas { position: absolute; left: 0; top: 0; display: block; }
+.lstm-widget .lw-plot canvas.lw-overlay { touch-action: none; }
+.lstm-widget .lw-heatmap canvas.lw-overlay { cursor: crosshair; }
+.lstm-widget .lw-inputs canvas.lw-overlay,
+.lstm-widget .lw-traces canvas.lw-overlay,
+.lstm-widget .lw-probs canvas.lw-overlay { cursor: ew-resize; }
+.lstm-widget .lw-message {
+  position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  color: var(--lw-fg2); font-style: italic; pointer-events: none;
+}
+
+.lstm-widget .lw-tooltip {
+  position: absolute; z-index: 10; pointer-events: none; padding: 3px 7px; border-radius: 4px;
+  font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums;
+  color: var(--jp-layout-color0, #fff); background: var(--jp-ui-font-color0, #222); opacity: 0.92;
+  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.25);
+}
+.lstm-widget .lw-help { color: var(--lw-fg2); font-size: 10.5px; text-align: right; }
+.lstm-widget kbd {
+  font: inherit; font-size: 10px; padding: 0 4px; border: 1px solid var(--lw-border); border-radius: 3px;
+  background: var(--lw-bg1);
+}
+`;

@@ -1,0 +1,175 @@
+// Gates (lw-gates): for the selected units (the first few when none are selected), the gate activations i, f, o
+// (bars on 0..1), the candidate g and the cell state c (signed bars around 0) at the current step, coloured with
+// the same scales as the heatmap.
+
+import { el, Plot, setText, fmt } from "./common.js";
+import { scaleFor, cssColor, categorical } from "../colormap.js";
+import { shownUnits } from "./traces.js";
+import { font } from "../theme.js";
+
+export const GATE_COLUMNS = [
+  { q: "i", name: "i", title: "input gate" },
+  { q: "f", name: "f", title: "forget gate" },
+  { q: "g", name: "g", title: "candidate" },
+  { q: "o", name: "o", title: "output gate" },
+  { q: "c", name: "c", title: "cell state" },
+];
+const MAX_ROWS = 10;
+const HEAD_H = 30;
+const ROW_H = 30;
+const LABEL_W = 62;
+
+export class GatesView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.title = el("span", { class: "lw-title", text: "Gates" });
+    this.sub = el("span", { class: "lw-sub" });
+    this.body = el("div", { class: "lw-body" });
+    this.message = el("div", { class: "lw-message" });
+    this.el = el(
+      "div",
+      { class: "lw-gates lw-view lw-card", "data-t": "0" },
+      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub)),
+      this.body,
+    );
+    this.plot = new Plot(this.body, { height: HEAD_H + 5 * ROW_H });
+    this.body.append(this.message);
+    this.sizeTarget = this.body;
+    this.cells = [];
+    this.attachHover();
+  }
+
+  attachHover() {
+    const { tooltip, store } = this.ctx;
+    this.plot.overlay.addEventListener("pointermove", (ev) => {
+      const { x, y } = this.plot.point(ev);
+      const head = this.heads.find((h) => y < HEAD_H && x >= h.x && x < h.x + h.w);
+      this.plot.overlay.style.cursor = head ? "pointer" : "";
+      if (head) {
+        tooltip.show(ev.clientX, ev.clientY, store.pending(head.q) ? `load ${head.q} (shows it in the heatmap)` : `show ${head.q} in the heatmap`);
+        return;
+      }
+      const cell = this.cells.find((c) => x >= c.x && x < c.x + c.w && y >= c.y && y < c.y + c.h);
+      if (!cell) {
+        tooltip.hide();
+        return;
+      }
+      tooltip.show(ev.clientX, ev.clientY, `unit ${cell.unit} · ${cell.title} ${cell.q} · t ${cell.t} · ${fmt(cell.v)}`);
+    });
+    this.plot.overlay.addEventListener("pointerleave", () => tooltip.hide());
+    this.plot.overlay.addEventListener("click", (ev) => {
+      const { x, y } = this.plot.point(ev);
+      const head = this.heads.find((h) => y < HEAD_H && x >= h.x && x < h.x + h.w);
+      if (head) {
+        store.set({ quantity: head.q }); // shows it in the heatmap (and has the kernel load it if it is not here)
+        return;
+      }
+      const row = this.rows.find((r) => y >= r.y && y < r.y + ROW_H && x < LABEL_W);
+      if (row && !row.fallback) store.toggleUnit(row.unit);
+    });
+    this.rows = [];
+    this.heads = [];
+  }
+
+  resize(width) {
+    this.plot.resize(width);
+  }
+
+  render({ snap, theme }) {
+    const { store } = this.ctx;
+    const U = Math.max(...GATE_COLUMNS.map((c) => store.width(c.q)), 0);
+    const { units: all, fallback } = shownUnits(snap.selected_units, U, 6);
+    const units = all.slice(0, MAX_ROWS);
+    const extra = all.length - units.length;
+    setText(this.title, `Gates at t = ${snap.t}`);
+    const pending = GATE_COLUMNS.filter((c) => store.pending(c.q)).map((c) => c.q);
+    setText(
+      this.sub,
+      `${store.layerName(snap.layer)}${fallback ? ` · first ${units.length} units` : ""}${extra > 0 ? ` · +${extra} more` : ""}` +
+        (pending.length ? ` · not loaded: ${pending.join(", ")} (click a column)` : ""),
+    );
+    const has = U > 0 && snap.T > 0;
+    this.message.hidden = has;
+    if (!has) setText(this.message, U > 0 ? "no steps recorded yet" : "no gate activations recorded");
+    if (this.plot.setHeight(has ? HEAD_H + units.length * ROW_H + 6 : 40)) this.plot.resize(this.plot.width);
+
+    const ctx = this.plot.begin(this.plot.bctx);
+    this.plot.begin(this.plot.octx);
+    this.cells = [];
+    this.rows = [];
+    this.heads = [];
+    if (has) this.draw(ctx, snap, theme, units, fallback);
+    this.el.dataset.t = String(snap.t);
+  }
+
+  draw(ctx, snap, theme, units, fallback) {
+    const { store } = this.ctx;
+    const W = this.plot.width;
+    const colW = (W - LABEL_W - 4) / GATE_COLUMNS.length;
+    ctx.textBaseline = "middle";
+    // Column heads.
+    GATE_COLUMNS.forEach((col, k) => {
+      const cx = LABEL_W + k * colW + colW / 2;
+      const pending = store.pending(col.q);
+      if (col.q === snap.quantity) {
+        ctx.fillStyle = theme.grid;
+        ctx.fillRect(LABEL_W + k * colW + 2, 0, colW - 4, HEAD_H - 2);
+      }
+      ctx.textAlign = "center";
+      ctx.font = font(theme, 12, 700);
+      ctx.fillStyle = pending ? theme.fg3 : theme.fg1;
+      ctx.fillText(col.name, cx, 9);
+      ctx.font = font(theme, 9);
+      ctx.fillStyle = pending ? theme.fg3 : theme.fg2;
+      ctx.fillText(pending ? "click to load" : col.title, cx, 22);
+      this.heads.push({ x: LABEL_W + k * colW, w: colW, q: col.q });
+    });
+    const scales = {};
+    for (const col of GATE_COLUMNS) scales[col.q] = scaleFor(col.q, store.limits(col.q), theme.dark);
+    units.forEach((u, r) => {
+      const y0 = HEAD_H + r * ROW_H;
+      if (r % 2 === 0) {
+        ctx.fillStyle = theme.grid;
+        ctx.fillRect(0, y0, W, ROW_H);
+      }
+      // Unit label with its colour (matches traces and the heatmap marks).
+      const color = categorical(r, theme.dark);
+      ctx.fillStyle = color;
+      ctx.fillRect(6, y0 + ROW_H / 2 - 5, 10, 10);
+      ctx.textAlign = "left";
+      ctx.font = font(theme, 11, 600);
+      ctx.fillStyle = theme.fg1;
+      ctx.fillText(`unit ${u}`, 20, y0 + ROW_H / 2);
+      this.rows.push({ unit: u, y: y0, fallback });
+      GATE_COLUMNS.forEach((col, k) => {
+        const v = store.value(col.q, snap.layer, snap.sequence, snap.t, u);
+        const sc = scales[col.q];
+        const x = LABEL_W + k * colW + 5;
+        const w = colW - 10;
+        const barY = y0 + 17;
+        const barH = 8;
+        ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.08)" : "rgba(0,0,0,0.07)";
+        ctx.fillRect(x, barY, w, barH);
+        if (v === v) {
+          // Signed bars: the length shows the magnitude; the colour only the sign (a near-zero colour would vanish).
+          ctx.fillStyle = sc.signed ? cssColor(sc, (v < 0 ? -0.8 : 0.8) * sc.hi) : cssColor(sc, v);
+          if (sc.signed) {
+            const mid = x + w / 2;
+            const frac = Math.max(-1, Math.min(1, v / sc.hi));
+            const bw = (frac * w) / 2;
+            ctx.fillRect(Math.min(mid, mid + bw), barY, Math.max(1, Math.abs(bw)), barH);
+            ctx.fillStyle = theme.axis;
+            ctx.fillRect(Math.round(mid) - 0.5, barY - 2, 1, barH + 4);
+          } else {
+            ctx.fillRect(x, barY, Math.max(1, Math.max(0, Math.min(1, v)) * w), barH);
+          }
+        }
+        ctx.textAlign = "center";
+        ctx.font = font(theme, 10);
+        ctx.fillStyle = theme.fg1;
+        ctx.fillText(v === v ? v.toFixed(2) : "–", x + w / 2, y0 + 9);
+        this.cells.push({ x: x - 5, y: y0, w: colW, h: ROW_H, unit: u, q: col.q, title: col.title, t: snap.t, v });
+      });
+    });
+  }
+}

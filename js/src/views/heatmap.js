@@ -1,0 +1,362 @@
+// Heatmap (lw-heatmap): units (rows) × time (columns) of the chosen quantity and layer of the current sequence.
+// The image is built once per (sequence, data version, layer, quantity, order, size, colour scale) at no more than
+// the plot's device pixels (per pixel: the value farthest from the scale's midpoint, so peaks survive
+// downsampling), kept in an offscreen canvas, and blitted; a scrub only redraws the overlay (cursor, hover).
+// Click a row: toggle that unit in the selection. Drag sideways: scrub. Hover: "unit 17 · t 5 · 0.734".
+
+import { el, Plot, timeRect, drawTimeAxis, drawCursor, drawHoverLine, fillSelect, setText, fmt } from "./common.js";
+import { lut, scaleFor, cssGradient, categorical } from "../colormap.js";
+import { orderUnits } from "../order.js";
+import { stepFromX, rowFromY } from "../scrub.js";
+import { font } from "../theme.js";
+
+export const QUANTITY_LABELS = {
+  h: "hidden state h",
+  c: "cell state c",
+  i: "input gate i",
+  f: "forget gate f",
+  g: "cell candidate g",
+  o: "output gate o",
+};
+
+const ORDER_LABELS = [
+  ["index", "unit index"],
+  ["peak", "peak |value|"],
+  ["variance", "variance"],
+  ["clustered", "clustered"],
+];
+
+/**
+ * Build the RGBA pixels of a (T, U) block drawn as U rows (in `order`) × T columns, downsampled to imgW × imgH.
+ * Returns a Uint8ClampedArray (imgW * imgH * 4); NaN cells are transparent.
+ */
+export function heatmapPixels(data, T, U, order, imgW, imgH, scale, table = lut(scale.map)) {
+  const n = table.length / 4;
+  const mid = (scale.lo + scale.hi) / 2;
+  const s = (n - 1) / (scale.hi - scale.lo || 1);
+  const C = (n - 1) / 2;
+  const rowOf = new Int32Array(U);
+  for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+  const acc = new Float32Array(imgW * imgH).fill(NaN);
+  if (imgW === T && imgH === U) {
+    for (let t = 0; t < T; t++) {
+      const base = t * U;
+      for (let u = 0; u < U; u++) acc[rowOf[u] * imgW + t] = data[base + u];
+    }
+  } else {
+    for (let t = 0; t < T; t++) {
+      const col = Math.min(imgW - 1, Math.floor((t * imgW) / T));
+      const base = t * U;
+      for (let u = 0; u < U; u++) {
+        const v = data[base + u];
+        if (v !== v) continue;
+        const idx = rowOf[u] * imgW + col;
+        const a = acc[idx];
+        if (a !== a || Math.abs(v - mid) > Math.abs(a - mid)) acc[idx] = v;
+      }
+    }
+  }
+  const px = new Uint8ClampedArray(imgW * imgH * 4);
+  for (let i = 0; i < acc.length; i++) {
+    const v = acc[i];
+    if (v !== v) continue;
+    const off = (v - mid) * s;
+    let k = off >= 0 ? C + Math.round(off) : C - Math.round(-off);
+    k = k < 0 ? 0 : k > n - 1 ? n - 1 : k | 0;
+    const o = 4 * i;
+    const q = 4 * k;
+    px[o] = table[q];
+    px[o + 1] = table[q + 1];
+    px[o + 2] = table[q + 2];
+    px[o + 3] = 255;
+  }
+  return px;
+}
+
+export class HeatmapView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    const { store } = ctx;
+    this.title = el("span", { class: "lw-title" });
+    this.sub = el("span", { class: "lw-sub" });
+    this.quantity = el("select", { "aria-label": "Quantity", title: "Quantity" });
+    this.layer = el("select", { "aria-label": "Layer", title: "Layer" });
+    this.order = el("select", { "aria-label": "Unit order", title: "Order of the rows" });
+    this.cbLo = el("span", { class: "lw-cb-label" });
+    this.cbMid = el("span", { class: "lw-cb-label lw-cb-mid" });
+    this.cbHi = el("span", { class: "lw-cb-label" });
+    this.cbBar = el("span", { class: "lw-cb-bar" });
+    this.colorbar = el(
+      "span",
+      { class: "lw-colorbar", title: "colour scale" },
+      this.cbBar,
+      el("span", { class: "lw-cb-labels" }, this.cbLo, this.cbMid, this.cbHi),
+    );
+    this.body = el("div", { class: "lw-body" });
+    this.message = el("div", { class: "lw-message" });
+    this.el = el(
+      "div",
+      { class: "lw-heatmap lw-view lw-card", "data-t": "0" },
+      el(
+        "div",
+        { class: "lw-head" },
+        el("span", { class: "lw-titles" }, this.title, this.sub),
+        el(
+          "span",
+          { class: "lw-controls" },
+          el("label", {}, el("span", { class: "lw-muted", text: "show" }), this.quantity),
+          el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
+          el("label", {}, el("span", { class: "lw-muted", text: "order" }), this.order),
+          this.colorbar,
+        ),
+      ),
+      this.body,
+    );
+    this.plot = new Plot(this.body, { height: 240 });
+    this.body.append(this.message);
+    this.sizeTarget = this.body;
+
+    this.quantity.addEventListener("change", () => store.set({ quantity: this.quantity.value }));
+    this.layer.addEventListener("change", () => store.set({ layer: Number(this.layer.value) }));
+    this.order.addEventListener("change", () => store.set({ order: this.order.value }));
+
+    this.image = { key: null, canvas: null };
+    this.orderCache = { key: null, order: null, rowOf: null };
+    this.baseKey = null;
+    this.U = 0;
+    this.T = 0;
+    this.rect = timeRect(this.plot, 4, 18);
+    this.attachPointer();
+  }
+
+  attachPointer() {
+    const { store, tooltip } = this.ctx;
+    const target = this.plot.overlay;
+    let press = null;
+    const cellAt = (ev) => {
+      const { x, y } = this.plot.point(ev);
+      const r = this.rect;
+      const row = rowFromY(y, r.y, r.h, this.U);
+      const inTime = x >= r.x && x < r.x + r.w;
+      const t = stepFromX(x, r.x, r.w, this.T);
+      const unit = row >= 0 && this.orderCache.order ? this.orderCache.order[row] : -1;
+      return { x, y, row, unit, t, inTime };
+    };
+    target.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      press = { x: ev.clientX, y: ev.clientY, dragging: false };
+      target.setPointerCapture?.(ev.pointerId);
+    });
+    target.addEventListener("pointermove", (ev) => {
+      const c = cellAt(ev);
+      const snap = store.snapshot();
+      if (press) {
+        if (!press.dragging && Math.abs(ev.clientX - press.x) > 4) press.dragging = true;
+        if (press.dragging) {
+          store.set({ t: c.t });
+          tooltip.hide();
+          return;
+        }
+      }
+      if (c.unit >= 0 && c.inTime && this.T > 0) {
+        const v = store.value(snap.quantity, snap.layer, snap.sequence, c.t, c.unit);
+        tooltip.show(ev.clientX, ev.clientY, `unit ${c.unit} · t ${c.t} · ${fmt(v)}`);
+        store.set({ hover: { sequence: snap.sequence, t: c.t, unit: c.unit, view: "heatmap" } });
+      } else if (c.unit >= 0) {
+        tooltip.show(ev.clientX, ev.clientY, `unit ${c.unit} — click to select`);
+        store.set({ hover: { sequence: snap.sequence, t: null, unit: c.unit, view: "heatmap" } });
+      } else {
+        tooltip.hide();
+        store.set({ hover: null });
+      }
+    });
+    const end = (ev, cancelled) => {
+      if (!press) return;
+      const wasDrag = press.dragging;
+      press = null;
+      target.releasePointerCapture?.(ev.pointerId);
+      if (cancelled || wasDrag) return;
+      const c = cellAt(ev);
+      if (c.unit >= 0) store.toggleUnit(c.unit);
+    };
+    target.addEventListener("pointerup", (ev) => end(ev, false));
+    target.addEventListener("pointercancel", (ev) => end(ev, true));
+    target.addEventListener("pointerleave", () => {
+      if (press) return;
+      tooltip.hide();
+      store.set({ hover: null });
+    });
+  }
+
+  resize(width) {
+    if (this.plot.resize(width)) this.baseKey = null;
+  }
+
+  /** Unit order for the current block (cached; recomputed per sequence/data/layer/quantity/mode). */
+  unitOrder(snap, block) {
+    const { store } = this.ctx;
+    const key = [snap.sequence, store.seqVersion(snap.sequence), snap.layer, snap.quantity, snap.order, block.rows, block.cols].join("|");
+    if (this.orderCache.key !== key) {
+      const order = orderUnits(snap.order, block.data, block.rows, block.cols);
+      const rowOf = new Int32Array(block.cols);
+      for (let k = 0; k < order.length; k++) rowOf[order[k]] = k;
+      this.orderCache = { key, order, rowOf };
+    }
+    return this.orderCache;
+  }
+
+  render({ snap, theme, themeChanged }) {
+    const { store } = this.ctx;
+    const meta = store.meta;
+    const q = snap.quantity;
+    const quantities = meta.quantities.filter((name) => store.has(name) || meta.units[name]);
+    fillSelect(this.quantity, (quantities.length ? quantities : meta.quantities).map((name) => [name, name]), q);
+    const L = store.nLayers();
+    fillSelect(this.layer, Array.from({ length: L }, (_, l) => [l, store.layerName(l)]), snap.layer);
+    fillSelect(this.order, ORDER_LABELS, snap.order);
+
+    const block = store.series(q, snap.layer, snap.sequence);
+    const U = block ? block.cols : store.width(q);
+    const T = snap.T;
+    setText(this.title, QUANTITY_LABELS[q] ? capitalise(QUANTITY_LABELS[q]) : q);
+    setText(this.sub, `${store.layerName(snap.layer)} · ${U} units × ${T} steps`);
+
+    const scale = scaleFor(q, store.limits(q), theme.dark);
+    this.colorbarUpdate(scale);
+
+    const height = Math.max(120, Math.min(340, U * 3)) + 22;
+    if (this.plot.setHeight(height)) {
+      this.plot.resize(this.plot.width);
+      this.baseKey = null;
+    }
+    this.U = U;
+    this.T = T;
+    this.rect = timeRect(this.plot, 4, 18);
+    const has = block && U > 0 && T > 0;
+    this.message.hidden = has;
+    if (!has) setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
+
+    const { order, rowOf } = has ? this.unitOrder(snap, block) : { order: null, rowOf: null };
+    const sel = snap.selected_units;
+    const baseKey = has
+      ? [this.orderCache.key, scale.map, scale.lo, scale.hi, this.plot.width, this.plot.height, theme.key, sel.join(",")].join("|")
+      : `empty|${theme.key}|${this.plot.width}`;
+    if (baseKey !== this.baseKey || themeChanged) {
+      this.baseKey = baseKey;
+      this.drawBase(snap, block, order, rowOf, scale, theme);
+    }
+    this.drawOverlay(snap, theme, rowOf);
+    this.el.dataset.t = String(snap.t);
+  }
+
+  colorbarUpdate(scale) {
+    const sig = `${scale.map}|${scale.lo}|${scale.hi}`;
+    if (this.cbSig === sig) return;
+    this.cbSig = sig;
+    this.cbBar.style.background = cssGradient(scale.map);
+    setText(this.cbLo, fmt(scale.lo, 2));
+    setText(this.cbHi, fmt(scale.hi, 2));
+    setText(this.cbMid, scale.signed ? "0" : "0.5");
+  }
+
+  imageFor(snap, block, order, scale) {
+    const r = this.rect;
+    const dpr = this.plot.dpr;
+    const imgW = Math.max(1, Math.min(block.rows, Math.round(r.w * dpr)));
+    const imgH = Math.max(1, Math.min(block.cols, Math.round(r.h * dpr)));
+    const key = [this.orderCache.key, imgW, imgH, scale.map, scale.lo, scale.hi].join("|");
+    if (this.image.key !== key) {
+      const canvas = this.image.canvas || document.createElement("canvas");
+      canvas.width = imgW;
+      canvas.height = imgH;
+      const c2 = canvas.getContext("2d");
+      const img = c2.createImageData(imgW, imgH);
+      img.data.set(heatmapPixels(block.data, block.rows, block.cols, order, imgW, imgH, scale));
+      c2.putImageData(img, 0, 0);
+      this.image = { key, canvas };
+    }
+    return this.image.canvas;
+  }
+
+  drawBase(snap, block, order, rowOf, scale, theme) {
+    const ctx = this.plot.begin(this.plot.bctx);
+    const r = this.rect;
+    if (!order) return;
+    const U = block.cols;
+    const T = block.rows;
+    const img = this.imageFor(snap, block, order, scale);
+    ctx.save();
+    ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
+    ctx.fillRect(r.x, r.y, r.w, r.h);
+    ctx.imageSmoothingEnabled = img.width < r.w * this.plot.dpr * 0.75 || img.height < r.h * this.plot.dpr * 0.75 ? false : true;
+    ctx.drawImage(img, r.x, r.y, r.w, r.h);
+    ctx.restore();
+
+    // Unit labels in the gutter.
+    const rowH = r.h / U;
+    ctx.save();
+    ctx.font = font(theme, 10);
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    ctx.fillStyle = theme.fg2;
+    const every = rowH >= 11 ? 1 : Math.ceil(13 / rowH);
+    // Rows of selected units get their own bold label; plain labels keep clear of them.
+    const selRows = snap.selected_units.filter((u) => u < U).map((u) => rowOf[u]);
+    for (let k = 0; k < U; k += every) {
+      if (selRows.some((sk) => Math.abs(sk - k) * rowH < 11)) continue;
+      ctx.fillText(String(order[k]), r.x - 10, r.y + (k + 0.5) * rowH);
+    }
+    // Selected units: a coloured tab and label in the gutter, and thin edge lines across wide rows.
+    const labelled = [];
+    snap.selected_units.forEach((u, j) => {
+      if (u >= U) return;
+      const k = rowOf[u];
+      const y = r.y + (k + 0.5) * rowH;
+      const color = categorical(j, theme.dark);
+      const showLabel = !labelled.some((ly) => Math.abs(ly - y) < 10);
+      if (showLabel) labelled.push(y);
+      ctx.fillStyle = color;
+      ctx.fillRect(r.x - 7, r.y + k * rowH, 5, Math.max(2, rowH));
+      ctx.beginPath();
+      ctx.moveTo(r.x - 7, y);
+      ctx.lineTo(r.x - 10, y - 3);
+      ctx.lineTo(r.x - 10, y + 3);
+      ctx.fill();
+      if (showLabel) {
+        ctx.font = font(theme, 10, 700);
+        ctx.fillStyle = color;
+        ctx.fillText(String(u), r.x - 12, y);
+      }
+      if (rowH >= 6) {
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 1.5;
+        ctx.strokeRect(r.x + 0.75, r.y + k * rowH + 0.75, r.w - 1.5, rowH - 1.5);
+      }
+    });
+    ctx.restore();
+    drawTimeAxis(ctx, r, T, theme, { grid: false });
+  }
+
+  drawOverlay(snap, theme, rowOf) {
+    const ctx = this.plot.begin(this.plot.octx);
+    const r = this.rect;
+    if (!(this.T > 0 && this.U > 0)) return;
+    const h = snap.hover;
+    if (h && h.sequence === snap.sequence && h.t != null) drawHoverLine(ctx, r, h.t, this.T, theme);
+    if (h && h.unit != null && rowOf && h.unit < this.U) {
+      const rowH = r.h / this.U;
+      const y = r.y + rowOf[h.unit] * rowH;
+      ctx.save();
+      ctx.strokeStyle = theme.fg1;
+      ctx.globalAlpha = 0.7;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(r.x - 0.5, y - 0.5, r.w + 1, Math.max(1, rowH) + 1);
+      ctx.restore();
+    }
+    drawCursor(ctx, r, snap.t, this.T, theme, { band: false });
+  }
+}
+
+function capitalise(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

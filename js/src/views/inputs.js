@@ -1,0 +1,47 @@
+// Inputs (lw-inputs): the input features of the current sequence over time as lines (MATLAB's plot(X')), with a
+// legend of the feature names (as text) and their values at the cursor.
+
+import { LineChart, paddedRange } from "./lines.js";
+import { seriesRange, setText } from "./common.js";
+import { categorical } from "../colormap.js";
+
+export class InputsView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.chart = new LineChart(ctx, { cls: "lw-inputs", title: "Input features", height: 130, legendMax: 24 });
+    this.el = this.chart.el;
+    this.sizeTarget = this.chart.sizeTarget;
+  }
+
+  resize(width) {
+    this.chart.resize(width);
+  }
+
+  render(frame) {
+    const { store } = this.ctx;
+    const { snap, theme } = frame;
+    const block = store.series("inputs", 0, snap.sequence);
+    if (!block) {
+      setText(this.chart.sub, "");
+      this.chart.render(frame, { T: 0, cols: [], names: [], colors: [], message: "no inputs recorded" });
+      return;
+    }
+    const D = block.cols;
+    const names = store.meta.feature_names;
+    const cols = Array.from({ length: D }, (_, j) => j);
+    setText(this.chart.sub, `${D} feature${D === 1 ? "" : "s"}`);
+    const [lo, hi] = paddedRange(...seriesRange(block.data, block.rows, D, cols));
+    this.chart.render(frame, {
+      T: block.rows,
+      data: block.data,
+      stride: D,
+      cols,
+      names: cols.map((j) => names[j] ?? `x${j}`),
+      colors: cols.map((j) => categorical(j, theme.dark)),
+      lo,
+      hi,
+      view: "inputs",
+      key: [snap.sequence, store.seqVersion(snap.sequence), D, theme.dark].join("|"),
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// Sequence picker (lw-picker): a <select> of the sequences, labelled "name · class" (user names as text), with
+// previous / next buttons.
+
+import { el, icon, setText } from "./common.js";
+
+/** The picker's label of sequence s. */
+export function sequenceLabel(meta, s) {
+  const name = meta.sequence_names[s] ?? `sequence ${s}`;
+  const label = meta.labels[s];
+  const cls = label == null ? null : meta.class_names ? meta.class_names[label] ?? `class ${label}` : `class ${label}`;
+  return cls == null ? name : `${name} · ${cls}`;
+}
+
+export class PickerView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    const { store } = ctx;
+    this.select = el("select", { class: "lw-seq-select", "aria-label": "Sequence" });
+    this.prev = el("button", { class: "lw-icon-btn", type: "button", title: "Previous sequence", "aria-label": "Previous sequence" }, icon("prev"));
+    this.next = el("button", { class: "lw-icon-btn", type: "button", title: "Next sequence", "aria-label": "Next sequence" }, icon("next"));
+    this.count = el("span", { class: "lw-muted lw-seq-count" });
+    this.el = el("div", { class: "lw-picker lw-view", "data-t": "0" }, this.prev, this.select, this.next, this.count);
+    this.select.addEventListener("change", () => store.set({ sequence: Number(this.select.value) }));
+    this.prev.addEventListener("click", () => store.set({ sequence: store.snapshot().sequence - 1 }));
+    this.next.addEventListener("click", () => store.set({ sequence: store.snapshot().sequence + 1 }));
+    this.built = -1;
+    this.builtN = -1;
+  }
+
+  /** (Re)build the options when the sequences change; appended sequences only add options. */
+  options() {
+    const { store } = this.ctx;
+    const meta = store.meta;
+    const N = meta.n_sequences;
+    if (this.built === store.version && this.builtN === N) return;
+    const opts = this.select.options;
+    if (this.builtMeta !== meta || opts.length > N) {
+      this.select.replaceChildren();
+      this.builtMeta = meta;
+    }
+    for (let s = 0; s < N; s++) {
+      const text = sequenceLabel(meta, s);
+      if (s < opts.length) {
+        if (opts[s].textContent !== text) opts[s].textContent = text;
+      } else {
+        this.select.append(el("option", { value: String(s), text }));
+      }
+    }
+    this.built = store.version;
+    this.builtN = N;
+  }
+
+  render({ snap, changes }) {
+    if (changes.has("data") || this.builtN < 0) this.options();
+    const N = this.ctx.store.meta.n_sequences;
+    const v = String(snap.sequence);
+    if (N && this.select.value !== v) this.select.value = v;
+    this.select.disabled = N <= 1;
+    this.prev.classList.toggle("lw-dim", snap.sequence <= 0);
+    this.next.classList.toggle("lw-dim", snap.sequence >= N - 1);
+    setText(this.count, N ? `${snap.sequence + 1} of ${N}` : "no data");
+    this.el.dataset.t = String(snap.t);
+  }
+}
