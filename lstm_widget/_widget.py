@@ -346,12 +346,12 @@ class Explorer(anywidget.AnyWidget):
         return rec
 
     def _send_frames(self, s: int, start: int, frames) -> None:
-        fields = {"inputs": np.stack([f.inputs for f in frames])}
-        for q in LSTM_QUANTITIES:
-            fields[q] = np.stack([getattr(f, q) for f in frames], axis=1)  # (L, k, units)
-        if frames[0].probs is not None:
-            fields["probs"] = np.stack([f.probs for f in frames])
-        fields["traj"] = project(self._projection, fields["h"][self._projection_row])
+        """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs, trajectory."""
+        chunk = _recording_from_frames(frames, self._layer_names)
+        fields = {"inputs": chunk.inputs, **{q: getattr(chunk, q) for q in self.loaded_quantities}}
+        if chunk.probs is not None:
+            fields["probs"] = chunk.probs
+        fields["traj"] = project(self._projection, chunk.h[self._projection_row])
         descs, buffers = split_message(fields, self._wire_dtype)
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
 

@@ -108,6 +108,14 @@ function sameList(a, b) {
 }
 
 /** Min/max of the finite values of a typed array (or [0, 0]). */
+/** (L, steps, units) | (steps, units) | (steps,) → {L, rows, rowSize}; null for any other rank. */
+export function layerDims(shape) {
+  if (shape.length === 3) return { L: shape[0], rows: shape[1], rowSize: shape[2] };
+  if (shape.length === 2) return { L: 1, rows: shape[0], rowSize: shape[1] };
+  if (shape.length === 1) return { L: 1, rows: shape[0], rowSize: 1 };
+  return null;
+}
+
 export function finiteRange(data, lo = Infinity, hi = -Infinity) {
   for (let k = 0; k < data.length; k++) {
     const v = data[k];
@@ -192,13 +200,9 @@ export function createStore(init = {}) {
   /** Keep a decoded array as per-layer columns if its step count agrees with the offsets. */
   const placeArray = (name, { data, shape }) => {
     const sumT = meta.offsets[meta.n_sequences];
-    let L = 1;
-    let rows;
-    let rowSize;
-    if (shape.length === 3) [L, rows, rowSize] = shape;
-    else if (shape.length === 2) [rows, rowSize] = shape;
-    else if (shape.length === 1) [rows, rowSize] = [shape[0], 1];
-    else return;
+    const dims = layerDims(shape);
+    if (!dims) return;
+    const { L, rows, rowSize } = dims;
     if (rows !== sumT) {
       // _meta and the data traits can arrive in separate messages: skip until they agree.
       console.warn(`lstm_widget: ${name} has ${rows} steps, _meta says ${sumT}; waiting for matching data`);
@@ -343,13 +347,9 @@ export function createStore(init = {}) {
       fields.forEach((field, idx) => {
         try {
           const { data, shape } = decodeArray({ ...field, buffer: field.buffer ?? buffers[idx] });
-          let L = 1;
-          let rows;
-          let rowSize;
-          if (shape.length === 3) [L, rows, rowSize] = shape;
-          else if (shape.length === 2) [rows, rowSize] = shape;
-          else if (shape.length === 1) [rows, rowSize] = [shape[0], 1];
-          else return;
+          const dims = layerDims(shape);
+          if (!dims) return;
+          const { L, rows, rowSize } = dims;
           parts.push({ name: String(field.name), data, L, rows, rowSize });
           k = Math.max(k, rows);
         } catch (err) {

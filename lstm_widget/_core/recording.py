@@ -18,8 +18,8 @@ from .validate import check_sequences
 
 
 @dataclass(frozen=True, eq=False)
-class Frame:
-    """One time step: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` shaped (L, units); ``probs``/``logits`` (C,) or None."""
+class _Activations:
+    """The fields a Frame (one step) and a Recording (a whole sequence) share."""
 
     inputs: np.ndarray
     h: np.ndarray
@@ -31,6 +31,11 @@ class Frame:
     logits: np.ndarray | None
     probs: np.ndarray | None
     layer_names: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Frame(_Activations):
+    """One time step: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` shaped (L, units); ``probs``/``logits`` (C,) or None."""
 
     @property
     def prediction(self) -> int | None:
@@ -39,7 +44,7 @@ class Frame:
 
 
 @dataclass(frozen=True, eq=False)
-class Recording:
+class Recording(_Activations):
     """Everything one sequence did inside the network.
 
     ``inputs`` (T, D); ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` shaped (L, T, units) with L = layers × directions in the
@@ -47,17 +52,6 @@ class Recording:
     to the last layer's output at every step, or None when the model has no head.
     Quantities also answer to stable names: ``rec["layer0.h"]`` is (T, units), ``rec["h"]`` is (L, T, units).
     """
-
-    inputs: np.ndarray
-    h: np.ndarray
-    c: np.ndarray
-    i: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    o: np.ndarray
-    logits: np.ndarray | None
-    probs: np.ndarray | None
-    layer_names: tuple
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
