@@ -178,3 +178,16 @@ def test_float64_model_and_input():
     rec = lw.record(m, x)
     out, _, _ = _run_torch(m, x)
     np.testing.assert_allclose(rec.h[0], out, atol=1e-6)
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 17, 1000, 1501])
+def test_long_sequences_match_nn_lstm_final_state(T):
+    """The blocked scan for c, at lengths that are and are not multiples of its block size."""
+    torch.manual_seed(9)
+    m = nn.LSTM(3, 8).eval()
+    x = torch.randn(T, 3)
+    rec = lw.record(m, x)
+    out, hn, cn = _run_torch(m, x)
+    np.testing.assert_allclose(rec.c[0, -1], cn[0], atol=ATOL)
+    np.testing.assert_allclose(rec.h[0], out, atol=ATOL)
+    np.testing.assert_allclose(rec.h[0], rec.o[0] * np.tanh(rec.c[0]), atol=ATOL)

@@ -25,15 +25,20 @@ GATE_ORDER = {
 _TO_OURS = {"i": "i", "f": "f", "g": "g", "c": "g", "o": "o"}
 
 
-def split_gates(stacked, framework: str = "pytorch") -> dict:
-    """Return {our gate name: block} for an array or tensor whose first axis stacks the four gate blocks."""
+def split_gates(stacked, framework: str = "pytorch", axis: int = 0) -> dict:
+    """Return {our gate name: block} for an array or tensor whose ``axis`` stacks the four gate blocks."""
     if framework not in GATE_ORDER:
         raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(GATE_ORDER)}")
-    n = stacked.shape[0]
+    n = stacked.shape[axis]
     if n % 4:
-        raise ValueError(f"cannot split {n} rows into 4 gate blocks: the first axis must be a multiple of 4")
+        raise ValueError(f"cannot split {n} rows into 4 gate blocks: axis {axis} must be a multiple of 4")
     size = n // 4
-    return {_TO_OURS[name]: stacked[k * size:(k + 1) * size] for k, name in enumerate(GATE_ORDER[framework])}
+    index = [slice(None)] * stacked.ndim
+    blocks = {}
+    for k, name in enumerate(GATE_ORDER[framework]):
+        index[axis] = slice(k * size, (k + 1) * size)
+        blocks[_TO_OURS[name]] = stacked[tuple(index)]
+    return blocks
 
 
 def stack_gates(blocks: dict, framework: str = "pytorch"):
