@@ -16,51 +16,21 @@ per context (``artifacts/<name>.trace.zip``; open with ``playwright show-trace``
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # `import lab` also under --import-mode=importlib
+if str(HERE) not in sys.path:  # `import lab` / `import server` also under --import-mode=importlib
     sys.path.insert(0, str(HERE))
-ARTIFACTS = HERE / "artifacts"
-CHROMIUM = os.environ.get("LW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 1000}
-SERVER_START_TIMEOUT_S = float(os.environ.get("LW_UI_SERVER_TIMEOUT", "180"))
-LOG_TAIL_LINES = 120
-KEEP_ARTIFACTS = {"explorer.png"}  # wanted outputs (the README's screenshot), not failure evidence
+from server import CHROMIUM, VIEWPORT, JupyterServer, launch_browser, start_server, stop_server  # noqa: E402
 
-# Settings JupyterLab reads from the (temporary) user settings directory: no news/update toasts, no autosave.
-LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    "@jupyterlab/apputils-extension/themes.jupyterlab-settings": {"theme": "JupyterLab Light"},
-}
+ARTIFACTS = HERE / "artifacts"
+KEEP_ARTIFACTS = {"explorer.png"}  # wanted outputs (the README's screenshot), not failure evidence
 
 _state: dict = {"server": None}
 
@@ -142,179 +112,18 @@ def pytest_runtest_makereport(item, call):
 # JupyterLab server
 
 
-@dataclass
-class JupyterServer:
-    url: str  # base URL, ends with "/"
-    token: str
-    root_dir: Path
-    log_path: Path
-    proc: subprocess.Popen
-    env: dict = field(repr=False, default_factory=dict)
-
-    def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
-        """Call the server's REST API (``path`` relative to the base URL, e.g. ``"api/kernels"``)."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Authorization", f"token {self.token}")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else None
-
-    def lab_url(self, path: str = "lab") -> str:
-        sep = "&" if "?" in path else "?"
-        return f"{self.url}{path}{sep}token={self.token}"
-
-    def log_tail(self, n: int = LOG_TAIL_LINES) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError as exc:
-            return f"(no log: {exc})"
-        return "\n".join(lines[-n:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> list[int]:
-    """Pids of all live descendants of ``pid`` (from /proc; no psutil)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.fixture(scope="session")
-def jupyter_server(tmp_path_factory):
+def jupyter_server(tmp_path_factory) -> JupyterServer:
+    """A private JupyterLab (see server.py); its log is artifacts/jupyter-server.log."""
     base = tmp_path_factory.mktemp("jupyter")
-    root = base / "root"
-    dirs = {k: base / k for k in ("config", "runtime", "settings", "workspaces", "ipython", "notary")}
-    for d in [root, *dirs.values()]:
-        d.mkdir(parents=True, exist_ok=True)
-    for rel, value in LAB_SETTINGS.items():
-        p = dirs["settings"] / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(value))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "jupyter-server.log"
-
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(dirs["config"]),
-        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
-        IPYTHONDIR=str(dirs["ipython"]),
-        JUPYTER_PLATFORM_DIRS="0",
-        PYTHONUNBUFFERED="1",
-        MPLBACKEND="Agg",
-    )
-    env.pop("JUPYTER_TOKEN", None)
-    cmd = [
-        sys.executable, "-m", "jupyter", "lab",
-        "--no-browser",
-        "--allow-root",
-        f"--port={port}",
-        "--port-retries=0",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.token={token}",
-        "--ServerApp.password=",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.terminals_enabled=False",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={dirs['settings']}",
-        f"--LabApp.workspaces_dir={dirs['workspaces']}",
-        f"--NotebookNotary.data_dir={dirs['notary']}",
-    ]  # fmt: skip
-    log = open(log_path, "w", buffering=1)
-    log.write("$ " + " ".join(cmd) + "\n")
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        cmd, cwd=str(root), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    server = JupyterServer(f"http://127.0.0.1:{port}/", token, root, log_path, proc, env)
+    server = start_server(base, ARTIFACTS / "jupyter-server.log")
+    _state["server"] = server
     try:
-        deadline = t0 + SERVER_START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
-            try:
-                server.api("GET", "api/status", timeout=5)
-                break
-            except (urllib.error.URLError, ConnectionError, OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"jupyter lab did not answer /api/status in {SERVER_START_TIMEOUT_S:.0f}s:\n{server.log_tail()}"
-                )
-            time.sleep(0.25)
-        log.write(f"[lw-tests] server answered /api/status after {time.monotonic() - t0:.1f}s\n")
-        _state["server"] = server
         yield server
     finally:
         _state["server"] = None
-        _stop_server(server)
-        log.close()
+        stop_server(server)
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _stop_server(server: JupyterServer) -> None:
-    proc = server.proc
-    kids = _descendants(proc.pid) if proc.poll() is None else []
-    if proc.poll() is None:
-        try:  # shuts the kernels down, then the server
-            for k in server.api("GET", "api/kernels", timeout=10) or []:
-                try:
-                    server.api("DELETE", f"api/kernels/{k['id']}", timeout=30)
-                except Exception:
-                    pass
-            server.api("POST", "api/shutdown", timeout=10)
-        except Exception:
-            pass
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-    # Kernels run in their own sessions: end whichever of the processes we started is still there, by pid.
-    for pid in kids:
-        if _alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -326,7 +135,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = launch_browser(p)
         try:
             yield b
         finally:

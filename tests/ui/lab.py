@@ -11,6 +11,8 @@ Playwright's ``wait_for_function`` and of ``wait_until``.
     run_all_cells(page)
     root = wait_for_widget(page)                 # the .lstm-widget locator
     run_code(page, "ex.t = 7")                   # appended as a new last cell, run, text output returned
+    h = start_code(page, "ex.stream(x)")         # the same without waiting: watch the page meanwhile ...
+    wait_code(page, h)                           # ... then wait for it (code_done(page, h) polls)
     assert run_code(page, "print(ex.t)") == "7"
     px = canvas_pixels(root.locator("canvas").first)  # (H, W, 4) uint8 RGBA, read with getImageData
 """
@@ -301,9 +303,16 @@ def run_code(
     Running a cell moves the focus to it; with ``keep_focus`` the element that had the focus before (a widget's
     root, its slider, ...) gets it back afterwards, so keyboard tests can go on where they were.
     """
+    return wait_code(page, start_code(page, code), timeout, raise_errors, keep_focus)
+
+
+def start_code(page: Page, code: str) -> dict:
+    """Like :func:`run_code`, but returns as soon as the cell is submitted (the kernel must be idle before), so that
+    the test can watch the page while the cell runs; finish with :func:`wait_code` (or poll :func:`code_done`).
+    The handle is ``{id, run, t0}`` with ``t0`` the page's ``performance.now()`` just before the cell was run."""
     _helpers(page)
     wait_kernel_idle(page)
-    started = page.evaluate(
+    return page.evaluate(
         """(code) => {
           const h = window.__lwh;
           h.prevFocus = document.activeElement;
@@ -313,11 +322,28 @@ def run_code(
           const id = model.cells.get(idx).id;
           nb.activeCellIndex = idx;
           nb.deselectAll();
-          return {id, run: h.start('notebook:run-cell')};
+          const t0 = performance.now();
+          return {id, run: h.start('notebook:run-cell'), t0};
         }""",
         code,
     )
-    _wait_run(page, started["run"], timeout, f"running {code!r}")
+
+
+def code_done(page: Page, handle: dict) -> bool:
+    """Whether the cell started by :func:`start_code` has finished (JupyterLab's run-cell command resolved)."""
+    return bool(page.evaluate("(id) => !!(window.__lwh.runs[id] && window.__lwh.runs[id].done)", handle["run"]))
+
+
+def wait_code(
+    page: Page, handle: dict, timeout: float = RUN_CODE_TIMEOUT_MS, raise_errors: bool = True, keep_focus: bool = True
+) -> str:
+    """Wait for a cell started by :func:`start_code` and the kernel to be idle; returns its text output (see
+    :func:`run_code`)."""
+    code = page.evaluate(
+        "(id) => { const h = window.__lwh, p = h.panel(); return h.cellInfo(p, h.cellIndex(p, id)).source; }",
+        handle["id"],
+    )
+    _wait_run(page, handle["run"], timeout, f"running {code!r}")
     wait_kernel_idle(page)
     if keep_focus:
         page.evaluate(
@@ -330,7 +356,7 @@ def run_code(
             }"""
         )
     cell = page.evaluate(
-        "(id) => { const h = window.__lwh, p = h.panel(); return h.cellInfo(p, h.cellIndex(p, id)); }", started["id"]
+        "(id) => { const h = window.__lwh, p = h.panel(); return h.cellInfo(p, h.cellIndex(p, id)); }", handle["id"]
     )
     if cell["count"] is None and raise_errors:
         raise NotebookError(f"cell {code!r} was not executed (execution count is empty)")

@@ -3,6 +3,9 @@
 // colour; class labels sit at paths' last steps (with many sequences: at each class's mean last point, plus the
 // current path's). Hover names sequence and step; click a point of the current path to jump to it, another path
 // to switch to that sequence.
+// The root carries `__lw_project(x, y)`: a projected point (data coordinates, as in `traj`) -> {x, y} in CSS pixels
+// from the top-left of the plot's canvas, with the scale last drawn (null before the first draw); tests use it to
+// click known points.
 
 import { el, Plot, setText } from "./common.js";
 import { lut, categorical } from "../colormap.js";
@@ -51,6 +54,11 @@ export class TrajectoryView {
     this.xs = null;
     this.ys = null;
     this.hit = null;
+    this.scale = null; // {x0, y0, sx, sy, H}: data -> CSS pixels, as last drawn
+    this.el.__lw_project = (x, y) => {
+      const s = this.scale;
+      return s ? { x: PAD + (x - s.x0) * s.sx, y: s.H - PAD - (y - s.y0) * s.sy } : null;
+    };
     this.attachPointer();
   }
 
@@ -149,6 +157,7 @@ export class TrajectoryView {
       this.baseKey = key;
       const ctx = this.plot.begin(this.plot.bctx);
       this.xs = null;
+      this.scale = null;
       if (has) this.drawBase(ctx, snap, theme, all, pname);
     }
     const octx = this.plot.begin(this.plot.octx);
@@ -187,6 +196,7 @@ export class TrajectoryView {
     }
     this.xs = xs;
     this.ys = ys;
+    this.scale = { x0, y0, sx, sy, H };
 
     // Frame, zero axes and axis names.
     ctx.save();
