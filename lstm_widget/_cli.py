@@ -1,8 +1,10 @@
-"""The `lstm-widget` console command: `lstm-widget demo` starts JupyterLab on the Japanese Vowels notebook."""
+"""The `lstm-widget` console command: `lstm-widget demo` starts JupyterLab on the Japanese Vowels notebook;
+`lstm-widget export` writes a standalone HTML explorer (no kernel, no network) for teaching material."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import pathlib
 import secrets
@@ -81,6 +83,65 @@ def demo(args) -> int:
                 proc.kill()
 
 
+def _load_callable(spec: str, what: str):
+    """``package.module:function`` -> the function (the user's own code, imported like any module)."""
+    module, sep, name = spec.partition(":")
+    if not sep or not module or not name:
+        raise SystemExit(f"--{what} {spec!r}: expected package.module:function")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"--{what} {spec!r}: {exc}") from None
+
+
+def _load_data(spec: str):
+    """``--data``: "japanese_vowels:train|test", an .npz file (array ``X`` (N, T, D) or ``x0``, ``x1``, ... (T_i, D);
+    optional ``y``; read without pickle), or package.module:function returning X or (X, y)."""
+    import numpy as np
+
+    if spec.startswith("japanese_vowels:"):
+        from .datasets import JAPANESE_VOWELS_CLASS_NAMES, JAPANESE_VOWELS_FEATURE_NAMES, japanese_vowels
+
+        X, y = japanese_vowels(spec.split(":", 1)[1])
+        return list(X), y, JAPANESE_VOWELS_CLASS_NAMES, JAPANESE_VOWELS_FEATURE_NAMES
+    if spec.endswith(".npz"):
+        try:
+            with np.load(spec, allow_pickle=False) as z:
+                keys = set(z.files)
+                if "X" in keys:
+                    X = list(z["X"])
+                else:
+                    parts = sorted((int(k[1:]), k) for k in keys if k[:1] == "x" and k[1:].isdigit())
+                    if not parts:
+                        raise SystemExit(f"--data {spec!r}: expected an array 'X' or arrays 'x0', 'x1', ... in the file")
+                    X = [z[k] for _, k in parts]
+                y = z["y"] if "y" in keys else None
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"--data {spec!r}: {exc}") from None
+        return X, y, None, None
+    out = _load_callable(spec, "data")()
+    X, y = out if isinstance(out, tuple) and len(out) == 2 else (out, None)
+    return list(X), y, None, None
+
+
+def export(args) -> int:
+    from ._widget import Explorer
+
+    model = _load_callable(args.model, "model")()
+    X, y, class_names, feature_names = _load_data(args.data)
+    if args.limit < 0:
+        raise SystemExit(f"--limit {args.limit}: expected a number of sequences (0 for all)")
+    if args.limit:
+        X = X[: args.limit]
+        y = None if y is None else y[: args.limit]
+    ex = Explorer(model, X, y, class_names=class_names, feature_names=feature_names)
+    out = pathlib.Path(args.out)
+    size = ex.save_html(out, wire_dtype="float16" if args.float16 else None, title=args.title, quiet=True)
+    print(f"wrote {out} ({size / 2**20:.2f} MiB, {len(X)} sequences"
+          f"{', float16' if args.float16 else ''}): open it in a browser, no kernel or network needed")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="lstm-widget", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +151,17 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=0, help="default: a free port")
     p.add_argument("--overwrite", action="store_true", help="replace an existing copy of the notebook")
     p.set_defaults(func=demo)
+    p = sub.add_parser("export", help="write a standalone HTML explorer that plays back with no kernel or network")
+    p.add_argument("--out", required=True, help="the HTML file to write, e.g. lesson.html")
+    p.add_argument("--model", default="lstm_widget.models:japanese_vowels_net",
+                   help="package.module:function returning the torch model (default: %(default)s)")
+    p.add_argument("--data", default="japanese_vowels:test",
+                   help="japanese_vowels:train|test, an .npz file (X or x0, x1, ...; optional y), or "
+                        "package.module:function returning X or (X, y) (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=40, help="first N sequences only, 0 for all (default: %(default)s)")
+    p.add_argument("--float16", action="store_true", help="half the size: values as float16")
+    p.add_argument("--title", default="LSTM explorer", help="the page's title")
+    p.set_defaults(func=export)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -14,8 +14,9 @@ import traitlets as tl
 
 from ._core import LSTM_QUANTITIES, Recording, Stepper, describe, record
 from ._core.adapters import _AUTO
-from ._core.projection import fit_projection, make_projection, project
+from ._core.projection import Projection, check_projection, fit_projection, unfitted_copy
 from ._core.validate import check_sequence
+from ._export import write_html
 from ._wire import check_wire_dtype, encode_array, split_message
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
@@ -52,6 +53,38 @@ def _check_preload(preload, quantity: str):
     return tuple(dict.fromkeys(names + [quantity]))
 
 
+def _check_groups(groups, group_name, n: int):
+    """(group_name, [str per sequence]) for ``_meta.groups``, or None when no groups were given."""
+    if groups is None:
+        return None
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(f"groups must be a sequence with one value per sequence ({n}); got {type(groups).__name__}")
+    values = [str(v) for v in np.asarray(groups, dtype=object).reshape(-1)]
+    if len(values) != n:
+        raise ValueError(f"groups has {len(values)} entries; expected one per sequence ({n})")
+    if not isinstance(group_name, str):
+        raise TypeError(f"group_name must be a str; got {type(group_name).__name__}")
+    return group_name, values
+
+
+def _stacked(recs, layer: int, quantity: str) -> np.ndarray:
+    """``quantity`` at layer row ``layer`` of every step of ``recs``, stacked: (sum T, units)."""
+    return np.concatenate([getattr(r, quantity)[layer] for r in recs], axis=0)
+
+
+#: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
+TRAJ_VIEW_KEYS = {
+    "dims": "2 or 3",
+    "color": "'time', 'class' or 'group'",
+    "log1p": "a bool",
+    "labels": "a bool",
+    "last_only": "a bool",
+    "overlay": "[] or [class_a, class_b] (two different class indices)",
+    "yaw": "a finite number (radians)",
+    "pitch": "a finite number (radians)",
+}
+
+
 class Explorer(anywidget.AnyWidget):
     """A live, linked view inside a recurrent network: timeline, heatmap, traces, trajectory, inputs, predictions
     and gates, all following one cursor.
@@ -59,6 +92,16 @@ class Explorer(anywidget.AnyWidget):
     ``Explorer(model, sequences, labels=None, class_names=None, feature_names=None)`` records every sequence with
     :func:`lstm_widget.record` and shows them; ``t``, ``sequence``, ``layer``, ``quantity``, ``selected_units``,
     ``playing`` and ``speed`` are synced both ways with the page.
+
+    The trajectory view shows ``projection_quantity`` (default "h") at layer row ``projection_layer`` (default: the
+    last layer's forward direction) of every step, mapped to 2-D/3-D by ``projection``: "pca" (3 components when
+    there are ≥ 3 units), "autoencoder" (a :class:`~lstm_widget.DenoisingAutoencoder` with a 2-unit bottleneck; pass
+    ``DenoisingAutoencoder(n_components=3)`` for 3-D) or any scikit-learn transformer — fitted (used as is) or
+    unfitted (fitted on the states of all loaded sequences). Changing ``projection_layer`` or
+    ``projection_quantity`` (here or in the page) refits it; :meth:`set_projection` swaps the transformer; live steps
+    and streamed sequences are placed with its ``transform``. ``groups`` (one value per sequence, named
+    ``group_name``) lets the page colour paths by group; ``traj_view`` says how the page draws the trajectory (keys
+    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md).
     """
 
     _esm = _bundle()
@@ -79,6 +122,10 @@ class Explorer(anywidget.AnyWidget):
     selected_units = tl.List(tl.Int(), help="units picked for traces and gates").tag(sync=True)
     playing = tl.Bool(False).tag(sync=True)
     speed = tl.Float(8.0, help="steps per second while playing").tag(sync=True)
+    # the trajectory: what is projected (a change refits the projection) and how the page draws it
+    projection_layer = tl.Int(0, help="layer row whose states the trajectory projects").tag(sync=True)
+    projection_quantity = tl.Unicode("h", help="the quantity the trajectory projects").tag(sync=True)
+    traj_view = tl.Dict(help="how the page draws the trajectory; see TRAJ_VIEW_KEYS").tag(sync=True)
 
     def __init__(
         self,
@@ -92,6 +139,10 @@ class Explorer(anywidget.AnyWidget):
         lstm=None,
         head=_AUTO,
         projection="pca",
+        projection_layer: int | None = None,
+        projection_quantity: str = "h",
+        groups=None,
+        group_name: str = "group",
         wire_dtype: str = "float32",
         preload="auto",
         **kwargs,
@@ -99,11 +150,14 @@ class Explorer(anywidget.AnyWidget):
         spec = describe(model, lstm=lstm, head=head)
         recs = record(model, sequences, _spec=spec)
         self._setup(recs if isinstance(recs, list) else [recs], spec, labels, class_names, feature_names,
-                    sequence_names, projection, wire_dtype, preload, kwargs)
+                    sequence_names, projection, wire_dtype, preload, kwargs, projection_layer=projection_layer,
+                    projection_quantity=projection_quantity, groups=groups, group_name=group_name)
 
     @classmethod
     def from_recordings(cls, recordings, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
-                        projection="pca", wire_dtype: str = "float32", preload="auto", **kwargs) -> "Explorer":
+                        projection="pca", projection_layer: int | None = None, projection_quantity: str = "h",
+                        groups=None, group_name: str = "group", wire_dtype: str = "float32", preload="auto",
+                        **kwargs) -> "Explorer":
         """Show recordings made earlier with :func:`lstm_widget.record`, without the model (no live streaming)."""
         recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
         if not recs or not all(isinstance(r, Recording) for r in recs):
@@ -113,11 +167,12 @@ class Explorer(anywidget.AnyWidget):
             raise ValueError("the recordings come from different models (layers, units or features differ)")
         self = cls.__new__(cls)
         self._setup(recs, None, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
-                    kwargs)
+                    kwargs, projection_layer=projection_layer, projection_quantity=projection_quantity, groups=groups,
+                    group_name=group_name)
         return self
 
     def _setup(self, recs, spec, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
-               kwargs):
+               kwargs, *, projection_layer=None, projection_quantity="h", groups=None, group_name="group"):
         # Everything is checked and computed before the widget exists: a bad argument leaves nothing half-built.
         self._spec = spec
         self._wire_dtype = check_wire_dtype(wire_dtype)
@@ -143,70 +198,85 @@ class Explorer(anywidget.AnyWidget):
         self._sequence_names = _names(sequence_names, n, "sequence {}", "sequence_names")
         self._labels = labels if labels is not None else [None] * n
         self._class_names = class_names
-        self._projection = make_projection(projection)
+        self._groups = _check_groups(groups, group_name, n)
+        # the trajectory: the projection is fitted on every loaded step of (projection_layer, projection_quantity)
+        self._projection_quantities = tuple(getattr(first, "quantities", LSTM_QUANTITIES))
+        layer = self._projection_row if projection_layer is None else projection_layer
+        self._check_projected(layer, projection_quantity, ValueError)
+        self._projection_given = check_projection(projection)
+        self._projection_given_for = (layer, projection_quantity)
+        self._projection_pending = None
+        self._projection, traj = self._fit_projection(recs, layer, projection_quantity)
+        self._projection_key = (layer, projection_quantity)
+        if "traj_view" in kwargs:
+            kwargs["traj_view"] = self._check_traj_view_value(kwargs["traj_view"], ValueError)
         self._recordings: list[Recording] = []
-        meta, arrays = self._assemble(recs, refit=True)
-        super().__init__(_meta=meta, **arrays, **kwargs)
+        meta, arrays = self._assemble(recs, traj=traj)
+        super().__init__(_meta=meta, **arrays, projection_layer=layer, projection_quantity=projection_quantity,
+                         **kwargs)
         self._recordings = recs
 
     # ---- data assembly ----------------------------------------------------------------------------------------
     @property
     def _projection_row(self) -> int:
-        """The layer row the trajectory projects: the last layer's forward direction."""
+        """The layer row the trajectory projects by default: the last layer's forward direction."""
         reverse = sum(name.endswith("_reverse") for name in self._layer_names)
         return len(self._layer_names) - (2 if reverse else 1)
 
-    def _assemble(self, recs: list[Recording], refit: bool = False) -> tuple[dict, dict]:
+    def _assemble(self, recs: list[Recording], traj: np.ndarray | None = None, *, index: list[int] | None = None,
+                  wire_dtype: str | None = None, load=None) -> tuple[dict, dict]:
         """Meta and the data traits for ``recs``: ``_arrays`` (inputs, probs, traj) and one ``_data_<q>`` per
-        quantity — encoded when it is to be loaded now, else left empty ({}) until the page asks for it."""
-        row = self._projection_row
-        h_all = np.concatenate([r.h[row] for r in recs], axis=0)
-        if refit:
-            self._projection = fit_projection(self._projection, h_all)
+        quantity — encoded when it is to be loaded now, else left empty ({}) until the page asks for it. ``traj`` is
+        the projection of every step when it was just computed; otherwise the fitted projection places them (no
+        refit). ``index`` (the loaded sequences ``recs`` are, for an export of some of them), ``wire_dtype`` and
+        ``load`` (the quantities to encode) override what the widget itself uses."""
+        layer, quantity = self._projection_key
+        pick = (lambda values: list(values)) if index is None else (lambda values: [values[i] for i in index])
+        if traj is None:
+            traj = self._projection.transform(_stacked(recs, layer, quantity))
         lengths = [len(r) for r in recs]
         has_head = recs[0].probs is not None
         small = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
         if has_head:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
-        small["traj"] = project(self._projection, h_all)
-        dtype = self._wire_dtype
-        if self._preload == "auto":
+        small["traj"] = traj
+        dtype = wire_dtype or self._wire_dtype
+        if load is not None:
+            wanted = set(load)
+        elif self._preload == "auto":
             values = sum(getattr(r, q).size for r in recs for q in LSTM_QUANTITIES)
             wanted = set(LSTM_QUANTITIES) if values * 4 <= AUTO_PRELOAD_BYTES else {self._first_quantity}
         else:
             wanted = set(self._preload)
-        wanted |= {q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}", None)}  # what the page already has
+        if load is None:
+            wanted |= {q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}", None)}  # what the page already has
         traits, limits = {"_arrays": {k: encode_array(v, dtype) for k, v in small.items()}}, {}
         for q in LSTM_QUANTITIES:
             lo = min(float(getattr(r, q).min()) for r in recs)
             hi = max(float(getattr(r, q).max()) for r in recs)
             limits[q] = [lo, hi]
-            traits[f"_data_{q}"] = self._encode_quantity(recs, q) if q in wanted else {}
+            traits[f"_data_{q}"] = self._encode_quantity(recs, q, dtype) if q in wanted else {}
         meta = {
             "n_sequences": len(recs),
             "lengths": lengths,
             "offsets": [0] + np.cumsum(lengths).tolist(),
-            "labels": self._labels,
+            "labels": pick(self._labels),
             "class_names": self._class_names,
             "feature_names": self._feature_names,
-            "sequence_names": self._sequence_names,
+            "sequence_names": pick(self._sequence_names),
             "layer_names": list(self._layer_names),
             "quantities": list(LSTM_QUANTITIES),
             "units": self._units,
             "has_head": has_head,
             "n_classes": int(small["probs"].shape[1]) if has_head else 0,
             "limits": limits,
-            "projection": {
-                "name": type(self._projection).__name__ if self._projection is not None else "first units",
-                "dims": 2,
-                "layer": row,
-                "quantity": "h",
-            },
+            "projection": self._projection.meta(layer, quantity),
+            "groups": None if self._groups is None else {"name": self._groups[0], "values": pick(self._groups[1])},
         }
         return meta, traits
 
-    def _encode_quantity(self, recs: list[Recording], q: str) -> dict:
-        return encode_array(np.concatenate([getattr(r, q) for r in recs], axis=1), self._wire_dtype)
+    def _encode_quantity(self, recs: list[Recording], q: str, dtype: str | None = None) -> dict:
+        return encode_array(np.concatenate([getattr(r, q) for r in recs], axis=1), dtype or self._wire_dtype)
 
     @tl.observe("quantity")
     def _load_quantity(self, change):
@@ -273,6 +343,153 @@ class Explorer(anywidget.AnyWidget):
             raise tl.TraitError(f"speed {v} must be a positive number of steps per second")
         return v
 
+    # ---- the trajectory: what is projected, by what, and how it is drawn --------------------------------------
+    def _check_projected(self, layer, quantity, error=tl.TraitError) -> None:
+        """Refuse a layer row or quantity that cannot be projected (``error`` names the argument)."""
+        names = self._layer_names
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(names):
+            raise error(f"projection_layer {layer!r} is out of range; expected 0..{len(names) - 1} "
+                        f"({', '.join(names)})")
+        if quantity not in self._projection_quantities:
+            raise error(f"projection_quantity {quantity!r} is not recorded; expected one of "
+                        f"{', '.join(self._projection_quantities)}")
+
+    def _fit_projection(self, recs, layer: int, quantity: str, given=None) -> tuple[Projection, np.ndarray]:
+        """Fit the projection on ``quantity`` at ``layer`` over every step of ``recs``: (projection, coordinates).
+
+        The transformer the user gave (``given``, else the current one) is used for the layer and quantity it was
+        given for — as is when fitted, fitted in place when not; for any other layer or quantity an unfitted copy of
+        it is fitted, so the user's object keeps what it learned."""
+        given = self._projection_given if given is None else given
+        states = _stacked(recs, layer, quantity)
+        if isinstance(given, str) or (layer, quantity) == self._projection_given_for:
+            return fit_projection(given, states)
+        return fit_projection(unfitted_copy(given), states, refit=True)
+
+    def _refit_request(self, name: str, layer, quantity):
+        """Validate a new ``projection_layer`` / ``projection_quantity`` and refit for it, keeping the result until
+        the trait is set (the observer then sends it). A failure changes nothing: TraitError, and a page that asked
+        is sent the old value back so that it stops waiting."""
+        key = (layer, quantity)
+        if key == self._projection_key or not self._recordings:
+            self._projection_pending = None
+            return
+        if self._projection_pending is not None and self._projection_pending[0] == key:
+            return  # both traits changed at once: fitted already
+        try:
+            self._check_projected(layer, quantity)
+            projection, traj = self._fit_projection(self._recordings, layer, quantity)
+        except Exception as err:
+            if name in getattr(self, "_property_lock", {}):  # the page asked: give it back the value still in force
+                old = self._projection_key[0 if name == "projection_layer" else 1]
+                self._send({"method": "update", "state": {name: old}, "buffer_paths": []})
+            if isinstance(err, tl.TraitError):
+                raise
+            raise tl.TraitError(f"{name} {layer if name == 'projection_layer' else quantity!r}: the projection could "
+                                f"not be refitted ({err}); nothing was changed") from err
+        self._projection_pending = (key, projection, traj)
+
+    @tl.validate("projection_layer")
+    def _check_projection_layer(self, proposal):
+        layer = proposal["value"]
+        self._refit_request("projection_layer", layer, self.projection_quantity)
+        return layer
+
+    @tl.validate("projection_quantity")
+    def _check_projection_quantity(self, proposal):
+        quantity = proposal["value"]
+        self._refit_request("projection_quantity", self.projection_layer, quantity)
+        return quantity
+
+    @tl.observe("projection_layer", "projection_quantity")
+    def _send_projection(self, change):
+        """Send the refitted trajectory (``_arrays.traj``) and ``_meta.projection`` together."""
+        pending, self._projection_pending = self._projection_pending, None
+        if pending is None or pending[0] != (self.projection_layer, self.projection_quantity):
+            return
+        key, projection, traj = pending
+        self._apply_projection(key, projection, traj)
+
+    def _apply_projection(self, key, projection: Projection, traj: np.ndarray) -> None:
+        self._projection, self._projection_key = projection, key
+        with self.hold_sync():
+            self._arrays = {**self._arrays, "traj": encode_array(traj, self._wire_dtype)}
+            self._meta = {**self._meta, "projection": projection.meta(*key)}
+
+    def _overlay_classes(self) -> int:
+        if self._class_names is not None:
+            return len(self._class_names)
+        known = [v for v in self._labels if v is not None]
+        return max(known) + 1 if known else 0
+
+    def _check_traj_view_value(self, view, error=tl.TraitError) -> dict:
+        """``traj_view`` checked key by key (js/PROTOCOL.md); ``error`` names the key and what it accepts."""
+        if not isinstance(view, dict):
+            raise error(f"traj_view must be a dict with some of the keys {', '.join(TRAJ_VIEW_KEYS)}; "
+                        f"got {type(view).__name__}")
+        for key, value in view.items():
+            if key not in TRAJ_VIEW_KEYS:
+                raise error(f"traj_view has an unknown key {key!r}; expected some of {', '.join(TRAJ_VIEW_KEYS)}")
+            if key == "dims":
+                ok = value in (2, 3) and not isinstance(value, bool) and isinstance(value, (int, np.integer))
+            elif key == "color":
+                ok = value in ("time", "class", "group")
+                # say it to Python users; a page writes back whatever it holds (and draws it as "class")
+                from_page = "traj_view" in getattr(self, "_property_lock", {})
+                if value == "group" and self._groups is None and not from_page:
+                    raise error("traj_view['color'] 'group' needs per-sequence groups; pass "
+                                "Explorer(..., groups=[one value per sequence])")
+            elif key in ("log1p", "labels", "last_only"):
+                ok = isinstance(value, (bool, np.bool_))
+            elif key == "overlay":
+                n = self._overlay_classes()
+                ok = isinstance(value, (list, tuple)) and (
+                    len(value) == 0
+                    or (len(value) == 2 and value[0] != value[1]
+                        and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c < n
+                                for c in value))
+                )
+                if not ok:
+                    raise error(f"traj_view['overlay'] must be {TRAJ_VIEW_KEYS['overlay']} in 0..{n - 1}; "
+                                f"got {value!r}")
+            else:  # yaw, pitch
+                ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+                    and bool(np.isfinite(value))
+            if not ok:
+                raise error(f"traj_view[{key!r}] must be {TRAJ_VIEW_KEYS[key]}; got {value!r}")
+        return {k: (list(v) if k == "overlay" else v) for k, v in view.items()}
+
+    @tl.validate("traj_view")
+    def _check_traj_view(self, proposal):
+        return self._check_traj_view_value(proposal["value"])
+
+    @property
+    def projection(self):
+        """The fitted transformer that places the trajectory's points (``None`` while there was too little to fit
+        and the first units are shown). Live steps and streamed sequences go through its ``transform``."""
+        return self._projection.transformer
+
+    def set_projection(self, projection, layer: int | None = None, quantity: str | None = None) -> None:
+        """Project the trajectory with another transformer — "pca", "autoencoder", or a scikit-learn transformer
+        (fitted: used as is; unfitted: fitted here on every loaded step) — optionally of another layer row and
+        quantity (default: the current ``projection_layer`` / ``projection_quantity``). Everything is fitted before
+        anything changes: an error leaves the explorer as it was."""
+        layer = self.projection_layer if layer is None else layer
+        quantity = self.projection_quantity if quantity is None else quantity
+        self._check_projected(layer, quantity, ValueError)
+        check_projection(projection)
+        given_for = self._projection_given_for
+        try:
+            self._projection_given_for = (layer, quantity)
+            fitted, traj = self._fit_projection(self._recordings, layer, quantity, given=projection)
+        finally:
+            self._projection_given_for = given_for
+        self._projection_given, self._projection_given_for = projection, (layer, quantity)
+        self._projection_pending = None
+        with self.hold_sync(), self.hold_trait_notifications():  # both traits set before they are validated
+            self._apply_projection((layer, quantity), fitted, traj)
+            self.projection_layer, self.projection_quantity = layer, quantity  # already fitted: no refit
+
     # ---- what users call ------------------------------------------------------------------------------------
     @property
     def recordings(self) -> list[Recording]:
@@ -303,12 +520,56 @@ class Explorer(anywidget.AnyWidget):
     def pause(self) -> None:
         self.playing = False
 
-    def stream(self, x, *, name: str | None = None, label: int | None = None, fps: float | None = None,
+    def save_html(self, path, sequences=None, *, wire_dtype: str | None = None, title: str = "LSTM explorer",
+                  quiet: bool = False) -> int:
+        """Write a standalone HTML page that plays this explorer back with no kernel and no network (for course
+        notes: it opens from ``file://``). Every view and every quantity of the chosen ``sequences`` (indices of the
+        loaded ones; default all) is in the file, placed on the same trajectory map; the page opens on the current
+        sequence, step, layer, quantity, units and trajectory options. ``wire_dtype="float16"`` about halves the
+        size. Returns the size in bytes (and prints it unless ``quiet``)."""
+        index = self._export_index(sequences)
+        dtype = self._wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
+        recs = [self._recordings[i] for i in index]
+        meta, traits = self._assemble(recs, index=index, wire_dtype=dtype, load=LSTM_QUANTITIES)
+        shown = index.index(self.sequence) if self.sequence in index else 0
+        state = {
+            "_meta": meta, **traits,
+            "t": min(self.t, meta["lengths"][shown] - 1), "sequence": shown, "layer": self.layer,
+            "quantity": self.quantity, "selected_units": list(self.selected_units), "playing": False,
+            "speed": self.speed, "projection_layer": self.projection_layer,
+            "projection_quantity": self.projection_quantity, "traj_view": dict(self.traj_view),
+        }  # fmt: skip
+        note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
+        size = write_html(path, state, title=str(title), note=note)
+        if not quiet:
+            print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
+        return size
+
+    def _export_index(self, sequences) -> list[int]:
+        n = len(self._recordings)
+        if sequences is None:
+            return list(range(n))
+        if isinstance(sequences, slice):
+            index = list(range(n))[sequences]
+        else:
+            items = [sequences] if np.isscalar(sequences) else list(np.asarray(sequences, dtype=object).reshape(-1))
+            if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
+                raise TypeError(f"sequences must be indices of the loaded sequences (ints 0..{n - 1}) or a slice; "
+                                f"got {sequences!r}")
+            index = [int(v) for v in items]
+        bad = [v for v in index if not 0 <= v < n]
+        if bad or not index or len(set(index)) != len(index):
+            what = f"{bad[0]} is out of range" if bad else "it is empty" if not index else "it repeats an index"
+            raise ValueError(f"sequences {sequences!r}: {what}; expected distinct indices 0..{n - 1}")
+        return index
+
+    def stream(self, x, *, name: str | None = None, label: int | None = None, group=None, fps: float | None = None,
                batch_ms: float = 16.0) -> Recording:
         """Step a new sequence ``x`` (T, D) through the kernel one step at a time, appending every frame to the page
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
-        sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. Returns the
-        recording."""
+        sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
+        sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
+        the projection was fitted on (its ``transform``; no refit). Returns the recording."""
         if self._spec is None:
             raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
         x = check_sequence(x, self._spec.raw_features, "the streamed sequence")
@@ -335,6 +596,8 @@ class Explorer(anywidget.AnyWidget):
         recs = self._recordings + [rec]
         self._labels = self._labels + [None if label is None else int(label)]
         self._sequence_names = self._sequence_names + [name]
+        if self._groups is not None:
+            self._groups = (self._groups[0], self._groups[1] + [None if group is None else str(group)])
         meta, traits = self._assemble(recs)
         with self.hold_sync():
             self._recordings = recs
@@ -351,7 +614,8 @@ class Explorer(anywidget.AnyWidget):
         fields = {"inputs": chunk.inputs, **{q: getattr(chunk, q) for q in self.loaded_quantities}}
         if chunk.probs is not None:
             fields["probs"] = chunk.probs
-        fields["traj"] = project(self._projection, chunk.h[self._projection_row])
+        layer, quantity = self._projection_key
+        fields["traj"] = self._projection.transform(getattr(chunk, quantity)[layer])  # the fitted map: no refit
         descs, buffers = split_message(fields, self._wire_dtype)
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
 

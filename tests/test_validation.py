@@ -50,10 +50,10 @@ def test_model_without_recurrent_layer():
         lw.record(nn.Sequential(nn.Linear(12, 3)), np.zeros((3, 12), np.float32))
 
 
-def test_gru_is_named_as_not_yet_supported():
+def test_plain_rnn_is_named_as_not_yet_supported():
     model = nn.Sequential()
-    model.add_module("rnn", nn.GRU(12, 4))
-    with pytest.raises(TypeError, match=r"rnn \(GRU\)"):
+    model.add_module("rnn", nn.RNN(12, 4))
+    with pytest.raises(TypeError, match=r"rnn \(RNN\)"):
         lw.record(model, np.zeros((3, 12), np.float32))
 
 

@@ -45,9 +45,9 @@ def test_traits_carry_every_recording_as_binary(model, seqs):
     h_all = np.concatenate([r.h[1] for r in ex.recordings])
     centred = h_all - h_all.mean(0)
     traj = decode_array(arrays["traj"])
-    assert traj.shape == (16, 2)
+    assert traj.shape == (16, 3) and meta["projection"]["dims"] == 3  # 8 units: PCA gives 3 components (3-D)
     explained = traj.var(0)  # population variance along each axis = the top covariance eigenvalues
-    top = np.linalg.eigvalsh(np.cov(centred.T, bias=True))[::-1][:2]
+    top = np.linalg.eigvalsh(np.cov(centred.T, bias=True))[::-1][:3]
     np.testing.assert_allclose(explained, top, rtol=1e-3)
 
 

@@ -83,8 +83,8 @@ export function inputMaker(D, C, seed = 3) {
   };
 }
 
-/** Top-2 principal axes of rows (n, H) by power iteration; returns {mean, axes: [Float64Array H, Float64Array H]}. */
-export function pca2(rows, n, H) {
+/** Top-K (2) principal axes of rows (n, H) by power iteration; returns {mean, axes: [Float64Array H, ...]}. */
+export function pca2(rows, n, H, K = 2) {
   const mean = new Float64Array(H);
   for (let r = 0; r < n; r++) for (let u = 0; u < H; u++) mean[u] += rows[r * H + u] / n;
   const cov = new Float64Array(H * H);
@@ -100,7 +100,7 @@ export function pca2(rows, n, H) {
   }
   for (let a = 0; a < H; a++) for (let b = 0; b < a; b++) cov[a * H + b] = cov[b * H + a];
   const axes = [];
-  for (let k = 0; k < 2; k++) {
+  for (let k = 0; k < K; k++) {
     let v = Float64Array.from({ length: H }, (_, u) => Math.sin(u * 1.7 + k + 1));
     for (let it = 0; it < 80; it++) {
       for (const prev of axes) {
@@ -127,21 +127,19 @@ export function pca2(rows, n, H) {
 }
 
 export function project(h, p) {
-  let a = 0;
-  let b = 0;
+  const out = p.axes.map(() => 0);
   for (let u = 0; u < h.length; u++) {
     const x = h[u] - p.mean[u];
-    a += x * p.axes[0][u];
-    b += x * p.axes[1][u];
+    for (let k = 0; k < out.length; k++) out[k] += x * p.axes[k][u];
   }
-  return [a, b];
+  return out;
 }
 
 const SPEAKERS = (C) => Array.from({ length: C }, (_, k) => `speaker ${k + 1}`);
 const FEATURES = (D) => Array.from({ length: D }, (_, k) => `LPC ${k + 1}`);
 
 /** Run the tiny LSTM over N labelled sequences and build {meta, arrays, model: {...live stepping}}. */
-export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, seed = 11, names = null } = {}) {
+export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, seed = 11, names = null, dims = 2 } = {}) {
   const r = rng(seed);
   const lstm = new TinyLSTM(D, H, seed + 1);
   const makeInput = inputMaker(D, C, seed + 2);
@@ -211,9 +209,9 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
   };
   const probs = new Float32Array(sumT * C);
   for (let r0 = 0; r0 < sumT; r0++) probs.set(head(q.h.subarray(r0 * H, (r0 + 1) * H)), r0 * C);
-  const proj = pca2(q.h, sumT, H);
-  const traj = new Float32Array(sumT * 2);
-  for (let r0 = 0; r0 < sumT; r0++) traj.set(project(q.h.subarray(r0 * H, (r0 + 1) * H), proj), 2 * r0);
+  const proj = pca2(q.h, sumT, H, dims);
+  const traj = new Float32Array(sumT * dims);
+  for (let r0 = 0; r0 < sumT; r0++) traj.set(project(q.h.subarray(r0 * H, (r0 + 1) * H), proj), dims * r0);
 
   const limits = {};
   for (const [k, v] of Object.entries(q)) {
@@ -235,7 +233,9 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
     has_head: true,
     n_classes: C,
     limits,
-    projection: { name: "PCA", dims: 2, layer: 0, quantity: "h" },
+    projection: { name: "PCA", dims, layer: 0, quantity: "h", explained: null },
+    // Two groups (like "one hand" / "two hands"): even and odd classes.
+    groups: { name: "hands", values: labels.map((l) => (l % 2 ? "two hands" : "one hand")) },
     sequence_names: names ? names(N) : Array.from({ length: N }, (_, s) => `utterance ${s + 1}`),
   };
   const arrays = {
@@ -247,7 +247,7 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
     f: encodeArray(q.f, [1, sumT, H], "uint8"),
     o: encodeArray(q.o, [1, sumT, H], "uint8"),
     probs: encodeArray(probs, [sumT, C], "float32"),
-    traj: encodeArray(traj, [sumT, 2], "float32"),
+    traj: encodeArray(traj, [sumT, dims], "float32"),
   };
   // Live stepping of a new sequence of class `label`: yields append-message fields + buffers step by step.
   const live = (label, T, seedLive = 99) => {
@@ -274,7 +274,7 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
       for (const k of ["h", "c", "i", "f", "g", "o"]) add(k, out[k], [1, 1, H], k === "c" ? "float16" : "float32");
       add("inputs", x, [1, D]);
       add("probs", head(h), [1, C]);
-      add("traj", Float32Array.from(project(h, proj)), [1, 2]);
+      add("traj", Float32Array.from(project(h, proj)), [1, dims]);
       const start = t++;
       return { start, fields, buffers };
     };
@@ -282,12 +282,17 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
   return { meta, arrays, live };
 }
 
-export function smallSet() {
-  return lstmSet({ N: 3, Tmin: 20, Tmax: 30, seed: 11 });
+export function smallSet(opts = {}) {
+  return lstmSet({ N: 3, Tmin: 20, Tmax: 30, seed: 11, ...opts });
 }
 
-export function jvSet() {
-  return lstmSet({ N: 640, Tmin: 7, Tmax: 29, seed: 5, names: (N) => Array.from({ length: N }, (_, s) => (s < 270 ? `train ${s + 1}` : `test ${s - 269}`)) });
+/** 20 sequences (Japanese Vowels lengths): classes, groups and 3-D trajectories to look at. */
+export function midSet(opts = {}) {
+  return lstmSet({ N: 20, Tmin: 7, Tmax: 29, seed: 5, ...opts });
+}
+
+export function jvSet(opts = {}) {
+  return lstmSet({ N: 640, Tmin: 7, Tmax: 29, seed: 5, ...opts, names: (N) => Array.from({ length: N }, (_, s) => (s < 270 ? `train ${s + 1}` : `test ${s - 269}`)) });
 }
 
 /** One long sequence, T × H, of cheap structured signals (16 families of units sharing rhythms). */

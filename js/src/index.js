@@ -16,8 +16,10 @@ import { ProbsView } from "./views/probs.js";
 import { TrajectoryView } from "./views/trajectory.js";
 import { GatesView } from "./views/gates.js";
 
-/** Minimum milliseconds between two writes of `t` to the model while playing or scrubbing. */
+/** Minimum milliseconds between two writes of `t` to the model while playing or scrubbing (and of `traj_view`
+ * while the trajectory is rotated by dragging); the last value is always sent. */
 export const T_WRITE_MS = 50;
+const THROTTLED_KEYS = ["t", "traj_view"];
 /**
  * A trait the kernel changes within this many ms of a page write of it is written back once more: page writes
  * still queued in the kernel (sent before the kernel's change reached the page) would otherwise land after it
@@ -67,6 +69,7 @@ export function mount(model, host) {
     store,
     root,
     tooltip,
+    offline: Boolean(model.offline), // a model with no kernel behind it (the standalone HTML export) says so
     togglePlay() {
       const snap = store.snapshot();
       if (snap.playing) store.set({ playing: false });
@@ -171,10 +174,14 @@ export function mount(model, host) {
 
   // ---- store -> model ----------------------------------------------------------------------------------------------
   let writing = false;
-  let lastTWrite = -Infinity;
-  let tTimer = 0;
+  const lastThrottled = {}; // key -> time of its last throttled write
+  const timers = {}; // key -> pending throttled write
   const lastWrite = {};
-  const traitValue = (key) => (key === "selected_units" ? store.state.selected_units.slice() : store.state[key]);
+  const traitValue = (key) => {
+    if (key === "selected_units") return store.state.selected_units.slice();
+    if (key === "traj_view") return JSON.parse(JSON.stringify(store.state.traj_view)); // a fresh object per write
+    return store.state[key];
+  };
   const writeModel = (keys) => {
     writing = true;
     try {
@@ -216,10 +223,10 @@ export function mount(model, host) {
     }
     reassertKeys.add(key);
   };
-  const flushT = () => {
-    tTimer = 0;
-    lastTWrite = performance.now();
-    if (model.get("t") !== store.state.t) writeModel(["t"]);
+  const flush = (key) => {
+    timers[key] = 0;
+    lastThrottled[key] = performance.now();
+    if (JSON.stringify(model.get(key)) !== JSON.stringify(traitValue(key))) writeModel([key]);
   };
 
   cleanups.push(
@@ -227,15 +234,16 @@ export function mount(model, host) {
       for (const c of changes) pending.add(c);
       schedule();
       if (source === "model") return;
-      const keys = SYNCED_KEYS.filter((k) => k !== "t" && changes.has(k));
-      if (changes.has("t")) {
-        // Throttled: at most one t write per T_WRITE_MS; the last value is always sent.
-        const wait = T_WRITE_MS - (performance.now() - lastTWrite);
-        if (wait <= 0 && !tTimer) {
-          lastTWrite = performance.now();
-          keys.push("t");
-        } else if (!tTimer) {
-          tTimer = setTimeout(flushT, Math.max(0, wait));
+      const keys = SYNCED_KEYS.filter((k) => !THROTTLED_KEYS.includes(k) && changes.has(k));
+      for (const key of THROTTLED_KEYS) {
+        if (!changes.has(key)) continue;
+        // Throttled: at most one write per T_WRITE_MS; the last value is always sent.
+        const wait = T_WRITE_MS - (performance.now() - (lastThrottled[key] ?? -Infinity));
+        if (wait <= 0 && !timers[key]) {
+          lastThrottled[key] = performance.now();
+          keys.push(key);
+        } else if (!timers[key]) {
+          timers[key] = setTimeout(() => flush(key), Math.max(0, wait));
         }
       }
       if (keys.length) writeModel(keys);
@@ -288,9 +296,9 @@ export function mount(model, host) {
   for (const key of SYNCED_KEYS) {
     on(`change:${key}`, () => {
       if (writing) return;
-      if (key === "t" && tTimer) {
-        clearTimeout(tTimer); // the kernel's value wins over a pending throttled write
-        tTimer = 0;
+      if (timers[key]) {
+        clearTimeout(timers[key]); // the kernel's value wins over a pending throttled write
+        timers[key] = 0;
       }
       store.set({ [key]: model.get(key) }, "model");
       if (performance.now() - (lastWrite[key] ?? -Infinity) < REASSERT_MS) reassert(key);
@@ -368,9 +376,11 @@ export function mount(model, host) {
   return () => {
     destroyed = true;
     if (raf) cancelAnimationFrame(raf);
-    if (tTimer) {
-      clearTimeout(tTimer);
-      flushT();
+    for (const key of THROTTLED_KEYS) {
+      if (timers[key]) {
+        clearTimeout(timers[key]);
+        flush(key);
+      }
     }
     for (const fn of cleanups.splice(0)) fn();
     for (const view of views) view.destroy?.();

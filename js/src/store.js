@@ -15,7 +15,10 @@ import { decodeArray } from "./wire.js";
 export const QUANTITIES = ["h", "c", "i", "f", "g", "o"];
 export const ORDER_MODES = ["index", "peak", "variance", "clustered"];
 /** State keys mirrored in the widget model's traits. */
-export const SYNCED_KEYS = ["t", "sequence", "layer", "quantity", "selected_units", "playing", "speed"];
+export const SYNCED_KEYS = [
+  "t", "sequence", "layer", "quantity", "selected_units", "playing", "speed",
+  "projection_layer", "projection_quantity", "traj_view",
+];
 
 /** A growable 2-D block of rows (typed array storage with spare capacity). */
 export class Column {
@@ -100,6 +103,24 @@ function uniqueInts(list) {
   return out;
 }
 
+/** Equality of JSON-like values (plain objects, arrays, scalars). */
+function sameJSON(a, b) {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}
+
+/** `_meta.groups` as {name, values: (string|null)[] per sequence} or null. */
+function normalizeGroups(g, n) {
+  if (!g || typeof g !== "object" || !Array.isArray(g.values)) return null;
+  const values = g.values.slice(0, n).map((v) => (v == null ? null : String(v)));
+  while (values.length < n) values.push(null);
+  return { name: g.name == null ? "group" : String(g.name), values };
+}
+
 function sameList(a, b) {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
@@ -159,6 +180,7 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     n_classes: m.n_classes == null ? null : toInt(m.n_classes),
     limits: m.limits && typeof m.limits === "object" ? { ...m.limits } : {},
     projection: m.projection && typeof m.projection === "object" ? { ...m.projection } : null,
+    groups: normalizeGroups(m.groups, n),
     sequence_names: list(m.sequence_names, (k) => `sequence ${k}`).map((v) => String(v)),
   };
 }
@@ -175,6 +197,9 @@ export function createStore(init = {}) {
     speed: 8,
     hover: null, // {sequence, t, unit?, view}
     order: "index",
+    projection_layer: null, // null: whatever _meta.projection holds (a kernel without these traits)
+    projection_quantity: null,
+    traj_view: {}, // as given (the trajectory view fills the defaults)
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -318,6 +343,7 @@ export function createStore(init = {}) {
         meta.lengths.push(0);
         meta.offsets.push(meta.offsets[k]);
         meta.labels.push(null);
+        meta.groups?.values.push(null);
         meta.sequence_names.push(`sequence ${k}`);
         seqVersions.push(version);
         meta.n_sequences++;
@@ -491,6 +517,9 @@ export function createStore(init = {}) {
         speed: state.speed,
         hover: state.hover,
         order: state.order,
+        projection_layer: state.projection_layer,
+        projection_quantity: state.projection_quantity,
+        traj_view: state.traj_view,
       };
     },
 
@@ -536,6 +565,17 @@ export function createStore(init = {}) {
           a === b || (a && b && a.sequence === b.sequence && a.t === b.t && a.unit === b.unit && a.view === b.view));
       }
       if ("order" in patch && ORDER_MODES.includes(patch.order)) put("order", patch.order);
+      if ("projection_layer" in patch && patch.projection_layer != null) {
+        let l = toInt(patch.projection_layer, state.projection_layer ?? 0);
+        if (!fromModel) l = clamp(l, 0, store.nLayers() - 1);
+        put("projection_layer", l);
+      }
+      if ("projection_quantity" in patch && typeof patch.projection_quantity === "string") {
+        if (fromModel || meta.quantities.includes(patch.projection_quantity)) put("projection_quantity", patch.projection_quantity);
+      }
+      if ("traj_view" in patch && patch.traj_view && typeof patch.traj_view === "object" && !Array.isArray(patch.traj_view)) {
+        put("traj_view", patch.traj_view, sameJSON);
+      }
       return store.notify(changes, source);
     },
 

@@ -12,6 +12,7 @@ export const CSS = `
   --lw-border: var(--jp-border-color1, color-mix(in srgb, currentColor 22%, transparent));
   --lw-border2: var(--jp-border-color2, color-mix(in srgb, currentColor 12%, transparent));
   --lw-brand: var(--jp-brand-color1, #1976d2);
+  --lw-on-brand: var(--jp-ui-inverse-font-color0, #fff); /* text on the brand colour: white in light, black in dark */
   position: relative;
   box-sizing: border-box;
   display: flex;
@@ -61,7 +62,7 @@ export const CSS = `
 .lstm-widget button.lw-icon-btn:hover { background: var(--lw-bg2); }
 .lstm-widget button.lw-icon-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
 .lstm-widget button.lw-icon-btn.lw-dim { opacity: 0.45; }
-.lstm-widget button.lw-play { width: 32px; color: #fff; background: var(--lw-brand); border-color: var(--lw-brand); }
+.lstm-widget button.lw-play { width: 32px; color: var(--lw-on-brand); background: var(--lw-brand); border-color: var(--lw-brand); }
 .lstm-widget button.lw-play:hover { background: var(--lw-brand); filter: brightness(1.1); }
 .lstm-widget select {
   font: inherit; font-size: 11.5px; color: var(--lw-fg1); background: var(--lw-bg0);
@@ -127,6 +128,38 @@ export const CSS = `
   position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
   color: var(--lw-fg2); font-style: italic; pointer-events: none;
 }
+
+.lstm-widget .lw-traj-controls {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 3px 10px; margin: 1px 0 4px;
+  font-size: 11px; color: var(--lw-fg2);
+}
+.lstm-widget .lw-traj-controls label { display: inline-flex; align-items: center; gap: 3px; white-space: nowrap; cursor: pointer; }
+.lstm-widget .lw-traj-controls input[type="checkbox"] { margin: 0; accent-color: var(--lw-brand); cursor: pointer; }
+.lstm-widget .lw-traj-controls select { height: 22px; font-size: 11px; max-width: 9.5em; padding: 1px 2px; }
+.lstm-widget .lw-seg { display: inline-flex; }
+.lstm-widget .lw-seg button {
+  font: inherit; font-size: 11px; height: 22px; padding: 0 7px; margin: 0; cursor: pointer;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border);
+}
+.lstm-widget .lw-seg button:first-child { border-radius: 4px 0 0 4px; }
+.lstm-widget .lw-seg button:last-child { border-radius: 0 4px 4px 0; border-left-width: 0; }
+.lstm-widget .lw-seg button[aria-pressed="true"] { color: var(--lw-on-brand); background: var(--lw-brand); border-color: var(--lw-brand); }
+.lstm-widget .lw-seg button:disabled { opacity: 0.45; cursor: not-allowed; }
+.lstm-widget .lw-seg button:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-traj-legend { display: flex; align-items: center; gap: 2px 8px; margin-bottom: 3px; }
+.lstm-widget .lw-traj-legend .lw-legend { flex: 1 1 auto; }
+.lstm-widget .lw-traj-legend .lw-swatch { width: 8px; height: 8px; border-radius: 50%; }
+.lstm-widget .lw-traj-legend .lw-legend-value { display: none; }
+.lstm-widget .lw-traj-badge { color: var(--lw-brand); font-size: 11px; font-style: italic; white-space: nowrap; }
+.lstm-widget .lw-trajectory .lw-body.lw-pending canvas { opacity: 0.4; }
+.lstm-widget .lw-traj-labels { position: absolute; inset: 0; pointer-events: none; overflow: hidden; }
+.lstm-widget .lw-traj-label {
+  position: absolute; transform: translate(0, -50%); font-size: 10px; line-height: 1.1; white-space: nowrap;
+  color: var(--lw-fg2); text-shadow: 0 0 2px var(--lw-halo, transparent), 0 0 2px var(--lw-halo, transparent),
+  0 0 3px var(--lw-halo, transparent);
+}
+.lstm-widget .lw-traj-label.lw-center { font-size: 11px; font-weight: 700; }
+.lstm-widget .lw-traj-label.lw-current { font-size: 12px; font-weight: 700; color: var(--lw-fg0); }
 
 .lstm-widget .lw-tooltip {
   position: absolute; z-index: 10; pointer-events: none; padding: 3px 7px; border-radius: 4px;

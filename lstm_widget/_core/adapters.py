@@ -1,5 +1,9 @@
 """Adapters: turn a user's model into one description of its recurrent layer (weights per layer and direction, head,
-input preprocessing), so that recording and stepping never look at the user's classes again."""
+input preprocessing), so that recording and stepping never look at the user's classes again.
+
+Two cell kinds: LSTM (``nn.LSTM``, ``nn.LSTMCell``) and GRU (``nn.GRU``, ``nn.GRUCell``); a :class:`RecurrentStack`
+(what ``from_keras`` / ``from_onnx`` return) adds what torch's modules lack: reverse-only layers, initial states, a hard
+sigmoid gate activation and the GRU variant that resets before the recurrent product."""
 
 from __future__ import annotations
 
@@ -8,29 +12,47 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-_RECURRENT = (nn.LSTM, nn.LSTMCell)
-_OTHER_RNN = (nn.GRU, nn.RNN, nn.GRUCell, nn.RNNCell)
+from .gates import QUANTITIES
+from .stack import RecurrentStack
+
+_LSTMS = (nn.LSTM, nn.LSTMCell)
+_GRUS = (nn.GRU, nn.GRUCell)
+_RECURRENT = _LSTMS + _GRUS
+_OTHER_RNN = (nn.RNN, nn.RNNCell)
+_EXPECTED = "an nn.LSTM or nn.LSTMCell (or nn.GRU / nn.GRUCell)"
 
 
 @dataclass(frozen=True)
 class DirectionWeights:
-    """Parameters of one layer in one direction, PyTorch layout (gate blocks i, f, g, o)."""
+    """Parameters of one layer in one direction, PyTorch layout (gate blocks i, f, g, o for an LSTM, r, z, n for a
+    GRU), and how that direction runs."""
 
-    w_ih: torch.Tensor  # (4H, D_in)
-    w_hh: torch.Tensor  # (4H, H_out)
-    b_ih: torch.Tensor | None  # (4H,)
-    b_hh: torch.Tensor | None  # (4H,)
-    w_hr: torch.Tensor | None  # (P, H) projection, or None
+    w_ih: torch.Tensor  # (4H or 3H, D_in)
+    w_hh: torch.Tensor  # (4H or 3H, H_out)
+    b_ih: torch.Tensor | None  # (4H or 3H,)
+    b_hh: torch.Tensor | None  # (4H or 3H,)
+    w_hr: torch.Tensor | None  # (P, H) LSTM projection, or None
+    reverse: bool = False  # reads the sequence from its last step to its first
+    h0: torch.Tensor | None = None  # (H_out,) initial hidden state; None: zeros
+    c0: torch.Tensor | None = None  # (H,) initial LSTM cell state; None: zeros
+    gate_activation: tuple | None = None  # None: sigmoid; (alpha, beta): hard sigmoid clip(alpha·x + beta, 0, 1)
+    # GRU: n = tanh(W_in x + b_in + r·(W_hn h + b_hn)) (PyTorch); False: n = tanh(W_in x + b_in + W_hn (r·h) + b_hn)
+    reset_after: bool = True
 
     @property
     def flat(self) -> list[torch.Tensor]:
-        """The weight list torch's LSTM kernel takes for this direction."""
+        """The weight list torch's LSTM / GRU kernel takes for this direction."""
         ws = [self.w_ih, self.w_hh]
         if self.b_ih is not None:
             ws += [self.b_ih, self.b_hh]
         if self.w_hr is not None:
             ws.append(self.w_hr)
         return ws
+
+    @property
+    def torch_native(self) -> bool:
+        """Whether torch's own LSTM / GRU kernel computes this direction (sigmoid gates, PyTorch's GRU variant)."""
+        return self.gate_activation is None and self.reset_after
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,7 @@ class RecurrentSpec:
     raw_features: int | None = None  # features per step the user passes (None: not known before running)
     source: str = "nn.LSTM"
     quantities: tuple = field(default=("h", "c", "i", "f", "g", "o"))
+    cell: str = "lstm"  # "lstm" or "gru"
 
     @property
     def output_size(self) -> int:
@@ -65,45 +88,42 @@ class RecurrentSpec:
     @property
     def layer_names(self) -> tuple:
         """One name per (layer, direction) row of a recording, PyTorch style: layer0, layer0_reverse, layer1, ..."""
-        return tuple(
-            f"layer{l}" + ("_reverse" if d else "") for l in range(self.num_layers) for d in range(self.num_directions)
-        )
+        return tuple(f"layer{l}" + ("_reverse" if w.reverse else "") for l, row in enumerate(self.layers) for w in row)
 
     @property
     def units(self) -> dict:
         return {q: (self.output_size if q == "h" else self.hidden_size) for q in self.quantities}
 
 
-def _lstm_spec(m: nn.LSTM, **kw) -> RecurrentSpec:
+def _rnn_rows(m: nn.Module, options=None, initial=None) -> tuple:
+    """rows[l][d] → DirectionWeights of an nn.LSTM / nn.GRU (``options`` and ``initial`` from a RecurrentStack)."""
     dirs = 2 if m.bidirectional else 1
+    extra = {} if options is None else dict(gate_activation=options.gate_activation, reset_after=options.reset_after)
     layers = []
     for l in range(m.num_layers):
         row = []
         for d in range(dirs):
             sfx = f"_l{l}" + ("_reverse" if d else "")
             get = lambda name: getattr(m, name + sfx, None)  # noqa: E731
+            h0, c0 = (None, None) if initial is None else (None if s is None else s[d] for s in initial)
             row.append(
                 DirectionWeights(
                     w_ih=get("weight_ih").detach(),
                     w_hh=get("weight_hh").detach(),
                     b_ih=None if not m.bias else get("bias_ih").detach(),
                     b_hh=None if not m.bias else get("bias_hh").detach(),
-                    w_hr=get("weight_hr").detach() if m.proj_size else None,
+                    w_hr=get("weight_hr").detach() if getattr(m, "proj_size", 0) else None,
+                    reverse=bool(d) or (options is not None and options.reverse),
+                    h0=h0,
+                    c0=c0,
+                    **extra,
                 )
             )
         layers.append(tuple(row))
-    return RecurrentSpec(
-        input_size=m.input_size,
-        hidden_size=m.hidden_size,
-        proj_size=m.proj_size,
-        num_layers=m.num_layers,
-        num_directions=dirs,
-        layers=tuple(layers),
-        **kw,
-    )
+    return tuple(layers)
 
 
-def _cell_spec(m: nn.LSTMCell, **kw) -> RecurrentSpec:
+def _cell_rows(m: nn.Module) -> tuple:
     w = DirectionWeights(
         w_ih=m.weight_ih.detach(),
         w_hh=m.weight_hh.detach(),
@@ -111,15 +131,29 @@ def _cell_spec(m: nn.LSTMCell, **kw) -> RecurrentSpec:
         b_hh=m.bias_hh.detach() if m.bias else None,
         w_hr=None,
     )
+    return ((w,),)
+
+
+def _spec(layers: tuple, cell: str, **kw) -> RecurrentSpec:
+    w = layers[0][0]
+    hidden = w.w_hh.shape[0] // (4 if cell == "lstm" else 3)
     return RecurrentSpec(
-        input_size=m.input_size,
-        hidden_size=m.hidden_size,
-        proj_size=0,
-        num_layers=1,
-        num_directions=1,
-        layers=((w,),),
+        input_size=w.w_ih.shape[1],
+        hidden_size=hidden,
+        proj_size=0 if w.w_hr is None else w.w_hr.shape[0],
+        num_layers=len(layers),
+        num_directions=len(layers[0]),
+        layers=layers,
+        quantities=QUANTITIES[cell],
+        cell=cell,
         **kw,
     )
+
+
+def _module_spec(m: nn.Module, **kw) -> RecurrentSpec:
+    cell = "lstm" if isinstance(m, _LSTMS) else "gru"
+    rows = _rnn_rows(m) if isinstance(m, (nn.LSTM, nn.GRU)) else _cell_rows(m)
+    return _spec(rows, cell, **kw)
 
 
 def _resolve(model: nn.Module, ref, what: str) -> tuple[str, nn.Module]:
@@ -147,14 +181,15 @@ def _find_recurrent(model: nn.Module) -> tuple[str, nn.Module]:
         extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
         raise TypeError(
             f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
-            "expected an nn.LSTM or nn.LSTMCell, or a module containing one"
+            f"expected {_EXPECTED}, or a module containing one"
         )
     names = [n for n, _ in found]
     raise ValueError(f"the model has several recurrent layers {names}; name the one to record with lstm='<name>'")
 
 
 def _find_head(model: nn.Module, lstm_name: str, out_size: int) -> nn.Module | None:
-    """The common shape: one Linear that takes the LSTM's output. Widen to its nn.Sequential when it starts one."""
+    """The common shape: one Linear that takes the recurrent layer's output. Widen to its nn.Sequential when it starts
+    one."""
     parents = dict(model.named_modules())
     candidates = [
         n
@@ -165,7 +200,7 @@ def _find_head(model: nn.Module, lstm_name: str, out_size: int) -> nn.Module | N
         return None
     if len(candidates) > 1:
         raise ValueError(
-            f"the model has several Linear layers that could be the head on the LSTM output {candidates}; "
+            f"the model has several Linear layers that could be the head on the recurrent output {candidates}; "
             "name it with head='<name>' (or head=None for no head)"
         )
     name = candidates[0]
@@ -185,9 +220,10 @@ class _Captured(Exception):
 
 
 def _capture_input(model: nn.Module, lstm: nn.Module):
-    """A preprocess function: run the model's forward only up to its LSTM and return what the LSTM receives."""
+    """A preprocess function: run the model's forward only up to its LSTM / GRU and return what that layer receives."""
 
     batch_first = getattr(lstm, "batch_first", False)
+    kind = type(lstm).__name__
 
     def hook(_module, args):
         raise _Captured(args[0])
@@ -201,20 +237,20 @@ def _capture_input(model: nn.Module, lstm: nn.Module):
         except Exception as err:  # the model's own code failed on this input
             raise ValueError(
                 f"running {type(model).__name__}.forward on an input of shape {tuple(x.shape)} failed before it "
-                f"reached its LSTM ({type(err).__name__}: {err}); expected sequences shaped (steps, features) that "
+                f"reached its {kind} ({type(err).__name__}: {err}); expected sequences shaped (steps, features) that "
                 "the model accepts"
             ) from None
         else:
             raise ValueError(
-                f"{type(model).__name__}.forward returned without calling its LSTM; pass the LSTM itself, "
-                "or a model whose forward feeds its input to the LSTM"
+                f"{type(model).__name__}.forward returned without calling its {kind}; pass the {kind} itself, "
+                f"or a model whose forward feeds its input to the {kind}"
             )
         finally:
             handle.remove()
         if not isinstance(z, torch.Tensor):
             raise TypeError(
-                f"{type(model).__name__} feeds its LSTM a {type(z).__name__} (packed sequences?); record needs a "
-                "model whose forward passes a plain tensor — pass the LSTM and head explicitly instead"
+                f"{type(model).__name__} feeds its {kind} a {type(z).__name__} (packed sequences?); record needs a "
+                f"model whose forward passes a plain tensor — pass the {kind} and head explicitly instead"
             )
         return z if batch_first else z.transpose(0, 1)
 
@@ -235,24 +271,27 @@ _AUTO = object()
 
 
 def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
-    """Return the :class:`RecurrentSpec` of ``model``: an ``nn.LSTM``, an ``nn.LSTMCell`` or a module containing one.
+    """Return the :class:`RecurrentSpec` of ``model``: an ``nn.LSTM``, ``nn.LSTMCell``, ``nn.GRU`` or ``nn.GRUCell``, a
+    module containing one, or a :class:`RecurrentStack` (from ``from_keras`` / ``from_onnx``).
 
     ``lstm=`` and ``head=`` name the recurrent layer and the head (a submodule or its name) when automatic discovery
     is not wanted or not possible; ``head=None`` records without a head.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if isinstance(model, RecurrentStack):
+        return _stack_spec(model, lstm, head)
     if isinstance(model, _RECURRENT) and lstm is None:
         if head not in (_AUTO, None):
-            raise ValueError("head= needs a model that contains the LSTM; a bare LSTM has no head")
+            raise ValueError(f"head= needs a model that contains the {type(model).__name__}; a bare one has no head")
         name, rnn, wrapper = "", model, False
     else:
         name, rnn = _resolve(model, lstm, "lstm") if lstm is not None else _find_recurrent(model)
         if not isinstance(rnn, _RECURRENT):
-            raise TypeError(f"{name!r} is a {type(rnn).__name__}; expected an nn.LSTM or nn.LSTMCell")
+            raise TypeError(f"{name!r} is a {type(rnn).__name__}; expected {_EXPECTED}")
         wrapper = rnn is not model
-    out_size = (rnn.proj_size or rnn.hidden_size) if isinstance(rnn, nn.LSTM) else rnn.hidden_size
-    if isinstance(rnn, nn.LSTM) and rnn.bidirectional:
+    out_size = getattr(rnn, "proj_size", 0) or rnn.hidden_size
+    if getattr(rnn, "bidirectional", False):
         out_size *= 2
     if head is _AUTO:
         head_mod = _find_head(model, name, out_size) if wrapper else None
@@ -261,12 +300,55 @@ def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
     else:
         head_mod = _resolve(model, head, "head")[1]
     # A wrapper's forward may transform the input before the LSTM (normalisation, ...): capture what the LSTM sees.
-    # An LSTMCell is driven by the user's own loop, so its wrapper's input is taken as the cell's input.
-    pre = _capture_input(model, rnn) if wrapper and isinstance(rnn, nn.LSTM) else None
+    # A cell is driven by the user's own loop, so its wrapper's input is taken as the cell's input.
+    pre = _capture_input(model, rnn) if wrapper and isinstance(rnn, (nn.LSTM, nn.GRU)) else None
     kw = dict(
         head=head_mod,
         preprocess=pre,
         raw_features=rnn.input_size if pre is None else _probe_width(pre, rnn.input_size),
         source=type(model).__name__ if wrapper else type(rnn).__name__,
     )
-    return _lstm_spec(rnn, **kw) if isinstance(rnn, nn.LSTM) else _cell_spec(rnn, **kw)
+    return _module_spec(rnn, **kw)
+
+
+def _stack_spec(stack: RecurrentStack, lstm, head) -> RecurrentSpec:
+    """A RecurrentStack's layers as one spec when they are alike; else the one layer named by ``lstm=``, the layers
+    before it running as preprocessing."""
+    rows = [stack.layer_rows(k) for k in range(len(stack.layers))]
+    last = len(rows) - 1
+    if lstm is None:
+        shapes = {_row_shape(r, stack.cells[k]) for k, r in enumerate(rows)}
+        if len(shapes) > 1:
+            sizes = ", ".join(f"layers.{k}: {_row_shape(r, stack.cells[k])}" for k, r in enumerate(rows))
+            raise ValueError(
+                f"the recurrent layers of {stack.source} differ in kind or size ({sizes}); one recording holds layers "
+                f"of one kind and size: choose one with lstm='layers.{last}' (the layers before it then run as "
+                "preprocessing)"
+            )
+        k, layers, pre = 0, tuple(row for r in rows for row in r), None
+    else:
+        name, sub = _resolve(stack, lstm, "lstm")
+        matches = [k for k, m in enumerate(stack.layers) if m is sub]
+        if not matches:
+            raise TypeError(
+                f"{name!r} is a {type(sub).__name__}; expected one of the stack's recurrent layers "
+                f"{[f'layers.{k}' for k in range(len(rows))]}"
+            )
+        k = matches[0]
+        layers = rows[k]
+        pre = (lambda x, k=k: stack.run_layers(x, stop=k)) if k else None
+    if head is _AUTO:
+        head_mod = stack.head if lstm is None or k == last else None
+    elif head is None:
+        head_mod = None
+    else:
+        head_mod = _resolve(stack, head, "head")[1]
+    cell = stack.cells[k]
+    return _spec(layers, cell, head=head_mod, preprocess=pre, raw_features=stack.input_size, source=stack.source)
+
+
+def _row_shape(layer_rows: tuple, cell: str) -> str:
+    w = layer_rows[0][0]
+    units = w.w_hh.shape[0] // (4 if cell == "lstm" else 3)
+    dirs = " bidirectional" if len(layer_rows[0]) == 2 else ""
+    return f"{cell.upper()} {units} units{dirs}"

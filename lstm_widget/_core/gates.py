@@ -1,8 +1,9 @@
-"""Gate-order knowledge for every framework, in one place.
+"""Gate-order knowledge for every framework and cell kind, in one place.
 
-A recurrent layer stores its four LSTM gate blocks stacked along the first axis of W (input weights), U (recurrent
-weights) and b, in an order that differs between frameworks. Everything that slices weights per gate asks this module.
-Our own names follow PyTorch: i (input), f (forget), g (cell candidate), o (output).
+A recurrent layer stores its gate blocks stacked along one axis of W (input weights), U (recurrent weights) and b, in an
+order that differs between frameworks: four blocks for an LSTM, three for a GRU. Everything that slices weights per
+gate asks this module. Our own names follow PyTorch: LSTM i (input), f (forget), g (cell candidate), o (output); GRU
+r (reset), z (update), n (candidate).
 """
 
 from __future__ import annotations
@@ -11,42 +12,84 @@ import numpy as np
 
 #: Quantities recorded for every LSTM layer, in display order.
 LSTM_QUANTITIES = ("h", "c", "i", "f", "g", "o")
-#: The four gates in our naming.
+#: The four LSTM gates in our naming.
 LSTM_GATES = ("i", "f", "g", "o")
+#: Quantities recorded for every GRU layer, in display order (a GRU keeps no cell state c).
+GRU_QUANTITIES = ("h", "r", "z", "n")
+#: The three GRU gates in our naming.
+GRU_GATES = ("r", "z", "n")
 
-#: Order of the stacked gate blocks, per framework, in that framework's own names.
+#: Per cell kind: the quantities recorded, the gate blocks, and the gates squashed to [0, 1] (those whose saturation
+#: is counted; g and n are tanh candidates in [-1, 1]).
+QUANTITIES = {"lstm": LSTM_QUANTITIES, "gru": GRU_QUANTITIES}
+GATES = {"lstm": LSTM_GATES, "gru": GRU_GATES}
+SIGMOID_GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z")}
+
+#: Order of the stacked LSTM gate blocks, per framework, in that framework's own names.
 GATE_ORDER = {
     "pytorch": ("i", "f", "g", "o"),
     "keras": ("i", "f", "c", "o"),
     "onnx": ("i", "o", "f", "c"),
 }
+#: Order of the stacked GRU gate blocks, per framework, in that framework's own names (Keras and ONNX call the
+#: candidate "h").
+GRU_GATE_ORDER = {
+    "pytorch": ("r", "z", "n"),
+    "keras": ("z", "r", "h"),
+    "onnx": ("z", "r", "h"),
+}
+_ORDERS = {"lstm": GATE_ORDER, "gru": GRU_GATE_ORDER}
 
-#: A framework's own gate name → ours (Keras and ONNX call the cell candidate "c").
-_TO_OURS = {"i": "i", "f": "f", "g": "g", "c": "g", "o": "o"}
+#: A framework's own gate name → ours, per cell kind.
+_TO_OURS = {
+    "lstm": {"i": "i", "f": "f", "g": "g", "c": "g", "o": "o"},
+    "gru": {"r": "r", "z": "z", "n": "n", "h": "n"},
+}
 
 
-def split_gates(stacked, framework: str = "pytorch", axis: int = 0) -> dict:
-    """Return {our gate name: block} for an array or tensor whose ``axis`` stacks the four gate blocks."""
-    if framework not in GATE_ORDER:
-        raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(GATE_ORDER)}")
+def gate_order(framework: str = "pytorch", cell: str = "lstm") -> tuple:
+    """The order of the stacked gate blocks of a ``cell`` ("lstm" or "gru") layer in ``framework``, in its names."""
+    if cell not in _ORDERS:
+        raise ValueError(f"unknown cell kind {cell!r}; expected one of {sorted(_ORDERS)}")
+    orders = _ORDERS[cell]
+    if framework not in orders:
+        raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(orders)}")
+    return orders[framework]
+
+
+def split_gates(stacked, framework: str = "pytorch", axis: int = 0, cell: str = "lstm") -> dict:
+    """Return {our gate name: block} for an array or tensor whose ``axis`` stacks the gate blocks (4 for an LSTM, 3
+    for a GRU) in ``framework``'s order."""
+    order = gate_order(framework, cell)
     n = stacked.shape[axis]
-    if n % 4:
-        raise ValueError(f"cannot split {n} rows into 4 gate blocks: axis {axis} must be a multiple of 4")
-    size = n // 4
+    if n % len(order):
+        raise ValueError(
+            f"cannot split {n} rows into {len(order)} {cell.upper()} gate blocks: axis {axis} must be a multiple of "
+            f"{len(order)}"
+        )
+    size = n // len(order)
     index = [slice(None)] * stacked.ndim
     blocks = {}
-    for k, name in enumerate(GATE_ORDER[framework]):
+    for k, name in enumerate(order):
         index[axis] = slice(k * size, (k + 1) * size)
-        blocks[_TO_OURS[name]] = stacked[tuple(index)]
+        blocks[_TO_OURS[cell][name]] = stacked[tuple(index)]
     return blocks
 
 
-def stack_gates(blocks: dict, framework: str = "pytorch"):
-    """Inverse of :func:`split_gates`: stack {our gate name: block} in ``framework``'s order."""
-    order = [_TO_OURS[name] for name in GATE_ORDER[framework]]
+def stack_gates(blocks: dict, framework: str = "pytorch", axis: int = 0, cell: str = "lstm"):
+    """Inverse of :func:`split_gates`: stack {our gate name: block} along ``axis`` in ``framework``'s order."""
+    order = [_TO_OURS[cell][name] for name in gate_order(framework, cell)]
+    missing = [k for k in order if k not in blocks]
+    if missing:
+        raise ValueError(f"missing gate blocks {missing}; a {cell.upper()} needs {order}")
     first = blocks[order[0]]
     if isinstance(first, np.ndarray):
-        return np.concatenate([blocks[k] for k in order], axis=0)
+        return np.concatenate([blocks[k] for k in order], axis=axis)
     import torch
 
-    return torch.cat([blocks[k] for k in order], dim=0)
+    return torch.cat([blocks[k] for k in order], dim=axis)
+
+
+def reorder_gates(stacked, source: str, target: str = "pytorch", axis: int = 0, cell: str = "lstm"):
+    """``stacked`` with its gate blocks along ``axis`` moved from ``source``'s order to ``target``'s."""
+    return stack_gates(split_gates(stacked, source, axis, cell), target, axis, cell)

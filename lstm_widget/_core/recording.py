@@ -1,55 +1,90 @@
 """Vectorised recording of whole sequences: every gate, cell and hidden state of every layer at every step.
 
-The recurrence itself runs in torch's LSTM kernel (one call per layer); the gates are then recomputed for all steps at
-once from the layer's input and the previous hidden states (one matrix product), and the cell states come from an
-associative scan of c_t = f_t * c_{t-1} + i_t * g_t (log2(T) vectorised passes) — no Python loop over time steps.
+The recurrence itself runs in torch's LSTM / GRU kernel (one call per layer); the gates are then recomputed for all
+steps at once from the layer's input and the previous hidden states (one matrix product), and an LSTM's cell states
+come from an associative scan of c_t = f_t * c_{t-1} + i_t * g_t (log2(T) vectorised passes) — no Python loop over
+time steps. The variants torch's kernels lack (a hard-sigmoid gate, the GRU that resets before its recurrent product)
+run their recurrence one step at a time, vectorised over the batch, and then take the same vectorised path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from .adapters import _AUTO, RecurrentSpec, describe
-from .gates import LSTM_QUANTITIES, split_gates
+from .cells import gru_gates, lstm_gates, step
+from .gates import QUANTITIES
 from .validate import check_sequences
 
+_CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
 
-@dataclass(frozen=True, eq=False)
+
+def _cell_kind(quantities: dict, what: str) -> str:
+    """The cell kind whose quantities were given, or one error that says what each kind needs."""
+    for cell, names in QUANTITIES.items():
+        if set(quantities) == set(names):
+            return cell
+    expected = "; ".join(f"{_CELL_NAMES[c]}: {', '.join(n)}" for c, n in QUANTITIES.items())
+    raise TypeError(f"{what} got quantities {sorted(quantities)}; expected exactly those of one cell kind ({expected})")
+
+
 class _Activations:
-    """The fields a Frame (one step) and a Recording (a whole sequence) share."""
+    """The fields a Frame (one step) and a Recording (a whole sequence) share: ``inputs``, the quantities of the cell
+    kind (``cell`` "lstm": h, c, i, f, g, o; "gru": h, r, z, n — listed in ``quantities``), ``logits``, ``probs`` and
+    ``layer_names``. Read-only."""
 
-    inputs: np.ndarray
-    h: np.ndarray
-    c: np.ndarray
-    i: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    o: np.ndarray
-    logits: np.ndarray | None
-    probs: np.ndarray | None
-    layer_names: tuple
+    def __init__(self, *, inputs, layer_names, logits=None, probs=None, **quantities):
+        cell = _cell_kind(quantities, type(self).__name__)
+        d = self.__dict__
+        d.update(inputs=inputs, logits=logits, probs=probs, layer_names=tuple(layer_names), cell=cell)
+        d.update({q: quantities[q] for q in QUANTITIES[cell]})
+
+    @property
+    def quantities(self) -> tuple:
+        """The recorded quantities of this cell kind, in display order: ("h", "c", "i", "f", "g", "o") for an LSTM,
+        ("h", "r", "z", "n") for a GRU."""
+        return QUANTITIES[self.cell]
+
+    def __getattr__(self, name: str):  # only reached when normal lookup fails
+        if not name.startswith("_") and "cell" in self.__dict__:
+            for cell, names in QUANTITIES.items():
+                if name in names and cell != self.cell:
+                    kind = _CELL_NAMES[self.cell]
+                    raise AttributeError(
+                        f"a {kind} {type(self).__name__.lower()} has no {name!r} ({_CELL_NAMES[cell]} only); its "
+                        f"quantities are {', '.join(self.quantities)}"
+                    )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a {type(self).__name__} is read-only; cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a {type(self).__name__} is read-only; cannot delete {name!r}")
 
 
-@dataclass(frozen=True, eq=False)
 class Frame(_Activations):
-    """One time step: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` shaped (L, units); ``probs``/``logits`` (C,) or None."""
+    """One time step: the quantities (``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM; ``h``, ``r``, ``z``, ``n``
+    for a GRU) shaped (L, units); ``probs``/``logits`` (C,) or None."""
 
     @property
     def prediction(self) -> int | None:
         """Index of the most probable class at this step (None without a head)."""
         return None if self.probs is None else int(np.argmax(self.probs))
 
+    def __repr__(self) -> str:
+        return f"Frame({self.cell}, {len(self.layer_names)} layers, quantities {' '.join(self.quantities)})"
 
-@dataclass(frozen=True, eq=False)
+
 class Recording(_Activations):
     """Everything one sequence did inside the network.
 
-    ``inputs`` (T, D); ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` shaped (L, T, units) with L = layers × directions in the
+    ``inputs`` (T, D); the quantities — ``rec.quantities``: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM,
+    ``h``, ``r``, ``z``, ``n`` for a GRU (which has no ``c``) — shaped (L, T, units) with L = layers × directions in the
     order of ``layer_names`` (layer0, layer0_reverse, layer1, ...); ``logits`` and ``probs`` (T, C): the head applied
     to the last layer's output at every step, or None when the model has no head.
     Quantities also answer to stable names: ``rec["layer0.h"]`` is (T, units), ``rec["h"]`` is (L, T, units).
@@ -58,20 +93,27 @@ class Recording(_Activations):
     def __len__(self) -> int:
         return self.inputs.shape[0]
 
+    def __repr__(self) -> str:
+        head = "" if self.probs is None else f", {self.probs.shape[1]} classes"
+        return (
+            f"Recording({self.cell}, {len(self)} steps, layers {list(self.layer_names)}, "
+            f"quantities {' '.join(self.quantities)}{head})"
+        )
+
     @property
     def names(self) -> list[str]:
         """Every recorded quantity's stable name."""
-        out = ["inputs"] + [f"{layer}.{q}" for layer in self.layer_names for q in LSTM_QUANTITIES]
+        out = ["inputs"] + [f"{layer}.{q}" for layer in self.layer_names for q in self.quantities]
         return out + (["logits", "probs"] if self.probs is not None else [])
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name in ("inputs", "logits", "probs") + LSTM_QUANTITIES:
+        if name in ("inputs", "logits", "probs") + self.quantities:
             value = getattr(self, name)
             if value is None:
                 raise KeyError(f"{name!r}: the model has no head, so nothing was predicted")
             return value
         layer, _, q = name.rpartition(".")
-        if layer in self.layer_names and q in LSTM_QUANTITIES:
+        if layer in self.layer_names and q in self.quantities:
             return getattr(self, q)[self.layer_names.index(layer)]
         raise KeyError(f"no recorded quantity named {name!r}; names are like {self.names[:8]} ...")
 
@@ -85,7 +127,7 @@ class Recording(_Activations):
         T = len(self)
         if not -T <= t < T:
             raise IndexError(f"step {t} is out of range for a recording of {T} steps (0..{T - 1})")
-        q = {name: getattr(self, name)[:, t] for name in LSTM_QUANTITIES}
+        q = {name: getattr(self, name)[:, t] for name in self.quantities}
         return Frame(
             inputs=self.inputs[t],
             logits=None if self.logits is None else self.logits[t],
@@ -132,72 +174,195 @@ def head_outputs(head, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return logits, probs
 
 
-@torch.no_grad()
-def record_batch(spec: RecurrentSpec, x: torch.Tensor) -> dict:
-    """Record a batch of equal-length sequences ``x`` (B, T, D) float32. Returns arrays shaped (B, L, T, units)."""
+def initial_state(w, cell: str, batch: int, like: torch.Tensor) -> tuple:
+    """Direction ``w``'s initial (h0, c0) repeated over ``batch`` (zeros unless the model has its own); c0 None for
+    a GRU."""
+    P = w.w_hr.shape[0] if w.w_hr is not None else w.w_hh.shape[1]
+    h0 = like.new_zeros(batch, P) if w.h0 is None else w.h0.to(like).expand(batch, P).contiguous()
+    if cell == "gru":
+        return h0, None
+    H = w.w_hh.shape[1] if w.w_hr is None else w.w_hr.shape[1]
+    c0 = like.new_zeros(batch, H) if w.c0 is None else w.c0.to(like).expand(batch, H).contiguous()
+    return h0, c0
+
+
+def _direction_outputs(w, cell: str, x: torch.Tensor) -> torch.Tensor:
+    """The hidden states (B, T, P) of one direction on ``x`` (B, T, D), in ``x``'s time order."""
+    if w.reverse:
+        x = x.flip(1)
+    h, c = initial_state(w, cell, x.shape[0], x)
+    if w.torch_native:
+        has_bias = w.b_ih is not None
+        if cell == "lstm":
+            out = torch.lstm(x, (h[None], c[None]), w.flat, has_bias, 1, 0.0, False, False, True)[0]
+        else:
+            out = torch.gru(x, h[None], w.flat, has_bias, 1, 0.0, False, False, True)[0]
+    else:  # a variant torch's kernels lack: one step at a time, vectorised over the batch
+        outs = []
+        for t in range(x.shape[1]):
+            q = step(w, cell, x[:, t], h, c)
+            h, c = q["h"], q.get("c")
+            outs.append(h)
+        out = torch.stack(outs, dim=1)
+    return out.flip(1) if w.reverse else out
+
+
+def layer_outputs(rows, cell: str, inp: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """One layer (its directions ``rows``) on ``inp`` (B, T, D): the output sequence (B, T, dirs·P), directions side
+    by side, and each direction's hidden states (B, T, P)."""
+    if len(rows) == 2 and all(w.torch_native and w.h0 is None and w.c0 is None for w in rows) and rows[1].reverse \
+            and not rows[0].reverse:  # the common bidirectional layer: one kernel call for both directions
+        B, P = inp.shape[0], rows[0].w_hh.shape[1]
+        flat = [t for w in rows for t in w.flat]
+        has_bias = rows[0].b_ih is not None
+        if cell == "lstm":
+            H = rows[0].w_hh.shape[0] // 4
+            h0, c0 = inp.new_zeros(2, B, P), inp.new_zeros(2, B, H)
+            out = torch.lstm(inp, (h0, c0), flat, has_bias, 1, 0.0, False, True, True)[0]
+        else:
+            out = torch.gru(inp, inp.new_zeros(2, B, P), flat, has_bias, 1, 0.0, False, True, True)[0]
+        return out, [out[..., :P], out[..., P:]]
+    hs = [_direction_outputs(w, cell, inp) for w in rows]
+    return (hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)), hs
+
+
+def _previous(h: torch.Tensor, h0: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """The hidden state each step starts from: the step before (the step after, reading backwards), h0 at the start."""
+    if reverse:
+        return torch.cat([h[:, 1:], h0[:, None]], dim=1)
+    return torch.cat([h0[:, None], h[:, :-1]], dim=1)
+
+
+def row_quantities(w, cell: str, inp: torch.Tensor, h: torch.Tensor) -> dict:
+    """Every quantity of one direction, all steps at once, from its layer's input ``inp`` (B, T, D) and its hidden
+    states ``h`` (B, T, P): the gates from [x_t, h_{t-1}] in one GEMM, an LSTM's c by the blocked scan. Differentiable
+    (``record`` runs it under no_grad; attribution does not)."""
+    h0, c0 = initial_state(w, cell, inp.shape[0], inp)
+    h_prev = _previous(h, h0, w.reverse)
+    if cell == "gru":
+        return dict(h=h, **gru_gates(w, inp, h_prev))
+    # all steps' gate pre-activations in one GEMM: [x_t, h_{t-1}] @ [W_ih, W_hh]^T + b
+    values = dict(h=h, **lstm_gates(w, inp, h_prev))
+    i, f, g = values["i"], values["f"], values["g"]
+    if w.reverse:  # the reverse direction runs from the last step to the first
+        values["c"] = _scan_cell(f.flip(1), (i * g).flip(1), c0).flip(1)
+    else:
+        values["c"] = _scan_cell(f, i * g, c0)
+    return values
+
+
+def _edited_row(w, cell: str, inp: torch.Tensor, edits) -> dict:
+    """Every quantity of one direction under interventions (``edits``: see ``interventions.RowEdits``).
+
+    The steps read before the first intervened one take the vectorised path (torch's kernel, then the gates and the
+    scan); from that step on the direction runs one step at a time (vectorised over the batch), each step applying the
+    edits active at it, so that later steps see the changed state. A reverse direction is run on the flipped sequence
+    as a forward one, its edits mapped to the flipped steps."""
+    T = inp.shape[1]
+    fwd = replace(w, reverse=False) if w.reverse else w
+    x = inp.flip(1) if w.reverse else inp
+    when = (lambda k: T - 1 - k) if w.reverse else (lambda k: k)  # processing order -> time step
+    steps = edits.steps(T)
+    k0 = min(T - 1 - t for t in steps) if w.reverse else min(steps)
+    parts = []
+    if k0 > 0:
+        pre = row_quantities(fwd, cell, x[:, :k0], _direction_outputs(fwd, cell, x[:, :k0]))
+        h, c = pre["h"][:, -1], (pre["c"][:, -1] if cell == "lstm" else None)
+        parts.append(pre)
+    else:
+        h, c = initial_state(w, cell, x.shape[0], x)
+    loop = []
+    for k in range(k0, T):
+        q = step(fwd, cell, x[:, k], h, c, edit=edits.at(when(k)))
+        h, c = q["h"], q.get("c")
+        loop.append(q)
+    parts.append({name: torch.stack([q[name] for q in loop], dim=1) for name in loop[0]})
+    values = {name: torch.cat([p[name] for p in parts], dim=1) for name in parts[0]}
+    return {name: v.flip(1) for name, v in values.items()} if w.reverse else values
+
+
+def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
+    """Every quantity of a batch of equal-length sequences ``x`` (B, T, D) as tensors (B, L, T, units), with
+    ``logits`` / ``probs`` (B, T, C) when the model has a head. ``edits``: {row: RowEdits} — interventions, per row of
+    ``spec.layer_names``; a layer none of whose rows is intervened on runs on the fast path. Not under no_grad."""
     z = spec.preprocess(x) if spec.preprocess is not None else x
-    B, T, _ = z.shape
-    H, P, dirs = spec.hidden_size, spec.output_size, spec.num_directions
-    per_q = {q: [] for q in LSTM_QUANTITIES}
+    per_q = {q: [] for q in spec.quantities}
     inp = z
+    row = 0
     for layer in spec.layers:
-        flat = [w for d in layer for w in d.flat]
-        h0 = torch.zeros(dirs, B, P, dtype=z.dtype)
-        c0 = torch.zeros(dirs, B, H, dtype=z.dtype)
-        has_bias = layer[0].b_ih is not None
-        out, _, _ = torch.lstm(inp, (h0, c0), flat, has_bias, 1, 0.0, False, dirs == 2, True)
-        for d, w in enumerate(layer):
-            h = out[..., d * P:(d + 1) * P]
-            zeros = torch.zeros(B, 1, P, dtype=z.dtype)
-            h_prev = torch.cat([zeros, h[:, :-1]], 1) if d == 0 else torch.cat([h[:, 1:], zeros], 1)
-            # all steps' gate pre-activations in one GEMM: [x_t, h_{t-1}] @ [W_ih, W_hh]^T + b
-            both = torch.cat([inp, h_prev], dim=-1).reshape(B * T, -1)
-            weights = torch.cat([w.w_ih, w.w_hh], dim=1).T
-            pre = (torch.addmm(w.b_ih + w.b_hh, both, weights) if has_bias else both @ weights).reshape(B, T, -1)
-            blocks = split_gates(pre, axis=-1)  # PyTorch order; each (B, T, H)
-            i, f, o = (torch.sigmoid(blocks[k]) for k in ("i", "f", "o"))
-            g = torch.tanh(blocks["g"])
-            if d == 0:
-                c = _scan_cell(f, i * g, c0[d])
-            else:  # the reverse direction runs from the last step to the first
-                c = _scan_cell(f.flip(1), (i * g).flip(1), c0[d]).flip(1)
-            for q, v in zip(LSTM_QUANTITIES, (h, c, i, f, g, o)):
-                per_q[q].append(v)
+        mine = [edits.get(row + d) for d in range(len(layer))] if edits else [None] * len(layer)
+        row += len(layer)
+        if any(e is not None for e in mine):
+            rows = [
+                _edited_row(w, spec.cell, inp, e)
+                if e is not None
+                else row_quantities(w, spec.cell, inp, _direction_outputs(w, spec.cell, inp))
+                for w, e in zip(layer, mine)
+            ]
+            out = rows[0]["h"] if len(rows) == 1 else torch.cat([r["h"] for r in rows], dim=-1)
+        else:
+            out, hs = layer_outputs(layer, spec.cell, inp)
+            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs)]
+        for values in rows:
+            for q in spec.quantities:
+                per_q[q].append(values[q])
         inp = out
-    result = {q: _numpy(torch.stack(v, dim=1)) for q, v in per_q.items()}  # (B, L, T, units)
+    result = {q: torch.stack(v, dim=1) for q, v in per_q.items()}  # (B, L, T, units)
     if spec.head is not None:
-        logits, probs = head_outputs(spec.head, inp)
-        result["logits"], result["probs"] = _numpy(logits), _numpy(probs)
+        result["logits"], result["probs"] = head_outputs(spec.head, inp)
     return result
+
+
+@torch.no_grad()
+def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
+    """Record a batch of equal-length sequences ``x`` (B, T, D) float32. Returns arrays shaped (B, L, T, units)."""
+    return {name: _numpy(v) for name, v in record_tensors(spec, x, edits).items()}
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float32).numpy()
 
 
-def record(model, x, *, lstm=None, head=_AUTO, _spec: RecurrentSpec | None = None):
+def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: RecurrentSpec | None = None):
     """Record what ``model`` does on ``x``: one sequence (T, D) → a :class:`Recording`; a list of sequences (any
     lengths) → a list of Recordings.
 
-    ``model`` is an ``nn.LSTM`` (any layers, either ``batch_first``, bidirectional, with or without bias or
-    projection), an ``nn.LSTMCell``, or a module containing one recurrent layer and optionally a head (a Linear on the
-    LSTM's output, found automatically, or named with ``lstm=`` / ``head=``).
+    ``model`` is an ``nn.LSTM`` or ``nn.GRU`` (any layers, either ``batch_first``, bidirectional, with or without bias;
+    an LSTM's projection too), an ``nn.LSTMCell`` or ``nn.GRUCell``, a module containing one recurrent layer and
+    optionally a head (a Linear on the recurrent layer's output, found automatically, or named with ``lstm=`` /
+    ``head=``), or a :class:`RecurrentStack` from ``from_keras`` / ``from_onnx``.
+
+    ``interventions``: one :class:`Intervention` or a list of them (``Intervention.set_state(...)`` gives a tuple,
+    which may be an entry of the list): the sequence is re-run with the chosen units of h or c zeroed, scaled or
+    clamped over a range of steps; the recording shows the changed values at those steps, and every later step, every
+    layer above and the predictions follow from them. Steps before the first intervened one, and layers with no
+    intervention, take the vectorised path; an intervened layer runs one step at a time from its first intervened step
+    (vectorised over sequences of equal length). In a list of sequences, one too short to reach an intervention's
+    ``start`` runs without it; a single sequence that is too short is an error.
     """
     spec = _spec or describe(model, lstm=lstm, head=head)
     seqs, was_list = check_sequences(x, spec.raw_features)
+    if interventions is not None:
+        from .interventions import resolve_interventions
+
+        items = resolve_interventions(interventions, spec)
     by_length: dict[int, list[int]] = {}
     for k, s in enumerate(seqs):
         by_length.setdefault(s.shape[0], []).append(k)
     out: list[Recording | None] = [None] * len(seqs)
     for idx in by_length.values():
         batch = torch.from_numpy(np.stack([seqs[k] for k in idx])).to(spec.device, spec.dtype)
-        res = record_batch(spec, batch)
+        edits = None
+        if interventions is not None:
+            what = f"sequence {idx[0]}" if was_list else "the sequence"
+            edits = items.for_length(batch.shape[1], strict=not was_list, what=what)
+        res = record_batch(spec, batch, edits)
         for b, k in enumerate(idx):
             out[k] = Recording(
                 inputs=seqs[k],
                 layer_names=spec.layer_names,
                 logits=res["logits"][b] if "logits" in res else None,
                 probs=res["probs"][b] if "probs" in res else None,
-                **{q: res[q][b] for q in LSTM_QUANTITIES},
+                **{q: res[q][b] for q in spec.quantities},
             )
     return out if was_list else out[0]

@@ -7,68 +7,100 @@ import numpy as np
 import torch
 
 from .adapters import _AUTO, describe
-from .gates import LSTM_QUANTITIES, split_gates
-from .recording import Frame, _numpy, head_outputs
+from .cells import step
+from .recording import Frame, _numpy, head_outputs, initial_state
 from .validate import as_float_array, check_step
 
 
 class Stepper:
     """Step ``model`` one time step at a time.
 
-    ``step(x_t)`` returns a :class:`Frame`; ``reset()`` zeroes the state; ``state`` is ``{"h": (L, units_h),
-    "c": (L, units_c)}`` as numpy arrays, readable and writable. Stepping a sequence gives what ``record`` gives.
+    ``step(x_t)`` returns a :class:`Frame`; ``reset()`` returns to the initial state (zeros, unless the model brings
+    its own, as an imported ONNX model can); ``state`` is ``{"h": (L, units_h), "c": (L, units_c)}`` for an LSTM and
+    ``{"h": (L, units)}`` for a GRU, as numpy arrays, readable and writable. Stepping a sequence gives what ``record``
+    gives.
+
+    ``interventions`` (see :class:`Intervention`; also settable later through the ``interventions`` attribute) apply
+    at every step the stepper takes, by its step counter ``t``: stepping a sequence under them gives what
+    ``record(model, x, interventions=...)`` gives.
     """
 
-    def __init__(self, model, *, lstm=None, head=_AUTO):
-        self._init(describe(model, lstm=lstm, head=head))
+    def __init__(self, model, *, lstm=None, head=_AUTO, interventions=None):
+        self._init(describe(model, lstm=lstm, head=head), interventions)
 
     @classmethod
-    def from_spec(cls, spec) -> "Stepper":
+    def from_spec(cls, spec, interventions=None) -> "Stepper":
         """A stepper for an already described model (see :func:`lstm_widget.describe`)."""
         stepper = cls.__new__(cls)
-        stepper._init(spec)
+        stepper._init(spec, interventions)
         return stepper
 
-    def _init(self, spec) -> None:
+    def _init(self, spec, interventions=None) -> None:
+        kind = spec.cell.upper()
         if spec.num_directions != 1:
             raise ValueError(
-                "a bidirectional LSTM cannot be stepped one step at a time: its reverse direction reads the sequence "
-                "from the end; use record(model, x) for the whole sequence"
+                f"a bidirectional {kind} cannot be stepped one step at a time: its reverse direction reads the "
+                "sequence from the end; use record(model, x) for the whole sequence"
+            )
+        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers) if w.reverse]
+        if backwards:
+            raise ValueError(
+                f"{backwards[0]} reads the sequence from its last step to its first, so it cannot be stepped one step "
+                "at a time; use record(model, x) for the whole sequence"
             )
         self._spec = spec
+        self._keys = ("h", "c") if spec.cell == "lstm" else ("h",)
+        self.interventions = interventions
         self.t = 0
         self.reset()
+
+    @property
+    def interventions(self) -> tuple:
+        """The interventions applied at every step (a tuple; set a list, one Intervention or None)."""
+        return self._interventions
+
+    @interventions.setter
+    def interventions(self, value) -> None:
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            self._interventions, self._edits = (), {}
+            return
+        from .interventions import _flatten, resolve_interventions
+
+        edits = resolve_interventions(value, self._spec).for_length(None) or {}  # checked before anything changes
+        self._interventions, self._edits = tuple(iv for _, iv in _flatten(value)), edits
 
     @property
     def spec(self):
         return self._spec
 
     def reset(self) -> None:
-        """Zero the hidden and cell states and the step counter."""
+        """Return the states to their initial values (zeros unless the model has its own) and the step counter to 0."""
         s = self._spec
-        self._h = torch.zeros(s.num_layers, s.output_size, dtype=s.dtype, device=s.device)
-        self._c = torch.zeros(s.num_layers, s.hidden_size, dtype=s.dtype, device=s.device)
+        like = torch.zeros((), dtype=s.dtype, device=s.device)
+        states = [initial_state(w, s.cell, 1, like) for (w,) in s.layers]
+        self._state = {key: torch.cat([st[k] for st in states]) for k, key in enumerate(self._keys)}
         self.t = 0
 
     @property
     def state(self) -> dict:
-        """``{"h": (L, units), "c": (L, units)}``: a copy of the current state."""
-        return {"h": _numpy(self._h).copy(), "c": _numpy(self._c).copy()}
+        """``{"h": (L, units), "c": (L, units)}`` (no ``"c"`` for a GRU): a copy of the current state."""
+        return {key: _numpy(v).copy() for key, v in self._state.items()}
 
     @state.setter
     def state(self, value) -> None:
-        if not isinstance(value, dict) or set(value) != {"h", "c"}:
+        if not isinstance(value, dict) or set(value) != set(self._keys):
             got = sorted(value) if isinstance(value, dict) else type(value).__name__
-            raise TypeError(f"state must be a dict with keys 'h' and 'c'; got {got}")
+            keys = "keys 'h' and 'c'" if len(self._keys) == 2 else f"key 'h' (a {self._spec.cell.upper()} has no c)"
+            raise TypeError(f"state must be a dict with {keys}; got {got}")
         new = {}
-        for key, cur in (("h", self._h), ("c", self._c)):
+        for key, cur in self._state.items():
             arr = as_float_array(value[key], f"state[{key!r}]")
             if arr.shape != tuple(cur.shape):
                 raise ValueError(f"state[{key!r}] has shape {arr.shape}; expected {tuple(cur.shape)} (layers, units)")
             if not np.isfinite(arr).all():
                 raise ValueError(f"state[{key!r}] contains NaN or Inf; expected finite numbers")
             new[key] = torch.as_tensor(arr, dtype=cur.dtype, device=cur.device).clone()
-        self._h, self._c = new["h"], new["c"]  # both checked before either changes
+        self._state = new  # every part checked before any changes
 
     @torch.no_grad()
     def step(self, x_t) -> Frame:
@@ -78,24 +110,16 @@ class Stepper:
         inp = torch.from_numpy(raw).to(s.device, s.dtype)
         if s.preprocess is not None:
             inp = s.preprocess(inp[None, None])[0, 0]
-        hs, cs, rows = [], [], {q: [] for q in LSTM_QUANTITIES}
+        rows = {q: [] for q in s.quantities}
+        h, c = self._state["h"], self._state.get("c")
         for l, (w,) in enumerate(s.layers):
-            pre = w.w_ih @ inp + w.w_hh @ self._h[l]
-            if w.b_ih is not None:
-                pre = pre + w.b_ih + w.b_hh
-            blocks = split_gates(pre)
-            i, f, o = (torch.sigmoid(blocks[k]) for k in ("i", "f", "o"))
-            g = torch.tanh(blocks["g"])
-            c = f * self._c[l] + i * g
-            h = o * torch.tanh(c)
-            if w.w_hr is not None:
-                h = w.w_hr @ h
-            for q, v in zip(LSTM_QUANTITIES, (h, c, i, f, g, o)):
-                rows[q].append(v)
-            hs.append(h)
-            cs.append(c)
-            inp = h
-        self._h, self._c = torch.stack(hs), torch.stack(cs)
+            edits = self._edits.get(l)
+            edit = edits.at(self.t) if edits is not None else None
+            q = step(w, s.cell, inp, h[l], None if c is None else c[l], edit=edit)
+            for name in s.quantities:
+                rows[name].append(q[name])
+            inp = q["h"]
+        self._state = {key: torch.stack(rows[key]) for key in self._keys}
         self.t += 1
         logits = probs = None
         if s.head is not None:

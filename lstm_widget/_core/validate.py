@@ -75,3 +75,17 @@ def check_sequences(xs, n_features: int | None) -> tuple[list[np.ndarray], bool]
             raise ValueError("got an empty list of sequences; expected at least one (steps, features) array")
         return [check_sequence(x, n_features, f"sequence {k}") for k, x in enumerate(xs)], True
     return [check_sequence(xs, n_features)], False
+
+
+def resolve_layer(names, layer, what: str = "layer") -> int:
+    """The row index of ``layer`` among a recording's ``names`` (layer0, layer0_reverse, layer1, ...): a name, or an
+    index (negative counts from the end)."""
+    names = tuple(names)
+    if isinstance(layer, str) and layer in names:
+        return names.index(layer)
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool) and -len(names) <= layer < len(names):
+        return int(layer) % len(names)
+    raise ValueError(
+        f"{what} must be a row index (0..{len(names) - 1}; negative counts from the end) or a name from "
+        f"{list(names)}; got {layer!r}"
+    )

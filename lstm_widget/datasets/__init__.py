@@ -11,7 +11,12 @@ Example::
     X, y = japanese_vowels("train")   # 270 arrays (T_i, 12) float32; y int64 speakers 0..8
     X[0].shape                        # (20, 12)
 
-The data ship as one compact ``japanese_vowels.npz`` next to this file (see ``CITATION.md``).
+Handwritten digits (scikit-learn's copy of the UCI test set; 8×8 images upsampled to 32×32 for the CNN example)::
+
+    from lstm_widget.datasets import digits
+    X, y = digits("test")              # (360, 1, 32, 32) float32 in [0, 1]; y int64 digits 0..9
+
+The Japanese Vowels data ship as one compact ``japanese_vowels.npz`` next to this file (see ``CITATION.md``).
 It was converted once from the UEA/UCR archive ``.ts`` copy with
 ``python -m lstm_widget.datasets._convert JapaneseVowels_TRAIN.ts JapaneseVowels_TEST.ts``;
 values are unchanged, labels 1..9 are stored as 0..8.
@@ -23,7 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .digits import DIGITS_CLASS_NAMES, digits
+
 __all__ = [
+    "digits",
+    "DIGITS_CLASS_NAMES",
     "japanese_vowels",
     "japanese_vowels_info",
     "JAPANESE_VOWELS_CLASS_NAMES",

@@ -6,8 +6,13 @@ Example::
     model = japanese_vowels_net()          # JapaneseVowelsNet, eval mode, float32
     logits = model(torch.from_numpy(x)[None])   # x: (T, 12) float32 -> logits (1, 9)
 
+    from lstm_widget.models import digits_cnn
+    cnn = digits_cnn()                     # DigitsCNN: conv1 relu1 pool1 conv2 relu2 pool2 conv3 relu3 gap flatten fc
+    logits = cnn(torch.from_numpy(images)) # images (B, 1, 32, 32) in [0, 1] (lstm_widget.datasets.digits) -> (B, 10)
+
 The weights ship as safetensors (never pickled); they were produced by
-``python -m lstm_widget.models.train_japanese_vowels`` (seeded, deterministic, CPU).
+``python -m lstm_widget.models.train_japanese_vowels`` and ``python -m lstm_widget.models.train_digits_cnn``
+(seeded, deterministic, CPU).
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
+from lstm_widget.models.digits_cnn import DigitsCNN
 from lstm_widget.models.japanese_vowels import JapaneseVowelsNet
 
-__all__ = ["JapaneseVowelsNet", "japanese_vowels_net", "JAPANESE_VOWELS_WEIGHTS"]
+__all__ = [
+    "DigitsCNN", "JapaneseVowelsNet", "digits_cnn", "japanese_vowels_net", "DIGITS_CNN_WEIGHTS",
+    "JAPANESE_VOWELS_WEIGHTS",
+]
 
 JAPANESE_VOWELS_WEIGHTS = Path(__file__).resolve().parent / "japanese_vowels.safetensors"
+DIGITS_CNN_WEIGHTS = Path(__file__).resolve().parent / "digits_cnn.safetensors"
 
 
 def japanese_vowels_net(path: str | Path | None = None) -> JapaneseVowelsNet:
@@ -35,5 +45,19 @@ def japanese_vowels_net(path: str | Path | None = None) -> JapaneseVowelsNet:
     """
     model = JapaneseVowelsNet()
     state = load_file(str(path if path is not None else JAPANESE_VOWELS_WEIGHTS), device="cpu")
+    model.load_state_dict(state, strict=True)
+    return model.float().eval()
+
+
+def digits_cnn(path: str | Path | None = None) -> DigitsCNN:
+    """The pretrained handwritten-digits CNN (3 conv layers of 32, 48 and 64 channels, each with its own ReLU module;
+    see :class:`DigitsCNN`), in eval mode, float32; a new model on every call. ``path`` loads another safetensors
+    file written by ``train_digits_cnn`` instead of the bundled one.
+
+    Input: ``(B, 1, 32, 32)`` float images in [0, 1], as ``lstm_widget.datasets.digits`` returns them. Output: logits
+    ``(B, 10)``. Test accuracy of the bundled weights: 356/360 = 0.9889.
+    """
+    model = DigitsCNN()
+    state = load_file(str(path if path is not None else DIGITS_CNN_WEIGHTS), device="cpu")
     model.load_state_dict(state, strict=True)
     return model.float().eval()

@@ -1,18 +1,49 @@
-// Trajectory (lw-trajectory): the 2-D projection `traj` (sumT, 2) of the hidden state. The current sequence's path
-// is coloured by time step with the current point marked; every other sequence is a faint path in its class
-// colour; class labels sit at paths' last steps (with many sequences: at each class's mean last point, plus the
-// current path's). Hover names sequence and step; click a point of the current path to jump to it, another path
-// to switch to that sequence.
-// The root carries `__lw_project(x, y)`: a projected point (data coordinates, as in `traj`) -> {x, y} in CSS pixels
-// from the top-left of the plot's canvas, with the scale last drawn (null before the first draw); tests use it to
-// click known points.
+// Trajectory (lw-trajectory): the projected hidden state `traj` (sumT, 2 | 3) as one path per sequence.
+//
+// Options (the `traj_view` trait, filled and checked by ../traj3d.js; every change the user makes is written back):
+//   2-D / 3-D   3-D (when traj has 3 columns) is an orthographic view of the data box rotated by yaw/pitch; drag to
+//               rotate (a click without a drag still picks). Depth cue: far points and segments fainter and smaller.
+//   colour      time: the current path by time step, the others faint in their class colour;
+//               class / group: every path in its class / group colour, with a legend.
+//   log1p       sign(x)·log1p(|x|) of each coordinate.
+//   labels      class names at the paths' last steps (with many sequences: at each class's mean last point), and
+//               the current path's name; DOM text over the canvas (.lw-traj-label), never HTML.
+//   last only   one point per sequence at its last step (a scatter).
+//   overlay     two classes A and B in full colour, every other path dimmed.
+// The projection itself (layer and quantity) is chosen with `projection_layer` / `projection_quantity`; the kernel
+// refits and sends new traj, and until `_meta.projection` names the request the plot says "projecting…".
+//
+// Hover names sequence and step; click a point of the current path to jump to it, another path (or scatter point)
+// to switch to that sequence. Repaint: the base layer (axes, every path, labels) is cached per data version,
+// sequence, size, theme and view options (yaw/pitch in 3-D); a scrub only redraws the overlay (cursor, hover).
+// The root carries `__lw_project(x, y[, z])`: a raw traj point -> {x, y} in CSS pixels from the top-left of the plot's
+// canvas, as last drawn (log1p and 3-D rotation included; null before the first draw); tests use it to click points.
 
-import { el, Plot, setText } from "./common.js";
-import { lut, categorical } from "../colormap.js";
+import { el, Plot, Legend, setText, fillSelect } from "./common.js";
 import { font } from "../theme.js";
+import {
+  fillView,
+  effectiveView,
+  dragRotation,
+  makeFrame,
+  projectRows,
+  projectPoint,
+  axisLines,
+  axisTitle,
+  nearestRow,
+  lastRows,
+  depthFade,
+  depthSize,
+  className,
+  timeColor,
+  colorPlan,
+} from "../traj3d.js";
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
+const DRAG_SLOP_PX = 3; // a press that moves less is a click
+const DEPTH_BINS = 4; // 3-D segments are stroked in this many depth bins (fainter when far)
+const TIME_GRADIENT = "linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725)";
 
 /** Sequence owning global row r (binary search in offsets). */
 export function sequenceOfRow(offsets, n, r) {
@@ -26,38 +57,158 @@ export function sequenceOfRow(offsets, n, r) {
   return lo;
 }
 
-function timeColor(frac) {
-  const table = lut("viridis");
-  const n = table.length / 4;
-  const k = Math.max(0, Math.min(n - 1, Math.round(frac * (n - 1))));
-  return `rgb(${table[4 * k]},${table[4 * k + 1]},${table[4 * k + 2]})`;
+/** Add rows r0 .. r1-1 of (xs, ys) to the current canvas path; a NaN point breaks the line. */
+function tracePath(ctx, xs, ys, r0, r1) {
+  let pen = false;
+  for (let r = r0; r < r1; r++) {
+    if (xs[r] !== xs[r] || ys[r] !== ys[r]) {
+      pen = false;
+      continue;
+    }
+    if (pen) ctx.lineTo(xs[r], ys[r]);
+    else ctx.moveTo(xs[r], ys[r]);
+    pen = true;
+  }
+}
+
+/** Stroke rows r0 .. r1-1 as one line at opacity `alpha`; in 3-D the segments go in depth bins, far ones fainter. */
+function strokeRows(ctx, P, r0, r1, alpha) {
+  const { xs, ys, ds } = P;
+  if (!ds) {
+    ctx.globalAlpha = alpha;
+    ctx.beginPath();
+    tracePath(ctx, xs, ys, r0, r1);
+    ctx.stroke();
+    return;
+  }
+  for (let b = 0; b < DEPTH_BINS; b++) {
+    ctx.globalAlpha = alpha * depthFade(-1 + (2 * b + 1) / DEPTH_BINS);
+    ctx.beginPath();
+    let pen = false;
+    let any = false;
+    for (let r = r0 + 1; r < r1; r++) {
+      if (xs[r] !== xs[r] || xs[r - 1] !== xs[r - 1]) {
+        pen = false;
+        continue;
+      }
+      const d = (ds[r - 1] + ds[r]) / 2;
+      const bin = Math.max(0, Math.min(DEPTH_BINS - 1, Math.floor(((d + 1) / 2) * DEPTH_BINS)));
+      if (bin !== b) {
+        pen = false;
+        continue;
+      }
+      if (!pen) ctx.moveTo(xs[r - 1], ys[r - 1]);
+      ctx.lineTo(xs[r], ys[r]);
+      pen = any = true;
+    }
+    if (any) ctx.stroke();
+  }
+}
+
+function dot(ctx, x, y, radius) {
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  ctx.fill();
+}
+
+const round4 = (v) => Math.round(v * 1e4) / 1e4;
+
+function maxLength(lengths) {
+  let m = 0;
+  for (const n of lengths) if (n > m) m = n;
+  return m;
 }
 
 export class TrajectoryView {
   constructor(ctx) {
     this.ctx = ctx;
+    const { store } = ctx;
     this.title = el("span", { class: "lw-title", text: "Hidden-state trajectory" });
     this.sub = el("span", { class: "lw-sub" });
-    this.timeKey = el("span", { class: "lw-time-key", title: "colour = time step of the current path" });
+    this.badge = el("span", { class: "lw-traj-badge", text: "projecting…", hidden: true });
+    this.timeKey = el(
+      "span",
+      { class: "lw-time-key", title: "colour = time step of the current path" },
+      el("span", { class: "lw-muted", text: "t = 0" }),
+      el("span", { class: "lw-cb-bar lw-time-bar", style: { background: TIME_GRADIENT } }),
+      el("span", { class: "lw-muted lw-time-end" }),
+    );
+
+    // ---- controls ------------------------------------------------------------------------------------------------
+    const seg = (dims, text) =>
+      el("button", { type: "button", class: "lw-seg-btn", "data-dims": String(dims), "aria-pressed": "false", text, onclick: () => this.setView({ dims }) });
+    this.dimButtons = { 2: seg(2, "2-D"), 3: seg(3, "3-D") };
+    this.colorSel = el(
+      "select",
+      { "aria-label": "Colour paths by", title: "colour paths by time step, class, or a group passed as Explorer(..., groups=...)" },
+      el("option", { value: "time", text: "time step" }),
+      el("option", { value: "class", text: "class" }),
+      el("option", { value: "group", text: "group" }),
+    );
+    this.colorSel.addEventListener("change", () => this.setView({ color: this.colorSel.value }));
+    const check = (key, text, title) => {
+      const input = el("input", { type: "checkbox", "aria-label": title, "data-key": key });
+      input.addEventListener("change", () => this.setView({ [key]: input.checked }));
+      return { input, label: el("label", { title }, input, el("span", { text })) };
+    };
+    this.checks = {
+      log1p: check("log1p", "log1p", "signed log1p of the coordinates: sign(x)·log(1 + |x|)"),
+      labels: check("labels", "labels", "class names at the last steps"),
+      last_only: check("last_only", "last step", "only each sequence's last step (a scatter)"),
+    };
+    this.ovA = el("select", { "aria-label": "Overlay class A", title: "overlay two classes: A" });
+    this.ovB = el("select", { "aria-label": "Overlay class B", title: "overlay two classes: B" });
+    this.ovPending = null; // a half-made overlay choice [a|null, b|null] (the trait takes two different classes or none)
+    for (const sel of [this.ovA, this.ovB]) sel.addEventListener("change", () => this.onOverlay());
+    this.projLayer = el("select", { "aria-label": "Projected layer", title: "layer whose states are projected" });
+    this.projQ = el("select", { "aria-label": "Projected quantity", title: "quantity whose states are projected" });
+    this.projLayer.addEventListener("change", () => store.set({ projection_layer: Number(this.projLayer.value) }));
+    this.projQ.addEventListener("change", () => store.set({ projection_quantity: this.projQ.value }));
+    this.ovWrap = el("label", { title: "draw two classes in full colour, the rest dimmed" }, el("span", { text: "overlay" }), this.ovA, el("span", { text: "vs" }), this.ovB);
+    this.controls = el(
+      "div",
+      { class: "lw-traj-controls" },
+      el("span", { class: "lw-seg", role: "group", "aria-label": "Dimensions" }, this.dimButtons[2], this.dimButtons[3]),
+      el("label", {}, el("span", { text: "colour" }), this.colorSel),
+      this.checks.log1p.label,
+      this.checks.labels.label,
+      this.checks.last_only.label,
+      this.ovWrap,
+      el("label", { title: "what is projected (the kernel refits the projection)" }, el("span", { text: "project" }), this.projQ, el("span", { text: "of" }), this.projLayer),
+    );
+    this.legendHost = el("div", { class: "lw-traj-legend", hidden: true });
+    this.legendTitle = el("span", { class: "lw-muted" });
+    this.legendHost.append(this.legendTitle);
+    this.legend = new Legend(this.legendHost, { max: 24 });
+
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
     this.el = el(
       "div",
       { class: "lw-trajectory lw-view lw-card", "data-t": "0" },
-      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub), this.timeKey),
+      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub, this.badge), this.timeKey),
+      this.controls,
+      this.legendHost,
       this.body,
     );
     this.plot = new Plot(this.body, { height: 300 });
+    this.labelLayer = el("div", { class: "lw-traj-labels", "aria-hidden": "true" });
+    this.plot.wrap.append(this.labelLayer);
     this.body.append(this.message);
     this.sizeTarget = this.body;
+
     this.baseKey = null;
-    this.xs = null;
-    this.ys = null;
-    this.hit = null;
-    this.scale = null; // {x0, y0, sx, sy, H}: data -> CSS pixels, as last drawn
-    this.el.__lw_project = (x, y) => {
-      const s = this.scale;
-      return s ? { x: PAD + (x - s.x0) * s.sx, y: s.H - PAD - (y - s.y0) * s.sy } : null;
+    this.frame = null; // data -> CSS pixels, as last drawn
+    this.P = null; // {xs, ys, ds} of every row, as last drawn
+    this.last = null; // last finite row per sequence
+    this.plan = null; // colours per sequence
+    this.eff = null; // the view options as drawn
+    this.capsVersion = -1;
+    this.caps = null;
+    this.el.__lw_project = (x, y, z = 0) => {
+      if (!this.frame) return null;
+      const p = projectPoint(this.frame, x, y, z);
+      return { x: p.x, y: p.y };
     };
     this.attachPointer();
   }
@@ -68,33 +219,59 @@ export class TrajectoryView {
     if (this.plot.resize(width) || changedH) this.baseKey = null;
   }
 
-  /** Nearest point to (x, y): prefers the current path within 8 px, else any within 10 px. */
+  /** Change some view options (a page action: written to `traj_view`). */
+  setView(patch) {
+    const { store } = this.ctx;
+    store.set({ traj_view: { ...fillView(store.state.traj_view), ...patch } });
+  }
+
+  onOverlay() {
+    const val = (sel) => (sel.value === "" ? null : Number(sel.value));
+    const a = val(this.ovA);
+    const b = val(this.ovB);
+    if (a != null && b != null && a !== b) {
+      this.ovPending = null;
+      this.setView({ overlay: [a, b] });
+      return;
+    }
+    this.ovPending = [a, b];
+    if (fillView(this.ctx.store.state.traj_view).overlay.length) this.setView({ overlay: [] });
+  }
+
+  /** What the data allows: traj columns, groups, labels, classes (recomputed per data version). */
+  capabilities(all) {
+    const { store } = this.ctx;
+    const cols = all ? all.cols : 0;
+    if (this.capsVersion === store.version && this.caps && this.caps.cols === cols) return this.caps;
+    const meta = store.meta;
+    let maxLabel = -1;
+    for (const l of meta.labels) if (l != null && l > maxLabel) maxLabel = l;
+    this.caps = {
+      cols,
+      hasGroups: Boolean(meta.groups),
+      labelled: maxLabel >= 0,
+      nClasses: Math.max(meta.class_names ? meta.class_names.length : 0, maxLabel + 1),
+    };
+    this.capsVersion = store.version;
+    return this.caps;
+  }
+
+  /** Pointer: hover names the point, click picks it, drag (3-D) rotates. */
   pick(x, y) {
     const { store } = this.ctx;
-    if (!this.xs) return null;
-    const snap = store.snapshot();
+    if (!this.P) return null;
+    const { xs, ys, ds } = this.P;
     const meta = store.meta;
-    const n = this.xs.length;
-    let best = -1;
-    let bestD = 100;
-    for (let r = 0; r < n; r++) {
-      const dx = this.xs[r] - x;
-      const dy = this.ys[r] - y;
-      const d = dx * dx + dy * dy;
-      if (d < bestD) [bestD, best] = [d, r];
+    let r;
+    if (this.eff && this.eff.last_only) r = nearestRow(xs, ys, x, y, { rows: this.last, maxDist: 10, ds });
+    else {
+      const snap = store.snapshot();
+      const o0 = meta.offsets[snap.sequence] ?? 0;
+      const o1 = meta.offsets[snap.sequence + 1] ?? o0;
+      r = nearestRow(xs, ys, x, y, { from: o0, to: o1, maxDist: 8, ds });
+      if (r < 0) r = nearestRow(xs, ys, x, y, { maxDist: 10, ds });
     }
-    const o0 = meta.offsets[snap.sequence];
-    const o1 = meta.offsets[snap.sequence + 1] ?? o0;
-    let bestCur = -1;
-    let bestCurD = 64;
-    for (let r = o0; r < o1 && r < n; r++) {
-      const dx = this.xs[r] - x;
-      const dy = this.ys[r] - y;
-      const d = dx * dx + dy * dy;
-      if (d < bestCurD) [bestCurD, bestCur] = [d, r];
-    }
-    const r = bestCur >= 0 ? bestCur : best;
-    if (r < 0) return null;
+    if (r < 0 || r >= meta.offsets[meta.n_sequences]) return null;
     const s = sequenceOfRow(meta.offsets, meta.n_sequences, r);
     return { row: r, sequence: s, t: r - meta.offsets[s] };
   }
@@ -102,27 +279,69 @@ export class TrajectoryView {
   attachPointer() {
     const { store, tooltip } = this.ctx;
     const target = this.plot.overlay;
-    target.addEventListener("pointermove", (ev) => {
+    let drag = null; // {id, x, y, yaw, pitch, moved}
+    let swallowClick = false;
+    const idleCursor = () => (this.eff && this.eff.dims === 3 ? "grab" : "");
+    const hover = (ev) => {
       const { x, y } = this.plot.point(ev);
       const p = this.pick(x, y);
       const meta = store.meta;
       if (!p) {
         tooltip.hide();
         store.set({ hover: null });
-        target.style.cursor = "";
+        target.style.cursor = idleCursor();
         return;
       }
       target.style.cursor = "pointer";
       const label = meta.labels[p.sequence];
-      const cls = label != null && meta.class_names ? ` (${meta.class_names[label] ?? label})` : "";
-      tooltip.show(ev.clientX, ev.clientY, `${meta.sequence_names[p.sequence]}${cls} · t ${p.t}`);
+      const cls = label != null ? ` (${className(meta.class_names, label)})` : "";
+      const g = meta.groups && this.eff && this.eff.color === "group" ? meta.groups.values[p.sequence] : null;
+      const grp = g != null ? ` · ${meta.groups.name} ${g}` : "";
+      tooltip.show(ev.clientX, ev.clientY, `${meta.sequence_names[p.sequence]}${cls}${grp} · t ${p.t}`);
       store.set({ hover: { sequence: p.sequence, t: p.t, unit: null, view: "trajectory" } });
+    };
+    target.addEventListener("pointerdown", (ev) => {
+      swallowClick = false;
+      if (ev.button !== 0 || !this.eff || this.eff.dims !== 3) return;
+      drag = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, yaw: this.eff.yaw, pitch: this.eff.pitch, moved: false };
+      target.setPointerCapture?.(ev.pointerId);
     });
+    target.addEventListener("pointermove", (ev) => {
+      if (drag && ev.pointerId === drag.id) {
+        const dx = ev.clientX - drag.x;
+        const dy = ev.clientY - drag.y;
+        if (!drag.moved && dx * dx + dy * dy < DRAG_SLOP_PX * DRAG_SLOP_PX) return;
+        if (!drag.moved) {
+          drag.moved = true;
+          tooltip.hide();
+          store.set({ hover: null });
+          target.style.cursor = "grabbing";
+        }
+        const { yaw, pitch } = dragRotation(drag.yaw, drag.pitch, dx, dy);
+        this.setView({ yaw: round4(yaw), pitch: round4(pitch) });
+        return;
+      }
+      hover(ev);
+    });
+    const end = (ev) => {
+      if (!drag || ev.pointerId !== drag.id) return;
+      if (drag.moved && ev.type === "pointerup") swallowClick = true; // the click that ends a drag picks nothing
+      drag = null;
+      target.releasePointerCapture?.(ev.pointerId);
+      target.style.cursor = idleCursor();
+    };
+    target.addEventListener("pointerup", end);
+    target.addEventListener("pointercancel", end);
     target.addEventListener("pointerleave", () => {
+      if (drag) return;
       tooltip.hide();
       store.set({ hover: null });
     });
     target.addEventListener("click", (ev) => {
+      if (swallowClick) {
+        swallowClick = false;
+        return;
+      }
       const { x, y } = this.plot.point(ev);
       const p = this.pick(x, y);
       if (!p) return;
@@ -132,269 +351,438 @@ export class TrajectoryView {
     });
   }
 
+  // ---- per frame -----------------------------------------------------------------------------------------------
   render({ snap, theme, themeChanged }) {
     const { store } = this.ctx;
     const meta = store.meta;
     const all = store.all("traj", 0);
+    const has = Boolean(all && all.rows > 0 && all.cols >= 2);
+    const caps = this.capabilities(all);
+    const view = fillView(snap.traj_view);
+    const eff = effectiveView(view, caps);
+    this.eff = eff;
     const proj = meta.projection || {};
     const pname = proj.name || "projection";
+    const projLayer = snap.projection_layer ?? proj.layer;
+    const projQ = snap.projection_quantity ?? proj.quantity ?? "h";
+    const pending =
+      (snap.projection_layer != null && proj.layer != null && snap.projection_layer !== proj.layer) ||
+      (snap.projection_quantity != null && proj.quantity != null && snap.projection_quantity !== proj.quantity);
+    this.updateControls(view, eff, caps, snap, projLayer, projQ);
+
     setText(
       this.sub,
-      all ? `${pname} of ${proj.quantity || "h"}${proj.layer != null ? ` · ${store.layerName(proj.layer)}` : ""} · ${meta.n_sequences} sequence${meta.n_sequences === 1 ? "" : "s"}` : "",
+      all
+        ? `${pname} of ${proj.quantity || "h"}${proj.layer != null ? ` · ${store.layerName(proj.layer)}` : ""} · ${meta.n_sequences} sequence${meta.n_sequences === 1 ? "" : "s"}`
+        : "",
     );
-    if (!this.timeKey.firstChild) {
-      this.timeKey.append(el("span", { class: "lw-muted", text: "t = 0" }), el("span", { class: "lw-cb-bar lw-time-bar" }), el("span", { class: "lw-muted lw-time-end" }));
-      this.timeKey.children[1].style.background = "linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725)";
+    this.badge.hidden = !pending;
+    this.body.classList.toggle("lw-pending", pending);
+    // What is drawn, for tests and debugging: data-dims, data-color, data-pending, data-view (the effective options).
+    this.el.dataset.dims = String(eff.dims);
+    this.el.dataset.color = eff.color;
+    this.el.dataset.pending = pending ? "true" : "false";
+    const viewText = JSON.stringify(eff);
+    if (this.el.dataset.view !== viewText) this.el.dataset.view = viewText;
+
+    const timeMode = eff.color === "time" && eff.overlay.length !== 2;
+    this.timeKey.hidden = !timeMode;
+    if (timeMode) {
+      let end = Math.max(0, snap.T - 1);
+      if (eff.last_only) end = maxLength(meta.lengths) - 1;
+      setText(this.timeKey.lastChild, String(Math.max(0, end)));
+      this.timeKey.title = eff.last_only ? "colour = each sequence's last step" : "colour = time step of the current path";
     }
-    setText(this.timeKey.children[2], String(Math.max(0, snap.T - 1)));
-    const has = all && all.rows > 0 && all.cols >= 2;
+
     this.message.hidden = has;
     if (!has) setText(this.message, all ? "no steps recorded yet" : "no projection recorded");
     const key = has
-      ? [store.version, snap.sequence, this.plot.width, this.plot.height, theme.key].join("|")
+      ? [
+          store.version,
+          snap.sequence,
+          this.plot.width,
+          this.plot.height,
+          theme.key,
+          eff.dims,
+          eff.color,
+          eff.log1p,
+          eff.labels,
+          eff.last_only,
+          eff.overlay.join(","),
+          eff.dims === 3 ? `${eff.yaw},${eff.pitch}` : "",
+          (proj.explained || []).join(","),
+          pname,
+        ].join("|")
       : `empty|${this.plot.width}|${theme.key}`;
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       const ctx = this.plot.begin(this.plot.bctx);
-      this.xs = null;
-      this.scale = null;
-      if (has) this.drawBase(ctx, snap, theme, all, pname);
+      this.frame = null;
+      this.P = null;
+      this.plan = null;
+      if (has) this.drawBase(ctx, snap, theme, all, eff, pname, proj.explained);
+      else {
+        this.labelLayer.replaceChildren();
+        this.legendHost.hidden = true;
+      }
     }
     const octx = this.plot.begin(this.plot.octx);
-    if (has && this.xs) this.drawOverlay(octx, snap, theme);
+    if (has && this.P) this.drawOverlay(octx, snap, theme, eff);
     this.el.dataset.t = String(snap.t);
   }
 
-  drawBase(ctx, snap, theme, all, pname) {
+  updateControls(view, eff, caps, snap, projLayer, projQ) {
+    const { store } = this.ctx;
+    const meta = store.meta;
+    for (const d of [2, 3]) {
+      const b = this.dimButtons[d];
+      const on = eff.dims === d;
+      if (b.getAttribute("aria-pressed") !== String(on)) b.setAttribute("aria-pressed", String(on));
+    }
+    const b3 = this.dimButtons[3];
+    const no3 = caps.cols < 3;
+    if (b3.disabled !== no3) {
+      b3.disabled = no3;
+      b3.title = no3
+        ? `3-D needs a projection with 3 components; this one has ${caps.cols || "no"} column${caps.cols === 1 ? "" : "s"} (e.g. projection=PCA(n_components=3))`
+        : "3-D: drag the plot to rotate";
+    }
+    this.dimButtons[2].title = "2-D: components 1 and 2";
+    if (this.colorSel.value !== eff.color) this.colorSel.value = eff.color;
+    const gOpt = this.colorSel.options[2];
+    const gText = caps.hasGroups ? `${meta.groups.name}` : "group (none given)";
+    if (gOpt.textContent !== gText) gOpt.textContent = gText;
+    if (gOpt.disabled === caps.hasGroups) gOpt.disabled = !caps.hasGroups;
+    const cOpt = this.colorSel.options[1];
+    if (cOpt.disabled === caps.labelled) cOpt.disabled = !caps.labelled;
+    for (const k of ["log1p", "labels", "last_only"]) {
+      const input = this.checks[k].input;
+      if (input.checked !== view[k]) input.checked = view[k];
+    }
+    // Selects: rebuilt only when what they show changes (not on every scrub frame).
+    const selKey = [store.version, eff.overlay.join(), String(this.ovPending), projLayer, projQ, this.ctx.offline,
+      snap.projection_layer, snap.projection_quantity, caps.nClasses].join("|");
+    if (selKey === this.selKey) return;
+    this.selKey = selKey;
+    // Overlay: the classes present (or named).
+    const classes = [["", "—"]];
+    for (let l = 0; l < caps.nClasses; l++) classes.push([l, className(meta.class_names, l)]);
+    const chosen = eff.overlay.length === 2 ? eff.overlay : this.ovPending || [null, null];
+    if (eff.overlay.length === 2) this.ovPending = null;
+    fillSelect(this.ovA, classes, chosen[0] ?? "");
+    fillSelect(this.ovB, classes, chosen[1] ?? "");
+    this.ovWrap.hidden = !caps.labelled;
+    // Projection choice.
+    const nL = Math.max(meta.layer_names.length, 1);
+    fillSelect(this.projLayer, Array.from({ length: nL }, (_, l) => [l, store.layerName(l)]), projLayer ?? "");
+    fillSelect(this.projQ, meta.quantities.map((q) => [q, q]), projQ);
+    const canProject = !this.ctx.offline && (snap.projection_layer != null || snap.projection_quantity != null);
+    for (const sel of [this.projLayer, this.projQ]) {
+      if (sel.disabled === canProject) {
+        sel.disabled = !canProject;
+        sel.title = canProject
+          ? `${sel.getAttribute("aria-label").toLowerCase()} (the kernel refits the projection)`
+          : this.ctx.offline
+            ? "no kernel here to refit the projection"
+            : "the kernel does not offer another projection";
+      }
+    }
+  }
+
+  // ---- base layer ----------------------------------------------------------------------------------------------
+  drawBase(ctx, snap, theme, all, eff, pname, explained) {
     const { store } = this.ctx;
     const meta = store.meta;
     const W = this.plot.width;
     const H = this.plot.height;
-    const { data, rows, cols } = all;
-    let x0 = Infinity;
-    let x1 = -Infinity;
-    let y0 = Infinity;
-    let y1 = -Infinity;
-    for (let r = 0; r < rows; r++) {
-      const a = data[r * cols];
-      const b = data[r * cols + 1];
-      if (a < x0) x0 = a;
-      if (a > x1) x1 = a;
-      if (b < y0) y0 = b;
-      if (b > y1) y1 = b;
-    }
-    if (!(x1 >= x0)) [x0, x1, y0, y1] = [-1, 1, -1, 1];
-    if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-    if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
-    const sx = (W - 2 * PAD) / (x1 - x0);
-    const sy = (H - 2 * PAD) / (y1 - y0);
-    const xs = new Float32Array(rows);
-    const ys = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      xs[r] = PAD + (data[r * cols] - x0) * sx;
-      ys[r] = H - PAD - (data[r * cols + 1] - y0) * sy;
-    }
-    this.xs = xs;
-    this.ys = ys;
-    this.scale = { x0, y0, sx, sy, H };
+    const frame = makeFrame(all.data, all.rows, all.cols, { dims: eff.dims, log: eff.log1p, yaw: eff.yaw, pitch: eff.pitch, W, H, pad: PAD });
+    const P = projectRows(frame, all.data, all.rows, all.cols);
+    this.frame = frame;
+    this.P = P;
+    this.last = lastRows(meta.offsets, meta.n_sequences, P.xs);
+    const plan = colorPlan(
+      eff.color,
+      { n: meta.n_sequences, labels: meta.labels, classNames: meta.class_names, groups: meta.groups },
+      { dark: theme.dark, overlay: eff.overlay },
+    );
+    this.plan = plan;
 
-    // Frame, zero axes and axis names.
+    this.drawAxes(ctx, frame, theme, pname, explained, eff.log1p);
+    if (eff.last_only) this.drawScatter(ctx, snap, theme, eff, plan);
+    else this.drawPaths(ctx, snap, theme, eff, plan);
+    this.placeLabels(ctx, snap, theme, eff, plan);
+
+    // Legend: classes, groups, or the overlaid pair.
+    const overlay = eff.overlay.length === 2;
+    const items = overlay || eff.color !== "time" ? plan.legend : [];
+    this.legendHost.hidden = items.length === 0;
+    setText(this.legendTitle, overlay ? "overlay" : eff.color === "group" && meta.groups ? meta.groups.name : eff.color === "class" ? "class" : "");
+    this.legend.update(items, { extra: overlay ? "others dimmed" : "" });
+  }
+
+  drawAxes(ctx, frame, theme, pname, explained, log) {
+    const W = this.plot.width;
+    const H = this.plot.height;
+    const suffix = log ? " · log1p" : "";
     ctx.save();
     ctx.strokeStyle = theme.grid;
     ctx.lineWidth = 1;
     ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
-    if (x0 < 0 && x1 > 0) {
-      const zx = Math.round(PAD - x0 * sx) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(zx, 0);
-      ctx.lineTo(zx, H);
-      ctx.stroke();
-    }
-    if (y0 < 0 && y1 > 0) {
-      const zy = Math.round(H - PAD + y0 * sy) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(0, zy);
-      ctx.lineTo(W, zy);
-      ctx.stroke();
-    }
     ctx.font = font(theme, 10);
-    ctx.fillStyle = theme.fg3;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(`${pname} 1 →`, W - 4, H - 2);
-    ctx.textAlign = "left";
-    ctx.textBaseline = "top";
-    ctx.fillText(`↑ ${pname} 2`, 4, 3);
+    if (frame.dims === 2) {
+      for (const a of axisLines(frame)) {
+        ctx.beginPath();
+        if (a.axis === 0) {
+          const y = Math.round(a.y0) + 0.5;
+          ctx.moveTo(0, y);
+          ctx.lineTo(W, y);
+        } else {
+          const x = Math.round(a.x0) + 0.5;
+          ctx.moveTo(x, 0);
+          ctx.lineTo(x, H);
+        }
+        ctx.stroke();
+      }
+      ctx.fillStyle = theme.fg3;
+      ctx.textAlign = "right";
+      ctx.textBaseline = "bottom";
+      ctx.fillText(`${axisTitle(pname, 0, explained)}${suffix} →`, W - 4, H - 2);
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.fillText(`↑ ${axisTitle(pname, 1, explained)}${suffix}`, 4, 3);
+    } else {
+      // Three axes through the data origin; the end towards the viewer darker, labelled at the positive ends.
+      ctx.lineWidth = 1;
+      for (const a of axisLines(frame)) {
+        ctx.strokeStyle = a.depth >= 0 ? theme.axis : theme.grid;
+        ctx.beginPath();
+        ctx.moveTo(a.x0, a.y0);
+        ctx.lineTo(a.x1, a.y1);
+        ctx.stroke();
+        const dx = a.x1 - frame.cx;
+        const dy = a.y1 - frame.cy;
+        const len = Math.hypot(dx, dy) || 1;
+        const lx = Math.max(4, Math.min(W - 4, a.x1 + (dx / len) * 6));
+        const ly = Math.max(8, Math.min(H - 8, a.y1 + (dy / len) * 6));
+        ctx.fillStyle = a.depth >= 0 ? theme.fg2 : theme.fg3;
+        ctx.textAlign = dx >= 0 ? "left" : "right";
+        ctx.textBaseline = "middle";
+        const text = axisTitle(pname, a.axis, explained);
+        const w = ctx.measureText(text).width;
+        const x = ctx.textAlign === "left" ? Math.min(lx, W - 4 - w) : Math.max(lx, 4 + w);
+        ctx.fillText(text, x, ly);
+      }
+      ctx.fillStyle = theme.fg3;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "bottom";
+      ctx.fillText(`3-D · drag to rotate${suffix}`, 4, H - 2);
+    }
     ctx.restore();
+  }
 
+  drawPaths(ctx, snap, theme, eff, plan) {
+    const meta = this.ctx.store.meta;
+    const P = this.P;
+    const { xs, ys, ds } = P;
     const N = meta.n_sequences;
     const cur = snap.sequence;
-    const labelled = meta.labels.some((l) => l != null);
-    const classColor = (s) => (labelled && meta.labels[s] != null ? categorical(meta.labels[s], theme.dark) : theme.fg2);
-    const pathOf = (s) => {
-      const o0 = meta.offsets[s];
-      const o1 = meta.offsets[s + 1];
-      ctx.beginPath();
-      let pen = false;
-      for (let r = o0; r < o1; r++) {
-        if (xs[r] !== xs[r] || ys[r] !== ys[r]) {
-          pen = false;
-          continue;
-        }
-        if (pen) ctx.lineTo(xs[r], ys[r]);
-        else ctx.moveTo(xs[r], ys[r]);
-        pen = true;
-      }
-    };
-    const lastRow = (s) => {
-      for (let r = meta.offsets[s + 1] - 1; r >= meta.offsets[s]; r--) if (xs[r] === xs[r] && ys[r] === ys[r]) return r;
-      return -1;
-    };
+    const overlay = eff.overlay.length === 2;
+    const timeMode = eff.color === "time" && !overlay;
+    const faint = timeMode ? (N > 200 ? 0.16 : N > 40 ? 0.24 : 0.35) : N > 200 ? 0.3 : N > 40 ? 0.45 : 0.65;
+    const dimAlpha = N > 200 ? 0.05 : 0.1;
+    const colorOf = (s) => plan.colors[s] ?? theme.fg2;
 
-    // Other sequences: faint paths, end dots.
     ctx.save();
-    ctx.globalAlpha = N > 200 ? 0.16 : N > 40 ? 0.24 : 0.35;
+    ctx.lineJoin = "round";
     ctx.lineWidth = 1;
-    ctx.lineJoin = "round";
-    for (let s = 0; s < N; s++) {
-      if (s === cur) continue;
-      ctx.strokeStyle = classColor(s);
-      pathOf(s);
-      ctx.stroke();
+    // Dimmed paths first (overlay), then the others, the overlaid classes on top.
+    if (overlay) {
+      ctx.strokeStyle = theme.fg3;
+      for (let s = 0; s < N; s++) if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
+      ctx.lineWidth = 1.6;
     }
-    ctx.globalAlpha = N > 200 ? 0.45 : 0.7;
     for (let s = 0; s < N; s++) {
-      const r = lastRow(s);
+      if (s === cur || plan.dim[s]) continue;
+      ctx.strokeStyle = colorOf(s);
+      strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], overlay ? 0.9 : faint);
+    }
+    // End dots.
+    const endAlpha = N > 200 ? 0.45 : 0.7;
+    for (let s = 0; s < N; s++) {
+      const r = this.last[s];
       if (s === cur || r < 0) continue;
-      ctx.fillStyle = classColor(s);
-      ctx.beginPath();
-      ctx.arc(xs[r], ys[r], 2.2, 0, 2 * Math.PI);
-      ctx.fill();
+      const d = ds ? ds[r] : 0;
+      ctx.fillStyle = plan.dim[s] ? theme.fg3 : colorOf(s);
+      ctx.globalAlpha = (plan.dim[s] ? dimAlpha * 1.5 : overlay ? 0.95 : endAlpha) * (ds ? depthFade(d) : 1);
+      dot(ctx, xs[r], ys[r], (overlay && !plan.dim[s] ? 2.8 : 2.2) * (ds ? depthSize(d) : 1));
     }
     ctx.restore();
 
-    // Class labels: at every path end when few; else at each class's mean end point.
-    const className = (l) => (meta.class_names && meta.class_names[l] != null ? meta.class_names[l] : `class ${l}`);
-    const halo = (text, x, y, color, weight = 400, size = 10) => {
-      ctx.font = font(theme, size, weight);
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = theme.bg0;
-      ctx.strokeText(text, x, y);
-      ctx.fillStyle = color;
-      ctx.fillText(text, x, y);
-    };
-    ctx.save();
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
-    ctx.lineJoin = "round";
-    if (labelled) {
-      if (N <= LABEL_ALL_MAX) {
-        for (let s = 0; s < N; s++) {
-          const r = lastRow(s);
-          if (s === cur || r < 0 || meta.labels[s] == null) continue;
-          halo(className(meta.labels[s]), xs[r] + 4, ys[r], theme.fg2);
-        }
-      } else {
-        const acc = new Map();
-        for (let s = 0; s < N; s++) {
-          const r = lastRow(s);
-          const l = meta.labels[s];
-          if (r < 0 || l == null) continue;
-          const a = acc.get(l) || [0, 0, 0];
-          a[0] += xs[r];
-          a[1] += ys[r];
-          a[2]++;
-          acc.set(l, a);
-        }
-        ctx.textAlign = "center";
-        for (const [l, [sx2, sy2, n]] of acc) halo(className(l), sx2 / n, sy2 / n, categorical(l, theme.dark), 700, 11);
-      }
-    }
-    ctx.restore();
-
-    // The current path, coloured by time (segments batched into colour buckets).
+    // The current path: by time step (colour buckets), else in its class / group colour.
     const o0 = meta.offsets[cur];
     const o1 = meta.offsets[cur + 1];
     const T = o1 - o0;
-    if (T > 0) {
-      ctx.save();
-      ctx.lineWidth = 2.5;
-      ctx.lineCap = "round";
-      ctx.lineJoin = "round";
+    if (!(T > 0)) return;
+    ctx.save();
+    ctx.lineWidth = 2.5;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    const own = plan.colors[cur] ?? theme.fg1;
+    if (timeMode) {
       const buckets = Math.min(64, Math.max(1, T - 1));
       for (let b = 0; b < buckets; b++) {
         const r0 = o0 + Math.floor((b * (T - 1)) / buckets);
         const r1 = o0 + Math.floor(((b + 1) * (T - 1)) / buckets);
         if (r1 <= r0) continue;
         ctx.strokeStyle = timeColor((b + 0.5) / buckets);
+        ctx.globalAlpha = ds ? depthFade((ds[r0] + ds[r1]) / 2) : 1;
         ctx.beginPath();
-        let pen = false;
-        for (let r = r0; r <= r1; r++) {
-          if (xs[r] !== xs[r] || ys[r] !== ys[r]) {
-            pen = false;
-            continue;
-          }
-          if (pen) ctx.lineTo(xs[r], ys[r]);
-          else ctx.moveTo(xs[r], ys[r]);
-          pen = true;
-        }
+        tracePath(ctx, xs, ys, r0, r1 + 1);
         ctx.stroke();
       }
-      if (T <= 300) {
-        for (let r = o0; r < o1; r++) {
-          if (xs[r] !== xs[r]) continue;
-          ctx.fillStyle = timeColor(T > 1 ? (r - o0) / (T - 1) : 0);
-          ctx.beginPath();
-          ctx.arc(xs[r], ys[r], 2.6, 0, 2 * Math.PI);
-          ctx.fill();
-        }
-      }
-      // Start ring and the label at the last step.
-      if (xs[o0] === xs[o0]) {
-        ctx.strokeStyle = theme.fg1;
-        ctx.lineWidth = 1.5;
-        ctx.beginPath();
-        ctx.arc(xs[o0], ys[o0], 4.5, 0, 2 * Math.PI);
-        ctx.stroke();
-      }
-      const r = lastRow(cur);
-      const l = meta.labels[cur];
-      if (r >= 0) {
-        ctx.textAlign = "left";
-        ctx.textBaseline = "middle";
-        ctx.lineJoin = "round";
-        const text = l != null ? className(l) : meta.sequence_names[cur];
-        const right = xs[r] + 8 + ctx.measureText(text).width > W - 4;
-        ctx.textAlign = right ? "right" : "left";
-        halo(text, xs[r] + (right ? -8 : 8), ys[r] - 8, theme.fg0, 700, 12);
-      }
-      ctx.restore();
+    } else {
+      ctx.strokeStyle = own;
+      strokeRows(ctx, P, o0, o1, 1);
     }
+    if (T <= 300) {
+      for (let r = o0; r < o1; r++) {
+        if (xs[r] !== xs[r]) continue;
+        const d = ds ? ds[r] : 0;
+        ctx.globalAlpha = ds ? depthFade(d) : 1;
+        ctx.fillStyle = timeMode ? timeColor(T > 1 ? (r - o0) / (T - 1) : 0) : own;
+        dot(ctx, xs[r], ys[r], 2.6 * (ds ? depthSize(d) : 1));
+      }
+    }
+    ctx.globalAlpha = 1;
+    if (xs[o0] === xs[o0]) {
+      // Start ring.
+      ctx.strokeStyle = theme.fg1;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(xs[o0], ys[o0], 4.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
-  drawOverlay(ctx, snap, theme) {
-    const { store } = this.ctx;
-    const meta = store.meta;
-    const xs = this.xs;
-    const ys = this.ys;
+  /** Last-step scatter: one point per sequence, far ones first (3-D). */
+  drawScatter(ctx, snap, theme, eff, plan) {
+    const meta = this.ctx.store.meta;
+    const { xs, ys, ds } = this.P;
+    const N = meta.n_sequences;
+    const overlay = eff.overlay.length === 2;
+    const timeMode = eff.color === "time" && !overlay;
+    const maxT = Math.max(1, maxLength(meta.lengths));
+    const order = [];
+    for (let s = 0; s < N; s++) if (this.last[s] >= 0) order.push(s);
+    if (ds) order.sort((a, b) => ds[this.last[a]] - ds[this.last[b]]);
+    else if (overlay) order.sort((a, b) => Number(plan.dim[b]) - Number(plan.dim[a])); // dimmed below
+    const radius = N > 200 ? 2.6 : 3.5;
+    ctx.save();
+    for (const s of order) {
+      const r = this.last[s];
+      const d = ds ? ds[r] : 0;
+      if (plan.dim[s]) {
+        ctx.fillStyle = theme.fg3;
+        ctx.globalAlpha = 0.18 * (ds ? depthFade(d) : 1);
+      } else {
+        ctx.fillStyle = timeMode ? timeColor(maxT > 1 ? (r - meta.offsets[s]) / (maxT - 1) : 0) : plan.colors[s] ?? theme.fg2;
+        ctx.globalAlpha = 0.9 * (ds ? depthFade(d) : 1);
+      }
+      dot(ctx, xs[r], ys[r], radius * (ds ? depthSize(d) : 1));
+    }
+    // The current sequence's point: ringed.
+    const r = this.last[snap.sequence];
+    if (r >= 0) {
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = theme.fg0;
+      ctx.lineWidth = 1.75;
+      ctx.beginPath();
+      ctx.arc(xs[r], ys[r], radius + 3, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  /** Class names at last steps as DOM text over the canvas (every path end when few, else each class's mean). */
+  placeLabels(ctx, snap, theme, eff, plan) {
+    const meta = this.ctx.store.meta;
+    const { xs, ys } = this.P;
+    const W = this.plot.width;
+    const N = meta.n_sequences;
+    const cur = snap.sequence;
+    this.labelLayer.style.setProperty("--lw-halo", theme.bg0);
+    if (!eff.labels) {
+      this.labelLayer.replaceChildren();
+      return;
+    }
+    const nodes = [];
+    const boxes = []; // placed labels [x0, y0, x1, y1]: a label that would overlap one is left out (hover names it)
+    const label = (text, x, y, cls, extra = {}) => {
+      const current = cls.includes("lw-current");
+      const size = current ? 12 : cls.includes("lw-center") ? 11 : 10;
+      ctx.font = font(theme, size, current || size === 11 ? 700 : 400);
+      const w = ctx.measureText(text).width;
+      // Right of the point; left of it when it would run off the right edge; centred for class means; kept inside.
+      let left = cls.includes("lw-center") ? x - w / 2 : x + w > W - 4 ? x - (current ? 16 : 8) - w : x;
+      left = Math.max(2, Math.min(W - 2 - w, left));
+      const box = [left - 1, y - size * 0.6, left + w + 1, y + size * 0.6];
+      if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return null;
+      boxes.push(box);
+      const node = el("span", { class: `lw-traj-label ${cls}`, text, ...extra });
+      node.style.left = `${left.toFixed(1)}px`;
+      node.style.top = `${y.toFixed(1)}px`;
+      nodes.push(node);
+      return node;
+    };
+    // The current path's label first: it always shows.
+    const rc = this.last[cur];
+    if (rc >= 0) {
+      const l = meta.labels[cur];
+      const text = l != null ? className(meta.class_names, l) : meta.sequence_names[cur];
+      label(text, xs[rc] + 8, ys[rc] - 8, "lw-current", { "data-sequence": String(cur) });
+    }
+    if (N <= LABEL_ALL_MAX) {
+      for (let s = 0; s < N; s++) {
+        const r = this.last[s];
+        const l = meta.labels[s];
+        if (s === cur || r < 0 || l == null || plan.dim[s]) continue;
+        label(className(meta.class_names, l), xs[r] + 4, ys[r], "lw-end", { "data-sequence": String(s) });
+      }
+    } else {
+      const acc = new Map();
+      for (let s = 0; s < N; s++) {
+        const r = this.last[s];
+        const l = meta.labels[s];
+        if (r < 0 || l == null || plan.dim[s]) continue;
+        const a = acc.get(l) || [0, 0, 0];
+        a[0] += xs[r];
+        a[1] += ys[r];
+        a[2]++;
+        acc.set(l, a);
+      }
+      for (const [l, [sx, sy, n]] of acc) {
+        const node = label(className(meta.class_names, l), sx / n, sy / n, "lw-center", { "data-class": String(l) });
+        if (node) node.style.color = plan.colors.find((c, s) => meta.labels[s] === l && c) || "";
+      }
+    }
+    this.labelLayer.replaceChildren(...nodes);
+  }
+
+  // ---- overlay layer (every frame) ------------------------------------------------------------------------------
+  drawOverlay(ctx, snap, theme, eff) {
+    const meta = this.ctx.store.meta;
+    const { xs, ys, ds } = this.P;
     const h = snap.hover;
-    // Hovered path (from any view that names a sequence), and its point.
+    // Hovered path (another sequence), and the hovered point.
     if (h && h.view === "trajectory" && h.sequence !== snap.sequence && h.sequence < meta.n_sequences) {
       ctx.save();
       ctx.strokeStyle = theme.fg1;
       ctx.globalAlpha = 0.85;
       ctx.lineWidth = 1.75;
+      ctx.lineJoin = "round";
       ctx.beginPath();
-      let pen = false;
-      for (let r = meta.offsets[h.sequence]; r < meta.offsets[h.sequence + 1]; r++) {
-        if (xs[r] !== xs[r]) {
-          pen = false;
-          continue;
-        }
-        if (pen) ctx.lineTo(xs[r], ys[r]);
-        else ctx.moveTo(xs[r], ys[r]);
-        pen = true;
-      }
+      tracePath(ctx, xs, ys, meta.offsets[h.sequence], meta.offsets[h.sequence + 1]);
       ctx.stroke();
       ctx.restore();
     }
@@ -405,22 +793,24 @@ export class TrajectoryView {
         ctx.strokeStyle = theme.fg1;
         ctx.lineWidth = 1.25;
         ctx.beginPath();
-        ctx.arc(xs[r], ys[r], 5, 0, 2 * Math.PI);
+        ctx.arc(xs[r], ys[r], 5 * (ds ? depthSize(ds[r]) : 1), 0, 2 * Math.PI);
         ctx.stroke();
         ctx.restore();
       }
     }
-    // The current step: a big dot in its time colour.
+    // The current step: a big dot in its time (or path) colour.
     const r = meta.offsets[snap.sequence] + snap.t;
     if (snap.T > 0 && r < xs.length && xs[r] === xs[r]) {
+      const timeMode = eff.color === "time" && eff.overlay.length !== 2;
+      const size = ds ? depthSize(ds[r]) : 1;
       ctx.save();
       ctx.beginPath();
-      ctx.arc(xs[r], ys[r], 7.5, 0, 2 * Math.PI);
+      ctx.arc(xs[r], ys[r], 7.5 * size, 0, 2 * Math.PI);
       ctx.fillStyle = theme.bg0;
       ctx.fill();
       ctx.beginPath();
-      ctx.arc(xs[r], ys[r], 6, 0, 2 * Math.PI);
-      ctx.fillStyle = timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0);
+      ctx.arc(xs[r], ys[r], 6 * size, 0, 2 * Math.PI);
+      ctx.fillStyle = timeMode ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0) : (this.plan && this.plan.colors[snap.sequence]) || theme.fg1;
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = theme.fg0;

@@ -1,0 +1,844 @@
+"""The front end's performance goals, measured in a real JupyterLab + headless Chromium (printed figures, one run;
+nothing here fails on speed).
+
+    python benchmarks/bench_frontend.py            # T = 10 000 steps × H = 1024 units; about 3-4 minutes
+    python benchmarks/bench_frontend.py --quick    # small sizes: a smoke run of every measurement (about 1 minute)
+
+1. Scrub: ms of a full repaint of every view (the root's ``data-frame-ms``) while stepping with → on the focused
+   widget and while dragging the time slider, at T × H.                                       goal p95 ≤ 16 ms
+2. First render: from submitting the cell that builds the Explorer to the first repaint with the heatmap drawn, for
+   preload "auto" / "all" × wire dtype float32 / float16 / uint8; the kernel's share (``Explorer.from_recordings``)
+   is timed in the kernel and printed beside it.                                                goal ≤ 2 s
+3. Live stream: ``ex.stream(x, fps=...)`` of the bundled Japanese Vowels network on a tiled test utterance; repaints
+   per second counted in the page (next to the page's idle requestAnimationFrame rate, the ceiling) and steps per
+   second appended.                                                                             goal ≥ 60 fps
+4. Bytes on the wire per value (``_data_h``'s buffer / its values) and per streamed step.       goal ≤ 4 / 2 / 1
+
+The recordings for 1 and 2 are synthetic (numpy: AR(1) pre-activations through the LSTM cell equations), because a
+real ``lw.record`` at 10 000 × 1024 takes ~30 s on a small CPU; the widget cannot tell them apart. The harness is
+tests/ui (server.py, lab.py): a private JupyterLab (own config dirs, temporary root) and /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import shutil
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+UI = REPO / "tests" / "ui"
+
+ROOT = ".lstm-widget"
+SLIDER = ".lw-timeline input[type=range]"
+DTYPES = ("float32", "float16", "uint8")
+GOAL_FRAME_MS = 16.0
+GOAL_FIRST_S = 2.0
+GOAL_FPS = 60.0
+GOAL_BYTES = {"float32": 4, "float16": 2, "uint8": 1}
+
+FULL = dict(T=10_000, H=1024, scrub_keys=200, scrub_drag=100, stream_steps=6000, stream_fps=2000, stream_s=5)
+QUICK = dict(T=1000, H=128, scrub_keys=30, scrub_drag=20, stream_steps=1000, stream_fps=1000, stream_s=2)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Synthetic recordings (also imported by the notebook's kernel: keep this part free of browser imports)
+
+
+def synthetic_recordings(T: int, H: int, D: int = 12, C: int = 9, n: int = 1, seed: int = 0):
+    """``n`` one-layer :class:`~lstm_widget.Recording` s of T steps × H units that look like an LSTM's: smooth AR(1)
+    pre-activations (units with time constants from 2 to 200 steps) through i, f, o = sigmoid, g = tanh,
+    c_t = f_t c_{t-1} + i_t g_t, h_t = o_t tanh(c_t) (c shown as tanh(c_t), in [-1, 1]); D smooth inputs; softmax
+    probabilities over C classes."""
+    from scipy.signal import lfilter
+
+    from lstm_widget import Recording
+
+    rng = np.random.default_rng(seed)
+    alphas = np.array([0.5, 0.9, 0.98, 0.995])
+
+    def smooth(rows, cols):
+        """(rows, cols) float32: unit-variance AR(1) noise, column k with time constant alphas[k % 4]."""
+        out = np.empty((cols, rows), np.float32)  # filtered along contiguous rows, returned transposed
+        for k, a in enumerate(alphas):
+            noise = rng.standard_normal((out[k::4].shape[0], rows), dtype=np.float32)
+            gain = np.float32((1.0 - a) / np.sqrt((1.0 - a) / (1.0 + a)))
+            out[k::4] = lfilter(np.float32([gain]), np.float32([1.0, -a]), noise, axis=1)
+        return np.ascontiguousarray(out.T)
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    recs = []
+    for _ in range(n):
+        bias = rng.normal(0.0, 0.7, size=(4, H)).astype(np.float32)
+        i = sigmoid(1.5 * smooth(T, H) + bias[0])
+        f = sigmoid(1.5 * smooth(T, H) + bias[1] + 1.5)  # forget gates lean open
+        g = np.tanh(1.5 * smooth(T, H) + bias[2])
+        o = sigmoid(1.5 * smooth(T, H) + bias[3])
+        c = np.empty((T, H), np.float32)
+        state = np.zeros(H, np.float32)
+        for t in range(T):
+            state = f[t] * state + i[t] * g[t]
+            c[t] = state
+        c = np.tanh(c)  # squashed into [-1, 1] (the cell equations let slow units integrate far beyond)
+        h = o * c  # = o_t tanh(c_t) of the unsquashed cell
+        inputs = (smooth(T, D) * rng.uniform(0.3, 2.0, D) + rng.normal(0, 1, D)).astype(np.float32)
+        logits = (2.0 * smooth(T, C) + np.linspace(0, 3, T, dtype=np.float32)[:, None] * (np.arange(C) == 3))
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        q = {k: v.astype(np.float32)[None] for k, v in dict(h=h, c=c, i=i, f=f, g=g, o=o).items()}
+        recs.append(Recording(inputs=inputs, logits=logits.astype(np.float32), probs=probs, layer_names=("layer0",), **q))
+    return recs
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The browser: Chromium driven over the DevTools protocol directly
+#
+# Playwright enables the DevTools Network domain on every page it drives, so Chromium copies every websocket frame
+# to Playwright's driver as base64 text: the kernel's 250 MB widget state (preload="all", float32) runs the driver out
+# of memory, and smaller states still cost the page the encoding. The measurements therefore use the same Chromium
+# (tests/ui/server.py's CHROMIUM and CHROMIUM_ARGS) through a bare DevTools connection with only Runtime, Page,
+# Emulation and Input in use; `CdpPage` offers the part of Playwright's Page that tests/ui/lab.py's helpers call.
+# `--playwright` measures through Playwright instead (tests/ui/server.py's server_and_browser), for comparison.
+
+
+class _CdpKeyboard:
+    KEYS = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35}
+
+    def __init__(self, page):
+        self.page = page
+
+    def press(self, key: str) -> None:
+        code = self.KEYS[key]
+        for kind in ("rawKeyDown", "keyUp"):
+            self.page.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
+                           nativeVirtualKeyCode=code)
+
+
+class _CdpMouse:
+    def __init__(self, page):
+        self.page, self.x, self.y, self.buttons = page, 0.0, 0.0, 0
+
+    def move(self, x: float, y: float) -> None:
+        self.x, self.y = x, y
+        self.page.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y, buttons=self.buttons,
+                       button="left" if self.buttons else "none")
+
+    def down(self) -> None:
+        self.buttons = 1
+        self.page.send("Input.dispatchMouseEvent", type="mousePressed", x=self.x, y=self.y, button="left",
+                       buttons=1, clickCount=1)
+
+    def up(self) -> None:
+        self.buttons = 0
+        self.page.send("Input.dispatchMouseEvent", type="mouseReleased", x=self.x, y=self.y, button="left",
+                       buttons=0, clickCount=1)
+
+
+class _CdpLocator:
+    def __init__(self, page, selector):
+        self.page, self.selector = page, selector
+
+    @property
+    def first(self):
+        return self
+
+    def wait_for(self, state: str = "visible", timeout: float = 30_000) -> None:
+        self.page.wait_for_function(
+            "(sel) => { const e = document.querySelector(sel); return !!(e && e.getClientRects().length); }",
+            arg=self.selector, timeout=timeout,
+        )  # fmt: skip
+
+
+class CdpPage:
+    """A page of a Chromium started here, spoken to over one DevTools websocket (no Network domain)."""
+
+    def __init__(self, ws_url: str, viewport: dict):
+        import websocket  # websocket-client, a dependency of jupyter_server
+
+        self.ws = websocket.create_connection(ws_url, timeout=600, suppress_origin=True)
+        self.seq = 0
+        self.keyboard, self.mouse = _CdpKeyboard(self), _CdpMouse(self)
+        self.send("Emulation.setDeviceMetricsOverride", width=viewport["width"], height=viewport["height"],
+                  deviceScaleFactor=1, mobile=False)
+        self.send("Emulation.setFocusEmulationEnabled", enabled=True)
+        self.send("Page.bringToFront")
+
+    def send(self, method: str, **params):
+        self.seq += 1
+        self.ws.send(json.dumps({"id": self.seq, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.seq:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def evaluate(self, fn: str, arg=None):
+        # JSON-able results come back as values, anything else (a Lumino widget, say) as None.
+        expr = (f"Promise.resolve(({fn})({json.dumps(arg)})).then((v) => {{ try {{ return JSON.stringify(v); }} "
+                "catch (e) { return undefined; } })")
+        r = self.send("Runtime.evaluate", expression=expr, awaitPromise=True, returnByValue=True, userGesture=True)
+        if "exceptionDetails" in r:
+            d = r["exceptionDetails"]
+            raise RuntimeError(f"page: {d.get('exception', {}).get('description') or d.get('text')}")
+        text = r["result"].get("value")
+        return None if text is None else json.loads(text)
+
+    def wait_for_function(self, fn: str, arg=None, timeout: float = 30_000, polling: float = 100):
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            try:
+                value = self.evaluate(fn, arg)
+                if value:
+                    return value
+            except RuntimeError:  # e.g. no execution context yet while navigating
+                pass
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"wait_for_function: not true after {timeout / 1000:.0f}s: {fn[:80]}")
+            time.sleep(polling / 1000)
+
+    def goto(self, url: str, wait_until: str = "domcontentloaded") -> None:
+        self.send("Page.navigate", url=url)
+        time.sleep(0.2)
+        self.wait_for_function("() => document.readyState !== 'loading' && location.href !== 'about:blank'",
+                               timeout=120_000)
+
+    def locator(self, selector: str):
+        return _CdpLocator(self, selector)
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@contextmanager
+def cdp_browser(viewport: dict):
+    """Chromium (tests/ui/server.py's executable and flags) with a DevTools port; yields a CdpPage on about:blank."""
+    import signal
+    import subprocess
+    import urllib.request
+
+    from server import CHROMIUM, CHROMIUM_ARGS, _alive, _descendants
+
+    profile = Path(tempfile.mkdtemp(prefix="lw-bench-chromium-"))
+    cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--remote-debugging-port=0", "--remote-allow-origins=*",
+           f"--user-data-dir={profile}", f"--window-size={viewport['width']},{viewport['height']}",
+           "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+           "--disable-backgrounding-occluded-windows", "--disable-dev-shm-usage", "--no-default-browser-check",
+           "--disable-extensions", "--password-store=basic", "about:blank"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    page = None
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Chromium did not open a DevTools port ({' '.join(cmd)})")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
+            targets = json.loads(resp.read())
+        ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
+        page = CdpPage(ws_url, viewport)
+        yield page
+    finally:
+        if page is not None:
+            page.close()
+        kids = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        for pid in kids:
+            if _alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Page-side instruments
+
+# Watch for a new widget root: when it appears, and the first repaint (data-frames ≥ 1) with the heatmap drawn at its
+# real size (its message hidden, its canvas sized by the plot) -- timed at the end of that repaint's JavaScript.
+WATCH_FIRST_RENDER_JS = r"""
+() => {
+  const seen = new Set(document.querySelectorAll('.lstm-widget'));
+  const w = {mount: null, first: null, next: null, frames: null, frameMs: null};
+  window.__lwFirst = w;
+  const drawn = (root) => {
+    const hm = root.querySelector('.lw-heatmap');
+    const msg = hm && hm.querySelector('.lw-message');
+    const c = hm && hm.querySelector('canvas.lw-base');
+    return !!(msg && msg.hidden && c && c.style.width !== '' && c.width > 0);
+  };
+  const check = () => {
+    for (const root of document.querySelectorAll('.lstm-widget')) {
+      if (seen.has(root)) continue;
+      if (w.mount === null) w.mount = performance.now();
+      if (+(root.dataset.frames || 0) >= 1 && drawn(root)) {
+        Object.assign(w, {first: performance.now(), frames: +root.dataset.frames, frameMs: +root.dataset.frameMs});
+        requestAnimationFrame(() => { w.next = performance.now(); });  // that frame's raster and commit done
+        mo.disconnect();
+        return;
+      }
+    }
+  };
+  const mo = new MutationObserver(check);
+  mo.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-frames']});
+}
+"""
+
+# The widget root: the last one on the page (the benchmark shows one widget at a time).
+LAST_ROOT = "[...document.querySelectorAll('.lstm-widget')].pop()"
+
+# Arm before an input: window.__lwNext resolves with [data-frame-ms, data-frames, whole frame ms] once the root has
+# repainted (data-frames went up). "Whole frame" runs from the start of that repaint to the start of the next
+# animation frame: what the frame cost the main thread in all (the widget's JavaScript, then style, layout, canvas
+# raster and commit), plus any wait for the next vsync.
+ARM_NEXT_FRAME_JS = r"""
+() => {
+  const root = %s;
+  const n = +root.dataset.frames;
+  window.__lwNext = new Promise((resolve) => {
+    const mo = new MutationObserver(() => {
+      if (+root.dataset.frames <= n) return;
+      mo.disconnect();
+      const ms = +root.dataset.frameMs, frames = +root.dataset.frames, t = performance.now();
+      requestAnimationFrame(() => resolve([ms, frames, ms + performance.now() - t]));
+    });
+    mo.observe(root, {attributes: true, attributeFilter: ['data-frames']});
+  });
+  return n;
+}
+""" % LAST_ROOT
+
+ROOT_INFO_JS = r"""
+(scroll) => {
+  const root = %s;
+  if (!root) return null;
+  if (scroll) root.scrollIntoView({block: 'start'});
+  const r = root.querySelector('.lw-timeline input[type=range]').getBoundingClientRect();
+  return {frames: +root.dataset.frames, t: +root.querySelector('.lw-timeline').dataset.t,
+          slider: {x: r.x, y: r.y, width: r.width, height: r.height}};
+}
+""" % LAST_ROOT
+
+RAF_RATE_JS = r"""
+(ms) => new Promise((resolve) => {
+  let n = 0, t0 = null;
+  const f = (now) => {
+    if (t0 === null) t0 = now; else n++;
+    if (now - t0 < ms) requestAnimationFrame(f); else resolve(n * 1000 / (now - t0));
+  };
+  requestAnimationFrame(f);
+})
+"""
+
+# Every animation frame: [time, repaints so far, steps of the shown sequence, shown sequence, last repaint's ms].
+SAMPLER_START_JS = r"""
+() => {
+  const root = %s;
+  const slider = root.querySelector('.lw-timeline input[type=range]');
+  const pick = root.querySelector('.lw-picker select');
+  const s = window.__lwSampler = {on: true, rows: []};
+  const f = (now) => {
+    s.rows.push([now, +root.dataset.frames, +slider.max + 1, pick ? +pick.value : 0, +root.dataset.frameMs]);
+    if (s.on) requestAnimationFrame(f);
+  };
+  requestAnimationFrame(f);
+}
+""" % LAST_ROOT
+
+
+def wait_root(page, timeout: float = 180_000) -> dict:
+    """Wait for a widget root that has repainted at least once; scroll it to the top; its frames, t and slider box."""
+    page.wait_for_function(f"() => {{ const r = {LAST_ROOT}; return !!(r && +r.dataset.frames >= 1); }}",
+                           timeout=timeout)
+    info = page.evaluate(ROOT_INFO_JS, True)
+    from lab import next_frames
+
+    next_frames(page, 2)
+    return page.evaluate(ROOT_INFO_JS, False) or info
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def cpu_snapshot() -> dict:
+    """CPU seconds used so far by this script's descendants, grouped (kernel, jupyter server, chromium, playwright),
+    and by the whole machine (every process, other users' too): from /proc."""
+    import os
+
+    from server import _descendants
+
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"kernel": 0.0, "server": 0.0, "chromium": 0.0, "other": 0.0}
+    for pid in _descendants(os.getpid()):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = (int(stat[11]) + int(stat[12])) / tick  # utime + stime
+        group = ("kernel" if "ipykernel" in cmd else "server" if "jupyter" in cmd and " lab" in cmd
+                 else "chromium" if "chrom" in cmd else "other")
+        out[group] += used
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    out["machine_busy"] = (sum(fields) - fields[3] - fields[4]) / tick  # all but idle and iowait
+    out["wall"] = time.monotonic()
+    return out
+
+
+def cpu_between(a: dict, b: dict) -> dict:
+    """Cores used on average between two snapshots, per group."""
+    wall = b["wall"] - a["wall"]
+    return {k: (b[k] - a[k]) / wall for k in a if k != "wall"}
+
+
+def page_metrics(page) -> dict:
+    """Chromium's cumulative main-thread times of the page's renderer (s): Task (all work), Script, Layout,
+    RecalcStyle (DevTools Performance.getMetrics)."""
+    if isinstance(page, CdpPage):
+        send = page.send
+    else:  # Playwright: a DevTools session of its own
+        if not hasattr(page, "_lw_cdp"):
+            page._lw_cdp = page.context.new_cdp_session(page)
+        send = page._lw_cdp.send
+    if not getattr(page, "_lw_perf", False):
+        send("Performance.enable")
+        page._lw_perf = True
+    got = send("Performance.getMetrics")
+    m = {x["name"]: x["value"] for x in got["metrics"]}
+    out = {k: m.get(k + "Duration", 0.0) for k in ("Task", "Script", "Layout", "RecalcStyle")}
+    out["wall"] = time.monotonic()
+    return out
+
+
+def pct(values, q):
+    return float(np.percentile(np.asarray(values, float), q)) if len(values) else float("nan")
+
+
+def kernel_json(page, code: str) -> dict:
+    from lab import run_code
+
+    out = run_code(page, code)
+    m = re.search(r"JSON=(\{.*\})", out)
+    if not m:
+        raise RuntimeError(f"no JSON in the kernel's answer: {out!r}")
+    return json.loads(m.group(1))
+
+
+def clear_outputs(page) -> None:
+    from lab import _wait_run
+
+    run_id = page.evaluate("() => window.__lwh.start('notebook:clear-all-cell-outputs')")
+    _wait_run(page, run_id, 60_000, "Clear All Outputs")
+
+
+def close_explorer(page) -> None:
+    from lab import next_frames, run_code
+
+    run_code(page, "if 'ex' in globals():\n    ex.close(); del ex\n_ = gc.collect()")
+    clear_outputs(page)
+    next_frames(page, 3)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The measurements
+
+
+def first_render(page, dtype: str, preload: str) -> dict:
+    """Submit the cell that builds the Explorer; time the first full render in the page."""
+    from lab import start_code, wait_code, wait_until
+
+    page.evaluate(WATCH_FIRST_RENDER_JS)
+    code = (
+        "_t0 = time.perf_counter()\n"
+        f"ex = Explorer.from_recordings(recs, wire_dtype={dtype!r}, preload={preload!r}, "
+        "selected_units=list(range(10)))\n"
+        "print(f'BUILD_S={time.perf_counter() - _t0:.4f}')\n"
+        "ex"
+    )
+    handle = start_code(page, code)
+    w = wait_until(
+        lambda: (lambda v: v if v and v["next"] is not None else None)(page.evaluate("() => window.__lwFirst")),
+        timeout=300, interval=0.05, message=f"first render ({dtype}, preload={preload})",
+    )  # fmt: skip
+    out = wait_code(page, handle, timeout=300_000)
+    build = float(re.search(r"BUILD_S=([0-9.]+)", out).group(1))
+    info = kernel_json(
+        page,
+        "import json\n"
+        "_b = {k: v['buffer'].nbytes for k, v in [(q, getattr(ex, '_data_' + q)) for q in 'hcifgo'] if v}\n"
+        "_b.update({'_arrays.' + k: v['buffer'].nbytes for k, v in ex._arrays.items()})\n"
+        "print('JSON=' + json.dumps({'h_bytes': ex._data_h['buffer'].nbytes, "
+        "'h_values': int(np.prod(ex._data_h['shape'])), 'state_bytes': sum(_b.values()), "
+        "'loaded': ex.loaded_quantities}))",
+    )
+    total = (w["first"] - handle["t0"]) / 1000
+    mount = (w["mount"] - handle["t0"]) / 1000 if w["mount"] is not None else float("nan")
+    return dict(dtype=dtype, preload=preload, total_s=total, kernel_s=build, browser_s=total - build, mount_s=mount,
+                frames=w["frames"], frame_ms=w["frameMs"], next_s=(w["next"] - handle["t0"]) / 1000, **info)
+
+
+def scrub(page, keys: int, drag: int) -> dict:
+    """Repaint times while stepping with → (one key per repaint) and while dragging the slider."""
+    from lab import next_frames, run_code
+
+    run_code(page, "ex.t = 0")
+    wait_root(page)
+    page.evaluate(f"() => {LAST_ROOT}.focus()")
+    next_frames(page, 3)
+    def step(act):
+        page.evaluate(ARM_NEXT_FRAME_JS)
+        act()
+        return page.evaluate("() => window.__lwNext")
+
+    key_ms, key_frame = [], []
+    for _ in range(keys):
+        ms, _, whole = step(lambda: page.keyboard.press("ArrowRight"))
+        key_ms.append(ms)
+        key_frame.append(whole)
+    info = page.evaluate(ROOT_INFO_JS, False)
+    t_after_keys, box = info["t"], info["slider"]
+    y = box["y"] + box["height"] / 2
+    x0, x1 = box["x"] + 4, box["x"] + box["width"] - 4
+    page.mouse.move(x0, y)
+    step(page.mouse.down)
+    drag_ms, drag_frame = [], []
+    for k in range(1, drag + 1):
+        ms, _, whole = step(lambda: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
+        drag_ms.append(ms)
+        drag_frame.append(whole)
+    page.mouse.up()
+    t_after_drag = page.evaluate(ROOT_INFO_JS, False)["t"]
+    return dict(keys=key_ms, drag=drag_ms, keys_frame=key_frame, drag_frame=drag_frame, t_after_keys=t_after_keys,
+                t_after_drag=t_after_drag)
+
+
+def jv_explorer(page) -> None:
+    """The Japanese Vowels explorer of the demo notebook (370 test utterances, 10 units selected)."""
+    from lab import run_code
+
+    run_code(
+        page,
+        "from lstm_widget.models import japanese_vowels_net\n"
+        "from lstm_widget.datasets import japanese_vowels, JAPANESE_VOWELS_CLASS_NAMES, JAPANESE_VOWELS_FEATURE_NAMES\n"
+        "net = japanese_vowels_net()\n"
+        "X, y = japanese_vowels('test')\n"
+        "ex = Explorer(net, X, labels=y, class_names=JAPANESE_VOWELS_CLASS_NAMES, "
+        "feature_names=JAPANESE_VOWELS_FEATURE_NAMES, selected_units=list(range(10)))\n"
+        "ex",
+        timeout=300_000,
+    )
+    wait_root(page)
+
+
+def stream(page, steps: int, fps: float, max_s: float, threads: int | None = None, batch_ms: float | None = None) -> dict:
+    """ex.stream of a tiled test utterance at ``fps``: repaints and steps per second seen in the page. ``steps`` is cut
+    to what the kernel steps in about ``max_s`` seconds (timed first); ``threads`` sets torch's threads first;
+    ``batch_ms`` is passed on (None: stream's default)."""
+    from lab import next_frames, run_code, start_code, wait_code
+
+    info = json.loads(re.search(r"JSON=(\{.*\})", run_code(
+        page,
+        "import json, torch, lstm_widget as lw\n"
+        + (f"torch.set_num_threads({threads})\n" if threads else "")
+        + "_st = lw.Stepper(net)\n"
+        "_t0 = time.perf_counter()\n"
+        "for _k in range(100): _st.step(X[0][_k % len(X[0])])\n"
+        "_rate = 100 / (time.perf_counter() - _t0)\n"
+        f"_n = int(max(100, min({steps}, {max_s} * min(_rate, {fps}))))\n"
+        "x = np.tile(X[0], (-(-_n // len(X[0])), 1))[:_n]\n"
+        "print('JSON=' + json.dumps({'n_seq': len(ex.recordings), 'steps': _n, 'step_rate': _rate, "
+        "'threads': torch.get_num_threads()}))",
+    )).group(1))
+    n_seq, steps = info["n_seq"], info["steps"]
+    next_frames(page, 5)
+    page.evaluate(SAMPLER_START_JS)
+    cpu0, main0 = cpu_snapshot(), page_metrics(page)
+    handle = start_code(
+        page,
+        f"_t0 = time.perf_counter()\n_ = ex.stream(x, fps={fps}{'' if batch_ms is None else f', batch_ms={batch_ms}'})\n"
+        "print(f'STREAM_S={time.perf_counter() - _t0:.4f}')",
+    )
+    # CPU and the page's main thread while the steps arrive (the traits' resync after the stream left out).
+    page.wait_for_function(
+        f"() => {{ const r = {LAST_ROOT}; const p = r.querySelector('.lw-picker select'); "
+        f"return +p.value === {n_seq} && +r.querySelector('.lw-timeline input[type=range]').max + 1 >= {steps}; }}",
+        timeout=300_000, polling=250,
+    )  # fmt: skip
+    cpu = cpu_between(cpu0, cpu_snapshot())
+    main1 = page_metrics(page)
+    main = {k: (main1[k] - main0[k]) / (main1["wall"] - main0["wall"]) for k in main0 if k != "wall"}
+    out = wait_code(page, handle, timeout=300_000)
+    next_frames(page, 3)
+    rows = page.evaluate("() => { window.__lwSampler.on = false; return window.__lwSampler.rows; }")
+    kernel_s = float(re.search(r"STREAM_S=([0-9.]+)", out).group(1))
+    a = np.asarray(rows, float)  # time, frames, T of shown sequence, shown sequence, frame ms
+    live = np.flatnonzero(a[:, 3] == n_seq)
+    if not live.size:
+        raise RuntimeError("the page never showed the streamed sequence")
+    first = live[0]
+    full = np.flatnonzero((a[:, 3] == n_seq) & (a[:, 2] >= steps))
+    last = full[0] if full.size else live[-1]
+    w = a[first : last + 1]
+    t, frames, T = w[:, 0], w[:, 1], w[:, 2]
+    dt = (t[-1] - t[0]) / 1000
+    fps_mean = (frames[-1] - frames[0]) / dt if dt > 0 else float("nan")
+    steps_per_s = (T[-1] - T[0]) / dt if dt > 0 else float("nan")
+    # "Sustained": the worst 1-s window (stepped by samples) of repaints per second.
+    worst = fps_mean
+    for k in range(len(t)):
+        j = np.searchsorted(t, t[k] + 1000)
+        if j >= len(t):
+            break
+        worst = min(worst, (frames[j] - frames[k]) * 1000 / (t[j] - t[k]))
+    new_frame = np.flatnonzero(np.diff(frames) > 0) + 1
+    frame_ms = w[new_frame, 4] if new_frame.size else np.array([np.nan])
+    return dict(fps=fps_mean, fps_worst_1s=worst, steps_per_s=steps_per_s, window_s=dt, kernel_s=kernel_s,
+                steps=steps, stream_fps=fps, raf_ticks=len(t) - 1, ticks_with_repaint=int(new_frame.size),
+                n_sequences=n_seq, step_rate=info["step_rate"], threads=info["threads"], batch_ms=batch_ms,
+                frame_ms_p50=pct(frame_ms, 50), frame_ms_p95=pct(frame_ms, 95), raf_rate=(len(t) - 1) / dt, cpu=cpu, main=main)
+
+
+def stream_bytes(steps: int = 200) -> dict:
+    """Bytes of the "append" messages of ex.stream per step, per dtype (kernel side, no browser): the Japanese Vowels
+    explorer with the default preload (every quantity loaded), ``send`` captured."""
+    import lstm_widget as lw
+    from lstm_widget.datasets import japanese_vowels
+    from lstm_widget.models import japanese_vowels_net
+
+    net = japanese_vowels_net()
+    X, y = japanese_vowels("test")
+    x = np.tile(X[0], (-(-steps // len(X[0])), 1))[:steps]
+    out = {}
+    for dtype in DTYPES:
+        ex = lw.Explorer(net, X[:20], wire_dtype=dtype)
+        sent = []
+        ex.send = lambda content, buffers=None: sent.append((content, buffers or []))
+        ex.stream(x)
+        appends = [(c, b) for c, b in sent if c.get("type") == "append"]
+        buf = sum(memoryview(v).nbytes for _, b in appends for v in b)
+        header = sum(len(json.dumps(c)) for c, _ in appends)
+        values = sum(int(np.prod(f["shape"])) for c, _ in appends for f in c["fields"])
+        out[dtype] = dict(buffer_per_step=buf / steps, header_per_msg=header / len(appends), per_value=buf / values,
+                          values_per_step=values / steps)
+        ex.close()
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt_row(cells, widths):
+    return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every measurement")
+    ap.add_argument("--playwright", action="store_true",
+                    help="drive Chromium through Playwright (tests/ui's server_and_browser) instead of a bare DevTools "
+                         "connection: Playwright copies every websocket frame to its driver (skips float32 "
+                         "preload=all, which runs the driver out of memory)")
+    ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
+                    help="JupyterLab's log (default: %(default)s)")
+    args = ap.parse_args(argv)
+    cfg = QUICK if args.quick else FULL
+    T, H = cfg["T"], cfg["H"]
+
+    sys.path.insert(0, str(UI))
+    import nbformat
+    from server import VIEWPORT, server_and_browser, start_server, stop_server
+    from lab import open_notebook, run_all_cells, run_code, watch_console, write_notebook
+
+    print(f"lstm_widget front-end benchmark{' (--quick)' if args.quick else ''}: T = {T} steps × H = {H} units, "
+          f"1 layer, D = 12 inputs, C = 9 classes; Chromium through "
+          f"{'Playwright' if args.playwright else 'a bare DevTools connection'}, viewport 1280×1000")
+    print("  recordings for scrub / first render are synthetic (numpy: AR(1) pre-activations through the LSTM cell "
+          "equations; a real lw.record at 10 000 × 1024 takes ~30 s on this CPU)")
+    t_start = time.perf_counter()
+
+    print("  bytes per streamed step (kernel side) ...", flush=True)
+    sbytes = stream_bytes()
+
+    setup = (
+        "import gc, sys, time\n"
+        "import numpy as np\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from bench_frontend import synthetic_recordings\n"
+        "from lstm_widget import Explorer\n"
+        "_t0 = time.perf_counter()\n"
+        f"recs = synthetic_recordings({T}, {H})\n"
+        "print(f'synthetic recordings built in {time.perf_counter() - _t0:.1f} s')\n"
+        "warm = Explorer.from_recordings(synthetic_recordings(50, 8))  # imports and the page's module, not timed\n"
+        "warm"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup)]
+
+    renders, scrubbed, streamed, console, skipped = [], None, [], [], []
+    with ExitStack() as stack:
+        if args.playwright:
+            server, browser = stack.enter_context(server_and_browser(args.log))
+            context = browser.new_context(viewport=VIEWPORT)
+            stack.callback(context.close)
+            page = context.new_page()
+            console = watch_console(page)
+        else:
+            base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
+            stack.callback(shutil.rmtree, base, True)
+            server = start_server(base, args.log)
+            stack.callback(stop_server, server)
+            page = stack.enter_context(cdp_browser(VIEWPORT))
+        try:
+            name = write_notebook(server, nb, "bench_frontend.ipynb")
+            print("  JupyterLab is up; opening the notebook, building the recordings in the kernel ...", flush=True)
+            open_notebook(page, server, name)
+            run_all_cells(page)
+            wait_root(page)  # the warm-up widget: the page has loaded the module
+            run_code(page, "warm.close(); del warm")
+            clear_outputs(page)
+
+            for dtype in DTYPES:
+                for preload in ("auto", "all"):
+                    if args.playwright and preload == "all" and dtype == "float32" and not args.quick:
+                        skipped.append((dtype, preload))  # Playwright's driver runs out of memory (see cdp_browser)
+                        continue
+                    print(f"  first render: {dtype}, preload={preload} ...", flush=True)
+                    r = first_render(page, dtype, preload)
+                    renders.append(r)
+                    print(f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s, widget root after "
+                          f"{r['mount_s']:.2f} s, repaint #{r['frames']} took {r['frame_ms']:.1f} ms; "
+                          f"{r['state_bytes'] / 2**20:.1f} MiB of arrays: {','.join(r['loaded'])})", flush=True)
+                    if (dtype, preload) == ("float32", "auto"):
+                        print(f"  scrub: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...",
+                              flush=True)
+                        scrubbed = scrub(page, cfg["scrub_keys"], cfg["scrub_drag"])
+                    close_explorer(page)
+
+            print("  live stream: the Japanese Vowels explorer ...", flush=True)
+            jv_explorer(page)
+            idle_raf = page.evaluate(RAF_RATE_JS, 2000)
+            # As a user gets it (torch's threads as they are, stream's default batching); then the kernel made to
+            # feed every animation frame (one torch thread: tiny per-step ops, no thread hand-offs; a message every
+            # 8 ms), so that the page's own rate shows.
+            for threads, batch_ms in ((None, None), (1, 8)):
+                print(f"  live stream: ex.stream(x, fps={cfg['stream_fps']}"
+                      f"{'' if batch_ms is None else f', batch_ms={batch_ms}'}), torch threads "
+                      f"{threads or 'as they are'} ...", flush=True)
+                streamed.append(stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], threads, batch_ms))
+        finally:
+            if console:
+                print("  browser console:\n    " + "\n    ".join(console[-20:]))
+
+    # ---- report ----------------------------------------------------------------------------------------------------
+    print()
+    print(f"Scrub at T = {T} × H = {H} (float32, preload=auto, 10 units selected); data-frame-ms of the repaint "
+          "after each input:")
+    for what, key in (("→ key (1 step)", "keys"), ("slider drag", "drag")):
+        v, f = scrubbed[key], scrubbed[key + "_frame"]
+        print(f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
+              f"   (whole frame, repaint → next animation frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)")
+    print(f"  (cursor at t = {scrubbed['t_after_keys']} after the keys, t = {scrubbed['t_after_drag']} after the drag)")
+
+    print()
+    print(f"First render at T = {T} × H = {H}: cell submitted → first repaint with the heatmap drawn")
+    print("  dtype     preload  total    kernel   browser  (root mounted; that repaint's JS; next frame, i.e. after its"
+          " raster; arrays sent)")
+    for r in renders:
+        print(f"  {r['dtype']:8s}  {r['preload']:7s}  {r['total_s']:5.2f} s  {r['kernel_s']:5.2f} s  "
+              f"{r['browser_s']:5.2f} s  ({r['mount_s']:.2f} s; {r['frame_ms']:.0f} ms; {r['next_s']:.2f} s; "
+              f"{r['state_bytes'] / 2**20:.1f} MiB)")
+    for dtype, preload in skipped:
+        print(f"  {dtype:8s}  {preload:7s}  not measured through Playwright (its driver runs out of memory)")
+
+    print()
+    s0 = streamed[0]
+    print(f"Live stream: Japanese Vowels net (12 → LSTM 100 → 9), {s0['n_sequences']} test utterances shown, "
+          f"ex.stream(x, fps={s0['stream_fps']}) of a tiled utterance (cut to ~{cfg['stream_s']} s of the kernel's "
+          "stepping rate)")
+    print(f"  page requestAnimationFrame rate with nothing happening (the ceiling): {idle_raf:.1f} /s")
+    for s in streamed:
+        print(f"  torch threads {s['threads']}, batch_ms {s['batch_ms'] or '16 (default)'}: Stepper.step "
+              f"{1e3 / s['step_rate']:.2f} ms/step alone; {s['steps']} steps streamed in {s['kernel_s']:.2f} s")
+        print(f"    repaints {s['fps']:.1f} /s (worst 1-s window {s['fps_worst_1s']:.1f}; {s['ticks_with_repaint']} "
+              f"of {s['raf_ticks']} animation frames repainted; repaint p50 {s['frame_ms_p50']:.1f} ms, p95 "
+              f"{s['frame_ms_p95']:.1f} ms) over {s['window_s']:.2f} s; {s['steps_per_s']:.0f} steps/s appended")
+        c, m = s["cpu"], s["main"]
+        ours = c["kernel"] + c["server"] + c["chromium"] + c["other"]
+        print(f"    animation frames in the page {s['raf_rate']:.1f} /s; the page's main thread busy {m['Task']:.0%} "
+              f"of the time (script {m['Script']:.0%}, layout {m['Layout']:.0%}, style {m['RecalcStyle']:.0%})")
+        print(f"    cores busy (of {os.cpu_count()}): kernel {c['kernel']:.2f}, jupyter server {c['server']:.2f}, "
+              f"chromium {c['chromium']:.2f}, this script {c['other']:.2f}; the rest of the machine "
+              f"{max(0.0, c['machine_busy'] - ours):.2f}")
+
+    print()
+    print("Bytes on the wire")
+    by_dtype = {r["dtype"]: r for r in renders if r["preload"] == "auto"}
+    for d in DTYPES:
+        r, b = by_dtype[d], sbytes[d]
+        print(f"  {d:8s} _data_h: {r['h_bytes'] / r['h_values']:.3f} B/value ({r['h_bytes'] / 2**20:.1f} MiB); "
+              f"stream: {b['per_value']:.3f} B/value, {b['buffer_per_step']:.0f} B/step of arrays "
+              f"({b['values_per_step']:.0f} values: h c i f g o × 100, 12 inputs, 9 probs, 2 traj) "
+              f"+ {b['header_per_msg']:.0f} B of JSON per message")
+
+    # ---- table -----------------------------------------------------------------------------------------------------
+    rows = []
+    for what, key in (("→ key", "keys"), ("slider drag", "drag")):
+        v = scrubbed[key]
+        rows.append((f"scrub repaint p95, {what}", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f}, max {max(v):.2f})",
+                     f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+    for r in renders:
+        rows.append((f"first render, {r['dtype']}, preload={r['preload']}",
+                     f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} + browser {r['browser_s']:.2f})",
+                     f"≤ {GOAL_FIRST_S:.0f} s", r["total_s"] <= GOAL_FIRST_S))
+    for s in streamed:
+        how = f"torch threads {s['threads']}, batch_ms {s['batch_ms'] or 16}"
+        rows.append((f"live stream repaints/s, {how}",
+                     f"{s['fps']:.1f} (worst 1 s {s['fps_worst_1s']:.1f}; rAF ceiling {idle_raf:.1f})",
+                     f"≥ {GOAL_FPS:.0f}", s["fps_worst_1s"] >= GOAL_FPS))
+        rows.append((f"live stream steps/s appended, {how}", f"{s['steps_per_s']:.0f}", "–", None))
+    for d in DTYPES:
+        r = by_dtype[d]
+        v = r["h_bytes"] / r["h_values"]
+        rows.append((f"bytes/value _data_h, {d}", f"{v:.3f}", f"≤ {GOAL_BYTES[d]}", v <= GOAL_BYTES[d]))
+    for d in DTYPES:
+        b = sbytes[d]
+        rows.append((f"bytes/step stream, {d}", f"{b['buffer_per_step']:.0f} + {b['header_per_msg']:.0f}/message "
+                     f"({b['per_value']:.3f} B/value)", f"≤ {GOAL_BYTES[d]} B/value", b["per_value"] <= GOAL_BYTES[d]))
+    header = ("figure", "measured", "goal", "ok?")
+    table = [header] + [(a, b, c, "–" if ok is None else ("yes" if ok else "NO")) for a, b, c, ok in rows]
+    widths = [max(len(str(r[k])) for r in table) for k in range(4)]
+    print()
+    print(f"Summary (T = {T} × H = {H}{', --quick' if args.quick else ''}; {time.perf_counter() - t_start:.0f} s)")
+    print(fmt_row(header, widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for r in table[1:]:
+        print(fmt_row(r, widths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
