@@ -16,6 +16,7 @@ import torch
 import traitlets as tl
 
 from ._core.channels import (
+    channel_change,
     channel_difference,
     channel_maps,
     channel_range,
@@ -113,7 +114,9 @@ class ChannelGrid(anywidget.AnyWidget):
 
     Synced both ways: ``layer`` (changing it in the page is the request: the kernel computes that layer and sends
     it), ``channel``, ``opacity`` (of the map over the image), ``show`` ("x", "x2" or "diff": what the grid tiles),
-    ``rank_by`` ("max": strongest activation, or "change": largest difference between the inputs).
+    ``rank_by`` ("max": strongest activation, or "change": the mean absolute difference between the inputs).
+    The page lays the selected channel over the image with alpha = ``opacity`` × the map's value (for the
+    difference: × its absolute value), so the image shows through where the channel is quiet.
     """
 
     _esm = _bundle()
@@ -245,6 +248,7 @@ class ChannelGrid(anywidget.AnyWidget):
                 maps2=encode_array(normalize_channels(b, lo, hi), "float16"),
                 diff=encode_array(channel_difference(a, b), "float16"),
                 peak2=encode_array(b.reshape(C, -1).max(axis=1)),
+                change=encode_array(channel_change(a, b)),
                 rank_diff=encode_array(rank_by_difference(a, b).astype(np.int32)),
             )
         meta = dict(self._static_meta, layer=layer, n_channels=C, map_shape=[h, w], grid=list(grid_shape(C)))

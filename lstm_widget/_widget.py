@@ -12,11 +12,13 @@ import anywidget
 import numpy as np
 import traitlets as tl
 
-from ._core import LSTM_QUANTITIES, Recording, Stepper, describe, record
+from ._core import LSTM_QUANTITIES, Recording, Stepper, describe, gate_weights, record
+from ._core.gates import GATES
 from ._core.adapters import _AUTO
 from ._core.projection import Projection, check_projection, fit_projection, unfitted_copy
 from ._core.validate import check_sequence
 from ._export import write_html
+from ._why import WhyMixin
 from ._wire import check_wire_dtype, encode_array, split_message
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
@@ -43,13 +45,13 @@ def _names(given, n: int, default: str, what: str) -> list[str]:
     return names
 
 
-def _check_preload(preload, quantity: str):
+def _check_preload(preload, quantity: str, quantities: tuple = LSTM_QUANTITIES):
     if preload in ("auto", "all"):
-        return "auto" if preload == "auto" else tuple(LSTM_QUANTITIES)
+        return "auto" if preload == "auto" else tuple(quantities)
     names = [preload] if isinstance(preload, str) else list(preload)
-    bad = [q for q in names if q not in LSTM_QUANTITIES]
+    bad = [q for q in names if q not in quantities]
     if bad:
-        raise ValueError(f"preload {bad[0]!r} is not a quantity; expected 'auto', 'all' or names from {LSTM_QUANTITIES}")
+        raise ValueError(f"preload {bad[0]!r} is not a quantity; expected 'auto', 'all' or names from {quantities}")
     return tuple(dict.fromkeys(names + [quantity]))
 
 
@@ -85,7 +87,7 @@ TRAJ_VIEW_KEYS = {
 }
 
 
-class Explorer(anywidget.AnyWidget):
+class Explorer(WhyMixin, anywidget.AnyWidget):
     """A live, linked view inside a recurrent network: timeline, heatmap, traces, trajectory, inputs, predictions
     and gates, all following one cursor.
 
@@ -102,6 +104,12 @@ class Explorer(anywidget.AnyWidget):
     and streamed sequences are placed with its ``transform``. ``groups`` (one value per sequence, named
     ``group_name``) lets the page colour paths by group; ``traj_view`` says how the page draws the trajectory (keys
     in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md).
+
+    An LSTM shows h, c, i, f, g, o; a GRU h, r, z, n (``_meta.quantities``). ``gate_details`` opens the page's
+    "Gates & weights" section (closed by default, so the first page stays light): the chosen ``layer``'s W, U and b
+    split per gate under the names of the framework the model came from (:attr:`weights`,
+    :func:`lstm_widget.gate_weights`) next to each gate's activation over time, and the gate saturation scatter; it is
+    sent only while the section is open.
     """
 
     _esm = _bundle()
@@ -114,11 +122,16 @@ class Explorer(anywidget.AnyWidget):
     _data_f = tl.Dict().tag(sync=True)
     _data_g = tl.Dict().tag(sync=True)
     _data_o = tl.Dict().tag(sync=True)
+    _data_r = tl.Dict().tag(sync=True)  # a GRU's gates (an LSTM leaves them {}, a GRU leaves c, i, f, g, o {})
+    _data_z = tl.Dict().tag(sync=True)
+    _data_n = tl.Dict().tag(sync=True)
+    # the chosen layer row's weights split per gate, sent while the page's "Gates & weights" section is open
+    _weights = tl.Dict().tag(sync=True)
 
     t = tl.Int(0, help="the step the cursor shows").tag(sync=True)
     sequence = tl.Int(0, help="index of the sequence shown").tag(sync=True)
     layer = tl.Int(0, help="row of layer_names shown by the heatmap").tag(sync=True)
-    quantity = tl.Unicode("h", help="h, c, i, f, g or o").tag(sync=True)
+    quantity = tl.Unicode("h", help="h, c, i, f, g or o for an LSTM; h, r, z or n for a GRU").tag(sync=True)
     selected_units = tl.List(tl.Int(), help="units picked for traces and gates").tag(sync=True)
     playing = tl.Bool(False).tag(sync=True)
     speed = tl.Float(8.0, help="steps per second while playing").tag(sync=True)
@@ -126,6 +139,9 @@ class Explorer(anywidget.AnyWidget):
     projection_layer = tl.Int(0, help="layer row whose states the trajectory projects").tag(sync=True)
     projection_quantity = tl.Unicode("h", help="the quantity the trajectory projects").tag(sync=True)
     traj_view = tl.Dict(help="how the page draws the trajectory; see TRAJ_VIEW_KEYS").tag(sync=True)
+    # the "Gates & weights" section (per-gate weights next to the gate activations, gate saturation): opening it is
+    # the request for the chosen layer's weights and for the gate quantities not loaded yet
+    gate_details = tl.Bool(False, help="whether the page's Gates & weights section is open").tag(sync=True)
 
     def __init__(
         self,
@@ -163,7 +179,8 @@ class Explorer(anywidget.AnyWidget):
         if not recs or not all(isinstance(r, Recording) for r in recs):
             raise TypeError("from_recordings expects a Recording or a non-empty list of Recordings from lstm_widget.record")
         names = {r.layer_names for r in recs}
-        if len(names) != 1 or len({r.h.shape[2] for r in recs}) != 1 or len({r.inputs.shape[1] for r in recs}) != 1:
+        if len(names) != 1 or len({r.h.shape[2] for r in recs}) != 1 or len({r.inputs.shape[1] for r in recs}) != 1 \
+                or len({r.cell for r in recs}) != 1:
             raise ValueError("the recordings come from different models (layers, units or features differ)")
         self = cls.__new__(cls)
         self._setup(recs, None, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
@@ -177,10 +194,12 @@ class Explorer(anywidget.AnyWidget):
         self._spec = spec
         self._wire_dtype = check_wire_dtype(wire_dtype)
         self._first_quantity = kwargs.get("quantity", "h")
-        self._preload = _check_preload(preload, self._first_quantity)
         first = recs[0]
+        self._quantities = tuple(first.quantities)  # the cell kind's: h c i f g o (LSTM) or h r z n (GRU)
+        self._cell = first.cell
+        self._preload = _check_preload(preload, self._first_quantity, self._quantities)
         self._layer_names = tuple(first.layer_names)
-        self._units = {q: int(getattr(first, q).shape[2]) for q in LSTM_QUANTITIES}
+        self._units = {q: int(getattr(first, q).shape[2]) for q in self._quantities}
         n = len(recs)
         if labels is not None:
             labels = [None if v is None else int(v) for v in np.asarray(labels, dtype=object).reshape(-1)]
@@ -200,7 +219,7 @@ class Explorer(anywidget.AnyWidget):
         self._class_names = class_names
         self._groups = _check_groups(groups, group_name, n)
         # the trajectory: the projection is fitted on every loaded step of (projection_layer, projection_quantity)
-        self._projection_quantities = tuple(getattr(first, "quantities", LSTM_QUANTITIES))
+        self._projection_quantities = self._quantities
         layer = self._projection_row if projection_layer is None else projection_layer
         self._check_projected(layer, projection_quantity, ValueError)
         self._projection_given = check_projection(projection)
@@ -215,6 +234,9 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(_meta=meta, **arrays, projection_layer=layer, projection_quantity=projection_quantity,
                          **kwargs)
         self._recordings = recs
+        if self.gate_details:
+            self._open_gate_details()
+        self._why_init()  # what why_open / comparison / pattern_query given here ask for (_why.py)
 
     # ---- data assembly ----------------------------------------------------------------------------------------
     @property
@@ -244,14 +266,14 @@ class Explorer(anywidget.AnyWidget):
         if load is not None:
             wanted = set(load)
         elif self._preload == "auto":
-            values = sum(getattr(r, q).size for r in recs for q in LSTM_QUANTITIES)
-            wanted = set(LSTM_QUANTITIES) if values * 4 <= AUTO_PRELOAD_BYTES else {self._first_quantity}
+            values = sum(getattr(r, q).size for r in recs for q in self._quantities)
+            wanted = set(self._quantities) if values * 4 <= AUTO_PRELOAD_BYTES else {self._first_quantity}
         else:
             wanted = set(self._preload)
         if load is None:
-            wanted |= {q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}", None)}  # what the page already has
+            wanted |= {q for q in self._quantities if getattr(self, f"_data_{q}", None)}  # what the page already has
         traits, limits = {"_arrays": {k: encode_array(v, dtype) for k, v in small.items()}}, {}
-        for q in LSTM_QUANTITIES:
+        for q in self._quantities:
             lo = min(float(getattr(r, q).min()) for r in recs)
             hi = max(float(getattr(r, q).max()) for r in recs)
             limits[q] = [lo, hi]
@@ -265,8 +287,11 @@ class Explorer(anywidget.AnyWidget):
             "feature_names": self._feature_names,
             "sequence_names": pick(self._sequence_names),
             "layer_names": list(self._layer_names),
-            "quantities": list(LSTM_QUANTITIES),
+            "quantities": list(self._quantities),
+            "cell": self._cell,
             "units": self._units,
+            "has_weights": self._spec is not None,
+            "framework": None if self._spec is None else getattr(self._spec, "framework", "pytorch"),
             "has_head": has_head,
             "n_classes": int(small["probs"].shape[1]) if has_head else 0,
             "limits": limits,
@@ -285,10 +310,56 @@ class Explorer(anywidget.AnyWidget):
         if self._recordings and not getattr(self, f"_data_{q}"):
             setattr(self, f"_data_{q}", self._encode_quantity(self._recordings, q))
 
+    # ---- the "Gates & weights" section: per-gate weights and the gates, sent when the page opens it -------------
+    def _weights_entry(self, row: int, dtype: str | None = None) -> dict:
+        """``_weights.rows[row]`` (js/PROTOCOL.md): layer row ``row``'s W, U and biases split per gate, in the names
+        and gate order of the framework the model came from."""
+        gw = gate_weights(self._spec, self._layer_names[row])
+        dtype = dtype or self._wire_dtype
+        entry = {
+            "row": row,
+            "layer_name": gw.layer_name,
+            "direction": gw.direction,
+            "cell": gw.cell,
+            "framework": gw.framework,
+            "gates": list(gw.gates),
+            "ours": list(gw.ours),
+            "names": dict(gw.names),
+            "biases": [name for name, _ in gw.biases],
+            "W": encode_array(np.stack([gw.W[g] for g in gw.gates]), dtype),  # (G, units, inputs)
+            "U": encode_array(np.stack([gw.U[g] for g in gw.gates]), dtype),  # (G, units, outputs)
+        }
+        if gw.biases:  # (biases, G, units)
+            entry["b"] = encode_array(np.stack([[v[g] for g in gw.gates] for _, v in gw.biases]), dtype)
+        return entry
+
+    def _open_gate_details(self) -> None:
+        """The section is open: send the chosen layer's weights (when not already there) and every gate quantity
+        the page lacks (the weight view shows them over time, the saturation scatter counts them)."""
+        if not self._recordings:
+            return
+        with self.hold_sync():
+            if self._spec is not None and str(self.layer) not in self._weights.get("rows", {}):
+                self._weights = {"rows": {str(self.layer): self._weights_entry(self.layer)}}
+            for q in GATES[self._cell]:
+                if not getattr(self, f"_data_{q}"):
+                    setattr(self, f"_data_{q}", self._encode_quantity(self._recordings, q))
+
+    @tl.observe("gate_details", "layer")
+    def _gate_details_request(self, change):
+        if self.gate_details:
+            self._open_gate_details()
+
+    @property
+    def weights(self):
+        """The :class:`~lstm_widget.GateWeights` of the layer row the page shows (``layer``), in the names of the
+        framework the model came from; None for an explorer made from recordings."""
+        return None if self._spec is None else gate_weights(self._spec, self._layer_names[self.layer])
+
     @property
     def loaded_quantities(self) -> list[str]:
         """The quantities whose data is on the page (and in a saved notebook or export)."""
-        return [q for q in LSTM_QUANTITIES if getattr(self, f"_data_{q}")]
+        return [q for q in self._quantities if getattr(self, f"_data_{q}")]
 
     # ---- validation of synced traits -----------------------------------------------------------------------
     @tl.validate("sequence")
@@ -323,8 +394,9 @@ class Explorer(anywidget.AnyWidget):
     @tl.validate("quantity")
     def _check_quantity(self, proposal):
         q = proposal["value"]
-        if q not in LSTM_QUANTITIES:
-            raise tl.TraitError(f"quantity {q!r} is not recorded; expected one of {', '.join(LSTM_QUANTITIES)}")
+        quantities = getattr(self, "_quantities", LSTM_QUANTITIES)
+        if q not in quantities:
+            raise tl.TraitError(f"quantity {q!r} is not recorded; expected one of {', '.join(quantities)}")
         return q
 
     @tl.validate("selected_units")
@@ -530,7 +602,10 @@ class Explorer(anywidget.AnyWidget):
         index = self._export_index(sequences)
         dtype = self._wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
         recs = [self._recordings[i] for i in index]
-        meta, traits = self._assemble(recs, index=index, wire_dtype=dtype, load=LSTM_QUANTITIES)
+        meta, traits = self._assemble(recs, index=index, wire_dtype=dtype, load=self._quantities)
+        if self._spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
+            rows = range(len(self._layer_names))
+            traits["_weights"] = {"rows": {str(k): self._weights_entry(k, dtype) for k in rows}}
         shown = index.index(self.sequence) if self.sequence in index else 0
         state = {
             "_meta": meta, **traits,
@@ -538,7 +613,9 @@ class Explorer(anywidget.AnyWidget):
             "quantity": self.quantity, "selected_units": list(self.selected_units), "playing": False,
             "speed": self.speed, "projection_layer": self.projection_layer,
             "projection_quantity": self.projection_quantity, "traj_view": dict(self.traj_view),
+            "gate_details": self.gate_details,
         }  # fmt: skip
+        state.update(self._why_export_state(index))  # the Why section as shown, for these sequences (_why.py)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
         size = write_html(path, state, title=str(title), note=note)
         if not quiet:
@@ -628,5 +705,5 @@ def _recording_from_frames(frames, layer_names) -> Recording:
         logits=logits,
         probs=probs,
         layer_names=tuple(layer_names),
-        **{q: np.stack([getattr(f, q) for f in frames], axis=1) for q in LSTM_QUANTITIES},
+        **{q: np.stack([getattr(f, q) for f in frames], axis=1) for q in frames[0].quantities},
     )

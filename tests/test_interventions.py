@@ -99,7 +99,7 @@ def test_zero_scale_clamp_on_h_and_c_equal_the_reference_loop():
     x = torch.randn(12, 4)
     ivs = [
         Intervention("h", layer=0, units=[1, 4], start=3, op="zero"),  # from step 3 to the end
-        Intervention("c", layer="layer1", units=2, start=5, stop=8, op="clamp", value=0.7),
+        Intervention("layer1.c", units=2, start=5, stop=8, op="clamp", value=0.7),  # a recording's stable name
         Intervention("c", layer=0, units=[0, 5], start=6, stop=9, op="scale", value=[2.0, -0.5]),
         Intervention("h", layer=-1, units=None, start=10, stop=11, op="scale", value=0.5),
     ]
@@ -272,6 +272,8 @@ def test_ragged_list_applies_where_a_sequence_reaches_the_intervention():
         (dict(units=[-1]), ValueError, "units must be unit indices >= 0; got -1"),
         (dict(units=[0, 1], op="clamp", value=[1.0, 2.0, 3.0]), ValueError, "value has 3 entries but units names 2"),
         (dict(layer=1.0), TypeError, "layer must be a row index"),
+        (dict(quantity="layer0.h", layer=1), ValueError, "quantity 'layer0.h' names layer 'layer0', but layer=1"),
+        (dict(quantity="layer0.f"), ValueError, r"quantity must be one of \['h', 'c'\].*got 'f'"),
     ],
 )
 def test_bad_interventions_are_refused_when_made(kwargs, exc, message):
@@ -302,3 +304,35 @@ def test_interventions_that_do_not_fit_the_model_are_refused():
         Intervention.set_state(1, h=np.zeros(6))
     with pytest.raises(ValueError, match=r"units has unit 9"):
         lw.Stepper(model, interventions=[Intervention(units=9)])
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_stack_variants_with_initial_states_take_the_same_change(reverse):
+    """Hard-sigmoid LSTM with its own initial state (a Keras / ONNX import): a no-op intervention changes nothing, and a
+    zeroed unit equals the layer re-run by hand from the changed step (steps before it untouched)."""
+    from lstm_widget._core import LayerOptions, RecurrentStack
+
+    torch.manual_seed(9)
+    m = nn.LSTM(3, 4, batch_first=True)
+    h0, c0 = torch.linspace(-0.5, 0.5, 4)[None], torch.linspace(0.3, -0.3, 4)[None]
+    stack = RecurrentStack([m], options=[LayerOptions(reverse=reverse, gate_activation=(0.2, 0.5))],
+                           initial_states=[(h0, c0)])
+    x = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    plain = lw.record(stack, x)
+    noop = lw.record(stack, x, interventions=Intervention("c", units=[], start=4))
+    for q in plain.quantities:
+        np.testing.assert_allclose(getattr(noop, q), getattr(plain, q), atol=ATOL, err_msg=q)
+    rec = lw.record(stack, x, interventions=Intervention("h", units=[1], start=4, stop=6))
+    before = slice(6, None) if reverse else slice(0, 4)  # the steps read before the first changed one
+    np.testing.assert_allclose(rec.h[0, before], plain.h[0, before], atol=ATOL)
+    np.testing.assert_allclose(rec.h[0, 4:6, 1], 0.0)
+    if not reverse:  # the stepper agrees, from the model's own initial state
+        st = lw.Stepper(stack, interventions=[Intervention("h", units=[1], start=4, stop=6)])
+        np.testing.assert_allclose(np.stack([st.step(x[t]).h[0] for t in range(10)]), rec.h[0], atol=ATOL)
+    # gates and cell recomputed consistently: c_t = f·c_{t-1} + i·g along the layer's reading order
+    c, c_prev = rec.c[0], np.empty_like(rec.c[0])
+    if reverse:
+        c_prev[:-1], c_prev[-1] = c[1:], c0[0].numpy()
+    else:
+        c_prev[1:], c_prev[0] = c[:-1], c0[0].numpy()
+    np.testing.assert_allclose(c, rec.f[0] * c_prev + rec.i[0] * rec.g[0], atol=ATOL)

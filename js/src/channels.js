@@ -11,7 +11,7 @@ import { el, setText, fillSelect, fmt } from "./views/common.js";
 import { bilinear, mapPixels, imagePixels, blend } from "./raster.js";
 
 const SYNCED = ["layer", "channel", "opacity", "show", "rank_by"];
-const ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "rank", "rank_diff"];
+const ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "change", "rank", "rank_diff"];
 /** CSS pixels of the longer side of each overlay picture. */
 export const OVERLAY_PX = 208;
 
@@ -272,10 +272,10 @@ export function mount(model, host) {
     cbBar.style.background = cssGradient(scale.map);
     const c = channel();
     if (show() === "diff") {
-      setText(cbLo, `${n2} higher`);
+      setText(cbLo, "−1");
       setText(cbMid, "0");
-      setText(cbHi, `${n1} higher`);
-      colorbar.title = `difference ${n1} − ${n2} per channel, on each channel's range (−1 … 1)`;
+      setText(cbHi, "+1");
+      colorbar.title = `difference ${n1} − ${n2} per channel, on each channel's range: +1 (red) where ${n1} is at the top of it and ${n2} at the bottom, −1 (blue) the other way`;
     } else {
       const lo = data.lo && c >= 0 ? fmt(data.lo.data[c]) : "min";
       const hi = data.hi && c >= 0 ? fmt(data.hi.data[c]) : "max";
@@ -347,7 +347,7 @@ export function mount(model, host) {
     const specs = [{ key: "x", image: "image", maps: "maps", caption: n1 }];
     if (meta.has_x2) {
       specs.push({ key: "x2", image: "image2", maps: "maps2", caption: n2 });
-      specs.push({ key: "diff", image: null, maps: "diff", caption: `${n1} − ${n2}` });
+      specs.push({ key: "diff", image: "image", maps: "diff", caption: `${n1} − ${n2}` });
     }
     return specs;
   }
@@ -380,15 +380,16 @@ export function mount(model, host) {
     for (const f of figureNodes) {
       const maps = data[f.spec.maps];
       const image = f.spec.image && data[f.spec.image];
-      const scale = gridScale(f.spec.key === "diff" ? "diff" : "x", theme.dark);
-      let px;
-      const base = image ? imagePixels(image.data, image.shape, H, W) : null;
+      const diff = f.spec.key === "diff";
+      const scale = gridScale(diff ? "diff" : "x", theme.dark);
+      const base = image ? imagePixels(image.data, image.shape, H, W) : new Uint8ClampedArray(W * H * 4);
+      let px = base;
       if (maps && c >= 0) {
+        // the map resized to the picture, laid over the image with alpha = opacity × its value (|value| for diff)
         const resized = bilinear(maps.data, h, w, H, W, c * h * w);
         const colour = mapPixels(resized, H * W, scale.lo, scale.hi, lut(scale.map));
-        px = base ? blend(base, colour, alpha) : colour;
-      } else {
-        px = base || new Uint8ClampedArray(W * H * 4);
+        const weights = diff ? resized.map(Math.abs) : resized;
+        px = blend(base, colour, alpha, weights);
       }
       f.ctx.putImageData(new ImageData(px, W, H), 0, 0);
       f.fig.dataset.channel = String(c);
@@ -404,16 +405,9 @@ export function mount(model, host) {
     const top = meta.top || 10;
     const rankByValue = meta.has_x2 ? get("rank_by") : "max";
     const list = rankedChannels(data, rankByValue, top);
-    const byChange = rankByValue === "change" && data.diff;
-    const [h, w] = meta.map_shape || [1, 1];
-    const n = h * w;
-    const value = (c) => {
-      if (!byChange) return data.peak ? data.peak.data[c] : NaN;
-      let m = 0;
-      for (let i = c * n; i < (c + 1) * n; i++) m = Math.max(m, Math.abs(data.diff.data[i]));
-      return m;
-    };
-    const values = list.map(value);
+    const byChange = rankByValue === "change" && Boolean(data.change);
+    const source = byChange ? data.change : data.peak;
+    const values = list.map((c) => (source ? source.data[c] : NaN));
     const best = Math.max(1e-12, ...values.map(Math.abs));
     const sig = JSON.stringify([meta.layer, list, values, byChange]);
     if (rankList.dataset.sig === sig) return;
@@ -424,7 +418,7 @@ export function mount(model, host) {
         bar.style.width = `${Math.max(2, (100 * Math.abs(values[k])) / best).toFixed(1)}%`;
         const other = data.peak2 && !byChange ? `→ ${fmt(data.peak2.data[c])}` : "";
         const title = byChange
-          ? `channel ${c}: largest change ${fmt(values[k])} of its range`
+          ? `channel ${c}: changed by ${fmt(values[k])} of its range on average`
           : `channel ${c}: max ${fmt(values[k])}${other ? ` (${names()[1]}: ${fmt(data.peak2.data[c])})` : ""}`;
         const button = el(
           "button",

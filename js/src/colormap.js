@@ -1,6 +1,7 @@
 // Colour maps as RGBA lookup tables (Uint8ClampedArray, 4 bytes per entry) and the value -> entry mapping.
-// Signed quantities (h, c, g) use a diverging map symmetric around 0 with max |value| from meta.limits; gates
-// (i, f, o) a sequential map on the fixed range 0..1. A categorical palette colours lines (units, features, classes).
+// Signed quantities (h, c, g; a GRU's n) use a diverging map symmetric around 0 with max |value| from meta.limits;
+// gates (i, f, o; a GRU's r, z) a sequential map on the fixed range 0..1. A categorical palette colours lines (units,
+// features, classes).
 
 // Odd size: the centre entry is exactly the middle colour, so v and -v land on mirrored entries.
 export const LUT_SIZE = 255;
@@ -54,9 +55,12 @@ export function lut(name) {
   return t;
 }
 
+/** The gates squashed to [0, 1] (a sigmoid): an LSTM's i, f, o and a GRU's r, z. */
+export const UNIT_GATES = ["i", "f", "o", "r", "z"];
+
 /** Whether a quantity is signed (diverging map) rather than a gate in [0, 1] (sequential map). */
 export function isSigned(quantity) {
-  return !(quantity === "i" || quantity === "f" || quantity === "o");
+  return !UNIT_GATES.includes(quantity);
 }
 
 /**

@@ -15,6 +15,10 @@ import { TracesView } from "./views/traces.js";
 import { ProbsView } from "./views/probs.js";
 import { TrajectoryView } from "./views/trajectory.js";
 import { GatesView } from "./views/gates.js";
+import { WeightsView } from "./views/weights.js";
+import { SaturationView } from "./views/saturation.js";
+import { createWhy } from "./views/whypanel.js";
+import { attachWhy } from "./why.js";
 
 /** Minimum milliseconds between two writes of `t` to the model while playing or scrubbing (and of `traj_view`
  * while the trajectory is rotated by dragging); the last value is always sent. */
@@ -46,6 +50,41 @@ function makeTooltip(root) {
     },
     hide() {
       if (!node.hidden) node.hidden = true;
+    },
+  };
+}
+
+/**
+ * The collapsible "Gates & weights" section: a toggle (writes `gate_details`) over the weight view and the gate
+ * saturation scatter. A view in the repaint loop (it shows or hides its body from the state).
+ */
+function detailsSection(ctx, weights, saturation) {
+  const { store } = ctx;
+  const caret = el("span", { class: "lw-caret", "aria-hidden": "true", text: "▸" });
+  const hint = el("span", { class: "lw-details-hint", text: "W, U, b per gate next to the gates over time · gate saturation" });
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      class: "lw-details-toggle lw-gate-details-toggle",
+      "aria-expanded": "false",
+      title: "Show or hide the per-gate weights and the gate saturation",
+    },
+    caret,
+    el("span", { class: "lw-details-name", text: "Gates & weights" }),
+    hint,
+  );
+  const body = el("div", { class: "lw-details-body lw-gate-details-body", hidden: true }, weights.el, saturation.el);
+  toggle.addEventListener("click", () => store.set({ gate_details: !store.state.gate_details }));
+  return {
+    el: el("section", { class: "lw-details lw-gate-details" }, toggle, body),
+    render({ snap }) {
+      const open = Boolean(snap.gate_details);
+      if (body.hidden === open) {
+        body.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        setText(caret, open ? "▾" : "▸");
+      }
     },
   };
 }
@@ -88,7 +127,15 @@ export function mount(model, host) {
   const probs = new ProbsView(ctx);
   const trajectory = new TrajectoryView(ctx);
   const gates = new GatesView(ctx);
-  const views = [picker, timeline, inputs, heatmap, traces, probs, trajectory, gates];
+  // "Gates & weights": closed by default (the default page stays light); opening it writes gate_details, which asks
+  // the kernel for the chosen layer's weights and for the gates not loaded yet.
+  const weights = new WeightsView(ctx);
+  const saturation = new SaturationView(ctx);
+  const details = detailsSection(ctx, weights, saturation);
+  // "Why" (views/whypanel.js): closed by default; opening it writes why_open, which asks the kernel for the influence
+  // map and the per-class ranking. It also sets ctx.why (the heatmap's context menu and brush, the probs' ghost).
+  const why = createWhy(ctx);
+  const views = [picker, timeline, inputs, heatmap, traces, probs, trajectory, gates, details, weights, saturation, ...why.views];
 
   root.append(
     el("div", { class: "lw-bar" }, el("span", { class: "lw-brandmark", text: "LSTM explorer" }), picker.el, timeline.el),
@@ -118,6 +165,8 @@ export function mount(model, host) {
         ),
       ),
     ),
+    details.el,
+    why.el,
   );
   host.append(root);
 
@@ -263,6 +312,9 @@ export function mount(model, host) {
     }
     return patch;
   };
+  store.loadWeights(model.get("_weights"));
+  on("change:_weights", () => store.loadWeights(model.get("_weights")));
+  attachWhy(model, store, on); // _influence, _ranking, _comparison, _patterns -> store.aux
   // Data traits: _meta, _arrays (inputs, probs, traj) and one _data_<q> per quantity ({} = not loaded yet).
   const dataTrait = (q) => `_data_${q}`;
   const allArrays = () => {

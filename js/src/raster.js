@@ -82,12 +82,20 @@ export function imagePixels(image, shape, H, W) {
   return px;
 }
 
-/** `over` blended onto `base` (both RGBA of one size) with opacity `alpha` in [0, 1]; a new array. */
-export function blend(base, over, alpha) {
+/**
+ * `over` blended onto `base` (both RGBA of one size) with opacity `alpha` in [0, 1], each pixel's opacity times its
+ * weight in [0, 1] when `weights` is given (a channel map over an image: alpha × the map's value, so that the image
+ * shows through where the channel is quiet). A transparent `over` pixel leaves the base. A new array.
+ */
+export function blend(base, over, alpha, weights = null) {
   const out = new Uint8ClampedArray(base.length);
   const a = Math.max(0, Math.min(1, alpha));
-  for (let i = 0; i < base.length; i += 4) {
-    const t = over[i + 3] ? a : 0;
+  for (let i = 0, p = 0; i < base.length; i += 4, p++) {
+    let t = over[i + 3] ? a : 0;
+    if (weights) {
+      const w = weights[p];
+      t *= w !== w ? 0 : w < 0 ? 0 : w > 1 ? 1 : w;
+    }
     out[i] = base[i] + (over[i] - base[i]) * t;
     out[i + 1] = base[i + 1] + (over[i + 1] - base[i + 1]) * t;
     out[i + 2] = base[i + 2] + (over[i + 2] - base[i + 2]) * t;

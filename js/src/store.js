@@ -12,12 +12,15 @@
 
 import { decodeArray } from "./wire.js";
 
-export const QUANTITIES = ["h", "c", "i", "f", "g", "o"];
+/** Every quantity that has a `_data_<q>` trait: an LSTM's h, c, i, f, g, o and a GRU's r, z, n. Which ones a model
+ * records is `meta.quantities` (what the views go by). */
+export const QUANTITIES = ["h", "c", "i", "f", "g", "o", "r", "z", "n"];
 export const ORDER_MODES = ["index", "peak", "variance", "clustered"];
 /** State keys mirrored in the widget model's traits. */
 export const SYNCED_KEYS = [
   "t", "sequence", "layer", "quantity", "selected_units", "playing", "speed",
-  "projection_layer", "projection_quantity", "traj_view",
+  "projection_layer", "projection_quantity", "traj_view", "gate_details",
+  "why_open", "influence_method", "comparison", "pattern_query", // the Why section (why.js)
 ];
 
 /** A growable 2-D block of rows (typed array storage with spare capacity). */
@@ -165,7 +168,7 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     while (out.length < n) out.push(fill(out.length));
     return out;
   };
-  const quantities = Array.isArray(m.quantities) && m.quantities.length ? m.quantities.map(String) : QUANTITIES.slice();
+  const quantities = Array.isArray(m.quantities) && m.quantities.length ? m.quantities.map(String) : QUANTITIES.slice(0, 6);
   return {
     n_sequences: n,
     lengths,
@@ -175,7 +178,10 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     feature_names: Array.isArray(m.feature_names) ? m.feature_names.map((v) => String(v)) : [],
     layer_names: Array.isArray(m.layer_names) ? m.layer_names.map((v) => String(v)) : [],
     quantities,
+    cell: m.cell === "gru" || m.cell === "lstm" ? m.cell : quantities.includes("r") ? "gru" : "lstm",
     units: m.units && typeof m.units === "object" ? { ...m.units } : {},
+    has_weights: Boolean(m.has_weights),
+    framework: m.framework == null ? null : String(m.framework),
     has_head: m.has_head == null ? null : Boolean(m.has_head),
     n_classes: m.n_classes == null ? null : toInt(m.n_classes),
     limits: m.limits && typeof m.limits === "object" ? { ...m.limits } : {},
@@ -200,6 +206,13 @@ export function createStore(init = {}) {
     projection_layer: null, // null: whatever _meta.projection holds (a kernel without these traits)
     projection_quantity: null,
     traj_view: {}, // as given (the trajectory view fills the defaults)
+    gate_details: false, // the "Gates & weights" section is open (opening it asks the kernel for weights and gates)
+    // the Why section (why.js): open (the request for the influence map and the per-class ranking), the attribution
+    // method, the intervention / comparison shown beside the original, the pattern search ({} = none)
+    why_open: false,
+    influence_method: "gradient_x_input",
+    comparison: {},
+    pattern_query: {},
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -207,6 +220,12 @@ export function createStore(init = {}) {
   let limits = {};
   let version = 0;
   let seqVersions = [];
+  /** `_weights.rows` decoded: layer row -> {row, layer_name, framework, gates, ours, names, biases, W, U, b} */
+  let weights = new Map();
+  let weightsVersion = 0;
+  /** Decoded kernel results that are not time-major data (the Why section's `_influence`, `_ranking`, ...). */
+  const aux = new Map();
+  const auxVersions = new Map();
 
   /** Decode every non-empty entry (name -> {data, shape}); bad entries are reported and skipped. */
   const decodeAll = (raw) => {
@@ -301,6 +320,55 @@ export function createStore(init = {}) {
       version++;
       seqVersions = meta.lengths.map(() => version);
       return store.notify(new Set(["data"]), "data");
+    },
+
+    /**
+     * Replace the weights (`_weights` changed): {rows: {row: entry}}, each entry's W (G, units, inputs), U (G, units,
+     * outputs) and b (biases, G, units) decoded. Returns the changed-key set.
+     */
+    loadWeights(raw) {
+      weights = new Map();
+      const rows = raw && typeof raw === "object" && raw.rows && typeof raw.rows === "object" ? raw.rows : {};
+      for (const [key, entry] of Object.entries(rows)) {
+        if (!entry || typeof entry !== "object") continue;
+        try {
+          const out = { ...entry, row: toInt(entry.row ?? key, -1) };
+          for (const name of ["W", "U", "b"]) if (entry[name] && entry[name].dtype) out[name] = decodeArray(entry[name]);
+          if (!out.W || !out.U || out.W.shape.length !== 3 || out.U.shape.length !== 3) continue;
+          out.gates = (Array.isArray(entry.gates) ? entry.gates : []).map(String);
+          out.ours = (Array.isArray(entry.ours) ? entry.ours : out.gates).map(String);
+          out.biases = (Array.isArray(entry.biases) ? entry.biases : []).map(String);
+          out.names = { W: "W", U: "U", ...(entry.names || {}) };
+          weights.set(out.row, out);
+        } catch (err) {
+          console.warn(`lstm_widget: cannot decode the weights of layer row ${key}:`, err);
+        }
+      }
+      weightsVersion++;
+      return store.notify(new Set(["weights"]), "data");
+    },
+
+    /** The decoded weights of layer row `row`, or null when the page does not have them. */
+    weights(row) {
+      return weights.get(row) || null;
+    },
+    get weightsVersion() {
+      return weightsVersion;
+    },
+
+    /** Keep a decoded kernel result under `name` (null: none); notifies "aux" and `aux:<name>`. */
+    setAux(name, value) {
+      aux.set(name, value);
+      auxVersions.set(name, (auxVersions.get(name) || 0) + 1);
+      return store.notify(new Set(["aux", `aux:${name}`]), "data");
+    },
+    /** The decoded kernel result `name`, or null. */
+    aux(name) {
+      return aux.get(name) ?? null;
+    },
+    /** How many times `name` was set (a cache key). */
+    auxVersion(name) {
+      return auxVersions.get(name) || 0;
     },
 
     /** Whether a quantity is known to the data (meta.units) but its array is not on the page yet. */
@@ -520,6 +588,11 @@ export function createStore(init = {}) {
         projection_layer: state.projection_layer,
         projection_quantity: state.projection_quantity,
         traj_view: state.traj_view,
+        gate_details: state.gate_details,
+        why_open: state.why_open,
+        influence_method: state.influence_method,
+        comparison: state.comparison,
+        pattern_query: state.pattern_query,
       };
     },
 
@@ -575,6 +648,15 @@ export function createStore(init = {}) {
       }
       if ("traj_view" in patch && patch.traj_view && typeof patch.traj_view === "object" && !Array.isArray(patch.traj_view)) {
         put("traj_view", patch.traj_view, sameJSON);
+      }
+      if ("gate_details" in patch) put("gate_details", Boolean(patch.gate_details));
+      if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
+      if ("influence_method" in patch && typeof patch.influence_method === "string") put("influence_method", patch.influence_method);
+      for (const key of ["comparison", "pattern_query"]) {
+        if (key in patch) {
+          const v = patch[key];
+          put(key, v && typeof v === "object" && !Array.isArray(v) ? v : {}, sameJSON);
+        }
       }
       return store.notify(changes, source);
     },

@@ -161,6 +161,114 @@ export const CSS = `
 .lstm-widget .lw-traj-label.lw-center { font-size: 11px; font-weight: 700; }
 .lstm-widget .lw-traj-label.lw-current { font-size: 12px; font-weight: 700; color: var(--lw-fg0); }
 
+.lstm-widget .lw-details { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
+.lstm-widget button.lw-details-toggle {
+  display: flex; align-items: baseline; gap: 8px; width: 100%; min-width: 0; margin: 0; padding: 5px 8px;
+  font: inherit; text-align: left; color: var(--lw-fg1); background: var(--lw-bg1);
+  border: 1px solid var(--lw-border2); border-radius: 6px; cursor: pointer;
+}
+.lstm-widget button.lw-details-toggle:hover { background: var(--lw-bg2); }
+.lstm-widget button.lw-details-toggle:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-caret { flex: none; width: 1em; color: var(--lw-fg1); }
+.lstm-widget .lw-details-name { font-weight: 650; font-size: 12.5px; color: var(--lw-fg0); white-space: nowrap; }
+.lstm-widget .lw-details-hint {
+  min-width: 0; color: var(--lw-fg2); font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+}
+.lstm-widget .lw-details-body {
+  display: grid; grid-template-columns: minmax(0, 1.9fr) minmax(260px, 1fr); gap: 8px; align-items: start;
+}
+.lstm-widget.lw-narrow .lw-details-body { grid-template-columns: minmax(0, 1fr); }
+.lstm-widget .lw-w-labels, .lstm-widget .lw-sat-captions {
+  position: absolute; inset: 0; pointer-events: none; overflow: hidden;
+}
+.lstm-widget .lw-w-gate {
+  position: absolute; left: 0; transform: translateY(-50%); display: flex; flex-direction: column; line-height: 1.15;
+}
+.lstm-widget .lw-w-gate-name { font-size: 15px; font-weight: 750; color: var(--lw-fg0); }
+.lstm-widget .lw-w-gate-title { font-size: 10px; color: var(--lw-fg2); }
+.lstm-widget .lw-w-head {
+  position: absolute; top: 1px; display: flex; flex-direction: column; gap: 1px; line-height: 1.2; overflow: hidden;
+}
+.lstm-widget .lw-w-name {
+  font-weight: 650; font-size: 11px; color: var(--lw-fg0); font-family: var(--jp-code-font-family, ui-monospace, monospace);
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+}
+.lstm-widget .lw-w-head[data-kind="b"] .lw-w-name { white-space: normal; overflow-wrap: anywhere; }
+.lstm-widget .lw-w-range { font-size: 10px; color: var(--lw-fg2); white-space: nowrap; }
+.lstm-widget .lw-sat-title {
+  position: absolute; font-size: 11px; line-height: 16px; color: var(--lw-fg1); white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis;
+}
+.lstm-widget .lw-sat-title b { font-size: 12.5px; color: var(--lw-fg0); }
+.lstm-widget .lw-sat-note { font-size: 10.5px; margin: 2px 0 2px; }
+
+/* the Why section (views/whypanel.js): influence, top units, intervene & compare, pattern search, unit menu */
+.lstm-widget .lw-why-body { grid-template-columns: minmax(0, 1.75fr) minmax(250px, 1fr); }
+.lstm-widget button.lw-btn {
+  font: inherit; font-size: 11px; height: 22px; padding: 0 8px; margin: 0; cursor: pointer;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px;
+}
+.lstm-widget button.lw-btn:hover { background: var(--lw-bg2); }
+.lstm-widget button.lw-btn:disabled { opacity: 0.45; cursor: not-allowed; }
+.lstm-widget button.lw-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-invalid { outline: 2px solid var(--jp-error-color1, #d32f2f); }
+.lstm-widget .lw-influence[data-pending="true"] canvas { opacity: 0.4; }
+.lstm-widget .lw-inf-explain { font-size: 11px; margin: 0 0 3px; min-height: 1.35em; }
+.lstm-widget .lw-inf-lags { margin-top: 2px; }
+.lstm-widget .lw-influence canvas.lw-overlay { cursor: ew-resize; }
+.lstm-widget .lw-rank-note, .lstm-widget .lw-pat-status, .lstm-widget .lw-cmp-note { font-size: 11px; margin: 1px 0 4px; }
+.lstm-widget .lw-rank-list, .lstm-widget .lw-pat-list { display: flex; flex-direction: column; gap: 1px; }
+.lstm-widget .lw-pat-list { max-height: 260px; overflow-y: auto; }
+.lstm-widget .lw-rank-item, .lstm-widget .lw-match {
+  display: grid; align-items: center; gap: 6px; padding: 1px 4px; border-radius: 3px; cursor: pointer;
+  font-variant-numeric: tabular-nums; font-size: 11.5px;
+}
+.lstm-widget .lw-rank-item { grid-template-columns: 1.6em 10px 5.5em minmax(30px, 1fr) 4.2em; }
+.lstm-widget .lw-match { grid-template-columns: 1.6em minmax(0, 1fr) auto 3.6em; }
+.lstm-widget .lw-rank-item:hover, .lstm-widget .lw-rank-item.lw-hover, .lstm-widget .lw-match:hover { background: var(--lw-bg2); }
+.lstm-widget .lw-rank-item.lw-selected .lw-rank-name { font-weight: 700; color: var(--lw-fg0); }
+.lstm-widget .lw-match.lw-current { background: color-mix(in srgb, var(--lw-brand) 16%, transparent); }
+.lstm-widget .lw-rank-no { color: var(--lw-fg2); text-align: right; }
+.lstm-widget .lw-rank-item .lw-swatch { width: 8px; height: 8px; border-radius: 50%; }
+.lstm-widget .lw-rank-track { display: block; height: 6px; border-radius: 3px; background: var(--lw-bg2); overflow: hidden; }
+.lstm-widget .lw-rank-bar { display: block; height: 100%; background: var(--lw-brand); }
+.lstm-widget .lw-rank-bar.lw-neg { background: var(--jp-error-color1, #d32f2f); }
+.lstm-widget .lw-rank-score, .lstm-widget .lw-match-score { text-align: right; color: var(--lw-fg1); }
+.lstm-widget .lw-match-seq { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lstm-widget .lw-match-steps { color: var(--lw-fg2); white-space: nowrap; }
+.lstm-widget .lw-pat-threshold { width: 5.5em; font: inherit; font-size: 11px; height: 22px; padding: 1px 3px;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px; }
+.lstm-widget .lw-compare[data-pending="true"] .lw-cmp-content { opacity: 0.5; }
+.lstm-widget .lw-cmp-summary { font-size: 11.5px; font-weight: 600; color: var(--lw-fg0); margin: 2px 0 4px; }
+.lstm-widget .lw-cmp-probs { display: flex; flex-direction: column; margin-bottom: 6px; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-cmp-tr { display: grid; grid-template-columns: minmax(0, 1.4fr) repeat(3, minmax(0, 1fr)); gap: 6px;
+  font-size: 11px; padding: 0 4px; }
+.lstm-widget .lw-cmp-tr > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lstm-widget .lw-cmp-tr > span:not(:first-child) { text-align: right; }
+.lstm-widget .lw-cmp-th { color: var(--lw-fg2); border-bottom: 1px solid var(--lw-border2); }
+.lstm-widget .lw-cmp-class { display: inline-flex; align-items: center; gap: 4px; }
+.lstm-widget .lw-cmp-tr.lw-pred-a .lw-cmp-a, .lstm-widget .lw-cmp-tr.lw-pred-b .lw-cmp-b { font-weight: 750; color: var(--lw-fg0); }
+.lstm-widget .lw-cmp-row-head { display: flex; align-items: center; justify-content: space-between; gap: 8px; margin-top: 4px; }
+.lstm-widget .lw-cmp-caption { font-size: 11px; color: var(--lw-fg1); min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lstm-widget .lw-cmp-goto { margin: 2px 0 4px; }
+.lstm-widget .lw-menu {
+  position: absolute; z-index: 20; min-width: 220px; padding: 4px 0; border-radius: 6px; font-size: 11.5px;
+  color: var(--lw-fg1); background: var(--lw-bg1); border: 1px solid var(--lw-border);
+  box-shadow: 0 4px 14px rgba(0, 0, 0, 0.25);
+}
+.lstm-widget .lw-menu-title { padding: 2px 10px 4px; font-weight: 650; color: var(--lw-fg0); font-family: var(--jp-code-font-family, ui-monospace, monospace); }
+.lstm-widget .lw-menu-row { display: flex; align-items: center; gap: 4px; padding-right: 8px; }
+.lstm-widget button.lw-menu-item {
+  flex: 1 1 auto; font: inherit; text-align: left; padding: 3px 10px; margin: 0; border: 0; background: transparent;
+  color: inherit; cursor: pointer; white-space: nowrap;
+}
+.lstm-widget button.lw-menu-item:hover, .lstm-widget button.lw-menu-item:focus-visible { background: var(--lw-bg2); outline: none; }
+.lstm-widget button.lw-menu-item:disabled { opacity: 0.45; cursor: default; }
+.lstm-widget .lw-menu-input { width: 5em; font: inherit; font-size: 11px; height: 20px; padding: 0 3px;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 3px; }
+.lstm-widget .lw-menu-sep { height: 1px; margin: 3px 0; background: var(--lw-border2); }
+.lstm-widget .lw-menu-note { padding: 2px 10px; color: var(--lw-fg2); font-style: italic; }
+
 .lstm-widget .lw-tooltip {
   position: absolute; z-index: 10; pointer-events: none; padding: 3px 7px; border-radius: 4px;
   font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums;

@@ -59,6 +59,10 @@ test("blend mixes by opacity; a transparent overlay pixel leaves the base", () =
   assert.deepEqual([...blend(base, over, 0.5)], [100, 50, 0, 255, 100, 100, 100, 255]);
   assert.deepEqual([...blend(base, over, 0)], [...base]);
   assert.deepEqual([...blend(base, over, 1)].slice(0, 4), [200, 100, 0, 255]);
+  // per-pixel weights: alpha × weight (clamped to [0, 1]; NaN counts as 0)
+  const over2 = new Uint8ClampedArray([200, 100, 0, 255, 200, 200, 200, 255]);
+  assert.deepEqual([...blend(base, over2, 1, [0.5, 0])], [100, 50, 0, 255, 100, 100, 100, 255]);
+  assert.deepEqual([...blend(base, over2, 0.5, [2, NaN])], [100, 50, 0, 255, 100, 100, 100, 255]);
 });
 
 test("grid scales: activations sequential on [0, 1], differences diverging on [-1, 1] (dark variant)", () => {

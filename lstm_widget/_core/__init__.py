@@ -3,8 +3,10 @@ activations through forward hooks, and the channel-grid maths. Imports nothing o
 imported only when their importers are called)."""
 
 from .adapters import RecurrentSpec, describe
+from .dataset import RecordedDataset, open_dataset, record_dataset
 from .attribution import Influence, InfluenceMap, influence, influence_all
 from .channels import (
+    channel_change,
     channel_difference,
     channel_maps,
     grid_shape,
@@ -35,9 +37,11 @@ from .interventions import Intervention
 from .keras_import import from_keras
 from .onnx_import import from_onnx
 from .patterns import Match, PatternMatches, match_pattern
+from .projection import fit_projection_incremental
 from .ranking import UnitRanking, rank_units
 from .recording import Frame, Recording, record
 from .saturation import GateSaturation, gate_saturation
+from .weights import GateWeights, gate_weights
 from .stack import LayerOptions, RecurrentStack
 from .stepper import Stepper
 
@@ -53,24 +57,28 @@ __all__ = [
     "Activations",
     "Frame",
     "GateSaturation",
+    "GateWeights",
     "Influence",
     "InfluenceMap",
     "Intervention",
     "LayerOptions",
     "Match",
     "PatternMatches",
+    "RecordedDataset",
     "Recording",
     "RecurrentSpec",
     "RecurrentStack",
     "Stepper",
     "UnitRanking",
     "activations",
+    "channel_change",
     "channel_difference",
     "channel_maps",
     "describe",
     "from_keras",
     "from_onnx",
     "gate_saturation",
+    "gate_weights",
     "gate_order",
     "influence",
     "influence_all",
@@ -83,6 +91,9 @@ __all__ = [
     "rank_by_difference",
     "rank_channels",
     "record",
+    "record_dataset",
+    "open_dataset",
+    "fit_projection_incremental",
     "resize_bilinear",
     "reorder_gates",
     "split_gates",

@@ -71,6 +71,7 @@ class RecurrentSpec:
     source: str = "nn.LSTM"
     quantities: tuple = field(default=("h", "c", "i", "f", "g", "o"))
     cell: str = "lstm"  # "lstm" or "gru"
+    framework: str = "pytorch"  # where the weights came from ("pytorch", "keras", "onnx"): names of the weight views
 
     @property
     def output_size(self) -> int:
@@ -344,7 +345,8 @@ def _stack_spec(stack: RecurrentStack, lstm, head) -> RecurrentSpec:
     else:
         head_mod = _resolve(stack, head, "head")[1]
     cell = stack.cells[k]
-    return _spec(layers, cell, head=head_mod, preprocess=pre, raw_features=stack.input_size, source=stack.source)
+    return _spec(layers, cell, head=head_mod, preprocess=pre, raw_features=stack.input_size, source=stack.source,
+                 framework=getattr(stack, "framework", "pytorch"))
 
 
 def _row_shape(layer_rows: tuple, cell: str) -> str:

@@ -13,14 +13,16 @@ cell kernels, one per step), which has a backward in any mode and computes the s
 
 Integrated gradients integrate the gradient along the straight path from ``baseline`` to ``x``. On a trained
 network f often moves in a narrow stretch of that path (a logit that jumps from -1 to 9 within 2 % of it), where a
-fixed rule (Gauss–Legendre, or Captum's Riemann sums) with 64 nodes misses completeness by 5–60 %. The default
-``quadrature="adaptive"`` therefore spends the ``steps`` gradient evaluations where f moves: f itself is cheap to
-evaluate along the path (forward passes only, no backward), so the path is first probed at 4·steps points, segments
-are placed to share f's variation, each integrated by 2-point Gauss–Legendre, and then the segments whose gradient
-integral misses their own f(end) − f(start) most are halved until the budget is spent. On the bundled Japanese Vowels
-network (zero baseline, logits, 64 steps) that brings the worst completeness error over 62 explained predictions from
-58 % to 0.7 %. All the nodes of a round go through one batched forward and one backward; ``influence_all`` batches every step's
-prediction into the same passes (the probes are shared: the path does not depend on t).
+fixed rule (Gauss–Legendre, or Captum's Riemann sums) misses completeness by far: on the bundled Japanese Vowels
+network, from a zero baseline, 128 Gauss–Legendre nodes miss it by more than 1 % for 8 % of the predictions (up to
+130 %). The default ``quadrature="adaptive"`` therefore spends the ``steps`` gradient evaluations where f moves: f
+itself is cheap to evaluate along the path (forward passes only, no backward), so the path is first probed at
+2·steps points, segments are placed to share f's variation, each integrated by 2-point Gauss–Legendre, and then the
+segments whose gradient integral misses their own f(end) − f(start) most are halved, round after round, until the
+budget is spent. There, over every step of 20 test sequences (294 predictions, logits), the worst completeness error
+is 0.1 % with the default 128 steps (and 6 % with 64, 1 % or more for 0.3 % of them). All the nodes of a round go
+through one batched forward and one backward; ``influence_all`` batches every step's prediction into the same passes
+(the probes are shared: the path does not depend on t).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ METHODS = ("integrated_gradients", "gradient_x_input")
 OUTPUTS = ("logit", "prob")
 
 _BUDGET = 2**25  # about the most (rows × steps × gate width) one forward holds; larger batches run in chunks
+_ROUND_DIV = 8  # each refinement round spends 1/2 of what is left (4 evaluations per halved segment)
+_PROBES = 2  # forward-only probes of f along the path, per gradient evaluation
+_FIRST_DIV = 4  # the first placement: steps // 4 segments of 2 nodes, half the budget
+_UNIFORM = 0.25  # share of the first placement spread evenly along the path
 
 
 def _lags(per_step: np.ndarray, t: int) -> np.ndarray:
@@ -234,7 +240,8 @@ class _Target:
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
         rows = [(l, d) for l, row in enumerate(spec.layers) for d in range(len(row))]
         self.l, self.d = rows[self.row]
-        self.causal = not any(w.reverse for row in spec.layers[: self.l + 1] for w in row)
+        below = [w for row in spec.layers[: self.l] for w in row]
+        self.causal = not any(w.reverse for w in below + [spec.layers[self.l][self.d]])
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, K) differentiable: the head's logits or probabilities, or the row's quantity (K units)."""
@@ -360,11 +367,11 @@ def _adaptive(path: _Path, ts, cls, steps: int, probe: np.ndarray, phi: np.ndarr
     comes from forward passes, which cost no backward) are halved, until the budget is spent or every query is
     within 1e-4 of completeness."""
     Q = len(ts)
-    nseg = max(1, steps // 4)
+    nseg = max(1, steps // _FIRST_DIV)
     var = np.abs(np.diff(phi, axis=1))  # (Q, M)
     M = var.shape[1]
     total = var.sum(axis=1, keepdims=True)
-    dens = np.where(total > 0, 0.75 * var / np.where(total > 0, total, 1) + 0.25 / M, 1.0 / M)
+    dens = np.where(total > 0, (1 - _UNIFORM) * var / np.where(total > 0, total, 1) + _UNIFORM / M, 1.0 / M)
     cdf = np.concatenate([np.zeros((Q, 1)), np.cumsum(dens, axis=1)], axis=1)
     cdf /= cdf[:, -1:]
     qs = np.linspace(0, 1, nseg + 1)
@@ -382,14 +389,15 @@ def _adaptive(path: _Path, ts, cls, steps: int, probe: np.ndarray, phi: np.ndarr
     while budget >= 4:
         if (np.abs(est.sum(axis=1) - truth.sum(axis=1)) / scale).max() < 1e-4:
             break
-        r = max(1, min(budget // 8, est.shape[1]))  # segments halved this round, per query
+        r = max(1, min(budget // _ROUND_DIV, est.shape[1]))  # segments halved this round, per query
         worst = np.argsort(-np.abs(est - truth), axis=1, kind="stable")[:, :r]  # (Q, r)
         take = lambda a: np.take_along_axis(a, worst, 1)  # noqa: E731
         lo, hi, f_lo, t_lo = take(left), take(right), take(f_left), take(truth)
         mid = (lo + hi) / 2
         f_mid = path.values(mid, ts, cls)
         halves = {  # [lo, mid) replaces its parent, [mid, hi) is appended
-            "left": (lo, mid), "right": (mid, hi), "f_left": (f_lo, f_mid), "truth": (f_mid - f_lo, f_lo + t_lo - f_mid),
+            "left": (lo, mid), "right": (mid, hi), "f_left": (f_lo, f_mid),
+            "truth": (f_mid - f_lo, f_lo + t_lo - f_mid),
         }
         n2, w2 = _gl2(np.concatenate([lo, mid], 1), np.concatenate([mid, hi], 1))
         c2 = path.grads(n2, w2, ts, cls).view(Q, 2 * r, 2, path.T, path.D).sum(dim=2)
@@ -426,9 +434,9 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, basel
     path = _Path(tgt, x, b)
     Q, ts_arr = len(ts), np.asarray(ts)
     adaptive = ig and quadrature == "adaptive" and steps >= 4
-    # f along the path: at x and the baseline — and, for the adaptive rule, at 4·steps points — in forward passes
-    probe = np.linspace(0.0, 1.0, 4 * steps + 1) if adaptive else np.array([0.0, 1.0])
-    S = path.scores(probe)[:, ts_arr]  # (P, Q, K)
+    # f along the path in forward passes: at the baseline and x — and, for the adaptive rule, at _PROBES·steps points
+    probe = np.linspace(0.0, 1.0, _PROBES * steps + 1) if adaptive else np.array([0.0, 1.0])
+    S = path.scores(probe)[:, torch.as_tensor(ts_arr, device=path.dev)]  # (P, Q, K)
     K = S.shape[2]
     if tgt.kind == "class" and target is None:  # the class predicted at x at each query's step
         cls = S[-1].argmax(dim=1).cpu().numpy() if K > 1 else np.zeros(Q, dtype=np.int64)
@@ -437,7 +445,7 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, basel
         if not 0 <= c < K:
             raise ValueError(f"target must be a class index in 0..{K - 1} (the head has {K} outputs); got {c}")
         cls = np.full(Q, c, dtype=np.int64)
-    phi = S[:, torch.arange(Q), torch.as_tensor(cls)].T.double().cpu().numpy()  # (Q, P)
+    phi = S[:, torch.arange(Q, device=path.dev), torch.as_tensor(cls, device=path.dev)].T.double().cpu().numpy()
     if not ig:
         g = path.grads(np.ones((Q, 1)), np.ones((Q, 1)), ts_arr, cls)[:, 0]
     elif adaptive:
@@ -446,10 +454,8 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, basel
         nodes, weights = np.polynomial.legendre.leggauss(steps)
         nodes, weights = np.tile((nodes + 1) / 2, (Q, 1)), np.tile(weights / 2, (Q, 1))
         g = path.grads(nodes, weights, ts_arr, cls).sum(dim=1)
+    # after each query's step a causal model's gradient is exactly zero (nothing later reaches f), so are the values
     values = ((path.x - path.b)[None] * g).to("cpu", torch.float32).numpy()
-    if tgt.causal:  # exact zeros after each query's step (autograd gives zeros already; this pins -0.0)
-        for k, t in enumerate(ts):
-            values[k, t + 1:] = 0.0
     return dict(values=values, f_x=phi[:, -1], f_baseline=phi[:, 0] if ig else None, targets=cls,
                 baseline=b if ig else None)
 
@@ -468,7 +474,7 @@ def influence(
     target: int | None = None,
     method: str = "integrated_gradients",
     baseline=None,
-    steps: int = 64,
+    steps: int = 128,
     quadrature: str = "adaptive",
     output: str = "logit",
     unit: int | None = None,
@@ -488,9 +494,11 @@ def influence(
     space; "mean": each feature's mean over x; a number, one step (D,) or a whole (T, D) array) with ``steps`` gradient
     evaluations along the path, placed by ``quadrature`` ("adaptive", the default, where f moves — see the module
     notes; or fixed "gauss_legendre" nodes); check ``completeness_error`` and raise ``steps`` when it is large — or
-    "gradient_x_input" (x ⊙ ∂f/∂x at x; no baseline, one forward and one backward). ``model``, ``lstm=``, ``head=``
-    as for ``record``.
+    "gradient_x_input" (x ⊙ ∂f/∂x at x; no baseline, a single backward). ``model``, ``lstm=``, ``head=`` as for
+    ``record``.
 
+    Returns an :class:`Influence`: ``values`` (T, D); ``per_lag`` (t + 1,) — how much comes from t, t-1, …, 0,
+    summed over features — and ``per_lag_abs``; ``f_x``, ``f_baseline``, ``completeness_error``; ``target``.
     A model with a reverse direction (bidirectional, or a reverse-only layer) has read the whole sequence by step t:
     its attributions after t are not zero (``causal`` is False; see ``future``).
     """
@@ -514,7 +522,7 @@ def influence_all(
     target: int | None = None,
     method: str = "integrated_gradients",
     baseline=None,
-    steps: int = 64,
+    steps: int = 128,
     quadrature: str = "adaptive",
     output: str = "logit",
     unit: int | None = None,

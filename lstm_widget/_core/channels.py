@@ -22,6 +22,7 @@ __all__ = [
     "rank_channels",
     "strongest_channel",
     "channel_difference",
+    "channel_change",
     "rank_by_difference",
     "grid_shape",
     "tile_channels",
@@ -103,11 +104,16 @@ def channel_difference(a, b) -> np.ndarray:
     return normalize_channels(a, lo, hi) - normalize_channels(b, lo, hi)
 
 
-def rank_by_difference(a, b, k: int | None = None) -> np.ndarray:
-    """Channels ordered by their largest absolute difference between the two inputs (:func:`channel_difference`),
-    most changed first (ties: lower index first)."""
+def channel_change(a, b) -> np.ndarray:
+    """How much each channel changed between the two inputs: the mean absolute :func:`channel_difference` over the
+    map, in [0, 1] (1: everywhere from one end of the channel's range to the other). ``(C,)`` float32."""
     d = np.abs(channel_difference(a, b))
-    order = np.argsort(-d.reshape(d.shape[0], -1).max(axis=1), kind="stable")
+    return d.reshape(d.shape[0], -1).mean(axis=1).astype(np.float32)
+
+
+def rank_by_difference(a, b, k: int | None = None) -> np.ndarray:
+    """Channels ordered by :func:`channel_change`, most changed first (ties: lower index first)."""
+    order = np.argsort(-channel_change(a, b), kind="stable")
     return order if k is None else order[:k]
 
 

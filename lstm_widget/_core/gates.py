@@ -93,3 +93,36 @@ def stack_gates(blocks: dict, framework: str = "pytorch", axis: int = 0, cell: s
 def reorder_gates(stacked, source: str, target: str = "pytorch", axis: int = 0, cell: str = "lstm"):
     """``stacked`` with its gate blocks along ``axis`` moved from ``source``'s order to ``target``'s."""
     return stack_gates(split_gates(stacked, source, axis, cell), target, axis, cell)
+
+
+#: Per framework, its own names of a layer's input weights (W) and recurrent weights (U), in the order of the
+#: matrices it keeps (the biases are named by :func:`bias_names`).
+WEIGHT_NAMES = {
+    "pytorch": {"W": "weight_ih", "U": "weight_hh"},
+    "keras": {"W": "kernel", "U": "recurrent_kernel"},
+    "onnx": {"W": "W", "U": "R"},
+}
+#: Axis of a framework's own stacked W / U along which the gate blocks lie: PyTorch and ONNX keep
+#: (gates·units, inputs), Keras (inputs, gates·units).
+GATE_AXIS = {"pytorch": 0, "keras": 1, "onnx": 0}
+
+
+def gate_names(framework: str = "pytorch", cell: str = "lstm") -> dict:
+    """{the framework's gate name: ours}, in the framework's stacking order — e.g. Keras LSTM
+    ``{"i": "i", "f": "f", "c": "g", "o": "o"}``, ONNX GRU ``{"z": "z", "r": "r", "h": "n"}``."""
+    return {name: _TO_OURS[cell][name] for name in gate_order(framework, cell)}
+
+
+def bias_names(framework: str = "pytorch", cell: str = "lstm", reset_after: bool = True) -> tuple:
+    """How ``framework`` names the bias vectors a weight view shows, as pairs (name, part): part "sum" is
+    b_ih + b_hh (the one effective bias of an LSTM, and of a GRU that resets before its recurrent product), "ih" and
+    "hh" the input and recurrent biases a GRU keeps apart (PyTorch's GRU adds b_hn inside r·(W_hn h + b_hn))."""
+    split = cell == "gru" and reset_after
+    names = {
+        "pytorch": (("bias_ih", "ih"), ("bias_hh", "hh")) if split else (("bias_ih + bias_hh", "sum"),),
+        "keras": (("bias[0]", "ih"), ("bias[1]", "hh")) if split else (("bias", "sum"),),
+        "onnx": (("Wb", "ih"), ("Rb", "hh")) if split else (("Wb + Rb", "sum"),),
+    }
+    if framework not in names:
+        raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(names)}")
+    return names[framework]

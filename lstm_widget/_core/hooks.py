@@ -107,18 +107,24 @@ def _close(name: str, names: list[str]) -> str:
     return f"{hint}The model's submodules are: {', '.join(shown)}"
 
 
-def _module_of(request: str, modules: dict) -> tuple[str, bool]:
-    """(submodule name, wants its input) for one requested name: a submodule, ``<submodule>:input``, or a name
-    inside a submodule's outputs (``lstm.h``, ``lstm.layer0.c``, ``split.0``) — the longest submodule name that
-    starts it."""
-    base, wants_input = (request[: -len(INPUT)], True) if request.endswith(INPUT) else (request, False)
+def _parse(request: str, modules: dict) -> tuple[str, bool, str]:
+    """(submodule name, wants its input, the rest of the name) of one requested name: a submodule (``"conv1"``, rest
+    ``""``), what it received (``"fc:input"``; a part of a tuple input: ``"lstm:input.0"``, rest ``".0"``), or a name
+    inside a submodule's outputs (``"lstm.h"``, ``"split.0"``: the longest submodule name that starts it)."""
+    if INPUT in request:
+        base, _, rest = request.partition(INPUT)
+        if rest and not rest.startswith("."):
+            raise ValueError(f"{request!r}: after {INPUT!r} only a part of a tuple input may follow, as '{base}:input.0'")
+        wants_input = True
+    else:
+        base, rest, wants_input = request, "", False
     if base in modules:
-        return base, wants_input
+        return base, wants_input, rest
     parts = base.split(".")
     for k in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:k])
-        if prefix in modules:
-            return prefix, wants_input
+        if prefix in modules and not wants_input:
+            return prefix, False, base[len(prefix) :]
     if base == "":
         raise ValueError(
             "'' is the model itself, not one of its layers: its output is what model(x) returns"
@@ -132,7 +138,7 @@ def _select(model: nn.Module, layers, names_filter) -> tuple[list[str], dict, di
     modules = {n: m for n, m in model.named_modules() if n}
     if layers is not None and names_filter is not None:
         raise TypeError("give layers= or names_filter=, not both")
-    if names_filter is not None and not (callable(names_filter) or isinstance(names_filter, (str, list, tuple))):
+    if names_filter is not None and not (callable(names_filter) or hasattr(names_filter, "__iter__")):
         raise TypeError(
             f"names_filter must be a str, a list of names or a callable name -> bool; got {type(names_filter).__name__}"
         )
@@ -148,18 +154,19 @@ def _select(model: nn.Module, layers, names_filter) -> tuple[list[str], dict, di
     else:
         if isinstance(spec, str):
             spec = [spec]
-        elif not isinstance(spec, (list, tuple)):
+        elif not hasattr(spec, "__iter__"):
             raise TypeError(f"layers must be a str or a list of names; got {type(spec).__name__}")
+        spec = list(spec)
+        bad = [r for r in spec if not isinstance(r, str)]
+        if bad:
+            raise TypeError(f"layer names must be str; got {type(bad[0]).__name__} {bad[0]!r}")
         requests = list(dict.fromkeys(spec))
         if not requests:
             raise ValueError("the selection is empty: name at least one layer, e.g. layers=" + repr(list(modules)[:3]))
-        bad = [r for r in requests if not isinstance(r, str)]
-        if bad:
-            raise TypeError(f"layer names must be str; got {type(bad[0]).__name__} {bad[0]!r}")
     outputs: dict[str, bool] = {}
     inputs: dict[str, bool] = {}
     for r in requests:
-        name, wants_input = _module_of(r, modules)
+        name, wants_input, _rest = _parse(r, modules)
         (inputs if wants_input else outputs)[name] = True
     return requests, outputs, inputs
 
@@ -352,8 +359,7 @@ def activations(
                 result[key] = _numpy(value)
         return result
     for r in requests:
-        name, is_input = _module_of(r, modules)
-        sub = (r[: -len(INPUT)] if is_input else r)[len(name) :]
+        name, is_input, sub = _parse(r, modules)
         found = [
             (key, value)
             for n, inp, rest, key, value in items

@@ -7,6 +7,13 @@ the intervention on c replaces it, h_t = o_t·tanh(c_t) is computed from the cha
 h replaces h_t. What the step records, what the layer above reads at step t and what step t+1 starts from are the
 changed values, so everything later — the gates at later steps, the layers above, the predictions — follows from them.
 Interventions at one step apply in the order given.
+
+Cost: it is a re-run, not an edit of a recording. Layers with no intervention, and the steps of an intervened layer
+before its first intervened step, take ``record``'s vectorised path (torch's kernel, the gates in one GEMM, the scanned
+c); an intervened layer then runs one step at a time to the end (vectorised over the sequences of one length), since
+each step depends on the changed state before it. On the bundled Japanese Vowels network (29 steps, LSTM 100) that is
+about 2.5–3 × a plain ``record`` (2–2.5 ms); at 1000 steps, 56 ms against 5 ms (about 50 µs a step per intervened
+layer, LSTM 100, one thread).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ class Intervention:
     """Change ``units`` of ``quantity`` ("h" or "c") in ``layer`` at every step of [``start``, ``stop``).
 
     - ``layer``: a row of the recording, by index (negative counts from the end; default the last row) or by name
-      ("layer0", "layer0_reverse", "layer1", ...);
+      ("layer0", "layer0_reverse", "layer1", ...); ``quantity="layer0.h"`` (a recording's stable name) names both;
     - ``units``: one unit index, a list of them, or None for every unit of the layer;
     - ``start``, ``stop``: the steps [start, stop) in the sequence's own time order; ``stop=None`` runs to the end;
     - ``op``: "zero" (set to 0; no ``value``), "scale" (multiply by ``value``) or "clamp" (hold at ``value``).
@@ -54,6 +61,14 @@ class Intervention:
 
     def __post_init__(self):
         setv = lambda name, v: object.__setattr__(self, name, v)  # noqa: E731 (frozen)
+        if isinstance(self.quantity, str) and "." in self.quantity:  # a recording's stable name: "layer0.h"
+            layer, _, q = self.quantity.rpartition(".")
+            if self.layer not in (-1, layer):
+                raise ValueError(
+                    f"quantity {self.quantity!r} names layer {layer!r}, but layer={self.layer!r}; give one"
+                )
+            setv("quantity", q)
+            setv("layer", layer)
         if self.quantity not in STATES:
             raise ValueError(
                 f"quantity must be one of {list(STATES)} (the states an intervention can change); got {self.quantity!r}"

@@ -286,4 +286,5 @@ def from_keras(obj) -> RecurrentStack:
         output="sequence" if return_sequences else "final_state",
         output_activation=output_activation,
         source=source,
+        framework="keras",
     ).eval()

@@ -449,6 +449,7 @@ class _Reader:
             output=self.head_base[0] if self.head_base else "sequence",
             output_activation=output_activation,
             source=source,
+            framework="onnx",
         ).eval()
 
 

@@ -219,3 +219,53 @@ def fit_projection(projection, states: np.ndarray, *, refit: bool = False,
         explained = [float(v) for v in np.asarray(explained, dtype=np.float64).reshape(-1)[:dims]]
         explained += [0.0] * (dims - len(explained))  # a 1-column transformer's zero second column explains nothing
     return Projection(transformer, name, dims, units, explained, argument), _first_columns(coords, dims)
+
+
+def fit_projection_incremental(store, projection=None, *, layer=0, quantity: str = "h",
+                               steps: int | None = None) -> Projection:
+    """Fit ``projection`` on every state of one layer row of a recorded data set without loading them all: one
+    ``partial_fit`` per block of steps, read from the store block by block (default: one chunk each).
+
+    ``store``: a path to a store written by ``record_dataset`` or the opened data set (``open_dataset``);
+    ``projection``: an object with ``partial_fit`` and ``transform`` — default scikit-learn's
+    ``IncrementalPCA(n_components=3)`` (fewer for fewer units); ``layer``: a row index or name of ``layer_names``;
+    ``quantity``: any recorded one ("h", "c", a gate). Returns a fitted :class:`Projection`, which places the states
+    of any sequence (``ds[k].h[row]``) with ``transform``."""
+    from .dataset import RecordedDataset, open_dataset
+
+    ds = store if isinstance(store, RecordedDataset) else open_dataset(store)
+    row = ds.row(layer)
+    if quantity not in ds.quantities:
+        raise KeyError(f"{quantity!r} was not recorded in this store; it has {list(ds.quantities)}")
+    units = ds.units[quantity]
+    if projection is None:
+        from sklearn.decomposition import IncrementalPCA
+
+        projection = IncrementalPCA(n_components=max(1, min(3, units)))
+    if isinstance(projection, str) or not callable(getattr(projection, "partial_fit", None)) \
+            or not callable(getattr(projection, "transform", None)):
+        raise TypeError(f"projection must have partial_fit() and transform() (e.g. sklearn's IncrementalPCA) to be "
+                        f"fitted block by block; got {_describe(projection)}")
+    need = int(getattr(projection, "n_components", None) or 1)
+    steps = steps or max(ds.chunk_steps, need)
+    if ds.n_steps < max(need, 2):
+        raise ValueError(f"the store has {ds.n_steps} steps; fitting {type(projection).__name__} needs at least "
+                         f"{max(need, 2)}")
+    name = type(projection).__name__
+    edges = list(range(0, ds.n_steps, steps)) + [ds.n_steps]
+    if len(edges) > 2 and edges[-1] - edges[-2] < need:  # too few states for partial_fit: join the block before
+        del edges[-2]
+    for a, b in zip(edges[:-1], edges[1:]):
+        try:
+            projection.partial_fit(ds.states(quantity, row, a, b))
+        except Exception as err:  # the transformer's own error, chained
+            raise ValueError(f"projection {name} failed to partial_fit on steps {a}..{b} of {quantity} at "
+                             f"{ds.layer_names[row]}: {err}") from err
+    probe = _columns(projection.transform(ds.states(quantity, row, 0, min(ds.n_steps, 2))), min(ds.n_steps, 2),
+                     name, "projection")
+    dims = 3 if probe.shape[1] >= 3 else 2
+    explained = getattr(projection, "explained_variance_ratio_", None)
+    if explained is not None:
+        explained = [float(v) for v in np.asarray(explained, dtype=np.float64).reshape(-1)[:dims]]
+        explained += [0.0] * (dims - len(explained))
+    return Projection(projection, name, dims, units, explained, "projection")

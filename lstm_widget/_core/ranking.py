@@ -42,7 +42,7 @@ def unit_arrays(recordings, quantity: str = "h", layer=-1, what: str = "recordin
         if quantity not in first.quantities:
             raise ValueError(f"quantity must be one of {list(first.quantities)}; got {quantity!r}")
         row = resolve_layer(first.layer_names, layer)
-        return [np.asarray(getattr(r, quantity)[row]) for r in items], first.layer_names[row]
+        return [getattr(r, quantity)[row].astype(np.float64) for r in items], first.layer_names[row]
     arrays = []
     for k, a in enumerate(items):
         if isinstance(a, Recording) or not isinstance(a, np.ndarray):
@@ -165,7 +165,9 @@ def rank_units(
         raise ValueError(f"labels must hold one label per sequence ({len(arrays)}); got shape {labels.shape}")
     classes = np.unique(labels)
     if len(classes) < 2:
-        raise ValueError(f"labels must name at least 2 classes to compare a class with the rest; got {classes.tolist()}")
+        raise ValueError(
+            f"labels must name at least 2 classes to compare a class with the rest; got {classes.tolist()}"
+        )
     summary = np.stack([a.mean(axis=0) for a in arrays])  # (sequences, units)
     scores = []
     for c in classes:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .adapters import _AUTO, RecurrentSpec, describe
-from .cells import gru_gates, lstm_gates, step
+from .cells import gate_fn, gru_gates, lstm_gates, step
 from .gates import QUANTITIES
 from .validate import check_sequences
 
@@ -281,11 +281,143 @@ def _edited_row(w, cell: str, inp: torch.Tensor, edits) -> dict:
     return {name: v.flip(1) for name, v in values.items()} if w.reverse else values
 
 
+#: The fused path (see :func:`_fused_lstm`) pays a fixed cost per step (about eight small torch calls, ~30 µs) that
+#: torch's own kernel does not; it wins once a step has enough values to compute: batch × 4 × units gate values.
+#: Below this, torch's kernel + one GEMM for the gates + the blocked scan for c is faster (benchmarks/bench_record.py).
+FUSED_MIN_GATE_VALUES = 8192
+#: Buffers at least this large are mapped with transparent huge pages where the system offers them (madvise):
+#: first-touching 400 MB of 4 KiB pages costs ~80 ms, of 2 MiB pages ~35 ms.
+_HUGE_PAGE_MIN_BYTES = 32 << 20
+
+
+def _empty(shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised CPU tensor; large ones backed by an anonymous mapping advised to use huge pages (freed when
+    the last array viewing it goes)."""
+    n = math.prod(shape)
+    nbytes = n * torch.empty((), dtype=dtype).element_size()
+    if nbytes >= _HUGE_PAGE_MIN_BYTES and _HUGE_PAGES:
+        import mmap
+
+        try:
+            buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            buf.madvise(mmap.MADV_HUGEPAGE)
+        except (OSError, ValueError, AttributeError):
+            pass
+        else:
+            np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+            return torch.from_numpy(np.frombuffer(buf, dtype=np_dtype, count=n).reshape(shape))
+    return torch.empty(shape, dtype=dtype)
+
+
+def _huge_pages_advisable() -> bool:
+    import mmap
+
+    if not hasattr(mmap, "MADV_HUGEPAGE"):
+        return False
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[never]" not in f.read()
+    except OSError:
+        return False
+
+
+_HUGE_PAGES = _huge_pages_advisable()
+
+
+def _fusable(spec: RecurrentSpec, x: torch.Tensor, edits) -> bool:
+    """Whether :func:`_fused_lstm` records this batch: an LSTM on the CPU, no interventions, no autograd, the same
+    sizes in every row, and enough values per step to outweigh the per-step overhead."""
+    if spec.cell != "lstm" or edits or x.device.type != "cpu" or torch.is_grad_enabled():
+        return False
+    H, P = spec.hidden_size, spec.output_size
+    rows = [w for layer in spec.layers for w in layer]
+    if any(w.w_hh.shape != (4 * H, P) or (w.w_hr is not None and w.w_hr.shape != (P, H)) for w in rows):
+        return False
+    return x.shape[0] * 4 * H >= FUSED_MIN_GATE_VALUES
+
+
+def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
+    """One direction of one LSTM layer on ``x`` (B, T, D), writing straight into its row ``q`` (B, T, 5H + P) of the
+    recording buffer: gates i, f, g, o in columns [0, 4H), c in [4H, 5H), h in [5H, 5H + P).
+
+    The input's share of every step's gate pre-activations is one GEMM for all steps (bias folded in as a column of
+    ones); then one step at a time: the recurrent GEMM added in place, the activations in place, c and h written in
+    place — no concatenation, transposition or copy afterwards. With sigmoid gates, tanh(a) = 2σ(2a) − 1 turns the
+    four activations into one sigmoid over the step's gates (the g rows of the weights are doubled beforehand, which
+    is exact) and a multiply-add on g."""
+    B, T, D = x.shape
+    sig = w.gate_activation is None
+    w_ih, w_hh = w.w_ih, w.w_hh
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh
+    if sig:
+        scale = w_ih.new_ones(4 * H, 1)
+        scale[2 * H:3 * H] = 2.0
+        w_ih, w_hh = w_ih * scale, w_hh * scale
+        bias = None if bias is None else bias * scale[:, 0]
+    flat = q.reshape(B * T, q.shape[-1])  # a view: q's rows are consecutive
+    xs = x.reshape(B * T, D)
+    if bias is not None:  # x·W_ihᵀ + b as one GEMM: [x, 1]·[W_ih, b]ᵀ
+        xs = torch.cat([xs, xs.new_ones(B * T, 1)], dim=1)
+        w_ih = torch.cat([w_ih, bias[:, None]], dim=1)
+    flat[:, :4 * H].addmm_(xs, w_ih.T, beta=0)
+    h, c = initial_state(w, "lstm", B, x)
+    w_hh_t = w_hh.T.contiguous()
+    w_hr_t = None if w.w_hr is None else w.w_hr.T.contiguous()
+    gates = q[..., :4 * H].unbind(1)
+    i_s, f_s, g_s, o_s = (q[..., k * H:(k + 1) * H].unbind(1) for k in range(4))
+    c_s, h_s = q[..., 4 * H:5 * H].unbind(1), q[..., 5 * H:].unbind(1)
+    act = None if sig else gate_fn(w.gate_activation)
+    for t in (range(T - 1, -1, -1) if w.reverse else range(T)):
+        gt = gates[t]
+        gt.addmm_(h, w_hh_t)
+        if sig:
+            gt.sigmoid_()
+            g_s[t].mul_(2.0).sub_(1.0)
+        else:
+            for blk in (gt[:, :2 * H], o_s[t]):
+                blk.copy_(act(blk))
+            g_s[t].tanh_()
+        ct = c_s[t]
+        torch.mul(i_s[t], g_s[t], out=ct)
+        ct.addcmul_(f_s[t], c)
+        ht = h_s[t]
+        if w_hr_t is None:
+            torch.tanh(ct, out=ht)
+            ht.mul_(o_s[t])
+        else:
+            ht.addmm_(torch.tanh(ct).mul_(o_s[t]), w_hr_t, beta=0)
+        h, c = ht, ct
+
+
+def _fused_lstm(spec: RecurrentSpec, z: torch.Tensor) -> dict:
+    """Every quantity of an LSTM on ``z`` (B, T, D) (already preprocessed) as views (B, L, T, units) into one buffer
+    (L, B, T, 5H + P) that each row fills in a single pass over the steps (:func:`_fused_row`)."""
+    B, T, _ = z.shape
+    H, P = spec.hidden_size, spec.output_size
+    L = sum(len(layer) for layer in spec.layers)
+    buf = _empty((L, B, T, 5 * H + P), z.dtype)
+    inp, row = z, 0
+    for layer in spec.layers:
+        for w in layer:
+            _fused_row(w, inp, buf[row], H, P)
+            row += 1
+        hs = [buf[r, ..., 5 * H:] for r in range(row - len(layer), row)]
+        inp = hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)
+    rows = buf.transpose(0, 1)  # (B, L, T, 5H + P)
+    result = {q: rows[..., k * H:(k + 1) * H] for k, q in enumerate("ifgoc")}
+    result["h"] = rows[..., 5 * H:]
+    if spec.head is not None:
+        result["logits"], result["probs"] = head_outputs(spec.head, inp)
+    return result
+
+
 def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
     """Every quantity of a batch of equal-length sequences ``x`` (B, T, D) as tensors (B, L, T, units), with
     ``logits`` / ``probs`` (B, T, C) when the model has a head. ``edits``: {row: RowEdits} — interventions, per row of
     ``spec.layer_names``; a layer none of whose rows is intervened on runs on the fast path. Not under no_grad."""
     z = spec.preprocess(x) if spec.preprocess is not None else x
+    if _fusable(spec, z, edits):
+        return _fused_lstm(spec, z)
     per_q = {q: [] for q in spec.quantities}
     inp = z
     row = 0

@@ -43,7 +43,8 @@ class RecurrentStack(nn.Module):
     sequence (``output="sequence"``), its last step (``"last_step"``) or each direction's final state
     (``"final_state"``: the last step forward, the first step for a direction that reads backwards), passed through
     ``head`` when there is one and then through ``output_activation`` ("softmax", "sigmoid" or None; kept out of the
-    head so that a recording's logits are the values before it).
+    head so that a recording's logits are the values before it). ``framework`` ("pytorch", "keras" or "onnx") says
+    where the weights came from: :func:`~lstm_widget.gate_weights` names and orders the gate blocks as it does.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class RecurrentStack(nn.Module):
         output: str = "sequence",
         output_activation: str | None = None,
         source: str = "RecurrentStack",
+        framework: str = "pytorch",
     ):
         super().__init__()
         layers = list(layers)
@@ -106,6 +108,11 @@ class RecurrentStack(nn.Module):
         self.output = output
         self.output_activation = output_activation
         self.source = source
+        from .gates import GATE_ORDER
+
+        if framework not in GATE_ORDER:
+            raise ValueError(f"framework must be one of {sorted(GATE_ORDER)}; got {framework!r}")
+        self.framework = framework  # where the weights came from: names and gate order of its weight views
 
     @property
     def cells(self) -> tuple:
@@ -135,7 +142,8 @@ class RecurrentStack(nn.Module):
 
     def extra_repr(self) -> str:
         opts = [f"layers.{k}: {o}" for k, o in enumerate(self.options) if o != LayerOptions()]
-        return ", ".join([f"source={self.source!r}", f"output={self.output!r}"] + opts)
+        framework = getattr(self, "framework", "pytorch")
+        return ", ".join([f"source={self.source!r}", f"framework={framework!r}", f"output={self.output!r}"] + opts)
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -56,9 +56,19 @@ def accuracy(model: DigitsCNN, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def train(seed: int = 0, epochs: int = 20, batch: int = 32, lr: float = 1e-2, max_shift: int = 2, verbose: bool = True):
-    """Train from scratch; returns (model in eval mode, {"train": acc, "test": acc, "seconds": s})."""
+    """Train from scratch; returns (model in eval mode, {"train": acc, "test": acc, "seconds": s}). Runs on one thread
+    with torch's deterministic algorithms, and puts both global settings back afterwards."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
-    _seed_everything(seed)
+    try:
+        _seed_everything(seed)
+        return _train(seed, epochs, batch, lr, max_shift, verbose)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(seed, epochs, batch, lr, max_shift, verbose):
     x_train, y_train = digits("train")
     x_test, y_test = digits("test")
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)

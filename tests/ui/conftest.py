@@ -103,8 +103,10 @@ def pytest_runtest_makereport(item, call):
         lines = CONSOLE.get(page)
         if lines:
             rep.sections.append(("browser console", "\n".join(lines[-80:])))
-    server = _state["server"]
-    if server is not None:
+    # the session's JupyterLab, and any other server a module fixture started (an object with a `.server`)
+    servers = [_state["server"], *(getattr(v, "server", None) for v in values)]
+    servers = {id(s): s for s in servers if isinstance(s, JupyterServer)}  # (dataclasses are unhashable)
+    for server in servers.values():
         rep.sections.append((f"jupyter server log (tail of {server.log_path})", server.log_tail()))
 
 

@@ -208,9 +208,16 @@ def open_notebook(
 ) -> None:
     """Open ``name`` (relative to the server root) in a fresh JupyterLab workspace; wait for its panel and an idle
     kernel. The notebook must name a kernelspec (``python3``) so that no kernel-picker dialog appears. The side
-    panels are collapsed (more width for widgets) unless ``collapse_sidebars`` is False."""
-    workspace = "lw-" + uuid.uuid4().hex[:10]  # fresh layout: nothing restored from earlier tests
-    page.goto(server.lab_url(f"lab/workspaces/{workspace}/tree/{name}"), wait_until="domcontentloaded")
+    panels are collapsed (more width for widgets) unless ``collapse_sidebars`` is False.
+
+    A Notebook 7 server (``server.app == "notebook"``, see ``server.start_server``) opens it at ``notebooks/<name>``
+    instead -- one document per page, the same ``window.jupyterapp`` API -- and every helper here works the same."""
+    if getattr(server, "app", "lab") == "notebook":
+        url = f"notebooks/{name}"
+    else:
+        workspace = "lw-" + uuid.uuid4().hex[:10]  # fresh layout: nothing restored from earlier tests
+        url = f"lab/workspaces/{workspace}/tree/{name}"
+    page.goto(server.lab_url(url), wait_until="domcontentloaded")
     _helpers(page, timeout)
     page.evaluate("async () => { await window.jupyterapp.restored; }")
     page.wait_for_function(

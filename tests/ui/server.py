@@ -1,7 +1,8 @@
-"""A private JupyterLab and Debian's Chromium, startable outside pytest (the fixtures in ``conftest.py`` and the
-benchmarks in ``benchmarks/`` use the same code).
+"""A private JupyterLab (or Jupyter Notebook 7) and Debian's Chromium, startable outside pytest (the fixtures in
+``conftest.py`` and the benchmarks in ``benchmarks/`` use the same code).
 
     server = start_server(base_dir, log_path)     # own config/runtime/settings/workspace dirs under base_dir
+    # start_server(base_dir, log_path, app="notebook") starts Notebook 7 the same way (tests/ui/test_notebook7.py)
     try:
         browser = launch_browser(playwright)      # headless /usr/bin/chromium (LW_CHROMIUM overrides)
         ...
@@ -64,6 +65,7 @@ class JupyterServer:
     proc: subprocess.Popen
     env: dict = field(repr=False, default_factory=dict)
     log: object = field(repr=False, default=None)  # the open log file (closed by stop_server)
+    app: str = "lab"  # "lab" (JupyterLab) or "notebook" (Jupyter Notebook 7): which front end lab.py opens
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
         """Call the server's REST API (``path`` relative to the base URL, e.g. ``"api/kernels"``)."""
@@ -122,9 +124,21 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def start_server(base: Path, log_path: Path, timeout: float = SERVER_START_TIMEOUT_S) -> JupyterServer:
-    """Start JupyterLab with every directory of its own under ``base`` (notebooks go to ``base/root``) and wait until
-    it answers ``/api/status``; its output goes to ``log_path``. Stop it with :func:`stop_server`."""
+# The front ends start_server knows: the ``jupyter`` subcommand and the traitlets class that owns the front end's
+# options (settings/workspace directories, window.jupyterapp). Notebook 7 is built on JupyterLab's components and
+# reads the same user settings, so LAB_SETTINGS apply to both.
+APPS = {"lab": ("lab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
+
+def start_server(
+    base: Path, log_path: Path, timeout: float = SERVER_START_TIMEOUT_S, app: str = "lab"
+) -> JupyterServer:
+    """Start JupyterLab (``app="lab"``) or Jupyter Notebook 7 (``app="notebook"``) with every directory of its own
+    under ``base`` (notebooks go to ``base/root``) and wait until it answers ``/api/status``; its output goes to
+    ``log_path``. Stop it with :func:`stop_server`."""
+    if app not in APPS:
+        raise ValueError(f"app must be one of {sorted(APPS)}, not {app!r}")
+    subcommand, cls = APPS[app]
     base, log_path = Path(base), Path(log_path)
     root = base / "root"
     dirs = {k: base / k for k in ("config", "runtime", "settings", "workspaces", "ipython", "notary")}
@@ -150,7 +164,7 @@ def start_server(base: Path, log_path: Path, timeout: float = SERVER_START_TIMEO
     )
     env.pop("JUPYTER_TOKEN", None)
     cmd = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable, "-m", "jupyter", subcommand,
         "--no-browser",
         "--allow-root",
         f"--port={port}",
@@ -162,9 +176,9 @@ def start_server(base: Path, log_path: Path, timeout: float = SERVER_START_TIMEO
         "--ServerApp.terminals_enabled=False",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={dirs['settings']}",
-        f"--LabApp.workspaces_dir={dirs['workspaces']}",
+        f"--{cls}.expose_app_in_browser=True",
+        f"--{cls}.user_settings_dir={dirs['settings']}",
+        f"--{cls}.workspaces_dir={dirs['workspaces']}",
         f"--NotebookNotary.data_dir={dirs['notary']}",
     ]  # fmt: skip
     log = open(log_path, "w", buffering=1)
@@ -174,19 +188,21 @@ def start_server(base: Path, log_path: Path, timeout: float = SERVER_START_TIMEO
         cmd, cwd=str(root), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
-    server = JupyterServer(f"http://127.0.0.1:{port}/", token, root, log_path, proc, env, log)
+    server = JupyterServer(f"http://127.0.0.1:{port}/", token, root, log_path, proc, env, log, app)
     try:
         deadline = t0 + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
+                raise RuntimeError(f"jupyter {subcommand} exited with {proc.returncode}:\n{server.log_tail()}")
             try:
                 server.api("GET", "api/status", timeout=5)
                 break
             except (urllib.error.URLError, ConnectionError, OSError, ValueError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter lab did not answer /api/status in {timeout:.0f}s:\n{server.log_tail()}")
+                raise RuntimeError(
+                    f"jupyter {subcommand} did not answer /api/status in {timeout:.0f}s:\n{server.log_tail()}"
+                )
             time.sleep(0.25)
         log.write(f"[lw-tests] server answered /api/status after {time.monotonic() - t0:.1f}s\n")
     except BaseException:

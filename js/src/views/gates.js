@@ -1,19 +1,35 @@
-// Gates (lw-gates): for the selected units (the first few when none are selected), the gate activations i, f, o
-// (bars on 0..1), the candidate g and the cell state c (signed bars around 0) at the current step, coloured with
-// the same scales as the heatmap.
+// Gates (lw-gates): for the selected units (the first few when none are selected), the gate activations at the
+// current step, coloured with the same scales as the heatmap — the columns follow `_meta.quantities`: an LSTM's
+// i, f, o (bars on 0..1), its candidate g and cell state c (signed bars around 0); a GRU's r, z (0..1), its
+// candidate n and hidden state h (signed).
 
 import { el, Plot, setText, fmt } from "./common.js";
 import { scaleFor, cssColor, categorical } from "../colormap.js";
 import { shownUnits } from "./traces.js";
 import { font } from "../theme.js";
 
-export const GATE_COLUMNS = [
-  { q: "i", name: "i", title: "input gate" },
-  { q: "f", name: "f", title: "forget gate" },
-  { q: "g", name: "g", title: "candidate" },
-  { q: "o", name: "o", title: "output gate" },
-  { q: "c", name: "c", title: "cell state" },
-];
+/** What each recorded quantity is, for column heads and tooltips. */
+export const QUANTITY_TITLES = {
+  i: "input gate",
+  f: "forget gate",
+  g: "candidate",
+  o: "output gate",
+  c: "cell state",
+  r: "reset gate",
+  z: "update gate",
+  n: "candidate",
+  h: "hidden state",
+};
+
+/** The gates view's columns for a model's quantities: its gates in recorded order, then its state (c, else h). */
+export function gateColumns(quantities) {
+  const gates = quantities.filter((q) => q !== "h" && q !== "c");
+  const state = quantities.includes("c") ? "c" : "h";
+  return [...gates, state].map((q) => ({ q, name: q, title: QUANTITY_TITLES[q] || q }));
+}
+
+/** An LSTM's columns (i, f, g, o, c). */
+export const GATE_COLUMNS = gateColumns(["h", "c", "i", "f", "g", "o"]);
 const MAX_ROWS = 10;
 const HEAD_H = 30;
 const ROW_H = 30;
@@ -36,6 +52,7 @@ export class GatesView {
     this.body.append(this.message);
     this.sizeTarget = this.body;
     this.cells = [];
+    this.columns = GATE_COLUMNS;
     this.attachHover();
   }
 
@@ -77,12 +94,13 @@ export class GatesView {
 
   render({ snap, theme }) {
     const { store } = this.ctx;
-    const U = Math.max(...GATE_COLUMNS.map((c) => store.width(c.q)), 0);
+    this.columns = gateColumns(store.meta.quantities);
+    const U = Math.max(...this.columns.map((c) => store.width(c.q)), 0);
     const { units: all, fallback } = shownUnits(snap.selected_units, U, 6);
     const units = all.slice(0, MAX_ROWS);
     const extra = all.length - units.length;
     setText(this.title, `Gates at t = ${snap.t}`);
-    const pending = GATE_COLUMNS.filter((c) => store.pending(c.q)).map((c) => c.q);
+    const pending = this.columns.filter((c) => store.pending(c.q)).map((c) => c.q);
     setText(
       this.sub,
       `${store.layerName(snap.layer)}${fallback ? ` · first ${units.length} units` : ""}${extra > 0 ? ` · +${extra} more` : ""}` +
@@ -105,10 +123,11 @@ export class GatesView {
   draw(ctx, snap, theme, units, fallback) {
     const { store } = this.ctx;
     const W = this.plot.width;
-    const colW = (W - LABEL_W - 4) / GATE_COLUMNS.length;
+    const columns = this.columns;
+    const colW = (W - LABEL_W - 4) / columns.length;
     ctx.textBaseline = "middle";
     // Column heads.
-    GATE_COLUMNS.forEach((col, k) => {
+    columns.forEach((col, k) => {
       const cx = LABEL_W + k * colW + colW / 2;
       const pending = store.pending(col.q);
       if (col.q === snap.quantity) {
@@ -125,7 +144,7 @@ export class GatesView {
       this.heads.push({ x: LABEL_W + k * colW, w: colW, q: col.q });
     });
     const scales = {};
-    for (const col of GATE_COLUMNS) scales[col.q] = scaleFor(col.q, store.limits(col.q), theme.dark);
+    for (const col of columns) scales[col.q] = scaleFor(col.q, store.limits(col.q), theme.dark);
     units.forEach((u, r) => {
       const y0 = HEAD_H + r * ROW_H;
       if (r % 2 === 0) {
@@ -141,7 +160,7 @@ export class GatesView {
       ctx.fillStyle = theme.fg1;
       ctx.fillText(`unit ${u}`, 20, y0 + ROW_H / 2);
       this.rows.push({ unit: u, y: y0, fallback });
-      GATE_COLUMNS.forEach((col, k) => {
+      columns.forEach((col, k) => {
         const v = store.value(col.q, snap.layer, snap.sequence, snap.t, u);
         const sc = scales[col.q];
         const x = LABEL_W + k * colW + 5;

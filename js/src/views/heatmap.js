@@ -3,11 +3,13 @@
 // the plot's device pixels (per pixel: the value farthest from the scale's midpoint, so peaks survive
 // downsampling), kept in an offscreen canvas, and blitted; a scrub only redraws the overlay (cursor, hover).
 // Click a row: toggle that unit in the selection. Drag sideways: scrub. Hover: "unit 17 · t 5 · 0.734".
+// Shift-drag: select a range of steps for the pattern search (ctx.why.brush); right-click a row: the unit's
+// intervention menu (ctx.why.unitMenu). The pattern search's selection and matches are outlined on the overlay.
 
 import { el, Plot, timeRect, drawTimeAxis, drawCursor, drawHoverLine, fillSelect, setText, fmt } from "./common.js";
 import { lut, scaleFor, cssGradient, categorical } from "../colormap.js";
 import { orderUnits } from "../order.js";
-import { stepFromX, rowFromY } from "../scrub.js";
+import { stepFromX, rowFromY, xEdge } from "../scrub.js";
 import { font } from "../theme.js";
 
 export const QUANTITY_LABELS = {
@@ -17,6 +19,9 @@ export const QUANTITY_LABELS = {
   f: "forget gate f",
   g: "cell candidate g",
   o: "output gate o",
+  r: "reset gate r",
+  z: "update gate z",
+  n: "candidate n",
 };
 
 const ORDER_LABELS = [
@@ -144,14 +149,28 @@ export class HeatmapView {
     };
     target.addEventListener("pointerdown", (ev) => {
       if (ev.button !== 0) return;
-      press = { x: ev.clientX, y: ev.clientY, dragging: false };
+      const c = cellAt(ev);
+      press = { x: ev.clientX, y: ev.clientY, dragging: false, brush: ev.shiftKey && this.ctx.why ? { from: c.t, to: c.t } : null };
       target.setPointerCapture?.(ev.pointerId);
+    });
+    target.addEventListener("contextmenu", (ev) => {
+      const c = cellAt(ev);
+      if (c.unit < 0 || !this.ctx.why) return;
+      tooltip.hide();
+      this.ctx.why.unitMenu(ev, { unit: c.unit, t: c.inTime ? c.t : null });
     });
     target.addEventListener("pointermove", (ev) => {
       const c = cellAt(ev);
       const snap = store.snapshot();
       if (press) {
         if (!press.dragging && Math.abs(ev.clientX - press.x) > 4) press.dragging = true;
+        if (press.dragging && press.brush) {
+          press.brush.to = c.t;
+          this.brush = press.brush;
+          tooltip.show(ev.clientX, ev.clientY, `steps ${Math.min(press.brush.from, c.t)}–${Math.max(press.brush.from, c.t)} · release to search`);
+          if (this.lastTheme) this.drawOverlay(snap, this.lastTheme, this.orderCache.rowOf);
+          return;
+        }
         if (press.dragging) {
           store.set({ t: c.t });
           tooltip.hide();
@@ -173,8 +192,14 @@ export class HeatmapView {
     const end = (ev, cancelled) => {
       if (!press) return;
       const wasDrag = press.dragging;
+      const brush = press.brush;
       press = null;
+      this.brush = null;
       target.releasePointerCapture?.(ev.pointerId);
+      if (brush && wasDrag && !cancelled) {
+        tooltip.hide();
+        this.ctx.why.brush(Math.min(brush.from, brush.to), Math.max(brush.from, brush.to) + 1);
+      }
       if (cancelled || wasDrag) return;
       const c = cellAt(ev);
       if (c.unit >= 0) store.toggleUnit(c.unit);
@@ -241,10 +266,14 @@ export class HeatmapView {
     const baseKey = has
       ? [this.orderCache.key, scale.map, scale.lo, scale.hi, this.plot.width, this.plot.height, theme.key, sel.join(",")].join("|")
       : `empty|${theme.key}|${this.plot.width}`;
-    if (baseKey !== this.baseKey || themeChanged) {
+    // Not laid out yet (the first repaint can run before the ResizeObserver has sized the plot): building the image
+    // then costs a whole pass over T × U for a 1-pixel-wide picture that the sized repaint replaces at once.
+    const laidOut = this.rect.w > 1;
+    if (laidOut && (baseKey !== this.baseKey || themeChanged)) {
       this.baseKey = baseKey;
       this.drawBase(snap, block, order, rowOf, scale, theme);
     }
+    this.lastTheme = theme;
     this.drawOverlay(snap, theme, rowOf);
     this.el.dataset.t = String(snap.t);
   }
@@ -353,7 +382,45 @@ export class HeatmapView {
       ctx.strokeRect(r.x - 0.5, y - 0.5, r.w + 1, Math.max(1, rowH) + 1);
       ctx.restore();
     }
+    this.drawMarks(ctx, snap, theme, rowOf);
     drawCursor(ctx, r, snap.t, this.T, theme, { band: false });
+  }
+
+  /** The brush being dragged, the pattern search's selection and its matches in this sequence (ctx.why.marks). */
+  drawMarks(ctx, snap, theme, rowOf) {
+    const r = this.rect;
+    const marks = this.ctx.why ? this.ctx.why.marks(snap) : null;
+    const ranges = marks ? marks.ranges.slice() : [];
+    if (this.brush) ranges.push({ start: Math.min(this.brush.from, this.brush.to), stop: Math.max(this.brush.from, this.brush.to) + 1, kind: "brush" });
+    if (!ranges.length) return;
+    ctx.save();
+    for (const m of ranges) {
+      const x0 = xEdge(m.start, r.x, r.w, this.T);
+      const x1 = xEdge(Math.min(m.stop, this.T), r.x, r.w, this.T);
+      if (m.kind === "match") {
+        ctx.strokeStyle = theme.fg1;
+        ctx.setLineDash([4, 3]);
+        ctx.lineWidth = 1.5;
+        ctx.strokeRect(x0 + 0.75, r.y + 0.75, Math.max(1, x1 - x0 - 1.5), r.h - 1.5);
+        ctx.setLineDash([]);
+      } else {
+        ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.13)" : "rgba(0,0,0,0.10)";
+        ctx.fillRect(x0, r.y, Math.max(1, x1 - x0), r.h);
+        ctx.strokeStyle = theme.brand;
+        ctx.lineWidth = 2;
+        ctx.strokeRect(x0 + 1, r.y + 1, Math.max(1, x1 - x0 - 2), r.h - 2);
+      }
+    }
+    // The pattern's units: ticks at the right edge of their rows.
+    if (marks && marks.units.length && rowOf && this.U > 0) {
+      const rowH = r.h / this.U;
+      ctx.fillStyle = theme.brand;
+      for (const u of marks.units) {
+        if (u >= this.U) continue;
+        ctx.fillRect(r.x + r.w + 2, r.y + rowOf[u] * rowH, 6, Math.max(2, rowH));
+      }
+    }
+    ctx.restore();
   }
 }
 

@@ -92,8 +92,10 @@ export class LineChart {
   }
 
   /**
-   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?}
-   * (data is the (T, stride) block of the current sequence; cols the columns drawn).
+   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?}
+   * (data is the (T, stride) block of the current sequence; cols the columns drawn). `ghost` {data, T, stride}: the
+   * same columns of a second block (an intervened or compared input) drawn dashed over the same axes, its value at
+   * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does.
    */
   render({ snap, theme, themeChanged }, spec) {
     this.spec = spec;
@@ -130,6 +132,17 @@ export class LineChart {
         // looks the same when the steps are that close.
         const width = spec.cols.length > 12 || spec.T * 3 > r.w ? 1 : 1.5;
         spec.cols.forEach((j, k) => drawSeries(ctx, spec.data, spec.T, spec.stride, j, r, this.yOf, spec.colors[k], width));
+        const g = spec.ghost;
+        if (g && g.T > 0) {
+          // Over the first series' time axis (a longer ghost is cut at its end).
+          const T = Math.min(g.T, spec.T);
+          ctx.save();
+          ctx.setLineDash([5, 3]);
+          ctx.globalAlpha = 0.95;
+          const gr = { ...r, w: (r.w * T) / spec.T };
+          spec.cols.forEach((j, k) => drawSeries(ctx, g.data, T, g.stride, j, gr, this.yOf, spec.colors[k], 1.5));
+          ctx.restore();
+        }
       }
     }
 
@@ -143,9 +156,18 @@ export class LineChart {
       const x = xFromStep(t, r.x, r.w, spec.T);
       const base = t * spec.stride;
       const dots = spec.cols.length <= 32;
+      const g = spec.ghost && t < Math.min(spec.ghost.T, spec.T) ? spec.ghost : null;
       spec.cols.forEach((j, k) => {
         const v = spec.data[base + j];
-        values.push((spec.format || fmt)(v));
+        const gv = g ? g.data[t * g.stride + j] : NaN;
+        values.push(g ? `${(spec.format || fmt)(v)} → ${(spec.format || fmt)(gv)}` : (spec.format || fmt)(v));
+        if (g && dots && gv === gv) {
+          ctx.beginPath();
+          ctx.arc(x, this.yOf(gv), 3, 0, 2 * Math.PI);
+          ctx.strokeStyle = spec.colors[k];
+          ctx.lineWidth = 1.5;
+          ctx.stroke();
+        }
         if (!dots || v !== v) return;
         ctx.beginPath();
         ctx.arc(x, this.yOf(v), 3, 0, 2 * Math.PI);

@@ -1,6 +1,7 @@
 // Predictions (lw-probs): class probabilities of the current sequence over time, and the predicted class
 // (argmax) at the cursor as big text with its probability (and the true label when known). Hidden when the
-// model has no classifier head (meta.has_head false).
+// model has no classifier head (meta.has_head false). An intervention or comparison shown for this sequence (the
+// Why section's `_comparison`) adds its probabilities as dashed curves, and "original → other" in the legend.
 
 import { LineChart } from "./lines.js";
 import { el, setText } from "./common.js";
@@ -74,7 +75,10 @@ export class ProbsView {
       setText(this.truth, "");
     }
     this.predClass.style.color = best >= 0 ? categorical(best, theme.dark) : "";
-    setText(this.chart.sub, `${C} classes`);
+    // An intervention / comparison shown for this sequence (the Why section): its probabilities dashed.
+    const cmp = this.ctx.why ? this.ctx.why.comparisonFor(snap.sequence) : null;
+    const ghost = cmp && cmp.probs && cmp.probs.shape[1] === C ? { data: cmp.probs.data, T: cmp.probs.shape[0], stride: C } : null;
+    setText(this.chart.sub, ghost ? `${C} classes · dashed: ${cmp.names[1]}` : `${C} classes`);
     this.chart.render(frame, {
       T: block.rows,
       data: block.data,
@@ -87,7 +91,8 @@ export class ProbsView {
       ticks: [0, 0.5, 1],
       format: (v) => (v === v ? v.toFixed(2) : "–"),
       view: "probs",
-      key: [snap.sequence, store.seqVersion(snap.sequence), C, theme.dark].join("|"),
+      ghost,
+      key: [snap.sequence, store.seqVersion(snap.sequence), C, theme.dark, ghost ? store.auxVersion("_comparison") : 0].join("|"),
     });
   }
 }

@@ -1,0 +1,62 @@
+// The "Why" section of the explorer (issue 6), closed by default: a toggle (writes `why_open`, which asks the kernel
+// for the influence map of the shown sequence and the per-class unit ranking) over four views — influence of past
+// inputs, top units, intervene & compare, pattern search. `createWhy(ctx)` builds them and sets `ctx.why`, the hooks
+// the always-visible views use: the heatmap's right-click menu and shift-drag brush, its pattern marks, and the
+// comparison the predictions view draws dashed. A closed section costs nothing on a scrub (its views set data-t only).
+
+import { el, setText } from "./common.js";
+import { InfluenceView } from "./influence.js";
+import { RankingView } from "./ranking.js";
+import { CompareView } from "./compare.js";
+import { PatternsView } from "./patterns.js";
+import { unitMenu, comparisonFor } from "../why.js";
+
+/** {el, views} of the section; sets ctx.why = {unitMenu(ev, {unit, t}), brush(start, stop), marks(snap), comparisonFor(s)}. */
+export function createWhy(ctx) {
+  const { store } = ctx;
+  const influence = new InfluenceView(ctx);
+  const ranking = new RankingView(ctx);
+  const compare = new CompareView(ctx);
+  const patterns = new PatternsView(ctx);
+  ctx.why = {
+    unitMenu: (ev, where) => unitMenu(ctx, ev, where),
+    brush: (start, stop) => patterns.request({ start, stop }),
+    marks: (snap) => patterns.marks(snap),
+    comparisonFor: (s) => comparisonFor(store, s),
+  };
+  const caret = el("span", { class: "lw-caret", "aria-hidden": "true", text: "▸" });
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      class: "lw-details-toggle lw-why-toggle",
+      "aria-expanded": "false",
+      title: "Why did it predict that? Influence of past steps, unit ranking, interventions, pattern search",
+    },
+    caret,
+    el("span", { class: "lw-details-name", text: "Why" }),
+    el("span", {
+      class: "lw-details-hint",
+      text: "influence of past inputs · top units · interventions & comparisons · pattern search",
+    }),
+  );
+  const body = el(
+    "div",
+    { class: "lw-details-body lw-why-body", hidden: true },
+    el("div", { class: "lw-col" }, influence.el, compare.el),
+    el("div", { class: "lw-col" }, ranking.el, patterns.el),
+  );
+  toggle.addEventListener("click", () => store.set({ why_open: !store.state.why_open }));
+  const section = {
+    el: el("section", { class: "lw-details lw-why" }, toggle, body),
+    render({ snap }) {
+      const open = Boolean(snap.why_open);
+      if (body.hidden === open) {
+        body.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        setText(caret, open ? "▾" : "▸");
+      }
+    },
+  };
+  return { el: section.el, views: [section, influence, ranking, compare, patterns] };
+}

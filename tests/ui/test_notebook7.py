@@ -1,0 +1,117 @@
+"""The Explorer in Jupyter Notebook 7 (``jupyter notebook``, built on JupyterLab's components), started with the same
+isolation as the session's JupyterLab (``server.start_server(..., app="notebook")``) and driven by the same ``lab.py``
+helpers through ``window.jupyterapp``: a small notebook on four Japanese Vowels utterances runs, the widget paints
+its heatmap, keys on the root move every ``.lw-*`` view's ``data-t``, and ``ex.t = k`` in Python moves the page."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+import nbformat
+import pytest
+from playwright.sync_api import Locator, Page
+
+from lab import (
+    ARTIFACTS_DIR,
+    canvas_pixels,
+    distinct_colors,
+    largest_canvas,
+    open_notebook,
+    run_all_cells,
+    run_code,
+    wait_for_widget,
+    wait_until,
+    write_notebook,
+)
+from server import JupyterServer, start_server, stop_server
+
+pytest.importorskip("notebook", minversion="7", reason="no Jupyter Notebook 7 (pip install 'notebook>=7')")
+
+SETUP = """\
+import lstm_widget as lw
+from lstm_widget.datasets import japanese_vowels
+from lstm_widget.models import japanese_vowels_net
+
+X, y = japanese_vowels("test")
+idx = [0, 90, 180, 270]
+ex = lw.Explorer(japanese_vowels_net(), [X[i] for i in idx], y[idx])
+ex"""
+
+# {view class: data-t} of every element with a "lw-*" class and a data-t attribute inside the root
+VIEW_TS_JS = """(root) => Object.fromEntries([...root.querySelectorAll('[data-t]')]
+  .map((el) => [[...el.classList].find((c) => c.startsWith('lw-')), el.dataset.t]).filter(([c]) => c))"""
+
+
+@dataclass
+class Nb7:
+    page: Page
+    server: JupyterServer  # its log is attached to failures (conftest.py)
+    root: Locator
+    length: int  # steps of the sequence shown
+
+    def views(self) -> dict[str, str]:
+        return self.root.evaluate(VIEW_TS_JS)
+
+    def wait_views_at(self, t: int) -> None:
+        wait_until(lambda: set(self.views().values()) == {str(t)}, timeout=30,
+                   message=lambda: f"every view at t = {t} (they show {self.views()})")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def nb7(tmp_path_factory, new_page):
+    pytest.importorskip("lstm_widget")
+    base = tmp_path_factory.mktemp("notebook7")
+    server = start_server(base, ARTIFACTS_DIR / "notebook7-server.log", app="notebook")
+    page = None
+    try:
+        page = new_page("notebook7")
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(SETUP)]
+        name = write_notebook(server, nb, "explorer_nb7.ipynb")
+        open_notebook(page, server, name)
+        # Notebook 7, not JupyterLab: the page is the notebook app's, with the notebook as its only document
+        assert page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
+        run_all_cells(page)
+        root = wait_for_widget(page)
+        length = int(run_code(page, "print(len(ex.recordings[ex.sequence].inputs))"))
+        yield Nb7(page, server, root, length)
+    finally:
+        if page is not None:
+            new_page.close(page)
+        stop_server(server)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_renders(nb7):
+    views = nb7.views()
+    assert {"lw-timeline", "lw-heatmap", "lw-trajectory", "lw-inputs", "lw-probs"} <= set(views), views
+    assert set(views.values()) == {"0"}, views
+    heatmap = largest_canvas(nb7.root.locator(".lw-heatmap"))
+    heatmap.scroll_into_view_if_needed()
+
+    def painted():
+        px = canvas_pixels(heatmap)
+        return {"px": px} if distinct_colors(px) >= 16 else None
+
+    px = wait_until(painted, timeout=60, message="the heatmap canvas shows >= 16 distinct colours")["px"]
+    assert px.shape[0] >= 20 and px.shape[1] >= 20, px.shape
+    assert (px[..., 3] > 0).mean() > 0.5, "the heatmap canvas is mostly transparent"
+
+
+def test_keys_scrub_every_view(nb7):
+    run_code(nb7.page, "ex.t = 0")
+    nb7.wait_views_at(0)
+    nb7.root.focus()
+    last = nb7.length - 1
+    for key, want in [("End", last), ("ArrowLeft", last - 1), ("Home", 0), ("ArrowRight", 1)]:
+        nb7.root.press(key)
+        nb7.wait_views_at(want)
+    # the page -> kernel direction too
+    wait_until(lambda: run_code(nb7.page, "print(ex.t)") == "1", timeout=30, interval=0.3, message="Python sees t = 1")
+
+
+def test_python_moves_the_page(nb7):
+    for t in (3, nb7.length - 2, 0):
+        run_code(nb7.page, f"ex.t = {t}")
+        nb7.wait_views_at(t)
