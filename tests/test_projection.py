@@ -191,6 +191,8 @@ def test_named_projections_and_fitted_detection():
     pca = make_projection("pca", 400, 6)
     assert pca.n_components == 3 and pca.svd_solver == "covariance_eigh"  # many more states than units
     assert make_projection("pca", 30, 6).svd_solver == "full" and make_projection("pca", 30, 2).n_components == 2
+    # 10 000 steps × 1024 units: the full SVD would take seconds before the first render; the randomized one does not
+    assert make_projection("pca", 10_000, 1024).svd_solver == "randomized"
     assert make_projection("autoencoder").get_params() == DenoisingAutoencoder().get_params()
     assert not is_fitted(PCA(2)) and is_fitted(PCA(2).fit(states))
     proj, coords = fit_projection("pca", states)

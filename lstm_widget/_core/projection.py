@@ -9,9 +9,9 @@ How many columns the named projections give:
 
 - ``"pca"``: 3 when the states have ≥ 3 units (PCA's columns are ordered by variance, so the first two are exactly
   the 2-D PCA and the page can offer 2-D and 3-D from one fit); ``explained`` reports the explained variance ratio.
-  With many more states than units (≥ 10×, ≤ 1000 units) it uses the ``covariance_eigh`` solver — one pass over the
-  data, the eigendecomposition of a units × units matrix: 1 000 000 × 100 states take about a second (see
-  ``benchmarks/bench_projection.py``) — otherwise the exact full SVD.
+  With many more states than units (≥ 10×, ≤ 1000 units) it uses the ``covariance_eigh`` solver — one pass over
+  the data, the eigendecomposition of a units × units matrix: 1 000 000 × 100 states take about a second (see
+  ``benchmarks/bench_projection.py``) — otherwise the exact full SVD (small data) or a seeded randomized SVD.
 - ``"autoencoder"``: ``DenoisingAutoencoder()`` with its defaults — a 2-unit bottleneck. An autoencoder's bottleneck
   units are not ordered like PCA's components: the first two of three are not a 2-D projection, so a 3-D map is a
   separate fit — pass ``DenoisingAutoencoder(n_components=3)`` for it.
@@ -53,12 +53,17 @@ def check_projection(projection, argument: str = "projection"):
 
 def pca(n_components: int, n_samples: int, n_features: int):
     """scikit-learn's PCA with the solver that suits the data's shape: ``covariance_eigh`` (one pass, units × units
-    eigenproblem) when there are ≥ 10× more samples than ≤ 1000 features, the exact full SVD otherwise."""
+    eigenproblem) when there are ≥ 10× more samples than ≤ 1000 features; otherwise the exact full SVD for small
+    data and the seeded randomized SVD (power iterations) for big: the full SVD of 10 000 × 1024 states takes ~10 s,
+    the randomized one a fraction of a second for the few leading components kept."""
     from sklearn.decomposition import PCA
 
     solver = "full"
+    big = n_samples * n_features * min(n_samples, n_features) > 2e9  # the full SVD would take seconds
     if n_samples >= 10 * n_features and n_features <= 1000:
         solver = "covariance_eigh" if _has_covariance_eigh() else "randomized"  # scikit-learn < 1.5: randomized
+    elif big:
+        solver = "randomized"
     return PCA(n_components=n_components, svd_solver=solver, random_state=0)
 
 

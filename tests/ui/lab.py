@@ -411,6 +411,37 @@ def wait_for_widget(page: Page, timeout: float = WIDGET_TIMEOUT_MS, selector: st
     return loc
 
 
+def first_repaint(root: Locator, timeout: float = 60) -> None:
+    """Wait until the widget at ``root`` has repainted at least once (its ``data-frames`` counter)."""
+    wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=timeout, message="a first repaint")
+
+
+def widget_notebook(new_page, server, name: str, cells: list[str], ready: Callable | None = None,
+                    selector: str = ".lstm-widget") -> tuple[Page, Locator]:
+    """The set-up of a module's browser fixture: a notebook of ``cells`` (code) written as ``<name>_e2e.ipynb``,
+    opened in a new page, every cell run, the first ``selector`` visible, then ``ready(page, root)`` (default: a
+    first repaint). Returns ``(page, root)``; the fixture closes the page with ``new_page.close(page)``. On failure
+    a screenshot goes to ``artifacts/<name>_setup.png`` and the page is closed."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    page = new_page(name)
+    try:
+        open_notebook(page, server, write_notebook(server, nb, f"{name}_e2e.ipynb"))
+        run_all_cells(page)
+        root = wait_for_widget(page, selector=selector)
+        (ready or (lambda _page, r: first_repaint(r)))(page, root)
+    except BaseException:
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS_DIR / f"{name}_setup.png"))
+        finally:
+            new_page.close(page)
+        raise
+    return page, root
+
+
 def screenshot_element(page: Page, locator: Locator, path, margin: int = 8) -> Path:
     """Save a PNG of ``locator`` with nothing of JupyterLab over it: if the element is taller than the notebook's
     visible area, the viewport grows for the shot (then comes back), and the element is scrolled to the top."""

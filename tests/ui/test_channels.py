@@ -16,23 +16,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import nbformat
 import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page
 
 from lab import (
-    ARTIFACTS_DIR,
     canvas_pixels,
     distinct_colors,
     next_frames,
-    open_notebook,
     pixel_hash,
-    run_all_cells,
     run_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 
 ROOT = ".lstm-channels"
@@ -74,19 +69,10 @@ class Grid:
 
 @pytest.fixture(scope="module")
 def grid(new_page, jupyter_server):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell("g")]
-    page = new_page("channels")
-    try:
-        name = write_notebook(jupyter_server, nb, "channels_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        root = wait_for_widget(page, selector=ROOT)
+    def ready(_page, root):
         wait_until(lambda: root.get_attribute("data-layer") == "conv1", timeout=60, message="the first paint")
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "channels_setup.png"))
-        raise
+
+    page, root = widget_notebook(new_page, jupyter_server, "channels", [SETUP, "g"], ready=ready, selector=ROOT)
     yield Grid(page, root)
     new_page.close(page)
 

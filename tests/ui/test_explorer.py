@@ -25,25 +25,21 @@ import math
 import re
 from dataclasses import dataclass
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
 
 from lab import (
-    ARTIFACTS_DIR,
     canvas_pixels,
     code_done,
+    first_repaint,
     next_frames,
-    open_notebook,
     pixel_hash,
-    run_all_cells,
     run_code,
     set_theme,
     start_code,
     wait_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 from server import VIEWPORT
 
@@ -108,28 +104,14 @@ class Ex:
 @pytest.fixture(scope="module")
 def ex(new_page, jupyter_server):
     """The notebook written, opened and run once for the whole module; the tests reset what they need."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# explorer end-to-end"),
-        nbformat.v4.new_code_cell(SETUP),
-        nbformat.v4.new_code_cell("ex"),
-    ]
-    page = new_page("explorer")
-    try:
-        name = write_notebook(jupyter_server, nb, "explorer_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        root = wait_for_widget(page, selector=ROOT)
-        info = json.loads(
-            run_code(page, "print(json.dumps({'lengths': ex._meta['lengths']}))")
-        )
+    info = {}
+
+    def ready(page, root):
+        info.update(json.loads(run_code(page, "print(json.dumps({'lengths': ex._meta['lengths']}))")))
         assert len(info["lengths"]) == N_SEQUENCES, info
-        # Views render once the data is in: wait for the first paint.
-        wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=60, message="a first repaint")
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "explorer_setup.png"))
-        raise
+        first_repaint(root)  # views render once the data is in
+
+    page, root = widget_notebook(new_page, jupyter_server, "explorer", [SETUP, "ex"], ready=ready, selector=ROOT)
     yield Ex(page, root, info["lengths"])
     new_page.close(page)
 

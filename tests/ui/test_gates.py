@@ -23,20 +23,16 @@ import json
 import re
 from dataclasses import dataclass
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page
 
 from lab import (
-    ARTIFACTS_DIR,
     canvas_pixels,
+    first_repaint,
     next_frames,
-    open_notebook,
-    run_all_cells,
     run_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 
 ROOT = ".lstm-widget"
@@ -91,31 +87,17 @@ class Nb:
 @pytest.fixture(scope="module")
 def nb(new_page, jupyter_server):
     """The notebook written, opened and run once for the whole module."""
-    book = nbformat.v4.new_notebook()
-    book.cells = [
-        nbformat.v4.new_markdown_cell("# gates and weights end-to-end"),
-        nbformat.v4.new_code_cell(SETUP),
-        nbformat.v4.new_code_cell("ex"),
-        nbformat.v4.new_code_cell("gex"),
-        nbformat.v4.new_code_cell("kex"),
-    ]
-    page = new_page("gates")
-    try:
-        name = write_notebook(jupyter_server, book, "gates_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        wait_for_widget(page, selector=ROOT)
-        roots = {}
+    roots = {}
+
+    def ready(page, _first):
         for k, name in enumerate(("ex", "gex", "kex")):
             root = page.locator(ROOT).nth(k)
             root.scroll_into_view_if_needed()
-            wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=60,
-                       message=f"a first repaint of {name}")
+            first_repaint(root)
             roots[name] = root
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "gates_setup.png"))
-        raise
+
+    page, _ = widget_notebook(new_page, jupyter_server, "gates", [SETUP, "ex", "gex", "kex"], ready=ready,
+                              selector=ROOT)
     yield Nb(page, roots)
     new_page.close(page)
 

@@ -25,22 +25,18 @@ import json
 import math
 from dataclasses import dataclass
 
-import nbformat
 import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page
 
 from lab import (
-    ARTIFACTS_DIR,
     canvas_pixels,
+    first_repaint,
     next_frames,
-    open_notebook,
     pixel_hash,
-    run_all_cells,
     run_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 
 ROOT = ".lstm-widget"
@@ -87,28 +83,19 @@ class Tj:
 
 @pytest.fixture(scope="module")
 def tj(new_page, jupyter_server):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell("ex")]
-    page = new_page("trajectory")
-    try:
-        name = write_notebook(jupyter_server, nb, "trajectory_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        root = wait_for_widget(page, selector=ROOT)
-        info = json.loads(
-            run_code(
-                page,
-                "print(json.dumps({'lengths': ex._meta['lengths'], 'labels': ex._meta['labels'], "
-                "'classes': ex._meta['class_names'], 'groups': ex._meta['groups'], 'projection': ex._meta['projection']}))",
-            )
-        )
+    info = {}
+
+    def ready(page, root):
+        info.update(json.loads(run_code(
+            page,
+            "print(json.dumps({'lengths': ex._meta['lengths'], 'labels': ex._meta['labels'], "
+            "'classes': ex._meta['class_names'], 'groups': ex._meta['groups'], 'projection': ex._meta['projection']}))",
+        )))
         assert info["projection"]["dims"] == 3, info["projection"]
         assert info["groups"]["name"] == GROUP_NAME and len(info["groups"]["values"]) == len(info["lengths"]), info
-        wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=60, message="a first repaint")
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "trajectory_setup.png"))
-        raise
+        first_repaint(root)
+
+    page, root = widget_notebook(new_page, jupyter_server, "trajectory", [SETUP, "ex"], ready=ready, selector=ROOT)
     yield Tj(page, root, root.locator(VIEW), info["lengths"], info["labels"], info["classes"], info["groups"]["values"])
     new_page.close(page)
 

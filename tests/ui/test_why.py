@@ -22,23 +22,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import nbformat
 import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page
 
 from lab import (
-    ARTIFACTS_DIR,
     CONSOLE,
     canvas_pixels,
     next_frames,
-    open_notebook,
     pixel_hash,
-    run_all_cells,
     run_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 
 ROOT = ".lstm-widget"
@@ -79,19 +74,7 @@ class Ex:
 
 @pytest.fixture(scope="module")
 def ex(new_page, jupyter_server):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell("ex")]
-    page = new_page("why")
-    try:
-        name = write_notebook(jupyter_server, nb, "why_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        root = wait_for_widget(page, selector=ROOT)
-        wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=60, message="a first repaint")
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "why_setup.png"))
-        raise
+    page, root = widget_notebook(new_page, jupyter_server, "why", [SETUP, "ex"], selector=ROOT)
     yield Ex(page, root)
     new_page.close(page)
 
