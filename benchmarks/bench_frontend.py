@@ -3,6 +3,8 @@ nothing here fails on speed).
 
     python benchmarks/bench_frontend.py            # T = 10 000 steps × H = 1024 units; about 3-5 minutes
     python benchmarks/bench_frontend.py --quick    # small sizes: a smoke run of every measurement (about 1 minute)
+    python benchmarks/bench_frontend.py --long     # long sequences only: T = 100 000 × H = 1024 (--long --quick:
+                                                   # T = 20 000 × H = 256)
 
 1. Scrub: ms of a full repaint of every view (the root's ``data-frame-ms``) after each → on the focused widget and
    after each move of a drag of the time slider, at T × H; beside it the whole frame (from that repaint to the next
@@ -15,6 +17,11 @@ nothing here fails on speed).
    requestAnimationFrame rate (the ceiling), and steps per second appended. Twice: as a user gets it, and with the
    kernel made to feed every animation frame (one torch thread, batch_ms=8).                    goal ≥ 60 /s
 4. Bytes on the wire per value (``_data_h``'s buffer / its values) and per streamed step.       goal ≤ 4 / 2 / 1
+5. ``--long`` (issue 9, long sequences in the page), instead of 1-4: one recording of T = 100 000 × H = 1024, sent as
+   float16 and as uint8 (float32 would be 400 MB for h alone; preload "auto" sends only h): first render and bytes
+   on the wire per dtype; with float16, the scrub of 1 (→ keys, slider drag) at full zoom-out, where the heatmap
+   draws a min/max pyramid level; then zooming in step by step (+), a slider drag while zoomed (the window pans after
+   the cursor: every time view redraws its base each frame) and zooming out again (0).   goal p95 ≤ 16 ms
 
 The recordings for 1 and 2 are synthetic (numpy: AR(1) pre-activations through the LSTM cell equations), because a
 real ``lw.record`` at 10 000 × 1024 takes ~30 s on a small CPU; the widget cannot tell them apart.
@@ -53,6 +60,9 @@ GOAL_BYTES = {"float32": 4, "float16": 2, "uint8": 1}
 
 FULL = dict(T=10_000, H=1024, scrub_keys=200, scrub_drag=100, stream_steps=6000, stream_fps=2000, stream_s=5)
 QUICK = dict(T=1000, H=128, scrub_keys=30, scrub_drag=20, stream_steps=1000, stream_fps=1000, stream_s=2)
+LONG = dict(T=100_000, H=1024, scrub_keys=200, scrub_drag=100, zoom_steps=8, zoom_drag=60)
+LONG_QUICK = dict(T=20_000, H=256, scrub_keys=30, scrub_drag=20, zoom_steps=5, zoom_drag=20)
+LONG_DTYPES = ("float16", "uint8")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ def synthetic_recordings(T: int, H: int, D: int = 12, C: int = 9, n: int = 1, se
 
 
 class _CdpKeyboard:
-    KEYS = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35}
+    KEYS = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35, "+": 187, "-": 189, "0": 48}
 
     def __init__(self, page):
         self.page = page
@@ -233,11 +243,10 @@ class CdpPage:
 @contextmanager
 def cdp_browser(viewport: dict):
     """Chromium (tests/ui/server.py's executable and flags) with a DevTools port; yields a CdpPage on about:blank."""
-    import signal
     import subprocess
     import urllib.request
 
-    from server import CHROMIUM, CHROMIUM_ARGS, _alive, _descendants
+    from server import CHROMIUM, CHROMIUM_ARGS, _descendants, end_process
 
     profile = Path(tempfile.mkdtemp(prefix="lw-bench-chromium-"))
     cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--remote-debugging-port=0", "--remote-allow-origins=*",
@@ -264,19 +273,7 @@ def cdp_browser(viewport: dict):
     finally:
         if page is not None:
             page.close()
-        kids = _descendants(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        for pid in kids:
-            if _alive(pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        end_process(proc, _descendants(proc.pid))
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -557,6 +554,160 @@ def scrub(page, keys: int, drag: int) -> dict:
                 t_after_drag=t_after_drag, missed=missed)
 
 
+HEATMAP_STATE_JS = r"""
+() => { const h = %s.querySelector('.lw-heatmap');
+        return {window: h.dataset.window, lod: +h.dataset.lod, pyramid_ms: +(h.dataset.pyramidMs || 'NaN')}; }
+""" % LAST_ROOT
+
+
+def repaint_after(page, act):
+    """[data-frame-ms, frames, whole frame ms] of the repaint after act(), or None if none came within 5 s."""
+    page.evaluate(ARM_NEXT_FRAME_JS)
+    act()
+    return page.evaluate("() => Promise.race([window.__lwNext, new Promise((r) => setTimeout(() => r(null), 5000))])")
+
+
+def zoom_pan(page, steps: int, drag: int) -> dict:
+    """The long-sequence views: repaint ms after each + (zoom in ×2 around the cursor, from every step shown), while
+    dragging the slider across the whole sequence with the views zoomed in (the window follows the cursor), and after
+    0 (every step again)."""
+    from lab import next_frames, run_code
+
+    run_code(page, "ex.t = len(ex.recordings[0]) // 3")
+    wait_root(page)
+    page.evaluate(f"() => {LAST_ROOT}.focus()")
+    next_frames(page, 3)
+    zoom = []
+    for _ in range(steps):
+        got = repaint_after(page, lambda: page.keyboard.press("+"))
+        zoom.append(dict(ms=got[0] if got else float("nan"), **page.evaluate(HEATMAP_STATE_JS)))
+    info = page.evaluate(ROOT_INFO_JS, False)
+    box = info["slider"]
+    y = box["y"] + box["height"] / 2
+    x0 = box["x"] + 8 + (box["width"] - 16) * info["t"] / max(1, page.evaluate(
+        f"() => +{LAST_ROOT}.querySelector('.lw-timeline input[type=range]').max"))
+    x1 = box["x"] + box["width"] - 2
+    page.mouse.move(x0, y)
+    repaint_after(page, page.mouse.down)
+    drag_ms, missed = [], 0
+    for k in range(1, drag + 1):
+        got = repaint_after(page, lambda: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
+        if got is None:
+            missed += 1
+        else:
+            drag_ms.append(got[0])
+    page.mouse.up()
+    after_drag = page.evaluate(HEATMAP_STATE_JS)
+    page.evaluate(f"() => {LAST_ROOT}.focus()")
+    got = repaint_after(page, lambda: page.keyboard.press("0"))
+    out_ms = got[0] if got else float("nan")
+    return dict(zoom=zoom, drag=drag_ms, after_drag=after_drag, out_ms=out_ms, out=page.evaluate(HEATMAP_STATE_JS),
+                missed=missed)
+
+
+def run_long(args) -> int:
+    """--long: first render, bytes, scrub and zoom at T = 100 000 × H = 1024 (see the module's docstring, 5.)."""
+    cfg = LONG_QUICK if args.quick else LONG
+    T, H = cfg["T"], cfg["H"]
+    sys.path.insert(0, str(UI))
+    import nbformat
+    from server import VIEWPORT, start_server, stop_server
+    from lab import open_notebook, run_all_cells, run_code, write_notebook
+
+    print(f"lstm_widget front-end benchmark, long sequences{' (--quick)' if args.quick else ''}: T = {T} steps × "
+          f"H = {H} units, 1 layer, one sequence; Chromium through a bare DevTools connection, viewport 1280×1000")
+    t_start = time.perf_counter()
+    setup = (
+        "import gc, sys, time\n"
+        "import numpy as np\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from bench_frontend import synthetic_recordings\n"
+        "from lstm_widget import Explorer\n"
+        "_t0 = time.perf_counter()\n"
+        f"recs = synthetic_recordings({T}, {H})\n"
+        "print(f'synthetic recordings built in {time.perf_counter() - _t0:.1f} s')\n"
+        "warm = Explorer.from_recordings(synthetic_recordings(50, 8))  # imports and the page's module, not timed\n"
+        "warm"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup)]
+    renders, scrubbed, zoomed = [], None, None
+    with ExitStack() as stack:
+        base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
+        stack.callback(shutil.rmtree, base, True)
+        server = start_server(base, args.log)
+        stack.callback(stop_server, server)
+        page = stack.enter_context(cdp_browser(VIEWPORT))
+        name = write_notebook(server, nb, "bench_long.ipynb")
+        print("  JupyterLab is up; building the recording in the kernel ...", flush=True)
+        open_notebook(page, server, name)
+        run_all_cells(page, timeout=900_000)
+        wait_root(page)
+        run_code(page, "warm.close(); del warm")
+        clear_outputs(page)
+        for dtype in LONG_DTYPES:
+            print(f"  first render: {dtype}, preload=auto ...", flush=True)
+            r = first_render(page, dtype, "auto")
+            r.update(page.evaluate(HEATMAP_STATE_JS))
+            renders.append(r)
+            print(f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s; repaint #{r['frames']} took "
+                  f"{r['frame_ms']:.0f} ms, the pyramid {r['pyramid_ms']:.0f} ms of it; _data_h "
+                  f"{r['h_bytes'] / 2**20:.1f} MiB)", flush=True)
+            if dtype == "float16":
+                print(f"  scrub, zoomed out: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...",
+                      flush=True)
+                scrubbed = scrub(page, cfg["scrub_keys"], cfg["scrub_drag"])
+                print(f"  zoom: {cfg['zoom_steps']} × +, a slider drag zoomed in, 0 ...", flush=True)
+                zoomed = zoom_pan(page, cfg["zoom_steps"], cfg["zoom_drag"])
+            close_explorer(page)
+
+    print()
+    print(f"Scrub at T = {T} × H = {H} (float16, preload=auto: h only, 10 units selected, every step shown: the "
+          f"heatmap from its pyramid level of {renders[0]['lod']} steps); data-frame-ms of the repaint after each input:")
+    rows = []
+    for what, key in (("→ key (1 step)", "keys"), ("slider drag", "drag")):
+        v, f = scrubbed[key], scrubbed[key + "_frame"]
+        print(f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
+              f"   (whole frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)")
+        rows.append((f"scrub repaint p95, {what}, zoomed out", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
+                     f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+    print(f"  ({scrubbed['missed']} inputs brought no repaint within 2 s)")
+    print()
+    print("Zoom (+ on the focused widget: ×2 around the cursor); repaint ms, window shown, heatmap source block:")
+    for z in zoomed["zoom"]:
+        print(f"  window {z['window']:>14s}  lod {z['lod']:5d}  {z['ms']:7.2f} ms")
+    v = zoomed["drag"]
+    w = zoomed["after_drag"]
+    print(f"  slider drag zoomed in (window {w['window']}, lod {w['lod']} at the end; every time view redrawn per "
+          f"frame): n={len(v)} p50 {pct(v, 50):.2f} ms  p95 {pct(v, 95):.2f} ms  max {max(v) if v else float('nan'):.2f} ms")
+    print(f"  0 (every step again, from the cached pyramid): {zoomed['out_ms']:.2f} ms")
+    zms = [z["ms"] for z in zoomed["zoom"]]
+    rows.append(("zoom-in repaint p95 (heatmap + lines rebuilt)", f"{pct(zms, 95):.2f} ms (max {max(zms):.2f})",
+                 f"≤ {GOAL_FRAME_MS:.0f} ms", pct(zms, 95) <= GOAL_FRAME_MS))
+    rows.append(("slider drag zoomed in, repaint p95", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
+                 f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+    print()
+    print(f"First render and bytes at T = {T} × H = {H} (float32 would be {T * H * 4 / 2**20:.0f} MiB for h alone)")
+    for r in renders:
+        print(f"  {r['dtype']:8s} total {r['total_s']:6.2f} s (kernel {r['kernel_s']:.2f} s, browser {r['browser_s']:.2f}"
+              f" s; that repaint {r['frame_ms']:.0f} ms incl. the pyramid {r['pyramid_ms']:.0f} ms); _data_h "
+              f"{r['h_bytes']:,} B = {r['h_bytes'] / r['h_values']:.3f} B/value; all arrays {r['state_bytes']:,} B")
+        rows.append((f"first render, {r['dtype']}", f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f})", "–", None))
+        rows.append((f"bytes _data_h, {r['dtype']}", f"{r['h_bytes'] / 2**20:.1f} MiB "
+                     f"({r['h_bytes'] / r['h_values']:.3f} B/value)", f"≤ {GOAL_BYTES[r['dtype']]} B/value",
+                     r["h_bytes"] / r["h_values"] <= GOAL_BYTES[r["dtype"]]))
+    header = ("figure", "measured", "goal", "ok?")
+    table = [header] + [(a, b, c, "–" if ok is None else ("yes" if ok else "NO")) for a, b, c, ok in rows]
+    widths = [max(len(str(r[k])) for r in table) for k in range(4)]
+    print()
+    print(f"Summary (long: T = {T} × H = {H}{', --quick' if args.quick else ''}; {time.perf_counter() - t_start:.0f} s)")
+    print(fmt_row(header, widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for r in table[1:]:
+        print(fmt_row(r, widths))
+    return 0
+
+
 def jv_explorer(page) -> None:
     """The Japanese Vowels explorer of the demo notebook (370 test utterances, 10 units selected)."""
     from lab import run_code
@@ -687,9 +838,13 @@ def main(argv=None) -> int:
                     help="drive Chromium through Playwright (tests/ui's server_and_browser) instead of a bare DevTools "
                          "connection: Playwright copies every websocket frame to its driver (skips float32 "
                          "preload=all, which runs the driver out of memory)")
+    ap.add_argument("--long", action="store_true",
+                    help="long sequences only (issue 9): T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, bytes")
     ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
                     help="JupyterLab's log (default: %(default)s)")
     args = ap.parse_args(argv)
+    if args.long:
+        return run_long(args)
     cfg = QUICK if args.quick else FULL
     T, H = cfg["T"], cfg["H"]
 

@@ -541,6 +541,23 @@ def distinct_colors(pixels: np.ndarray) -> int:
     return int(np.unique(flat.view(np.dtype((np.void, flat.shape[1])))).size) if flat.size else 0
 
 
+def wait_painted(canvas: Locator, min_colors: int = 16, timeout: float = 60) -> np.ndarray:
+    """The pixels of ``canvas`` once it shows ≥ ``min_colors`` distinct colours (a drawn heatmap, not a blank or
+    one-colour box); asserts it is at least 20 × 20 and mostly opaque."""
+    seen = []
+
+    def painted():
+        px = canvas_pixels(canvas)
+        seen.append(f"{px.shape[1]}x{px.shape[0]}, {distinct_colors(px) if px.size else 0} colours")
+        return {"px": px} if px.size and distinct_colors(px) >= min_colors else None
+
+    px = wait_until(painted, timeout=timeout,
+                    message=lambda: f"the canvas shows >= {min_colors} distinct colours (it has {seen[-1:]})")["px"]
+    assert px.shape[0] >= 20 and px.shape[1] >= 20, px.shape
+    assert (px[..., 3] > 0).mean() > 0.5, "the canvas is mostly transparent"
+    return px
+
+
 def largest_canvas(locator: Locator) -> Locator:
     """The largest (by CSS area) visible ``canvas`` inside ``locator``."""
     canvases = locator.locator("canvas")

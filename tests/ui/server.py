@@ -124,6 +124,24 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def end_process(proc: subprocess.Popen, kids: list[int], wait_s: float = 15) -> None:
+    """SIGTERM ``proc`` (when still running), wait ``wait_s``, then SIGKILL it; then SIGKILL whichever of ``kids``
+    (pids it had started: kernels and renderers run in their own sessions) is still there."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+    for pid in kids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 # The front ends start_server knows: the ``jupyter`` subcommand and the traitlets class that owns the front end's
 # options (settings/workspace directories, window.jupyterapp). Notebook 7 is built on JupyterLab's components and
 # reads the same user settings, so LAB_SETTINGS apply to both.
@@ -229,19 +247,8 @@ def stop_server(server: JupyterServer) -> None:
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-    # Kernels run in their own sessions: end whichever of the processes we started is still there, by pid.
-    for pid in kids:
-        if _alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            pass
+    end_process(proc, kids)  # kernels run in their own sessions: whichever we started and is still there, by pid
     if server.log is not None and not server.log.closed:
         server.log.close()
 

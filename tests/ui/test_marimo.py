@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,8 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
 
-from lab import ARTIFACTS_DIR, canvas_pixels, distinct_colors, largest_canvas, wait_until
-from server import SERVER_START_TIMEOUT_S, _alive, _descendants, _free_port
+from lab import ARTIFACTS_DIR, largest_canvas, wait_painted, wait_until
+from server import SERVER_START_TIMEOUT_S, _descendants, _free_port, end_process
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
 
@@ -114,20 +113,7 @@ def start_marimo(app_path: Path, base: Path, log_path: Path, timeout: float = SE
 def stop_marimo(server: Marimo) -> None:
     """SIGTERM (marimo shuts its sessions down), then SIGKILL; then whatever it started that is left, by pid."""
     proc = server.proc
-    kids = _descendants(proc.pid) if proc.poll() is None else []
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-    for pid in kids:
-        if _alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    end_process(proc, _descendants(proc.pid) if proc.poll() is None else [], wait_s=20)
 
 
 @dataclass
@@ -191,13 +177,7 @@ def test_renders(marimo_app):
     heatmap = largest_canvas(app.root.locator(".lw-heatmap"))
     heatmap.scroll_into_view_if_needed()
 
-    def painted():
-        px = canvas_pixels(heatmap)
-        return {"px": px} if distinct_colors(px) >= 16 else None
-
-    px = wait_until(painted, timeout=60, message="the heatmap canvas shows >= 16 distinct colours")["px"]
-    assert px.shape[0] >= 20 and px.shape[1] >= 20, px.shape
-    assert (px[..., 3] > 0).mean() > 0.5, "the heatmap canvas is mostly transparent"
+    wait_painted(heatmap)
     outside = [u for u in app.asked if not u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))]
     assert not outside, f"the page asked the network for {outside}"
 
