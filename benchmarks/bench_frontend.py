@@ -663,7 +663,8 @@ def run_long(args) -> int:
 
     print()
     print(f"Scrub at T = {T} × H = {H} (float16, preload=auto: h only, 10 units selected, every step shown: the "
-          f"heatmap from its pyramid level of {renders[0]['lod']} steps); data-frame-ms of the repaint after each input:")
+          f"heatmap from its pyramid level of {renders[0]['lod']} steps); data-frame-ms of the repaint after each "
+          "input:")
     rows = []
     for what, key in (("→ key (1 step)", "keys"), ("slider drag", "drag")):
         v, f = scrubbed[key], scrubbed[key + "_frame"]
@@ -679,7 +680,8 @@ def run_long(args) -> int:
     v = zoomed["drag"]
     w = zoomed["after_drag"]
     print(f"  slider drag zoomed in (window {w['window']}, lod {w['lod']} at the end; every time view redrawn per "
-          f"frame): n={len(v)} p50 {pct(v, 50):.2f} ms  p95 {pct(v, 95):.2f} ms  max {max(v) if v else float('nan'):.2f} ms")
+          f"frame): n={len(v)} p50 {pct(v, 50):.2f} ms  p95 {pct(v, 95):.2f} ms  "
+          f"max {max(v) if v else float('nan'):.2f} ms")
     print(f"  0 (every step again, from the cached pyramid): {zoomed['out_ms']:.2f} ms")
     zms = [z["ms"] for z in zoomed["zoom"]]
     rows.append(("zoom-in repaint p95 (heatmap + lines rebuilt)", f"{pct(zms, 95):.2f} ms (max {max(zms):.2f})",
@@ -689,8 +691,9 @@ def run_long(args) -> int:
     print()
     print(f"First render and bytes at T = {T} × H = {H} (float32 would be {T * H * 4 / 2**20:.0f} MiB for h alone)")
     for r in renders:
-        print(f"  {r['dtype']:8s} total {r['total_s']:6.2f} s (kernel {r['kernel_s']:.2f} s, browser {r['browser_s']:.2f}"
-              f" s; that repaint {r['frame_ms']:.0f} ms incl. the pyramid {r['pyramid_ms']:.0f} ms); _data_h "
+        print(f"  {r['dtype']:8s} total {r['total_s']:6.2f} s (kernel {r['kernel_s']:.2f} s, browser "
+              f"{r['browser_s']:.2f} s; that repaint {r['frame_ms']:.0f} ms incl. the pyramid "
+              f"{r['pyramid_ms']:.0f} ms); _data_h "
               f"{r['h_bytes']:,} B = {r['h_bytes'] / r['h_values']:.3f} B/value; all arrays {r['state_bytes']:,} B")
         rows.append((f"first render, {r['dtype']}", f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f})", "–", None))
         rows.append((f"bytes _data_h, {r['dtype']}", f"{r['h_bytes'] / 2**20:.1f} MiB "
@@ -700,7 +703,8 @@ def run_long(args) -> int:
     table = [header] + [(a, b, c, "–" if ok is None else ("yes" if ok else "NO")) for a, b, c, ok in rows]
     widths = [max(len(str(r[k])) for r in table) for k in range(4)]
     print()
-    print(f"Summary (long: T = {T} × H = {H}{', --quick' if args.quick else ''}; {time.perf_counter() - t_start:.0f} s)")
+    print(f"Summary (long: T = {T} × H = {H}{', --quick' if args.quick else ''}; "
+          f"{time.perf_counter() - t_start:.0f} s)")
     print(fmt_row(header, widths))
     print(fmt_row(["-" * w for w in widths], widths))
     for r in table[1:]:
@@ -839,7 +843,8 @@ def main(argv=None) -> int:
                          "connection: Playwright copies every websocket frame to its driver (skips float32 "
                          "preload=all, which runs the driver out of memory)")
     ap.add_argument("--long", action="store_true",
-                    help="long sequences only (issue 9): T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, bytes")
+                    help="long sequences only (issue 9): T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, "
+                         "bytes")
     ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
                     help="JupyterLab's log (default: %(default)s)")
     args = ap.parse_args(argv)

@@ -5,6 +5,7 @@ Recording happens in the kernel core; encoding happens in the wire module; this 
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 import time
 
@@ -25,6 +26,25 @@ _BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
 AUTO_PRELOAD_BYTES = 64 * 2**20
+#: The most bytes one update may send to the page (or one export may embed): above it the explorer refuses with a
+#: ValueError that says what to change, rather than freezing the browser tab. Raise it at your own risk.
+PAGE_BYTES_LIMIT = 512 * 2**20
+_WIRE_ITEMSIZE = {"float32": 4, "float16": 2, "uint8": 1}
+
+
+def _check_page_bytes(n_values: int, dtype: str, what: str) -> None:
+    """Refuse to send ``n_values`` numbers of wire ``dtype`` to the page when they exceed ``PAGE_BYTES_LIMIT``."""
+    size = n_values * _WIRE_ITEMSIZE.get(dtype, 4)
+    if size > PAGE_BYTES_LIMIT:
+        smaller = [d for d in ("float16", "uint8") if _WIRE_ITEMSIZE[d] < _WIRE_ITEMSIZE.get(dtype, 4)]
+        hint = f"wire_dtype={smaller[0]!r} ({'halves' if smaller[0] == 'float16' else 'quarters'} it), " if smaller \
+            else ""
+        raise ValueError(
+            f"{what} would be {size / 2**20:.1f} MiB of {dtype} data; the page takes at most "
+            f"{PAGE_BYTES_LIMIT / 2**20:.1f} MiB at a time (lstm_widget._widget.PAGE_BYTES_LIMIT) — use {hint}"
+            "preload='h' (one quantity at a time), fewer or shorter sequences, or analyse the recordings in Python "
+            "(lw.record, lw.record_dataset)"
+        )
 
 
 def _bundle():
@@ -43,6 +63,16 @@ def _names(given, n: int, default: str, what: str) -> list[str]:
     if len(names) != n:
         raise ValueError(f"{what} has {len(names)} entries; expected {n}")
     return names
+
+
+def _check_label(value, what: str):
+    """One class label: None or an integer (int, numpy integer, or a float with an integral value)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
+            or not np.isfinite(value) or float(value) != int(value):
+        raise ValueError(f"{what} has {value!r} ({type(value).__name__}); expected class indices (ints) or None")
+    return int(value)
 
 
 def _check_preload(preload, quantity: str, quantities: tuple = LSTM_QUANTITIES):
@@ -188,6 +218,21 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
                     group_name=group_name)
         return self
 
+    # ---- a recorded data set, out of core (issue 9; lstm_widget/_dataset_widget.py) ------------------------------
+    @classmethod
+    def from_dataset(cls, dataset, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
+                     window: int = 32, start: int = 0, **kwargs) -> "Explorer":
+        """Explore a store written by :func:`lstm_widget.record_dataset` (a path or :func:`lstm_widget.open_dataset`)
+        lazily: only ``window`` consecutive sequences (from ``start``) are read and sent to the page; set
+        ``window_start`` to show another window. ``labels``, ``sequence_names`` and ``groups`` have one entry per
+        sequence of the store. The trajectory is fitted over every step of the store with ``partial_fit``
+        (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one). Other keywords
+        as in :class:`Explorer`; returns a ``DatasetExplorer``."""
+        from ._dataset_widget import DatasetExplorer
+
+        return DatasetExplorer.from_dataset(dataset, labels, class_names, feature_names, sequence_names,
+                                            window=window, start=start, **kwargs)
+
     def _setup(self, recs, spec, labels, class_names, feature_names, sequence_names, projection, wire_dtype, preload,
                kwargs, *, projection_layer=None, projection_quantity="h", groups=None, group_name="group"):
         # Everything is checked and computed before the widget exists: a bad argument leaves nothing half-built.
@@ -202,7 +247,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         self._units = {q: int(getattr(first, q).shape[2]) for q in self._quantities}
         n = len(recs)
         if labels is not None:
-            labels = [None if v is None else int(v) for v in np.asarray(labels, dtype=object).reshape(-1)]
+            labels = [_check_label(v, "labels") for v in np.asarray(labels, dtype=object).reshape(-1)]
             if len(labels) != n:
                 raise ValueError(f"labels has {len(labels)} entries; expected one per sequence ({n})")
         n_classes = 0 if first.probs is None else first.probs.shape[1]
@@ -272,6 +317,9 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
             wanted = set(self._preload)
         if load is None:
             wanted |= {q for q in self._quantities if getattr(self, f"_data_{q}", None)}  # what the page already has
+        _check_page_bytes(sum(v.size for v in small.values())
+                          + sum(getattr(r, q).size for r in recs for q in self._quantities if q in wanted), dtype,
+                          "showing these sequences" if load is None else "this export")
         traits, limits = {"_arrays": {k: encode_array(v, dtype) for k, v in small.items()}}, {}
         for q in self._quantities:
             lo = min(float(getattr(r, q).min()) for r in recs)
@@ -361,11 +409,47 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         """The quantities whose data is on the page (and in a saved notebook or export)."""
         return [q for q in self._quantities if getattr(self, f"_data_{q}")]
 
+    # ---- a burst of t changes from Python reaches the page coalesced -----------------------------------------
+    #: ``t`` set from Python is sent to the page at most once per this many milliseconds while a cell keeps setting
+    #: it (a loop); the value it ends on is sent when the kernel is free again (the cell has ended). A single change
+    #: is sent at once, as is every change inside ``hold_sync``.
+    T_SEND_MS = 20.0
+    _t_sent_at = -1e9
+    _t_flush = None
+
+    def _should_send_property(self, key, value):
+        send = super()._should_send_property(key, value)
+        if key != "t" or not send:
+            return send
+        now = time.perf_counter()
+        if (now - self._t_sent_at) * 1000 >= self.T_SEND_MS or not self._defer_t():
+            self._t_sent_at = now
+            return True
+        return False
+
+    def _defer_t(self) -> bool:
+        """Send ``t`` later, once the event loop runs again; False (send now) when there is no running loop."""
+        if self._t_flush is not None:
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+
+        def flush():
+            self._t_flush = None
+            self._t_sent_at = time.perf_counter()
+            if self.comm is not None:
+                self.send_state("t")
+
+        self._t_flush = loop.call_later(self.T_SEND_MS / 1000, flush)
+        return True
+
     # ---- validation of synced traits -----------------------------------------------------------------------
     @tl.validate("sequence")
     def _check_sequence(self, proposal):
         s, n = proposal["value"], len(self._recordings) or self._meta.get("n_sequences", 0)
-        if not 0 <= s < n:
+        if isinstance(s, bool) or not 0 <= s < n:
             raise tl.TraitError(f"sequence {s} is out of range; expected 0..{n - 1}")
         return s
 
@@ -374,7 +458,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         t = proposal["value"]
         lengths = self._meta.get("lengths") or [1]
         T = lengths[min(self.sequence, len(lengths) - 1)]
-        if not 0 <= t < T:
+        if isinstance(t, bool) or not 0 <= t < T:
             raise tl.TraitError(f"t={t} is out of range for sequence {self.sequence}, which has {T} steps (0..{T - 1})")
         return t
 
@@ -397,6 +481,12 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         quantities = getattr(self, "_quantities", LSTM_QUANTITIES)
         if q not in quantities:
             raise tl.TraitError(f"quantity {q!r} is not recorded; expected one of {', '.join(quantities)}")
+        if getattr(self, "_recordings", None) and not getattr(self, f"_data_{q}"):
+            try:  # it will be sent now: refuse (nothing changed) when it is too big for the page
+                _check_page_bytes(sum(getattr(r, q).size for r in self._recordings), self._wire_dtype,
+                                  f"quantity {q!r}")
+            except ValueError as err:
+                raise tl.TraitError(str(err)) from None
         return q
 
     @tl.validate("selected_units")
@@ -599,6 +689,9 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         loaded ones; default all) is in the file, placed on the same trajectory map; the page opens on the current
         sequence, step, layer, quantity, units and trajectory options. ``wire_dtype="float16"`` about halves the
         size. Returns the size in bytes (and prints it unless ``quiet``)."""
+        if not isinstance(path, (str, pathlib.PurePath)):
+            raise TypeError(f"save_html path must be a str or pathlib.Path (the .html file to write); got "
+                            f"{type(path).__name__}")
         index = self._export_index(sequences)
         dtype = self._wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
         recs = [self._recordings[i] for i in index]
@@ -650,10 +743,16 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         if self._spec is None:
             raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
         x = check_sequence(x, self._spec.raw_features, "the streamed sequence")
-        if label is not None and self._class_names is not None and not 0 <= int(label) < len(self._class_names):
+        label = _check_label(label, "label")
+        if label is not None and self._class_names is not None and not 0 <= label < len(self._class_names):
             raise ValueError(f"label {label} is out of range; expected 0..{len(self._class_names) - 1}")
         if fps is not None and not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps {fps} must be a positive number of steps per second")
+        first = self._recordings[0]  # refuse up front (nothing sent) what the traits could not hold afterwards
+        per_step = first.inputs.shape[1] + (0 if first.probs is None else first.probs.shape[1]) \
+            + int(self._arrays["traj"]["shape"][1]) + sum(getattr(first, q)[:, 0].size for q in self.loaded_quantities)
+        _check_page_bytes(per_step * (sum(len(r) for r in self._recordings) + x.shape[0]), self._wire_dtype,
+                          "showing these sequences")
         stepper = Stepper.from_spec(self._spec)
         s = len(self._recordings)
         name = str(name) if name is not None else f"sequence {s}"

@@ -191,3 +191,29 @@ def test_long_sequences_match_nn_lstm_final_state(T):
     np.testing.assert_allclose(rec.c[0, -1], cn[0], atol=ATOL)
     np.testing.assert_allclose(rec.h[0], out, atol=ATOL)
     np.testing.assert_allclose(rec.h[0], rec.o[0] * np.tanh(rec.c[0]), atol=ATOL)
+
+
+@pytest.mark.parametrize("kw", CASES)
+def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
+    """The fused CPU path (one pass per row into a time-first buffer) records what the reference path (torch's kernel,
+    the gates in one GEMM, the blocked scan for c) records, for every layer layout, with a head too."""
+    from lstm_widget._core import recording
+
+    torch.manual_seed(1)
+    m = nn.LSTM(5, 8, **kw).eval()
+    head = nn.Sequential()  # a module holding the LSTM and a Linear head
+    head.lstm, head.fc = m, nn.Linear((m.proj_size or 8) * (2 if m.bidirectional else 1), 3)
+    head.forward = lambda x: head.fc(head.lstm(x)[0])
+    xs = [torch.randn(7, 5).numpy() for _ in range(3)]  # equal lengths: one batch of 3
+    for model in (m, head):
+        monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1)
+        fused = lw.record(model, xs)
+        monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1 << 60)
+        plain = lw.record(model, xs)
+        assert (fused[0].probs is not None) == (model is head)
+        for a, b in zip(fused, plain):
+            for q in ("h", "c", "i", "f", "g", "o", "logits", "probs"):
+                va, vb = getattr(a, q), getattr(b, q)
+                assert (va is None) == (vb is None), q
+                if va is not None:
+                    np.testing.assert_allclose(va, vb, atol=ATOL, err_msg=f"{kw} {q}")

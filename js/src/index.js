@@ -4,10 +4,12 @@
 
 import { createStore, SYNCED_KEYS, QUANTITIES } from "./store.js";
 import { keyAction, playStep } from "./scrub.js";
+import { zoomWindow, panWindow } from "./lod.js";
 import { readTheme } from "./theme.js";
 import { CSS } from "./style.js";
 import { el, setText } from "./views/common.js";
 import { PickerView } from "./views/picker.js";
+import { PagerView } from "./views/pager.js";
 import { TimelineView } from "./views/timeline.js";
 import { InputsView } from "./views/inputs.js";
 import { HeatmapView } from "./views/heatmap.js";
@@ -109,6 +111,19 @@ export function mount(model, host) {
     root,
     tooltip,
     offline: Boolean(model.offline), // a model with no kernel behind it (the standalone HTML export) says so
+    /** Zoom the time views by `factor` (> 1: in) around step `anchor` (the cursor when it is in view, else the
+     * window's centre). */
+    zoom(factor, anchor = null) {
+      const snap = store.snapshot();
+      const w = snap.window || { t0: 0, t1: snap.T };
+      const a = anchor ?? (snap.t >= w.t0 && snap.t < w.t1 ? snap.t : null);
+      store.set({ window: zoomWindow(snap.window, snap.T, factor, a) });
+    },
+    /** Pan the zoomed time views by `delta` steps. */
+    pan(delta) {
+      const snap = store.snapshot();
+      if (snap.window) store.set({ window: panWindow(snap.window, snap.T, delta) });
+    },
     togglePlay() {
       const snap = store.snapshot();
       if (snap.playing) store.set({ playing: false });
@@ -120,6 +135,17 @@ export function mount(model, host) {
   };
 
   const picker = new PickerView(ctx);
+  // A DatasetExplorer's pager (views/pager.js): shown when the explorer is a window onto a bigger recorded data set;
+  // it writes `window_start` (the kernel then sends the window's _meta and arrays).
+  const pager = new PagerView(ctx, {
+    dataset: () => model.get("_meta")?.dataset ?? null,
+    windowStart: () => model.get("window_start"),
+    setWindowStart(start) {
+      if (model.get("window_start") === start) return;
+      model.set("window_start", start);
+      model.save_changes();
+    },
+  });
   const timeline = new TimelineView(ctx);
   const inputs = new InputsView(ctx);
   const heatmap = new HeatmapView(ctx);
@@ -135,10 +161,10 @@ export function mount(model, host) {
   // "Why" (views/whypanel.js): closed by default; opening it writes why_open, which asks the kernel for the influence
   // map and the per-class ranking. It also sets ctx.why (the heatmap's context menu and brush, the probs' ghost).
   const why = createWhy(ctx);
-  const views = [picker, timeline, inputs, heatmap, traces, probs, trajectory, gates, details, weights, saturation, ...why.views];
+  const views = [picker, pager, timeline, inputs, heatmap, traces, probs, trajectory, gates, details, weights, saturation, ...why.views];
 
   root.append(
-    el("div", { class: "lw-bar" }, el("span", { class: "lw-brandmark", text: "LSTM explorer" }), picker.el, timeline.el),
+    el("div", { class: "lw-bar" }, el("span", { class: "lw-brandmark", text: "LSTM explorer" }), picker.el, pager.el, timeline.el),
     el(
       "div",
       { class: "lw-grid" },
@@ -161,7 +187,11 @@ export function mount(model, host) {
           el("kbd", { text: "End" }),
           " · ",
           el("kbd", { text: "space" }),
-          " play · click rows to select units",
+          " play · ",
+          el("kbd", { text: "+" }),
+          " ",
+          el("kbd", { text: "−" }),
+          " zoom · click rows to select units",
         ),
       ),
     ),
@@ -325,6 +355,23 @@ export function mount(model, host) {
     }
     return out;
   };
+  // Data the page cannot decode (or hold) is said in the page instead of leaving the views blank or stale.
+  const notice = el("div", { class: "lw-notice", role: "alert", hidden: true });
+  root.querySelector(".lw-bar")?.before(notice);
+  const loadSafely = (load) => {
+    let bad;
+    try {
+      load();
+      bad = store.decodeErrors();
+    } catch (err) {
+      console.error("lstm_widget: could not load the data", err);
+      bad = [err && err.message ? err.message : String(err)];
+    }
+    if (bad.length) {
+      setText(notice, `Some data could not be shown (${bad.join("; ")}). Send less (fewer or shorter sequences, wire_dtype="float16", preload="h") or re-run the cell.`);
+    }
+    notice.hidden = !bad.length;
+  };
   let dirty = new Set();
   const reload = (trait) => {
     if (!dirty.size) {
@@ -333,17 +380,17 @@ export function mount(model, host) {
         const names = dirty;
         dirty = new Set();
         if (destroyed) return;
-        if (names.has("_meta") || names.has("_arrays")) store.load(model.get("_meta"), allArrays());
+        if (names.has("_meta") || names.has("_arrays")) loadSafely(() => store.load(model.get("_meta"), allArrays()));
         else {
           const some = {};
           for (const q of QUANTITIES) if (names.has(dataTrait(q))) some[q] = model.get(dataTrait(q)) || {};
-          store.loadArrays(some);
+          loadSafely(() => store.loadArrays(some));
         }
       });
     }
     dirty.add(trait);
   };
-  store.load(model.get("_meta"), allArrays());
+  loadSafely(() => store.load(model.get("_meta"), allArrays()));
   store.set(readTraits(), "model");
   for (const key of SYNCED_KEYS) {
     on(`change:${key}`, () => {
@@ -357,6 +404,10 @@ export function mount(model, host) {
     });
   }
   for (const trait of ["_meta", "_arrays", ...QUANTITIES.map(dataTrait)]) on(`change:${trait}`, () => reload(trait));
+  on("change:window_start", () => {
+    pending.add("dataset"); // the pager: "loading…" until the window's _meta arrives
+    schedule();
+  });
   on("msg:custom", (content, buffers) => {
     try {
       store.applyMessage(content, buffers);
@@ -364,6 +415,26 @@ export function mount(model, host) {
       console.error("lstm_widget: bad custom message", err);
     }
   });
+
+  // ---- kernel restart: the view keeps what it holds (it still scrubs) and says that Python no longer answers -----
+  const stale = el("div", { class: "lw-stale", role: "status", hidden: true });
+  root.querySelector(".lw-bar")?.before(stale);
+  const markStale = (why) => {
+    if (destroyed || !stale.hidden) return;
+    setText(stale, `${why}: this view is no longer connected to Python. It still plays what it holds; run its cell again to reconnect.`);
+    stale.hidden = false;
+    root.dataset.stale = "true";
+  };
+  const kernel = model.widget_manager?.kernel;
+  if (kernel?.statusChanged?.connect) {
+    const onStatus = (_k, status) => {
+      if (status === "restarting" || status === "autorestarting") markStale("The kernel restarted");
+      else if (status === "dead") markStale("The kernel died");
+    };
+    kernel.statusChanged.connect(onStatus);
+    cleanups.push(() => kernel.statusChanged.disconnect(onStatus));
+  }
+  on("comm:close", () => markStale("The kernel closed this widget"));
 
   // ---- keyboard ----------------------------------------------------------------------------------------------------
   const onKey = (ev) => {
@@ -374,6 +445,14 @@ export function mount(model, host) {
     if (tag === "INPUT" && ev.key !== " ") return; // the slider handles its own arrows / Home / End
     if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
     const snap = store.snapshot();
+    const zoomKey = { "+": 2, "=": 2, "-": 0.5, _: 0.5, 0: 0 }[ev.key]; // zoom the time views (0: show every step)
+    if (zoomKey != null && tag !== "INPUT") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (zoomKey) ctx.zoom(zoomKey);
+      else store.set({ window: null });
+      return;
+    }
     const action = keyAction(ev.key, snap.t, snap.T, { shift: ev.shiftKey });
     if (!action) return;
     ev.preventDefault();

@@ -11,6 +11,7 @@
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
 
 import { decodeArray } from "./wire.js";
+import { visibleWindow, isWhole, followCursor } from "./lod.js";
 
 /** Every quantity that has a `_data_<q>` trait: an LSTM's h, c, i, f, g, o and a GRU's r, z, n. Which ones a model
  * records is `meta.quantities` (what the views go by). */
@@ -203,6 +204,7 @@ export function createStore(init = {}) {
     speed: 8,
     hover: null, // {sequence, t, unit?, view}
     order: "index",
+    window: null, // page-local: the time window {t0, t1} the time views show (lod.js), null = the whole sequence
     projection_layer: null, // null: whatever _meta.projection holds (a kernel without these traits)
     projection_quantity: null,
     traj_view: {}, // as given (the trajectory view fills the defaults)
@@ -228,14 +230,17 @@ export function createStore(init = {}) {
   const auxVersions = new Map();
 
   /** Decode every non-empty entry (name -> {data, shape}); bad entries are reported and skipped. */
+  let decodeErrors = []; // "name: why" for each entry the last decodeAll skipped (the page says so: index.js)
   const decodeAll = (raw) => {
     const out = new Map();
+    decodeErrors = [];
     for (const [name, entry] of Object.entries(raw || {})) {
       if (!entry || typeof entry !== "object" || !("dtype" in entry)) continue;
       try {
         out.set(name, decodeArray(entry));
       } catch (err) {
         console.warn(`lstm_widget: cannot decode array ${name}:`, err);
+        decodeErrors.push(`${name}: ${err && err.message ? err.message : err}`);
       }
     }
     return out;
@@ -283,6 +288,9 @@ export function createStore(init = {}) {
      * Replace all data: `_meta` and a name -> encoded array map (`_arrays` merged with the `_data_<q>` traits;
      * an empty entry {} means "not loaded"). Returns the changed-key set.
      */
+    /** The entries the last load could not decode ("name: why"); [] when every one decoded. */
+    decodeErrors: () => decodeErrors.slice(),
+
     load(rawMeta, rawArrays) {
       const decoded = decodeAll(rawArrays);
       let firstRows = 0;
@@ -499,6 +507,11 @@ export function createStore(init = {}) {
       if (cur.sequence === s && grow > 0 && (len === 0 || cur.t >= len - 1)) {
         state.t = newLen - 1;
         changes.add("t");
+        if (state.window) {
+          // a zoomed window follows the live end too
+          state.window = followCursor(visibleWindow(state.window, newLen), state.t, newLen);
+          changes.add("window");
+        }
       }
       return store.notify(changes, "data");
     },
@@ -585,6 +598,7 @@ export function createStore(init = {}) {
         speed: state.speed,
         hover: state.hover,
         order: state.order,
+        window: state.window && T > 0 && !isWhole(state.window, T) ? visibleWindow(state.window, T) : null,
         projection_layer: state.projection_layer,
         projection_quantity: state.projection_quantity,
         traj_view: state.traj_view,
@@ -638,6 +652,15 @@ export function createStore(init = {}) {
           a === b || (a && b && a.sequence === b.sequence && a.t === b.t && a.unit === b.unit && a.view === b.view));
       }
       if ("order" in patch && ORDER_MODES.includes(patch.order)) put("order", patch.order);
+      if ("window" in patch || ((changes.has("t") || changes.has("sequence")) && state.window)) {
+        // The zoomed time window (page-local), as set (zoom, pan: the cursor may be left outside); when the cursor
+        // moves, whoever moved it, the window pans to keep it in view.
+        const snap = store.snapshot();
+        let w = "window" in patch ? patch.window : state.window;
+        w = w && typeof w === "object" && !isWhole(w, snap.T) ? visibleWindow(w, snap.T) : null;
+        if (w && !("window" in patch)) w = followCursor(w, snap.t, snap.T);
+        put("window", w, (a, b) => a === b || (a && b && a.t0 === b.t0 && a.t1 === b.t1));
+      }
       if ("projection_layer" in patch && patch.projection_layer != null) {
         let l = toInt(patch.projection_layer, state.projection_layer ?? 0);
         if (!fromModel) l = clamp(l, 0, store.nLayers() - 1);

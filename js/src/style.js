@@ -43,9 +43,30 @@ export const CSS = `
 .lstm-widget .lw-picker { display: flex; align-items: center; gap: 4px; min-width: 0; }
 .lstm-widget .lw-seq-select { max-width: 260px; min-width: 120px; }
 .lstm-widget .lw-seq-count { margin-left: 4px; white-space: nowrap; }
+.lstm-widget .lw-pager { display: flex; align-items: center; gap: 4px; min-width: 0; }
+.lstm-widget .lw-page-range { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-pager[data-pending="true"] .lw-page-range { font-style: italic; }
+.lstm-widget button.lw-icon-btn:disabled { opacity: 0.35; cursor: default; }
+.lstm-widget .lw-page-jump { width: 6em; }
+.lstm-widget button.lw-page-prev, .lstm-widget button.lw-page-next { font-size: 17px; line-height: 1; padding-bottom: 2px; }
 .lstm-widget .lw-timeline { flex: 1 1 380px; display: flex; align-items: center; gap: 10px; min-width: 0; }
 .lstm-widget .lw-transport { display: flex; gap: 3px; }
 .lstm-widget .lw-slider { flex: 1 1 auto; min-width: 80px; margin: 0; accent-color: var(--lw-brand); cursor: pointer; }
+.lstm-widget .lw-slider-wrap { flex: 1 1 auto; min-width: 80px; position: relative; display: flex; align-items: center; }
+.lstm-widget .lw-slider-wrap .lw-slider { width: 100%; }
+.lstm-widget .lw-window-band {
+  position: absolute; bottom: -6px; height: 5px; min-width: 4px; border-radius: 2px; cursor: grab; touch-action: none;
+  background: var(--lw-brand); opacity: 0.55;
+}
+.lstm-widget .lw-window-band:hover { opacity: 0.8; }
+.lstm-widget .lw-zoom { display: inline-flex; align-items: center; gap: 2px; }
+.lstm-widget button.lw-zoom-btn {
+  min-width: 22px; height: 22px; padding: 0 5px; margin: 0; font: inherit; font-size: 12px; line-height: 1;
+  color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px; cursor: pointer;
+}
+.lstm-widget button.lw-zoom-btn:hover { background: var(--lw-bg2); }
+.lstm-widget button.lw-zoom-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-zoom-label { margin-left: 4px; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .lstm-widget .lw-tlabel {
   font-variant-numeric: tabular-nums; white-space: nowrap; min-width: 8.5em; text-align: right;
   font-weight: 600; color: var(--lw-fg0);
@@ -274,6 +295,15 @@ export const CSS = `
   font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums;
   color: var(--jp-layout-color0, #fff); background: var(--jp-ui-font-color0, #222); opacity: 0.92;
   box-shadow: 0 1px 4px rgba(0, 0, 0, 0.25);
+}
+.lstm-widget .lw-stale {
+  margin: 0 0 6px; padding: 4px 8px; border: 1px solid var(--jp-warn-color1, #f57c00); border-radius: 3px;
+  background: var(--jp-warn-color3, #fff3e0); color: var(--jp-ui-font-color1, #000); font-size: 12px;
+}
+.lstm-widget .lw-stale[hidden], .lstm-widget .lw-notice[hidden] { display: none; }
+.lstm-widget .lw-notice {
+  margin: 0 0 6px; padding: 4px 8px; border: 1px solid var(--jp-error-color1, #d32f2f); border-radius: 3px;
+  background: var(--jp-error-color3, #ffebee); color: var(--jp-ui-font-color1, #000); font-size: 12px;
 }
 .lstm-widget .lw-help { color: var(--lw-fg2); font-size: 10.5px; text-align: right; }
 .lstm-widget kbd {

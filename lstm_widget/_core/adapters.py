@@ -14,6 +14,7 @@ from torch import nn
 
 from .gates import QUANTITIES
 from .stack import RecurrentStack
+from .validate import check_model_device
 
 _LSTMS = (nn.LSTM, nn.LSTMCell)
 _GRUS = (nn.GRU, nn.GRUCell)
@@ -178,7 +179,8 @@ def _find_recurrent(model: nn.Module) -> tuple[str, nn.Module]:
     if len(found) == 1:
         return found[0]
     if not found:
-        others = [f"{n} ({type(m).__name__})" for n, m in model.named_modules() if isinstance(m, _OTHER_RNN)]
+        others = [f"{n or 'the model itself'} ({type(m).__name__})" for n, m in model.named_modules()
+                  if isinstance(m, _OTHER_RNN)]
         extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
         raise TypeError(
             f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
@@ -280,6 +282,7 @@ def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    check_model_device(model)
     if isinstance(model, RecurrentStack):
         return _stack_spec(model, lstm, head)
     if isinstance(model, _RECURRENT) and lstm is None:

@@ -39,6 +39,26 @@ VERSION = 1
 _CHUNK_BYTES = 4 << 20
 
 
+_EXTRA_HINT = "pip install 'lstm_widget[datasets]'  (or: pip install 'zarr>=3' 'dask[distributed]')"
+
+
+def _require(module: str, what: str):
+    """Import ``module`` (zarr, distributed) or raise one ImportError that names the pip extra to install."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(f"{what} needs the optional package {module!r}, which is not installed; install the "
+                          f"'datasets' extra: {_EXTRA_HINT}") from err
+    if module == "zarr":
+        major = str(getattr(mod, "__version__", "0")).split(".")[0]
+        if not major.isdigit() or int(major) < 3:
+            raise ImportError(f"{what} needs zarr 3 or newer (zarr format 3 stores); found zarr "
+                              f"{getattr(mod, '__version__', '?')}; upgrade: {_EXTRA_HINT}")
+    return mod
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # the sequences: a list, anything with __len__/__getitem__, or any iterable
 
@@ -228,9 +248,15 @@ def _unship(payload: bytes) -> _Shipped:
 
 
 def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: tuple, chunk_steps: int, batch_size: int,
-                  lstm, head) -> tuple[int, list]:
+                  lstm, head, threads: int) -> tuple[int, list]:
     """A Dask task: record ``seqs`` (consecutive sequences whose steps begin at ``start`` in the store) in batches of
-    ``batch_size`` and write the chunks wholly inside their region; returns (sequences, the edge pieces)."""
+    ``batch_size`` and write the chunks wholly inside their region; returns (sequences, the edge pieces). Records with
+    ``threads`` torch threads, the client's count, so that every number is the one a single process gives (left set:
+    concurrent tasks on one worker all set the same count)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     model = shipped.model
     spec = describe(model, lstm=lstm, head=_AUTO if head == "auto" else head)
     arrays = _open_arrays(path, names, spec.head is not None)
@@ -432,7 +458,7 @@ def _positive_int(value, what: str, allow_none: bool = False):
 
 def record_dataset(model, sequences, path, *, quantities=None, batch_size: int = 256, chunk_steps: int | None = None,
                    progress=True, client=None, overwrite: bool = False, task_size: int | None = None,
-                   compressors=None, lstm=None, head=_AUTO):
+                   compressors=None, threads: int | None = None, lstm=None, head=_AUTO):
     """Record ``model`` on every sequence of ``sequences`` into a chunked zarr store at ``path`` and return it opened
     (:func:`open_dataset`).
 
@@ -442,23 +468,35 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     per array), however many sequences there are: the store grows while the sequences are read. ``quantities``: a
     subset of the model's (e.g. ``["h", "c"]``; default all). ``progress``: a progress bar (tqdm when installed,
     else a line on stderr), False for none, or a callable ``(done, total)`` (total None when unknown).
-    ``overwrite=True`` replaces an existing store at ``path`` (a directory that is not a zarr store is never
-    removed); the store is removed again when recording fails. ``compressors``: zarr's ``compressors`` argument —
-    None (the default) stores the chunks raw: float32 activations shrink by only 5–10 % under zstd, for a large share
-    of the writing time; "auto" gives zarr's default (zstd), or name any zarr codec. ``lstm`` / ``head``: as in
-    :func:`record`.
+    ``threads``: torch's thread count while recording (default: the current one, ``torch.get_num_threads()``) — the
+    last bits of the gates depend on it (how the matrix products are split), so it is stored in the attrs and every
+    Dask worker records with the same count. ``overwrite=True`` replaces an existing store at ``path`` (a directory
+    that is not a zarr store is never removed); the store is removed again when recording fails. ``compressors``:
+    zarr's ``compressors`` argument — None (the default) stores the chunks raw: float32 activations shrink by only
+    5–10 % under zstd, for a large share of the writing time; "auto" gives zarr's default (zstd), or name any zarr
+    codec. ``lstm`` / ``head``: as in :func:`record`.
 
     ``client``: a ``distributed.Client``. The sequences are then read on the client in blocks of ``task_size``
     sequences (default 4 × ``batch_size``), each block's region of the store is fixed from its lengths before it is
     sent, and the workers record the blocks (the model is scattered to them once) and write the chunks inside their
     regions; the chunks shared by two regions are written by the client. The batches are the same as in one process,
     so the store is the same. ``path`` must then be reachable from every worker (a shared file system or an fsspec
-    URL such as ``s3://...``)."""
+    URL such as ``s3://...``). Give ``threads`` to match the workers' cores (e.g. ``threads=1`` on single-threaded
+    workers); the store is then the one a single process with the same ``threads`` writes.
+
+    Needs the optional packages zarr (3 or newer) and, for ``client``, dask.distributed: ``pip install
+    'lstm_widget[datasets]'``."""
+    _require("zarr", "record_dataset")
+    if client is not None:
+        _require("distributed", "record_dataset(client=...)")
     spec = describe(model, lstm=lstm, head=head)
     names = _check_quantities(quantities, spec)
     batch_size = _positive_int(batch_size, "batch_size")
     chunk_steps = _positive_int(chunk_steps, "chunk_steps", allow_none=True)
     task_size = _positive_int(task_size, "task_size", allow_none=True) or 4 * batch_size
+    import torch
+
+    threads = _positive_int(threads, "threads", allow_none=True) or torch.get_num_threads()
     source = _Sequences(sequences, spec.raw_features)
     store_path, remove = _check_path(path, overwrite)
     seqs = iter(source)
@@ -476,14 +514,18 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
         shutil.rmtree(store_path)
     root, arrays = _create_store(store_path, spec, model, names, features, classes, chunk_steps, batch_size,
                                  compressors)
+    root.attrs["threads"] = int(threads)
     bar = _progress(progress, source.total)
+    threads_before = torch.get_num_threads()
     try:
+        if threads != threads_before:
+            torch.set_num_threads(threads)
         if client is None:
             lengths = _record_local(spec, model, stream_of_seqs, arrays, names, chunk_steps, batch_size, bar)
         else:
             lengths = _record_dask(client, model, stream_of_seqs, arrays, store_path, names, chunk_steps, batch_size,
                                    task_size, bar, _module_name(model, lstm),
-                                   "auto" if head is _AUTO else _module_name(model, head))
+                                   "auto" if head is _AUTO else _module_name(model, head), threads)
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         _finish_store(root, offsets)
@@ -492,6 +534,9 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
         if not _is_url(store_path):
             shutil.rmtree(store_path, ignore_errors=True)
         raise
+    finally:
+        if torch.get_num_threads() != threads_before:
+            torch.set_num_threads(threads_before)
     bar.close()
     return open_dataset(store_path)
 
@@ -517,9 +562,13 @@ def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar
     stream = _Stream(arrays, 0, chunk_steps, own_edges=True, grow=lambda steps: _grow(arrays, steps))
     try:
         for batch in _batches(seqs, batch_size):
-            stream.append(_record_arrays(spec, model, batch, names))
+            n = len(batch)
             lengths.extend(x.shape[0] for x in batch)
-            bar.update(len(batch))
+            data = _record_arrays(spec, model, batch, names)
+            del batch  # freed before the next batch is read: one batch of sequences held at a time
+            stream.append(data)
+            del data
+            bar.update(n)
     except BaseException:
         stream.close()
         raise
@@ -528,7 +577,7 @@ def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar
 
 
 def _record_dask(client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm,
-                 head) -> list[int]:
+                 head, threads) -> list[int]:
     from distributed import as_completed
 
     if _is_url(path) is False and not os.path.isabs(path):
@@ -556,7 +605,7 @@ def _record_dask(client, model, seqs, arrays, path, names, chunk_steps, batch_si
         end = start + sum(x.shape[0] for x in block)
         _grow(arrays, end)  # the region exists before a worker writes to it
         pending.add(client.submit(_record_block, model_future, block, start, path, names, chunk_steps, batch_size,
-                                  lstm, head, pure=False))
+                                  lstm, head, threads, pure=False))
         in_flight += 1
         while in_flight >= in_flight_max:
             settle(next(pending))
@@ -616,7 +665,10 @@ class RecordedDataset:
 
     def __getitem__(self, k):
         if isinstance(k, slice):
-            return [self[j] for j in range(*k.indices(len(self)))]
+            start, stop, step = k.indices(len(self))
+            if step == 1:
+                return self.recordings(start, stop)
+            return [self[j] for j in range(start, stop, step)]
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"a recorded data set is indexed by sequence number (int or slice); got {type(k).__name__}")
         n = len(self)
@@ -634,6 +686,34 @@ class RecordedDataset:
             probs=self.arrays["probs"][a:b] if self.classes else None,
             **values,
         )
+
+    def recordings(self, start: int = 0, stop: int | None = None) -> list[Recording]:
+        """The Recordings of sequences ``start:stop`` (consecutive), read with one contiguous read per array (not one
+        per sequence) — what an explorer's window of sequences needs."""
+        n = len(self)
+        stop = n if stop is None else stop
+        for name, v in (("start", start), ("stop", stop)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= n:
+                raise IndexError(f"{name} {v!r} is out of range for a data set of {n} sequences (0..{n})")
+        if stop <= start:
+            return []
+        start, stop = int(start), int(stop)
+        a, b = int(self.offsets[start]), int(self.offsets[stop])
+        cuts = (self.offsets[start:stop + 1] - a).tolist()
+        from .gates import QUANTITIES
+
+        block = {name: self.arrays[name][_region(name, a, b)] for name in self.arrays if name != "offsets"}
+        out = []
+        for j in range(stop - start):
+            lo, hi = cuts[j], cuts[j + 1]
+            out.append(Recording(
+                inputs=block["inputs"][lo:hi],
+                layer_names=self.layer_names,
+                logits=block["logits"][lo:hi] if self.classes else None,
+                probs=block["probs"][lo:hi] if self.classes else None,
+                **{q: (block[q][:, lo:hi] if q in self.quantities else None) for q in QUANTITIES[self.cell]},
+            ))
+        return out
 
     def row(self, layer) -> int:
         """The row of ``layer`` (an index or a name of ``layer_names``)."""
@@ -664,7 +744,7 @@ class RecordedDataset:
 def open_dataset(path) -> RecordedDataset:
     """Open a store written by :func:`record_dataset` (a path, an fsspec URL or a zarr store object) without reading
     the recordings: they are read per sequence (``ds[k]``) or per range of steps (``ds.states``)."""
-    import zarr
+    zarr = _require("zarr", "open_dataset")
 
     if isinstance(path, (str, os.PathLike)) and not _is_url(path) and not Path(path).exists():
         raise FileNotFoundError(f"no store at {path}")

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .recording import record
+from .validate import check_model_device, check_tensor_device
 
 __all__ = ["Activations", "activations", "call_order", "hook_names"]
 
@@ -98,6 +99,7 @@ def _run(model: nn.Module, args: tuple) -> None:
 def _check_model(model) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    check_model_device(model)
 
 
 def _close(name: str, names: list[str]) -> str:
@@ -180,6 +182,7 @@ def _as_input(x, model: nn.Module):
 
     def one(a, where):
         if isinstance(a, torch.Tensor):
+            check_tensor_device(a, where)
             return a.to(device) if a.device != device else a
         if isinstance(a, np.ndarray):
             if a.dtype == object:

@@ -210,7 +210,11 @@ def from_keras(obj) -> RecurrentStack:
             raise FileNotFoundError(f"from_keras got the path {path!r}, which is not a file; expected a .keras file")
         if not path.endswith((".keras", ".h5")):
             raise ValueError(f"from_keras got the path {path!r}; expected a .keras file (or a legacy .h5 model)")
-        obj = keras.saving.load_model(path, compile=False)
+        try:  # safe_mode: a Lambda layer's pickled Python code is refused, never run
+            obj = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as err:
+            raise ValueError(f"from_keras could not read {path!r} as a Keras model ({type(err).__name__}: {err}); "
+                             "expected a .keras file saved by model.save() (Lambda layers are refused)") from err
         source = f"{os.path.basename(path)} (Keras)"
     if isinstance(obj, keras.Model):
         chain = _chain(keras, obj)

@@ -453,6 +453,19 @@ class _Reader:
         ).eval()
 
 
+def _parse(onnx, load, what: str):
+    """An ONNX ModelProto parsed by ``load`` (protobuf only: nothing is unpickled or run), or one ValueError."""
+    try:
+        model = load()
+    except Exception as err:
+        raise ValueError(f"from_onnx got {what}, which is not an ONNX model ({type(err).__name__}: {err}); "
+                         "expected a .onnx file as torch.onnx.export or onnx.save writes it") from err
+    if not model.graph.node:
+        raise ValueError(f"from_onnx got {what}, which holds no ONNX graph nodes; expected a .onnx file as "
+                         "torch.onnx.export or onnx.save writes it")
+    return model
+
+
 def from_onnx(path_or_model) -> RecurrentStack:
     """A torch module equivalent to an ONNX model whose recurrent part is LSTM / GRU nodes: a path to a ``.onnx``
     file, its bytes, or an ``onnx.ModelProto``.
@@ -466,10 +479,11 @@ def from_onnx(path_or_model) -> RecurrentStack:
         path = os.fspath(path_or_model)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"from_onnx got the path {path!r}, which is not a file; expected a .onnx file")
-        model = onnx.load(path)
+        model = _parse(onnx, lambda: onnx.load(path), f"the file {path!r}")
         source = f"{os.path.basename(path)} (ONNX)"
     elif isinstance(path_or_model, (bytes, bytearray)):
-        model = onnx.load_from_string(bytes(path_or_model))
+        model = _parse(onnx, lambda: onnx.load_from_string(bytes(path_or_model)),
+                       f"{len(path_or_model)} bytes")
         source = "ONNX model"
     elif isinstance(path_or_model, onnx.ModelProto):
         model, source = path_or_model, f"{path_or_model.graph.name or 'ONNX model'} (ONNX)"

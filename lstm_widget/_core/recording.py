@@ -337,15 +337,17 @@ def _fusable(spec: RecurrentSpec, x: torch.Tensor, edits) -> bool:
 
 
 def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
-    """One direction of one LSTM layer on ``x`` (B, T, D), writing straight into its row ``q`` (B, T, 5H + P) of the
-    recording buffer: gates i, f, g, o in columns [0, 4H), c in [4H, 5H), h in [5H, 5H + P).
+    """One direction of one LSTM layer on ``x`` (T, B, D) — time first — writing straight into its row ``q``
+    (T, B, 5H + P) of the recording buffer: gates i, f, g, o in columns [0, 4H), c in [4H, 5H), h in [5H, 5H + P).
+    Time first, so that each step's block (B, 5H + P) is contiguous: the step's GEMM reads h and writes the gates
+    rows 5H + P apart instead of T × (5H + P) apart (about 1.3× faster at B 64 × T 1000 × H 256).
 
     The input's share of every step's gate pre-activations is one GEMM for all steps (bias folded in as a column of
     ones); then one step at a time: the recurrent GEMM added in place, the activations in place, c and h written in
     place — no concatenation, transposition or copy afterwards. With sigmoid gates, tanh(a) = 2σ(2a) − 1 turns the
     four activations into one sigmoid over the step's gates (the g rows of the weights are doubled beforehand, which
     is exact) and a multiply-add on g."""
-    B, T, D = x.shape
+    T, B, D = x.shape
     sig = w.gate_activation is None
     w_ih, w_hh = w.w_ih, w.w_hh
     bias = None if w.b_ih is None else w.b_ih + w.b_hh
@@ -354,18 +356,18 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
         scale[2 * H:3 * H] = 2.0
         w_ih, w_hh = w_ih * scale, w_hh * scale
         bias = None if bias is None else bias * scale[:, 0]
-    flat = q.reshape(B * T, q.shape[-1])  # a view: q's rows are consecutive
-    xs = x.reshape(B * T, D)
+    flat = q.reshape(T * B, q.shape[-1])  # a view: q's rows are consecutive
+    xs = x.reshape(T * B, D)
     if bias is not None:  # x·W_ihᵀ + b as one GEMM: [x, 1]·[W_ih, b]ᵀ
-        xs = torch.cat([xs, xs.new_ones(B * T, 1)], dim=1)
+        xs = torch.cat([xs, xs.new_ones(T * B, 1)], dim=1)
         w_ih = torch.cat([w_ih, bias[:, None]], dim=1)
     flat[:, :4 * H].addmm_(xs, w_ih.T, beta=0)
     h, c = initial_state(w, "lstm", B, x)
     w_hh_t = w_hh.T.contiguous()
     w_hr_t = None if w.w_hr is None else w.w_hr.T.contiguous()
-    gates = q[..., :4 * H].unbind(1)
-    i_s, f_s, g_s, o_s = (q[..., k * H:(k + 1) * H].unbind(1) for k in range(4))
-    c_s, h_s = q[..., 4 * H:5 * H].unbind(1), q[..., 5 * H:].unbind(1)
+    gates = q[..., :4 * H].unbind(0)
+    i_s, f_s, g_s, o_s = (q[..., k * H:(k + 1) * H].unbind(0) for k in range(4))
+    c_s, h_s = q[..., 4 * H:5 * H].unbind(0), q[..., 5 * H:].unbind(0)
     act = None if sig else gate_fn(w.gate_activation)
     for t in (range(T - 1, -1, -1) if w.reverse else range(T)):
         gt = gates[t]
@@ -391,23 +393,23 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
 
 def _fused_lstm(spec: RecurrentSpec, z: torch.Tensor) -> dict:
     """Every quantity of an LSTM on ``z`` (B, T, D) (already preprocessed) as views (B, L, T, units) into one buffer
-    (L, B, T, 5H + P) that each row fills in a single pass over the steps (:func:`_fused_row`)."""
+    (L, T, B, 5H + P) that each row fills in a single pass over the steps (:func:`_fused_row`)."""
     B, T, _ = z.shape
     H, P = spec.hidden_size, spec.output_size
     L = sum(len(layer) for layer in spec.layers)
-    buf = _empty((L, B, T, 5 * H + P), z.dtype)
-    inp, row = z, 0
+    buf = _empty((L, T, B, 5 * H + P), z.dtype)
+    inp, row = z.transpose(0, 1).contiguous(), 0  # time first (T, B, D); the layers above read h in place
     for layer in spec.layers:
         for w in layer:
             _fused_row(w, inp, buf[row], H, P)
             row += 1
         hs = [buf[r, ..., 5 * H:] for r in range(row - len(layer), row)]
         inp = hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)
-    rows = buf.transpose(0, 1)  # (B, L, T, 5H + P)
+    rows = buf.permute(2, 0, 1, 3)  # (B, L, T, 5H + P), a view
     result = {q: rows[..., k * H:(k + 1) * H] for k, q in enumerate("ifgoc")}
     result["h"] = rows[..., 5 * H:]
     if spec.head is not None:
-        result["logits"], result["probs"] = head_outputs(spec.head, inp)
+        result["logits"], result["probs"] = head_outputs(spec.head, inp.transpose(0, 1))
     return result
 
 

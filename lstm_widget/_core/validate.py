@@ -12,6 +12,7 @@ def _describe(x) -> str:
 def as_float_array(x, what: str) -> np.ndarray:
     """Return ``x`` (numpy array or torch tensor) as a numpy array, refusing dtypes that are not floating point."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, without importing torch here
+        check_tensor_device(x, what)
         if x.is_complex() or not x.is_floating_point():
             raise TypeError(f"{what} has dtype {x.dtype}; expected a floating-point tensor (float32 or float64)")
         x = x.detach().cpu().float().numpy()
@@ -24,6 +25,27 @@ def as_float_array(x, what: str) -> np.ndarray:
             f"{what} has dtype {x.dtype}; expected floating point (float32 or float64) — convert with x.astype('float32')"
         )
     return x
+
+
+def check_tensor_device(x, what: str) -> None:
+    """Refuse a tensor on the meta device (a shape without values); tensors on any other device are copied to the
+    CPU by the callers."""
+    device = getattr(x, "device", None)
+    if getattr(device, "type", None) == "meta":
+        raise ValueError(
+            f"{what} is a tensor on the meta device (shape {tuple(x.shape)}, no values); expected a tensor with data "
+            "(any device: it is copied to the CPU)"
+        )
+
+
+def check_model_device(model, what: str = "model") -> None:
+    """Refuse a module whose parameters or buffers are on the meta device (built without weights)."""
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if getattr(tensor.device, "type", None) == "meta":
+            raise ValueError(
+                f"{what} has {name!r} on the meta device (no values); expected a model with weights — "
+                "call model.to_empty(device='cpu') and load its state dict first"
+            )
 
 
 def _check_finite(x: np.ndarray, what: str) -> None:

@@ -33,6 +33,17 @@ JAPANESE_VOWELS_WEIGHTS = Path(__file__).resolve().parent / "japanese_vowels.saf
 DIGITS_CNN_WEIGHTS = Path(__file__).resolve().parent / "digits_cnn.safetensors"
 
 
+def _load_weights(path) -> dict:
+    """A safetensors file's tensors (safetensors only: never a pickle), or one ValueError naming the path."""
+    try:
+        return load_file(str(path), device="cpu")
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise ValueError(f"path {str(path)!r} is not a safetensors file ({type(err).__name__}: {err}); expected "
+                         "weights written by safetensors.torch.save_file (pickled .pt files are refused)") from None
+
+
 def japanese_vowels_net(path: str | Path | None = None) -> JapaneseVowelsNet:
     """The pretrained Japanese Vowels speaker classifier (LSTM 100 -> 9 speakers), in eval mode, float32.
 
@@ -44,7 +55,7 @@ def japanese_vowels_net(path: str | Path | None = None) -> JapaneseVowelsNet:
     Test accuracy of the bundled weights: 360/370 = 0.9730.
     """
     model = JapaneseVowelsNet()
-    state = load_file(str(path if path is not None else JAPANESE_VOWELS_WEIGHTS), device="cpu")
+    state = _load_weights(path if path is not None else JAPANESE_VOWELS_WEIGHTS)
     model.load_state_dict(state, strict=True)
     return model.float().eval()
 
@@ -58,6 +69,6 @@ def digits_cnn(path: str | Path | None = None) -> DigitsCNN:
     ``(B, 10)``. Test accuracy of the bundled weights: 356/360 = 0.9889.
     """
     model = DigitsCNN()
-    state = load_file(str(path if path is not None else DIGITS_CNN_WEIGHTS), device="cpu")
+    state = _load_weights(path if path is not None else DIGITS_CNN_WEIGHTS)
     model.load_state_dict(state, strict=True)
     return model.float().eval()

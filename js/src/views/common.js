@@ -2,7 +2,7 @@
 // redrawn when its content changes, an overlay redrawn every frame for the cursor), time axes, long-series line
 // drawing with per-pixel min/max decimation, and legends.
 
-import { xFromStep, xEdge, stepFromX, timeTicks } from "../scrub.js";
+import { xFromStep, xEdge, stepFromX, timeTicks, tickStep } from "../scrub.js";
 import { font } from "../theme.js";
 
 /** Create an element: el("div", {class: "x", title: "y"}, child, "text", ...). Strings become text nodes. */
@@ -145,14 +145,19 @@ export function timeRect(plot, top = 6, bottom = 18) {
   };
 }
 
-/** Step ticks and labels under a time rectangle. */
-export function drawTimeAxis(ctx, rect, T, theme, { grid = true } = {}) {
+/** Step ticks and labels under a time rectangle; `t0`: the rectangle shows steps t0 .. t0+T-1 (a zoomed window). */
+export function drawTimeAxis(ctx, rect, T, theme, { grid = true, t0 = 0 } = {}) {
   ctx.save();
   ctx.font = font(theme, 10);
   ctx.fillStyle = theme.fg2;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  const ticks = timeTicks(T, rect.w, 56);
+  let ticks = timeTicks(T, rect.w, 56);
+  if (t0) {
+    const k = tickStep(T, rect.w, 56);
+    ticks = [];
+    for (let t = Math.ceil(t0 / k) * k; t < t0 + T; t += k) ticks.push(t - t0);
+  }
   for (const t of ticks) {
     const x = Math.round(xFromStep(t, rect.x, rect.w, T)) + 0.5;
     if (grid) {
@@ -162,7 +167,7 @@ export function drawTimeAxis(ctx, rect, T, theme, { grid = true } = {}) {
     ctx.fillStyle = theme.axis;
     ctx.fillRect(x - 0.5, rect.y + rect.h, 1, 3);
     ctx.fillStyle = theme.fg2;
-    ctx.fillText(String(t), x, rect.y + rect.h + 4);
+    ctx.fillText(String(t + t0), x, rect.y + rect.h + 4);
   }
   ctx.restore();
 }

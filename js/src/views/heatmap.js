@@ -2,6 +2,10 @@
 // The image is built once per (sequence, data version, layer, quantity, order, size, colour scale) at no more than
 // the plot's device pixels (per pixel: the value farthest from the scale's midpoint, so peaks survive
 // downsampling), kept in an offscreen canvas, and blitted; a scrub only redraws the overlay (cursor, hover).
+// Long sequences (lod.js): the plot shows the store's time window (zoom with the −/+/all buttons, Ctrl+wheel or the
+// +/−/0 keys; pan with Shift+wheel, a sideways wheel or the timeline's window band); the window's steps are drawn at
+// full resolution when they fit the pixels, else reduced from the coarsest min/max pyramid level whose blocks fit
+// one per pixel (built once per sequence, data version, layer and quantity, when a window reads > RAW_BUDGET values).
 // Click a row: toggle that unit in the selection. Drag sideways: scrub. Hover: "unit 17 · t 5 · 0.734".
 // Shift-drag: select a range of steps for the pattern search (ctx.why.brush); right-click a row: the unit's
 // intervention menu (ctx.why.unitMenu). The pattern search's selection and matches are outlined on the overlay.
@@ -9,7 +13,8 @@
 import { el, Plot, timeRect, drawTimeAxis, drawCursor, drawHoverLine, fillSelect, setText, fmt } from "./common.js";
 import { lut, scaleFor, cssGradient, categorical } from "../colormap.js";
 import { orderUnits } from "../order.js";
-import { stepFromX, rowFromY, xEdge } from "../scrub.js";
+import { rowFromY, xEdge } from "../scrub.js";
+import { visibleWindow, stepAt, buildPyramid, pickLevel, reduceWindow, colorCells, PYRAMID_BASE } from "../lod.js";
 import { font } from "../theme.js";
 
 export const QUANTITY_LABELS = {
@@ -23,6 +28,9 @@ export const QUANTITY_LABELS = {
   z: "update gate z",
   n: "candidate n",
 };
+
+/** A window reading more values than this (steps × units) is reduced from the pyramid (built then, once). */
+export const RAW_BUDGET = 1 << 22;
 
 const ORDER_LABELS = [
   ["index", "unit index"],
@@ -99,9 +107,15 @@ export class HeatmapView {
     );
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
+    const zoomBtn = (cls, text, title) => el("button", { class: `lw-zoom-btn ${cls}`, type: "button", title, "aria-label": title, text });
+    this.zoomOut = zoomBtn("lw-zoom-out", "−", "Zoom out (−)");
+    this.zoomIn = zoomBtn("lw-zoom-in", "+", "Zoom in (+; Ctrl+wheel on the heatmap)");
+    this.zoomAll = zoomBtn("lw-zoom-reset", "all", "Show every step (0)");
+    this.zoomLabel = el("span", { class: "lw-zoom-label lw-muted" });
+    this.zoom = el("span", { class: "lw-zoom", title: "Time window (Shift+wheel pans)" }, this.zoomOut, this.zoomIn, this.zoomAll, this.zoomLabel);
     this.el = el(
       "div",
-      { class: "lw-heatmap lw-view lw-card", "data-t": "0" },
+      { class: "lw-heatmap lw-view lw-card", "data-t": "0", "data-window": "", "data-lod": "1" },
       el(
         "div",
         { class: "lw-head" },
@@ -112,6 +126,7 @@ export class HeatmapView {
           el("label", {}, el("span", { class: "lw-muted", text: "show" }), this.quantity),
           el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
           el("label", {}, el("span", { class: "lw-muted", text: "order" }), this.order),
+          this.zoom,
           this.colorbar,
         ),
       ),
@@ -124,12 +139,17 @@ export class HeatmapView {
     this.quantity.addEventListener("change", () => store.set({ quantity: this.quantity.value }));
     this.layer.addEventListener("change", () => store.set({ layer: Number(this.layer.value) }));
     this.order.addEventListener("change", () => store.set({ order: this.order.value }));
+    this.zoomIn.addEventListener("click", () => ctx.zoom(2));
+    this.zoomOut.addEventListener("click", () => ctx.zoom(0.5));
+    this.zoomAll.addEventListener("click", () => store.set({ window: null }));
 
     this.image = { key: null, canvas: null };
     this.orderCache = { key: null, order: null, rowOf: null };
     this.baseKey = null;
+    this.pyramid = { key: null, value: null };
     this.U = 0;
     this.T = 0;
+    this.win = { t0: 0, t1: 0 };
     this.rect = timeRect(this.plot, 4, 18);
     this.attachPointer();
   }
@@ -143,7 +163,7 @@ export class HeatmapView {
       const r = this.rect;
       const row = rowFromY(y, r.y, r.h, this.U);
       const inTime = x >= r.x && x < r.x + r.w;
-      const t = stepFromX(x, r.x, r.w, this.T);
+      const t = stepAt(x, r.x, r.w, this.win.t0, this.win.t1);
       const unit = row >= 0 && this.orderCache.order ? this.orderCache.order[row] : -1;
       return { x, y, row, unit, t, inTime };
     };
@@ -204,6 +224,27 @@ export class HeatmapView {
       const c = cellAt(ev);
       if (c.unit >= 0) store.toggleUnit(c.unit);
     };
+    // Ctrl/⌘+wheel zooms around the step under the pointer; Shift+wheel or a sideways wheel pans. A plain wheel is
+    // left to the page (the notebook scrolls).
+    target.addEventListener(
+      "wheel",
+      (ev) => {
+        if (!(this.T > 0)) return;
+        const r = this.rect;
+        const { x } = this.plot.point(ev);
+        const sideways = Math.abs(ev.deltaX) > Math.abs(ev.deltaY);
+        if (ev.ctrlKey || ev.metaKey) {
+          ev.preventDefault();
+          const t = stepAt(x, r.x, r.w, this.win.t0, this.win.t1);
+          this.ctx.zoom(ev.deltaY < 0 ? 1.25 : 0.8, t);
+        } else if (ev.shiftKey || sideways) {
+          ev.preventDefault();
+          const d = sideways ? ev.deltaX : ev.deltaY;
+          this.ctx.pan(Math.sign(d) * Math.max(1, Math.round(((this.win.t1 - this.win.t0) * Math.min(200, Math.abs(d))) / Math.max(1, r.w))));
+        }
+      },
+      { passive: false },
+    );
     target.addEventListener("pointerup", (ev) => end(ev, false));
     target.addEventListener("pointercancel", (ev) => end(ev, true));
     target.addEventListener("pointerleave", () => {
@@ -256,6 +297,10 @@ export class HeatmapView {
     }
     this.U = U;
     this.T = T;
+    const win = visibleWindow(snap.window, T);
+    this.win = win;
+    this.el.dataset.window = `${win.t0},${win.t1}`;
+    setText(this.zoomLabel, snap.window ? `steps ${win.t0}–${win.t1 - 1}` : "");
     this.rect = timeRect(this.plot, 4, 18);
     const has = block && U > 0 && T > 0;
     this.message.hidden = has;
@@ -264,7 +309,7 @@ export class HeatmapView {
     const { order, rowOf } = has ? this.unitOrder(snap, block) : { order: null, rowOf: null };
     const sel = snap.selected_units;
     const baseKey = has
-      ? [this.orderCache.key, scale.map, scale.lo, scale.hi, this.plot.width, this.plot.height, theme.key, sel.join(",")].join("|")
+      ? [this.orderCache.key, scale.map, scale.lo, scale.hi, this.plot.width, this.plot.height, theme.key, sel.join(","), win.t0, win.t1].join("|")
       : `empty|${theme.key}|${this.plot.width}`;
     // Not laid out yet (the first repaint can run before the ResizeObserver has sized the plot): building the image
     // then costs a whole pass over T × U for a 1-pixel-wide picture that the sized repaint replaces at once.
@@ -288,21 +333,45 @@ export class HeatmapView {
     setText(this.cbMid, scale.signed ? "0" : "0.5");
   }
 
-  imageFor(snap, block, order, scale) {
+  /**
+   * The min/max pyramid of the shown block (cached per sequence, data version, layer, quantity): null while the
+   * window's raw steps stay within RAW_BUDGET values and none is built for this data yet (so short sequences, and
+   * zoomed-in windows of a sequence that is streaming, never pay for one).
+   */
+  pyramidFor(snap, block, n) {
+    const key = [snap.sequence, this.ctx.store.seqVersion(snap.sequence), snap.layer, snap.quantity, block.rows, block.cols].join("|");
+    if (this.pyramid.key === key) return this.pyramid.value;
+    if (n * block.cols <= RAW_BUDGET) return null;
+    const t0 = performance.now();
+    this.pyramid = { key, value: buildPyramid(block.data, block.rows, block.cols) };
+    this.el.dataset.pyramidMs = (performance.now() - t0).toFixed(1); // what building it took (benchmarks read it)
+    return this.pyramid.value;
+  }
+
+  imageFor(snap, block, order, scale, win) {
     const r = this.rect;
     const dpr = this.plot.dpr;
-    const imgW = Math.max(1, Math.min(block.rows, Math.round(r.w * dpr)));
-    const imgH = Math.max(1, Math.min(block.cols, Math.round(r.h * dpr)));
-    const key = [this.orderCache.key, imgW, imgH, scale.map, scale.lo, scale.hi].join("|");
+    const n = win.t1 - win.t0;
+    const U = block.cols;
+    const imgW = Math.max(1, Math.min(n, Math.round(r.w * dpr)));
+    const imgH = Math.max(1, Math.min(U, Math.round(r.h * dpr)));
+    const spp = n / imgW;
+    const level = spp >= PYRAMID_BASE ? pickLevel(this.pyramidFor(snap, block, n), spp) : null;
+    const lod = level ? level.block : 1;
+    const key = [this.orderCache.key, imgW, imgH, scale.map, scale.lo, scale.hi, win.t0, win.t1, lod].join("|");
     if (this.image.key !== key) {
       const canvas = this.image.canvas || document.createElement("canvas");
       canvas.width = imgW;
       canvas.height = imgH;
       const c2 = canvas.getContext("2d");
       const img = c2.createImageData(imgW, imgH);
-      img.data.set(heatmapPixels(block.data, block.rows, block.cols, order, imgW, imgH, scale));
+      const rowOf = new Int32Array(U);
+      for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+      const { cells } = reduceWindow(block.data, U, win.t0, win.t1, rowOf, imgW, imgH, (scale.lo + scale.hi) / 2, level);
+      img.data.set(colorCells(cells, scale, lut(scale.map)));
       c2.putImageData(img, 0, 0);
       this.image = { key, canvas };
+      this.el.dataset.lod = String(lod); // steps per image column's source block (1: the raw steps)
     }
     return this.image.canvas;
   }
@@ -312,8 +381,8 @@ export class HeatmapView {
     const r = this.rect;
     if (!order) return;
     const U = block.cols;
-    const T = block.rows;
-    const img = this.imageFor(snap, block, order, scale);
+    const win = this.win;
+    const img = this.imageFor(snap, block, order, scale, win);
     ctx.save();
     ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
     ctx.fillRect(r.x, r.y, r.w, r.h);
@@ -363,15 +432,17 @@ export class HeatmapView {
       }
     });
     ctx.restore();
-    drawTimeAxis(ctx, r, T, theme, { grid: false });
+    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, { grid: false, t0: win.t0 });
   }
 
   drawOverlay(snap, theme, rowOf) {
     const ctx = this.plot.begin(this.plot.octx);
     const r = this.rect;
     if (!(this.T > 0 && this.U > 0)) return;
+    const { t0, t1 } = this.win;
+    const n = t1 - t0;
     const h = snap.hover;
-    if (h && h.sequence === snap.sequence && h.t != null) drawHoverLine(ctx, r, h.t, this.T, theme);
+    if (h && h.sequence === snap.sequence && h.t != null) drawHoverLine(ctx, r, h.t - t0, n, theme);
     if (h && h.unit != null && rowOf && h.unit < this.U) {
       const rowH = r.h / this.U;
       const y = r.y + rowOf[h.unit] * rowH;
@@ -383,7 +454,7 @@ export class HeatmapView {
       ctx.restore();
     }
     this.drawMarks(ctx, snap, theme, rowOf);
-    drawCursor(ctx, r, snap.t, this.T, theme, { band: false });
+    if (snap.t >= t0 && snap.t < t1) drawCursor(ctx, r, snap.t - t0, n, theme, { band: false });
   }
 
   /** The brush being dragged, the pattern search's selection and its matches in this sequence (ctx.why.marks). */
@@ -394,9 +465,11 @@ export class HeatmapView {
     if (this.brush) ranges.push({ start: Math.min(this.brush.from, this.brush.to), stop: Math.max(this.brush.from, this.brush.to) + 1, kind: "brush" });
     if (!ranges.length) return;
     ctx.save();
+    const { t0, t1 } = this.win;
     for (const m of ranges) {
-      const x0 = xEdge(m.start, r.x, r.w, this.T);
-      const x1 = xEdge(Math.min(m.stop, this.T), r.x, r.w, this.T);
+      if (m.stop <= t0 || m.start >= t1) continue; // outside the zoomed window
+      const x0 = xEdge(Math.max(m.start, t0) - t0, r.x, r.w, t1 - t0);
+      const x1 = xEdge(Math.min(m.stop, t1) - t0, r.x, r.w, t1 - t0);
       if (m.kind === "match") {
         ctx.strokeStyle = theme.fg1;
         ctx.setLineDash([4, 3]);

@@ -30,7 +30,8 @@ export class InputsView {
     const names = store.meta.feature_names;
     const cols = Array.from({ length: D }, (_, j) => j);
     setText(this.chart.sub, `${D} feature${D === 1 ? "" : "s"}`);
-    const [lo, hi] = paddedRange(...seriesRange(block.data, block.rows, D, cols));
+    const range = () => seriesRange(block.data, block.rows, D, cols);
+    const [lo, hi] = paddedRange(...this.chart.memo([snap.sequence, store.seqVersion(snap.sequence), D].join("|"), range));
     this.chart.render(frame, {
       T: block.rows,
       data: block.data,

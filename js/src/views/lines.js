@@ -41,8 +41,11 @@ export class LineChart {
     this.baseKey = null;
     this.rect = timeRect(this.plot);
     this.yOf = (v) => v;
-    this.disposeScrub = attachScrub(this.plot.overlay, this.plot, () => this.rect, () => (this.spec ? this.spec.T : 0), (t) =>
-      ctx.store.set({ t }),
+    // The zoomed time window shown (lod.js; the store's `window`): steps w0 .. w0 + n - 1.
+    this.w0 = 0;
+    this.n = 0;
+    this.disposeScrub = attachScrub(this.plot.overlay, this.plot, () => this.rect, () => this.n, (t) =>
+      ctx.store.set({ t: t + this.w0 }),
     );
     this.attachHover();
   }
@@ -60,7 +63,7 @@ export class LineChart {
         store.set({ hover: null });
         return;
       }
-      const t = stepFromX(x, r.x, r.w, spec.T);
+      const t = this.w0 + stepFromX(x, r.x, r.w, this.n);
       let best = -1;
       let bestD = Infinity;
       spec.cols.forEach((j, k) => {
@@ -81,10 +84,39 @@ export class LineChart {
       tooltip.hide();
       store.set({ hover: null });
     });
+    // The zoomed time window, as on the heatmap: Ctrl/⌘+wheel zooms around the step under the pointer, Shift+wheel or
+    // a sideways wheel pans; a plain wheel scrolls the page.
+    target.addEventListener(
+      "wheel",
+      (ev) => {
+        if (!(this.n > 0) || !this.ctx.zoom) return;
+        const r = this.rect;
+        const sideways = Math.abs(ev.deltaX) > Math.abs(ev.deltaY);
+        if (ev.ctrlKey || ev.metaKey) {
+          ev.preventDefault();
+          this.ctx.zoom(ev.deltaY < 0 ? 1.25 : 0.8, this.w0 + stepFromX(this.plot.point(ev).x, r.x, r.w, this.n));
+        } else if (ev.shiftKey || sideways) {
+          ev.preventDefault();
+          const d = sideways ? ev.deltaX : ev.deltaY;
+          this.ctx.pan(Math.sign(d) * Math.max(1, Math.round((this.n * Math.min(200, Math.abs(d))) / Math.max(1, r.w))));
+        }
+      },
+      { passive: false },
+    );
   }
 
   resize(width) {
     if (this.plot.resize(width)) this.baseKey = null;
+  }
+
+  /** fn(), computed once per `key` (a series' y range is a pass over every step: long sequences can't pay it per
+   * frame). */
+  memo(key, fn) {
+    if (this.memoKey !== key) {
+      this.memoKey = key;
+      this.memoValue = fn();
+    }
+    return this.memoValue;
   }
 
   setHidden(hidden) {
@@ -115,32 +147,42 @@ export class LineChart {
 
     this.rect = timeRect(this.plot);
     const r = this.rect;
+    // Follow the zoomed window when this chart's steps are the shown sequence's (snap.T).
+    const win = !empty && snap.window && spec.T === snap.T ? snap.window : null;
+    const w0 = win ? win.t0 : 0;
+    const n = win ? win.t1 - win.t0 : empty ? 0 : spec.T;
+    this.w0 = w0;
+    this.n = n;
     const lo = spec ? spec.lo : 0;
     const hi = spec ? spec.hi : 1;
     const span = hi - lo || 1;
     this.yOf = (v) => r.y + r.h - ((v - lo) / span) * r.h;
 
-    const key = empty ? `empty|${theme.key}|${this.plot.width}` : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key].join("|");
+    const key = empty
+      ? `empty|${theme.key}|${this.plot.width}`
+      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n].join("|");
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       const ctx = this.plot.begin(this.plot.bctx);
       if (!empty) {
         drawYAxis(ctx, r, lo, hi, theme, this.yOf, { ticks: spec.ticks });
-        drawTimeAxis(ctx, r, spec.T, theme);
+        drawTimeAxis(ctx, r, n, theme, { t0: w0 });
+        const data = win ? spec.data.subarray(w0 * spec.stride, (w0 + n) * spec.stride) : spec.data;
         // Dense lines (segments under 3 px, or many of them) are drawn 1 px wide: a hairline, which software canvas
         // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which
         // looks the same when the steps are that close.
-        const width = spec.cols.length > 12 || spec.T * 3 > r.w ? 1 : 1.5;
-        spec.cols.forEach((j, k) => drawSeries(ctx, spec.data, spec.T, spec.stride, j, r, this.yOf, spec.colors[k], width));
+        const width = spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
+        spec.cols.forEach((j, k) => drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width));
         const g = spec.ghost;
-        if (g && g.T > 0) {
-          // Over the first series' time axis (a longer ghost is cut at its end).
-          const T = Math.min(g.T, spec.T);
+        if (g && Math.min(g.T, w0 + n) > w0) {
+          // Over the first series' time axis (a longer ghost is cut at its end; a shorter one stops early).
+          const T = Math.min(g.T, w0 + n) - w0;
           ctx.save();
           ctx.setLineDash([5, 3]);
           ctx.globalAlpha = 0.95;
-          const gr = { ...r, w: (r.w * T) / spec.T };
-          spec.cols.forEach((j, k) => drawSeries(ctx, g.data, T, g.stride, j, gr, this.yOf, spec.colors[k], 1.5));
+          const gr = { ...r, w: (r.w * T) / n };
+          const gdata = g.data.subarray(w0 * g.stride, (w0 + T) * g.stride);
+          spec.cols.forEach((j, k) => drawSeries(ctx, gdata, T, g.stride, j, gr, this.yOf, spec.colors[k], 1.5));
           ctx.restore();
         }
       }
@@ -151,11 +193,12 @@ export class LineChart {
     if (!empty) {
       const t = Math.min(snap.t, spec.T - 1);
       const h = snap.hover;
-      if (h && h.sequence === snap.sequence && h.t != null && h.view !== spec.view) drawHoverLine(ctx, r, h.t, spec.T, theme);
-      drawCursor(ctx, r, t, spec.T, theme);
-      const x = xFromStep(t, r.x, r.w, spec.T);
+      if (h && h.sequence === snap.sequence && h.t != null && h.view !== spec.view) drawHoverLine(ctx, r, h.t - w0, n, theme);
+      const inView = t >= w0 && t < w0 + n;
+      if (inView) drawCursor(ctx, r, t - w0, n, theme);
+      const x = xFromStep(t - w0, r.x, r.w, n);
       const base = t * spec.stride;
-      const dots = spec.cols.length <= 32;
+      const dots = spec.cols.length <= 32 && inView;
       const g = spec.ghost && t < Math.min(spec.ghost.T, spec.T) ? spec.ghost : null;
       spec.cols.forEach((j, k) => {
         const v = spec.data[base + j];

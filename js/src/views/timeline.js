@@ -1,7 +1,13 @@
 // Timeline (lw-timeline): step back / play-pause / step forward, a slider over the steps of the current sequence,
 // "t = 5 / 26", and the playback speed. Playing itself is driven by index.js (client side, no kernel round trip).
+// When the time views are zoomed (the store's `window`, lod.js), a band under the slider marks the window shown;
+// drag it to pan.
 
 import { el, icon, setIcon, setText, fillSelect } from "./common.js";
+import { panWindow } from "../lod.js";
+
+/** Half a range thumb's width (px): where the slider's track starts and ends inside it. */
+const THUMB = 8;
 
 export const SPEEDS = [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
@@ -14,13 +20,15 @@ export class TimelineView {
     this.forward = el("button", { class: "lw-icon-btn", type: "button", title: "Step forward (→)", "aria-label": "Step forward" }, icon("forward"));
     setIcon(this.play, "play");
     this.slider = el("input", { class: "lw-slider", type: "range", min: "0", max: "0", step: "1", value: "0", "aria-label": "Time step" });
+    this.band = el("div", { class: "lw-window-band", title: "Steps shown (drag to pan)", hidden: true });
+    this.sliderWrap = el("div", { class: "lw-slider-wrap" }, this.slider, this.band);
     this.label = el("span", { class: "lw-tlabel", title: "current step t (0-based) / number of steps" });
     this.speed = el("select", { class: "lw-speed", title: "Playback speed (steps per second)", "aria-label": "Playback speed" });
     this.el = el(
       "div",
       { class: "lw-timeline lw-view", "data-t": "0" },
       el("div", { class: "lw-transport" }, this.back, this.play, this.forward),
-      this.slider,
+      this.sliderWrap,
       this.label,
       el("label", { class: "lw-speed-wrap" }, this.speed, el("span", { class: "lw-unit", text: "steps/s" })),
     );
@@ -30,6 +38,28 @@ export class TimelineView {
     this.play.addEventListener("click", () => ctx.togglePlay());
     this.slider.addEventListener("input", () => store.set({ t: Number(this.slider.value) }));
     this.speed.addEventListener("change", () => store.set({ speed: Number(this.speed.value) }));
+    this.T = 0;
+    let drag = null;
+    this.band.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      const snap = store.snapshot();
+      if (!snap.window) return;
+      ev.preventDefault();
+      drag = { x: ev.clientX, window: snap.window, width: this.sliderWrap.getBoundingClientRect().width - THUMB * 2 };
+      this.band.setPointerCapture?.(ev.pointerId);
+    });
+    this.band.addEventListener("pointermove", (ev) => {
+      if (!drag || !(drag.width > 0)) return;
+      const delta = Math.round(((ev.clientX - drag.x) / drag.width) * this.T);
+      store.set({ window: panWindow(drag.window, this.T, delta) });
+    });
+    const end = (ev) => {
+      if (!drag) return;
+      drag = null;
+      this.band.releasePointerCapture?.(ev.pointerId);
+    };
+    this.band.addEventListener("pointerup", end);
+    this.band.addEventListener("pointercancel", end);
   }
 
   render({ snap }) {
@@ -47,6 +77,15 @@ export class TimelineView {
     this.forward.classList.toggle("lw-dim", t >= T - 1);
     const speeds = SPEEDS.includes(speed) ? SPEEDS : [...SPEEDS, speed].sort((a, b) => a - b);
     fillSelect(this.speed, speeds.map((s) => [s, String(s)]), speed);
+    this.T = T;
+    const w = snap.window;
+    this.band.hidden = !w;
+    if (w && T > 0) {
+      const left = `calc(${THUMB}px + (100% - ${2 * THUMB}px) * ${w.t0 / T})`;
+      const width = `calc((100% - ${2 * THUMB}px) * ${(w.t1 - w.t0) / T})`;
+      if (this.band.style.left !== left) this.band.style.left = left;
+      if (this.band.style.width !== width) this.band.style.width = width;
+    }
     this.el.dataset.t = String(t);
   }
 }

@@ -46,7 +46,8 @@ export class TracesView {
     let lo;
     let hi;
     let ticks = null;
-    if (isSigned(q)) [lo, hi] = paddedRange(...seriesRange(block.data, block.rows, block.cols, units), true);
+    const key = [snap.sequence, store.seqVersion(snap.sequence), snap.layer, q, units.join(",")].join("|");
+    if (isSigned(q)) [lo, hi] = paddedRange(...this.chart.memo(key, () => seriesRange(block.data, block.rows, block.cols, units)), true);
     else [lo, hi, ticks] = [-0.04, 1.04, [0, 0.5, 1]];
     this.chart.render(frame, {
       T: block.rows,
