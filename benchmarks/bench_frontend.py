@@ -610,27 +610,13 @@ def run_long(args) -> int:
     cfg = LONG_QUICK if args.quick else LONG
     T, H = cfg["T"], cfg["H"]
     sys.path.insert(0, str(UI))
-    import nbformat
     from server import VIEWPORT, start_server, stop_server
     from lab import open_notebook, run_all_cells, run_code, write_notebook
 
     print(f"lstm_widget front-end benchmark, long sequences{' (--quick)' if args.quick else ''}: T = {T} steps × "
           f"H = {H} units, 1 layer, one sequence; Chromium through a bare DevTools connection, viewport 1280×1000")
     t_start = time.perf_counter()
-    setup = (
-        "import gc, sys, time\n"
-        "import numpy as np\n"
-        f"sys.path.insert(0, {str(HERE)!r})\n"
-        "from bench_frontend import synthetic_recordings\n"
-        "from lstm_widget import Explorer\n"
-        "_t0 = time.perf_counter()\n"
-        f"recs = synthetic_recordings({T}, {H})\n"
-        "print(f'synthetic recordings built in {time.perf_counter() - _t0:.1f} s')\n"
-        "warm = Explorer.from_recordings(synthetic_recordings(50, 8))  # imports and the page's module, not timed\n"
-        "warm"
-    )
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(setup)]
+    nb = setup_notebook(T, H)
     renders, scrubbed, zoomed = [], None, None
     with ExitStack() as stack:
         base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
@@ -831,6 +817,28 @@ def stream_bytes(steps: int = 200) -> dict:
 # Report
 
 
+def setup_notebook(T: int, H: int):
+    """The benchmark's notebook: one cell that builds synthetic recordings of T × H in the kernel (``recs``) and
+    shows a tiny explorer first, so that imports and the page's module load before anything is timed."""
+    import nbformat
+
+    setup = (
+        "import gc, sys, time\n"
+        "import numpy as np\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from bench_frontend import synthetic_recordings\n"
+        "from lstm_widget import Explorer\n"
+        "_t0 = time.perf_counter()\n"
+        f"recs = synthetic_recordings({T}, {H})\n"
+        "print(f'synthetic recordings built in {time.perf_counter() - _t0:.1f} s')\n"
+        "warm = Explorer.from_recordings(synthetic_recordings(50, 8))  # imports and the page's module, not timed\n"
+        "warm"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup)]
+    return nb
+
+
 def fmt_row(cells, widths):
     return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
 
@@ -854,7 +862,6 @@ def main(argv=None) -> int:
     T, H = cfg["T"], cfg["H"]
 
     sys.path.insert(0, str(UI))
-    import nbformat
     from server import VIEWPORT, server_and_browser, start_server, stop_server
     from lab import open_notebook, run_all_cells, run_code, watch_console, write_notebook
 
@@ -868,20 +875,7 @@ def main(argv=None) -> int:
     print("  bytes per streamed step (kernel side) ...", flush=True)
     sbytes = stream_bytes()
 
-    setup = (
-        "import gc, sys, time\n"
-        "import numpy as np\n"
-        f"sys.path.insert(0, {str(HERE)!r})\n"
-        "from bench_frontend import synthetic_recordings\n"
-        "from lstm_widget import Explorer\n"
-        "_t0 = time.perf_counter()\n"
-        f"recs = synthetic_recordings({T}, {H})\n"
-        "print(f'synthetic recordings built in {time.perf_counter() - _t0:.1f} s')\n"
-        "warm = Explorer.from_recordings(synthetic_recordings(50, 8))  # imports and the page's module, not timed\n"
-        "warm"
-    )
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(setup)]
+    nb = setup_notebook(T, H)
 
     renders, scrubbed, streamed, console, skipped = [], None, [], [], []
     with ExitStack() as stack:

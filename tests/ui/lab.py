@@ -411,6 +411,26 @@ def wait_for_widget(page: Page, timeout: float = WIDGET_TIMEOUT_MS, selector: st
     return loc
 
 
+def py_json(owner, expr: str):
+    """The value of the Python expression ``expr`` in the kernel (through JSON); ``owner`` is a page or anything
+    with a ``.page``."""
+    import json
+
+    return json.loads(run_code(getattr(owner, "page", owner), f"print(json.dumps({expr}))"))
+
+
+def wait_py(owner, expr: str, want, timeout: float = 30) -> None:
+    """Poll the kernel until ``expr`` equals ``want`` (compared through JSON): page -> kernel writes may be
+    throttled or coalesced."""
+    seen = []
+
+    def ok():
+        seen.append(py_json(owner, expr))
+        return seen[-1] == want
+
+    wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
+
+
 def first_repaint(root: Locator, timeout: float = 60) -> None:
     """Wait until the widget at ``root`` has repainted at least once (its ``data-frames`` counter)."""
     wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=timeout, message="a first repaint")

@@ -12,7 +12,6 @@ Selectors:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pytest
@@ -23,9 +22,11 @@ from lab import (
     canvas_pixels,
     next_frames,
     pixel_hash,
+    py_json,
     run_code,
     start_code,
     wait_code,
+    wait_py,
     wait_until,
     widget_notebook,
 )
@@ -59,20 +60,6 @@ def ex(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, "dataset_pager", [SETUP, "ex"], selector=ROOT)
     yield Ex(page, root)
     new_page.close(page)
-
-
-def py_json(ex: Ex, expr: str):
-    return json.loads(run_code(ex.page, f"print(json.dumps({expr}))"))
-
-
-def wait_py(ex: Ex, expr: str, want, timeout: float = 30) -> None:
-    seen = []
-
-    def ok():
-        seen.append(py_json(ex, expr))
-        return seen[-1] == want
-
-    wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
 
 
 def pager(ex: Ex) -> Locator:

@@ -34,10 +34,12 @@ from lab import (
     first_repaint,
     next_frames,
     pixel_hash,
+    py_json,
     run_code,
     set_theme,
     start_code,
     wait_code,
+    wait_py,
     wait_until,
     widget_notebook,
 )
@@ -144,21 +146,6 @@ def wait_views_at(ex: Ex, t: int, timeout: float = 30_000) -> None:
 
 def py(ex: Ex, expr: str) -> str:
     return run_code(ex.page, f"print({expr})")
-
-
-def py_json(ex: Ex, expr: str):
-    return json.loads(run_code(ex.page, f"print(json.dumps({expr}))"))
-
-
-def wait_py(ex: Ex, expr: str, want, timeout: float = 30) -> None:
-    """Poll the kernel until ``expr`` (printed) equals str(want): page -> kernel writes may be throttled."""
-    seen = []
-
-    def ok():
-        seen.append(py(ex, expr))
-        return seen[-1] == str(want)
-
-    wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
 
 
 def reset(ex: Ex, sequence: int = 0, t: int = 0, quantity: str = "h", units=()) -> None:

@@ -30,7 +30,9 @@ from lab import (
     canvas_pixels,
     first_repaint,
     next_frames,
+    py_json,
     run_code,
+    wait_py,
     wait_until,
     widget_notebook,
 )
@@ -108,20 +110,6 @@ def nb(new_page, jupyter_server):
 
 def py(nb: Nb, expr: str) -> str:
     return run_code(nb.page, f"print({expr})")
-
-
-def py_json(nb: Nb, expr: str):
-    return json.loads(run_code(nb.page, f"print(json.dumps({expr}))"))
-
-
-def wait_py(nb: Nb, expr: str, want, timeout: float = 30) -> None:
-    seen = []
-
-    def ok():
-        seen.append(py(nb, expr))
-        return seen[-1] == str(want)
-
-    wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
 
 
 def texts(loc: Locator) -> list[str]:

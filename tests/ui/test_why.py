@@ -19,7 +19,6 @@ Selectors (js/src/views/whypanel.js and the views it holds):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +30,9 @@ from lab import (
     canvas_pixels,
     next_frames,
     pixel_hash,
+    py_json,
     run_code,
+    wait_py,
     wait_until,
     widget_notebook,
 )
@@ -81,20 +82,6 @@ def ex(new_page, jupyter_server):
 
 # --------------------------------------------------------------------------------------------------------------------
 # Helpers
-
-
-def py_json(ex: Ex, expr: str):
-    return json.loads(run_code(ex.page, f"print(json.dumps({expr}))"))
-
-
-def wait_py(ex: Ex, expr: str, want, timeout: float = 30) -> None:
-    seen = []
-
-    def ok():
-        seen.append(py_json(ex, expr))
-        return seen[-1] == want
-
-    wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
 
 
 def view(ex: Ex, name: str) -> Locator:

@@ -44,10 +44,7 @@ const ORDER_LABELS = [
  * Returns a Uint8ClampedArray (imgW * imgH * 4); NaN cells are transparent.
  */
 export function heatmapPixels(data, T, U, order, imgW, imgH, scale, table = lut(scale.map)) {
-  const n = table.length / 4;
   const mid = (scale.lo + scale.hi) / 2;
-  const s = (n - 1) / (scale.hi - scale.lo || 1);
-  const C = (n - 1) / 2;
   const rowOf = new Int32Array(U);
   for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
   const acc = new Float32Array(imgW * imgH).fill(NaN);
@@ -69,21 +66,7 @@ export function heatmapPixels(data, T, U, order, imgW, imgH, scale, table = lut(
       }
     }
   }
-  const px = new Uint8ClampedArray(imgW * imgH * 4);
-  for (let i = 0; i < acc.length; i++) {
-    const v = acc[i];
-    if (v !== v) continue;
-    const off = (v - mid) * s;
-    let k = off >= 0 ? C + Math.round(off) : C - Math.round(-off);
-    k = k < 0 ? 0 : k > n - 1 ? n - 1 : k | 0;
-    const o = 4 * i;
-    const q = 4 * k;
-    px[o] = table[q];
-    px[o + 1] = table[q + 1];
-    px[o + 2] = table[q + 2];
-    px[o + 3] = 255;
-  }
-  return px;
+  return colorCells(acc, scale, table);
 }
 
 export class HeatmapView {
