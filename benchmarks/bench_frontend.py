@@ -739,6 +739,7 @@ def stream(page, steps: int, fps: float, max_s: float, threads: int | None = Non
     n_seq, steps = info["n_seq"], info["steps"]
     next_frames(page, 5)
     page.evaluate(SAMPLER_START_JS)
+    page.evaluate("() => { globalThis.__lwViewMs = {}; }")  # index.js: ms of each view's render, summed
     cpu0, main0 = cpu_snapshot(), page_metrics(page)
     handle = start_code(
         page,
@@ -758,6 +759,7 @@ def stream(page, steps: int, fps: float, max_s: float, threads: int | None = Non
     out = wait_code(page, handle, timeout=300_000)
     next_frames(page, 3)
     rows = page.evaluate("() => { window.__lwSampler.on = false; return window.__lwSampler.rows; }")
+    view_ms = page.evaluate("() => { const v = globalThis.__lwViewMs; globalThis.__lwViewMs = null; return v; }")
     kernel_s = float(re.search(r"STREAM_S=([0-9.]+)", out).group(1))
     a = np.asarray(rows, float)  # time, frames, T of shown sequence, shown sequence, frame ms
     live = np.flatnonzero(a[:, 3] == n_seq)
@@ -784,7 +786,7 @@ def stream(page, steps: int, fps: float, max_s: float, threads: int | None = Non
                 steps=steps, stream_fps=fps, raf_ticks=len(t) - 1, ticks_with_repaint=int(new_frame.size),
                 n_sequences=n_seq, step_rate=info["step_rate"], threads=info["threads"], batch_ms=batch_ms,
                 frame_ms_p50=pct(frame_ms, 50), frame_ms_p95=pct(frame_ms, 95), raf_rate=(len(t) - 1) / dt, cpu=cpu,
-                main=main)
+                main=main, view_ms=view_ms, repaints=int(frames[-1] - a[0, 1]))
 
 
 def stream_bytes(steps: int = 200) -> dict:
@@ -974,6 +976,8 @@ def main(argv=None) -> int:
         ours = c["kernel"] + c["server"] + c["chromium"] + c["other"]
         print(f"    animation frames in the page {s['raf_rate']:.1f} /s; the page's main thread busy {m['Task']:.0%} "
               f"of the time (script {m['Script']:.0%}, layout {m['Layout']:.0%}, style {m['RecalcStyle']:.0%})")
+        share = sorted(s["view_ms"].items(), key=lambda kv: -kv[1])[:5]
+        print("    JS per repaint by view: " + ", ".join(f"{k[3:]} {v / max(1, s['repaints']):.1f} ms" for k, v in share))
         print(f"    cores busy (of {os.cpu_count()}): kernel {c['kernel']:.2f}, jupyter server {c['server']:.2f}, "
               f"chromium {c['chromium']:.2f}, this script {c['other']:.2f}; the rest of the machine "
               f"{max(0.0, c['machine_busy'] - ours):.2f}")

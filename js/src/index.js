@@ -239,9 +239,15 @@ export function mount(model, host) {
     theme = next;
     const snap = store.snapshot();
     const f = { snap, changes, theme, themeChanged };
+    const prof = globalThis.__lwViewMs; // benchmarks: set to {} to accumulate ms per view class
     for (const view of views) {
       try {
-        view.render(f);
+        if (prof) {
+          const v0 = performance.now();
+          view.render(f);
+          const k = view.el.className.split(" ")[0];
+          prof[k] = (prof[k] || 0) + performance.now() - v0;
+        } else view.render(f);
       } catch (err) {
         console.error(`lstm_widget: ${view.el.className} failed to render`, err);
       }
