@@ -17,7 +17,7 @@ nothing here fails on speed).
    requestAnimationFrame rate (the ceiling), and steps per second appended. Twice: as a user gets it, and with the
    kernel made to feed every animation frame (one torch thread, batch_ms=8).                    goal ≥ 60 /s
 4. Bytes on the wire per value (``_data_h``'s buffer / its values) and per streamed step.       goal ≤ 4 / 2 / 1
-5. ``--long`` (issue 9, long sequences in the page), instead of 1-4: one recording of T = 100 000 × H = 1024, sent as
+5. ``--long`` (long sequences in the page), instead of 1-4: one recording of T = 100 000 × H = 1024, sent as
    float16 and as uint8 (float32 would be 400 MB for h alone; preload "auto" sends only h): first render and bytes
    on the wire per dtype; with float16, the scrub of 1 (→ keys, slider drag) at full zoom-out, where the heatmap
    draws a min/max pyramid level; then zooming in step by step (+), a slider drag while zoomed (the window pans after
@@ -853,7 +853,7 @@ def main(argv=None) -> int:
                          "connection: Playwright copies every websocket frame to its driver (skips float32 "
                          "preload=all, which runs the driver out of memory)")
     ap.add_argument("--long", action="store_true",
-                    help="long sequences only (issue 9): T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, "
+                    help="long sequences only: T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, "
                          "bytes")
     ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
                     help="JupyterLab's log (default: %(default)s)")
@@ -977,7 +977,8 @@ def main(argv=None) -> int:
         print(f"    animation frames in the page {s['raf_rate']:.1f} /s; the page's main thread busy {m['Task']:.0%} "
               f"of the time (script {m['Script']:.0%}, layout {m['Layout']:.0%}, style {m['RecalcStyle']:.0%})")
         share = sorted(s["view_ms"].items(), key=lambda kv: -kv[1])[:5]
-        print("    JS per repaint by view: " + ", ".join(f"{k[3:]} {v / max(1, s['repaints']):.1f} ms" for k, v in share))
+        per = ", ".join(f"{k[3:]} {v / max(1, s['repaints']):.1f} ms" for k, v in share)
+        print(f"    JS per repaint by view: {per}")
         print(f"    cores busy (of {os.cpu_count()}): kernel {c['kernel']:.2f}, jupyter server {c['server']:.2f}, "
               f"chromium {c['chromium']:.2f}, this script {c['other']:.2f}; the rest of the machine "
               f"{max(0.0, c['machine_busy'] - ours):.2f}")

@@ -1,5 +1,5 @@
-"""Issue 6's kernel half on the bundled Japanese Vowels network: what explaining a prediction and re-running under an
-intervention cost, and how complete integrated gradients are.
+"""The Why section's kernel half on the bundled Japanese Vowels network: what explaining a prediction and
+re-running under an intervention cost, and how complete integrated gradients are.
 
 Prints, per figure, the median of several runs (ms) on one test sequence, and the completeness error of integrated
 gradients over every step of 20 test sequences for both quadrature rules (default 128 steps). Never fails on speed.

@@ -21,9 +21,9 @@ from ._core import (
     hook_names,
     record,
 )
-from ._core import Influence, InfluenceMap, Intervention, PatternMatches, UnitRanking  # issue 6: why it predicted that
+from ._core import Influence, InfluenceMap, Intervention, PatternMatches, UnitRanking  # why it predicted that
 from ._core import influence, influence_all, match_pattern, rank_units
-from ._core import RecordedDataset, fit_projection_incremental, open_dataset, record_dataset  # issue 9: data sets
+from ._core import RecordedDataset, fit_projection_incremental, open_dataset, record_dataset  # data sets out of core
 
 __version__ = "0.1.0"
 

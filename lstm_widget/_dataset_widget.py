@@ -1,4 +1,4 @@
-"""The Explorer on a recorded data set (issue 9): :meth:`Explorer.from_dataset` opens a store written by
+"""The Explorer on a recorded data set: :meth:`Explorer.from_dataset` opens a store written by
 :func:`lstm_widget.record_dataset` lazily. Only a window of ``window_size`` consecutive sequences is read from the store
 and sent to the page; setting ``window_start`` (from Python or from the page) loads the next window. The trajectory's
 projection is fitted incrementally (``partial_fit`` over the store's chunks, :func:`fit_projection_incremental`) on

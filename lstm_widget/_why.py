@@ -1,4 +1,4 @@
-"""The Explorer's "Why" section, kernel side (issue 6): influence of past inputs, unit ranking per class, interventions
+"""The Explorer's "Why" section, kernel side: influence of past inputs, unit ranking per class, interventions
 and comparisons shown beside the original, pattern search. A mixin of :class:`~lstm_widget.Explorer` — it reads the
 explorer's recordings, model description and projection and fills the traits js/PROTOCOL.md ("Why") describes; the
 page draws them (js/src/why.js and its views).

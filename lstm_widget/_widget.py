@@ -218,7 +218,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
                     group_name=group_name)
         return self
 
-    # ---- a recorded data set, out of core (issue 9; lstm_widget/_dataset_widget.py) ------------------------------
+    # ---- a recorded data set, out of core (lstm_widget/_dataset_widget.py) ----------------------------------------
     @classmethod
     def from_dataset(cls, dataset, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
                      window: int = 32, start: int = 0, **kwargs) -> "Explorer":

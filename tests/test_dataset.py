@@ -1,4 +1,4 @@
-"""Issue 9: data sets out of core — record_dataset writes a chunked zarr store (bounded memory, progress, clear
+"""Data sets out of core: record_dataset writes a chunked zarr store (bounded memory, progress, clear
 errors), open_dataset reads it lazily, the same store comes out of a Dask LocalCluster, projections are fitted
 incrementally over it, and Explorer.from_dataset shows it one window of sequences at a time."""
 

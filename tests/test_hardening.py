@@ -1,4 +1,4 @@
-"""Hardening (issue 10): every public entry point given bad input raises exactly one error whose message names the
+"""Hardening: every public entry point given bad input raises exactly one error whose message names the
 argument, what it got and what was expected; a failed call leaves an explorer as it was, and usable; no file that the
 user did not write is ever unpickled.
 

@@ -1,4 +1,4 @@
-// The "Why" section (issue 6): decoding of the kernel's `_influence`, `_ranking`, `_comparison` and `_patterns`
+// The "Why" section: decoding of the kernel's `_influence`, `_ranking`, `_comparison` and `_patterns`
 // traits into the store, the pure maths the page does itself (the per-lag sums of an influence map, unit ranking at a
 // step / over a sequence, brush ranges, intervention requests), the section's collapsible frame, and the unit context
 // menu (zero / clamp / scale a unit from a step: the page's intervention request). See js/PROTOCOL.md ("Why").

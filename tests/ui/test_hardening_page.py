@@ -1,4 +1,4 @@
-"""Hardening in a real JupyterLab + Chromium (issue 10), on one explorer whose every user-given name is markup:
+"""Hardening in a real JupyterLab + Chromium, on one explorer whose every user-given name is markup:
 
 - hostile names are text everywhere (picker, legends, predicted class, ranking's class picker, tooltips); no injected
   element, no dialog;

@@ -1,4 +1,4 @@
-"""Long sequences in a real JupyterLab + Chromium (issue 9): one synthetic recording of T = 20 000 steps × H = 256
+"""Long sequences in a real JupyterLab + Chromium: one synthetic recording of T = 20 000 steps × H = 256
 units (numpy, ``benchmarks/bench_frontend.py``'s ``synthetic_recordings``), shown with ``Explorer.from_recordings`` and
 wire dtype float16. The heatmap draws a level of detail (min/max pyramid) at full zoom-out, zooms (buttons, keys,
 Ctrl+wheel) and pans (Shift+wheel, the timeline's window band); the line charts follow the window; the cursor stays

@@ -1,4 +1,4 @@
-"""The explorer's "Why" section in a real JupyterLab + Chromium (issue 6), on 12 Japanese Vowels utterances of 3
+"""The explorer's "Why" section in a real JupyterLab + Chromium, on 12 Japanese Vowels utterances of 3
 speakers: the section is closed by default and opening it asks the kernel for the influence map; the influence view
 follows the cursor (pixels change with t, the values shown are lstm_widget.influence's); a top-units entry selects its
 unit in Python; a unit's context action (right-click a heatmap row) re-runs the sequence with the intervention and the

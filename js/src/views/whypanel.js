@@ -1,4 +1,4 @@
-// The "Why" section of the explorer (issue 6), closed by default: a toggle (writes `why_open`, which asks the kernel
+// The "Why" section of the explorer, closed by default: a toggle (writes `why_open`, which asks the kernel
 // for the influence map of the shown sequence and the per-class unit ranking) over four views — influence of past
 // inputs, top units, intervene & compare, pattern search. `createWhy(ctx)` builds them and sets `ctx.why`, the hooks
 // the always-visible views use: the heatmap's right-click menu and shift-drag brush, its pattern marks, and the
