@@ -9,7 +9,6 @@ on a busy machine two threads can be slower than one (each step's small ops wait
 import argparse
 import time
 
-import numpy as np
 import torch
 
 import lstm_widget as lw
@@ -48,7 +47,7 @@ def main():
     c_fwd = best_of.cpu
     t_rec = best_of(lambda: lw.record(net, X))
     c_rec = best_of.cpu
-    print(f"Japanese Vowels test set (370 sequences, 12 → LSTM 100 → 9):")
+    print("Japanese Vowels test set (370 sequences, 12 → LSTM 100 → 9):")
     print(f"  plain forward, one call per sequence: {t_fwd * 1e3:8.1f} ms")
     print(f"  lw.record (every gate, c, h, probs):  {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}"
           f"   (CPU time ratio {c_rec / c_fwd:5.2f})")
