@@ -16,7 +16,7 @@ import traitlets as tl
 from ._core.dataset import RecordedDataset, open_dataset
 from ._core.gates import QUANTITIES
 from ._core.projection import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
-from ._widget import Explorer, _stacked
+from ._widget import Explorer, _stacked, default_projection_row
 
 #: Sequences per window when ``window`` is not given.
 DEFAULT_WINDOW = 32
@@ -65,8 +65,6 @@ class DatasetExplorer(Explorer):
         window = _int_arg(window, "window", 1, 1 << 20)
         start = _int_arg(start, "start", 0, n - 1)
         labels = _per_sequence(labels, n, "labels")
-        if labels is not None:
-            labels = [None if v is None else v for v in labels]
         names = _per_sequence(sequence_names, n, "sequence_names")
         names = [f"sequence {k}" for k in range(n)] if names is None else [str(v) for v in names]
         group_values = None
@@ -74,8 +72,7 @@ class DatasetExplorer(Explorer):
             group_values = _per_sequence(groups, n, "groups")
         # the trajectory: fitted on every step of the store before anything is read for the page
         layers = ds.layer_names
-        reverse = sum(name.endswith("_reverse") for name in layers)
-        layer = len(layers) - (2 if reverse else 1) if projection_layer is None else projection_layer
+        layer = default_projection_row(layers) if projection_layer is None else projection_layer
         _int_arg(layer, "projection_layer", 0, len(layers) - 1)
         if projection_quantity not in ds.quantities:
             raise ValueError(f"projection_quantity {projection_quantity!r} is not recorded; expected one of "
@@ -141,7 +138,7 @@ class DatasetExplorer(Explorer):
         if self._groups is not None:
             self._groups = (self._groups[0], [None if v is None else str(v) for v in self._all_groups[start:stop]])
         meta, traits = self._assemble(recs)
-        meta["dataset"] = {"n_sequences": len(self._dataset), "start": int(start), "size": int(self.window_size)}
+        meta["dataset"] = self._dataset_meta()  # window_start already holds the new start
         with self.hold_sync():
             self.t = 0  # valid in both windows
             self.sequence = 0

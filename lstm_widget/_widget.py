@@ -29,14 +29,20 @@ AUTO_PRELOAD_BYTES = 64 * 2**20
 #: The most bytes one update may send to the page (or one export may embed): above it the explorer refuses with a
 #: ValueError that says what to change, rather than freezing the browser tab. Raise it at your own risk.
 PAGE_BYTES_LIMIT = 512 * 2**20
-_WIRE_ITEMSIZE = {"float32": 4, "float16": 2, "uint8": 1}
+
+
+def default_projection_row(layer_names) -> int:
+    """The layer row the trajectory projects by default: the last layer's forward direction."""
+    reverse = any(name.endswith("_reverse") for name in layer_names)
+    return len(layer_names) - (2 if reverse else 1)
 
 
 def _check_page_bytes(n_values: int, dtype: str, what: str) -> None:
     """Refuse to send ``n_values`` numbers of wire ``dtype`` to the page when they exceed ``PAGE_BYTES_LIMIT``."""
-    size = n_values * _WIRE_ITEMSIZE.get(dtype, 4)
+    itemsize = np.dtype(dtype).itemsize  # a wire dtype (checked before): float32, float16 or uint8
+    size = n_values * itemsize
     if size > PAGE_BYTES_LIMIT:
-        smaller = [d for d in ("float16", "uint8") if _WIRE_ITEMSIZE[d] < _WIRE_ITEMSIZE.get(dtype, 4)]
+        smaller = [d for d in ("float16", "uint8") if np.dtype(d).itemsize < itemsize]
         hint = f"wire_dtype={smaller[0]!r} ({'halves' if smaller[0] == 'float16' else 'quarters'} it), " if smaller \
             else ""
         raise ValueError(
@@ -264,7 +270,6 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         self._class_names = class_names
         self._groups = _check_groups(groups, group_name, n)
         # the trajectory: the projection is fitted on every loaded step of (projection_layer, projection_quantity)
-        self._projection_quantities = self._quantities
         layer = self._projection_row if projection_layer is None else projection_layer
         self._check_projected(layer, projection_quantity, ValueError)
         self._projection_given = check_projection(projection)
@@ -286,9 +291,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
     # ---- data assembly ----------------------------------------------------------------------------------------
     @property
     def _projection_row(self) -> int:
-        """The layer row the trajectory projects by default: the last layer's forward direction."""
-        reverse = sum(name.endswith("_reverse") for name in self._layer_names)
-        return len(self._layer_names) - (2 if reverse else 1)
+        return default_projection_row(self._layer_names)
 
     def _assemble(self, recs: list[Recording], traj: np.ndarray | None = None, *, index: list[int] | None = None,
                   wire_dtype: str | None = None, load=None) -> tuple[dict, dict]:
@@ -512,9 +515,9 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(names):
             raise error(f"projection_layer {layer!r} is out of range; expected 0..{len(names) - 1} "
                         f"({', '.join(names)})")
-        if quantity not in self._projection_quantities:
+        if quantity not in self._quantities:
             raise error(f"projection_quantity {quantity!r} is not recorded; expected one of "
-                        f"{', '.join(self._projection_quantities)}")
+                        f"{', '.join(self._quantities)}")
 
     def _fit_projection(self, recs, layer: int, quantity: str, given=None) -> tuple[Projection, np.ndarray]:
         """Fit the projection on ``quantity`` at ``layer`` over every step of ``recs``: (projection, coordinates).

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from ._core import Recording
+from ._core.gates import SIGMOID_GATES
 from ._widget import Explorer, _names
 
 __all__ = ["inputs", "probabilities", "units"]
@@ -117,7 +118,7 @@ def units(source, units=None, *, t: int | None = None, quantity: str = "h", laye
     """Chosen units of ``quantity`` in ``layer`` over time with the cursor. With an Explorer and ``units=None`` the
     lines follow the explorer's ``selected_units`` (its first five units while none is selected)."""
     explorer, current = _source(source, t)
-    quantities = getattr(current(), "quantities", ("h", "c", "i", "f", "g", "o"))
+    quantities = current().quantities
     if quantity not in quantities:
         raise ValueError(f"quantity {quantity!r} is not recorded; expected one of {', '.join(quantities)}")
     n_layers, n_units = getattr(current(), quantity).shape[0], getattr(current(), quantity).shape[2]
@@ -134,7 +135,7 @@ def units(source, units=None, *, t: int | None = None, quantity: str = "h", laye
         picked = [u for u in picked if u < n_units]
         return np.asarray(getattr(rec, quantity)[layer][:, picked]), [f"unit {u}" for u in picked]
 
-    gated = quantity in ("i", "f", "o", "r", "z")
+    gated = quantity in SIGMOID_GATES[current().cell]
     return _figure(source, t, series, quantity, title or f"Units of {quantity} (layer {layer % n_layers})",
                    y_range=(0.0, 1.0) if gated else None, watch=("selected_units",) if chosen is None else ())
 

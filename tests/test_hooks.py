@@ -153,6 +153,9 @@ def test_gru_stack_not_batch_first_and_unbatched():
         for q in ("h", "r", "z", "n"):
             np.testing.assert_allclose(acts[f"rnn.{q}"][b], rec[q], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(acts["rnn.layer1_reverse.h"][b], rec["layer1_reverse.h"], rtol=1e-5, atol=1e-6)
+        # and against torch's own output: the top layer's two directions side by side
+        top = np.concatenate([acts["rnn.layer1.h"][b], acts["rnn.layer1_reverse.h"][b]], -1)
+        np.testing.assert_allclose(top, model(x)[:, b].detach().numpy(), rtol=1e-5, atol=1e-6)
     assert "rnn.c" not in acts
     one = activations(model, x[:, 0], layers=["rnn.h"])  # unbatched (T, D): no batch axis
     np.testing.assert_allclose(one["rnn.h"], acts["rnn.h"][0], rtol=1e-5, atol=1e-6)

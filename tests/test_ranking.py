@@ -1,6 +1,7 @@
 """rank_units and match_pattern against small hand-made activations with a known answer, and on real recordings."""
 
 import numpy as np
+from scipy.stats import ttest_ind
 import pytest
 import torch
 from torch import nn
@@ -40,7 +41,7 @@ def test_rank_at_one_step_and_top_k_over_several_sequences():
 
 
 def _class_data():
-    means = {0: [1, 0, 0], 1: [3, 0, 1], 2: [0, 2, 0], 3: [0, 4, 1]}
+    means = {0: [1, 0, 0], 1: [5, 0, 1], 2: [0, 2, 0], 3: [0, 4, 1]}
     seqs = [np.tile(np.array(m, float), (2 + k, 1)) for k, m in means.items()]  # constant in time
     return seqs, ["a", "a", "b", "b"]
 
@@ -50,14 +51,18 @@ def test_rank_per_class_welch_t_and_difference_of_means():
     r = lw.rank_units(seqs, labels=labels, k=None)  # by="t" with labels
     assert r.by == "t"
     np.testing.assert_array_equal(r.classes, ["a", "b"])
-    # class a: diffs [2, -3, 0]; standard errors sqrt(2/2 + 0/2) = 1, sqrt(0 + 2/2) = 1, sqrt(.5/2 + .5/2)
-    np.testing.assert_allclose(r.all_scores, [[2, -3, 0], [-2, 3, 0]])
+    # class a against the rest: diffs [3, -3, 0], standard errors sqrt(8/2 + 0/2) = 2, sqrt(0 + 2/2) = 1, … → t 1.5, -3, 0
+    means = np.array([s.mean(0) for s in seqs])
+    welch = [ttest_ind(means[:2], means[2:], equal_var=False).statistic,
+             ttest_ind(means[2:], means[:2], equal_var=False).statistic]
+    np.testing.assert_allclose(np.nan_to_num(welch), [[1.5, -3, 0], [-1.5, 3, 0]])  # scipy's Welch t (0/0 for unit 2)
+    np.testing.assert_allclose(r.all_scores, np.nan_to_num(welch))
     np.testing.assert_array_equal(r.units, [[0, 2, 1], [1, 2, 0]])
     units, scores = r.for_class("b")
     np.testing.assert_array_equal(units, [1, 2, 0])
     d = lw.rank_units(seqs, labels=np.array([0, 0, 1, 1]), by="diff", k=1)
     np.testing.assert_array_equal(d.units, [[0], [1]])
-    np.testing.assert_allclose(d.scores, [[2], [3]])
+    np.testing.assert_allclose(d.scores, [[3], [3]])
     assert d.rows()[1] == {"class": 1, "rank": 0, "unit": 1, "score": 3.0}
 
 

@@ -205,11 +205,16 @@ def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
     head.lstm, head.fc = m, nn.Linear((m.proj_size or 8) * (2 if m.bidirectional else 1), 3)
     head.forward = lambda x: head.fc(head.lstm(x)[0])
     xs = [torch.randn(7, 5).numpy() for _ in range(3)]  # equal lengths: one batch of 3
+    calls, fused_lstm = [], recording._fused_lstm
+    monkeypatch.setattr(recording, "_fused_lstm", lambda *a: calls.append(1) or fused_lstm(*a))
     for model in (m, head):
         monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1)
         fused = lw.record(model, xs)
+        assert calls, "the fused path did not run"
+        calls.clear()
         monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1 << 60)
-        plain = lw.record(model, xs)
+        plain = lw.record(model, xs)  # the reference path, itself tested against nn.LSTM above
+        assert not calls
         assert (fused[0].probs is not None) == (model is head)
         for a, b in zip(fused, plain):
             for q in ("h", "c", "i", "f", "g", "o", "logits", "probs"):

@@ -1,15 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { orderUnits, unitStats, correlationMatrix } from "../src/order.js";
+import { block } from "../dev/blocks.js";
 
-/** (T, U) time-major block from per-unit series. */
-function block(series) {
-  const U = series.length;
-  const T = series[0].length;
-  const data = new Float32Array(T * U);
-  for (let u = 0; u < U; u++) for (let t = 0; t < T; t++) data[t * U + u] = series[u][t];
-  return { data, T, U };
-}
 
 test("index order is the identity", () => {
   const { data, T, U } = block([[1, 2], [3, 4], [5, 6]]);

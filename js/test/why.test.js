@@ -23,15 +23,8 @@ import {
 } from "../src/why.js";
 import { createStore } from "../src/store.js";
 import { encodeArray } from "../dev/encode.js";
+import { block } from "../dev/blocks.js";
 
-/** (T, U) time-major block from per-unit series. */
-function block(series) {
-  const U = series.length;
-  const T = series[0].length;
-  const data = new Float32Array(T * U);
-  for (let u = 0; u < U; u++) for (let t = 0; t < T; t++) data[t * U + u] = series[u][t];
-  return { data, T, U };
-}
 
 test("requests compare by content, not key order", () => {
   assert.equal(canonical({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');

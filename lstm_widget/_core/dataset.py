@@ -19,6 +19,7 @@ sequence's recording reads the few chunks that cover its steps.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import shutil
@@ -30,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .adapters import _AUTO, RecurrentSpec, describe
+from .gates import QUANTITIES
 from .recording import Recording, record
 from .validate import check_sequence
 
@@ -93,17 +95,6 @@ class _Sequences:
                 self.n_features = x.shape[1]
             self.count += 1
             yield x
-
-    def blocks(self, size: int) -> Iterator[list[np.ndarray]]:
-        """Consecutive lists of ``size`` sequences (the last may be shorter)."""
-        block = []
-        for x in self:
-            block.append(x)
-            if len(block) == size:
-                yield block
-                block = []
-        if block:
-            yield block
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -505,7 +496,7 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     except StopIteration:
         raise ValueError("no sequences to record (an empty list or iterable); expected at least one "
                          "(steps, features) array") from None
-    stream_of_seqs = _chain([first], seqs)
+    stream_of_seqs = itertools.chain([first], seqs)
     probe = record(model, [first[:1]], _spec=spec)[0]
     classes = 0 if probe.probs is None else probe.probs.shape[1]
     features = first.shape[1]
@@ -539,11 +530,6 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
             torch.set_num_threads(threads_before)
     bar.close()
     return open_dataset(store_path)
-
-
-def _chain(head: list, rest: Iterator) -> Iterator:
-    yield from head
-    yield from rest
 
 
 def _batches(seqs: Iterator, size: int) -> Iterator[list]:
@@ -675,17 +661,7 @@ class RecordedDataset:
         if not -n <= k < n:
             raise IndexError(f"sequence {k} is out of range for a data set of {n} sequences (0..{n - 1})")
         k = int(k) % n
-        a, b = int(self.offsets[k]), int(self.offsets[k + 1])
-        from .gates import QUANTITIES
-
-        values = {q: (self.arrays[q][:, a:b] if q in self.quantities else None) for q in QUANTITIES[self.cell]}
-        return Recording(
-            inputs=self.arrays["inputs"][a:b],
-            layer_names=self.layer_names,
-            logits=self.arrays["logits"][a:b] if self.classes else None,
-            probs=self.arrays["probs"][a:b] if self.classes else None,
-            **values,
-        )
+        return self.recordings(k, k + 1)[0]
 
     def recordings(self, start: int = 0, stop: int | None = None) -> list[Recording]:
         """The Recordings of sequences ``start:stop`` (consecutive), read with one contiguous read per array (not one
@@ -700,8 +676,6 @@ class RecordedDataset:
         start, stop = int(start), int(stop)
         a, b = int(self.offsets[start]), int(self.offsets[stop])
         cuts = (self.offsets[start:stop + 1] - a).tolist()
-        from .gates import QUANTITIES
-
         block = {name: self.arrays[name][_region(name, a, b)] for name in self.arrays if name != "offsets"}
         out = []
         for j in range(stop - start):

@@ -17,7 +17,7 @@ import torch
 
 from .adapters import _AUTO, RecurrentSpec, describe
 from .cells import gate_fn, gru_gates, lstm_gates, step
-from .gates import QUANTITIES
+from .gates import QUANTITIES, split_gates
 from .validate import check_sequences
 
 _CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
@@ -353,7 +353,7 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
     bias = None if w.b_ih is None else w.b_ih + w.b_hh
     if sig:
         scale = w_ih.new_ones(4 * H, 1)
-        scale[2 * H:3 * H] = 2.0
+        split_gates(scale)["g"].fill_(2.0)
         w_ih, w_hh = w_ih * scale, w_hh * scale
         bias = None if bias is None else bias * scale[:, 0]
     flat = q.reshape(T * B, q.shape[-1])  # a view: q's rows are consecutive
@@ -366,7 +366,8 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
     w_hh_t = w_hh.T.contiguous()
     w_hr_t = None if w.w_hr is None else w.w_hr.T.contiguous()
     gates = q[..., :4 * H].unbind(0)
-    i_s, f_s, g_s, o_s = (q[..., k * H:(k + 1) * H].unbind(0) for k in range(4))
+    blocks = split_gates(q[..., :4 * H], axis=-1)  # views: the columns hold the gates in PyTorch's order
+    i_s, f_s, g_s, o_s = (blocks[k].unbind(0) for k in "ifgo")
     c_s, h_s = q[..., 4 * H:5 * H].unbind(0), q[..., 5 * H:].unbind(0)
     act = None if sig else gate_fn(w.gate_activation)
     for t in (range(T - 1, -1, -1) if w.reverse else range(T)):
@@ -376,8 +377,8 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
             gt.sigmoid_()
             g_s[t].mul_(2.0).sub_(1.0)
         else:
-            for blk in (gt[:, :2 * H], o_s[t]):
-                blk.copy_(act(blk))
+            for gate in (i_s[t], f_s[t], o_s[t]):
+                gate.copy_(act(gate))
             g_s[t].tanh_()
         ct = c_s[t]
         torch.mul(i_s[t], g_s[t], out=ct)
@@ -406,8 +407,7 @@ def _fused_lstm(spec: RecurrentSpec, z: torch.Tensor) -> dict:
         hs = [buf[r, ..., 5 * H:] for r in range(row - len(layer), row)]
         inp = hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)
     rows = buf.permute(2, 0, 1, 3)  # (B, L, T, 5H + P), a view
-    result = {q: rows[..., k * H:(k + 1) * H] for k, q in enumerate("ifgoc")}
-    result["h"] = rows[..., 5 * H:]
+    result = dict(split_gates(rows[..., :4 * H], axis=-1), c=rows[..., 4 * H:5 * H], h=rows[..., 5 * H:])
     if spec.head is not None:
         result["logits"], result["probs"] = head_outputs(spec.head, inp.transpose(0, 1))
     return result

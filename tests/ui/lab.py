@@ -46,6 +46,16 @@ POLL_MS = 100
 
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
+# {view class: data-t} for every view (class "lw-*" with a data-t attribute) inside the root.
+VIEW_TS_JS = """(root) => {
+  const out = {};
+  root.querySelectorAll('[data-t]').forEach((el, i) => {
+    const cls = [...el.classList].find((c) => c.startsWith('lw-'));
+    if (cls) out[out[cls] === undefined ? cls : `${cls}#${i}`] = el.getAttribute('data-t');
+  });
+  return out;
+}"""
+
 # page -> console lines (errors, warnings, uncaught exceptions); attached to failing tests by conftest.py.
 CONSOLE: dict = {}
 
@@ -313,12 +323,14 @@ def run_code(
     return wait_code(page, start_code(page, code), timeout, raise_errors, keep_focus)
 
 
-def start_code(page: Page, code: str) -> dict:
-    """Like :func:`run_code`, but returns as soon as the cell is submitted (the kernel must be idle before), so that
-    the test can watch the page while the cell runs; finish with :func:`wait_code` (or poll :func:`code_done`).
+def start_code(page: Page, code: str, wait_idle: bool = True) -> dict:
+    """Like :func:`run_code`, but returns as soon as the cell is submitted (first waiting for an idle kernel unless
+    ``wait_idle`` is False: then the cell queues behind the running one), so that the test can watch the page while
+    the cell runs; finish with :func:`wait_code` (or poll :func:`code_done`).
     The handle is ``{id, run, t0}`` with ``t0`` the page's ``performance.now()`` just before the cell was run."""
     _helpers(page)
-    wait_kernel_idle(page)
+    if wait_idle:
+        wait_kernel_idle(page)
     return page.evaluate(
         """(code) => {
           const h = window.__lwh;
@@ -429,6 +441,24 @@ def wait_py(owner, expr: str, want, timeout: float = 30) -> None:
         return seen[-1] == want
 
     wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
+
+
+def hover_text(root: Locator, target: Locator, x: float, y: float, pattern: str,
+               tooltip: str = ".lw-tooltip") -> re.Match:
+    """Hover ``target`` at (x, y) CSS px and return the widget's tooltip text (under ``root``) matched in full
+    against ``pattern``; the tooltip is hidden first, so no stale text can match."""
+    tip = root.locator(tooltip)
+    tip.evaluate("(el) => { el.hidden = true; }")  # the next pointermove shows it again
+    target.hover(position={"x": x, "y": y})
+    seen = []
+
+    def shown():
+        if tip.is_hidden():
+            return None
+        seen.append(tip.text_content())
+        return re.fullmatch(pattern, seen[-1])
+
+    return wait_until(shown, timeout=10, interval=0.1, message=lambda: f"tooltip like {pattern!r} (saw {seen[-1:]})")
 
 
 def first_repaint(root: Locator, timeout: float = 60) -> None:

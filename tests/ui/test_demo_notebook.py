@@ -20,6 +20,7 @@ from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeout
 
 from lab import (
     ARTIFACTS_DIR,
+    VIEW_TS_JS,
     canvas_pixels,
     copy_notebook,
     largest_canvas,
@@ -39,16 +40,6 @@ ROOT = ".lstm-widget"
 HEATMAP = ".lw-heatmap"
 SLIDER = ".lw-timeline input[type=range]"
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "japanese_vowels.ipynb"
-
-# {view class: data-t} for every view (class "lw-*" with a data-t attribute) inside the root.
-VIEW_TS_JS = """(root) => {
-  const out = {};
-  root.querySelectorAll('[data-t]').forEach((el, i) => {
-    const cls = [...el.classList].find((c) => c.startsWith('lw-'));
-    if (cls) out[out[cls] === undefined ? cls : `${cls}#${i}`] = el.getAttribute('data-t');
-  });
-  return out;
-}"""
 
 
 @dataclass

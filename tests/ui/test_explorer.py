@@ -29,9 +29,11 @@ import pytest
 from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
 
 from lab import (
+    VIEW_TS_JS,
     canvas_pixels,
     code_done,
     first_repaint,
+    hover_text,
     next_frames,
     pixel_hash,
     py_json,
@@ -47,7 +49,6 @@ from server import VIEWPORT
 
 ROOT = ".lstm-widget"
 N_SEQUENCES = 20
-TOOLTIP = ".lw-tooltip"
 # Heatmap data rectangle inside its canvas (CSS px): x = 48 .. W - 12, y = 4 .. H - 18 (timeRect(plot, 4, 18)).
 HEATMAP_RECT = {"left": 48, "right": 12, "top": 4, "bottom": 18}
 # Gates canvas: label column 62 px, head row 30 px, one row of 30 px per unit, 5 columns i f g o c over W - 66 px.
@@ -81,15 +82,6 @@ def page_values(s, t, units=()):
     }})
 """
 
-# {view class: data-t} for every view (class "lw-*" with a data-t attribute) inside the root.
-VIEW_TS_JS = """(root) => {
-  const out = {};
-  root.querySelectorAll('[data-t]').forEach((el, i) => {
-    const cls = [...el.classList].find((c) => c.startsWith('lw-'));
-    if (cls) out[out[cls] === undefined ? cls : `${cls}#${i}`] = el.getAttribute('data-t');
-  });
-  return out;
-}"""
 
 EXPECTED_VIEWS = {
     "lw-picker", "lw-timeline", "lw-inputs", "lw-heatmap", "lw-traces", "lw-probs", "lw-trajectory", "lw-gates",
@@ -201,22 +193,6 @@ def assert_shows(text: str, value: float, what: str) -> None:
 
 def overlay(ex: Ex, view: str) -> Locator:
     return ex.root.locator(f".lw-{view} canvas.lw-overlay").first
-
-
-def hover_text(ex: Ex, target: Locator, x: float, y: float, pattern: str) -> re.Match:
-    """Hover ``target`` at (x, y) CSS px and return the tooltip's text matched against ``pattern``."""
-    tip = ex.root.locator(TOOLTIP)
-    tip.evaluate("(el) => { el.hidden = true; }")  # no stale text: the next pointermove shows it again
-    target.hover(position={"x": x, "y": y})
-    seen = []
-
-    def shown():
-        if tip.is_hidden():
-            return None
-        seen.append(tip.text_content())
-        return re.fullmatch(pattern, seen[-1])
-
-    return wait_until(shown, timeout=10, interval=0.1, message=lambda: f"tooltip like {pattern!r} (saw {seen[-1:]})")
 
 
 def heatmap_geometry(ex: Ex) -> dict:
@@ -438,7 +414,7 @@ def test_python_sets_t_sequence_and_units(ex):
         for k, q in enumerate(g["columns"]):
             x = g["label_w"] + k * col_w + col_w / 2
             y = g["head_h"] + row * g["row_h"] + g["row_h"] / 2
-            m = hover_text(ex, gates, x, y, rf"unit (\d+) · .* (\w) · t (\d+) · (\S+)")
+            m = hover_text(ex.root, gates, x, y, rf"unit (\d+) · .* (\w) · t (\d+) · (\S+)")
             assert (int(m.group(1)), m.group(2), int(m.group(3))) == (u, q, t), m.group(0)
             assert_shows(m.group(4), gate_values[q][row], f"gate {q} of unit {u}")
     ex.page.mouse.move(0, 0)
@@ -567,7 +543,7 @@ def test_stream_appends_visibly_and_ends_on_pythons_data(ex):
     r = heatmap_geometry(ex)
     x = r["x"] + (STREAM_STEPS - 0.5) * r["w"] / STREAM_STEPS
     u = 40
-    m = hover_text(ex, heat, x, r["y"] + (u + 0.5) * r["h"] / 100, r"unit (\d+) · t (\d+) · (\S+)")
+    m = hover_text(ex.root, heat, x, r["y"] + (u + 0.5) * r["h"] / 100, r"unit (\d+) · t (\d+) · (\S+)")
     unit, t = int(m.group(1)), int(m.group(2))
     assert t == STREAM_STEPS - 1, m.group(0)
     assert_shows(m.group(3), float(py(ex, f"ex.recordings[-1].h[0, {t}, {unit}]")), f"heatmap h of unit {unit}")
@@ -587,7 +563,7 @@ def test_heatmap_row_click_selects_unit(ex):
     want = 42
     x = r["x"] + r["w"] / 2
     y = r["y"] + (want + 0.5) * r["h"] / U
-    m = hover_text(ex, heat, x, y, r"unit (\d+) · t (\d+) · (\S+)")
+    m = hover_text(ex.root, heat, x, y, r"unit (\d+) · t (\d+) · (\S+)")
     unit = int(m.group(1))
     assert unit == want, f"row {want} is unit {unit}: the rows are not in index order"
 

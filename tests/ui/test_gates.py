@@ -29,6 +29,7 @@ from playwright.sync_api import Locator, Page
 from lab import (
     canvas_pixels,
     first_repaint,
+    hover_text,
     next_frames,
     py_json,
     run_code,
@@ -38,7 +39,6 @@ from lab import (
 )
 
 ROOT = ".lstm-widget"
-TOOLTIP = ".lw-tooltip"
 N_SEQUENCES = 12
 SELECTION_RGB = (0x4E, 0x79, 0xA7)  # the first selected unit's colour (categorical 0, light theme)
 
@@ -124,21 +124,6 @@ def assert_shows(text: str, value: float, what: str) -> None:
     assert abs(float(text) - value) <= tol, f"{what}: the page shows {text}, Python has {value}"
 
 
-def hover_text(nb: Nb, root: Locator, target: Locator, x: float, y: float, pattern: str) -> re.Match:
-    tip = root.locator(TOOLTIP)
-    tip.evaluate("(el) => { el.hidden = true; }")
-    target.hover(position={"x": x, "y": y})
-    seen = []
-
-    def shown():
-        if tip.is_hidden():
-            return None
-        seen.append(tip.text_content())
-        return re.fullmatch(pattern, seen[-1])
-
-    return wait_until(shown, timeout=10, interval=0.1, message=lambda: f"tooltip like {pattern!r} (saw {seen[-1:]})")
-
-
 def open_details(nb: Nb, name: str) -> Locator:
     """Open the Gates & weights section of explorer ``name`` from the page (its toggle) and wait for the weights."""
     root = nb.roots[name]
@@ -192,7 +177,7 @@ def test_section_closed_by_default_then_weights_arrive_with_pytorch_names(nb):
     # A cell of g's weight_ih block: the tooltip says where it lives in PyTorch's array, and its value is Python's.
     p = panel(geo, "g", "W")
     canvas = weights.locator("canvas.lw-overlay")
-    m = hover_text(nb, root, canvas, p["x"] + 3.5 * p["w"] / 12, p["y"] + 10.5 * p["h"] / 100,
+    m = hover_text(root, canvas, p["x"] + 3.5 * p["w"] / 12, p["y"] + 10.5 * p["h"] / 100,
                    r"unit (\d+) · gate g · weight_ih\[(\d+), (\d+)\] · input (.+) · (\S+)")
     unit, row, j = int(m.group(1)), int(m.group(2)), int(m.group(3))
     assert (unit, j) == (10, 3) and row == 2 * 100 + unit, m.group(0)
@@ -228,7 +213,7 @@ def test_selecting_a_unit_highlights_its_row_in_every_panel(nb):
     p = panel(geo, "f", "U")
     canvas = weights.locator("canvas.lw-overlay")
     x, y = p["x"] + p["w"] / 2, p["y"] + 42.5 * p["h"] / 100
-    m = hover_text(nb, root, canvas, x, y, r"unit (\d+) · gate f · weight_hh\[(\d+), (\d+)\] · from unit \d+ · \S+")
+    m = hover_text(root, canvas, x, y, r"unit (\d+) · gate f · weight_hh\[(\d+), (\d+)\] · from unit \d+ · \S+")
     assert int(m.group(1)) == 42 and int(m.group(2)) == 142, m.group(0)
     canvas.click(position={"x": x, "y": y})
     wait_py(nb, "ex.selected_units", [42])
@@ -297,7 +282,7 @@ def test_saturation_points_equal_gate_saturation_and_select_units(nb):
     f = list(pts["f"].values())
     lone = next(p for p in f if all((q["x"] - p["x"]) ** 2 + (q["y"] - p["y"]) ** 2 > 12**2 for q in f if q is not p))
     canvas = sat.locator("canvas.lw-overlay")
-    m = hover_text(nb, root, canvas, lone["x"], lone["y"], r"unit (\d+) · f · left \S+ · right \S+")
+    m = hover_text(root, canvas, lone["x"], lone["y"], r"unit (\d+) · f · left \S+ · right \S+")
     assert int(m.group(1)) == lone["unit"]
     canvas.click(position={"x": lone["x"], "y": lone["y"]})
     wait_py(nb, "ex.selected_units", [lone["unit"]])
@@ -329,13 +314,13 @@ def test_keras_model_weights_have_keras_names(nb):
     assert geo["units"] == 8
     # kernel[j, 2·8 + u] is the value of the c block at (input j, unit u) — the seed's W[:, units*2:units*3]
     p = panel(geo, "c", "W")
-    m = hover_text(nb, root, weights.locator("canvas.lw-overlay"), p["x"] + 5.5 * p["w"] / 12,
+    m = hover_text(root, weights.locator("canvas.lw-overlay"), p["x"] + 5.5 * p["w"] / 12,
                    p["y"] + 3.5 * p["h"] / 8, r"unit (\d+) · gate c · kernel\[(\d+), (\d+)\] · input .+ · (\S+)")
     unit, j, col = int(m.group(1)), int(m.group(2)), int(m.group(3))
     assert (unit, j, col) == (3, 5, 2 * 8 + 3), m.group(0)
     assert_shows(m.group(4), float(py(nb, f"KW[0][{j}, {col}]")), "Keras kernel value")
     p = panel(geo, "o", "b")
-    m = hover_text(nb, root, weights.locator("canvas.lw-overlay"), p["x"] + p["w"] / 2, p["y"] + 6.5 * p["h"] / 8,
+    m = hover_text(root, weights.locator("canvas.lw-overlay"), p["x"] + p["w"] / 2, p["y"] + 6.5 * p["h"] / 8,
                    r"unit 6 · gate o · bias\[(\d+)\] · (\S+)")
     assert int(m.group(1)) == 3 * 8 + 6
     assert_shows(m.group(2), float(py(nb, "KW[2][30]")), "Keras bias value")
@@ -374,7 +359,7 @@ def test_gru_explorer_shows_r_z_n(nb):
     for k, (q, name) in enumerate([("r", "reset gate"), ("z", "update gate"), ("n", "candidate"),
                                    ("h", "hidden state")]):
         x = GATES["label_w"] + (k + 0.5) * col_w
-        m = hover_text(nb, root, gates, x, GATES["head_h"] + GATES["row_h"] / 2,
+        m = hover_text(root, gates, x, GATES["head_h"] + GATES["row_h"] / 2,
                        rf"unit 0 · {name} {q} · t 2 · (\S+)")
         assert_shows(m.group(1), values[k], f"gates view {q}")
 

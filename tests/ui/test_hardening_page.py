@@ -25,9 +25,11 @@ import time
 import pytest
 
 from lab import (
+    VIEW_TS_JS,
     _helpers,
     code_done,
     next_frames,
+    py_json,
     run_code,
     start_code,
     wait_code,
@@ -72,10 +74,6 @@ def _counting_send(msg, buffers=None):
 ex._send = _counting_send
 """
 
-VIEW_TS_JS = """(root) => Object.fromEntries([...root.querySelectorAll('[data-t]')]
-  .map((el) => [[...el.classList].find((c) => c.startsWith('lw-')), el.getAttribute('data-t')]))"""
-
-
 @pytest.fixture(scope="module")
 def hx(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, NAME, [SETUP, "ex"])
@@ -87,10 +85,6 @@ def hx(new_page, jupyter_server):
 
 def _root(page):
     return page.locator(ROOT).first
-
-
-def _py_json(page, expr: str):
-    return json.loads(run_code(page, f"print(json.dumps({expr}))"))
 
 
 def _views_at(page, t: int) -> bool:
@@ -177,7 +171,7 @@ def test_flood_from_the_page_leaves_no_backlog(hx):
     page, root = hx, _root(hx)
     run_code(page, "ex.pause()\nex.sequence = 0\nex.t = 0\nt_seen.clear()")
     _wait_views_at(page, 0)
-    T = _py_json(page, "len(ex.recording)")
+    T = py_json(page, "len(ex.recording)")
     frames0 = int(root.get_attribute("data-frames"))
     out = page.evaluate(FLOOD_JS, [10_000, 5, T])
     ended = time.perf_counter()
@@ -185,7 +179,7 @@ def test_flood_from_the_page_leaves_no_backlog(hx):
     _wait_views_at(page, last)
     page_settle = time.perf_counter() - ended
     seen = []
-    wait_until(lambda: seen.append(_py_json(page, "[ex.t, len(t_seen)]")) or seen[-1][0] == last, timeout=60,
+    wait_until(lambda: seen.append(py_json(page, "[ex.t, len(t_seen)]")) or seen[-1][0] == last, timeout=60,
                interval=0.2, message=lambda: f"the kernel at t = {last} (last seen {seen[-1:]})")
     kernel_settle = time.perf_counter() - ended
     frames = int(root.get_attribute("data-frames")) - frames0
@@ -194,7 +188,7 @@ def test_flood_from_the_page_leaves_no_backlog(hx):
           f"kernel received {received} t updates; {frames} repaints; page settled {page_settle:.2f} s, kernel "
           f"settled {kernel_settle:.2f} s after the last event")
     assert out["n"] >= 10_000  # the flood did happen (speed itself is not asserted)
-    assert _py_json(page, "ex.t") == last and _views_at(page, last)
+    assert py_json(page, "ex.t") == last and _views_at(page, last)
     assert 0 < received < out["n"]  # coalesced: far fewer writes than events
     _no_injection(page)
 
@@ -213,12 +207,12 @@ def test_flood_from_python_leaves_no_backlog(hx):
     _wait_views_at(page, last, timeout=120)
     settled = time.perf_counter()
     frames = int(root.get_attribute("data-frames")) - frames0
-    sent = _py_json(page, "[len(t_sent), t_sent[-1]]")
+    sent = py_json(page, "[len(t_sent), t_sent[-1]]")
     print(f"\npython flood: 10 001 assignments in {loop_s:.2f} s ({kernel_changes} trait changes, {sent[0]} sent to "
           f"the page); cell done after {cell_done - started:.2f} s; page on the last value {settled - cell_done:.2f} s "
           f"after the cell ({settled - started:.2f} s in all), {frames} repaints")
     next_frames(page, 3)
-    assert _views_at(page, last) and _py_json(page, "ex.t") == last
+    assert _views_at(page, last) and py_json(page, "ex.t") == last
     assert sent[1] == last and sent[0] < 10_000  # coalesced, ending on the last value
     assert frames < 10_000  # repaints coalesce to animation frames
 
@@ -239,29 +233,10 @@ def test_play_from_python_while_the_page_scrubs(hx):
     out = run_code(page, "ex.pause()\nex.t = 4\nprint('ok')")
     assert out == "ok"
     _wait_views_at(page, 4)
-    wait_until(lambda: _py_json(page, "[ex.t, ex.playing]") == [4, False], timeout=30,
+    wait_until(lambda: py_json(page, "[ex.t, ex.playing]") == [4, False], timeout=30,
                message="Python keeps t = 4, paused")
     next_frames(page, 5)
     assert _views_at(page, 4)
-
-
-def _queue_code(page, code: str) -> dict:
-    """Submit a cell without waiting for the kernel to be idle (it queues behind the running one)."""
-    _helpers(page)
-    return page.evaluate(
-        """(code) => {
-          const h = window.__lwh;
-          h.prevFocus = document.activeElement;
-          const p = h.activate(), nb = p.content, model = nb.model;
-          const idx = model.cells.length;
-          model.sharedModel.insertCell(idx, {cell_type: 'code', source: code});
-          const id = model.cells.get(idx).id;
-          nb.activeCellIndex = idx;
-          nb.deselectAll();
-          return {id, run: h.start('notebook:run-cell'), t0: performance.now()};
-        }""",
-        code,
-    )
 
 
 def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
@@ -269,9 +244,9 @@ def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
     pressed while the kernel was busy do not override it (the page confirms the kernel's later value)."""
     page, root = hx, _root(hx)
     run_code(page, "ex.pause()\nex.sequence = 0\nex.t = 0")
-    n = _py_json(page, "len(ex.recordings)")
+    n = py_json(page, "len(ex.recordings)")
     first = start_code(page, "rec = ex.stream(X[3], fps=8)")  # about 2 s
-    second = _queue_code(page, "ex.t = 2\nprint(ex.sequence, ex.t)")
+    second = start_code(page, "ex.t = 2\nprint(ex.sequence, ex.t)", wait_idle=False)  # queues behind the stream
     root.focus()
     for _ in range(6):
         page.keyboard.press("ArrowRight")
@@ -285,7 +260,7 @@ def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
     wait_until(lambda: root.locator(".lw-picker select").input_value() == str(n), timeout=30,
                message="the picker on the streamed sequence")
     next_frames(page, 5)
-    assert _py_json(page, "[ex.sequence, ex.t, len(ex.recordings)]") == [n, 2, n + 1]
+    assert py_json(page, "[ex.sequence, ex.t, len(ex.recordings)]") == [n, 2, n + 1]
     assert _views_at(page, 2)
 
 
@@ -298,7 +273,7 @@ def test_reload_restores_the_state_from_the_kernel(hx):
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     _wait_views_at(page, 5)
-    wait_until(lambda: _py_json(page, "ex.t") == 5, timeout=30, message="the kernel at t = 5")
+    wait_until(lambda: py_json(page, "ex.t") == 5, timeout=30, message="the kernel at t = 5")
     run = page.evaluate("() => window.__lwh.start('docmanager:save')")  # nothing to ask on unload
     page.wait_for_function("(id) => window.__lwh.runs[id].done", arg=run, timeout=60_000)
     path = page.evaluate("() => window.__lwh.current")
@@ -313,7 +288,7 @@ def test_reload_restores_the_state_from_the_kernel(hx):
     assert root.locator(".lw-picker select").input_value() == "1"
     traces = root.locator(".lw-traces .lw-legend-name").all_text_contents()
     assert [n for n in traces if "3" in n] and [n for n in traces if "7" in n], traces
-    assert _py_json(page, "[ex.sequence, ex.t, ex.selected_units]") == [1, 5, [3, 7]]
+    assert py_json(page, "[ex.sequence, ex.t, ex.selected_units]") == [1, 5, [3, 7]]
     _no_injection(page)
 
 

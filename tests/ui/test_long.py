@@ -16,21 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page
 
 from lab import (
-    ARTIFACTS_DIR,
+    VIEW_TS_JS,
     canvas_pixels,
     next_frames,
-    open_notebook,
     pixel_hash,
-    run_all_cells,
     run_code,
-    wait_for_widget,
     wait_until,
-    write_notebook,
+    widget_notebook,
 )
 
 ROOT = ".lstm-widget"
@@ -48,14 +44,6 @@ recs = synthetic_recordings({T}, {H})
 ex = lw.Explorer.from_recordings(recs, wire_dtype="float16", selected_units=[0, 1, 2])
 """
 
-VIEW_TS_JS = """(root) => {
-  const out = {};
-  root.querySelectorAll('[data-t]').forEach((el, i) => {
-    const cls = [...el.classList].find((c) => c.startsWith('lw-'));
-    if (cls) out[out[cls] === undefined ? cls : `${cls}#${i}`] = el.getAttribute('data-t');
-  });
-  return out;
-}"""
 EXPECTED_VIEWS = {"lw-timeline", "lw-inputs", "lw-heatmap", "lw-traces", "lw-probs", "lw-trajectory", "lw-gates"}
 
 
@@ -68,24 +56,15 @@ class Long:
 
 @pytest.fixture(scope="module")
 def long(new_page, jupyter_server):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell("ex")]
-    page = new_page("long")
-    try:
-        name = write_notebook(jupyter_server, nb, "long_e2e.ipynb")
-        open_notebook(page, jupyter_server, name)
-        run_all_cells(page)
-        root = wait_for_widget(page, selector=ROOT)
+    def ready(_page, root):
         heatmap = root.locator(".lw-heatmap")
         drawn = lambda: (heatmap.get_attribute("data-window") == f"0,{T}"  # noqa: E731
                          and heatmap.locator(".lw-message").is_hidden())
         wait_until(drawn, timeout=120, message="the heatmap drawn with every step")
         root.scroll_into_view_if_needed()
-    except BaseException:
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS_DIR / "long_setup.png"))
-        raise
-    yield Long(page, root, heatmap)
+
+    page, root = widget_notebook(new_page, jupyter_server, "long", [SETUP, "ex"], ready=ready, selector=ROOT)
+    yield Long(page, root, root.locator(".lw-heatmap"))
     new_page.close(page)
 
 

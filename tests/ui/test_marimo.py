@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
 
-from lab import ARTIFACTS_DIR, largest_canvas, wait_painted, wait_until
+from lab import ARTIFACTS_DIR, VIEW_TS_JS, largest_canvas, wait_painted, wait_until
 from server import SERVER_START_TIMEOUT_S, _descendants, _free_port, end_process
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
@@ -64,9 +64,6 @@ def _(ex, mo):
 if __name__ == "__main__":
     app.run()
 '''
-
-VIEW_TS_JS = """(root) => Object.fromEntries([...root.querySelectorAll('[data-t]')]
-  .map((el) => [[...el.classList].find((c) => c.startsWith('lw-')), el.dataset.t]).filter(([c]) => c))"""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import canvas_pixels, distinct_colors, largest_canvas, wait_until
+from lab import VIEW_TS_JS, canvas_pixels, distinct_colors, largest_canvas, wait_painted, wait_until
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = sorted((HERE.parents[1] / "notebooks").glob("*.ipynb"))
@@ -35,8 +35,6 @@ IGNORED = re.compile(r"^https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/")  # n
 
 STATE_RE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
 VIEW_RE = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>', re.S)
-VIEW_TS_JS = """(root) => Object.fromEntries([...root.querySelectorAll('[data-t]')]
-  .map((el) => [[...el.classList].find((c) => c.startsWith('lw-')), el.dataset.t]).filter(([c]) => c))"""
 
 
 def _nbextension(name: str) -> Path | None:
@@ -137,8 +135,7 @@ def test_nbconvert_page_renders_and_scrubs(page, path, nbconvert_html):
         root = roots.nth(i)
         root.scroll_into_view_if_needed()
         heatmap = largest_canvas(root.locator(".lw-heatmap"))
-        wait_until(lambda: distinct_colors(canvas_pixels(heatmap)) >= 16, timeout=60,
-                   message=f"explorer {i}: the heatmap shows >= 16 distinct colours")  # fmt: skip
+        wait_painted(heatmap)
         last = saved["_meta"]["lengths"][saved["sequence"]] - 1
         views = lambda: root.evaluate(VIEW_TS_JS)  # noqa: E731
         wait_until(lambda: set(views().values()) == {str(saved["t"])}, timeout=30,

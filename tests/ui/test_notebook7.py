@@ -14,6 +14,7 @@ from playwright.sync_api import Locator, Page
 
 from lab import (
     ARTIFACTS_DIR,
+    VIEW_TS_JS,
     largest_canvas,
     open_notebook,
     run_all_cells,
@@ -38,8 +39,6 @@ ex = lw.Explorer(japanese_vowels_net(), [X[i] for i in idx], y[idx])
 ex"""
 
 # {view class: data-t} of every element with a "lw-*" class and a data-t attribute inside the root
-VIEW_TS_JS = """(root) => Object.fromEntries([...root.querySelectorAll('[data-t]')]
-  .map((el) => [[...el.classList].find((c) => c.startsWith('lw-')), el.dataset.t]).filter(([c]) => c))"""
 
 
 @dataclass

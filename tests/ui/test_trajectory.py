@@ -29,15 +29,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page
 
-from lab import (
-    canvas_pixels,
-    first_repaint,
-    next_frames,
-    pixel_hash,
-    run_code,
-    wait_until,
-    widget_notebook,
-)
+from lab import canvas_pixels, first_repaint, next_frames, pixel_hash, py_json, run_code, wait_until, widget_notebook
 
 ROOT = ".lstm-widget"
 VIEW = ".lw-trajectory"
@@ -108,11 +100,7 @@ def py(tj: Tj, expr: str) -> str:
     return run_code(tj.page, f"print({expr})")
 
 
-def py_json(tj: Tj, expr: str):
-    return json.loads(run_code(tj.page, f"print(json.dumps({expr}))"))
-
-
-def wait_py(tj: Tj, expr: str, ok, what: str, timeout: float = 30):
+def wait_py_until(tj: Tj, expr: str, ok, what: str, timeout: float = 30):
     """Poll the kernel until ``ok(value of expr)``; page -> kernel writes may be throttled."""
     seen = []
 
@@ -262,7 +250,7 @@ def test_2d_3d_toggle_and_drag_rotates(tj):
     reset(tj, sequence=0, t=0)
     flat = pixel_hash(base_pixels(tj))
     tj.view.locator("button[data-dims='3']").click()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("dims") == 3, "traj_view dims == 3")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("dims") == 3, "traj_view dims == 3")
     d0 = wait_drawn(tj, dims=3)
     solid = pixel_hash(base_pixels(tj))
     assert solid != flat, "the 3-D drawing is the 2-D one"
@@ -280,7 +268,7 @@ def test_2d_3d_toggle_and_drag_rotates(tj):
         tj.page.wait_for_timeout(16)
     tj.page.mouse.up()
     want_yaw = (d0["yaw"] + 0.6 + math.pi) % (2 * math.pi) - math.pi
-    v = wait_py(
+    v = wait_py_until(
         tj,
         "ex.traj_view",
         lambda v: abs(v.get("yaw", 0) - want_yaw) < 0.03 and abs(v.get("pitch", 0) - (d0["pitch"] + 0.3)) < 0.03,
@@ -292,7 +280,7 @@ def test_2d_3d_toggle_and_drag_rotates(tj):
     assert py_json(tj, "[ex.sequence, ex.t]") == [0, 0], "the drag picked a point"
 
     tj.view.locator("button[data-dims='2']").click()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("dims") == 2, "traj_view dims == 2")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("dims") == 2, "traj_view dims == 2")
     wait_drawn(tj, dims=2)
     assert pixel_hash(base_pixels(tj)) == flat, "the 2-D drawing does not come back"
 
@@ -316,7 +304,7 @@ def test_click_picks_points(tj, view):
     t = row - offsets[s0]
     canvas.click(position=pts[row])
     wait_until(lambda: tj.view.get_attribute("data-t") == str(t), timeout=30, message=f"the view shows t {t}")
-    wait_py(tj, "ex.t", lambda v: v == t, f"ex.t == {t}")
+    wait_py_until(tj, "ex.t", lambda v: v == t, f"ex.t == {t}")
 
     # Another path's point, well away from the current path and from every other point.
     cur_all = range(offsets[s0], offsets[s0 + 1])
@@ -326,7 +314,7 @@ def test_click_picks_points(tj, view):
     r1 = found[0][0]
     s1 = max(k for k in range(len(offsets) - 1) if offsets[k] <= r1)
     canvas.click(position=pts[r1])
-    wait_py(tj, "ex.sequence", lambda v: v == s1, f"ex.sequence == {s1}")
+    wait_py_until(tj, "ex.sequence", lambda v: v == s1, f"ex.sequence == {s1}")
 
 
 def test_colour_modes(tj):
@@ -336,7 +324,7 @@ def test_colour_modes(tj):
     select = tj.view.locator("select[aria-label='Colour paths by']")
 
     select.select_option("class")
-    wait_py(tj, "ex.traj_view", lambda v: v.get("color") == "class", "traj_view color == 'class'")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("color") == "class", "traj_view color == 'class'")
     wait_drawn(tj, color="class")
     px = base_pixels(tj)
     assert pixel_hash(px) != time_hash
@@ -350,7 +338,7 @@ def test_colour_modes(tj):
     option = tj.view.locator("select[aria-label='Colour paths by'] option[value=group]")
     assert option.inner_text() == GROUP_NAME and option.is_enabled()
     select.select_option("group")
-    wait_py(tj, "ex.traj_view", lambda v: v.get("color") == "group", "traj_view color == 'group'")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("color") == "group", "traj_view color == 'group'")
     wait_drawn(tj, color="group")
     gpx = base_pixels(tj)
     assert pixel_hash(gpx) not in (time_hash, pixel_hash(px))
@@ -368,7 +356,7 @@ def test_log1p(tj):
     before = projected(tj, rows)
     h0 = pixel_hash(base_pixels(tj))
     tj.view.locator("input[data-key=log1p]").check()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("log1p") is True, "traj_view log1p is True")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("log1p") is True, "traj_view log1p is True")
     wait_drawn(tj, log1p=True)
     assert pixel_hash(base_pixels(tj)) != h0
     after = projected(tj, rows)
@@ -380,9 +368,9 @@ def test_log1p(tj):
     assert found
     row = found[0][0]
     overlay_canvas(tj).click(position=after[row])
-    wait_py(tj, "ex.t", lambda v: v == row - offsets[0], f"ex.t == {row - offsets[0]}")
+    wait_py_until(tj, "ex.t", lambda v: v == row - offsets[0], f"ex.t == {row - offsets[0]}")
     tj.view.locator("input[data-key=log1p]").uncheck()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("log1p") is False, "traj_view log1p is False")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("log1p") is False, "traj_view log1p is False")
 
 
 @pytest.mark.parametrize("view", [{"labels": True}, {"labels": True, "dims": 3, "yaw": 0.5, "pitch": 0.4}], ids=["2d", "3d"])
@@ -409,11 +397,11 @@ def test_labels_at_path_ends(tj, view):
         gap = math.hypot(max(i["x0"] - px, 0, px - i["x1"]), max(i["y0"] - py_, 0, py_ - i["y1"]))
         assert gap <= 14, f"the label of sequence {s} is {gap:.0f} px from its last point"
     tj.view.locator("input[data-key=labels]").uncheck()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("labels") is False, "traj_view labels is False")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("labels") is False, "traj_view labels is False")
     wait_drawn(tj, labels=False)
     assert labels.count() == 0
     tj.view.locator("input[data-key=labels]").check()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("labels") is True, "traj_view labels is True")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("labels") is True, "traj_view labels is True")
     wait_until(lambda: labels.count() == n, timeout=30, message="the labels come back")
 
 
@@ -421,7 +409,7 @@ def test_last_only_scatter(tj):
     reset(tj, sequence=0, t=0, view={"color": "class", "labels": False})
     paths = base_pixels(tj)
     tj.view.locator("input[data-key=last_only]").check()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("last_only") is True, "traj_view last_only is True")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("last_only") is True, "traj_view last_only is True")
     wait_drawn(tj, last_only=True)
     scatter = base_pixels(tj)
     scale = css_scale(tj, scatter)
@@ -450,9 +438,9 @@ def test_last_only_scatter(tj):
     r = found[0][0]
     s = lasts.index(r)
     overlay_canvas(tj).click(position=pts[r])
-    wait_py(tj, "ex.sequence", lambda v: v == s, f"ex.sequence == {s}")
+    wait_py_until(tj, "ex.sequence", lambda v: v == s, f"ex.sequence == {s}")
     tj.view.locator("input[data-key=last_only]").uncheck()
-    wait_py(tj, "ex.traj_view", lambda v: v.get("last_only") is False, "traj_view last_only is False")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("last_only") is False, "traj_view last_only is False")
 
 
 def test_overlay_dims_the_rest(tj):
@@ -467,7 +455,7 @@ def test_overlay_dims_the_rest(tj):
     tj.view.locator("select[aria-label='Overlay class A']").select_option(str(a))
     assert py_json(tj, "ex.traj_view").get("overlay", []) == [], "one class alone is no overlay"
     tj.view.locator("select[aria-label='Overlay class B']").select_option(str(b))
-    wait_py(tj, "ex.traj_view", lambda v: v.get("overlay") == [a, b], f"traj_view overlay == [{a}, {b}]")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("overlay") == [a, b], f"traj_view overlay == [{a}, {b}]")
     wait_drawn(tj, overlay=[a, b])
     after = base_pixels(tj)
     assert pixel_hash(after) != pixel_hash(before)
@@ -484,7 +472,7 @@ def test_overlay_dims_the_rest(tj):
         assert colour_pixels(after, c) >= 8, f"overlay colour {c} is not drawn"
 
     tj.view.locator("select[aria-label='Overlay class A']").select_option("")
-    wait_py(tj, "ex.traj_view", lambda v: v.get("overlay") == [], "traj_view overlay == []")
+    wait_py_until(tj, "ex.traj_view", lambda v: v.get("overlay") == [], "traj_view overlay == []")
 
 
 def test_projection_choice(tj):
@@ -495,8 +483,8 @@ def test_projection_choice(tj):
         ".observe(v, {attributes: true, attributeFilter: ['data-pending']}); }"
     )
     tj.view.locator("select[aria-label='Projected quantity']").select_option("c")
-    wait_py(tj, "ex.projection_quantity", lambda v: v == "c", "ex.projection_quantity == 'c'")
-    wait_py(tj, "ex._meta['projection']['quantity']", lambda v: v == "c", "the kernel projected c")
+    wait_py_until(tj, "ex.projection_quantity", lambda v: v == "c", "ex.projection_quantity == 'c'")
+    wait_py_until(tj, "ex._meta['projection']['quantity']", lambda v: v == "c", "the kernel projected c")
     wait_until(lambda: tj.view.get_attribute("data-pending") == "false", timeout=60, message="projecting… ends")
     assert "true" in tj.view.evaluate("(v) => v.__pending"), "the page never said projecting…"
     assert tj.view.locator(".lw-traj-badge").is_hidden()

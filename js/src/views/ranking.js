@@ -117,7 +117,14 @@ export class RankingView {
       const block = store.series(q, snap.layer, snap.sequence);
       if (!block || !(block.rows > 0)) note = store.pending(q) ? `loading ${q}…` : `no ${q} recorded`;
       else {
-        const res = rankUnits(block.data, block.rows, block.cols, { t: this.mode === "t" ? snap.t : null, by: this.by, k: K });
+        // over the sequence the ranking does not move with t: computed once per sequence, data, quantity and "by"
+        const t = this.mode === "t" ? snap.t : null;
+        const key = [q, snap.layer, snap.sequence, store.seqVersion(snap.sequence), block.rows, this.by, t].join("|");
+        if (this.rankKey !== key) {
+          this.rankKey = key;
+          this.rankRes = rankUnits(block.data, block.rows, block.cols, { t, by: this.by, k: K });
+        }
+        const res = this.rankRes;
         units = res.units;
         scores = res.scores;
         const label = RANK_BY.find(([b]) => b === this.by)[1];

@@ -54,7 +54,7 @@ export function saturationFractions(data, rows, U, low = LOW, high = HIGH) {
 
 /** The gates of a model's quantities that a saturation panel is drawn for: those squashed to [0, 1]. */
 export function saturationGates(quantities) {
-  return quantities.filter((q) => q !== "h" && q !== "c" && !isSigned(q));
+  return quantities.filter((q) => !isSigned(q));
 }
 
 /** Panel rectangles (CSS px) for `n` panels in a plot `width` wide: as many per row as fit, square plot areas. */

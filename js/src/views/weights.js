@@ -16,6 +16,7 @@ import { scaleFor, categorical } from "../colormap.js";
 import { xFromStep, stepFromX } from "../scrub.js";
 import { font } from "../theme.js";
 import { QUANTITY_TITLES } from "./gates.js";
+import { maxAbs } from "../why.js";
 
 const LABEL_W = 78;
 const HEAD_H = 44;
@@ -83,16 +84,6 @@ export function nativeIndex(entry, kind, k, u, j = 0, b = 0) {
   }
   if (name === "bias_ih" || name === "bias_hh") return `${name}[${r}]`;
   return `bias_ih[${r}] + bias_hh[${r}]`;
-}
-
-/** Max |value| of a typed array (1 when all zero). */
-function maxAbs(data) {
-  let m = 0;
-  for (let k = 0; k < data.length; k++) {
-    const a = Math.abs(data[k]);
-    if (a > m) m = a;
-  }
-  return m > 0 ? m : 1;
 }
 
 export class WeightsView {
