@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import threading
 import time
 
 import anywidget
@@ -108,6 +109,21 @@ def _check_groups(groups, group_name, n: int):
 def _stacked(recs, layer: int, quantity: str) -> np.ndarray:
     """``quantity`` at layer row ``layer`` of every step of ``recs``, stacked: (sum T, units)."""
     return np.concatenate([getattr(r, quantity)[layer] for r in recs], axis=0)
+
+
+#: Traits both the page and Python write (js/src/store.js SYNCED_KEYS): the last writer wins, in the kernel's order.
+PAGE_KEYS = frozenset({
+    "t", "sequence", "layer", "quantity", "selected_units", "playing", "speed", "projection_layer",
+    "projection_quantity", "traj_view", "gate_details", "why_open", "influence_method", "comparison", "pattern_query",
+})
+
+
+def _revision(seen) -> int:
+    """The revision a page write says it had seen (``[revision, write number]``); a write without one (another
+    front end) is taken as current."""
+    if isinstance(seen, (list, tuple)) and seen and isinstance(seen[0], int):
+        return seen[0]
+    return 1 << 62
 
 
 #: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
@@ -280,6 +296,8 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         if "traj_view" in kwargs:
             kwargs["traj_view"] = self._check_traj_view_value(kwargs["traj_view"], ValueError)
         self._recordings: list[Recording] = []
+        self._revisions = {}
+        self._revisions_lock = threading.RLock()  # ipykernel may handle page messages while a cell runs
         meta, arrays = self._assemble(recs, traj=traj)
         super().__init__(_meta=meta, **arrays, projection_layer=layer, projection_quantity=projection_quantity,
                          **kwargs)
@@ -422,6 +440,11 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
 
     def _should_send_property(self, key, value):
         send = super()._should_send_property(key, value)
+        # A change made here (not one the page just sent, which super() declines to send back) is a new revision.
+        if key in PAGE_KEYS and (send or (self._holding_sync and key in self._states_to_send)):
+            with self._revisions_lock:
+                for k in (key, "t") if key == "sequence" else (key,):
+                    self._revisions[k] = self._revisions.get(k, 0) + 1
         if key != "t" or not send:
             return send
         now = time.perf_counter()
@@ -429,6 +452,29 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
             self._t_sent_at = now
             return True
         return False
+
+    # ---- the last writer wins, in the kernel's order -----------------------------------------------------
+    # Each change of a PAGE_KEYS trait made in the kernel bumps that key's revision, and the revisions travel with
+    # the value (``_rev`` in the same update message). A page write of a key carries the revision of it the page
+    # had seen (``_seen_<key>`` = [revision, write number]); a write of a key the kernel has changed since (the
+    # page had not seen that yet: it was playing, or its message was queued or buffered) is refused and the
+    # kernel's value is sent back. So ``ex.pause(); ex.t = 4`` while the page plays ends at 4 on both sides,
+    # however late the page's last writes arrive.
+    def get_state(self, key=None, drop_defaults=False):
+        state = super().get_state(key, drop_defaults)
+        if key is None or ({key} if isinstance(key, str) else set(key)) & PAGE_KEYS:
+            state["_rev"] = dict(self._revisions)
+        return state
+
+    def set_state(self, sync_data):
+        seen = {k[6:]: sync_data.pop(k) for k in [k for k in sync_data if k.startswith("_seen_")]}
+        with self._revisions_lock:
+            stale = [k for k in sync_data if k in PAGE_KEYS and _revision(seen.get(k)) < self._revisions.get(k, 0)]
+            for k in stale:
+                del sync_data[k]
+            super().set_state(sync_data)
+        if stale and self.comm is not None:
+            self.send_state(stale)
 
     def _defer_t(self) -> bool:
         """Send ``t`` later, once the event loop runs again; False (send now) when there is no running loop."""

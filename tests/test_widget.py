@@ -92,6 +92,61 @@ def test_switching_to_a_shorter_sequence_clamps_the_cursor(model, seqs):
     np.testing.assert_array_equal(ex.frame.h, ex.recordings[2].h[:, 1])
 
 
+class _Comm:
+    """Stands in for the kernel's comm: keeps what the widget sends."""
+
+    kernel = object()
+    comm_id = "test"
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, data=None, buffers=None, **kwargs):
+        self.sent.append(data)
+
+    def on_msg(self, callback):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+
+def _from_page(ex, state):
+    ex._handle_msg({"content": {"data": {"method": "update", "state": state}}, "buffers": []})
+
+
+def test_page_writes_made_before_a_change_from_python_lose(model, seqs):
+    ex = lw.Explorer(model, seqs)
+    ex.comm = comm = _Comm()
+    assert ex.get_state()["_rev"] == {}
+    _from_page(ex, {"t": 2, "_seen_t": [0, 1]})  # the page had seen every change: taken, and echoed
+    assert ex.t == 2 and comm.sent[-1] == {"method": "echo_update", "state": {"t": 2}, "buffer_paths": []}
+    ex.t = 4  # from Python: revision 1 of t travels with the value
+    assert comm.sent[-1]["state"] == {"t": 4, "_rev": {"t": 1}}
+    n = len(comm.sent)
+    _from_page(ex, {"t": 6, "_seen_t": [0, 2], "selected_units": [3], "_seen_selected_units": [0, 2]})
+    # t was written before the page saw t = 4: refused (no echo of it), the kernel's value sent back; the unit
+    # selection in the same message is taken
+    assert ex.t == 4 and ex.selected_units == [3]
+    assert [m["method"] for m in comm.sent[n:]] == ["echo_update", "update"]
+    assert comm.sent[n]["state"] == {"selected_units": [3]}
+    assert comm.sent[-1]["state"] == {"t": 4, "_rev": {"t": 1}}
+    _from_page(ex, {"t": 1, "_seen_t": [1, 3]})  # written after the page saw t = 4: taken
+    assert ex.t == 1
+    ex.sequence = 1  # a new sequence is a new revision of t too: a step written for the old one is refused
+    assert comm.sent[-1]["state"]["_rev"] == {"t": 2, "sequence": 1}
+    _from_page(ex, {"t": 0, "_seen_t": [1, 4]})
+    assert ex.t == 1 and comm.sent[-1]["state"] == {"t": 1, "_rev": {"t": 2, "sequence": 1}}
+    with ex.hold_sync():  # changes inside hold_sync are revisions too, sent together at the end
+        ex.t = 3
+        ex.playing = True
+    assert ex.get_state("t")["_rev"] == {"t": 3, "sequence": 1, "playing": 1}
+    _from_page(ex, {"playing": False, "_seen_playing": [0, 5]})
+    assert ex.playing is True
+    _from_page(ex, {"speed": 3.0})  # a front end that sends no revisions is taken as current
+    assert ex.speed == 3.0
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

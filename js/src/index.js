@@ -26,13 +26,6 @@ import { attachWhy } from "./why.js";
  * while the trajectory is rotated by dragging); the last value is always sent. */
 export const T_WRITE_MS = 50;
 const THROTTLED_KEYS = ["t", "traj_view"];
-/**
- * A trait the kernel changes within this many ms of a page write of it is written back once more: page writes
- * still queued in the kernel (sent before the kernel's change reached the page) would otherwise land after it
- * and win (e.g. `ex.playing = False; ex.t = 0` while the page plays).
- */
-export const REASSERT_MS = 1500;
-const SENTINEL = Object.freeze({ lstmWidgetSentinel: true });
 const NARROW_PX = 760;
 
 function makeTooltip(root) {
@@ -261,52 +254,30 @@ export function mount(model, host) {
   let writing = false;
   const lastThrottled = {}; // key -> time of its last throttled write
   const timers = {}; // key -> pending throttled write
-  const lastWrite = {};
   const traitValue = (key) => {
     if (key === "selected_units") return store.state.selected_units.slice();
     if (key === "traj_view") return JSON.parse(JSON.stringify(store.state.traj_view)); // a fresh object per write
     return store.state[key];
   };
+  // Each written key goes with the revision of it the page had seen (`_seen_<key>` = [revision, write number];
+  // `_rev` comes with the kernel's values, one attribute per key so that writes merged in ipywidgets' send buffer
+  // keep each value with its own revision): the kernel refuses a write of a key it changed since and sends its
+  // value back, so writes the page made before it saw a change from Python (queued, buffered, or sent while
+  // playing) never undo it.
+  let writes = 0;
   const writeModel = (keys) => {
     writing = true;
     try {
-      const now = performance.now();
+      const seen = model.get("_rev") || {};
+      writes += 1;
       for (const key of keys) {
         model.set(key, traitValue(key));
-        lastWrite[key] = now;
+        model.set(`_seen_${key}`, [seen[key] ?? 0, writes]);
       }
       model.save_changes();
     } finally {
       writing = false;
     }
-  };
-  // Write the model's current value of some traits again (see REASSERT_MS). An unchanged value is not sent by
-  // save_changes, so it is first replaced silently by a sentinel (never sent: the real value overwrites it).
-  let reassertKeys = new Set();
-  const reassert = (key) => {
-    if (!reassertKeys.size) {
-      queueMicrotask(() => {
-        const keys = reassertKeys;
-        reassertKeys = new Set();
-        if (destroyed) return;
-        writing = true;
-        try {
-          const now = performance.now();
-          for (const k of keys) {
-            const v = model.get(k);
-            model.set(k, SENTINEL, { silent: true });
-            model.set(k, v);
-            lastWrite[k] = now;
-          }
-          model.save_changes();
-        } catch (err) {
-          console.warn("lstm_widget: could not confirm a trait to the kernel", err);
-        } finally {
-          writing = false;
-        }
-      });
-    }
-    reassertKeys.add(key);
   };
   const flush = (key) => {
     timers[key] = 0;
@@ -406,7 +377,6 @@ export function mount(model, host) {
         timers[key] = 0;
       }
       store.set({ [key]: model.get(key) }, "model");
-      if (performance.now() - (lastWrite[key] ?? -Infinity) < REASSERT_MS) reassert(key);
     });
   }
   for (const trait of ["_meta", "_arrays", ...QUANTITIES.map(dataTrait)]) on(`change:${trait}`, () => reload(trait));
