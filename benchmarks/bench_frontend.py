@@ -3,6 +3,7 @@ nothing here fails on speed).
 
     python benchmarks/bench_frontend.py            # T = 10 000 steps × H = 1024 units; about 3-5 minutes
     python benchmarks/bench_frontend.py --quick    # small sizes: a smoke run of every measurement (about 1 minute)
+    python benchmarks/bench_frontend.py --stream   # the live stream only, with heavy views hidden in turn (3 min)
     python benchmarks/bench_frontend.py --long     # long sequences only: T = 100 000 × H = 1024 (--long --quick:
                                                    # T = 20 000 × H = 256)
 
@@ -605,6 +606,59 @@ def zoom_pan(page, steps: int, drag: int) -> dict:
                 missed=missed)
 
 
+#: --stream: the views hidden one at a time (display: none, so the page neither lays them out nor rasters their
+#: canvases; their JS still runs) to see which view's drawing the live stream's repaint rate pays for.
+STREAM_HIDE = (None, ".lw-trajectory", ".lw-heatmap", ".lw-inputs,.lw-traces,.lw-probs,.lw-gates")
+HIDE_JS = """(sel) => {
+  for (const e of document.querySelectorAll('.lw-hidden-by-bench')) {
+    e.classList.remove('lw-hidden-by-bench');
+    e.style.display = '';
+  }
+  if (sel) for (const e of document.querySelectorAll(sel)) {
+    e.classList.add('lw-hidden-by-bench');
+    e.style.display = 'none';
+  }
+}"""
+
+
+def run_stream(args) -> int:
+    """--stream: the live stream only (3. of the module's docstring, the kernel feeding every animation frame), once
+    with every view shown and once with each of STREAM_HIDE hidden."""
+    cfg = QUICK if args.quick else FULL
+    sys.path.insert(0, str(UI))
+    from server import VIEWPORT, start_server, stop_server
+    from lab import open_notebook, run_all_cells, run_code, write_notebook
+
+    print("lstm_widget front-end benchmark, live stream only: the Japanese Vowels explorer, ex.stream(x, "
+          f"fps={cfg['stream_fps']}, batch_ms=8), one torch thread; Chromium through a bare DevTools connection")
+    results = []
+    with ExitStack() as stack:
+        base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
+        stack.callback(shutil.rmtree, base, True)
+        server = start_server(base, args.log)
+        stack.callback(stop_server, server)
+        page = stack.enter_context(cdp_browser(VIEWPORT))
+        name = write_notebook(server, setup_notebook(200, 16), "bench_stream.ipynb")
+        open_notebook(page, server, name)
+        run_all_cells(page)
+        wait_root(page)
+        run_code(page, "warm.close(); del warm")
+        jv_explorer(page)
+        idle_raf = page.evaluate(RAF_RATE_JS, 2000)
+        for hide in STREAM_HIDE:
+            page.evaluate(HIDE_JS, hide)
+            print(f"  hidden: {hide or 'none'} ...", flush=True)
+            results.append((hide, stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], 1, 8)))
+    print()
+    print(f"Live stream repaints per second (rAF ceiling with nothing happening {idle_raf:.1f} /s; goal ≥ {GOAL_FPS:.0f})")
+    for hide, s in results:
+        m, c = s["main"], s["cpu"]
+        print(f"  hidden {hide or 'none':45s} {s['fps']:5.1f} /s (worst 1 s {s['fps_worst_1s']:5.1f}); "
+              f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}); "
+              f"cores: kernel {c['kernel']:.2f}, chromium {c['chromium']:.2f}")
+    return 0
+
+
 def run_long(args) -> int:
     """--long: first render, bytes, scrub and zoom at T = 100 000 × H = 1024 (see the module's docstring, 5.)."""
     cfg = LONG_QUICK if args.quick else LONG
@@ -857,9 +911,13 @@ def main(argv=None) -> int:
                          "bytes")
     ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
                     help="JupyterLab's log (default: %(default)s)")
+    ap.add_argument("--stream", action="store_true",
+                    help="the live stream only, with every view shown and with the heavy ones hidden in turn")
     args = ap.parse_args(argv)
     if args.long:
         return run_long(args)
+    if args.stream:
+        return run_stream(args)
     cfg = QUICK if args.quick else FULL
     T, H = cfg["T"], cfg["H"]
 
