@@ -221,8 +221,8 @@ def test_flood_from_python_leaves_no_backlog(hx):
 def test_play_from_python_while_the_page_scrubs(hx):
     """Python's play() and the page's keys both move t; the page plays client side from wherever the cursor was put
     last. The last writer wins, in the kernel's order: a later ``ex.pause(); ex.t = 4`` from Python is where both
-    end, even though the page's writes made before it saw that reach the kernel after it (the kernel handles each
-    write slowly here, so one is always in flight) and come back to the page as echoes."""
+    end, even though page writes made before the page saw that reach the kernel after it (the kernel handles each
+    page write slowly here, so that one is usually still in flight): the kernel refuses them."""
     page, root = hx, _root(hx)
     run_code(page, "ex.pause()\nex.sequence = 2\nex.t = 0\n"
                    "_slow = lambda change: time.sleep(0.04)\nex.observe(_slow, names='t')")
