@@ -16,6 +16,7 @@ import traitlets as tl
 
 from ._core import LSTM_QUANTITIES, Recording, Stepper, describe, gate_weights, record
 from ._core.gates import GATES
+from ._core.stepper import stepping_threads
 from ._core.adapters import _AUTO
 from ._core.projection import Projection, check_projection, fit_projection, unfitted_copy
 from ._core.validate import check_sequence
@@ -788,7 +789,9 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
-        the projection was fitted on (its ``transform``; no refit). Returns the recording."""
+        the projection was fitted on (its ``transform``; no refit). A small CPU model (fewer than
+        ``ONE_THREAD_BELOW`` recurrent weights, lstm_widget/_core/stepper.py) is stepped on one torch thread, torch's
+        setting restored afterwards. Returns the recording."""
         if self._spec is None:
             raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
         x = check_sequence(x, self._spec.raw_features, "the streamed sequence")
@@ -807,16 +810,17 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         name = str(name) if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
         frames, pending, last_send = [], [], time.perf_counter()
-        for t in range(x.shape[0]):
-            started = time.perf_counter()
-            frames.append(stepper.step(x[t]))
-            pending.append(frames[-1])
-            now = time.perf_counter()
-            if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
-                self._send_frames(s, t + 1 - len(pending), pending)
-                pending, last_send = [], now
-            if fps is not None:
-                time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
+        with stepping_threads(self._spec):
+            for t in range(x.shape[0]):
+                started = time.perf_counter()
+                frames.append(stepper.step(x[t]))
+                pending.append(frames[-1])
+                now = time.perf_counter()
+                if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
+                    self._send_frames(s, t + 1 - len(pending), pending)
+                    pending, last_send = [], now
+                if fps is not None:
+                    time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
         rec = _recording_from_frames(frames, self._layer_names)
         recs = self._recordings + [rec]
         self._labels = self._labels + [None if label is None else int(label)]

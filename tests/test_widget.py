@@ -194,6 +194,27 @@ def test_stream_appends_frames_then_updates_traits(model, seqs, monkeypatch):
     np.testing.assert_allclose(decode_array(ex._data_h)[:, 16:], offline.h, atol=1e-5)
 
 
+def test_stream_steps_a_small_model_on_one_torch_thread(model, seqs, monkeypatch):
+    seen = []
+    send_frames = lw.Explorer._send_frames
+    monkeypatch.setattr(lw.Explorer, "_send_frames",
+                        lambda self, *a: (seen.append(torch.get_num_threads()), send_frames(self, *a))[1])
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ex = lw.Explorer(model, seqs)
+        ex.stream(np.zeros((3, 4), np.float32), batch_ms=0.0)
+        assert seen == [1, 1, 1] and torch.get_num_threads() == 2  # restored afterwards
+        seen.clear()
+        big = nn.LSTM(4, 512)  # 4·512·(4 + 512) ≥ ONE_THREAD_BELOW recurrent weights: torch's setting kept
+        assert sum(p.numel() for n, p in big.named_parameters() if n.startswith("weight")) >= \
+            lw._core.stepper.ONE_THREAD_BELOW
+        lw.Explorer(big, seqs).stream(np.zeros((2, 4), np.float32), batch_ms=0.0)
+        assert seen == [2, 2]
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_stream_of_bad_input_sends_nothing(model, seqs, monkeypatch):
     ex = lw.Explorer(model, seqs)
     sent = []

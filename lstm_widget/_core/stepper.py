@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
@@ -10,6 +12,28 @@ from .adapters import _AUTO, describe
 from .cells import step
 from .recording import Frame, _numpy, head_outputs, initial_state
 from .validate import as_float_array, check_step
+
+
+#: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
+#: small model is too little work to share between threads, and a shared step stalls whenever another process (the
+#: browser drawing the frames) holds the other cores.
+ONE_THREAD_BELOW = 1 << 20
+
+
+@contextmanager
+def stepping_threads(spec):
+    """While stepping ``spec`` one step at a time: one torch thread for a small CPU model, torch's setting restored
+    afterwards; nothing changed for a big model or one on another device."""
+    weights = sum(w.w_ih.numel() + w.w_hh.numel() for row in spec.layers for w in row)
+    old = torch.get_num_threads()
+    if spec.device.type != "cpu" or weights >= ONE_THREAD_BELOW or old == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 class Stepper:
