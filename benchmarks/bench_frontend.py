@@ -606,6 +606,32 @@ def zoom_pan(page, steps: int, drag: int) -> dict:
                 missed=missed)
 
 
+def cdp_lab(stack: ExitStack, log: Path):
+    """JupyterLab (in a temporary directory) and a Chromium page over a bare DevTools connection, both closed with
+    ``stack``: (server, page)."""
+    sys.path.insert(0, str(UI))
+    from server import VIEWPORT, start_server, stop_server
+
+    base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
+    stack.callback(shutil.rmtree, base, True)
+    server = start_server(base, log)
+    stack.callback(stop_server, server)
+    return server, stack.enter_context(cdp_browser(VIEWPORT))
+
+
+def open_warm_notebook(page, server, nb, filename: str, timeout: float | None = None) -> None:
+    """Write ``nb`` (setup_notebook's) to the server, open it, run its cells and close the warm-up widget (the page
+    has loaded the module by then)."""
+    sys.path.insert(0, str(UI))
+    from lab import open_notebook, run_all_cells, run_code, write_notebook
+
+    name = write_notebook(server, nb, filename)
+    open_notebook(page, server, name)
+    run_all_cells(page, **({} if timeout is None else {"timeout": timeout}))
+    wait_root(page)
+    run_code(page, "warm.close(); del warm")
+
+
 #: --stream: the views hidden one at a time (display: none, so the page neither lays them out nor rasters their
 #: canvases; their JS still runs) to see which view's drawing the live stream's repaint rate pays for.
 STREAM_HIDE = (None, ".lw-trajectory", ".lw-heatmap", ".lw-inputs,.lw-traces,.lw-probs,.lw-gates")
@@ -625,24 +651,12 @@ def run_stream(args) -> int:
     """--stream: the live stream only (3. of the module's docstring, the kernel feeding every animation frame), once
     with every view shown and once with each of STREAM_HIDE hidden."""
     cfg = QUICK if args.quick else FULL
-    sys.path.insert(0, str(UI))
-    from server import VIEWPORT, start_server, stop_server
-    from lab import open_notebook, run_all_cells, run_code, write_notebook
-
     print("lstm_widget front-end benchmark, live stream only: the Japanese Vowels explorer, ex.stream(x, "
           f"fps={cfg['stream_fps']}, batch_ms=8), one torch thread; Chromium through a bare DevTools connection")
     results = []
     with ExitStack() as stack:
-        base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
-        stack.callback(shutil.rmtree, base, True)
-        server = start_server(base, args.log)
-        stack.callback(stop_server, server)
-        page = stack.enter_context(cdp_browser(VIEWPORT))
-        name = write_notebook(server, setup_notebook(200, 16), "bench_stream.ipynb")
-        open_notebook(page, server, name)
-        run_all_cells(page)
-        wait_root(page)
-        run_code(page, "warm.close(); del warm")
+        server, page = cdp_lab(stack, args.log)
+        open_warm_notebook(page, server, setup_notebook(200, 16), "bench_stream.ipynb")
         jv_explorer(page)
         idle_raf = page.evaluate(RAF_RATE_JS, 2000)
         for hide in STREAM_HIDE:
@@ -663,27 +677,15 @@ def run_long(args) -> int:
     """--long: first render, bytes, scrub and zoom at T = 100 000 × H = 1024 (see the module's docstring, 5.)."""
     cfg = LONG_QUICK if args.quick else LONG
     T, H = cfg["T"], cfg["H"]
-    sys.path.insert(0, str(UI))
-    from server import VIEWPORT, start_server, stop_server
-    from lab import open_notebook, run_all_cells, run_code, write_notebook
-
     print(f"lstm_widget front-end benchmark, long sequences{' (--quick)' if args.quick else ''}: T = {T} steps × "
           f"H = {H} units, 1 layer, one sequence; Chromium through a bare DevTools connection, viewport 1280×1000")
     t_start = time.perf_counter()
     nb = setup_notebook(T, H)
     renders, scrubbed, zoomed = [], None, None
     with ExitStack() as stack:
-        base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
-        stack.callback(shutil.rmtree, base, True)
-        server = start_server(base, args.log)
-        stack.callback(stop_server, server)
-        page = stack.enter_context(cdp_browser(VIEWPORT))
-        name = write_notebook(server, nb, "bench_long.ipynb")
+        server, page = cdp_lab(stack, args.log)
         print("  JupyterLab is up; building the recording in the kernel ...", flush=True)
-        open_notebook(page, server, name)
-        run_all_cells(page, timeout=900_000)
-        wait_root(page)
-        run_code(page, "warm.close(); del warm")
+        open_warm_notebook(page, server, nb, "bench_long.ipynb", timeout=900_000)
         clear_outputs(page)
         for dtype in LONG_DTYPES:
             print(f"  first render: {dtype}, preload=auto ...", flush=True)
@@ -922,8 +924,8 @@ def main(argv=None) -> int:
     T, H = cfg["T"], cfg["H"]
 
     sys.path.insert(0, str(UI))
-    from server import VIEWPORT, server_and_browser, start_server, stop_server
-    from lab import open_notebook, run_all_cells, run_code, watch_console, write_notebook
+    from server import VIEWPORT, server_and_browser
+    from lab import watch_console
 
     print(f"lstm_widget front-end benchmark{' (--quick)' if args.quick else ''}: T = {T} steps × H = {H} units, "
           f"1 layer, D = 12 inputs, C = 9 classes; Chromium through "
@@ -946,18 +948,10 @@ def main(argv=None) -> int:
             page = context.new_page()
             console = watch_console(page)
         else:
-            base = Path(tempfile.mkdtemp(prefix="lw-bench-lab-"))
-            stack.callback(shutil.rmtree, base, True)
-            server = start_server(base, args.log)
-            stack.callback(stop_server, server)
-            page = stack.enter_context(cdp_browser(VIEWPORT))
+            server, page = cdp_lab(stack, args.log)
         try:
-            name = write_notebook(server, nb, "bench_frontend.ipynb")
             print("  JupyterLab is up; opening the notebook, building the recordings in the kernel ...", flush=True)
-            open_notebook(page, server, name)
-            run_all_cells(page)
-            wait_root(page)  # the warm-up widget: the page has loaded the module
-            run_code(page, "warm.close(); del warm")
+            open_warm_notebook(page, server, nb, "bench_frontend.ipynb")
             clear_outputs(page)
 
             for dtype in DTYPES:

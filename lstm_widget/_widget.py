@@ -112,13 +112,6 @@ def _stacked(recs, layer: int, quantity: str) -> np.ndarray:
     return np.concatenate([getattr(r, quantity)[layer] for r in recs], axis=0)
 
 
-#: Traits both the page and Python write (js/src/store.js SYNCED_KEYS): the last writer wins, in the kernel's order.
-PAGE_KEYS = frozenset({
-    "t", "sequence", "layer", "quantity", "selected_units", "playing", "speed", "projection_layer",
-    "projection_quantity", "traj_view", "gate_details", "why_open", "influence_method", "comparison", "pattern_query",
-})
-
-
 def _revision(seen) -> int:
     """The revision a page write says it had seen (``[revision, write number]``); a write without one (another
     front end) is taken as current."""
@@ -442,7 +435,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
     def _should_send_property(self, key, value):
         send = super()._should_send_property(key, value)
         # A change made here (not one the page just sent, which super() declines to send back) is a new revision.
-        if key in PAGE_KEYS and (send or (self._holding_sync and key in self._states_to_send)):
+        if key in _PAGE_KEYS and (send or (self._holding_sync and key in self._states_to_send)):
             with self._revisions_lock:
                 for k in (key, "t") if key == "sequence" else (key,):
                     self._revisions[k] = self._revisions.get(k, 0) + 1
@@ -455,7 +448,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         return False
 
     # ---- the last writer wins, in the kernel's order -----------------------------------------------------
-    # Each change of a PAGE_KEYS trait made in the kernel bumps that key's revision, and the revisions travel with
+    # Each change of a _PAGE_KEYS trait made in the kernel bumps that key's revision, and the revisions travel with
     # the value (``_rev`` in the same update message). A page write of a key carries the revision of it the page
     # had seen (``_seen_<key>`` = [revision, write number]); a write of a key the kernel has changed since (the
     # page had not seen that yet: it was playing, or its message was queued or buffered) is refused and the
@@ -463,14 +456,14 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
     # however late the page's last writes arrive.
     def get_state(self, key=None, drop_defaults=False):
         state = super().get_state(key, drop_defaults)
-        if key is None or ({key} if isinstance(key, str) else set(key)) & PAGE_KEYS:
+        if key is None or ({key} if isinstance(key, str) else set(key)) & _PAGE_KEYS:
             state["_rev"] = dict(self._revisions)
         return state
 
     def set_state(self, sync_data):
-        seen = {k[6:]: sync_data.pop(k) for k in [k for k in sync_data if k.startswith("_seen_")]}
+        seen = {k.removeprefix("_seen_"): sync_data.pop(k) for k in [k for k in sync_data if k.startswith("_seen_")]}
         with self._revisions_lock:
-            stale = [k for k in sync_data if k in PAGE_KEYS and _revision(seen.get(k)) < self._revisions.get(k, 0)]
+            stale = [k for k in sync_data if k in _PAGE_KEYS and _revision(seen.get(k)) < self._revisions.get(k, 0)]
             for k in stale:
                 del sync_data[k]
             super().set_state(sync_data)
@@ -847,6 +840,12 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         fields["traj"] = self._projection.transform(getattr(chunk, quantity)[layer])  # the fitted map: no refit
         descs, buffers = split_message(fields, self._wire_dtype)
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
+
+
+#: The traits both the page and Python write (js/src/store.js SYNCED_KEYS): the public synced ones the Explorer
+#: declares. The last writer wins, in the kernel's order (Explorer.set_state).
+_PAGE_KEYS = frozenset(name for name in Explorer.class_trait_names(sync=True)
+                       if not name.startswith("_") and name not in anywidget.AnyWidget.class_trait_names())
 
 
 def _recording_from_frames(frames, layer_names) -> Recording:
