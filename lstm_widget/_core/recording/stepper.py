@@ -12,7 +12,8 @@ from ..model.adapters import _AUTO, describe
 from ..model.cells import step
 from ..model.run import head_outputs, initial_state
 from ..validate import as_float_array, check_step
-from .recorder import Frame, _numpy
+from .observe import stepping_refusal
+from .recorder import Frame, _numpy, resolve_task, task_outputs
 
 
 #: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
@@ -48,10 +49,22 @@ class Stepper:
     ``interventions`` (see :class:`Intervention`; also settable later through the ``interventions`` attribute) apply
     at every step the stepper takes, by its step counter ``t``: stepping a sequence under them gives what
     ``record(model, x, interventions=...)`` gives.
+
+    A model containing the recurrent module is probed at construction (``forward(model, batch)`` calls it instead of
+    ``model(batch)``): a model the stepper cannot step exactly — one whose forward fails on a batch, runs several
+    recurrent modules, starts from its own state, preprocesses across steps, takes token ids, or whose head does not
+    reproduce its output — is refused with the reason (a ValueError). ``task`` as for ``record``: a regression's
+    frames have ``outputs`` and no ``probs``.
     """
 
-    def __init__(self, model, *, lstm=None, head=_AUTO, interventions=None):
-        self._init(describe(model, lstm=lstm, head=head), interventions)
+    def __init__(self, model, *, lstm=None, head=_AUTO, interventions=None, forward=None, task="auto"):
+        resolve_task(task, 0)
+        spec = describe(model, lstm=lstm, head=head, forward=forward)
+        why = stepping_refusal(model, spec, forward)
+        if why is not None:
+            raise ValueError(f"Stepper cannot step {type(model).__name__} exactly: {why}")
+        self._init(spec, interventions)
+        self._task = task
 
     @classmethod
     def from_spec(cls, spec, interventions=None) -> "Stepper":
@@ -146,14 +159,14 @@ class Stepper:
             inp = q["h"]
         self._state = {key: torch.stack(rows[key]) for key in self._keys}
         self.t += 1
-        logits = probs = None
+        head = {}
         if s.head is not None:
             lg, pr = head_outputs(s.head, inp[None])
-            logits, probs = _numpy(lg[0]), _numpy(pr[0])
+            task = resolve_task(getattr(self, "_task", "auto"), lg.shape[-1], s.output_activation)
+            head = task_outputs(task, _numpy(lg[0]), _numpy(pr[0]))
         return Frame(
             inputs=raw,
-            logits=logits,
-            probs=probs,
+            **head,
             layer_names=s.layer_names,
             **{q: _numpy(torch.stack(v)) for q, v in rows.items()},
         )
