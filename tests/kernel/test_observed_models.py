@@ -499,3 +499,39 @@ def test_activations_take_a_forward():
     (_, (out, _)), = seen[lm.rnn]
     np.testing.assert_allclose(acts["rnn.layer1.h"], out.transpose(0, 1).numpy(), atol=ATOL)
     np.testing.assert_allclose(acts["decoder"], seen[lm.decoder][0][1].numpy(), atol=ATOL)
+
+
+def test_gru_cells_in_a_loop_and_a_gru_inside_a_model():
+    class Loop(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell, self.fc = nn.GRUCell(2, 6), nn.Linear(6, 3)
+
+        def forward(self, x):  # (B, T, 2)
+            h = x.new_zeros(x.shape[0], 6)
+            for t in range(x.shape[1]):
+                h = self.cell(x[:, t], h)
+            return self.fc(h)
+
+    torch.manual_seed(11)
+    model = Loop()
+    x = torch.randn(5, 2)
+    rec = lw.record(model, x)
+    seen, y = _own(model, [model.cell], lambda: model(x[None]))
+    assert rec.cell == "gru" and rec.layer_names == ("layer0",)
+    np.testing.assert_allclose(rec.h[0], torch.cat([o for _, o in seen[model.cell]]).numpy(), atol=ATOL)
+    np.testing.assert_allclose(rec.h[0, 1:], (1 - rec.z[0, 1:]) * rec.n[0, 1:] + rec.z[0, 1:] * rec.h[0, :-1],
+                               atol=ATOL)
+    np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
+
+    gru = nn.Sequential()
+    gru.add_module("gru", nn.GRU(2, 4, num_layers=2, bidirectional=True))
+    batch = torch.randn(2, 6, 2)
+    recs = lw.record(gru, batch, forward=lambda m, b: m(b)[0])  # passed time first: (6, 2, 2)
+    _, (out, hn) = _own(gru, [], lambda: gru(batch.transpose(0, 1)))
+    for b, rec in enumerate(recs):
+        np.testing.assert_allclose(np.concatenate([rec.h[2], rec.h[3]], -1), out[:, b].numpy(), atol=ATOL)
+        np.testing.assert_allclose(rec.h[[0, 2], -1], hn[[0, 2], b].numpy(), atol=ATOL)
+        np.testing.assert_allclose(rec.h[[1, 3], 0], hn[[1, 3], b].numpy(), atol=ATOL)
+    assert recs[0].layer_names == ("layer0", "layer0_reverse", "layer1", "layer1_reverse")
+    assert recs[0].outputs is None and "no nn.Linear takes gru's 8 features" in recs[0].outputs_note
