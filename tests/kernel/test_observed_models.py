@@ -235,9 +235,9 @@ def test_token_model_takes_ids_as_arrays_tensors_lists_and_padded_batches():
 
 
 def test_ints_and_floats_given_to_the_wrong_kind_of_model_say_what_it_takes():
-    with pytest.raises(TypeError, match=r"takes token ids .*'emb' is an Embedding of 11 tokens.*integer ids"):
+    with pytest.raises(TypeError, match=r"expects token ids .*'emb' is an Embedding of 11 tokens.*integer ids"):
         lw.record(TokenClassifier(), np.zeros((5, 1), np.float32))
-    with pytest.raises(TypeError, match=r"holds integers .*takes float features per step.*astype\('float32'\)"):
+    with pytest.raises(TypeError, match=r"holds integers .*expects float features per step.*astype\('float32'\)"):
         lw.record(Regressor(), np.zeros((5, 3), np.int64))
     with pytest.raises(ValueError, match=r"holds the id 11 at step 2; the model's 'emb' takes ids 0..10"):
         lw.record(TokenClassifier(), np.array([1, 2, 11]))

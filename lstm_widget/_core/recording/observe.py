@@ -139,12 +139,12 @@ def _to_numpy(a, what: str) -> np.ndarray:
 def _kind_error(model_name: str, embedding, got_ints: bool, what: str, dtype) -> TypeError:
     if got_ints:
         return TypeError(
-            f"{what} holds integers ({dtype}), but {model_name} takes float features per step (it has no "
+            f"{what} holds {'booleans' if np.dtype(dtype).kind == 'b' else 'integers'} ({dtype}); {model_name} expects float features per step (it has no "
             "nn.Embedding): pass float arrays shaped (steps, features), e.g. x.astype('float32')"
         )
     name, emb = embedding
     return TypeError(
-        f"{what} holds floats ({dtype}), but {model_name} takes token ids (its {name!r} is an "
+        f"{what} holds floats ({dtype}); {model_name} expects token ids (its {name!r} is an "
         f"{type(emb).__name__} of {emb.num_embeddings} tokens): pass integer ids shaped (steps,) — a numpy int array "
         "or a torch.long tensor — a list of them, or a padded (batch, steps) array with lengths="
     )
@@ -154,14 +154,15 @@ def _sequences(x, lengths, embedding, model) -> tuple[list[np.ndarray], bool]:
     """The sequences in ``x`` (one, a list, or a padded batch with ``lengths``) as float32 (T, D) or int64 (T,)
     arrays, checked against what the model takes (ids when it has an embedding)."""
     name = type(model).__name__
+    what = "sequence 0" if isinstance(x, (list, tuple)) else "the batch of sequences" if _ndim(x) == 3 else "the sequence"
     if embedding is None:
         ints = _first_dtype(x)
         if ints is not None and ints.kind in "iub":
-            raise _kind_error(name, None, True, "x", ints)
+            raise _kind_error(name, None, True, what, ints)
         return _float_sequences(x, lengths, None)
     ids = _first_dtype(x)
     if ids is not None and ids.kind not in "iu":
-        raise _kind_error(name, embedding, False, "x", ids)
+        raise _kind_error(name, embedding, False, what, ids)
     if isinstance(x, (list, tuple)):
         if lengths is not None:
             raise TypeError("lengths= goes with a padded batch (B, T); a list of sequences has its own lengths")
@@ -179,6 +180,10 @@ def _sequences(x, lengths, embedding, model) -> tuple[list[np.ndarray], bool]:
     if a.ndim != 2:
         raise ValueError(f"x has shape {a.shape}; token ids come as (steps,), (steps, 1) or a batch (batch, steps)")
     return [_id_sequence(s, f"sequence {k}", embedding, name) for k, s in enumerate(_unpad(a, lengths))], True
+
+
+def _ndim(x) -> int | None:
+    return getattr(x, "ndim", None)
 
 
 def _first_dtype(x):
@@ -227,7 +232,7 @@ def _float_sequences(x, lengths, embedding) -> tuple[list, bool]:
     if hasattr(x, "ndim") and x.ndim == 3:
         a = _to_numpy(x, "x")
         if a.dtype.kind != "f":
-            raise TypeError(f"x has dtype {a.dtype}; expected floating point (float32 or float64)")
+            raise TypeError(f"the batch of sequences has dtype {a.dtype}; expected floating point (float32 or float64)")
         return _unpad(a, lengths), True
     if lengths is not None:
         raise TypeError("lengths= goes with a padded batch (B, T, D); x is one sequence")
