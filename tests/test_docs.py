@@ -1,0 +1,40 @@
+"""Every ```python block of README.md and docs/*.md runs: the blocks of one file in order, in one namespace, in a
+temporary working directory (files they write land there). A failing block is named by its file, its line in the file
+and its first line of code. ```bash blocks are shown, not run."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(text: str) -> list[tuple[int, str]]:
+    """(line number of the block's first line of code, code) of every ```python block of ``text``, in order."""
+    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1)) for m in _FENCE.finditer(text)]
+
+
+def test_python_blocks_are_found():
+    text = "a\n```python\nx = 1\n```\n```bash\nls\n```\n```python\ny = x + 1\n```\n"
+    assert python_blocks(text) == [(3, "x = 1\n"), (9, "y = x + 1\n")]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
+def test_doc_blocks_run(path: Path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    rel = path.relative_to(ROOT)
+    for line, code in python_blocks(path.read_text(encoding="utf-8")):
+        first = next((s.strip() for s in code.splitlines() if s.strip()), "")
+        try:
+            # padded so that a traceback's line numbers are the file's
+            exec(compile("\n" * (line - 1) + code, str(rel), "exec"), namespace)
+        except Exception:
+            pytest.fail(f"{rel}, the block at line {line} ({first!r}) failed:\n{traceback.format_exc()}",
+                        pytrace=False)
