@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 import lstm_widget as lw
-from lstm_widget._core.projection import fit_projection
+from lstm_widget._core.projection.fit import fit_projection
 from lstm_widget.datasets import japanese_vowels
 from lstm_widget.models import japanese_vowels_net
 

@@ -4,54 +4,111 @@ Kernel core (record, Stepper, gate_saturation, gate_weights) works on any torch 
 models brought in by from_keras / from_onnx; ``Explorer`` shows a live, linked view of the recordings;
 ``DenoisingAutoencoder`` (a scikit-learn transformer) maps hidden states to 2-D/3-D trajectories. ``activations``
 returns any layer's outputs of any torch model through forward hooks; ``ChannelGrid`` shows a conv layer's channels.
+``datasets`` and ``models`` hold the bundled sample data and trained networks; ``record_dataset`` / ``open_dataset``
+are recorded data-set stores on disk.
+
+The widget, the autoencoder (scikit-learn), the bundled data and the bqplot figures load on first use, not on import.
 """
 
-from ._core import (
+import importlib
+
+from ._core.analysis import (
+    GateSaturation,
+    Influence,
+    InfluenceMap,
+    PatternMatches,
+    UnitRanking,
+    gate_saturation,
+    influence,
+    influence_all,
+    match_pattern,
+    rank_units,
+)
+from ._core.importers import from_keras, from_onnx
+from ._core.model import GATE_ORDER, GRU_GATE_ORDER, GateWeights, describe, gate_order, gate_weights
+from ._core.projection import fit_projection_incremental
+from ._core.recording import (
     Activations,
     Frame,
+    Intervention,
+    RecordedDataset,
     Recording,
     Stepper,
     activations,
-    describe,
-    from_keras,
-    from_onnx,
-    gate_saturation,
-    gate_weights,
-    GateWeights,
     hook_names,
+    open_dataset,
     record,
+    record_dataset,
 )
-from ._core import Influence, InfluenceMap, Intervention, PatternMatches, UnitRanking  # why it predicted that
-from ._core import influence, influence_all, match_pattern, rank_units
-from ._core import RecordedDataset, fit_projection_incremental, open_dataset, record_dataset  # data sets out of core
 
 __version__ = "0.1.0"
 
+#: Loaded on first use: name → (module, attribute or None for the module itself).
+_LAZY = {
+    "Explorer": ("._widget", "Explorer"),
+    "ChannelGrid": ("._channels_widget", "ChannelGrid"),
+    "DenoisingAutoencoder": ("._core.projection.autoencoder", "DenoisingAutoencoder"),
+    "PAGE_BYTES_LIMIT": ("._widget", "PAGE_BYTES_LIMIT"),
+    "datasets": (".datasets", None),
+    "models": (".models", None),
+    "plots": (".plots", None),
+}
+
 __all__ = [
-    "Explorer", "Frame", "Recording", "Stepper", "describe", "record", "gate_saturation", "from_keras", "from_onnx",
-    "ChannelGrid", "Activations", "activations", "hook_names", "DenoisingAutoencoder", "datasets", "models", "plots", "__version__",
-    "influence", "influence_all", "Influence", "InfluenceMap", "Intervention", "rank_units", "UnitRanking",
-    "match_pattern", "PatternMatches",
-    "gate_weights", "GateWeights",
-    "record_dataset", "open_dataset", "RecordedDataset", "fit_projection_incremental",
+    # recording
+    "record",
+    "Recording",
+    "Frame",
+    "Stepper",
+    "Intervention",
+    "activations",
+    "Activations",
+    "hook_names",
+    "record_dataset",
+    "open_dataset",
+    "RecordedDataset",
+    # the model layer and importers
+    "describe",
+    "from_keras",
+    "from_onnx",
+    "gate_weights",
+    "GateWeights",
+    "gate_order",
+    "GATE_ORDER",
+    "GRU_GATE_ORDER",
+    # analysis
+    "gate_saturation",
+    "GateSaturation",
+    "influence",
+    "influence_all",
+    "Influence",
+    "InfluenceMap",
+    "rank_units",
+    "UnitRanking",
+    "match_pattern",
+    "PatternMatches",
+    # projections
+    "fit_projection_incremental",
+    "DenoisingAutoencoder",
+    # widgets and what goes with them
+    "Explorer",
+    "ChannelGrid",
+    "PAGE_BYTES_LIMIT",
+    "plots",
+    # bundled sample data and trained networks
+    "datasets",
+    "models",
+    "__version__",
 ]
 
 
-def __getattr__(name):  # the widget and the bundled data load on first use, not on import
-    if name == "Explorer":
-        from ._widget import Explorer
-
-        return Explorer
-    if name == "ChannelGrid":
-        from ._channels_widget import ChannelGrid
-
-        return ChannelGrid
-    if name == "DenoisingAutoencoder":  # imports scikit-learn: on first use only
-        from ._core.autoencoder import DenoisingAutoencoder
-
-        return DenoisingAutoencoder
-    if name in ("datasets", "models", "plots"):
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
+def __getattr__(name):
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        mod = importlib.import_module(module, __name__)
+        return mod if attribute is None else getattr(mod, attribute)
     raise AttributeError(f"module 'lstm_widget' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,7 +1,7 @@
 """The channel-grid widget: the channels of one layer of an image model tiled in a grid, one channel over the input
 image, the strongest channels ranked, and a second input side by side with the difference (seed 3).
 
-The maths lives in the kernel core (``_core/channels.py``, ``_core/hooks.py``); encoding in the wire module; the
+The maths lives in the kernel core (``_core/vision/channels.py``, ``_core/recording/hooks.py``); encoding in the wire module; the
 drawing in ``js/src/channels.js``. This module assembles them and keeps the traits of js/PROTOCOL.md
 ("Channel grid") up to date.
 """
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import traitlets as tl
 
-from ._core.channels import (
+from ._core.vision.channels import (
     channel_change,
     channel_difference,
     channel_maps,
@@ -26,7 +26,7 @@ from ._core.channels import (
     rank_by_difference,
     rank_channels,
 )
-from ._core.hooks import activations
+from ._core.recording.hooks import activations
 from ._wire import encode_array
 
 _BUNDLE = pathlib.Path(__file__).parent / "static" / "channels.js"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import traitlets as tl
 
-from ._core.dataset import RecordedDataset, open_dataset
-from ._core.gates import QUANTITIES
-from ._core.projection import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
+from ._core.recording.store import RecordedDataset, open_dataset
+from ._core.model.gates import QUANTITIES
+from ._core.projection.fit import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
 from ._widget import Explorer, _stacked, default_projection_row
 
 #: Sequences per window when ``window`` is not given.

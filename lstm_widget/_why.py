@@ -17,9 +17,10 @@ import numbers
 import numpy as np
 import traitlets as tl
 
-from ._core import Intervention, Recording, influence_all, match_pattern, rank_units, record
-from ._core.attribution import METHODS
-from ._core.interventions import OPS, resolve_interventions
+from ._core.analysis import influence_all, match_pattern, rank_units
+from ._core.analysis.attribution import METHODS
+from ._core.recording import Intervention, Recording, record
+from ._core.recording.interventions import OPS, resolve_interventions
 from ._core.validate import check_sequence, resolve_layer
 from ._wire import encode_array
 

@@ -14,11 +14,12 @@ import anywidget
 import numpy as np
 import traitlets as tl
 
-from ._core import LSTM_QUANTITIES, Recording, Stepper, describe, gate_weights, record
-from ._core.gates import GATES
-from ._core.stepper import stepping_threads
-from ._core.adapters import _AUTO
-from ._core.projection import Projection, check_projection, fit_projection, unfitted_copy
+from ._core.model import LSTM_QUANTITIES, describe, gate_weights
+from ._core.model.adapters import _AUTO
+from ._core.model.gates import GATES
+from ._core.recording import Recording, Stepper, record
+from ._core.recording.stepper import stepping_threads
+from ._core.projection.fit import Projection, check_projection, fit_projection, unfitted_copy
 from ._core.validate import check_sequence
 from ._export import write_html
 from ._why import WhyMixin
@@ -783,7 +784,7 @@ class Explorer(WhyMixin, anywidget.AnyWidget):
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
         the projection was fitted on (its ``transform``; no refit). A small CPU model (fewer than
-        ``ONE_THREAD_BELOW`` recurrent weights, lstm_widget/_core/stepper.py) is stepped on one torch thread, torch's
+        ``ONE_THREAD_BELOW`` recurrent weights, lstm_widget/_core/recording/stepper.py) is stepped on one torch thread, torch's
         setting restored afterwards. Returns the recording."""
         if self._spec is None:
             raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")

@@ -17,8 +17,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._core import Recording
-from ._core.gates import SIGMOID_GATES
+from ._core.model.gates import SIGMOID_GATES
+from ._core.recording import Recording
 from ._widget import Explorer, _names
 
 __all__ = ["inputs", "probabilities", "units"]

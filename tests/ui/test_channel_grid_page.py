@@ -41,7 +41,7 @@ import numpy as np
 import lstm_widget as lw
 from lstm_widget.datasets import digits
 from lstm_widget.models import digits_cnn
-from lstm_widget._core.channels import normalize_channels, channel_range
+from lstm_widget._core.vision.channels import normalize_channels, channel_range
 
 net = digits_cnn()
 X, y = digits("test")

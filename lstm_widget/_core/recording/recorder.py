@@ -1,0 +1,358 @@
+"""Vectorised recording of whole sequences: every gate, cell and hidden state of every layer at every step.
+
+The recurrence itself runs in torch's LSTM / GRU kernel (one call per layer); the gates are then recomputed for all
+steps at once from the layer's input and the previous hidden states (one matrix product), and an LSTM's cell states
+come from an associative scan of c_t = f_t * c_{t-1} + i_t * g_t (log2(T) vectorised passes) — no Python loop over
+time steps. The variants torch's kernels lack (a hard-sigmoid gate, the GRU that resets before its recurrent product)
+run their recurrence one step at a time, vectorised over the batch, and then take the same vectorised path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..model.adapters import _AUTO, RecurrentSpec, describe
+from ..model.cells import gate_fn
+from ..model.gates import QUANTITIES, split_gates
+from ..model.run import _direction_outputs, _edited_row, head_outputs, initial_state, layer_outputs, row_quantities
+from ..validate import check_sequences
+
+_CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
+
+
+def _cell_kind(quantities: dict, what: str) -> str:
+    """The cell kind whose quantities were given, or one error that says what each kind needs."""
+    for cell, names in QUANTITIES.items():
+        if set(quantities) == set(names):
+            return cell
+    expected = "; ".join(f"{_CELL_NAMES[c]}: {', '.join(n)}" for c, n in QUANTITIES.items())
+    raise TypeError(f"{what} got quantities {sorted(quantities)}; expected exactly those of one cell kind ({expected})")
+
+
+class _Activations:
+    """The fields a Frame (one step) and a Recording (a whole sequence) share: ``inputs``, the quantities of the cell
+    kind (``cell`` "lstm": h, c, i, f, g, o; "gru": h, r, z, n — listed in ``quantities``), ``logits``, ``probs`` and
+    ``layer_names``. Read-only."""
+
+    def __init__(self, *, inputs, layer_names, logits=None, probs=None, **quantities):
+        cell = _cell_kind(quantities, type(self).__name__)
+        d = self.__dict__
+        d.update(inputs=inputs, logits=logits, probs=probs, layer_names=tuple(layer_names), cell=cell)
+        d.update({q: quantities[q] for q in QUANTITIES[cell]})
+
+    @property
+    def quantities(self) -> tuple:
+        """The recorded quantities of this cell kind, in display order: ("h", "c", "i", "f", "g", "o") for an LSTM,
+        ("h", "r", "z", "n") for a GRU."""
+        return QUANTITIES[self.cell]
+
+    def __getattr__(self, name: str):  # only reached when normal lookup fails
+        if not name.startswith("_") and "cell" in self.__dict__:
+            for cell, names in QUANTITIES.items():
+                if name in names and cell != self.cell:
+                    kind = _CELL_NAMES[self.cell]
+                    raise AttributeError(
+                        f"a {kind} {type(self).__name__.lower()} has no {name!r} ({_CELL_NAMES[cell]} only); its "
+                        f"quantities are {', '.join(self.quantities)}"
+                    )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a {type(self).__name__} is read-only; cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a {type(self).__name__} is read-only; cannot delete {name!r}")
+
+
+class Frame(_Activations):
+    """One time step: the quantities (``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM; ``h``, ``r``, ``z``, ``n``
+    for a GRU) shaped (L, units); ``probs``/``logits`` (C,) or None."""
+
+    @property
+    def prediction(self) -> int | None:
+        """Index of the most probable class at this step (None without a head)."""
+        return None if self.probs is None else int(np.argmax(self.probs))
+
+    def __repr__(self) -> str:
+        return f"Frame({self.cell}, {len(self.layer_names)} layers, quantities {' '.join(self.quantities)})"
+
+
+class Recording(_Activations):
+    """Everything one sequence did inside the network.
+
+    ``inputs`` (T, D); the quantities — ``rec.quantities``: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM,
+    ``h``, ``r``, ``z``, ``n`` for a GRU (which has no ``c``) — shaped (L, T, units) with L = layers × directions in the
+    order of ``layer_names`` (layer0, layer0_reverse, layer1, ...); ``logits`` and ``probs`` (T, C): the head applied
+    to the last layer's output at every step, or None when the model has no head.
+    Quantities also answer to stable names: ``rec["layer0.h"]`` is (T, units), ``rec["h"]`` is (L, T, units).
+    """
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    def __repr__(self) -> str:
+        head = "" if self.probs is None else f", {self.probs.shape[1]} classes"
+        return (
+            f"Recording({self.cell}, {len(self)} steps, layers {list(self.layer_names)}, "
+            f"quantities {' '.join(self.quantities)}{head})"
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """Every recorded quantity's stable name."""
+        out = ["inputs"] + [f"{layer}.{q}" for layer in self.layer_names for q in self.quantities]
+        return out + (["logits", "probs"] if self.probs is not None else [])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in ("inputs", "logits", "probs") + self.quantities:
+            value = getattr(self, name)
+            if value is None:
+                raise KeyError(f"{name!r}: the model has no head, so nothing was predicted")
+            return value
+        layer, _, q = name.rpartition(".")
+        if layer in self.layer_names and q in self.quantities:
+            return getattr(self, q)[self.layer_names.index(layer)]
+        raise KeyError(f"no recorded quantity named {name!r}; names are like {self.names[:8]} ...")
+
+    @property
+    def predictions(self) -> np.ndarray | None:
+        """Most probable class at every step (T,), or None without a head."""
+        return None if self.probs is None else self.probs.argmax(axis=1)
+
+    def frame(self, t: int) -> Frame:
+        """The step ``t`` as a :class:`Frame` (negative t counts from the end)."""
+        T = len(self)
+        if not -T <= t < T:
+            raise IndexError(f"step {t} is out of range for a recording of {T} steps (0..{T - 1})")
+        q = {name: getattr(self, name)[:, t] for name in self.quantities}
+        return Frame(
+            inputs=self.inputs[t],
+            logits=None if self.logits is None else self.logits[t],
+            probs=None if self.probs is None else self.probs[t],
+            layer_names=self.layer_names,
+            **q,
+        )
+
+
+#: The fused path (see :func:`_fused_lstm`) pays a fixed cost per step (about eight small torch calls, ~30 µs) that
+#: torch's own kernel does not; it wins once a step has enough values to compute: batch × 4 × units gate values.
+#: Below this, torch's kernel + one GEMM for the gates + the blocked scan for c is faster (benchmarks/bench_record.py).
+FUSED_MIN_GATE_VALUES = 8192
+#: Buffers at least this large are mapped with transparent huge pages where the system offers them (madvise):
+#: first-touching 400 MB of 4 KiB pages costs ~80 ms, of 2 MiB pages ~35 ms.
+_HUGE_PAGE_MIN_BYTES = 32 << 20
+
+
+def _empty(shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised CPU tensor; large ones backed by an anonymous mapping advised to use huge pages (freed when
+    the last array viewing it goes)."""
+    n = math.prod(shape)
+    nbytes = n * torch.empty((), dtype=dtype).element_size()
+    if nbytes >= _HUGE_PAGE_MIN_BYTES and _HUGE_PAGES:
+        import mmap
+
+        try:
+            buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            buf.madvise(mmap.MADV_HUGEPAGE)
+        except (OSError, ValueError, AttributeError):
+            pass
+        else:
+            np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+            return torch.from_numpy(np.frombuffer(buf, dtype=np_dtype, count=n).reshape(shape))
+    return torch.empty(shape, dtype=dtype)
+
+
+def _huge_pages_advisable() -> bool:
+    import mmap
+
+    if not hasattr(mmap, "MADV_HUGEPAGE"):
+        return False
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[never]" not in f.read()
+    except OSError:
+        return False
+
+
+_HUGE_PAGES = _huge_pages_advisable()
+
+
+def _fusable(spec: RecurrentSpec, x: torch.Tensor, edits) -> bool:
+    """Whether :func:`_fused_lstm` records this batch: an LSTM on the CPU, no interventions, no autograd, the same
+    sizes in every row, and enough values per step to outweigh the per-step overhead."""
+    if spec.cell != "lstm" or edits or x.device.type != "cpu" or torch.is_grad_enabled():
+        return False
+    H, P = spec.hidden_size, spec.output_size
+    rows = [w for layer in spec.layers for w in layer]
+    if any(w.w_hh.shape != (4 * H, P) or (w.w_hr is not None and w.w_hr.shape != (P, H)) for w in rows):
+        return False
+    return x.shape[0] * 4 * H >= FUSED_MIN_GATE_VALUES
+
+
+def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
+    """One direction of one LSTM layer on ``x`` (T, B, D) — time first — writing straight into its row ``q``
+    (T, B, 5H + P) of the recording buffer: gates i, f, g, o in columns [0, 4H), c in [4H, 5H), h in [5H, 5H + P).
+    Time first, so that each step's block (B, 5H + P) is contiguous: the step's GEMM reads h and writes the gates
+    rows 5H + P apart instead of T × (5H + P) apart (about 1.3× faster at B 64 × T 1000 × H 256).
+
+    The input's share of every step's gate pre-activations is one GEMM for all steps (bias folded in as a column of
+    ones); then one step at a time: the recurrent GEMM added in place, the activations in place, c and h written in
+    place — no concatenation, transposition or copy afterwards. With sigmoid gates, tanh(a) = 2σ(2a) − 1 turns the
+    four activations into one sigmoid over the step's gates (the g rows of the weights are doubled beforehand, which
+    is exact) and a multiply-add on g."""
+    T, B, D = x.shape
+    sig = w.gate_activation is None
+    w_ih, w_hh = w.w_ih, w.w_hh
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh
+    if sig:
+        scale = w_ih.new_ones(4 * H, 1)
+        split_gates(scale)["g"].fill_(2.0)
+        w_ih, w_hh = w_ih * scale, w_hh * scale
+        bias = None if bias is None else bias * scale[:, 0]
+    flat = q.reshape(T * B, q.shape[-1])  # a view: q's rows are consecutive
+    xs = x.reshape(T * B, D)
+    if bias is not None:  # x·W_ihᵀ + b as one GEMM: [x, 1]·[W_ih, b]ᵀ
+        xs = torch.cat([xs, xs.new_ones(T * B, 1)], dim=1)
+        w_ih = torch.cat([w_ih, bias[:, None]], dim=1)
+    flat[:, :4 * H].addmm_(xs, w_ih.T, beta=0)
+    h, c = initial_state(w, "lstm", B, x)
+    w_hh_t = w_hh.T.contiguous()
+    w_hr_t = None if w.w_hr is None else w.w_hr.T.contiguous()
+    gates = q[..., :4 * H].unbind(0)
+    blocks = split_gates(q[..., :4 * H], axis=-1)  # views: the columns hold the gates in PyTorch's order
+    i_s, f_s, g_s, o_s = (blocks[k].unbind(0) for k in "ifgo")
+    c_s, h_s = q[..., 4 * H:5 * H].unbind(0), q[..., 5 * H:].unbind(0)
+    act = None if sig else gate_fn(w.gate_activation)
+    for t in (range(T - 1, -1, -1) if w.reverse else range(T)):
+        gt = gates[t]
+        gt.addmm_(h, w_hh_t)
+        if sig:
+            gt.sigmoid_()
+            g_s[t].mul_(2.0).sub_(1.0)
+        else:
+            for gate in (i_s[t], f_s[t], o_s[t]):
+                gate.copy_(act(gate))
+            g_s[t].tanh_()
+        ct = c_s[t]
+        torch.mul(i_s[t], g_s[t], out=ct)
+        ct.addcmul_(f_s[t], c)
+        ht = h_s[t]
+        if w_hr_t is None:
+            torch.tanh(ct, out=ht)
+            ht.mul_(o_s[t])
+        else:
+            ht.addmm_(torch.tanh(ct).mul_(o_s[t]), w_hr_t, beta=0)
+        h, c = ht, ct
+
+
+def _fused_lstm(spec: RecurrentSpec, z: torch.Tensor) -> dict:
+    """Every quantity of an LSTM on ``z`` (B, T, D) (already preprocessed) as views (B, L, T, units) into one buffer
+    (L, T, B, 5H + P) that each row fills in a single pass over the steps (:func:`_fused_row`)."""
+    B, T, _ = z.shape
+    H, P = spec.hidden_size, spec.output_size
+    L = sum(len(layer) for layer in spec.layers)
+    buf = _empty((L, T, B, 5 * H + P), z.dtype)
+    inp, row = z.transpose(0, 1).contiguous(), 0  # time first (T, B, D); the layers above read h in place
+    for layer in spec.layers:
+        for w in layer:
+            _fused_row(w, inp, buf[row], H, P)
+            row += 1
+        hs = [buf[r, ..., 5 * H:] for r in range(row - len(layer), row)]
+        inp = hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)
+    rows = buf.permute(2, 0, 1, 3)  # (B, L, T, 5H + P), a view
+    result = dict(split_gates(rows[..., :4 * H], axis=-1), c=rows[..., 4 * H:5 * H], h=rows[..., 5 * H:])
+    if spec.head is not None:
+        result["logits"], result["probs"] = head_outputs(spec.head, inp.transpose(0, 1))
+    return result
+
+
+def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
+    """Every quantity of a batch of equal-length sequences ``x`` (B, T, D) as tensors (B, L, T, units), with
+    ``logits`` / ``probs`` (B, T, C) when the model has a head. ``edits``: {row: RowEdits} — interventions, per row of
+    ``spec.layer_names``; a layer none of whose rows is intervened on runs on the fast path. Not under no_grad."""
+    z = spec.preprocess(x) if spec.preprocess is not None else x
+    if _fusable(spec, z, edits):
+        return _fused_lstm(spec, z)
+    per_q = {q: [] for q in spec.quantities}
+    inp = z
+    row = 0
+    for layer in spec.layers:
+        mine = [edits.get(row + d) for d in range(len(layer))] if edits else [None] * len(layer)
+        row += len(layer)
+        if any(e is not None for e in mine):
+            rows = [
+                _edited_row(w, spec.cell, inp, e)
+                if e is not None
+                else row_quantities(w, spec.cell, inp, _direction_outputs(w, spec.cell, inp))
+                for w, e in zip(layer, mine)
+            ]
+            out = rows[0]["h"] if len(rows) == 1 else torch.cat([r["h"] for r in rows], dim=-1)
+        else:
+            out, hs = layer_outputs(layer, spec.cell, inp)
+            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs)]
+        for values in rows:
+            for q in spec.quantities:
+                per_q[q].append(values[q])
+        inp = out
+    result = {q: torch.stack(v, dim=1) for q, v in per_q.items()}  # (B, L, T, units)
+    if spec.head is not None:
+        result["logits"], result["probs"] = head_outputs(spec.head, inp)
+    return result
+
+
+@torch.no_grad()
+def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
+    """Record a batch of equal-length sequences ``x`` (B, T, D) float32. Returns arrays shaped (B, L, T, units)."""
+    return {name: _numpy(v) for name, v in record_tensors(spec, x, edits).items()}
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float32).numpy()
+
+
+def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: RecurrentSpec | None = None):
+    """Record what ``model`` does on ``x``: one sequence (T, D) → a :class:`Recording`; a list of sequences (any
+    lengths) → a list of Recordings.
+
+    ``model`` is an ``nn.LSTM`` or ``nn.GRU`` (any layers, either ``batch_first``, bidirectional, with or without bias;
+    an LSTM's projection too), an ``nn.LSTMCell`` or ``nn.GRUCell``, a module containing one recurrent layer and
+    optionally a head (a Linear on the recurrent layer's output, found automatically, or named with ``lstm=`` /
+    ``head=``), or a :class:`RecurrentStack` from ``from_keras`` / ``from_onnx``.
+
+    ``interventions``: one :class:`Intervention` or a list of them (``Intervention.set_state(...)`` gives a tuple,
+    which may be an entry of the list): the sequence is re-run with the chosen units of h or c zeroed, scaled or
+    clamped over a range of steps; the recording shows the changed values at those steps, and every later step, every
+    layer above and the predictions follow from them. Steps before the first intervened one, and layers with no
+    intervention, take the vectorised path; an intervened layer runs one step at a time from its first intervened step
+    (vectorised over sequences of equal length). In a list of sequences, one too short to reach an intervention's
+    ``start`` runs without it; a single sequence that is too short is an error.
+    """
+    spec = _spec or describe(model, lstm=lstm, head=head)
+    seqs, was_list = check_sequences(x, spec.raw_features)
+    if interventions is not None:
+        from .interventions import resolve_interventions
+
+        items = resolve_interventions(interventions, spec)
+    by_length: dict[int, list[int]] = {}
+    for k, s in enumerate(seqs):
+        by_length.setdefault(s.shape[0], []).append(k)
+    out: list[Recording | None] = [None] * len(seqs)
+    for idx in by_length.values():
+        batch = torch.from_numpy(np.stack([seqs[k] for k in idx])).to(spec.device, spec.dtype)
+        edits = None
+        if interventions is not None:
+            what = f"sequence {idx[0]}" if was_list else "the sequence"
+            edits = items.for_length(batch.shape[1], strict=not was_list, what=what)
+        res = record_batch(spec, batch, edits)
+        for b, k in enumerate(idx):
+            out[k] = Recording(
+                inputs=seqs[k],
+                layer_names=spec.layer_names,
+                logits=res["logits"][b] if "logits" in res else None,
+                probs=res["probs"][b] if "probs" in res else None,
+                **{q: res[q][b] for q in spec.quantities},
+            )
+    return out if was_list else out[0]

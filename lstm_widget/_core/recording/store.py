@@ -1,0 +1,737 @@
+"""Recordings of whole data sets, out of core: :func:`record_dataset` writes every sequence's recording to a chunked
+zarr store, in batches, with memory bounded by the batch (not by the number of sequences); :func:`open_dataset` reads
+it back lazily, one sequence's region at a time. With a ``distributed.Client`` the same store is written by a Dask
+cluster: blocks of sequences are recorded on the workers, each writing the chunks of its own region of the store.
+
+Store layout (zarr format 3, like the widget's wire: ragged sequences concatenated along time)::
+
+    offsets   (N + 1,)            int64    sequence k covers steps offsets[k] : offsets[k + 1]
+    inputs    (steps, D)          float32  what the model was given
+    h, c, ... (L, steps, units)   float32  each recorded quantity, rows in the order of ``layer_names``
+    logits    (steps, C)          float32  the head at every step (only when the model has one)
+    probs     (steps, C)          float32
+    attrs: format, version, cell, layer_names, quantities, units, features, classes, model (a description),
+           chunk_steps, batch_size, n_sequences, n_steps, complete
+
+Every array is chunked along time only (``chunk_steps`` steps per chunk; one layer row per chunk of a quantity), so a
+sequence's recording reads the few chunks that cover its steps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..model.adapters import _AUTO, RecurrentSpec, describe
+from ..model.gates import QUANTITIES
+from ..validate import check_sequence
+from .recorder import Recording, record
+
+FORMAT = "lstm_widget.recordings"
+VERSION = 1
+#: Bytes aimed at per chunk when ``chunk_steps`` is not given (one layer row of the widest quantity).
+_CHUNK_BYTES = 4 << 20
+
+
+_EXTRA_HINT = "pip install 'lstm_widget[datasets]'  (or: pip install 'zarr>=3' 'dask[distributed]')"
+
+
+def _require(module: str, what: str):
+    """Import ``module`` (zarr, distributed) or raise one ImportError that names the pip extra to install."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(f"{what} needs the optional package {module!r}, which is not installed; install the "
+                          f"'datasets' extra: {_EXTRA_HINT}") from err
+    if module == "zarr":
+        major = str(getattr(mod, "__version__", "0")).split(".")[0]
+        if not major.isdigit() or int(major) < 3:
+            raise ImportError(f"{what} needs zarr 3 or newer (zarr format 3 stores); found zarr "
+                              f"{getattr(mod, '__version__', '?')}; upgrade: {_EXTRA_HINT}")
+    return mod
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the sequences: a list, anything with __len__/__getitem__, or any iterable
+
+
+class _Sequences:
+    """The user's sequences, validated one at a time as they are read: ``len`` when known, iteration in order."""
+
+    def __init__(self, sequences, n_features: int | None):
+        if isinstance(sequences, (str, bytes)) or sequences is None:
+            raise TypeError(f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
+                            f"arrays; got {type(sequences).__name__}")
+        if hasattr(sequences, "ndim") and sequences.ndim == 2:
+            raise ValueError(f"sequences is one 2-D array of shape {tuple(sequences.shape)}; record_dataset takes many "
+                             "sequences — pass [x] for a single one, or a 3-D array (sequences, steps, features)")
+        self._seqs = sequences
+        self.n_features = n_features
+        self.total: int | None = None
+        if hasattr(sequences, "__len__") and hasattr(sequences, "__getitem__"):
+            self.total = len(sequences)
+            self._iter = (sequences[k] for k in range(self.total))
+        elif isinstance(sequences, Iterable):
+            self._iter = iter(sequences)
+        else:
+            raise TypeError(f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
+                            f"arrays; got {type(sequences).__name__}")
+        self.count = 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for x in self._iter:
+            x = check_sequence(x, self.n_features, f"sequence {self.count}")
+            if self.n_features is None:  # the first sequence sets the width the others must have
+                self.n_features = x.shape[1]
+            self.count += 1
+            yield x
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# recording a batch, and streaming batches into the arrays' chunks
+
+
+def _time_axis(name: str) -> int:
+    return 0 if name in ("inputs", "logits", "probs") else 1
+
+
+def _region(name: str, a: int, b: int) -> tuple:
+    return (slice(a, b),) if _time_axis(name) == 0 else (slice(None), slice(a, b))
+
+
+def _record_arrays(spec: RecurrentSpec, model, seqs: list[np.ndarray], names: tuple) -> dict:
+    """The recordings of ``seqs`` concatenated along time, per stored array: inputs (n, D), quantities (L, n, U),
+    logits / probs (n, C)."""
+    recs = record(model, seqs, _spec=spec)
+    out = {"inputs": np.concatenate(seqs, axis=0)}
+    for q in names:
+        out[q] = np.concatenate([getattr(r, q) for r in recs], axis=1)
+    if spec.head is not None:
+        out["logits"] = np.concatenate([r.logits for r in recs], axis=0)
+        out["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+    return out
+
+
+class _Stream:
+    """Appends steps to the time-chunked arrays from step ``start`` on and writes every chunk once it is whole, so
+    that no chunk is written twice. The steps before the first chunk boundary at or after ``start`` (a chunk shared
+    with the region before) and those after the last boundary reached (shared with the region after, or the store's
+    last chunk) are the edges: written by :meth:`finish` when ``own_edges``, returned otherwise (a Dask worker hands
+    them to the client, the only process that writes shared chunks)."""
+
+    #: writes in flight at most (each holds its block): recording goes on while the last blocks are written
+    IN_FLIGHT = 2
+
+    def __init__(self, arrays: dict, start: int, chunk_steps: int, own_edges: bool, grow=None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.arrays, self.cs, self.own_edges, self.grow = arrays, chunk_steps, own_edges, grow
+        self.start = self.done = self.pos = start
+        self.pending: dict[str, list[np.ndarray]] = {name: [] for name in arrays}
+        self.edges: list[tuple[int, dict]] = []
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record_dataset-write")
+        self.writes: list = []
+
+    def append(self, data: dict) -> None:
+        n = data["inputs"].shape[0]
+        for name, value in data.items():
+            self.pending[name].append(value)
+        self.pos += n
+        boundary = self.pos // self.cs * self.cs
+        if boundary <= self.done:
+            return
+        block = self._take(boundary - self.done)
+        first = -(-self.done // self.cs) * self.cs  # the first chunk boundary at or after where the block starts
+        if first > self.done:  # the head edge: the rest of a chunk that began before ``start``
+            k = first - self.done
+            self._edge(self.done, {name: _cut(name, v, 0, k) for name, v in block.items()})
+            block = {name: _cut(name, v, k, None) for name, v in block.items()}
+            self.done = first
+        if boundary > self.done:
+            self._write(self.done, boundary, block)
+            self.done = boundary
+
+    def finish(self) -> list[tuple[int, dict]]:
+        """Write (or hand over) what is left and wait for every write; returns the edges not written here."""
+        try:
+            if self.pos > self.done:
+                self._edge(self.done, self._take(self.pos - self.done))
+                self.done = self.pos
+            for w in self.writes:
+                w.result()
+        finally:
+            self.close()
+        return self.edges
+
+    def close(self) -> None:
+        self.writer.shutdown(wait=True, cancel_futures=True)
+
+    def _take(self, n: int) -> dict:
+        """The first ``n`` pending steps, removed from the pending lists."""
+        out = {}
+        for name, parts in self.pending.items():
+            whole = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=_time_axis(name))
+            out[name] = _cut(name, whole, 0, n)
+            rest = _cut(name, whole, n, None)
+            self.pending[name] = [rest] if rest.shape[_time_axis(name)] else []
+        return out
+
+    def _edge(self, a: int, block: dict) -> None:
+        if self.own_edges:
+            self._write(a, a + block["inputs"].shape[0], block)
+        else:
+            self.edges.append((a, block))
+
+    def _write(self, a: int, b: int, block: dict) -> None:
+        """Write steps a..b on the writer thread (zarr's own I/O) while the caller records on; waits first when
+        IN_FLIGHT writes are still going, so that memory stays bounded."""
+        if self.grow is not None:
+            self.grow(b)
+        while len(self.writes) >= self.IN_FLIGHT:
+            self.writes.pop(0).result()
+
+        def write():
+            for name, value in block.items():
+                self.arrays[name][_region(name, a, b)] = value
+
+        self.writes.append(self.writer.submit(write))
+
+
+def _cut(name: str, v: np.ndarray, a: int, b: int | None) -> np.ndarray:
+    return v[a:b] if _time_axis(name) == 0 else v[:, a:b]
+
+
+def _open_arrays(path, names: tuple, has_head: bool) -> dict:
+    import zarr
+
+    group = zarr.open_group(store=path, mode="r+")
+    keys = ("inputs",) + names + (("logits", "probs") if has_head else ())
+    return {k: group[k] for k in keys}
+
+
+class _Shipped:
+    """The model on its way to the workers, pickled whole (cloudpickle: a class defined in a notebook travels too).
+    Dask's own serialiser walks an ``nn.Module``'s attributes and fails on the weak references ``nn.LSTM`` keeps."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __reduce__(self):
+        import cloudpickle
+
+        return (_unship, (cloudpickle.dumps(self.model),))
+
+
+def _unship(payload: bytes) -> _Shipped:
+    import pickle
+
+    return _Shipped(pickle.loads(payload))  # noqa: S301 — the user's own model, sent by their own client
+
+
+def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: tuple, chunk_steps: int, batch_size: int,
+                  lstm, head, threads: int) -> tuple[int, list]:
+    """A Dask task: record ``seqs`` (consecutive sequences whose steps begin at ``start`` in the store) in batches of
+    ``batch_size`` and write the chunks wholly inside their region; returns (sequences, the edge pieces). Records with
+    ``threads`` torch threads, the client's count, so that every number is the one a single process gives (left set:
+    concurrent tasks on one worker all set the same count)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    model = shipped.model
+    spec = describe(model, lstm=lstm, head=_AUTO if head == "auto" else head)
+    arrays = _open_arrays(path, names, spec.head is not None)
+    stream = _Stream(arrays, start, chunk_steps, own_edges=False)
+    try:
+        for k in range(0, len(seqs), batch_size):
+            stream.append(_record_arrays(spec, model, seqs[k:k + batch_size], names))
+    except BaseException:
+        stream.close()
+        raise
+    return len(seqs), stream.finish()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# progress
+
+
+class _TextProgress:
+    """A one-line progress bar on stderr (used when tqdm is not installed), redrawn at most ten times a second."""
+
+    def __init__(self, total: int | None, desc: str):
+        self.total, self.desc, self.n, self.t0, self.shown = total, desc, 0, time.perf_counter(), 0.0
+
+    def update(self, k: int) -> None:
+        self.n += k
+        now = time.perf_counter()
+        if now - self.shown >= 0.1:
+            self.shown = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        rate = self.n / max(now - self.t0, 1e-9)
+        if self.total:
+            done = self.n / self.total
+            bar = "#" * int(24 * done) + "-" * (24 - int(24 * done))
+            text = f"{self.desc}: [{bar}] {self.n}/{self.total} sequences ({rate:.0f}/s)"
+        else:
+            text = f"{self.desc}: {self.n} sequences ({rate:.0f}/s)"
+        sys.stderr.write("\r" + text)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        self._draw(time.perf_counter())
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+class _NoProgress:
+    def update(self, k: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _CallbackProgress:
+    def __init__(self, fn, total):
+        self.fn, self.total, self.n = fn, total, 0
+
+    def update(self, k: int) -> None:
+        self.n += k
+        self.fn(self.n, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(progress, total: int | None):
+    if progress is False or progress is None:
+        return _NoProgress()
+    if callable(progress) and progress is not True:
+        return _CallbackProgress(progress, total)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _TextProgress(total, "record_dataset")
+    return tqdm(total=total, desc="record_dataset", unit="seq")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the store
+
+
+def _is_url(path) -> bool:
+    return isinstance(path, str) and "://" in path
+
+
+def _check_path(path, overwrite: bool) -> tuple[str, bool]:
+    """The store location as a string, and whether an existing store there is to be removed first — after refusing
+    what cannot be one: an existing store without ``overwrite``, a file, a directory that is not a zarr store (never
+    removed), a missing parent directory."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a directory path (str or pathlib.Path) for the zarr store; got "
+                        f"{type(path).__name__}")
+    if _is_url(path):
+        return path, False
+    if str(path) == "":
+        raise ValueError("path is empty; expected a directory path for the zarr store, e.g. 'recordings.zarr'")
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise FileExistsError(f"{p} exists and is a file; expected a directory path for the zarr store")
+    existing = p.is_dir() and any(p.iterdir())
+    if existing:
+        if not (p / "zarr.json").exists() and not (p / ".zgroup").exists():
+            raise FileExistsError(f"{p} is a directory with other contents (not a zarr store); choose a new path — "
+                                  "it is never overwritten")
+        if not overwrite:
+            raise FileExistsError(f"a zarr store already exists at {p}; pass overwrite=True to replace it")
+    parent = p.resolve().parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"the directory {parent} (where the store {p.name} would go) does not exist")
+    return str(p), existing
+
+
+def _module_name(model, ref):
+    """A module given as ``lstm=`` / ``head=`` by its name in ``model`` (so that it survives being sent to a worker
+    apart from the model); names and other values as they are."""
+    import torch
+
+    if isinstance(ref, torch.nn.Module) and isinstance(model, torch.nn.Module):
+        for name, m in model.named_modules():
+            if m is ref:
+                return name
+    return ref
+
+
+def _default_chunk_steps(spec: RecurrentSpec, names: tuple, features: int, classes: int) -> int:
+    widest = max([spec.units[q] for q in names] + [features, classes, 1])
+    steps = _CHUNK_BYTES // (4 * widest)
+    return int(min(1 << 16, max(256, 1 << int(math.log2(max(steps, 1))))))
+
+
+def _model_description(model, spec: RecurrentSpec) -> dict:
+    text = repr(model)
+    return {
+        "source": spec.source, "framework": spec.framework, "cell": spec.cell, "class": type(model).__name__,
+        "input_size": spec.input_size, "hidden_size": spec.hidden_size, "proj_size": spec.proj_size,
+        "num_layers": spec.num_layers, "num_directions": spec.num_directions,
+        "has_head": spec.head is not None, "repr": text if len(text) <= 4000 else text[:4000] + " ...",
+    }
+
+
+def _create_store(path, spec, model, names, features, classes, chunk_steps, batch_size, compressors):
+    import zarr
+
+    root = zarr.open_group(store=path, mode="w")
+    L = len(spec.layer_names)
+    kw = dict(dtype="float32", compressors=compressors)
+    arrays = {"inputs": root.create_array("inputs", shape=(0, features), chunks=(chunk_steps, features), **kw)}
+    for q in names:
+        U = spec.units[q]
+        arrays[q] = root.create_array(q, shape=(L, 0, U), chunks=(1, chunk_steps, U), **kw)
+    if classes:
+        for name in ("logits", "probs"):
+            arrays[name] = root.create_array(name, shape=(0, classes), chunks=(chunk_steps, classes), **kw)
+    root.attrs.update({
+        "format": FORMAT, "version": VERSION, "cell": spec.cell, "layer_names": list(spec.layer_names),
+        "quantities": list(names), "units": {q: int(spec.units[q]) for q in names}, "features": int(features),
+        "classes": int(classes) if classes else None, "model": _model_description(model, spec),
+        "chunk_steps": int(chunk_steps), "batch_size": int(batch_size), "complete": False,
+    })
+    return root, arrays
+
+
+def _grow(arrays: dict, steps: int) -> None:
+    for name, arr in arrays.items():
+        axis = _time_axis(name)
+        if arr.shape[axis] < steps:
+            shape = list(arr.shape)
+            shape[axis] = steps
+            arr.resize(tuple(shape))
+
+
+def _finish_store(root, offsets: np.ndarray) -> None:
+    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),))
+    root.attrs.update({"n_sequences": int(len(offsets) - 1), "n_steps": int(offsets[-1]), "complete": True})
+
+
+def _check_quantities(quantities, spec: RecurrentSpec) -> tuple:
+    if quantities is None:
+        return tuple(spec.quantities)
+    if isinstance(quantities, str):
+        quantities = [quantities]
+    quantities = list(quantities)
+    bad = [q for q in quantities if q not in spec.quantities]
+    if bad or not quantities:
+        raise ValueError(f"quantities {bad or quantities!r} are not recorded for this model; choose from "
+                         f"{list(spec.quantities)} (or None for all)")
+    return tuple(q for q in spec.quantities if q in quantities)  # display order, no duplicates
+
+
+def _positive_int(value, what: str, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def record_dataset(model, sequences, path, *, quantities=None, batch_size: int = 256, chunk_steps: int | None = None,
+                   progress=True, client=None, overwrite: bool = False, task_size: int | None = None,
+                   compressors=None, threads: int | None = None, lstm=None, head=_AUTO):
+    """Record ``model`` on every sequence of ``sequences`` into a chunked zarr store at ``path`` and return it opened
+    (:func:`open_dataset`).
+
+    ``sequences``: a list of (steps, features) arrays (any lengths), a 3-D array, an object with ``__len__`` and
+    ``__getitem__``, or any iterable or generator — read once, in order. Sequences are recorded ``batch_size`` at a time
+    and written as whole chunks of ``chunk_steps`` steps as they fill, so memory stays bounded by a batch (plus a chunk
+    per array), however many sequences there are: the store grows while the sequences are read. ``quantities``: a
+    subset of the model's (e.g. ``["h", "c"]``; default all). ``progress``: a progress bar (tqdm when installed,
+    else a line on stderr), False for none, or a callable ``(done, total)`` (total None when unknown).
+    ``threads``: torch's thread count while recording (default: the current one, ``torch.get_num_threads()``) — the
+    last bits of the gates depend on it (how the matrix products are split), so it is stored in the attrs and every
+    Dask worker records with the same count. ``overwrite=True`` replaces an existing store at ``path`` (a directory
+    that is not a zarr store is never removed); the store is removed again when recording fails. ``compressors``:
+    zarr's ``compressors`` argument — None (the default) stores the chunks raw: float32 activations shrink by only
+    5–10 % under zstd, for a large share of the writing time; "auto" gives zarr's default (zstd), or name any zarr
+    codec. ``lstm`` / ``head``: as in :func:`record`.
+
+    ``client``: a ``distributed.Client``. The sequences are then read on the client in blocks of ``task_size``
+    sequences (default 4 × ``batch_size``), each block's region of the store is fixed from its lengths before it is
+    sent, and the workers record the blocks (the model is scattered to them once) and write the chunks inside their
+    regions; the chunks shared by two regions are written by the client. The batches are the same as in one process,
+    so the store is the same. ``path`` must then be reachable from every worker (a shared file system or an fsspec
+    URL such as ``s3://...``). Give ``threads`` to match the workers' cores (e.g. ``threads=1`` on single-threaded
+    workers); the store is then the one a single process with the same ``threads`` writes.
+
+    Needs the optional packages zarr (3 or newer) and, for ``client``, dask.distributed: ``pip install
+    'lstm_widget[datasets]'``."""
+    _require("zarr", "record_dataset")
+    if client is not None:
+        _require("distributed", "record_dataset(client=...)")
+    spec = describe(model, lstm=lstm, head=head)
+    names = _check_quantities(quantities, spec)
+    batch_size = _positive_int(batch_size, "batch_size")
+    chunk_steps = _positive_int(chunk_steps, "chunk_steps", allow_none=True)
+    task_size = _positive_int(task_size, "task_size", allow_none=True) or 4 * batch_size
+    import torch
+
+    threads = _positive_int(threads, "threads", allow_none=True) or torch.get_num_threads()
+    source = _Sequences(sequences, spec.raw_features)
+    store_path, remove = _check_path(path, overwrite)
+    seqs = iter(source)
+    try:
+        first = next(seqs)
+    except StopIteration:
+        raise ValueError("no sequences to record (an empty list or iterable); expected at least one "
+                         "(steps, features) array") from None
+    stream_of_seqs = itertools.chain([first], seqs)
+    probe = record(model, [first[:1]], _spec=spec)[0]
+    classes = 0 if probe.probs is None else probe.probs.shape[1]
+    features = first.shape[1]
+    chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes)
+    if remove:
+        shutil.rmtree(store_path)
+    root, arrays = _create_store(store_path, spec, model, names, features, classes, chunk_steps, batch_size,
+                                 compressors)
+    root.attrs["threads"] = int(threads)
+    bar = _progress(progress, source.total)
+    threads_before = torch.get_num_threads()
+    try:
+        if threads != threads_before:
+            torch.set_num_threads(threads)
+        if client is None:
+            lengths = _record_local(spec, model, stream_of_seqs, arrays, names, chunk_steps, batch_size, bar)
+        else:
+            lengths = _record_dask(client, model, stream_of_seqs, arrays, store_path, names, chunk_steps, batch_size,
+                                   task_size, bar, _module_name(model, lstm),
+                                   "auto" if head is _AUTO else _module_name(model, head), threads)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        _finish_store(root, offsets)
+    except BaseException:
+        bar.close()
+        if not _is_url(store_path):
+            shutil.rmtree(store_path, ignore_errors=True)
+        raise
+    finally:
+        if torch.get_num_threads() != threads_before:
+            torch.set_num_threads(threads_before)
+    bar.close()
+    return open_dataset(store_path)
+
+
+def _batches(seqs: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for x in seqs:
+        batch.append(x)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar) -> list[int]:
+    lengths: list[int] = []
+    stream = _Stream(arrays, 0, chunk_steps, own_edges=True, grow=lambda steps: _grow(arrays, steps))
+    try:
+        for batch in _batches(seqs, batch_size):
+            n = len(batch)
+            lengths.extend(x.shape[0] for x in batch)
+            data = _record_arrays(spec, model, batch, names)
+            del batch  # freed before the next batch is read: one batch of sequences held at a time
+            stream.append(data)
+            del data
+            bar.update(n)
+    except BaseException:
+        stream.close()
+        raise
+    stream.finish()
+    return lengths
+
+
+def _record_dask(client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm,
+                 head, threads) -> list[int]:
+    from distributed import as_completed
+
+    if _is_url(path) is False and not os.path.isabs(path):
+        path = os.path.abspath(path)  # the workers may run elsewhere in the file system
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    in_flight_max = 2 * workers
+    model_future = client.scatter(_Shipped(model), broadcast=True, hash=False)
+    lengths: list[int] = []
+    pending = as_completed()
+    in_flight = 0
+
+    def settle(future):
+        n, edges = future.result()
+        for a, block in edges:
+            for name, value in block.items():
+                arrays[name][_region(name, a, a + block["inputs"].shape[0])] = value
+        bar.update(n)
+
+    # a task covers whole batches, so the batches (and so every number) are those of a single-process run
+    task_size = max(batch_size, task_size // batch_size * batch_size)
+    end = 0
+    for block in _batches(seqs, task_size):
+        start = end
+        lengths.extend(x.shape[0] for x in block)
+        end = start + sum(x.shape[0] for x in block)
+        _grow(arrays, end)  # the region exists before a worker writes to it
+        pending.add(client.submit(_record_block, model_future, block, start, path, names, chunk_steps, batch_size,
+                                  lstm, head, threads, pure=False))
+        in_flight += 1
+        while in_flight >= in_flight_max:
+            settle(next(pending))
+            in_flight -= 1
+    for future in pending:
+        settle(future)
+    return lengths
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# reading
+
+
+class RecordedDataset:
+    """A store written by :func:`record_dataset`, opened lazily: ``len(ds)`` sequences, ``ds[k]`` the
+    :class:`Recording` of sequence k (negative k counts from the end; a slice gives a list), read from the chunks that
+    cover its steps only. ``ds.offsets`` (N + 1,) gives where each sequence lies in the concatenated arrays;
+    ``ds.states(quantity, layer, start, stop)`` any range of steps of one layer row; ``ds.arrays`` the zarr arrays.
+    Quantities that were not recorded are None in the Recordings."""
+
+    def __init__(self, group):
+        self.group = group
+        attrs = dict(group.attrs)
+        self.attrs = attrs
+        self.cell: str = attrs["cell"]
+        self.layer_names: tuple = tuple(attrs["layer_names"])
+        self.quantities: tuple = tuple(attrs["quantities"])
+        self.units: dict = dict(attrs["units"])
+        self.features: int = attrs["features"]
+        self.classes: int | None = attrs["classes"]
+        self.model: dict = dict(attrs["model"])
+        self.chunk_steps: int = attrs["chunk_steps"]
+        names = ("inputs", "offsets") + self.quantities + (("logits", "probs") if self.classes else ())
+        self.arrays = {name: group[name] for name in names}
+        self.offsets: np.ndarray = self.arrays["offsets"][:]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Steps of every sequence (N,)."""
+        return np.diff(self.offsets)
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.offsets[-1])
+
+    def __repr__(self) -> str:
+        head = f", {self.classes} classes" if self.classes else ""
+        return (f"RecordedDataset({len(self)} sequences, {self.n_steps} steps, {self.cell}, layers "
+                f"{list(self.layer_names)}, quantities {' '.join(self.quantities)}{head})")
+
+    def __iter__(self) -> Iterator[Recording]:
+        for k in range(len(self)):
+            yield self[k]
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            start, stop, step = k.indices(len(self))
+            if step == 1:
+                return self.recordings(start, stop)
+            return [self[j] for j in range(start, stop, step)]
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"a recorded data set is indexed by sequence number (int or slice); got {type(k).__name__}")
+        n = len(self)
+        if not -n <= k < n:
+            raise IndexError(f"sequence {k} is out of range for a data set of {n} sequences (0..{n - 1})")
+        k = int(k) % n
+        return self.recordings(k, k + 1)[0]
+
+    def recordings(self, start: int = 0, stop: int | None = None) -> list[Recording]:
+        """The Recordings of sequences ``start:stop`` (consecutive), read with one contiguous read per array (not one
+        per sequence) — what an explorer's window of sequences needs."""
+        n = len(self)
+        stop = n if stop is None else stop
+        for name, v in (("start", start), ("stop", stop)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= n:
+                raise IndexError(f"{name} {v!r} is out of range for a data set of {n} sequences (0..{n})")
+        if stop <= start:
+            return []
+        start, stop = int(start), int(stop)
+        a, b = int(self.offsets[start]), int(self.offsets[stop])
+        cuts = (self.offsets[start:stop + 1] - a).tolist()
+        block = {name: self.arrays[name][_region(name, a, b)] for name in self.arrays if name != "offsets"}
+        out = []
+        for j in range(stop - start):
+            lo, hi = cuts[j], cuts[j + 1]
+            out.append(Recording(
+                inputs=block["inputs"][lo:hi],
+                layer_names=self.layer_names,
+                logits=block["logits"][lo:hi] if self.classes else None,
+                probs=block["probs"][lo:hi] if self.classes else None,
+                **{q: (block[q][:, lo:hi] if q in self.quantities else None) for q in QUANTITIES[self.cell]},
+            ))
+        return out
+
+    def row(self, layer) -> int:
+        """The row of ``layer`` (an index or a name of ``layer_names``)."""
+        if isinstance(layer, str):
+            if layer not in self.layer_names:
+                raise KeyError(f"no layer named {layer!r}; layers are {list(self.layer_names)}")
+            return self.layer_names.index(layer)
+        L = len(self.layer_names)
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -L <= layer < L:
+            raise IndexError(f"layer {layer!r} is out of range; there are {L} rows {list(self.layer_names)}")
+        return int(layer) % L
+
+    def states(self, quantity: str = "h", layer=0, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Steps ``start:stop`` of the concatenated sequences (all of them by default) of one quantity at one layer
+        row, (steps, units) — for fitting and projecting over the whole data set in pieces."""
+        if quantity not in self.quantities:
+            raise KeyError(f"{quantity!r} was not recorded; the store has {list(self.quantities)}")
+        return self.arrays[quantity][self.row(layer), start:stop]
+
+    def blocks(self, quantity: str = "h", layer=0, steps: int | None = None) -> Iterator[np.ndarray]:
+        """The states of one quantity at one layer row, (steps, units), in consecutive blocks of ``steps`` steps
+        (default: one chunk), each block read once."""
+        steps = steps or self.chunk_steps
+        for a in range(0, self.n_steps, steps):
+            yield self.states(quantity, layer, a, min(a + steps, self.n_steps))
+
+
+def open_dataset(path) -> RecordedDataset:
+    """Open a store written by :func:`record_dataset` (a path, an fsspec URL or a zarr store object) without reading
+    the recordings: they are read per sequence (``ds[k]``) or per range of steps (``ds.states``)."""
+    zarr = _require("zarr", "open_dataset")
+
+    if isinstance(path, (str, os.PathLike)) and not _is_url(path) and not Path(path).exists():
+        raise FileNotFoundError(f"no store at {path}")
+    try:
+        group = zarr.open_group(store=path, mode="r")
+    except Exception as err:  # zarr's own error, chained
+        raise ValueError(f"{path} is not a zarr store written by record_dataset ({err})") from err
+    attrs = dict(group.attrs)
+    if attrs.get("format") != FORMAT:
+        raise ValueError(f"{path} is a zarr store but not one written by record_dataset (no format {FORMAT!r})")
+    if attrs.get("version", 0) > VERSION:
+        raise ValueError(f"{path} was written by a newer lstm_widget (store version {attrs['version']}; this one "
+                         f"reads {VERSION})")
+    if not attrs.get("complete"):
+        raise ValueError(f"{path} is incomplete: record_dataset did not finish writing it; record it again")
+    return RecordedDataset(group)

@@ -1,0 +1,86 @@
+"""Bad input gets one clear error that names what was wrong and what was expected."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import lstm_widget as lw
+
+M = nn.LSTM(12, 8)
+
+
+@pytest.mark.parametrize(
+    "x, exc, message",
+    [
+        (np.zeros((5, 11), np.float32), ValueError, r"has 11 features per step .* the model expects 12"),
+        (np.zeros(12, np.float32), ValueError, r"shape \(12,\) — a 1-D array.*expected one sequence shaped"),
+        (np.zeros((2, 5, 12), np.float32), ValueError, r"shape \(2, 5, 12\) — a 3-D array.*pass a list"),
+        (np.zeros((0, 12), np.float32), ValueError, r"is empty \(0 steps"),
+        (np.zeros((4, 12), np.int64), TypeError, r"dtype int64; expected floating point"),
+        (np.zeros((4, 12), object), TypeError, r"dtype object; expected floating point"),
+        (torch.zeros(4, 12, dtype=torch.long), TypeError, r"dtype torch.int64; expected a floating-point tensor"),
+        ([[0.0] * 12] * 3, TypeError, r"sequence 0 is a list; expected a numpy array or torch tensor"),
+        ("abc", TypeError, r"is a str; expected a numpy array or torch tensor"),
+        ([], ValueError, r"empty list of sequences"),
+    ],
+    ids=["features", "1d", "3d", "empty", "int", "object", "long-tensor", "nested-list", "str", "empty-list"],
+)
+def test_bad_sequences_get_one_clear_error(x, exc, message):
+    with pytest.raises(exc, match=message):
+        lw.record(M, x)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_name_their_position(bad):
+    x = np.zeros((6, 12), np.float32)
+    x[4, 7] = bad
+    with pytest.raises(ValueError, match=rf"contains {bad} at step 4, feature 7; expected finite"):
+        lw.record(M, x)
+
+
+def test_error_in_a_list_names_the_sequence():
+    xs = [np.zeros((3, 12), np.float32), np.zeros((3, 10), np.float32)]
+    with pytest.raises(ValueError, match=r"sequence 1 has 10 features"):
+        lw.record(M, xs)
+
+
+def test_model_without_recurrent_layer():
+    with pytest.raises(TypeError, match=r"Sequential has no recurrent layer .* expected an nn.LSTM or nn.LSTMCell"):
+        lw.record(nn.Sequential(nn.Linear(12, 3)), np.zeros((3, 12), np.float32))
+
+
+def test_plain_rnn_is_named_as_not_yet_supported():
+    model = nn.Sequential()
+    model.add_module("rnn", nn.RNN(12, 4))
+    with pytest.raises(TypeError, match=r"rnn \(RNN\)"):
+        lw.record(model, np.zeros((3, 12), np.float32))
+
+
+def test_not_a_module():
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module; got str"):
+        lw.record("lstm", np.zeros((3, 12), np.float32))
+
+
+def test_unknown_submodule_name():
+    model = nn.Sequential(nn.LSTM(12, 4))
+    with pytest.raises(ValueError, match=r"no submodule named 'enc'"):
+        lw.record(model, np.zeros((3, 12), np.float32), lstm="enc")
+
+
+def test_wrapper_with_wrong_feature_count_is_clear():
+    from helpers import Classifier
+
+    with pytest.raises(ValueError, match=r"has 5 features per step .* the model expects 4"):
+        lw.record(Classifier(), np.zeros((3, 5), np.float32))
+
+
+def test_stepper_bad_step():
+    st = lw.Stepper(M)
+    with pytest.raises(ValueError, match=r"the input at step 0 has 3 features; the model expects 12"):
+        st.step(np.zeros(3, np.float32))
+    x = np.zeros(12, np.float32)
+    x[2] = np.nan
+    with pytest.raises(ValueError, match="contains nan"):
+        st.step(x)
+    assert st.t == 0 and np.all(st.state["h"] == 0)
