@@ -36,5 +36,4 @@ def test_doc_blocks_run(path: Path, tmp_path, monkeypatch):
             # padded so that a traceback's line numbers are the file's
             exec(compile("\n" * (line - 1) + code, str(rel), "exec"), namespace)
         except Exception:
-            pytest.fail(f"{rel}, the block at line {line} ({first!r}) failed:\n{traceback.format_exc()}",
-                        pytrace=False)
+            pytest.fail(f"{rel}, the block at line {line} ({first!r}) failed:\n{traceback.format_exc()}", pytrace=False)
