@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -25,8 +26,20 @@ def test_python_blocks_are_found():
     assert python_blocks(text) == [(3, "x = 1\n"), (9, "y = x + 1\n")]
 
 
+@pytest.fixture
+def one_thread():
+    """The guides' models and arrays are tiny: one thread does their work, while a shared thread pool stalls whenever
+    other processes hold the cores (about 4× slower on a busy 2-core machine). torch's setting is restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
-def test_doc_blocks_run(path: Path, tmp_path, monkeypatch):
+def test_doc_blocks_run(path: Path, tmp_path, monkeypatch, one_thread):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
     rel = path.relative_to(ROOT)
