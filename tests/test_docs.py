@@ -38,15 +38,33 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
+def run_blocks(text: str, name: str) -> None:
+    """Run the ```python blocks of ``text`` in order in one namespace; a failing block raises an AssertionError that
+    names ``name``, the block's line and its first line of code, with the traceback (line numbers of the file)."""
+    namespace: dict = {"__name__": "__docs__"}
+    for line, code in python_blocks(text):
+        first = next((s.strip() for s in code.splitlines() if s.strip()), "")
+        try:
+            exec(compile("\n" * (line - 1) + code, name, "exec"), namespace)  # padded: tracebacks show file lines
+        except Exception:
+            raise AssertionError(
+                f"{name}, the block at line {line} ({first!r}) failed:\n{traceback.format_exc()}"
+            ) from None
+
+
+def test_a_failing_block_is_named():
+    text = "# Guide\n\n```python\nx = 1\n```\n\ntext\n\n```python\n\ny = x + 1\nz = y / 0\n```\n"
+    with pytest.raises(AssertionError) as caught:
+        run_blocks(text, "docs/guide.md")
+    message = str(caught.value)
+    assert message.startswith("docs/guide.md, the block at line 10 ('y = x + 1') failed:")
+    assert 'File "docs/guide.md", line 12' in message and "ZeroDivisionError" in message
+
+
 @pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
 def test_doc_blocks_run(path: Path, tmp_path, monkeypatch, one_thread):
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__docs__"}
-    rel = path.relative_to(ROOT)
-    for line, code in python_blocks(path.read_text(encoding="utf-8")):
-        first = next((s.strip() for s in code.splitlines() if s.strip()), "")
-        try:
-            # padded so that a traceback's line numbers are the file's
-            exec(compile("\n" * (line - 1) + code, str(rel), "exec"), namespace)
-        except Exception:
-            pytest.fail(f"{rel}, the block at line {line} ({first!r}) failed:\n{traceback.format_exc()}", pytrace=False)
+    try:
+        run_blocks(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    except AssertionError as err:
+        pytest.fail(str(err), pytrace=False)
