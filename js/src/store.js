@@ -23,6 +23,16 @@ export const SYNCED_KEYS = [
   "projection_layer", "projection_quantity", "traj_view", "gate_details",
   "why_open", "influence_method", "comparison", "pattern_query", // the Why section (why.js)
 ];
+/** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
+ * trajectory's view while it is rotated by dragging. */
+export const THROTTLED_KEYS = ["t", "traj_view"];
+
+/** The value of synced `key` to write to the model from `state`: a fresh copy of a list or an object per write. */
+export function traitValue(state, key) {
+  if (key === "selected_units") return state.selected_units.slice();
+  if (key === "traj_view") return JSON.parse(JSON.stringify(state.traj_view));
+  return state[key];
+}
 
 /** A growable 2-D block of rows (typed array storage with spare capacity). */
 export class Column {

@@ -100,3 +100,19 @@ export function decodeArray(entry) {
   for (let k = 0; k < n; k++) out[k] = lut[u8[k]];
   return { data: out, shape };
 }
+
+/** The entries of `arrays` (name -> encoded array) named in `names`, decoded; an absent entry or one that cannot be
+ * decoded (said in the console, with `what`) is left out. */
+export function decodeNamed(arrays, names, what = "lstm_widget") {
+  const out = {};
+  for (const name of names) {
+    const entry = arrays[name];
+    if (!entry?.dtype) continue;
+    try {
+      out[name] = decodeArray(entry);
+    } catch (err) {
+      console.warn(`${what}: cannot decode ${name}`, err);
+    }
+  }
+  return out;
+}

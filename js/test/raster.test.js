@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bilinear, mapPixels, imagePixels, blend } from "../src/raster.js";
 import { lut, LUT_SIZE } from "../src/colormap.js";
-import { gridScale, rankedChannels } from "../src/channels.js";
+import { gridScale, rankedChannels } from "../src/views/channelgrid.js";
 
 const close = (a, b, tol = 1e-6) => {
   assert.equal(a.length, b.length);

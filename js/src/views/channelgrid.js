@@ -1,17 +1,15 @@
-// anywidget entry of the channel grid (lstm_widget.ChannelGrid; traits in js/PROTOCOL.md, "Channel grid"): the
-// channels of one layer tiled in a grid, the selected channel resized over the input image, the strongest channels
-// ranked, a second input with the difference, and a layer picker. The kernel sends every array already normalised
-// (_core/channels.py); this module only draws. Repaints are coalesced into one per animation frame.
+// The channel grid's view (lstm_widget.ChannelGrid; traits in js/PROTOCOL.md, "Channel grid"): the channels of one
+// layer tiled in a grid, the selected channel resized over the input image, the strongest channels ranked, a second
+// input with the difference, and a layer picker. The kernel sends every array already normalised
+// (lstm_widget's channels module); this view only draws, reads the traits through `get` and writes through `write`.
 
-import { decodeArray } from "./wire.js";
-import { lut, cssGradient } from "./colormap.js";
-import { readTheme } from "./theme.js";
-import { CSS } from "./style.js";
-import { el, setText, fillSelect, fmt } from "./views/common.js";
-import { bilinear, mapPixels, imagePixels, blend } from "./raster.js";
+import { cssGradient, lut } from "../colormap.js";
+import { blend, bilinear, imagePixels, mapPixels } from "../raster.js";
+import { CSS } from "../style.js";
+import { el, fillSelect, fmt, setText } from "./common.js";
 
-const SYNCED = ["layer", "channel", "opacity", "show", "rank_by"];
-const ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "change", "rank", "rank_diff"];
+/** The arrays of the grid's `_arrays` (js/PROTOCOL.md, "Channel grid"). */
+export const GRID_ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "change", "rank", "rank_diff"];
 /** CSS pixels of the longer side of each overlay picture. */
 export const OVERLAY_PX = 208;
 
@@ -64,8 +62,11 @@ export function rankedChannels(data, rankBy, top) {
   return Array.from(order.data.subarray(0, Math.min(top, order.data.length)));
 }
 
-/** Mount the channel grid for `model` into `host`; returns the cleanup function. */
-export function mount(model, host) {
+/**
+ * The channel grid: {el, setData(meta, data), render({changes, theme, themeChanged}), destroy()}. `get(key)` reads a
+ * trait of the model, `write(patch)` writes traits (the page's choices); `data` holds the decoded arrays by name.
+ */
+export function channelGridView({ get, write }) {
   const root = el("div", {
     class: "lstm-channels",
     tabindex: "0",
@@ -146,47 +147,15 @@ export function mount(model, host) {
       ),
     ),
   );
-  host.append(root);
 
   // ---- state -------------------------------------------------------------------------------------------------------
   let meta = {};
   let data = {};
   let theme = null;
-  let raf = 0;
-  let destroyed = false;
-  const dirty = new Set(["data"]);
   const tileNodes = [];
   let tileSig = "";
   let figureNodes = [];
   let figureSig = "";
-  const cleanups = [];
-
-  const get = (key) => model.get(key);
-  const write = (patch) => {
-    for (const [k, v] of Object.entries(patch)) model.set(k, v);
-    model.save_changes();
-    mark("traits");
-  };
-  const mark = (what) => {
-    dirty.add(what);
-    if (!raf && !destroyed) raf = requestAnimationFrame(frame);
-  };
-
-  const load = () => {
-    meta = get("_meta") || {};
-    const arrays = get("_arrays") || {};
-    data = {};
-    for (const name of ARRAYS) {
-      const entry = arrays[name];
-      if (!entry || !entry.dtype) continue;
-      try {
-        data[name] = decodeArray(entry);
-      } catch (err) {
-        console.warn(`lstm_widget channels: cannot decode ${name}`, err);
-      }
-    }
-    mark("data");
-  };
 
   const nChannels = () => meta.n_channels || 0;
   const channel = () => {
@@ -227,24 +196,7 @@ export function mount(model, host) {
     select(Math.max(0, Math.min(nChannels() - 1, (c < 0 ? 0 : c) + step)));
   };
   root.addEventListener("keydown", onKey);
-  cleanups.push(() => root.removeEventListener("keydown", onKey));
 
-  const on = (event, fn) => {
-    model.on(event, fn);
-    cleanups.push(() => model.off(event, fn));
-  };
-  let reloading = false;
-  const reload = () => {
-    if (reloading) return;
-    reloading = true;
-    queueMicrotask(() => {
-      reloading = false; // _meta and _arrays of one update arrive together: decode once
-      if (!destroyed) load();
-    });
-  };
-  on("change:_meta", reload);
-  on("change:_arrays", reload);
-  for (const key of SYNCED) on(`change:${key}`, () => mark("traits"));
 
   // ---- drawing -----------------------------------------------------------------------------------------------------
   function renderBar() {
@@ -433,14 +385,9 @@ export function mount(model, host) {
     );
   }
 
-  function frame() {
-    raf = 0;
-    if (destroyed) return;
-    const next = readTheme(root);
-    const themeChanged = !theme || next.key !== theme.key;
-    theme = next;
-    const changes = new Set(dirty);
-    dirty.clear();
+  function render(f) {
+    theme = f.theme;
+    const { changes, themeChanged } = f;
     try {
       renderBar();
       const C = nChannels();
@@ -460,31 +407,16 @@ export function mount(model, host) {
     }
   }
 
-  // ---- size and theme ----------------------------------------------------------------------------------------------
-  if (typeof ResizeObserver !== "undefined") {
-    const ro = new ResizeObserver((entries) => {
-      for (const e of entries) root.classList.toggle("lc-narrow", e.contentRect.width < 720);
-    });
-    ro.observe(root);
-    cleanups.push(() => ro.disconnect());
-  }
-  // JupyterLab switches themes by swapping stylesheets; check the colours now and then (cheap: one getComputedStyle).
-  const themePoll = setInterval(() => {
-    if (theme && !document.hidden && readTheme(root).key !== theme.key) mark("theme");
-  }, 500);
-  cleanups.push(() => clearInterval(themePoll));
-
-  load();
-  return () => {
-    destroyed = true;
-    if (raf) cancelAnimationFrame(raf);
-    for (const fn of cleanups.splice(0)) fn();
-    root.remove();
+  return {
+    el: root,
+    /** New data: `meta` (the kernel's _meta) and the decoded arrays by name. */
+    setData(newMeta, newData) {
+      meta = newMeta;
+      data = newData;
+    },
+    render,
+    destroy() {
+      root.removeEventListener("keydown", onKey);
+    },
   };
 }
-
-export default {
-  render({ model, el: host }) {
-    return mount(model, host);
-  },
-};
