@@ -13,7 +13,11 @@ import { readTheme } from "./theme.js";
  * Theme watching: a poll every `themePollMs` (cheap: one getComputedStyle), and with `watchDocument` the attributes
  * of <body>, the stylesheets in <head> and the OS colour scheme. A theme change marks "theme".
  */
-export function createLoop(root, paint, { initial = [], beforeFrame = null, themePollMs = 1000, watchDocument = false } = {}) {
+export function createLoop(
+  root,
+  paint,
+  { initial = [], beforeFrame = null, themePollMs = 1000, watchDocument = false } = {},
+) {
   let pending = new Set(initial);
   let raf = 0;
   let theme = null;

@@ -25,7 +25,7 @@ export function bytesOf(buffer) {
   if (Array.isArray(buffer)) return Uint8Array.from(buffer);
   // Some transports hand over {buffer: ArrayBuffer} wrappers.
   if (buffer.buffer instanceof ArrayBuffer) return bytesOf(buffer.buffer);
-  throw new TypeError("decodeArray: unsupported buffer type " + Object.prototype.toString.call(buffer));
+  throw new TypeError(`decodeArray: unsupported buffer type ${Object.prototype.toString.call(buffer)}`);
 }
 
 let HALF_TABLE = null;
@@ -61,7 +61,9 @@ export function decodeArray(entry) {
   if (!size) throw new TypeError(`decodeArray: unsupported dtype ${JSON.stringify(dtype)}`);
   const bytes = bytesOf(entry.buffer);
   if (bytes.byteLength < n * size) {
-    throw new RangeError(`decodeArray: ${dtype} ${JSON.stringify(shape)} needs ${n * size} bytes, got ${bytes.byteLength}`);
+    throw new RangeError(
+      `decodeArray: ${dtype} ${JSON.stringify(shape)} needs ${n * size} bytes, got ${bytes.byteLength}`,
+    );
   }
   const { buffer, byteOffset } = bytes;
   const dv = new DataView(buffer, byteOffset, n * size);

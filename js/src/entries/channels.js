@@ -32,7 +32,10 @@ export function mount(model, host) {
   const loop = createLoop(root, (f) => view.render(f), { initial: ["data"], themePollMs: 500 });
 
   const load = () => {
-    view.setData(model.get("_meta") || {}, decodeNamed(model.get("_arrays") || {}, GRID_ARRAYS, "lstm_widget channels"));
+    view.setData(
+      model.get("_meta") || {},
+      decodeNamed(model.get("_arrays") || {}, GRID_ARRAYS, "lstm_widget channels"),
+    );
     loop.mark("data");
   };
   onTraits(on, ["_meta", "_arrays"], load, () => !loop.destroyed); // decoded once per update message

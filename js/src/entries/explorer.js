@@ -120,7 +120,9 @@ export function mount(model, host) {
   const onKey = keyHandler(store, ctx);
   root.addEventListener("keydown", onKey);
   cleanups.push(() => root.removeEventListener("keydown", onKey));
-  cleanups.push(watchSize(root, { narrowClass: "lw-narrow", narrowPx: NARROW_PX, views, onResize: () => loop.mark("size") }));
+  cleanups.push(
+    watchSize(root, { narrowClass: "lw-narrow", narrowPx: NARROW_PX, views, onResize: () => loop.mark("size") }),
+  );
 
   loop.schedule();
   return () => {

@@ -4,12 +4,25 @@
 // (lstm_widget's channels module); this view only draws, reads the traits through `get` and writes through `write`.
 
 import { cssGradient, lut } from "../colormap.js";
-import { blend, bilinear, imagePixels, mapPixels } from "../raster.js";
+import { bilinear, blend, imagePixels, mapPixels } from "../raster.js";
 import { CSS } from "../style.js";
 import { el, fillSelect, fmt, setText } from "./common.js";
 
 /** The arrays of the grid's `_arrays` (js/PROTOCOL.md, "Channel grid"). */
-export const GRID_ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "change", "rank", "rank_diff"];
+export const GRID_ARRAYS = [
+  "image",
+  "image2",
+  "maps",
+  "maps2",
+  "diff",
+  "lo",
+  "hi",
+  "peak",
+  "peak2",
+  "change",
+  "rank",
+  "rank_diff",
+];
 /** CSS pixels of the longer side of each overlay picture. */
 export const OVERLAY_PX = 208;
 
@@ -95,7 +108,12 @@ export function channelGridView({ get, write }) {
   const detailTitle = el("span", { class: "lw-title" });
   const detailSub = el("span", { class: "lw-sub" });
   const opacity = el("input", {
-    type: "range", min: "0", max: "1", step: "0.05", class: "lc-opacity", "aria-label": "Opacity of the channel map",
+    type: "range",
+    min: "0",
+    max: "1",
+    step: "0.05",
+    class: "lc-opacity",
+    "aria-label": "Opacity of the channel map",
   }); // prettier-ignore
   const figures = el("div", { class: "lc-figures" });
   const rankBy = el("select", { class: "lc-rank-by", "aria-label": "Rank channels by" });
@@ -177,17 +195,17 @@ export function channelGridView({ get, write }) {
   opacity.addEventListener("input", () => write({ opacity: Number(opacity.value) }));
   rankBy.addEventListener("change", () => write({ rank_by: rankBy.value }));
   tiles.addEventListener("click", (ev) => {
-    const tile = ev.target.closest && ev.target.closest("[data-channel]");
+    const tile = ev.target.closest?.("[data-channel]");
     if (tile) select(Number(tile.dataset.channel));
   });
   rankList.addEventListener("click", (ev) => {
-    const item = ev.target.closest && ev.target.closest("[data-channel]");
+    const item = ev.target.closest?.("[data-channel]");
     if (item) select(Number(item.dataset.channel));
   });
   const onKey = (ev) => {
-    const tag = ev.target && ev.target.tagName;
+    const tag = ev.target?.tagName;
     if (ev.altKey || ev.ctrlKey || ev.metaKey || tag === "SELECT" || tag === "INPUT") return;
-    const cols = (meta.grid && meta.grid[1]) || 1;
+    const cols = meta.grid?.[1] || 1;
     const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[ev.key];
     if (step === undefined || !nChannels()) return;
     ev.preventDefault();
@@ -197,7 +215,6 @@ export function channelGridView({ get, write }) {
   };
   root.addEventListener("keydown", onKey);
 
-
   // ---- drawing -----------------------------------------------------------------------------------------------------
   function renderBar() {
     const layers = (meta.layers || []).map((l) => [l.name, l.label || l.name]);
@@ -206,7 +223,13 @@ export function channelGridView({ get, write }) {
     root.dataset.pending = String(pending);
     setText(status, pending ? `computing ${get("layer")}…` : "");
     const [n1, n2] = names();
-    const options = meta.has_x2 ? [["x", n1], ["x2", n2], ["diff", `${n1} − ${n2}`]] : [];
+    const options = meta.has_x2
+      ? [
+          ["x", n1],
+          ["x2", n2],
+          ["diff", `${n1} − ${n2}`],
+        ]
+      : [];
     const sig = JSON.stringify(options);
     if (showSeg.dataset.sig !== sig) {
       showSeg.dataset.sig = sig;
@@ -237,7 +260,12 @@ export function channelGridView({ get, write }) {
       colorbar.title = "each channel scaled to [0, 1] on its own range (values: the selected channel's)";
     }
     if (opacity.value !== String(get("opacity"))) opacity.value = String(get("opacity"));
-    const rankOptions = meta.has_x2 ? [["max", "max activation"], ["change", `change ${n1} − ${n2}`]] : [["max", "max activation"]];
+    const rankOptions = meta.has_x2
+      ? [
+          ["max", "max activation"],
+          ["change", `change ${n1} − ${n2}`],
+        ]
+      : [["max", "max activation"]];
     fillSelect(rankBy, rankOptions, meta.has_x2 ? get("rank_by") : "max");
     rankBy.disabled = !meta.has_x2;
   }
@@ -245,7 +273,7 @@ export function channelGridView({ get, write }) {
   function buildTiles() {
     const C = nChannels();
     const [h, w] = meta.map_shape || [1, 1];
-    const cols = (meta.grid && meta.grid[1]) || Math.ceil(Math.sqrt(C));
+    const cols = meta.grid?.[1] || Math.ceil(Math.sqrt(C));
     const sig = JSON.stringify([meta.layer, C, h, w, cols]);
     if (sig === tileSig) return false;
     tileSig = sig;
@@ -257,7 +285,13 @@ export function channelGridView({ get, write }) {
       canvas.style.aspectRatio = `${w} / ${h}`;
       const tile = el(
         "div",
-        { class: "lc-tile", role: "option", "data-channel": String(c), title: `channel ${c}`, "aria-selected": "false" },
+        {
+          class: "lc-tile",
+          role: "option",
+          "data-channel": String(c),
+          title: `channel ${c}`,
+          "aria-selected": "false",
+        },
         canvas,
         el("span", { class: "lc-tile-label", text: String(c) }),
       );
@@ -321,7 +355,12 @@ export function channelGridView({ get, write }) {
         canvas.style.width = `${cssW}px`;
         canvas.style.height = `${cssH}px`;
         const caption = el("figcaption", { text: s.caption, title: s.caption });
-        const fig = el("figure", { class: `lc-figure lc-overlay lc-overlay-${s.key}`, "data-input": s.key }, canvas, caption);
+        const fig = el(
+          "figure",
+          { class: `lc-figure lc-overlay lc-overlay-${s.key}`, "data-input": s.key },
+          canvas,
+          caption,
+        );
         return { spec: s, fig, canvas, ctx: canvas.getContext("2d") };
       });
       figures.replaceChildren(...figureNodes.map((f) => f.fig));
@@ -350,7 +389,7 @@ export function channelGridView({ get, write }) {
     setText(detailTitle, c >= 0 ? `channel ${c}` : "no channel selected");
     const peak = data.peak && c >= 0 ? `max ${fmt(data.peak.data[c])}` : "";
     const peak2 = data.peak2 && c >= 0 ? ` · ${names()[1]}: max ${fmt(data.peak2.data[c])}` : "";
-    setText(detailSub, `${label ? label.name : meta.layer || ""}${peak ? " · " + peak : ""}${peak2}`);
+    setText(detailSub, `${label ? label.name : meta.layer || ""}${peak ? ` · ${peak}` : ""}${peak2}`);
   }
 
   function renderRank() {
