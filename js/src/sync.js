@@ -14,6 +14,16 @@ export function syncInterval(model) {
   return Number.isInteger(ms) && ms >= 0 ? ms : DEFAULT_SYNC_MS;
 }
 
+/** The model's values of `keys` (trait -> value), those it has (not undefined or null). */
+export function modelValues(model, keys) {
+  const out = {};
+  for (const key of keys) {
+    const value = model.get(key);
+    if (value !== undefined && value !== null) out[key] = value;
+  }
+  return out;
+}
+
 /**
  * The page's side of the sync with `model` (the anywidget model: get / set / save_changes / on / off).
  *

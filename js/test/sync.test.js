@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 import { FakeModel } from "../dev/fake-model.js";
-import { createSync, DEFAULT_SYNC_MS, onTraits, syncInterval, watchConnection } from "../src/sync.js";
+import { createSync, DEFAULT_SYNC_MS, modelValues, onTraits, syncInterval, watchConnection } from "../src/sync.js";
 
 beforeEach(() => mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1000 }));
 afterEach(() => mock.timers.reset());
@@ -222,4 +222,9 @@ test("watchConnection: a kernel restart, death or closed comm is said; nothing a
   assert.equal(slots.size, 0);
   model.emit("comm:close");
   assert.equal(said.length, 3);
+});
+
+test("modelValues: the traits the model has, null and undefined left out", () => {
+  const model = new FakeModel({ t: 0, layer: null, sequence: 2 });
+  assert.deepEqual(modelValues(model, ["t", "layer", "sequence", "speed"]), { t: 0, sequence: 2 });
 });

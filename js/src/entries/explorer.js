@@ -7,7 +7,7 @@ import { feedStore } from "../feed.js";
 import { createLoop, paintViews, watchSize } from "../loop.js";
 import { createStore, SYNCED_KEYS, THROTTLED_KEYS, traitValue } from "../store.js";
 import { CSS } from "../style.js";
-import { createSync, watchConnection } from "../sync.js";
+import { createSync, modelValues, watchConnection } from "../sync.js";
 import { el } from "../views/common.js";
 import { GatesView } from "../views/gates.js";
 import { HeatmapView } from "../views/heatmap.js";
@@ -105,12 +105,7 @@ export function mount(model, host) {
     }),
   );
   feedStore(model, store, on, note.showErrors, () => !loop.destroyed);
-  const fromModel = {};
-  for (const key of SYNCED_KEYS) {
-    const value = model.get(key);
-    if (value !== undefined && value !== null) fromModel[key] = value;
-  }
-  store.set(fromModel, "model");
+  store.set(modelValues(model, SYNCED_KEYS), "model");
   sync.listen(SYNCED_KEYS, (key, value) => store.set({ [key]: value }, "model"));
   on("change:window_start", () => loop.mark("dataset")); // the pager: "loading…" until the window's _meta arrives
   // A kernel restart: the view keeps what it holds (it still scrubs) and says that Python no longer answers.
