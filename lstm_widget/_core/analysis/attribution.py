@@ -36,7 +36,7 @@ import torch
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.run import _direction_outputs, head_outputs, layer_outputs, row_quantities
-from ..validate import check_sequence, resolve_layer
+from ..validate import check_int, check_sequence, resolve_layer
 
 #: The attribution methods.
 METHODS = ("integrated_gradients", "gradient_x_input")
@@ -231,12 +231,9 @@ class _Target:
             raise ValueError(f"quantity must be one of {list(spec.quantities)}; got {quantity!r}")
         self.row = resolve_layer(spec.layer_names, layer)
         n = spec.units[quantity]
-        if not isinstance(unit, (numbers.Integral, np.integer)) or isinstance(unit, bool) or not 0 <= unit < n:
-            raise ValueError(
-                f"unit must be a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n}); "
-                f"got {unit!r}"
-            )
-        self.kind, self.output, self.target = "unit", None, int(unit)
+        unit = check_int(unit, "unit", low=0, high=n,
+                         expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})")
+        self.kind, self.output, self.target = "unit", None, unit
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
         rows = [(l, d) for l, row in enumerate(spec.layers) for d in range(len(row))]
         self.l, self.d = rows[self.row]
@@ -262,10 +259,8 @@ class _Target:
 def _check_steps_t(t, T: int) -> int:
     if t is None:
         return T - 1
-    if not isinstance(t, (numbers.Integral, np.integer)) or isinstance(t, bool) or not -T <= t < T:
-        raise ValueError(f"t must be a step index in 0..{T - 1} (negative counts from the end) or None (the last); "
-                         f"got {t!r}")
-    return int(t) % T
+    return check_int(t, "t", low=-T, high=T,
+                     expected=f"a step index in 0..{T - 1} (negative counts from the end) or None (the last)") % T
 
 
 def _baseline(baseline, x: np.ndarray) -> np.ndarray:
@@ -425,11 +420,9 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, basel
         raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
     ig = method == "integrated_gradients"
     if ig:
-        if not isinstance(steps, (numbers.Integral, np.integer)) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"steps must be a whole number >= 1 (gradient evaluations along the path); got {steps!r}")
+        steps = check_int(steps, "steps", low=1, expected="a whole number >= 1 (gradient evaluations along the path)")
         if quadrature not in QUADRATURES:
             raise ValueError(f"quadrature must be one of {list(QUADRATURES)}; got {quadrature!r}")
-        steps = int(steps)
     b = _baseline(baseline, x) if ig else np.zeros_like(x)
     path = _Path(tgt, x, b)
     Q, ts_arr = len(ts), np.asarray(ts)

@@ -18,7 +18,7 @@ from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.cells import gate_fn
 from ..model.gates import QUANTITIES, split_gates
 from ..model.run import _direction_outputs, _edited_row, head_outputs, initial_state, layer_outputs, row_quantities
-from ..validate import check_sequences
+from ..validate import check_sequences, to_numpy
 
 _CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
 
@@ -306,11 +306,7 @@ def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = No
 @torch.no_grad()
 def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
     """Record a batch of equal-length sequences ``x`` (B, T, D) float32. Returns arrays shaped (B, L, T, units)."""
-    return {name: _numpy(v) for name, v in record_tensors(spec, x, edits).items()}
-
-
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy()
+    return {name: to_numpy(v, np.float32) for name, v in record_tensors(spec, x, edits).items()}
 
 
 def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: RecurrentSpec | None = None):
