@@ -239,7 +239,7 @@ class _Target:
                          expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})")
         self.kind, self.output, self.target = "unit", None, unit
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
-        rows = [(l, d) for l, row in enumerate(spec.layers) for d in range(len(row))]
+        rows = [(li, d) for li, row in enumerate(spec.layers) for d in range(len(row))]
         self.l, self.d = rows[self.row]
         below = [w for row in spec.layers[: self.l] for w in row]
         self.causal = not any(w.reverse for w in below + [spec.layers[self.l][self.d]])
@@ -472,6 +472,8 @@ def _takes_options(fn):
         return fn(**given, options=options)
 
     call.__signature__ = public
+    call.__annotations__ = {**{p.name: p.annotation for p in public.parameters.values()
+                               if p.annotation is not inspect.Parameter.empty}, "return": public.return_annotation}
     return call
 
 

@@ -93,7 +93,7 @@ def _on_off(on: np.ndarray, start: int, stop: int, margin: int) -> np.ndarray:
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs [s, e) of True."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
 def match_pattern(

@@ -88,9 +88,10 @@ class UnitRanking:
         """A long table: ``{"rank", "unit", "score"}`` (and ``"class"`` per class) per entry."""
         if self.classes is None:
             return [{"rank": r, "unit": int(u), "score": float(s)}
-                    for r, (u, s) in enumerate(zip(self.units, self.scores))]
+                    for r, (u, s) in enumerate(zip(self.units, self.scores, strict=True))]
         return [{"class": c.item() if hasattr(c, "item") else c, "rank": r, "unit": int(u), "score": float(s)}
-                for c, us, ss in zip(self.classes, self.units, self.scores) for r, (u, s) in enumerate(zip(us, ss))]
+                for c, us, ss in zip(self.classes, self.units, self.scores, strict=True)
+                for r, (u, s) in enumerate(zip(us, ss, strict=True))]
 
     def __repr__(self) -> str:
         where = "" if self.layer is None else f"{self.layer}.{self.quantity}, "

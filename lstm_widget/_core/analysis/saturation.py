@@ -44,10 +44,10 @@ class GateSaturation:
         """A long table, one dict per (layer, gate, unit): ``{"layer", "gate", "unit", "left", "right"}`` —
         ``pandas.DataFrame(sat.rows())`` makes it a frame."""
         return [
-            {"layer": name, "gate": g, "unit": u, "left": float(self.left[g][l, u]),
-             "right": float(self.right[g][l, u])}
+            {"layer": name, "gate": g, "unit": u, "left": float(self.left[g][li, u]),
+             "right": float(self.right[g][li, u])}
             for g in self.gates
-            for l, name in enumerate(self.layer_names)
+            for li, name in enumerate(self.layer_names)
             for u in range(self.left[g].shape[1])
         ]
 

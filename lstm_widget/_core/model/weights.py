@@ -112,7 +112,7 @@ class GateWeights:
         are the rows of its (2, 3·units) bias; PyTorch ``weight_ih`` (4·units, inputs); ONNX ``W`` (4·units, inputs)
         of this direction."""
         kind, values = self._kind(name)
-        ours = {o: values[g] for g, o in zip(self.gates, self.ours)}
+        ours = {o: values[g] for g, o in zip(self.gates, self.ours, strict=True)}
         if kind == "b":
             return stack_gates(ours, self.framework, 0, self.cell)
         axis = GATE_AXIS[self.framework]
@@ -148,7 +148,7 @@ def gate_weights(model, layer=0, direction: int = 0, framework: str | None = Non
             raise ValueError(f"layer {layer!r} is not a row of this model; expected one of {list(names)}")
         row = names.index(layer)
         counts = [len(r) for r in spec.layers]
-        layer, direction = next((l, row - sum(counts[:l])) for l in range(len(counts)) if row < sum(counts[: l + 1]))
+        layer, direction = next((li, row - sum(counts[:li])) for li in range(len(counts)) if row < sum(counts[: li + 1]))
     layer = check_int(layer, "layer", low=0, high=spec.num_layers,
                       expected=f"a layer index 0..{spec.num_layers - 1} or a row name from {list(names)}")
     dirs = len(spec.layers[layer])

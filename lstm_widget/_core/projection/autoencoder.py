@@ -8,6 +8,7 @@ the saturated start and end of sequences (``drop_constant``).
 
 from __future__ import annotations
 
+import itertools
 from numbers import Real
 
 import numpy as np
@@ -45,7 +46,7 @@ def near_constant_rows(X: np.ndarray, drop_constant: float | None) -> np.ndarray
 def _dense(sizes, activation) -> torch.nn.Sequential:
     """Linear layers through ``sizes`` with ``activation`` between them and none after the last (a linear output)."""
     layers = []
-    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for k, (a, b) in enumerate(itertools.pairwise(sizes)):
         if k:
             layers.append(_ACTIVATIONS[activation]())
         layers.append(torch.nn.Linear(a, b))

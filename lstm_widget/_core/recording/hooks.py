@@ -348,7 +348,7 @@ def activations(
 
     result = Activations()
     if not explicit:
-        for name, is_input, _rest, key, value in items:
+        for _name, is_input, _rest, key, value in items:
             if not is_input:
                 result[key] = to_numpy(value)
         return result

@@ -287,12 +287,12 @@ def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = No
                 _edited_row(w, spec.cell, inp, e)
                 if e is not None
                 else row_quantities(w, spec.cell, inp, _direction_outputs(w, spec.cell, inp))
-                for w, e in zip(layer, mine)
+                for w, e in zip(layer, mine, strict=True)
             ]
             out = rows[0]["h"] if len(rows) == 1 else torch.cat([r["h"] for r in rows], dim=-1)
         else:
             out, hs = layer_outputs(layer, spec.cell, inp)
-            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs)]
+            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs, strict=True)]
         for values in rows:
             for q in spec.quantities:
                 per_q[q].append(values[q])

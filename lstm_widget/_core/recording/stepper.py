@@ -66,7 +66,7 @@ class Stepper:
                 f"a bidirectional {kind} cannot be stepped one step at a time: its reverse direction reads the "
                 "sequence from the end; use record(model, x) for the whole sequence"
             )
-        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers) if w.reverse]
+        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers, strict=True) if w.reverse]
         if backwards:
             raise ValueError(
                 f"{backwards[0]} reads the sequence from its last step to its first, so it cannot be stepped one step "
