@@ -11,10 +11,9 @@ import torch
 from ..model.adapters import _AUTO, describe
 from ..model.cells import step
 from ..model.run import head_outputs, initial_state
-from ..validate import as_float_array, check_step
+from ..validate import as_float_array, check_step, to_numpy
 from .observe import stepping_refusal
-from .recorder import Frame, _numpy, resolve_task, task_outputs
-
+from .recorder import Frame, resolve_task, task_outputs
 
 #: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
 #: small model is too little work to share between threads, and a shared step stalls whenever another process (the
@@ -80,7 +79,7 @@ class Stepper:
                 f"a bidirectional {kind} cannot be stepped one step at a time: its reverse direction reads the "
                 "sequence from the end; use record(model, x) for the whole sequence"
             )
-        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers) if w.reverse]
+        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers, strict=True) if w.reverse]
         if backwards:
             raise ValueError(
                 f"{backwards[0]} reads the sequence from its last step to its first, so it cannot be stepped one step "
@@ -122,7 +121,7 @@ class Stepper:
     @property
     def state(self) -> dict:
         """``{"h": (L, units), "c": (L, units)}`` (no ``"c"`` for a GRU): a copy of the current state."""
-        return {key: _numpy(v).copy() for key, v in self._state.items()}
+        return {key: to_numpy(v, np.float32).copy() for key, v in self._state.items()}
 
     @state.setter
     def state(self, value) -> None:
@@ -163,10 +162,10 @@ class Stepper:
         if s.head is not None:
             lg, pr = head_outputs(s.head, inp[None])
             task = resolve_task(getattr(self, "_task", "auto"), lg.shape[-1], s.output_activation)
-            head = task_outputs(task, _numpy(lg[0]), _numpy(pr[0]))
+            head = task_outputs(task, to_numpy(lg[0], np.float32), to_numpy(pr[0], np.float32))
         return Frame(
             inputs=raw,
             **head,
             layer_names=s.layer_names,
-            **{q: _numpy(torch.stack(v)) for q, v in rows.items()},
+            **{q: to_numpy(torch.stack(v), np.float32) for q, v in rows.items()},
         )
