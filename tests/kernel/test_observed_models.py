@@ -535,3 +535,22 @@ def test_gru_cells_in_a_loop_and_a_gru_inside_a_model():
         np.testing.assert_allclose(rec.h[[1, 3], 0], hn[[1, 3], b].numpy(), atol=ATOL)
     assert recs[0].layer_names == ("layer0", "layer0_reverse", "layer1", "layer1_reverse")
     assert recs[0].outputs is None and "no nn.Linear takes gru's 8 features" in recs[0].outputs_note
+
+
+def test_a_model_returning_two_heads_outputs_verifies_the_named_head_on_its_own_output():
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(3, 6, batch_first=True)
+            self.speaker, self.emotion = nn.Linear(6, 5), nn.Linear(6, 2)
+
+        def forward(self, x):
+            y, _ = self.rnn(x)
+            return self.speaker(y), self.emotion(y)
+
+    torch.manual_seed(12)
+    two = TwoHeads()
+    x = torch.randn(7, 3)
+    speaker, emotion = two(x[None])
+    np.testing.assert_allclose(lw.record(two, x).logits, speaker[0].detach().numpy(), atol=ATOL)
+    np.testing.assert_allclose(lw.record(two, x, head="emotion").logits, emotion[0].detach().numpy(), atol=ATOL)

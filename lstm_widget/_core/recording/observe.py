@@ -65,7 +65,8 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     that takes a hidden state: ``forward=lambda m, b: m(b, m.init_hidden(b.shape[1]))``); a ``forward(model, batch,
     lengths)`` taking three arguments gets the (B,) lengths and runs the whole padded batch at once (a model that
     packs its batch: each sequence is recorded at its own length). An output that is a tuple ``(output, hidden)``
-    counts by its first element.
+    counts by its first element (the other tensors it returns are tried after it: a model that returns several heads'
+    outputs).
 
     ``outputs`` (T, k): the head's raw output at every step, kept only when verified — a head (``head=``, a module or
     its name; by default every ``nn.Linear`` that takes the last recurrent module's output, widened to the
@@ -385,8 +386,6 @@ def _run(model, batch, lengths, modules, forward):
             f"{'time first' if _layout(model) else 'batch first'}) failed ({type(err).__name__}: {err}); pass "
             "forward=lambda model, batch: ... to call the model as it expects (e.g. with its hidden state)"
         ) from err
-    while isinstance(out, (tuple, list)) and out and not isinstance(out, PackedSequence):
-        out = out[0]  # (output, hidden): the output
     if not calls:
         names = ", ".join(repr(n) for n in modules.values())
         raise ValueError(f"{name}'s forward never called {names}; nothing to record")
@@ -570,14 +569,15 @@ def _verified_outputs(heads, Y, last_name: str, states: list) -> tuple:
     where = last_name or "the recurrent module"
     if heads is None:
         return None, None, "per-step outputs not shown: head=None"
-    if not isinstance(Y, torch.Tensor) or not Y.is_floating_point():
+    Ys = _returned(Y)
+    if not Ys:
         return None, None, f"per-step outputs not shown: the model returned a {type(Y).__name__}, not a float tensor"
     F = states[0].shape[-1]
     usable = [(n, h) for n, h in heads if not isinstance(h, nn.Linear) or h.in_features == F]
     if not usable:
         return None, None, f"per-step outputs not shown: no nn.Linear takes {where}'s {F} features (name one with head=)"
     lengths = [s.shape[0] for s in states]
-    views = _views(Y, lengths)
+    views = [v for y in Ys for v in _views(y, lengths)]
     for hname, h in usable:
         try:
             with torch.no_grad():
@@ -597,7 +597,21 @@ def _verified_outputs(heads, Y, last_name: str, states: list) -> tuple:
                     return P, act, note
     names = ", ".join(repr(n) for n, _ in usable)
     return None, None, (f"per-step outputs not shown: {names} on {where}'s states does not reproduce the model's "
-                        f"output (shape {tuple(Y.shape)})")
+                        f"output (shape {tuple(Ys[0].shape)})")
+
+
+def _returned(Y) -> list:
+    """The float tensors the model returned: the first element of a tuple output first (``(output, hidden)``: the
+    output), then the others in order (a model returning several heads' outputs)."""
+    if isinstance(Y, PackedSequence):
+        return []
+    if isinstance(Y, torch.Tensor):
+        return [Y] if Y.is_floating_point() else []
+    if isinstance(Y, (tuple, list)):
+        return [t for part in Y for t in _returned(part)]
+    if isinstance(Y, dict):
+        return [t for part in Y.values() for t in _returned(part)]
+    return []
 
 
 # --- one batch → Recordings --------------------------------------------------------------------------------------
@@ -759,8 +773,6 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
                 return f"{modules[m]!r} does not continue from its previous state at every call"
         states = torch.stack([_as_tuple(o)[0].reshape(1, -1) for _, _, o in its], dim=1)
     if spec.head is not None:
-        while isinstance(Y, (tuple, list)) and Y:
-            Y = Y[0]
         P, _, note = _verified_outputs([("head", spec.head)], Y, modules[m], [states[0]])
         if P is None:
             return note.replace("per-step outputs not shown: ", "") + "; pass head=None to step it without outputs"
