@@ -81,10 +81,9 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     c zeroed, scaled or clamped; see ``Intervention``), which needs the one-recurrent-module structure.
     """
     if _spec is not None or model is None:
-        seqs, was_list = _float_sequences(x, lengths, None)
-        out = recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head, interventions=interventions, task=task,
-                              forward=forward, _spec=_spec)
-        return out
+        seqs, was_list = _float_sequences(x, lengths)
+        return recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head,
+                               interventions=interventions, task=task, forward=forward, _spec=_spec)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
@@ -93,10 +92,9 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
         raise TypeError(f"forward must be a callable (model, batch) -> output; got {type(forward).__name__}")
     described = isinstance(model, RecurrentStack) or (isinstance(model, _RECURRENT) and forward is None)
     if described or interventions is not None:
-        seqs, was_list = _float_sequences(x, lengths, _embedding(model))
-        out = recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head, interventions=interventions, task=task,
-                              forward=forward)
-        return out
+        seqs, was_list = _float_sequences(x, lengths)
+        return recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head,
+                               interventions=interventions, task=task, forward=forward)
     modules = _selected(model, lstm)
     embedding = _embedding(model)
     seqs, was_list = _sequences(x, lengths, embedding, model)
@@ -160,7 +158,7 @@ def _sequences(x, lengths, embedding, model) -> tuple[list[np.ndarray], bool]:
         ints = _first_dtype(x)
         if ints is not None and ints.kind in "iub":
             raise _kind_error(name, None, True, what, ints)
-        return _float_sequences(x, lengths, None)
+        return _float_sequences(x, lengths)
     ids = _first_dtype(x)
     if ids is not None and ids.kind not in "iu":
         raise _kind_error(name, embedding, False, what, ids)
@@ -224,7 +222,7 @@ def _unpad(a: np.ndarray, lengths) -> list[np.ndarray]:
     return [a[b, : int(n[b])] for b in range(B)]
 
 
-def _float_sequences(x, lengths, embedding) -> tuple[list, bool]:
+def _float_sequences(x, lengths) -> tuple[list, bool]:
     """Float sequences from one (T, D) sequence, a list of them, or a (B, T, D) batch with ``lengths=``."""
     if isinstance(x, (list, tuple)):
         if lengths is not None:

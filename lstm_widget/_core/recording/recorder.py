@@ -69,6 +69,8 @@ class _Activations:
         d.update({q: quantities[q] for q in QUANTITIES[cell]})
         if stages is None and np.ndim(quantities["h"]) == 3:  # a recording of one module over the whole timeline
             stages = (Stage("", tuple(layer_names), 0, quantities["h"].shape[1]),)
+        elif stages is None and np.ndim(inputs) >= 1 and np.ndim(quantities["h"]) != 2:  # a store without h
+            stages = (Stage("", tuple(layer_names), 0, len(inputs)),)
         d["stages"] = tuple(stages or ())
 
     @property
@@ -124,8 +126,12 @@ class Recording(_Activations):
     Quantities also answer to stable names: ``rec["layer0.h"]`` is (T, units), ``rec["h"]`` is (L, T, units).
     """
 
-    def __len__(self) -> int:
-        return self.h.shape[1]
+    def __len__(self) -> int:  # the timeline's steps: more than the inputs' after a decoder or closed-loop steps
+        for q in self.quantities:
+            value = getattr(self, q)
+            if value is not None:
+                return value.shape[1]
+        return self.inputs.shape[0]
 
     def __repr__(self) -> str:
         head = "" if self.probs is None else f", {self.probs.shape[1]} classes"
