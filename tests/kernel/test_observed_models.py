@@ -337,6 +337,8 @@ def test_per_step_regressor_is_a_regression_without_probabilities():
         np.testing.assert_allclose(rec.outputs, y[0].numpy(), atol=ATOL)
         assert rec.task == "regression" and rec.probs is None and rec.logits is None
         assert rec.frame(-1).outputs.shape == (1,) and rec.frame(-1).prediction is None
+        assert "outputs" in rec.names and "probs" not in rec.names
+        np.testing.assert_array_equal(rec["outputs"], rec.outputs)
     forced = lw.record(model, xs[0], task="classification")
     np.testing.assert_allclose(forced.probs, 1 / (1 + np.exp(-recs[0].outputs)), atol=ATOL)
     with pytest.raises(ValueError, match=r"task must be one of \('auto', 'classification', 'regression'\)"):
@@ -554,3 +556,18 @@ def test_a_model_returning_two_heads_outputs_verifies_the_named_head_on_its_own_
     speaker, emotion = two(x[None])
     np.testing.assert_allclose(lw.record(two, x).logits, speaker[0].detach().numpy(), atol=ATOL)
     np.testing.assert_allclose(lw.record(two, x, head="emotion").logits, emotion[0].detach().numpy(), atol=ATOL)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_models_on_a_gpu_are_observed_as_on_the_cpu():
+    torch.manual_seed(13)
+    for model, x, kw in [
+        (EncoderDecoder(), torch.randn(6, 3), {}),
+        (TokenClassifier(), np.array([1, 4, 2, 9]), {}),
+        (Packed(), [torch.randn(n, 4) for n in (5, 3)], dict(forward=lambda m, b, n: m(b, n))),
+    ]:
+        cpu = lw.record(model, x, **kw)
+        gpu = lw.record(model.cuda(), x, **kw)
+        for a, b in zip(cpu if isinstance(cpu, list) else [cpu], gpu if isinstance(gpu, list) else [gpu], strict=True):
+            np.testing.assert_allclose(a.h, b.h, atol=1e-4)
+            np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-4)
