@@ -472,8 +472,6 @@ def test_stepper_refuses_at_construction_what_it_cannot_step_exactly():
     with pytest.raises(ValueError, match=r"cannot step Stateful exactly: its forward starts 'lstm' from its own state"):
         lw.Stepper(Stateful(), forward=lambda m, b: m(b, (torch.ones(1, 1, 24), torch.ones(1, 1, 24))))
     assert lw.Stepper(Stateful(), forward=lambda m, b: m(b, None)).step(np.zeros(3, np.float32)).h.shape == (1, 24)
-    with pytest.raises(ValueError, match=r"cannot step WordLM exactly: WordLM takes token ids"):
-        lw.Stepper(WordLM(), forward=_lm_forward)
     with pytest.raises(ValueError, match=r"cannot step Smoothed exactly: what 'lstm' receives at a step depends on"):
         lw.Stepper(Smoothed())
     with pytest.raises(ValueError, match=r"cannot step EncoderDecoder exactly: .*recurrent modules encoder, decoder"):
@@ -490,6 +488,23 @@ def test_stepper_steps_a_regressor_as_record_records_it():
     np.testing.assert_allclose(np.stack([f.h for f in frames], 1), rec.h, atol=ATOL)
     np.testing.assert_allclose(np.stack([f.outputs for f in frames]), rec.outputs, atol=ATOL)
     assert all(f.probs is None and f.task == "regression" for f in frames)
+
+
+def test_stepper_steps_token_models_one_id_at_a_time():
+    torch.manual_seed(14)
+    for model, kw in [(WordLM().eval(), dict(forward=_lm_forward)), (TokenClassifier(), {})]:
+        ids = np.array([3, 1, 4, 1, 5, 9])
+        st = lw.Stepper(model, **kw)
+        frames = [st.step(i) for i in ids[:3]] + [st.step(np.int64(i)) for i in ids[3:5]] + [st.step(torch.tensor(9))]
+        rec = lw.record(model, ids, **kw)
+        np.testing.assert_allclose(np.stack([f.h for f in frames], 1), rec.h, atol=ATOL)
+        np.testing.assert_allclose(np.stack([f.c for f in frames], 1), rec.c, atol=ATOL)
+        np.testing.assert_allclose(np.stack([f.logits for f in frames]), rec.logits, atol=ATOL)
+        assert [int(f.inputs) for f in frames] == ids.tolist()
+        with pytest.raises(TypeError, match=r"the input at step 6 is a float32; the model expects one token id"):
+            st.step(np.float32(2.0))
+        with pytest.raises(ValueError, match=r"the input at step 6 is the id 99; the model's '\w+' takes ids 0\.\."):
+            st.step(99)
 
 
 def test_activations_take_a_forward():

@@ -726,18 +726,19 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
         return None
     name = type(model).__name__
     emb = _embedding(model)
-    if emb is not None:
-        return f"{name} takes token ids (its {emb[0]!r} is an nn.Embedding) and Stepper.step takes float features"
     modules = {m: n for n, m in model.named_modules() if isinstance(m, _RECURRENT)}
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(1, steps, spec.raw_features or spec.input_size, generator=g).to(spec.device, spec.dtype)
+    if emb is not None:  # token ids
+        x = torch.randint(0, emb[1].num_embeddings, (1, steps), generator=g).to(spec.device)
+    else:
+        x = torch.randn(1, steps, spec.raw_features or spec.input_size, generator=g).to(spec.device, spec.dtype)
     batch = x.transpose(0, 1) if _layout(model) else x
     try:
         Y, calls = observe(model, modules, (lambda: model(batch)) if forward is None else (lambda: forward(model, batch)))
     except Exception as err:  # the model's own code failed
         how = "" if forward is not None else " (pass forward=lambda model, batch: ... to call it as it expects)"
         return f"its forward fails on a batch of shape {tuple(batch.shape)} ({type(err).__name__}: {err}){how}"
-    if spec.raw_features is None:
+    if spec.raw_features is None and emb is None:
         return f"the features per step {name} takes cannot be told from it (its preprocessing changes the width)"
     called = list(dict.fromkeys(m for m, *_ in calls))
     if len(called) != 1 or not _same_module(spec, called[0]):
@@ -760,6 +761,8 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
             return (f"what {modules[m]!r} receives at a step depends on other steps (its input is not computed step "
                     "by step), so it cannot be fed one step at a time")
         states = out[0] if m.batch_first or out[0].dim() == 2 else out[0].transpose(0, 1)
+    elif emb is not None:
+        return f"{modules[m]!r} is a cell driven by {name}'s own loop over token ids; record(model, ids) records it"
     else:
         if len(its) != steps or not _zero(its[0][1]):
             return f"its forward calls {modules[m]!r} {len(its)} times for {steps} steps, or from its own state"
@@ -775,6 +778,29 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
         if P is None:
             return note.replace("per-step outputs not shown: ", "") + "; pass head=None to step it without outputs"
     return None
+
+
+def token_embedding(model):
+    """(name, nn.Embedding) of a model that takes token ids, else None."""
+    if not isinstance(model, nn.Module) or isinstance(model, (RecurrentStack, *_RECURRENT)):
+        return None
+    return _embedding(model)
+
+
+def check_token(x_t, embedding, what: str) -> np.ndarray:
+    """One token id (a Python or numpy int, or an integer array / tensor holding one) as a 0-d int64 array."""
+    a = x_t if isinstance(x_t, (np.ndarray, torch.Tensor)) else np.asarray(x_t)
+    a = _to_numpy(a, what)
+    name, emb = embedding
+    if a.dtype.kind not in "iu" or a.size != 1:
+        raise TypeError(
+            f"{what} is {'an array of ' + str(a.size) + ' values' if a.size != 1 else 'a ' + str(a.dtype)}; the model "
+            f"expects one token id per step (its {name!r} is an nn.Embedding of {emb.num_embeddings} tokens)"
+        )
+    a = a.reshape(()).astype(np.int64)
+    if not 0 <= int(a) < emb.num_embeddings:
+        raise ValueError(f"{what} is the id {int(a)}; the model's {name!r} takes ids 0..{emb.num_embeddings - 1}")
+    return a
 
 
 def _as_tuple(v) -> tuple:

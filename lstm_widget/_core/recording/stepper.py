@@ -12,7 +12,7 @@ from ..model.adapters import _AUTO, describe
 from ..model.cells import step
 from ..model.run import head_outputs, initial_state
 from ..validate import as_float_array, check_step, to_numpy
-from .observe import stepping_refusal
+from .observe import check_token, stepping_refusal, token_embedding
 from .recorder import Frame, resolve_task, task_outputs
 
 #: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
@@ -51,8 +51,9 @@ class Stepper:
 
     A model containing the recurrent module is probed at construction (``forward(model, batch)`` calls it instead of
     ``model(batch)``): a model the stepper cannot step exactly — one whose forward fails on a batch, runs several
-    recurrent modules, starts from its own state, preprocesses across steps, takes token ids, or whose head does not
-    reproduce its output — is refused with the reason (a ValueError). ``task`` as for ``record``: a regression's
+    recurrent modules, starts from its own state, preprocesses across steps, or whose head does not reproduce its
+    output — is refused with the reason (a ValueError). A model with an ``nn.Embedding`` is stepped one token id at a
+    time (``step(id)``; the frame's ``inputs`` is the id). ``task`` as for ``record``: a regression's
     frames have ``outputs`` and no ``probs``.
     """
 
@@ -64,6 +65,7 @@ class Stepper:
             raise ValueError(f"Stepper cannot step {type(model).__name__} exactly: {why}")
         self._init(spec, interventions)
         self._task = task
+        self._tokens = token_embedding(model)  # (name, nn.Embedding) when the model takes ids
 
     @classmethod
     def from_spec(cls, spec, interventions=None) -> "Stepper":
@@ -143,10 +145,15 @@ class Stepper:
     def step(self, x_t) -> Frame:
         """Advance one step with input ``x_t`` (features,) and return everything the network did at that step."""
         s = self._spec
-        raw = check_step(x_t, s.raw_features, f"the input at step {self.t}")
-        inp = torch.from_numpy(raw).to(s.device, s.dtype)
-        if s.preprocess is not None:
-            inp = s.preprocess(inp[None, None])[0, 0]
+        tokens = getattr(self, "_tokens", None)
+        if tokens is not None:  # one token id, embedded by the model's own forward
+            raw = check_token(x_t, tokens, f"the input at step {self.t}")
+            inp = s.preprocess(torch.from_numpy(raw).to(s.device).reshape(1, 1))[0, 0]
+        else:
+            raw = check_step(x_t, s.raw_features, f"the input at step {self.t}")
+            inp = torch.from_numpy(raw).to(s.device, s.dtype)
+            if s.preprocess is not None:
+                inp = s.preprocess(inp[None, None])[0, 0]
         rows = {q: [] for q in s.quantities}
         h, c = self._state["h"], self._state.get("c")
         for l, (w,) in enumerate(s.layers):
