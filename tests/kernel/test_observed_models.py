@@ -586,3 +586,29 @@ def test_models_on_a_gpu_are_observed_as_on_the_cpu():
         for a, b in zip(cpu if isinstance(cpu, list) else [cpu], gpu if isinstance(gpu, list) else [gpu], strict=True):
             np.testing.assert_allclose(a.h, b.h, atol=1e-4)
             np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-4)
+
+
+def test_two_stacked_lstm_modules_share_the_timeline_with_their_names():
+    class Stacked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = nn.LSTM(3, 6, num_layers=2, batch_first=True)
+            self.lstm2 = nn.LSTM(6, 6, batch_first=True)
+            self.fc = nn.Linear(6, 2)
+
+        def forward(self, x):
+            return self.fc(self.lstm2(torch.relu(self.lstm1(x)[0]))[0][:, -1])
+
+    torch.manual_seed(15)
+    model = Stacked()
+    x = torch.randn(8, 3)
+    rec = lw.record(model, x)
+    seen, y = _own(model, [model.lstm1, model.lstm2], lambda: model(x[None]))
+    assert rec.layer_names == ("lstm1.layer0", "lstm1.layer1", "lstm2.layer0") and len(rec) == 8
+    assert {(s.start, s.stop) for s in rec.stages} == {(0, 8)}
+    np.testing.assert_allclose(rec["lstm1.layer1.h"], seen[model.lstm1][0][1][0][0].numpy(), atol=ATOL)
+    np.testing.assert_allclose(rec["lstm2.layer0.h"], seen[model.lstm2][0][1][0][0].numpy(), atol=ATOL)
+    np.testing.assert_allclose(rec.module_inputs["lstm2"], torch.relu(seen[model.lstm1][0][1][0][0]).numpy(),
+                               atol=ATOL)
+    np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
+    assert lw.record(model, x, lstm=["lstm1", "lstm2"]).layer_names == rec.layer_names
