@@ -635,6 +635,8 @@ def _batch(model, seqs):
 
 @torch.no_grad()
 def _record_group(model, seqs, modules, heads, task, forward) -> list[Recording]:
+    """One forward of the model on ``seqs`` (one batch) observed: a Recording per sequence, the modules laid out on
+    one timeline in stages, per-step outputs where a head is verified."""
     batch, lengths = _batch(model, seqs)
     Y, calls = _run(model, batch, lengths if _takes_lengths(forward) else None, modules, forward)
     results = _module_results(calls, modules, len(seqs))
