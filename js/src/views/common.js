@@ -72,6 +72,42 @@ export function fillSelect(select, options, value) {
   if (value != null && select.value !== String(value)) select.value = String(value);
 }
 
+/** A view's head row: its titles (title, sub, …) and, when given, its controls in a span.lw-controls. */
+export function viewHead(titles, controls = null) {
+  return el(
+    "div",
+    { class: "lw-head" },
+    el("span", { class: "lw-titles" }, ...titles),
+    controls && el("span", { class: "lw-controls" }, ...controls),
+  );
+}
+
+/** A control with its muted name before it: <label><span class="lw-muted">text</span>control</label>. */
+export function labelled(text, control) {
+  return el("label", {}, el("span", { class: "lw-muted", text }), control);
+}
+
+/** Drop the store's hover when `view` set it (the pointer left that view's marks). */
+export function clearHover(store, view) {
+  const { hover } = store.snapshot();
+  if (hover && hover.view === view) store.set({ hover: null });
+}
+
+/**
+ * Marks that stand for units on a plot layer: leaving `target` hides the tooltip and drops `view`'s hover; a click
+ * on a mark toggles its unit's selection (`unitAt(ev)`: the unit under the pointer, or null).
+ */
+export function attachUnitMarks(target, { store, tooltip }, view, unitAt) {
+  target.addEventListener("pointerleave", () => {
+    tooltip.hide();
+    clearHover(store, view);
+  });
+  target.addEventListener("click", (ev) => {
+    const unit = unitAt(ev);
+    if (unit != null) store.toggleUnit(unit);
+  });
+}
+
 /** Horizontal plot margins shared by every time-series view, so their cursors line up. */
 export const TIME_MARGIN = { left: 48, right: 12 };
 

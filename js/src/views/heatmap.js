@@ -15,7 +15,19 @@ import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
 import { font } from "../theme.js";
-import { drawCursor, drawHoverLine, drawTimeAxis, el, fillSelect, fmt, Plot, setText, timeRect } from "./common.js";
+import {
+  drawCursor,
+  drawHoverLine,
+  drawTimeAxis,
+  el,
+  fillSelect,
+  fmt,
+  labelled,
+  Plot,
+  setText,
+  timeRect,
+  viewHead,
+} from "./common.js";
 
 export const QUANTITY_LABELS = {
   h: "hidden state h",
@@ -107,19 +119,15 @@ export class HeatmapView {
     this.el = el(
       "div",
       { class: "lw-heatmap lw-view lw-card", "data-t": "0", "data-window": "", "data-lod": "1" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el(
-          "span",
-          { class: "lw-controls" },
-          el("label", {}, el("span", { class: "lw-muted", text: "show" }), this.quantity),
-          el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
-          el("label", {}, el("span", { class: "lw-muted", text: "order" }), this.order),
+      viewHead(
+        [this.title, this.sub],
+        [
+          labelled("show", this.quantity),
+          labelled("layer", this.layer),
+          labelled("order", this.order),
           this.zoom,
           this.colorbar,
-        ),
+        ],
       ),
       this.body,
     );

@@ -20,6 +20,7 @@ import {
   Plot,
   setText,
   timeRect,
+  viewHead,
 } from "./common.js";
 import { heatmapPixels } from "./heatmap.js";
 
@@ -62,12 +63,7 @@ export class InfluenceView {
     this.el = el(
       "div",
       { class: "lw-influence lw-view lw-card", "data-t": "0", "data-pending": "false" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el("span", { class: "lw-controls" }, this.method, this.scaleSel, this.colorbar),
-      ),
+      viewHead([this.title, this.sub], [this.method, this.scaleSel, this.colorbar]),
       this.explain,
       this.body,
       this.lagBody,
