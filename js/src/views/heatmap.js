@@ -16,6 +16,7 @@ import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
 import { font } from "../theme.js";
 import {
+  colorbar,
   drawCursor,
   drawHoverLine,
   drawTimeAxis,
@@ -90,16 +91,7 @@ export class HeatmapView {
     this.quantity = el("select", { "aria-label": "Quantity", title: "Quantity" });
     this.layer = el("select", { "aria-label": "Layer", title: "Layer" });
     this.order = el("select", { "aria-label": "Unit order", title: "Order of the rows" });
-    this.cbLo = el("span", { class: "lw-cb-label" });
-    this.cbMid = el("span", { class: "lw-cb-label lw-cb-mid" });
-    this.cbHi = el("span", { class: "lw-cb-label" });
-    this.cbBar = el("span", { class: "lw-cb-bar" });
-    this.colorbar = el(
-      "span",
-      { class: "lw-colorbar", title: "colour scale" },
-      this.cbBar,
-      el("span", { class: "lw-cb-labels" }, this.cbLo, this.cbMid, this.cbHi),
-    );
+    this.colorbar = colorbar({ title: "colour scale" });
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
     const zoomBtn = (cls, text, title) =>
@@ -126,7 +118,7 @@ export class HeatmapView {
           labelled("layer", this.layer),
           labelled("order", this.order),
           this.zoom,
-          this.colorbar,
+          this.colorbar.node,
         ],
       ),
       this.body,
@@ -366,10 +358,10 @@ export class HeatmapView {
     const sig = `${scale.map}|${scale.lo}|${scale.hi}`;
     if (this.cbSig === sig) return;
     this.cbSig = sig;
-    this.cbBar.style.background = cssGradient(scale.map);
-    setText(this.cbLo, fmt(scale.lo, 2));
-    setText(this.cbHi, fmt(scale.hi, 2));
-    setText(this.cbMid, scale.signed ? "0" : "0.5");
+    this.colorbar.bar.style.background = cssGradient(scale.map);
+    setText(this.colorbar.lo, fmt(scale.lo, 2));
+    setText(this.colorbar.hi, fmt(scale.hi, 2));
+    setText(this.colorbar.mid, scale.signed ? "0" : "0.5");
   }
 
   /**
