@@ -795,7 +795,7 @@ def stream(page, steps: int, fps: float, max_s: float, threads: int | None = Non
     n_seq, steps = info["n_seq"], info["steps"]
     next_frames(page, 5)
     page.evaluate(SAMPLER_START_JS)
-    page.evaluate("() => { globalThis.__lwViewMs = {}; }")  # index.js: ms of each view's render, summed
+    page.evaluate("() => { globalThis.__lwViewMs = {}; }")  # js/src/loop.js: ms of each view's render, summed
     cpu0, main0 = cpu_snapshot(), page_metrics(page)
     handle = start_code(
         page,

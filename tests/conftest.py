@@ -2,7 +2,7 @@
 
 ``nbconvert_html`` (session): ``convert(notebook_path) -> Path`` runs ``jupyter nbconvert --execute --to html`` on a
 copy of the notebook (in a temporary directory, with its own Jupyter config/runtime/IPython directories) and returns
-the HTML file. Each notebook is converted once per session, so tests/test_nbconvert.py (the saved widget state) and
+the HTML file. Each notebook is converted once per session, so tests/widget/test_nbconvert.py (the saved widget state) and
 tests/ui/test_nbconvert_html.py (the page in Chromium) share the work.
 """
 

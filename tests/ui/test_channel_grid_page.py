@@ -2,7 +2,7 @@
 render the kernel's maps, a click on a tile selects that channel (overlay and Python follow), the layer picker
 changes the number of tiles (the kernel computes the new layer), the ranked list and the difference view.
 
-Selectors (js/src/channels.js):
+Selectors (js/src/views/channelgrid.js):
     ROOT      ".lstm-channels"                    root: data-layer (drawn), data-channel (selected), data-pending
     TILE      ".lc-tile[data-channel=k]"          one tile per channel; its canvas holds the map at the layer's size
     OVERLAY   ".lc-overlay-x canvas"              the selected channel over the first input (also -x2, -diff)

@@ -7,7 +7,7 @@ The notebook (written here): the bundled Japanese Vowels network (LSTM 100) on 1
 randomly initialised GRU 16 on the same utterances as ``gex``, and a Keras 3 LSTM 8 (torch backend) converted with
 ``lw.from_keras`` as ``kex`` (its own weights in ``KW``), each displayed in its own cell, in that order.
 
-Selectors (js/src/views/weights.js, saturation.js, index.js; js/PROTOCOL.md "Gates & weights"):
+Selectors (js/src/views/weights.js, saturation.js, shell.js; js/PROTOCOL.md "Gates & weights"):
     TOGGLE     ".lw-gate-details-toggle"            aria-expanded
     WEIGHTS    ".lw-weights"  data-t, data-selected; __lw_geometry() -> {panels: [{gate, kind, name, x, y, w, h}],
                units, labelWidth} (CSS px in its canvas); gate labels ".lw-w-gate[data-gate]", column heads

@@ -12,7 +12,7 @@ render as the cells display, each explorer's heatmap has real pixels and ``End``
 root move every view's ``data-t`` (no kernel: the saved state is all there is), each channel grid paints its canvases,
 and no CDN request other than MathJax went unanswered.
 
-The conversion is the session fixture ``nbconvert_html`` (tests/conftest.py), shared with tests/test_nbconvert.py.
+The conversion is the session fixture ``nbconvert_html`` (tests/conftest.py), shared with tests/widget/test_nbconvert.py.
 """
 
 from __future__ import annotations
