@@ -115,4 +115,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    """The public API only (what tab completion offers), the lazily loaded names included."""
+    return sorted(__all__)

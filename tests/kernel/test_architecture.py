@@ -141,3 +141,14 @@ def test_the_checks_see_a_cycle_and_a_wrong_layer():
     assert f"{ROOT}._core.recording.recorder" in graph[f"{ROOT}._widget"] or any(
         t.startswith(f"{ROOT}._core.recording") for t in graph[f"{ROOT}._widget"]
     )
+
+
+def test_dir_lists_the_public_api_and_every_name_resolves():
+    import lstm_widget as lw
+
+    names = dir(lw)
+    assert names == sorted(lw.__all__) and len(set(names)) == len(names)
+    assert {"record", "Stepper", "Explorer", "GATE_ORDER", "PAGE_BYTES_LIMIT", "datasets"} <= set(names)
+    assert not [n for n in names if n.startswith("_") and n != "__version__"]
+    for name in names:
+        assert getattr(lw, name) is not None, name
