@@ -1,4 +1,5 @@
-"""Recording: every quantity of whole sequences (vectorised ``record``), one step at a time (``Stepper``), with
+"""Recording: every quantity of whole sequences (``record``, which observes the model's own forward with hooks on
+every recurrent module it calls and recomputes each, vectorised), one step at a time (``Stepper``), with
 interventions on the state, any layer's activations through forward hooks, and recorded data-set stores on disk
 (zarr, imported only when a store is used)."""
 
