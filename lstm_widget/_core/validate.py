@@ -104,7 +104,7 @@ def check_sequence(x, n_features: int | None, what: str = "the sequence") -> np.
         hint = {
             0: "a single number",
             1: "a 1-D array: for one step use x[None, :], for a one-feature series use x[:, None]",
-            3: "a 3-D array (a batch?): pass a list of (steps, features) arrays, or x[0] for the first sequence",
+            3: "a 3-D array (a batch?): this takes one sequence, e.g. x[0] for the first one",
         }.get(x.ndim, f"a {x.ndim}-D array")
         raise ValueError(f"{what} has shape {tuple(x.shape)} — {hint}; expected one sequence shaped (steps, features)")
     if x.shape[0] == 0:

@@ -138,3 +138,9 @@ def test_influence_options_are_keyword_parameters():
         lw.influence(M, np.zeros((3, 12), np.float32), stpes=8)
     with pytest.raises(ValueError, match="method must be one of"):
         lw.influence_all(M, np.zeros((3, 12), np.float32), method="saliency")
+
+
+def test_a_batch_where_one_sequence_is_expected_says_so():
+    with pytest.raises(ValueError, match=r"shape \(2, 5, 12\) — a 3-D array \(a batch\?\): this takes one sequence, e\.g\. x\[0\]"):
+        lw.influence(M, np.zeros((2, 5, 12), np.float32), t=4)
+    assert len(lw.record(M, np.zeros((2, 5, 12), np.float32))) == 2  # record takes a batch
