@@ -141,6 +141,7 @@ def test_influence_options_are_keyword_parameters():
 
 
 def test_a_batch_where_one_sequence_is_expected_says_so():
-    with pytest.raises(ValueError, match=r"shape \(2, 5, 12\) — a 3-D array \(a batch\?\): this takes one sequence, e\.g\. x\[0\]"):
+    message = r"shape \(2, 5, 12\) — a 3-D array \(a batch\?\): this takes one sequence, e\.g\. x\[0\]"
+    with pytest.raises(ValueError, match=message):
         lw.influence(M, np.zeros((2, 5, 12), np.float32), t=4)
     assert len(lw.record(M, np.zeros((2, 5, 12), np.float32))) == 2  # record takes a batch
