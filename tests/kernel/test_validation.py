@@ -145,3 +145,18 @@ def test_a_batch_where_one_sequence_is_expected_says_so():
     with pytest.raises(ValueError, match=message):
         lw.influence(M, np.zeros((2, 5, 12), np.float32), t=4)
     assert len(lw.record(M, np.zeros((2, 5, 12), np.float32))) == 2  # record takes a batch
+
+
+def test_influence_refuses_a_token_model_by_name():
+    class CharLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.lstm, self.fc = nn.Embedding(10, 4), nn.LSTM(4, 6, batch_first=True), nn.Linear(6, 10)
+
+        def forward(self, ids):
+            return self.fc(self.lstm(self.emb(ids))[0])
+
+    ids = np.array([1, 2, 3])
+    for call in (lambda: lw.influence(CharLM(), ids, t=2), lambda: lw.influence_all(CharLM(), ids)):
+        with pytest.raises(TypeError, match=r"^CharLM takes token ids \(its nn.Embedding 'emb'\), and influence"):
+            call()

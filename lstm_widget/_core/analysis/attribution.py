@@ -39,6 +39,7 @@ import torch
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.run import _direction_outputs, head_outputs, layer_outputs, row_quantities
+from ..recording.observe import token_embedding
 from ..validate import check_int, check_sequence, resolve_layer
 
 #: The attribution methods.
@@ -511,6 +512,12 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, opts: _Options) -> dict:
 
 
 def _prepare(model, x, opts: _Options):
+    embedding = None if opts._spec is not None else token_embedding(model)
+    if embedding is not None:
+        raise TypeError(
+            f"{type(model).__name__} takes token ids (its nn.Embedding {embedding[0]!r}), and influence attributes a "
+            "prediction to float input features, which token ids are not; record(model, ids) records the model"
+        )
     spec = opts._spec or describe(model, lstm=opts.lstm, head=opts.head)
     seq = check_sequence(x, spec.raw_features, "x")
     return seq, _Target(spec, opts.target, opts.output, opts.unit, opts.quantity, opts.layer)
