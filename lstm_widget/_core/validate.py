@@ -48,6 +48,25 @@ def check_model_device(model, what: str = "model") -> None:
             )
 
 
+def check_model_finite(model, what: str = "model") -> None:
+    """Refuse a module with a NaN or infinite value in a parameter, naming the first such parameter and where in it
+    the value sits. One reduction per parameter (``torch.isfinite(p).all()``); the position is looked up only for a
+    parameter that fails."""
+    import torch
+
+    for name, p in model.named_parameters():
+        if not (p.is_floating_point() or p.is_complex()) or p.device.type == "meta":
+            continue
+        if not bool(torch.isfinite(p).all()):
+            bad = ~torch.isfinite(p.detach())
+            where = tuple(int(k) for k in bad.nonzero()[0].tolist())
+            raise ValueError(
+                f"{what} has {p[where].item()} in parameter {name!r} (shape {tuple(p.shape)}) at index {where}, and "
+                f"{int(bad.sum())} non-finite values in all; expected finite weights — the model diverged in training "
+                "or was loaded from damaged weights"
+            )
+
+
 def _check_finite(x: np.ndarray, what: str) -> None:
     bad = ~np.isfinite(x)
     if bad.any():

@@ -1,8 +1,12 @@
 """Bad input gets one clear error that names what was wrong and what was expected."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import lstm_widget as lw
@@ -84,3 +88,38 @@ def test_stepper_bad_step():
     with pytest.raises(ValueError, match="contains nan"):
         st.step(x)
     assert st.t == 0 and np.all(st.state["h"] == 0)
+
+
+# ---- non-finite weights ----------------------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), bad=st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+def test_non_finite_weights_are_refused_naming_the_parameter(data, bad):
+    """A NaN or infinite weight anywhere in the model (recurrent layer or head) is refused by record and Stepper with
+    the parameter's name and where in it the value sits — before anything is recorded."""
+    from lstm_widget.models import japanese_vowels_net
+
+    model = japanese_vowels_net()
+    params = dict(model.named_parameters())
+    name = data.draw(st.sampled_from(sorted(params)))
+    p = params[name]
+    flat = data.draw(st.integers(0, p.numel() - 1))
+    where = tuple(int(k) for k in np.unravel_index(flat, tuple(p.shape)))
+    with torch.no_grad():
+        p[where] = bad
+    message = rf"has {bad} in parameter '{re.escape(name)}' \(shape {re.escape(str(tuple(p.shape)))}\) at index " \
+              rf"{re.escape(str(where))}.*expected finite weights"
+    with pytest.raises(ValueError, match=message):
+        lw.record(model, np.zeros((3, 12), np.float32))
+    with pytest.raises(ValueError, match=message):
+        lw.Stepper(model)
+
+
+def test_finite_weights_check_is_one_reduction_per_parameter(monkeypatch):
+    """The check costs one torch.isfinite(...).all() per parameter on a sound model (the position is looked up only on
+    failure)."""
+    calls = []
+    real = torch.isfinite
+    monkeypatch.setattr(torch, "isfinite", lambda t: calls.append(t.shape) or real(t))
+    net = nn.LSTM(4, 6, num_layers=2)
+    lw.record(net, np.zeros((3, 4), np.float32))
+    assert calls[:8] == [p.shape for p in net.parameters()]
