@@ -112,14 +112,21 @@ def test_non_finite_weights_are_refused_naming_the_parameter(data, bad):
         lw.record(model, np.zeros((3, 12), np.float32))
     with pytest.raises(ValueError, match=message):
         lw.Stepper(model)
+    with pytest.raises(ValueError, match=message):
+        lw.Explorer(model, [np.zeros((3, 12), np.float32)])
 
 
-def test_finite_weights_check_is_one_reduction_per_parameter(monkeypatch):
-    """The check costs one torch.isfinite(...).all() per parameter on a sound model (the position is looked up only on
-    failure)."""
+def test_finite_weights_check_is_one_sum_per_parameter(monkeypatch):
+    """On a sound model the check costs one sum per parameter (elements are looked at only when a sum is not finite);
+    finite weights whose sum overflows float32 are accepted."""
+    from lstm_widget._core.validate import check_model_finite
+
     calls = []
     real = torch.isfinite
-    monkeypatch.setattr(torch, "isfinite", lambda t: calls.append(t.shape) or real(t))
+    monkeypatch.setattr(torch, "isfinite", lambda t: calls.append(tuple(t.shape)) or real(t))
     net = nn.LSTM(4, 6, num_layers=2)
-    lw.record(net, np.zeros((3, 4), np.float32))
-    assert calls[:8] == [p.shape for p in net.parameters()]
+    check_model_finite(net)
+    assert calls == [()] * len(list(net.parameters()))
+    with torch.no_grad():
+        net.weight_hh_l0.fill_(3e38)  # finite, but the sum overflows
+    check_model_finite(net)
