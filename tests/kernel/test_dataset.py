@@ -354,6 +354,8 @@ def test_the_manifest_lists_every_file_with_its_size(store):
     on_disk = {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
     assert sizes == {k: v for k, v in on_disk.items() if k != MANIFEST}
     assert "h/c/0/1/0" in keys and "offsets/c/0" in keys and "zarr.json" in sizes
+    codecs = [c.to_dict()["name"] for c in store.group["h"].compressors]
+    assert codecs == ["crc32c"] and sizes["h/c/0/1/0"] == 4 * CHUNK * 100 + 4  # raw float32 + the checksum
     assert store.attrs["version"] == 2 and not [p for p in root.iterdir() if p.name.startswith(".")]
 
 
@@ -395,6 +397,29 @@ def test_a_missing_or_truncated_chunk_is_named_on_opening_and_on_reading(store, 
         other = (coords[0] + 1) % len(opened.layer_names)
         if other != coords[0]:
             opened.states(name, other, t * CHUNK, t * CHUNK + 1)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_chunk_whose_bytes_changed_raises_when_read(store, tmp_path_factory, data):
+    """A chunk altered in place (same size, one byte flipped) passes the size check on opening, but reading any region
+    that covers it raises, naming the store and the chunk (every chunk carries a CRC-32C that zarr checks)."""
+    path = _copy(store, tmp_path_factory.mktemp("flipped"))
+    keys, sizes = _chunk_keys(path)
+    key = data.draw(st.sampled_from([k for k in keys if k.split("/")[0] in ("inputs", "h", "c", "probs")]))
+    raw = bytearray((path / key).read_bytes())
+    raw[data.draw(st.integers(0, len(raw) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+    (path / key).write_bytes(bytes(raw))
+    ds = lw.open_dataset(path)
+    name, coords = key.split("/")[0], [int(c) for c in key.split("/c/")[1].split("/")]
+    t = coords[0] if name in ("inputs", "probs") else coords[1]
+    k = int(np.searchsorted(ds.offsets, t * CHUNK, side="right") - 1)
+    with pytest.raises(ValueError, match=rf"the store {re.escape(str(path))} is damaged \(reading sequences "
+                                         rf"{k}\.\.{k}\): {re.escape(key)} does not match its checksum"):
+        ds[k]
+    if name in ("h", "c"):
+        with pytest.raises(ValueError, match=re.escape(key)):
+            ds.states(name, 0, t * CHUNK, t * CHUNK + 1)
 
 
 def test_stores_without_a_manifest(store, tmp_path):

@@ -26,6 +26,7 @@ failed ``record_dataset(..., overwrite=True)`` leaves the old store as it was.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -465,7 +466,7 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
 
     root = zarr.open_group(store=path, mode="w")
     L = len(spec.layer_names)
-    kw = dict(dtype="float32", compressors=compressors)
+    kw = dict(dtype="float32", compressors=_with_checksum(compressors))
     arrays = {"inputs": root.create_array("inputs", shape=(0, features), chunks=(chunk_steps, features), **kw)}
     for q in names:
         U = spec.units[q]
@@ -482,6 +483,22 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
     return root, arrays
 
 
+def _with_checksum(compressors) -> list:
+    """zarr's ``compressors`` (None: raw, "auto": zstd, a codec, or a list of codecs) followed by a CRC-32C of every
+    chunk's bytes, which zarr checks on every read (4 bytes a chunk; hardware CRC, a few per cent of the I/O time)."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
+    if compressors is None:
+        chain = []
+    elif isinstance(compressors, str) and compressors == "auto":
+        chain = [ZstdCodec()]
+    elif isinstance(compressors, (list, tuple)):
+        chain = list(compressors)
+    else:
+        chain = [compressors]
+    return [*chain, Crc32cCodec()]
+
+
 def _grow(arrays: dict, steps: int) -> None:
     for name, arr in arrays.items():
         axis = _time_axis(name)
@@ -493,7 +510,8 @@ def _grow(arrays: dict, steps: int) -> None:
 
 def _finish_store(root, offsets: np.ndarray) -> None:
     """Write the offsets, mark the store complete, and write its manifest last."""
-    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),))
+    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),),
+                      compressors=_with_checksum("auto"))
     root.attrs.update({"n_sequences": int(len(offsets) - 1), "n_steps": int(offsets[-1]), "complete": True})
     _write_manifest(root.store)
 
@@ -872,8 +890,10 @@ class RecordedDataset:
         a, b = int(self.offsets[start]), int(self.offsets[stop])
         cuts = (self.offsets[start:stop + 1] - a).tolist()
         names = [name for name in self.arrays if name != "offsets"]
-        self._check_steps(names, None, a, b, f"sequences {start}..{stop - 1}")
-        block = {name: self.arrays[name][_region(name, a, b)] for name in names}
+        what = f"sequences {start}..{stop - 1}"
+        self._check_steps(names, None, a, b, what)
+        with self._checksums(names, None, a, b, what):
+            block = {name: self.arrays[name][_region(name, a, b)] for name in names}
         out = []
         for j in range(stop - start):
             lo, hi = cuts[j], cuts[j + 1]
@@ -904,15 +924,14 @@ class RecordedDataset:
             raise KeyError(f"{quantity!r} was not recorded; the store has {list(self.quantities)}")
         row = self.row(layer)
         a, b, _ = slice(start, stop).indices(self.n_steps)
-        self._check_steps([quantity], row, a, b, f"steps {a}..{b - 1}")
-        return self.arrays[quantity][row, start:stop]
+        what = f"steps {a}..{b - 1}"
+        self._check_steps([quantity], row, a, b, what)
+        with self._checksums([quantity], row, a, b, what):
+            return self.arrays[quantity][row, start:stop]
 
-    def _check_steps(self, names, row, a: int, b: int, what: str) -> None:
-        """Raise when a chunk that holds steps a..b of the arrays ``names`` (layer ``row`` of a quantity, all rows when
-        None) is missing or truncated against the manifest — before zarr would read a missing chunk as zeros."""
-        if self._manifest is None or b <= a:
-            return
-        keys = []
+    def _chunks(self, names, row, a: int, b: int) -> Iterator[tuple[str, tuple, str]]:
+        """(array name, chunk coordinates, store key) of every chunk that holds steps a..b of the arrays ``names``
+        (layer ``row`` of a quantity; every row when None)."""
         for name in names:
             arr = self.arrays[name]
             axis = _time_axis(name)
@@ -922,10 +941,34 @@ class RecordedDataset:
                 for t in range(a // cs, -(-b // cs)):
                     coords = r + (t,) + (0,) * (arr.ndim - len(r) - 1)
                     chunk = arr.metadata.encode_chunk_key(coords)
-                    keys.append(f"{arr.path}/{chunk}" if arr.path else chunk)
-        bad = _damage(self.group.store, self._manifest, keys)
+                    yield name, coords, f"{arr.path}/{chunk}" if arr.path else chunk
+
+    def _check_steps(self, names, row, a: int, b: int, what: str) -> None:
+        """Raise when a chunk that holds steps a..b of the arrays ``names`` is missing or truncated against the
+        manifest — before zarr would read a missing chunk as zeros."""
+        if self._manifest is None or b <= a:
+            return
+        bad = _damage(self.group.store, self._manifest, [key for _n, _c, key in self._chunks(names, row, a, b)])
         if bad:
             raise ValueError(_damaged(self._name, bad, f"reading {what}"))
+
+    @contextlib.contextmanager
+    def _checksums(self, names, row, a: int, b: int, what: str):
+        """Turn zarr's checksum error (a chunk whose bytes changed since they were written) into one that names the
+        store and the chunk, found by reading the region's chunks one at a time."""
+        try:
+            yield
+        except ValueError as err:
+            if "checksum" not in str(err):
+                raise
+            bad = []
+            for name, coords, key in self._chunks(names, row, a, b):
+                arr = self.arrays[name]
+                try:
+                    arr[tuple(slice(c * n, (c + 1) * n) for c, n in zip(coords, arr.chunks, strict=True))]
+                except ValueError:
+                    bad.append(f"{key} does not match its checksum")
+            raise ValueError(_damaged(self._name, bad or [str(err)], f"reading {what}")) from None
 
     def blocks(self, quantity: str = "h", layer=0, steps: int | None = None) -> Iterator[np.ndarray]:
         """The states of one quantity at one layer row, (steps, units), in consecutive blocks of ``steps`` steps
@@ -942,8 +985,8 @@ def _store_name(store) -> str:
 
 def _damaged(name: str, bad: list[str], when: str) -> str:
     shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
-    return (f"the store {name} is damaged ({when}): {shown} — a chunk was deleted, truncated or not copied; record it "
-            "again with record_dataset(..., overwrite=True), or copy the whole store again")
+    return (f"the store {name} is damaged ({when}): {shown} — a chunk was deleted, truncated, changed or not copied; "
+            "record it again with record_dataset(..., overwrite=True), or copy the whole store again")
 
 
 def open_dataset(path) -> RecordedDataset:
