@@ -20,7 +20,8 @@ Beside zarr's files the store holds ``lstm_widget.manifest.json``: every key the
 in bytes, written last (to a temporary file in the store's folder, then renamed into place) once the store is
 complete. :func:`open_dataset` compares it with the store (a listing, no chunk read) and names a missing or truncated
 chunk; every read checks the chunks it covers again, so a chunk damaged after opening raises instead of reading as
-zeros. A store is written beside its final place under a temporary name and renamed into place once complete, so a
+zeros, and every chunk ends in a CRC-32C of its bytes (zarr's ``crc32c`` codec, after the chosen compressors) that zarr
+checks when it reads it, so a chunk changed in place raises too. A store is written beside its final place under a temporary name and renamed into place once complete, so a
 failed ``record_dataset(..., overwrite=True)`` leaves the old store as it was.
 """
 
