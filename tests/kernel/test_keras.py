@@ -7,15 +7,15 @@ import zipfile
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported anywhere in this process
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from keras import layers
 
-import lstm_widget as lw  # noqa: E402
+import lstm_widget as lw
 
 ATOL = 1e-5
 T, D, B = 9, 4, 3

@@ -14,10 +14,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
-from onnx_models import B, D, H, T, _node_model
 from torch import nn
 
 import lstm_widget as lw
+
+from onnx_models import B, D, H, T, _node_model
 
 ATOL = 1e-5
 
