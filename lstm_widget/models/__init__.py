@@ -55,7 +55,7 @@ def _load_state(model, state: dict, path) -> None:
     if missing or extra or shapes:
         problems = [f"{label}: {', '.join(items)}" for label, items in
                     (("missing", missing), ("extra", extra), ("wrong shape", shapes)) if items]
-        where = "the bundled weights" if path is None else f"{str(path)!r}"
+        where = "the bundled weights" if path is None else f"the weights in {str(path)!r}"
         raise ValueError(f"{where} do not fit {type(model).__name__} — {'; '.join(problems)}; expected the keys "
                          f"{list(expected)} as its training script writes them")
     model.load_state_dict(state, strict=True)
