@@ -288,8 +288,8 @@ def _check_archive(path: str) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as err:
-        raise ValueError(f"from_keras could not read {path!r} as a .keras archive (a zip file: {err}); expected a "
-                         ".keras file saved by model.save()") from None
+        raise ValueError(f"from_keras could not read {path!r} as a Keras model (a .keras file is a zip archive: "
+                         f"{err}); expected a .keras file saved by model.save()") from None
     with archive:
         members = {info.filename: info for info in archive.infolist()}
         for member in ("config.json", "metadata.json"):
