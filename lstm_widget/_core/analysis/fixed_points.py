@@ -18,13 +18,16 @@ import numpy as np
 import torch
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
-from ..model.cells import step
+from ..model.cells import lstm_gates, step
 from ..model.gates import split_gates
 from ..model.run import initial_state
 from ..validate import as_float_array
 
 #: Levenberg–Marquardt: the damping a point starts with, and its bounds (past the upper one the point has stalled).
 _MU_START, _MU_MIN, _MU_MAX = 1e-2, 1e-12, 1e12
+#: A point whose q is above _Q_STALL and fell by less than 1 % over _STALL_ITERS iterations has stalled (a minimum
+#: of q above zero: a slow point, or a slow crawl towards one); it stops there.
+_STALL_ITERS, _Q_STALL = 10, 1e-12
 #: Below this q a point is at a root to float64 precision; nothing more to gain.
 _Q_FLOOR = 1e-28
 #: Steps a lower layer is run on the constant input before its state is polished to the fixed point it approaches.
@@ -156,17 +159,52 @@ def _gru_jacobian(w, q: dict, h: torch.Tensor) -> torch.Tensor:
     return (1 - z)[..., None] * dn_dh + (h - n)[..., None] * dz_dh + torch.diag_embed(z)
 
 
+def _lstm_at_rest(w, x: torch.Tensor, h: torch.Tensor):
+    """An LSTM's cell at rest: its gates depend on (x, h) only, so c' = f·c + i·g has c = c*(h) = i·g / (1 − f) as
+    its one fixed point for a given h, and the LSTM's fixed points are the roots of the reduced map
+    R(h) = W_hr (o·tanh(c*(h))) − h (no W_hr without a projection), of half the size. Returns (c*, R(h) + h, ∂(R + h)/∂h)
+    for h (N, P) and x (N, D)."""
+    gates = lstm_gates(w, x, h)
+    i, f, g, o = gates["i"], gates["f"], gates["g"], gates["o"]
+    u = split_gates(w.w_hh)
+    di, df, do = (_act_slope(v, w.gate_activation) for v in (i, f, o))
+    rest = (1 - f).clamp(min=1e-12)  # a hard-sigmoid forget gate may be exactly 1: c then integrates
+    c = i * g / rest
+    dc = ((g * di / rest)[..., None] * u["i"]).addcmul_((i * (1 - g * g) / rest)[..., None], u["g"])
+    dc.addcmul_((c * df / rest)[..., None], u["f"])
+    tc = torch.tanh(c)
+    m = o * tc
+    dm = (o * (1 - tc * tc))[..., None] * dc
+    dm.addcmul_((tc * do)[..., None], u["o"])
+    if w.w_hr is not None:
+        return c, m @ w.w_hr.T, w.w_hr @ dm
+    return c, m, dm
+
+
 class _Map:
-    """F(s, x) − s and its Jacobian for one direction, over a batch of states s (N, S) and inputs x (N, D)."""
+    """The residual whose roots are the fixed points, over a batch of reduced states (N, S_r) and inputs x (N, D):
+    F(h) − h for a GRU; for an LSTM the reduced map of :func:`_lstm_at_rest` over h alone."""
 
     def __init__(self, w, cell: str):
         self.w, self.cell = w, cell
         self.P = w.w_hr.shape[0] if w.w_hr is not None else w.w_hh.shape[1]
 
-    def residual(self, s: torch.Tensor, x: torch.Tensor):
+    def residual(self, h: torch.Tensor, x: torch.Tensor):
+        if self.cell == "gru":
+            f, jac = step_jacobian(self.w, self.cell, x, h)
+        else:
+            _, f, jac = _lstm_at_rest(self.w, x, h)
+        return f - h, jac
+
+    def full_state(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The full state s = [h, c*(h)] (h for a GRU)."""
+        return h if self.cell == "gru" else torch.cat([h, _lstm_at_rest(self.w, x, h)[0]], dim=1)
+
+    def full(self, s: torch.Tensor, x: torch.Tensor):
+        """q(s) = ½‖F(s, x) − s‖² and ∂F/∂s (N, S, S) at full states s."""
         h, c = (s, None) if self.cell == "gru" else (s[:, : self.P], s[:, self.P:])
         f, jac = step_jacobian(self.w, self.cell, x, h, c)
-        return f - s, jac
+        return 0.5 * ((f - s) ** 2).sum(1), jac
 
 
 def _solve(fmap: _Map, s: torch.Tensor, x: torch.Tensor, max_iter: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,7 +215,8 @@ def _solve(fmap: _Map, s: torch.Tensor, x: torch.Tensor, max_iter: int) -> tuple
     eye = torch.eye(s.shape[1], dtype=s.dtype, device=s.device)
     mu = torch.full_like(q, _MU_START)
     active = q > _Q_FLOOR
-    for _ in range(max_iter):
+    checkpoint = q.clone()
+    for it in range(1, max_iter + 1):
         idx = active.nonzero().squeeze(1)
         if idx.numel() == 0:
             break
@@ -198,6 +237,10 @@ def _solve(fmap: _Map, s: torch.Tensor, x: torch.Tensor, max_iter: int) -> tuple
         tiny = delta.norm(dim=1) <= 1e-13 * (1 + s[idx].norm(dim=1))
         done = (q[idx] <= _Q_FLOOR) | tiny | (mu[idx] > _MU_MAX)
         active[idx[done]] = False
+        if it % _STALL_ITERS == 0:  # a point whose q fell by less than 1 % over the last iterations has stalled
+            stalled = active & (q > _Q_STALL) & (q > 0.99 * checkpoint)
+            active &= ~stalled
+            checkpoint = q.clone()
     return s, q
 
 
@@ -266,9 +309,10 @@ def _layer_input(spec: RecurrentSpec, x: np.ndarray, layer: int, max_iter: int, 
                     got = step(w64, spec.cell, z, h, c)
                     h, c = got["h"], got.get("c")
                 fmap = _Map(w64, spec.cell)
-                s0 = h if c is None else torch.cat([h, c], dim=1)
-                s, q = _solve(fmap, s0, z, max_iter)
-                _, jac = fmap.residual(s, z)
+                s0 = fmap.full_state(h, z) if c is None else torch.cat([h, c], dim=1)
+                h, q = _solve(fmap, h, z, max_iter)
+                s = fmap.full_state(h, z)
+                q, jac = fmap.full(s, z)
                 radius = torch.linalg.eigvals(jac).abs().amax(dim=1)
             bad = (q > tol) | (radius >= 1) | ((s - s0).norm(dim=1) > 1e-2 * (1 + s0.norm(dim=1)))
             if bool(bad.any()):
@@ -278,7 +322,7 @@ def _layer_input(spec: RecurrentSpec, x: np.ndarray, layer: int, max_iter: int, 
                     f"from its initial state its state still moves), so layer {layer}'s input is not constant; fixed "
                     f"points of layer {layer} need the layers below at rest — use layer={below}"
                 )
-            outs.append(s[:, : fmap.P])
+            outs.append(h)
         z = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
     return z
 
@@ -394,7 +438,8 @@ def fixed_points(
     s0 = torch.cat([_sample_states(pool, S, n_inits, float(noise), gen) for _ in range(K)]).to(spec.device)
     xs = z.repeat_interleave(n_inits, dim=0)
     with torch.no_grad():
-        s, q = _solve(fmap, s0, xs, max_iter)
+        h, q = _solve(fmap, s0[:, : fmap.P], xs, max_iter)  # an LSTM's c follows from h at rest
+        s = fmap.full_state(h, xs)
     limit = tol if slow_tol is None else float(slow_tol)
     keep_idx = []
     for k in range(K):
@@ -402,9 +447,9 @@ def fixed_points(
         mine = mine[torch.isfinite(q[mine]) & (q[mine] <= limit)]
         keep_idx += [int(mine[j]) for j in _dedup(s[mine], q[mine], dedup_tol)] if len(mine) else []
     idx = torch.tensor(keep_idx, dtype=torch.long, device=s.device)
-    s, q, xs = s[idx], q[idx], xs[idx]
+    s, xs = s[idx], xs[idx]
     with torch.no_grad():
-        _, jac = fmap.residual(s, xs)
+        q, jac = fmap.full(s, xs)
     if len(idx):
         vals, vecs = torch.linalg.eig(jac)
         order = torch.argsort(vals.abs(), dim=1, descending=True, stable=True)

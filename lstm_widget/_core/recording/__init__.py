@@ -1,12 +1,13 @@
 """Recording: every quantity of whole sequences (vectorised ``record``), one step at a time (``Stepper``), with
-interventions on the state, any layer's activations through forward hooks, and recorded data-set stores on disk
-(zarr, imported only when a store is used)."""
+interventions on the state, across training (``TrainingRecorder``), any layer's activations through forward hooks,
+and recorded data-set stores on disk (zarr, imported only when a store is used)."""
 
 from .hooks import Activations, activations, hook_names
 from .interventions import Intervention
 from .recorder import Frame, Recording, record
 from .stepper import Stepper
 from .store import RecordedDataset, open_dataset, record_dataset
+from .training import Snapshot, TrainingRecorder
 
 __all__ = [
     "Activations",
@@ -20,4 +21,6 @@ __all__ = [
     "RecordedDataset",
     "open_dataset",
     "record_dataset",
+    "Snapshot",
+    "TrainingRecorder",
 ]
