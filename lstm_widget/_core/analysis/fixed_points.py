@@ -1,13 +1,16 @@
 """Fixed points and slow points of a recurrent layer under a constant input (Sussillo & Barak 2013; Golub & Sussillo
 2018, "FixedPointFinder"): the states s = (h, c) (h alone for a GRU) that one step maps onto themselves, F(s, x) = s.
 
-From initial states sampled from recorded trajectories, every state at once descends q(s) = ½‖F(s, x) − s‖² by
-Levenberg–Marquardt steps (batched in torch, float64): δ = −(AᵀA + μI)⁻¹ Aᵀ r with r = F(s) − s and A = J − I, J the
-Jacobian of F (analytic, :func:`step_jacobian`). Near a root it is Newton's method (quadratic convergence to machine
-precision); where q has a minimum above zero (a slow point) its steps shrink to nothing there. Points with q ≤ ``tol``
-are fixed points; with ``slow_tol``, points with ``tol`` < q ≤ ``slow_tol`` are kept as slow points. Points closer
-than ``dedup_tol`` are one point (the one with the least q is kept). At every point: J, its eigenvalues (largest
-modulus first), the leading eigenvector, and whether it is stable (every |λ| < 1).
+From initial states sampled from recorded trajectories, every state descends q(s) = ½‖F(s, x) − s‖² by
+Levenberg–Marquardt steps (batched in torch, float64): δ = −(AᵀA + μI)⁻¹ Aᵀ r with r the residual and A its Jacobian
+(analytic). Near a root it is Newton's method (quadratic convergence to machine precision); where q has a minimum
+above zero (a slow point) its steps shrink to nothing there. An LSTM's gates depend on (x, h) only, so for a given h
+its cell has one state at rest, c*(h) = i·g / (1 − f): its fixed points are the roots of the map h ↦ h' at c = c*(h),
+of half the size (P instead of P + H; about 8× less work per step), and its slow points are the minima of q over the
+states whose c is at rest (q there is ½‖h' − h‖²). Points with q ≤ ``tol`` are fixed points; with ``slow_tol``,
+points with ``tol`` < q ≤ ``slow_tol`` are kept as slow points. Points closer than ``dedup_tol`` are one point (the
+one with the least q is kept). At every point: the full Jacobian ∂F/∂s (analytic, :func:`step_jacobian`), its
+eigenvalues (largest modulus first), the leading eigenvector, and whether it is stable (every |λ| < 1).
 """
 
 from __future__ import annotations
@@ -402,10 +405,11 @@ def fixed_points(
     that are recorded, or Recordings of this model already made; the states the layer visits on them are sampled
     (seeded by ``seed``), with Gaussian noise of std ``noise`` added. None: states drawn uniformly in (−1, 1).
 
-    Every initial state descends q(s) = ½‖F(s, x) − s‖² (Levenberg–Marquardt, float64, at most ``max_iter`` steps);
-    those ending with q ≤ ``tol`` are fixed points; with ``slow_tol`` (> tol), those with tol < q ≤ slow_tol are
-    kept as slow points; points within ``dedup_tol`` of each other (Euclidean, in s) are one. Returns
-    :class:`FixedPoints` — every point's h, c, q, Jacobian, eigenvalues, leading eigenvector, stability and kind.
+    Every initial state descends q(s) = ½‖F(s, x) − s‖² (Levenberg–Marquardt, float64, at most ``max_iter`` steps; an
+    LSTM's over h with c at rest, see the module's notes); those ending with q ≤ ``tol`` are fixed points; with
+    ``slow_tol`` (> tol), those with tol < q ≤ slow_tol are kept as slow points; points within ``dedup_tol`` of each
+    other (Euclidean, in s) are one. Returns :class:`FixedPoints` — every point's h, c, q, Jacobian, eigenvalues,
+    leading eigenvector, stability and kind, for all inputs together (``input_index`` says whose).
     """
     spec = describe(model, lstm=lstm, head=head)
     x = _check_inputs(inputs, spec)
@@ -437,8 +441,10 @@ def fixed_points(
     S = fmap.P + (0 if spec.cell == "gru" else spec.hidden_size)
     s0 = torch.cat([_sample_states(pool, S, n_inits, float(noise), gen) for _ in range(K)]).to(spec.device)
     xs = z.repeat_interleave(n_inits, dim=0)
-    with torch.no_grad():
-        h, q = _solve(fmap, s0[:, : fmap.P], xs, max_iter)  # an LSTM's c follows from h at rest
+    with torch.no_grad():  # an LSTM's c follows from h at rest; each input apart (its Jacobians stay in cache)
+        parts = [_solve(fmap, s0[k * n_inits:(k + 1) * n_inits, : fmap.P], xs[k * n_inits:(k + 1) * n_inits], max_iter)
+                 for k in range(K)]
+        h, q = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
         s = fmap.full_state(h, xs)
     limit = tol if slow_tol is None else float(slow_tol)
     keep_idx = []
