@@ -10,13 +10,14 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import Classifier
 from torch import nn
 
 import lstm_widget as lw
 from lstm_widget._core.analysis.fixed_points import step_jacobian
 from lstm_widget._core.model.cells import lstm_gates, step
 from lstm_widget._core.model.rows import _rnn_rows
+
+from helpers import Classifier
 
 SIG = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
 B_I, B_O = 1.0, 2.0  # constant gates: i = σ(1), f = σ(0) = 1/2, o = σ(2)
@@ -324,3 +325,50 @@ def test_recordings_of_another_model_are_refused():
 def test_a_model_that_is_not_a_module_is_refused():
     with pytest.raises(TypeError, match="torch.nn.Module"):
         lw.fixed_points("lstm", np.zeros(2))
+
+
+def test_a_layer_below_that_does_not_settle_is_refused():
+    class Oscillating(nn.Module):  # layer 0 flips sign every step (strong negative self-recurrence through g)
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(1, 1, num_layers=2)
+            with torch.no_grad():
+                for p in self.lstm.parameters():
+                    p.zero_()
+                self.lstm.weight_hh_l0.view(4, 1, 1)[2] = -30.0
+                self.lstm.bias_ih_l0.copy_(torch.tensor([5.0, -5.0, 0.5, 5.0]))
+
+        def forward(self, x):
+            return self.lstm(x)[0]
+
+    h = lw.record(Oscillating(), np.zeros((8, 1), np.float32)).h[0, -2:, 0]
+    assert h[0] * h[1] < 0 and abs(h[0] + h[1]) < 1e-4  # a 2-cycle
+    with pytest.raises(ValueError, match="layer 0 does not settle to a stable fixed point for input 0"):
+        lw.fixed_points(Oscillating(), np.zeros(1), layer=1)
+
+
+def test_preprocessing_that_is_not_constant_in_time_is_refused():
+    class Cumulative(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(1, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.lstm(x.cumsum(1))[0]
+
+    with pytest.raises(ValueError, match="does not give a constant output for a constant input"):
+        lw.fixed_points(Cumulative(), np.ones(1))
+
+
+def test_the_reverse_half_of_a_bidirectional_layer():
+    torch.manual_seed(3)
+    bi = nn.LSTM(2, 4, bidirectional=True)
+    fp = lw.fixed_points(bi, np.zeros(2), direction=1, n_inits=32)
+    assert fp.layer_name == "layer0_reverse" and fp.direction == 1 and len(fp) >= 1
+    rev = nn.LSTM(2, 4).double()
+    rev.load_state_dict({k.replace("_reverse", ""): v for k, v in bi.state_dict().items() if "reverse" in k})
+    x = torch.zeros(2, dtype=torch.float64)
+    for k in range(len(fp)):
+        s = torch.from_numpy(fp.states[k])
+        with torch.no_grad():
+            np.testing.assert_allclose(_torch_step(rev, x, s).numpy(), fp.states[k], atol=1e-8)

@@ -298,7 +298,8 @@ def _layer_input(spec: RecurrentSpec, x: np.ndarray, layer: int, max_iter: int, 
             raise ValueError(
                 f"the model's preprocessing (what its forward does before the recurrent layer) does not give a "
                 f"constant output for a constant input (its steps differ by {drift:.3g} after {_PRE_STEPS // 4} "
-                "steps), so the layer's input is not constant; pass the recurrent layer itself with lstm="
+                "steps), so the layer's input is not constant; pass the recurrent module itself, and the input it "
+                "receives, instead"
             )
         z = seq[:, _PRE_STEPS // 2]
     z = z.to(torch.float64)
