@@ -211,7 +211,7 @@ class _Map:
 
 
 def _solve(fmap: _Map, s: torch.Tensor, x: torch.Tensor, max_iter: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Levenberg–Marquardt on q(s) = ½‖F(s, x) − s‖² for every row of ``s`` at once; returns (s, q)."""
+    """Levenberg–Marquardt on ½‖r(s)‖² (r: ``fmap``'s residual) for every row of ``s`` at once; returns (s, q)."""
     s = s.clone()
     r, jac = fmap.residual(s, x)
     q = 0.5 * (r * r).sum(1)
