@@ -35,6 +35,8 @@ from ._core.recording import (
     Intervention,
     RecordedDataset,
     Recording,
+    RecordingMismatch,
+    Stage,
     Stepper,
     TrainingRecorder,
     activations,
@@ -61,6 +63,8 @@ __all__ = [
     # recording
     "record",
     "Recording",
+    "RecordingMismatch",
+    "Stage",
     "Frame",
     "Stepper",
     "Intervention",

@@ -18,7 +18,7 @@ M = nn.LSTM(12, 8)
     [
         (np.zeros((5, 11), np.float32), ValueError, r"has 11 features per step .* the model expects 12"),
         (np.zeros(12, np.float32), ValueError, r"shape \(12,\) — a 1-D array.*expected one sequence shaped"),
-        (np.zeros((2, 5, 12), np.float32), ValueError, r"shape \(2, 5, 12\) — a 3-D array.*pass a list"),
+        (np.zeros((2, 5, 12, 1), np.float32), ValueError, r"shape \(2, 5, 12, 1\) — a 4-D array.*expected one"),
         (np.zeros((0, 12), np.float32), ValueError, r"is empty \(0 steps"),
         (np.zeros((4, 12), np.int64), TypeError, r"dtype int64; expected floating point"),
         (np.zeros((4, 12), object), TypeError, r"dtype object; expected floating point"),
@@ -27,7 +27,7 @@ M = nn.LSTM(12, 8)
         ("abc", TypeError, r"is a str; expected a numpy array or torch tensor"),
         ([], ValueError, r"empty list of sequences"),
     ],
-    ids=["features", "1d", "3d", "empty", "int", "object", "long-tensor", "nested-list", "str", "empty-list"],
+    ids=["features", "1d", "4d", "empty", "int", "object", "long-tensor", "nested-list", "str", "empty-list"],
 )
 def test_bad_sequences_get_one_clear_error(x, exc, message):
     with pytest.raises(exc, match=message):

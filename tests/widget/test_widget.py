@@ -208,7 +208,7 @@ def test_stream_steps_a_small_model_on_one_torch_thread(model, seqs, monkeypatch
         seen.clear()
         big = nn.LSTM(4, 512)  # 4·512·(4 + 512) ≥ ONE_THREAD_BELOW recurrent weights: torch's setting kept
         assert sum(p.numel() for n, p in big.named_parameters() if n.startswith("weight")) >= \
-            lw._core.stepper.ONE_THREAD_BELOW
+            lw._core.recording.stepper.ONE_THREAD_BELOW
         lw.Explorer(big, seqs).stream(np.zeros((2, 4), np.float32), batch_ms=0.0)
         assert seen == [2, 2]
     finally:

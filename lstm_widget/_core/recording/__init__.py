@@ -4,7 +4,8 @@ and recorded data-set stores on disk (zarr, imported only when a store is used).
 
 from .hooks import Activations, activations, hook_names
 from .interventions import Intervention
-from .recorder import Frame, Recording, record
+from .observe import RecordingMismatch, record
+from .recorder import Frame, Recording, Stage
 from .stepper import Stepper
 from .store import RecordedDataset, open_dataset, record_dataset
 from .training import Snapshot, TrainingRecorder
@@ -16,6 +17,8 @@ __all__ = [
     "Intervention",
     "Frame",
     "Recording",
+    "RecordingMismatch",
+    "Stage",
     "record",
     "Stepper",
     "RecordedDataset",

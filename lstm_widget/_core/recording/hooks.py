@@ -84,10 +84,10 @@ def call_order(model: nn.Module, x) -> list[tuple[str, nn.Module, tuple]]:
     return order
 
 
-def _run(model: nn.Module, args: tuple) -> None:
+def _run(model: nn.Module, args: tuple, forward=None) -> None:
     try:
         with torch.no_grad():
-            model(*args)
+            model(*args) if forward is None else forward(model, *args)
     except Exception as err:
         shapes = ", ".join(str(tuple(a.shape)) for a in args)
         raise ValueError(
@@ -263,6 +263,7 @@ def activations(
     layers: str | Iterable[str] | None = None,
     *,
     names_filter: str | Iterable[str] | Callable[[str], bool] | None = None,
+    forward: Callable | None = None,
 ) -> Activations:
     """Run ``model(x)`` once and return what the chosen submodules output (or received), as named numpy arrays.
 
@@ -275,6 +276,8 @@ def activations(
     ``x``: the model's input — a tensor, or a numpy array (floating-point arrays take the model's dtype and device) —
     or a tuple of them for a model with several inputs. It is passed as is (keep its batch axis). The pass runs under
     ``torch.no_grad()`` in the model's current mode (call ``model.eval()`` first for inference behaviour).
+    ``forward(model, x) -> output`` calls the model instead of ``model(x)`` (a forward that also takes its hidden
+    state: ``forward=lambda m, x: m(x, m.init_hidden(x.shape[1]))``).
 
     Returns an :class:`Activations` dict: submodule outputs (tuple outputs as ``"name.0"``, ...), inputs as
     ``"name:input"``, and for an ``nn.LSTM`` / ``nn.GRU`` the recording of every gate and state
@@ -283,6 +286,8 @@ def activations(
     the forward pass never called, or a forward pass that fails on ``x``; TypeError for an ``x`` that is not an array.
     """
     _check_model(model)
+    if forward is not None and not callable(forward):
+        raise TypeError(f"forward must be a callable (model, x) -> output; got {type(forward).__name__}")
     requests, want_out, want_in = _select(model, layers, names_filter)
     args = _as_input(x, model)
     explicit = layers is not None or (names_filter is not None and not callable(names_filter))
@@ -322,7 +327,7 @@ def activations(
             module = modules[name]
             handles.append(module.register_forward_pre_hook(pre_hook(name, module)))
             handles.append(module.register_forward_hook(post_hook(name, module)))
-        _run(model, args)
+        _run(model, args, forward)
     finally:
         for h in handles:
             h.remove()
