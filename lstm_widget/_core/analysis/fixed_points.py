@@ -343,7 +343,8 @@ def _state_pool(spec: RecurrentSpec, model, sequences, row: int, lstm, head) -> 
     None."""
     if sequences is None:
         return None
-    from ..recording.recorder import Recording, record
+    from ..recording.observe import record
+    from ..recording.recorder import Recording
 
     if isinstance(sequences, Recording) or (
         isinstance(sequences, (list, tuple)) and sequences and all(isinstance(r, Recording) for r in sequences)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..model.adapters import _AUTO, describe
-from ..validate import check_sequences
-from .recorder import Recording, record
+from .observe import record
+from .recorder import Recording
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,34 +32,47 @@ def _model_modes(model: torch.nn.Module) -> list[tuple[torch.nn.Module, bool]]:
 
 
 class TrainingRecorder:
-    """Records ``probe_sequences`` (one (T, D) array or a list, any lengths) with the current weights of ``model``
-    whenever the training loop calls :meth:`snapshot` (or the recorder itself, as a callback: ``tr(epoch, loss=...)``).
+    """Records ``probe_sequences`` with the current weights of ``model`` whenever the training loop calls
+    :meth:`snapshot` (or the recorder itself, as a callback: ``tr(epoch, loss=...)``).
 
-    Each snapshot is exactly ``record(model, probe_sequences)`` run in eval mode (dropout off, batch norm on its
-    running statistics), the mode of every submodule restored afterwards, and under no_grad — the training's graph and
-    gradients are left alone. ``labels`` (one per probe sequence) travel with the recorder for the views. ``every``:
-    an epoch is recorded when ``epoch % every == 0``; other calls are skipped (the metrics too) unless ``force=True``.
-    ``lstm=`` / ``head=`` as for ``record``. Snapshots are kept in memory (``snapshots``; ``epochs``, ``metrics``,
-    :meth:`recordings`).
+    Each snapshot is exactly ``lw.record(model, probe_sequences, **record_options)`` (``lstm=``, ``head=``,
+    ``task=``, ``forward=``, ``lengths=`` as there) run in eval mode (dropout off, batch norm on its running
+    statistics), the mode of every submodule restored afterwards, and under no_grad — the training's graph and
+    gradients are left alone. The probe sequences are recorded once when the recorder is made, so that a bad probe
+    set or option fails here and not in the middle of training (that recording is not kept). ``labels`` (one per
+    probe sequence) travel with the recorder for the views. ``every``: an epoch is recorded when ``epoch % every ==
+    0``; other calls are skipped (the metrics too) unless ``force=True``. Snapshots are kept in memory
+    (``snapshots``; ``epochs``, ``metrics``, :meth:`recordings`); a store on disk is not offered yet.
     """
 
-    def __init__(self, model, probe_sequences, labels=None, every: int = 1, *, lstm=None, head=_AUTO):
-        spec = describe(model, lstm=lstm, head=head)
-        seqs, was_list = check_sequences(probe_sequences, spec.raw_features)
+    def __init__(self, model, probe_sequences, labels=None, every: int = 1, **record_options):
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a positive integer (record every n-th epoch); got {every!r}")
+        self.model = model
+        self.probes = probe_sequences
+        self.every = int(every)
+        self._options = record_options
+        trial = self._record()
+        self._single = isinstance(trial, Recording)
+        self._count = count = 1 if self._single else len(trial)
         if labels is not None:
             labels = np.asarray(labels)
-            if labels.ndim != 1 or len(labels) != len(seqs):
-                raise ValueError(f"labels has shape {labels.shape}; expected one label per probe sequence "
-                                 f"({len(seqs)},)")
-        self.model = model
-        self.probes = seqs
+            if labels.ndim != 1 or len(labels) != count:
+                raise ValueError(f"labels has shape {labels.shape}; expected one label per probe sequence ({count},)")
         self.labels = labels
-        self.every = int(every)
-        self._single = not was_list
-        self._lstm, self._head = lstm, head
         self.snapshots: list[Snapshot] = []
+
+    def _record(self):
+        """The probe sequences recorded now, in eval mode, every submodule's mode restored."""
+        modes = _model_modes(self.model) if isinstance(self.model, torch.nn.Module) else []
+        try:
+            if modes:
+                self.model.eval()
+            with torch.no_grad():
+                return record(self.model, self.probes, **self._options)
+        finally:
+            for module, mode in modes:
+                module.training = mode
 
     def snapshot(self, epoch: int, *, force: bool = False, **metrics) -> Snapshot | None:
         """Record the probe sequences now, as epoch ``epoch`` (an integer above the last one recorded), with
@@ -81,13 +93,8 @@ class TrainingRecorder:
             values[name] = float(value)
         if epoch % self.every and not force:
             return None
-        modes = _model_modes(self.model)
-        try:
-            self.model.eval()
-            recs = record(self.model, self.probes, lstm=self._lstm, head=self._head)
-        finally:
-            for module, mode in modes:
-                module.training = mode
+        recs = self._record()
+        recs = [recs] if self._single else recs
         snap = Snapshot(epoch=epoch, metrics=values, recordings=recs)
         self.snapshots.append(snap)
         return snap
@@ -117,4 +124,4 @@ class TrainingRecorder:
 
     def __repr__(self) -> str:
         span = f"epochs {self.epochs[0]}..{self.epochs[-1]}" if self.snapshots else "no snapshots yet"
-        return f"TrainingRecorder({len(self.probes)} probe sequences, every {self.every}, {len(self)} snapshots, {span})"
+        return f"TrainingRecorder({self._count} probe sequences, every {self.every}, {len(self)} snapshots, {span})"
