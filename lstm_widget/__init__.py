@@ -13,11 +13,13 @@ The widget, the autoencoder (scikit-learn), the bundled data and the bqplot figu
 import importlib
 
 from ._core.analysis import (
+    FixedPoints,
     GateSaturation,
     Influence,
     InfluenceMap,
     PatternMatches,
     UnitRanking,
+    fixed_points,
     gate_saturation,
     influence,
     influence_all,
@@ -36,6 +38,7 @@ from ._core.recording import (
     RecordingMismatch,
     Stage,
     Stepper,
+    TrainingRecorder,
     activations,
     hook_names,
     open_dataset,
@@ -71,6 +74,7 @@ __all__ = [
     "record_dataset",
     "open_dataset",
     "RecordedDataset",
+    "TrainingRecorder",
     # the model layer and importers
     "describe",
     "from_keras",
@@ -91,6 +95,8 @@ __all__ = [
     "UnitRanking",
     "match_pattern",
     "PatternMatches",
+    "fixed_points",
+    "FixedPoints",
     # projections
     "fit_projection_incremental",
     "DenoisingAutoencoder",
