@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lstm_widget as lw
-from lstm_widget._export import standalone_html, state_json
+from lstm_widget._widget.export import standalone_html, state_json
 from lstm_widget._wire import decode_array
 
 from helpers import export_state as _state
