@@ -89,7 +89,7 @@ def _figure(source, t, series: Callable[[Recording], tuple[np.ndarray, list[str]
 
 def _explorer_names(source, key: str):
     """The names an explorer shows (``_meta[key]``, js/PROTOCOL.md); None for a Recording."""
-    return source._meta.get(key) if not isinstance(source, Recording) else None
+    return source._meta.get(key) if isinstance(source, Explorer) else None
 
 
 def inputs(source, *, t: int | None = None, feature_names=None, title: str = "Input features"):
