@@ -169,11 +169,9 @@ class Explorer(PageSync):
         # the trajectory: fitted on every step of the store before anything is read for the page
         layer = pager.check_projected(opts.projection_layer, opts.projection_quantity)
         fitted = pager.fit_over_store(opts.projection, layer, opts.projection_quantity)
-        stop = pager.stop(start)
-        window_of = (lambda values: None if values is None else values[start:stop])
-        opts.labels, opts.sequence_names = window_of(pager.labels), pager.names[start:stop]
-        opts.groups, opts.projection, opts.projection_layer = window_of(pager.group_values), fitted, layer
-        loaded = Loaded(pager.dataset.recordings(start, stop), None, opts, traits.get("quantity", "h"))
+        recs, opts.labels, opts.sequence_names, opts.groups = pager.window(start, as_given=True)
+        opts.projection, opts.projection_layer = fitted, layer
+        loaded = Loaded(recs, None, opts, traits.get("quantity", "h"))
         pager.check_labels(loaded.class_names)  # every label of the store, not just the window's
         self = DatasetExplorer.__new__(DatasetExplorer)
         self._start(loaded, opts, {**traits, "window_start": start, "window_size": pager.size}, pager=pager)

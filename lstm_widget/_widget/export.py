@@ -16,6 +16,7 @@ import pathlib
 import re
 
 from .static import bundle
+
 #: The ``type`` of the script element that carries a widget's state (js/src/export.js looks for it).
 STATE_TYPE = "application/vnd.lstm-widget+json"
 

@@ -55,10 +55,16 @@ class StorePager:
     def stop(self, start: int) -> int:
         return min(start + self.size, len(self.dataset))
 
-    def window(self, start: int) -> tuple[list, list, list[str], list | None]:
-        """The window from ``start``: (recordings, labels, sequence names, group values), read from the store."""
+    def window(self, start: int, as_given: bool = False) -> tuple[list, list, list[str], list | None]:
+        """The window from ``start``: (recordings, labels, sequence names, group values), read from the store.
+        ``as_given``: the labels and group values as the user gave them (to be checked), else as ints and strings."""
         stop = self.stop(start)
         recs = self.dataset.recordings(start, stop)
+        if as_given:
+            def part(values):
+                return None if values is None else values[start:stop]
+
+            return recs, part(self.labels), self.names[start:stop], part(self.group_values)
         labels = [None] * len(recs) if self.labels is None else \
             [None if v is None else int(v) for v in self.labels[start:stop]]
         groups = None if self.group_values is None else \
