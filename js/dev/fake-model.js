@@ -66,7 +66,7 @@ export class FakeModel {
     else this.handlers.get(event)?.delete(cb);
   }
 
-  send(content, callbacks, buffers) {
+  send(content, _callbacks, buffers) {
     this.sent.push({ content, buffers });
   }
 

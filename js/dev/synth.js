@@ -139,7 +139,17 @@ const SPEAKERS = (C) => Array.from({ length: C }, (_, k) => `speaker ${k + 1}`);
 const FEATURES = (D) => Array.from({ length: D }, (_, k) => `LPC ${k + 1}`);
 
 /** Run the tiny LSTM over N labelled sequences and build {meta, arrays, model: {...live stepping}}. */
-export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, seed = 11, names = null, dims = 2 } = {}) {
+export function lstmSet({
+  N = 3,
+  Tmin = 20,
+  Tmax = 30,
+  D = 12,
+  H = 100,
+  C = 9,
+  seed = 11,
+  names = null,
+  dims = 2,
+} = {}) {
   const r = rng(seed);
   const lstm = new TinyLSTM(D, H, seed + 1);
   const makeInput = inputMaker(D, C, seed + 2);
@@ -184,7 +194,9 @@ export function lstmSet({ N = 3, Tmin = 20, Tmax = 30, D = 12, H = 100, C = 9, s
     counts[labels[s]]++;
     for (let u = 0; u < H; u++) centroids[labels[s]][u] += hT[u];
   });
-  centroids.forEach((m, k) => counts[k] && m.forEach((_, u) => (m[u] /= counts[k])));
+  centroids.forEach((m, k) => {
+    if (counts[k]) for (let u = 0; u < m.length; u++) m[u] /= counts[k];
+  });
   // Scale: the mean squared distance between class centroids.
   let spread = 0;
   let pairs = 0;
@@ -292,14 +304,24 @@ export function midSet(opts = {}) {
 }
 
 export function jvSet(opts = {}) {
-  return lstmSet({ N: 640, Tmin: 7, Tmax: 29, seed: 5, ...opts, names: (N) => Array.from({ length: N }, (_, s) => (s < 270 ? `train ${s + 1}` : `test ${s - 269}`)) });
+  return lstmSet({
+    N: 640,
+    Tmin: 7,
+    Tmax: 29,
+    seed: 5,
+    ...opts,
+    names: (N) => Array.from({ length: N }, (_, s) => (s < 270 ? `train ${s + 1}` : `test ${s - 269}`)),
+  });
 }
 
 /** One long sequence, T × H, of cheap structured signals (16 families of units sharing rhythms). */
 export function bigSet({ T = 10000, H = 1024, D = 12, C = 9 } = {}) {
   const r = rng(17);
   const families = 16;
-  const fam = Array.from({ length: families }, () => ({ w: (2 * Math.PI) / (20 + r() * 3000), w2: (2 * Math.PI) / (7 + r() * 60) }));
+  const fam = Array.from({ length: families }, () => ({
+    w: (2 * Math.PI) / (20 + r() * 3000),
+    w2: (2 * Math.PI) / (7 + r() * 60),
+  }));
   const units = Array.from({ length: H }, () => {
     const f = Math.floor(r() * families);
     return { f, p: r() * 0.6, a: 0.4 + r() * 2.2, s: r() < 0.5 ? -1 : 1, b: r.normal() * 0.4 };
@@ -332,12 +354,13 @@ export function bigSet({ T = 10000, H = 1024, D = 12, C = 9 } = {}) {
     }
   }
   const inputs = new Float32Array(T * D);
-  for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) inputs[t * D + d] = Math.sin(t / (30 + 40 * d) + d) * (1 - d / D) + 0.05 * r.normal();
+  for (let t = 0; t < T; t++)
+    for (let d = 0; d < D; d++) inputs[t * D + d] = Math.sin(t / (30 + 40 * d) + d) * (1 - d / D) + 0.05 * r.normal();
   const probs = new Float32Array(T * C);
   for (let t = 0; t < T; t++) {
     const e = Array.from({ length: C }, (_, k) => Math.exp(2 * Math.sin(t / 400 + k)));
     const z = e.reduce((a, b) => a + b, 0);
-    e.forEach((v, k) => (probs[t * C + k] = v / z));
+    for (let k = 0; k < C; k++) probs[t * C + k] = e[k] / z;
   }
   const traj = new Float32Array(T * 2);
   for (let t = 0; t < T; t++) {

@@ -10,18 +10,45 @@ export const LUT_SIZE = 255;
 const STOPS = {
   // ColorBrewer RdBu reversed: blue (negative) - white (0) - red (positive).
   rdbu: [
-    [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
-    [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
+    [5, 48, 97],
+    [33, 102, 172],
+    [67, 147, 195],
+    [146, 197, 222],
+    [209, 229, 240],
+    [247, 247, 247],
+    [253, 219, 199],
+    [244, 165, 130],
+    [214, 96, 77],
+    [178, 24, 43],
+    [103, 0, 31],
   ],
   // Blue - near black - red: the same reading on a dark background (0 fades into the page instead of glowing).
   bkr: [
-    [150, 210, 255], [75, 160, 235], [35, 105, 190], [22, 60, 115], [20, 30, 52], [24, 24, 28],
-    [55, 24, 22], [122, 34, 28], [192, 56, 40], [240, 112, 80], [255, 190, 160],
+    [150, 210, 255],
+    [75, 160, 235],
+    [35, 105, 190],
+    [22, 60, 115],
+    [20, 30, 52],
+    [24, 24, 28],
+    [55, 24, 22],
+    [122, 34, 28],
+    [192, 56, 40],
+    [240, 112, 80],
+    [255, 190, 160],
   ],
   // matplotlib viridis.
   viridis: [
-    [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142], [33, 145, 140],
-    [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38], [253, 231, 37],
+    [68, 1, 84],
+    [72, 36, 117],
+    [65, 68, 135],
+    [53, 95, 141],
+    [42, 120, 142],
+    [33, 145, 140],
+    [34, 168, 132],
+    [68, 191, 112],
+    [122, 209, 81],
+    [189, 223, 38],
+    [253, 231, 37],
   ],
 };
 
@@ -51,7 +78,10 @@ const LUT_CACHE = new Map();
 /** Cached LUT_SIZE-entry table of a map. */
 export function lut(name) {
   let t = LUT_CACHE.get(name);
-  if (!t) LUT_CACHE.set(name, (t = makeLUT(name)));
+  if (!t) {
+    t = makeLUT(name);
+    LUT_CACHE.set(name, t);
+  }
   return t;
 }
 
@@ -97,10 +127,28 @@ export function cssColor(scale, v) {
 
 // Tableau 10, then a second ring with shifted lightness for more than 10 lines.
 const CATEGORICAL = [
-  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
 ];
 const CATEGORICAL_DARK = [
-  "#6fa0d8", "#ffa54f", "#ff7275", "#8fd6d0", "#7fc86f", "#f5d75b", "#cf98c2", "#ffb3bb", "#c39a82", "#d3cbc7",
+  "#6fa0d8",
+  "#ffa54f",
+  "#ff7275",
+  "#8fd6d0",
+  "#7fc86f",
+  "#f5d75b",
+  "#cf98c2",
+  "#ffb3bb",
+  "#c39a82",
+  "#d3cbc7",
 ];
 
 /** The k-th categorical colour (a CSS string); beyond 10 the hue is rotated. */

@@ -40,7 +40,7 @@ export function offlineModel(state) {
     set(key, value, options) {
       const old = values.get(key);
       values.set(key, value);
-      if (old !== value && !(options && options.silent)) {
+      if (old !== value && !options?.silent) {
         for (const fn of [...(listeners.get(`change:${key}`) || [])]) fn();
       }
     },

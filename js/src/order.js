@@ -142,7 +142,8 @@ export function chainOrder(C, U, active, start) {
 
 /** Permutation of the U units of a (T, U) block for an order mode. */
 export function orderUnits(mode, data, T, U, { maxSteps = 192 } = {}) {
-  if (mode === "index" || !(U > 0) || !(T > 0) || !data) return Int32Array.from({ length: Math.max(0, U) }, (_, u) => u);
+  if (mode === "index" || !(U > 0) || !(T > 0) || !data)
+    return Int32Array.from({ length: Math.max(0, U) }, (_, u) => u);
   if (mode === "peak") return byKeyDesc(unitStats(data, T, U).peak, U);
   if (mode === "variance") return byKeyDesc(unitStats(data, T, U).variance, U);
   if (mode === "clustered") {

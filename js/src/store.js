@@ -10,8 +10,8 @@
 // State values coming from the model are kept as given (Python may set t before the data that makes it valid
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
 
+import { followCursor, isWhole, visibleWindow } from "./lod.js";
 import { decodeArray } from "./wire.js";
-import { visibleWindow, isWhole, followCursor } from "./lod.js";
 
 /** Every quantity that has a `_data_<q>` trait: an LSTM's h, c, i, f, g, o and a GRU's r, z, n. Which ones a model
  * records is `meta.quantities` (what the views go by). */
@@ -19,10 +19,32 @@ export const QUANTITIES = ["h", "c", "i", "f", "g", "o", "r", "z", "n"];
 export const ORDER_MODES = ["index", "peak", "variance", "clustered"];
 /** State keys mirrored in the widget model's traits. */
 export const SYNCED_KEYS = [
-  "t", "sequence", "layer", "quantity", "selected_units", "playing", "speed",
-  "projection_layer", "projection_quantity", "traj_view", "gate_details",
-  "why_open", "influence_method", "comparison", "pattern_query", // the Why section (why.js)
+  "t",
+  "sequence",
+  "layer",
+  "quantity",
+  "selected_units",
+  "playing",
+  "speed",
+  "projection_layer",
+  "projection_quantity",
+  "traj_view",
+  "gate_details",
+  "why_open",
+  "influence_method",
+  "comparison",
+  "pattern_query", // the Why section (why.js)
 ];
+/** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
+ * trajectory's view while it is rotated by dragging. */
+export const THROTTLED_KEYS = ["t", "traj_view"];
+
+/** The value of synced `key` to write to the model from `state`: a fresh copy of a list or an object per write. */
+export function traitValue(state, key) {
+  if (key === "selected_units") return state.selected_units.slice();
+  if (key === "traj_view") return JSON.parse(JSON.stringify(state.traj_view));
+  return state[key];
+}
 
 /** A growable 2-D block of rows (typed array storage with spare capacity). */
 export class Column {
@@ -169,7 +191,8 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     while (out.length < n) out.push(fill(out.length));
     return out;
   };
-  const quantities = Array.isArray(m.quantities) && m.quantities.length ? m.quantities.map(String) : QUANTITIES.slice(0, 6);
+  const quantities =
+    Array.isArray(m.quantities) && m.quantities.length ? m.quantities.map(String) : QUANTITIES.slice(0, 6);
   return {
     n_sequences: n,
     lengths,
@@ -240,7 +263,7 @@ export function createStore(init = {}) {
         out.set(name, decodeArray(entry));
       } catch (err) {
         console.warn(`lstm_widget: cannot decode array ${name}:`, err);
-        decodeErrors.push(`${name}: ${err && err.message ? err.message : err}`);
+        decodeErrors.push(`${name}: ${err?.message ? err.message : err}`);
       }
     }
     return out;
@@ -317,7 +340,7 @@ export function createStore(init = {}) {
     loadArrays(rawArrays) {
       const decoded = decodeAll(rawArrays);
       for (const [name, entry] of Object.entries(rawArrays || {})) {
-        if (!decoded.has(name) && !(entry && entry.dtype)) arrays.delete(name);
+        if (!decoded.has(name) && !entry?.dtype) arrays.delete(name);
       }
       for (const [name, a] of decoded) {
         arrays.delete(name);
@@ -341,7 +364,7 @@ export function createStore(init = {}) {
         if (!entry || typeof entry !== "object") continue;
         try {
           const out = { ...entry, row: toInt(entry.row ?? key, -1) };
-          for (const name of ["W", "U", "b"]) if (entry[name] && entry[name].dtype) out[name] = decodeArray(entry[name]);
+          for (const name of ["W", "U", "b"]) if (entry[name]?.dtype) out[name] = decodeArray(entry[name]);
           if (!out.W || !out.U || out.W.shape.length !== 3 || out.U.shape.length !== 3) continue;
           out.gates = (Array.isArray(entry.gates) ? entry.gates : []).map(String);
           out.ours = (Array.isArray(entry.ours) ? entry.ours : out.gates).map(String);
@@ -455,7 +478,7 @@ export function createStore(init = {}) {
           parts.push({ name: String(field.name), data, L, rows, rowSize });
           k = Math.max(k, rows);
         } catch (err) {
-          console.warn(`lstm_widget: cannot decode appended field ${field && field.name}:`, err);
+          console.warn(`lstm_widget: cannot decode appended field ${field?.name}:`, err);
         }
       });
       const len = meta.lengths[s];
@@ -485,7 +508,9 @@ export function createStore(init = {}) {
       for (const p of parts) {
         const a = arrays.get(p.name);
         if (a.rowSize !== p.rowSize || a.L !== p.L) {
-          console.warn(`lstm_widget: appended ${p.name} has shape (${p.L}, k, ${p.rowSize}), expected (${a.L}, k, ${a.rowSize})`);
+          console.warn(
+            `lstm_widget: appended ${p.name} has shape (${p.L}, k, ${p.rowSize}), expected (${a.L}, k, ${a.rowSize})`,
+          );
           continue;
         }
         const block = p.rows * p.rowSize;
@@ -648,8 +673,12 @@ export function createStore(init = {}) {
         if (Number.isFinite(v) && v > 0) put("speed", fromModel ? v : clamp(v, 0.1, 10000));
       }
       if ("hover" in patch) {
-        put("hover", patch.hover || null, (a, b) =>
-          a === b || (a && b && a.sequence === b.sequence && a.t === b.t && a.unit === b.unit && a.view === b.view));
+        put(
+          "hover",
+          patch.hover || null,
+          (a, b) =>
+            a === b || (a && b && a.sequence === b.sequence && a.t === b.t && a.unit === b.unit && a.view === b.view),
+        );
       }
       if ("order" in patch && ORDER_MODES.includes(patch.order)) put("order", patch.order);
       if ("window" in patch || ((changes.has("t") || changes.has("sequence")) && state.window)) {
@@ -667,14 +696,21 @@ export function createStore(init = {}) {
         put("projection_layer", l);
       }
       if ("projection_quantity" in patch && typeof patch.projection_quantity === "string") {
-        if (fromModel || meta.quantities.includes(patch.projection_quantity)) put("projection_quantity", patch.projection_quantity);
+        if (fromModel || meta.quantities.includes(patch.projection_quantity))
+          put("projection_quantity", patch.projection_quantity);
       }
-      if ("traj_view" in patch && patch.traj_view && typeof patch.traj_view === "object" && !Array.isArray(patch.traj_view)) {
+      if (
+        "traj_view" in patch &&
+        patch.traj_view &&
+        typeof patch.traj_view === "object" &&
+        !Array.isArray(patch.traj_view)
+      ) {
         put("traj_view", patch.traj_view, sameJSON);
       }
       if ("gate_details" in patch) put("gate_details", Boolean(patch.gate_details));
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
-      if ("influence_method" in patch && typeof patch.influence_method === "string") put("influence_method", patch.influence_method);
+      if ("influence_method" in patch && typeof patch.influence_method === "string")
+        put("influence_method", patch.influence_method);
       for (const key of ["comparison", "pattern_query"]) {
         if (key in patch) {
           const v = patch[key];

@@ -104,7 +104,12 @@ export function rotationMatrix(yaw, pitch) {
  * The frame that maps raw `traj` coordinates to CSS pixels of a W × H plot with `pad` pixels of margin.
  * data: (rows, cols) values, row-major. Returns a plain object for projectPoint / projectRows.
  */
-export function makeFrame(data, rows, cols, { dims = 2, log = false, yaw = 0, pitch = 0, W = 300, H = 300, pad = 16 } = {}) {
+export function makeFrame(
+  data,
+  rows,
+  cols,
+  { dims = 2, log = false, yaw = 0, pitch = 0, W = 300, H = 300, pad = 16 } = {},
+) {
   const nd = dims === 3 && cols >= 3 ? 3 : 2;
   const f = log ? slog1p : identity;
   const lo = [Infinity, Infinity, Infinity];
@@ -112,7 +117,10 @@ export function makeFrame(data, rows, cols, { dims = 2, log = false, yaw = 0, pi
   const p = [0, 0, 0];
   for (let r = 0; r < rows; r++) {
     let ok = true;
-    for (let k = 0; k < nd; k++) ok = (p[k] = f(data[r * cols + k])) === p[k] && ok; // a row with a NaN is a gap
+    for (let k = 0; k < nd; k++) {
+      p[k] = f(data[r * cols + k]);
+      ok = p[k] === p[k] && ok; // a row with a NaN is a gap
+    }
     if (!ok) continue;
     for (let k = 0; k < nd; k++) {
       if (p[k] < lo[k]) lo[k] = p[k];
@@ -167,7 +175,11 @@ function fromUnit(frame, n0, n1, n2) {
 /** A transformed (log already applied) point -> {x, y, depth} (depth 0 in 2-D). */
 function fromTransformed(frame, a, b, z) {
   if (frame.dims === 2) {
-    return { x: frame.pad + (a - frame.lo[0]) * frame.sx, y: frame.H - frame.pad - (b - frame.lo[1]) * frame.sy, depth: 0 };
+    return {
+      x: frame.pad + (a - frame.lo[0]) * frame.sx,
+      y: frame.H - frame.pad - (b - frame.lo[1]) * frame.sy,
+      depth: 0,
+    };
   }
   return fromUnit(frame, (a - frame.c[0]) / frame.h[0], (b - frame.c[1]) / frame.h[1], (z - frame.c[2]) / frame.h[2]);
 }
@@ -324,7 +336,11 @@ export function timeColor(frac) {
  *                 (colour null, dim true); the legend lists a and b.
  * Returns {colors: (string|null)[], dim: boolean[], legend: [{key, name, color}]}.
  */
-export function colorPlan(mode, { n, labels = [], classNames = null, groups = null }, { dark = false, overlay = [] } = {}) {
+export function colorPlan(
+  mode,
+  { n, labels = [], classNames = null, groups = null },
+  { dark = false, overlay = [] } = {},
+) {
   const colors = new Array(n).fill(null);
   const dim = new Array(n).fill(false);
   const legend = [];
@@ -335,7 +351,8 @@ export function colorPlan(mode, { n, labels = [], classNames = null, groups = nu
       if (l != null && (l === a || l === b)) colors[s] = categorical(l, dark);
       else dim[s] = true;
     }
-    for (const l of a === b ? [a] : [a, b]) legend.push({ key: `c${l}`, name: className(classNames, l), color: categorical(l, dark) });
+    for (const l of a === b ? [a] : [a, b])
+      legend.push({ key: `c${l}`, name: className(classNames, l), color: categorical(l, dark) });
     return { colors, dim, legend };
   }
   if (mode === "group" && groups && Array.isArray(groups.values)) {
@@ -360,7 +377,8 @@ export function colorPlan(mode, { n, labels = [], classNames = null, groups = nu
     present.add(l);
   }
   if (mode === "class") {
-    for (const l of [...present].sort((p, q) => p - q)) legend.push({ key: `c${l}`, name: className(classNames, l), color: categorical(l, dark) });
+    for (const l of [...present].sort((p, q) => p - q))
+      legend.push({ key: `c${l}`, name: className(classNames, l), color: categorical(l, dark) });
   }
   return { colors, dim, legend };
 }

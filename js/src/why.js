@@ -6,8 +6,8 @@
 // Requests are synced traits whose change is the request: `why_open` (opening the section), `influence_method`,
 // `comparison` and `pattern_query`. A closed section costs nothing on a scrub: its views only update data-t.
 
-import { decodeArray } from "./wire.js";
 import { el } from "./views/common.js";
+import { decodeArray } from "./wire.js";
 
 /** The attribution methods of `influence_method` ([value, label]). */
 export const INFLUENCE_METHODS = [
@@ -22,7 +22,13 @@ export const WHY_TRAITS = ["_influence", "_ranking", "_comparison", "_patterns"]
 /** JSON text of a value with object keys sorted: two requests are the same when their texts are. */
 export function canonical(value) {
   return JSON.stringify(value, (_, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
   );
 }
 
@@ -202,7 +208,7 @@ export function decodeRanking(raw) {
 
 /** One class's entries of a decoded `_ranking`: {units, scores} (empty when the class is not there). */
 export function classRanking(r, c) {
-  const i = r && r.units ? r.classes.indexOf(c) : -1;
+  const i = r?.units ? r.classes.indexOf(c) : -1;
   if (i < 0) return { units: [], scores: [] };
   return {
     units: Array.from(r.units.subarray(i * r.k, (i + 1) * r.k)),
@@ -237,7 +243,7 @@ export function decodeComparison(raw) {
 
 /** One layer row of a compared quantity: {data (rows·U), rows, U} or null. */
 export function comparedSeries(cmp, q, layer) {
-  const a = cmp && cmp.data[q];
+  const a = cmp?.data[q];
   if (!a) return null;
   const l = Math.max(0, Math.min(layer, a.L - 1));
   return { data: a.data.subarray(l * a.rows * a.U, (l + 1) * a.rows * a.U), rows: a.rows, U: a.U };
@@ -478,7 +484,8 @@ export function unitMenu(ctx, ev, { unit, t }) {
   const { store } = ctx;
   const snap = store.snapshot();
   const meta = store.meta;
-  const q = (snap.quantity === "c" || snap.quantity === "h") && meta.quantities.includes(snap.quantity) ? snap.quantity : "h";
+  const q =
+    (snap.quantity === "c" || snap.quantity === "h") && meta.quantities.includes(snap.quantity) ? snap.quantity : "h";
   const layer = store.layerName(snap.layer);
   const name = `${layer}.${q}[${unit}]`;
   const s = snap.sequence;
@@ -491,12 +498,24 @@ export function unitMenu(ctx, ev, { unit, t }) {
   };
   const items = [];
   if (!canRunModel(ctx)) {
-    items.push({ note: ctx.offline ? "interventions need the kernel (this is an export)" : "interventions need the model (made from recordings)" });
+    items.push({
+      note: ctx.offline
+        ? "interventions need the kernel (this is an export)"
+        : "interventions need the model (made from recordings)",
+    });
   } else {
     const base = { quantity: q, layer, unit, start: step };
     items.push(
-      { label: `${plus}Zero ${name} from t=${step}`, action: "zero", onSelect: () => send(interventionEntry({ ...base, op: "zero" })) },
-      { label: `${plus}Zero ${name} at every step`, action: "zero-all", onSelect: () => send(interventionEntry({ ...base, start: 0, op: "zero" })) },
+      {
+        label: `${plus}Zero ${name} from t=${step}`,
+        action: "zero",
+        onSelect: () => send(interventionEntry({ ...base, op: "zero" })),
+      },
+      {
+        label: `${plus}Zero ${name} at every step`,
+        action: "zero-all",
+        onSelect: () => send(interventionEntry({ ...base, start: 0, op: "zero" })),
+      },
       {
         label: `${plus}Clamp ${name} from t=${step} at`,
         action: "clamp",
@@ -513,9 +532,17 @@ export function unitMenu(ctx, ev, { unit, t }) {
   }
   items.push({ separator: true });
   const selected = snap.selected_units.includes(unit);
-  items.push({ label: selected ? `Deselect unit ${unit}` : `Select unit ${unit}`, action: "select", onSelect: () => store.toggleUnit(unit) });
+  items.push({
+    label: selected ? `Deselect unit ${unit}` : `Select unit ${unit}`,
+    action: "select",
+    onSelect: () => store.toggleUnit(unit),
+  });
   if (!isEmpty(current) && canRunModel(ctx)) {
-    items.push({ label: "Clear intervention / comparison", action: "clear", onSelect: () => store.set({ comparison: {} }) });
+    items.push({
+      label: "Clear intervention / comparison",
+      action: "clear",
+      onSelect: () => store.set({ comparison: {} }),
+    });
   }
   ev.preventDefault();
   ev.stopPropagation();

@@ -25,7 +25,7 @@ export function bytesOf(buffer) {
   if (Array.isArray(buffer)) return Uint8Array.from(buffer);
   // Some transports hand over {buffer: ArrayBuffer} wrappers.
   if (buffer.buffer instanceof ArrayBuffer) return bytesOf(buffer.buffer);
-  throw new TypeError("decodeArray: unsupported buffer type " + Object.prototype.toString.call(buffer));
+  throw new TypeError(`decodeArray: unsupported buffer type ${Object.prototype.toString.call(buffer)}`);
 }
 
 let HALF_TABLE = null;
@@ -61,7 +61,9 @@ export function decodeArray(entry) {
   if (!size) throw new TypeError(`decodeArray: unsupported dtype ${JSON.stringify(dtype)}`);
   const bytes = bytesOf(entry.buffer);
   if (bytes.byteLength < n * size) {
-    throw new RangeError(`decodeArray: ${dtype} ${JSON.stringify(shape)} needs ${n * size} bytes, got ${bytes.byteLength}`);
+    throw new RangeError(
+      `decodeArray: ${dtype} ${JSON.stringify(shape)} needs ${n * size} bytes, got ${bytes.byteLength}`,
+    );
   }
   const { buffer, byteOffset } = bytes;
   const dv = new DataView(buffer, byteOffset, n * size);
@@ -99,4 +101,20 @@ export function decodeArray(entry) {
   const u8 = new Uint8Array(buffer, byteOffset, n);
   for (let k = 0; k < n; k++) out[k] = lut[u8[k]];
   return { data: out, shape };
+}
+
+/** The entries of `arrays` (name -> encoded array) named in `names`, decoded; an absent entry or one that cannot be
+ * decoded (said in the console, with `what`) is left out. */
+export function decodeNamed(arrays, names, what = "lstm_widget") {
+  const out = {};
+  for (const name of names) {
+    const entry = arrays[name];
+    if (!entry?.dtype) continue;
+    try {
+      out[name] = decodeArray(entry);
+    } catch (err) {
+      console.warn(`${what}: cannot decode ${name}`, err);
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeLUT, lut, indexOf, scaleFor, isSigned, LUT_SIZE, categorical, MAP_NAMES } from "../src/colormap.js";
+import { test } from "node:test";
+import { categorical, indexOf, isSigned, LUT_SIZE, lut, MAP_NAMES, makeLUT, scaleFor } from "../src/colormap.js";
 
 const rgb = (table, k) => [table[4 * k], table[4 * k + 1], table[4 * k + 2]];
 const lightness = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
@@ -28,7 +28,8 @@ test("value -> entry is symmetric around 0 on a signed scale", () => {
   assert.equal(indexOf(0.8, s.lo, s.hi), LUT_SIZE - 1);
   assert.equal(indexOf(5, s.lo, s.hi), LUT_SIZE - 1); // clamped
   assert.equal(indexOf(-5, s.lo, s.hi), 0);
-  for (let v = 0; v <= 0.8; v += 0.0137) assert.equal(indexOf(v, s.lo, s.hi) + indexOf(-v, s.lo, s.hi), LUT_SIZE - 1, `v=${v}`);
+  for (let v = 0; v <= 0.8; v += 0.0137)
+    assert.equal(indexOf(v, s.lo, s.hi) + indexOf(-v, s.lo, s.hi), LUT_SIZE - 1, `v=${v}`);
   assert.equal(indexOf(NaN, s.lo, s.hi), -1);
 });
 

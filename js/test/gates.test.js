@@ -1,13 +1,14 @@
 // Gates and weights on the page: GRU quantities, the gates view's columns, gate saturation counts, the weight
 // view's layout and the framework-native index text, the store's weights.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { createStore, normalizeMeta, SYNCED_KEYS, QUANTITIES } from "../src/store.js";
-import { isSigned, scaleFor } from "../src/colormap.js";
-import { gateColumns } from "../src/views/gates.js";
-import { saturationFractions, saturationGates, saturationLayout, LOW, HIGH } from "../src/views/saturation.js";
-import { weightsLayout, nativeIndex } from "../src/views/weights.js";
+import { test } from "node:test";
 import { encodeArray } from "../dev/encode.js";
+import { isSigned, scaleFor } from "../src/colormap.js";
+import { createStore, normalizeMeta, QUANTITIES, SYNCED_KEYS } from "../src/store.js";
+import { gateColumns } from "../src/views/gates.js";
+import { HIGH, LOW, saturationFractions, saturationGates, saturationLayout } from "../src/views/saturation.js";
+import { nativeIndex, weightsLayout } from "../src/views/weights.js";
 
 const LSTM = ["h", "c", "i", "f", "g", "o"];
 const GRU = ["h", "r", "z", "n"];
@@ -22,9 +23,18 @@ test("colour scales: r, z sequential 0..1 like i, f, o; n diverging like g", () 
 });
 
 test("gates view columns follow the quantities: LSTM i f g o c, GRU r z n h", () => {
-  assert.deepEqual(gateColumns(LSTM).map((c) => c.q), ["i", "f", "g", "o", "c"]);
-  assert.deepEqual(gateColumns(GRU).map((c) => c.q), ["r", "z", "n", "h"]);
-  assert.deepEqual(gateColumns(GRU).map((c) => c.title), ["reset gate", "update gate", "candidate", "hidden state"]);
+  assert.deepEqual(
+    gateColumns(LSTM).map((c) => c.q),
+    ["i", "f", "g", "o", "c"],
+  );
+  assert.deepEqual(
+    gateColumns(GRU).map((c) => c.q),
+    ["r", "z", "n", "h"],
+  );
+  assert.deepEqual(
+    gateColumns(GRU).map((c) => c.title),
+    ["reset gate", "update gate", "candidate", "hidden state"],
+  );
 });
 
 test("saturation panels: the gates squashed to [0, 1]", () => {
@@ -36,7 +46,10 @@ test("saturation fractions equal a direct count; thresholds compared in float32;
   const T = 50;
   const U = 7;
   let seed = 3;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const data = Float32Array.from({ length: T * U }, () => rand());
   // Values at and beside the thresholds, as float32 (what numpy compares in).
   data[0] = Math.fround(0.1); // not < 0.1 in float32
@@ -83,9 +96,16 @@ test("saturation layout: one square panel per gate inside the width, none overla
 });
 
 test("weights layout: activation, W, U, biases left to right inside the width; one row of panels per gate", () => {
-  for (const [width, nb] of [[700, 1], [1000, 2], [420, 0]]) {
+  for (const [width, nb] of [
+    [700, 1],
+    [1000, 2],
+    [420, 0],
+  ]) {
     const lay = weightsLayout(width, { G: 4, U: 100, D: 12, P: 100, nb });
-    assert.deepEqual(lay.columns.map((c) => c.kind), ["act", "W", "U", ...Array(nb).fill("b")]);
+    assert.deepEqual(
+      lay.columns.map((c) => c.kind),
+      ["act", "W", "U", ...Array(nb).fill("b")],
+    );
     for (let k = 1; k < lay.columns.length; k++) {
       assert.ok(lay.columns[k].x >= lay.columns[k - 1].x + lay.columns[k - 1].w, "columns do not overlap");
     }
@@ -98,7 +118,14 @@ test("weights layout: activation, W, U, biases left to right inside the width; o
 
 test("native index: where a value lives in the framework's own arrays", () => {
   const shape = { W: { shape: [4, 10, 3] } };
-  const e = (framework, names, biases, extra = {}) => ({ ...shape, framework, names, biases, gates: ["a", "b", "c", "d"], ...extra });
+  const e = (framework, names, biases, extra = {}) => ({
+    ...shape,
+    framework,
+    names,
+    biases,
+    gates: ["a", "b", "c", "d"],
+    ...extra,
+  });
   const torch = e("pytorch", { W: "weight_ih", U: "weight_hh" }, ["bias_ih + bias_hh"]);
   assert.equal(nativeIndex(torch, "W", 2, 7, 1), "weight_ih[27, 1]");
   assert.equal(nativeIndex(torch, "U", 3, 0, 9), "weight_hh[30, 9]");
@@ -106,7 +133,9 @@ test("native index: where a value lives in the framework's own arrays", () => {
   const keras = e("keras", { W: "kernel", U: "recurrent_kernel" }, ["bias"]);
   assert.equal(nativeIndex(keras, "W", 2, 7, 1), "kernel[1, 27]");
   assert.equal(nativeIndex(keras, "b", 2, 7), "bias[27]");
-  const kerasGru = e("keras", { W: "kernel", U: "recurrent_kernel" }, ["bias[0]", "bias[1]"], { gates: ["z", "r", "h"] });
+  const kerasGru = e("keras", { W: "kernel", U: "recurrent_kernel" }, ["bias[0]", "bias[1]"], {
+    gates: ["z", "r", "h"],
+  });
   assert.equal(nativeIndex(kerasGru, "b", 1, 2, 0, 1), "bias[1, 12]");
   const onnx = e("onnx", { W: "W", U: "R" }, ["Wb + Rb"], { direction: 1 });
   assert.equal(nativeIndex(onnx, "U", 1, 2, 5), "R[1, 12, 5]");
@@ -126,8 +155,14 @@ test("meta: GRU quantities give cell gru; every quantity has a data trait; gate_
 
 test("store: GRU data by its own quantity names; an append of a quantity not loaded yet is dropped", () => {
   const meta = {
-    n_sequences: 1, lengths: [2], offsets: [0, 2], layer_names: ["layer0"], quantities: GRU, cell: "gru",
-    units: { h: 2, r: 2, z: 2, n: 2 }, feature_names: ["x"],
+    n_sequences: 1,
+    lengths: [2],
+    offsets: [0, 2],
+    layer_names: ["layer0"],
+    quantities: GRU,
+    cell: "gru",
+    units: { h: 2, r: 2, z: 2, n: 2 },
+    feature_names: ["x"],
   };
   const arrays = {
     h: encodeArray([1, 2, 3, 4], [1, 2, 2], "float32"),
@@ -140,7 +175,11 @@ test("store: GRU data by its own quantity names; an append of a quantity not loa
   assert.deepEqual(store.limits("n"), [0, 0]);
   const fields = [];
   const buffers = [];
-  for (const [name, values, shape] of [["h", [5, 6], [1, 1, 2]], ["z", [0.5, 0.5], [1, 1, 2]], ["inputs", [2], [1, 1]]]) {
+  for (const [name, values, shape] of [
+    ["h", [5, 6], [1, 1, 2]],
+    ["z", [0.5, 0.5], [1, 1, 2]],
+    ["inputs", [2], [1, 1]],
+  ]) {
     const enc = encodeArray(values, shape, "float32");
     buffers.push(enc.buffer);
     delete enc.buffer;
@@ -164,9 +203,17 @@ test("store: weights decoded per layer row", () => {
   store.loadWeights({
     rows: {
       1: {
-        row: 1, layer_name: "layer0_reverse", direction: 1, cell: "lstm", framework: "keras",
-        gates: ["i", "f", "c", "o"], ours: ["i", "f", "g", "o"], names: { W: "kernel", U: "recurrent_kernel" },
-        biases: ["bias"], W: encodeArray(W, [G, U, 3], "float32"), U: encodeArray(R, [G, U, U], "float32"),
+        row: 1,
+        layer_name: "layer0_reverse",
+        direction: 1,
+        cell: "lstm",
+        framework: "keras",
+        gates: ["i", "f", "c", "o"],
+        ours: ["i", "f", "g", "o"],
+        names: { W: "kernel", U: "recurrent_kernel" },
+        biases: ["bias"],
+        W: encodeArray(W, [G, U, 3], "float32"),
+        U: encodeArray(R, [G, U, U], "float32"),
         b: encodeArray(b, [1, G, U], "float32"),
       },
       2: { row: 2, W: {} }, // broken entries are skipped

@@ -1,28 +1,30 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-
+import { test } from "node:test";
+import { lut } from "../src/colormap.js";
 import {
-  MIN_WINDOW,
-  visibleWindow,
-  isWhole,
-  zoomWindow,
-  panWindow,
-  followCursor,
-  stepAt,
   buildPyramid,
+  colorCells,
+  columnOf,
+  followCursor,
+  isWhole,
+  MIN_WINDOW,
+  panWindow,
   pickLevel,
   pyramidBytes,
-  columnOf,
   reduceWindow,
-  colorCells,
+  stepAt,
+  visibleWindow,
+  zoomWindow,
 } from "../src/lod.js";
 import { heatmapPixels } from "../src/views/heatmap.js";
-import { lut } from "../src/colormap.js";
 
 /** Deterministic pseudo-random (T, U) block with some NaN. */
 function block(T, U, seed = 1, nanEvery = 17) {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s / 2147483648) * 2 - 1;
+  };
   const data = new Float32Array(T * U);
   for (let k = 0; k < data.length; k++) data[k] = k % nanEvery === 3 ? NaN : rnd();
   return data;
@@ -47,14 +49,26 @@ test("pyramid min/max equal a brute-force reduction at every level (partial last
   // a unit that is NaN over the whole first block
   for (let t = 0; t < 8; t++) data[t * U + 2] = NaN;
   const pyr = buildPyramid(data, T, U, { base: 8, factor: 4 });
-  assert.deepEqual(pyr.levels.map((l) => l.block), [8, 32, 128, 512]);
-  assert.deepEqual(pyr.levels.map((l) => l.n), [125, 32, 8, 2]);
+  assert.deepEqual(
+    pyr.levels.map((l) => l.block),
+    [8, 32, 128, 512],
+  );
+  assert.deepEqual(
+    pyr.levels.map((l) => l.n),
+    [125, 32, 8, 2],
+  );
   for (const level of pyr.levels) {
     for (let j = 0; j < level.n; j++) {
       for (let u = 0; u < U; u++) {
         const [lo, hi] = bruteMinMax(data, U, j * level.block, Math.min(T, (j + 1) * level.block), u);
-        assert.ok(Object.is(level.min[j * U + u], lo) || level.min[j * U + u] === lo, `min b${level.block} j${j} u${u}`);
-        assert.ok(Object.is(level.max[j * U + u], hi) || level.max[j * U + u] === hi, `max b${level.block} j${j} u${u}`);
+        assert.ok(
+          Object.is(level.min[j * U + u], lo) || level.min[j * U + u] === lo,
+          `min b${level.block} j${j} u${u}`,
+        );
+        assert.ok(
+          Object.is(level.max[j * U + u], hi) || level.max[j * U + u] === hi,
+          `max b${level.block} j${j} u${u}`,
+        );
       }
     }
   }
@@ -168,7 +182,13 @@ test("reduceWindow from a pyramid level equals the raw reduction when blocks ali
   for (let c = 0; c < imgW; c++) {
     const a = t0 + (c * (t1 - t0)) / imgW;
     const b = t0 + ((c + 1) * (t1 - t0)) / imgW;
-    const [lo, hi] = bruteMinMax(data, U, Math.floor(a / level.block) * level.block, Math.ceil(b / level.block) * level.block, 0);
+    const [lo, hi] = bruteMinMax(
+      data,
+      U,
+      Math.floor(a / level.block) * level.block,
+      Math.ceil(b / level.block) * level.block,
+      0,
+    );
     const v = lod.cells[c];
     assert.ok(v >= lo && v <= hi, `column ${c}: ${v} in [${lo}, ${hi}]`);
   }
@@ -193,7 +213,14 @@ test("the store's window: page-local, clamped, left alone by zoom/pan, pulled al
   const { createStore } = await import("../src/store.js");
   const { encodeArray } = await import("../dev/encode.js");
   const T = 200;
-  const meta = { n_sequences: 1, lengths: [T], offsets: [0, T], layer_names: ["layer0"], quantities: ["h"], units: { h: 1 } };
+  const meta = {
+    n_sequences: 1,
+    lengths: [T],
+    offsets: [0, T],
+    layer_names: ["layer0"],
+    quantities: ["h"],
+    units: { h: 1 },
+  };
   const h = Float32Array.from({ length: T }, (_, k) => k);
   const store = createStore({ meta, arrays: { h: encodeArray(h, [1, T, 1], "float32") } });
   assert.equal(store.snapshot().window, null);
@@ -225,5 +252,8 @@ test("the store's window: page-local, clamped, left alone by zoom/pan, pulled al
   );
   const snap = store.snapshot();
   assert.equal(snap.t, T + 29);
-  assert.ok(snap.window.t0 <= snap.t && snap.t < snap.window.t1 && snap.window.t1 - snap.window.t0 === 50, JSON.stringify(snap.window));
+  assert.ok(
+    snap.window.t0 <= snap.t && snap.t < snap.window.t1 && snap.window.t1 - snap.window.t0 === 50,
+    JSON.stringify(snap.window),
+  );
 });

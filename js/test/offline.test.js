@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { decodeState, fromBase64, offlineModel } from "../src/offline.js";
 
 test("base64 buffers decode into DataViews with the right bytes", () => {
@@ -9,7 +9,10 @@ test("base64 buffers decode into DataViews with the right bytes", () => {
   const view = state._arrays.inputs.buffer;
   assert.ok(view instanceof DataView);
   assert.equal(view.byteLength, 12);
-  assert.deepEqual([0, 1, 2].map((k) => view.getFloat32(4 * k, true)), [1.5, -2, 3.25]);
+  assert.deepEqual(
+    [0, 1, 2].map((k) => view.getFloat32(4 * k, true)),
+    [1.5, -2, 3.25],
+  );
   assert.equal(state.t, 2);
   assert.deepEqual([...fromBase64("AAH/")], [0, 1, 255]);
 });

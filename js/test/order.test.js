@@ -1,11 +1,14 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { orderUnits, unitStats, correlationMatrix } from "../src/order.js";
+import { test } from "node:test";
 import { block } from "../dev/blocks.js";
-
+import { correlationMatrix, orderUnits, unitStats } from "../src/order.js";
 
 test("index order is the identity", () => {
-  const { data, T, U } = block([[1, 2], [3, 4], [5, 6]]);
+  const { data, T, U } = block([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   assert.deepEqual(Array.from(orderUnits("index", data, T, U)), [0, 1, 2]);
 });
 
@@ -58,7 +61,12 @@ test("clustered order puts correlated units next to each other and constant unit
 });
 
 test("correlation matrix of identical, opposite and constant series", () => {
-  const { data, T, U } = block([[1, 2, 3, 4], [2, 4, 6, 8], [4, 3, 2, 1], [5, 5, 5, 5]]);
+  const { data, T, U } = block([
+    [1, 2, 3, 4],
+    [2, 4, 6, 8],
+    [4, 3, 2, 1],
+    [5, 5, 5, 5],
+  ]);
   const { C, norms } = correlationMatrix(data, T, U);
   const c = (a, b) => C[a * U + b];
   assert.ok(Math.abs(c(0, 1) - 1) < 1e-6);
@@ -68,6 +76,9 @@ test("correlation matrix of identical, opposite and constant series", () => {
 });
 
 test("NaN steps are ignored", () => {
-  const { data, T, U } = block([[NaN, 1, 0], [0.5, NaN, 0.2]]);
+  const { data, T, U } = block([
+    [NaN, 1, 0],
+    [0.5, NaN, 0.2],
+  ]);
   assert.deepEqual(Array.from(orderUnits("peak", data, T, U)), [0, 1]);
 });

@@ -1,7 +1,8 @@
 // The data set pager's pure logic (js/src/views/pager.js): range text, bounds, the window of a jump, the state shown.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { datasetInfo, rangeText, prevStart, nextStart, windowFor, parseIndex, pagerState } from "../src/views/pager.js";
+import { test } from "node:test";
+import { datasetInfo, nextStart, pagerState, parseIndex, prevStart, rangeText, windowFor } from "../src/views/pager.js";
 
 test("rangeText: 1-based, inclusive, the last window cut at N", () => {
   assert.equal(rangeText(0, 16, 40), "1–16 of 40");
@@ -57,7 +58,14 @@ test("pagerState: loaded window, ends, and loading while window_start moves ahea
   const ds = { n_sequences: 40, start: 0, size: 16 };
   let st = pagerState(ds, 0);
   assert.deepEqual(st, {
-    n: 40, size: 16, start: 0, requested: 0, loading: false, text: "sequences 1–16 of 40", prev: null, next: 16,
+    n: 40,
+    size: 16,
+    start: 0,
+    requested: 0,
+    loading: false,
+    text: "sequences 1–16 of 40",
+    prev: null,
+    next: 16,
   });
   st = pagerState(ds, 16); // the page (or Python) wrote window_start; the kernel has not sent the window yet
   assert.equal(st.loading, true);

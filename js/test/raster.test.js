@@ -1,8 +1,8 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bilinear, mapPixels, imagePixels, blend } from "../src/raster.js";
-import { lut, LUT_SIZE } from "../src/colormap.js";
-import { gridScale, rankedChannels } from "../src/channels.js";
+import { test } from "node:test";
+import { LUT_SIZE, lut } from "../src/colormap.js";
+import { bilinear, blend, imagePixels, mapPixels } from "../src/raster.js";
+import { gridScale, rankedChannels } from "../src/views/channelgrid.js";
 
 const close = (a, b, tol = 1e-6) => {
   assert.equal(a.length, b.length);
@@ -11,12 +11,7 @@ const close = (a, b, tol = 1e-6) => {
 
 test("bilinear 2x2 -> 4x4 matches torch.nn.functional.interpolate(align_corners=False)", () => {
   // torch: F.interpolate(torch.tensor([[[[0., 1.], [2., 3.]]]]), size=(4, 4), mode="bilinear", align_corners=False)
-  const expected = [
-    0, 0.25, 0.75, 1,
-    0.5, 0.75, 1.25, 1.5,
-    1.5, 1.75, 2.25, 2.5,
-    2, 2.25, 2.75, 3,
-  ]; // prettier-ignore
+  const expected = [0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3]; // prettier-ignore
   close(bilinear([0, 1, 2, 3], 2, 2, 4, 4), expected);
 });
 

@@ -1,6 +1,16 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stepFromX, xFromStep, xEdge, clampStep, keyAction, playStep, tickStep, timeTicks, rowFromY } from "../src/scrub.js";
+import { test } from "node:test";
+import {
+  clampStep,
+  keyAction,
+  playStep,
+  rowFromY,
+  stepFromX,
+  tickStep,
+  timeTicks,
+  xEdge,
+  xFromStep,
+} from "../src/scrub.js";
 
 test("x pixel <-> step round trip over columns", () => {
   const left = 48;

@@ -1,7 +1,7 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createStore, normalizeMeta, Column } from "../src/store.js";
+import { test } from "node:test";
 import { encodeArray } from "../dev/encode.js";
+import { Column, createStore, normalizeMeta } from "../src/store.js";
 
 /** Two sequences (T = 3, 2), L = 1, U = 2, D = 1; value = 10 * row + unit. */
 function fixture() {
@@ -40,7 +40,10 @@ function appendMsg(sequence, start, hValues, inputValues) {
   const k = inputValues.length;
   const fields = [];
   const buffers = [];
-  for (const [name, values, shape] of [["h", hValues, [1, k, 2]], ["inputs", inputValues, [k, 1]]]) {
+  for (const [name, values, shape] of [
+    ["h", hValues, [1, k, 2]],
+    ["inputs", inputValues, [k, 1]],
+  ]) {
     const e = encodeArray(values, shape, "float32", { byteOffset: 4 });
     buffers.push(e.buffer);
     delete e.buffer;
@@ -77,7 +80,11 @@ test("state: page sets are clamped, model sets kept as given and clamped in the 
   assert.equal(store.state.t, 7);
   assert.equal(store.snapshot().t, 2);
   store.set({ t: 7 }, "model");
-  assert.deepEqual(seen, [["t", "ui"], ["sequence,t", "ui"], ["sequence,t", "model"]]);
+  assert.deepEqual(seen, [
+    ["t", "ui"],
+    ["sequence,t", "ui"],
+    ["sequence,t", "model"],
+  ]);
   store.set({ selected_units: [3, 1, 3, -1, "2"] });
   assert.deepEqual(store.state.selected_units, [3, 1, 2]);
   store.toggleUnit(1);
@@ -117,7 +124,11 @@ test("append into a middle sequence shifts the later rows; begin adds an empty s
   assert.deepEqual(store.meta.offsets, [0, 4, 6]);
   assert.deepEqual(Array.from(store.series("h", 0, 0).data), [0, 1, 10, 11, 20, 21, 90, 91]);
   assert.deepEqual(Array.from(store.series("h", 0, 1).data), [30, 31, 40, 41]);
-  assert.deepEqual(Array.from(new Float32Array(h0.buffer, h0.byteOffset, 10)), Array.from(before), "model buffer untouched");
+  assert.deepEqual(
+    Array.from(new Float32Array(h0.buffer, h0.byteOffset, 10)),
+    Array.from(before),
+    "model buffer untouched",
+  );
   // overwrite existing steps (start < length) keeps the length
   store.applyMessage(...appendMsg(0, 1, [-1, -2], [0]));
   assert.equal(store.length(0), 4);

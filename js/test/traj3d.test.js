@@ -1,34 +1,52 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
+import { categorical } from "../src/colormap.js";
 import {
-  DEFAULT_VIEW,
-  fillView,
-  effectiveView,
-  dragRotation,
-  wrapAngle,
-  slog1p,
-  rotationMatrix,
-  makeFrame,
-  projectPoint,
-  projectRows,
   axisLines,
   axisTitle,
-  nearestRow,
-  lastRows,
+  colorPlan,
+  DEFAULT_VIEW,
   depthFade,
   depthSize,
-  colorPlan,
+  dragRotation,
+  effectiveView,
+  fillView,
+  lastRows,
+  makeFrame,
+  nearestRow,
+  projectPoint,
+  projectRows,
+  rotationMatrix,
+  slog1p,
   timeColor,
+  wrapAngle,
 } from "../src/traj3d.js";
-import { categorical } from "../src/colormap.js";
 
 const close = (a, b, eps = 1e-6) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
 test("fillView: defaults for missing keys, Python's values kept, junk replaced", () => {
   assert.deepEqual(fillView({}), { ...DEFAULT_VIEW, overlay: [] });
   assert.deepEqual(fillView(null), fillView({}));
-  const v = fillView({ dims: 3, color: "group", log1p: true, labels: false, last_only: true, overlay: [2, 5], yaw: 1, pitch: -0.5 });
-  assert.deepEqual(v, { dims: 3, color: "group", log1p: true, labels: false, last_only: true, overlay: [2, 5], yaw: 1, pitch: -0.5 });
+  const v = fillView({
+    dims: 3,
+    color: "group",
+    log1p: true,
+    labels: false,
+    last_only: true,
+    overlay: [2, 5],
+    yaw: 1,
+    pitch: -0.5,
+  });
+  assert.deepEqual(v, {
+    dims: 3,
+    color: "group",
+    log1p: true,
+    labels: false,
+    last_only: true,
+    overlay: [2, 5],
+    yaw: 1,
+    pitch: -0.5,
+  });
   const bad = fillView({ dims: 4, color: "rainbow", overlay: [1], yaw: "x", pitch: 9, extra: 1 });
   assert.equal(bad.dims, 2);
   assert.equal(bad.color, "time");
@@ -77,7 +95,10 @@ test("signed log1p: odd, monotonic, log1p for positives, NaN kept", () => {
 });
 
 test("rotation matrix is orthonormal; identity at yaw = pitch = 0", () => {
-  assert.deepEqual(rotationMatrix(0, 0).map((v) => v + 0), [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  assert.deepEqual(
+    rotationMatrix(0, 0).map((v) => v + 0),
+    [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  );
   const M = rotationMatrix(0.7, -0.4);
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) {
@@ -92,7 +113,12 @@ test("rotation matrix is orthonormal; identity at yaw = pitch = 0", () => {
 const rowsOf = (pts, cols) => Float32Array.from(pts.flatMap((p) => p.slice(0, cols)));
 
 test("2-D frame: corners of the data at the padded corners of the plot; projectRows == projectPoint", () => {
-  const pts = [[-2, 10], [4, 20], [1, 15], [NaN, 0]];
+  const pts = [
+    [-2, 10],
+    [4, 20],
+    [1, 15],
+    [NaN, 0],
+  ];
   const data = rowsOf(pts, 2);
   const f = makeFrame(data, 4, 2, { W: 216, H: 116, pad: 8 });
   const a = projectPoint(f, -2, 10);
@@ -110,13 +136,27 @@ test("2-D frame: corners of the data at the padded corners of the plot; projectR
   }
   assert.ok(Number.isNaN(P.xs[3]), "a NaN coordinate is a gap");
   // A third column is ignored in 2-D.
-  const f3 = makeFrame(rowsOf([[0, 0, 5], [1, 1, -5]], 3), 2, 3, { dims: 2, W: 100, H: 100, pad: 0 });
+  const f3 = makeFrame(
+    rowsOf(
+      [
+        [0, 0, 5],
+        [1, 1, -5],
+      ],
+      3,
+    ),
+    2,
+    3,
+    { dims: 2, W: 100, H: 100, pad: 0 },
+  );
   assert.equal(f3.dims, 2);
   close(projectPoint(f3, 1, 1, 99).x, 100);
 });
 
 test("2-D frame with log1p: the transform applies to points and to the bounds", () => {
-  const pts = [[-100, 0], [100, 1000]];
+  const pts = [
+    [-100, 0],
+    [100, 1000],
+  ];
   const data = rowsOf(pts, 2);
   const f = makeFrame(data, 2, 2, { log: true, W: 100, H: 100, pad: 0 });
   close(projectPoint(f, -100, 0).x, 0);
@@ -126,12 +166,28 @@ test("2-D frame with log1p: the transform applies to points and to the bounds", 
   close(projectPoint(g, 10, 0).x, 55);
   assert.ok(projectPoint(f, 10, 0).x > 70, "log1p spreads small values out");
   // Degenerate ranges widen to ±1.
-  const d = makeFrame(rowsOf([[3, 3], [3, 3]], 2), 2, 2, { W: 100, H: 100, pad: 0 });
+  const d = makeFrame(
+    rowsOf(
+      [
+        [3, 3],
+        [3, 3],
+      ],
+      2,
+    ),
+    2,
+    2,
+    { W: 100, H: 100, pad: 0 },
+  );
   close(projectPoint(d, 3, 3).x, 50);
 });
 
 test("3-D frame: yaw = pitch = 0 looks down z (x right, y up, z depth); scale fixed under rotation", () => {
-  const pts = [[-1, -1, -1], [1, 1, 1], [1, -1, 0], [0, 0, 1]];
+  const pts = [
+    [-1, -1, -1],
+    [1, 1, 1],
+    [1, -1, 0],
+    [0, 0, 1],
+  ];
   const data = rowsOf(pts, 3);
   const opts = { dims: 3, W: 200, H: 100, pad: 10 };
   const f = makeFrame(data, 4, 3, { ...opts, yaw: 0, pitch: 0 });
@@ -150,12 +206,20 @@ test("3-D frame: yaw = pitch = 0 looks down z (x right, y up, z depth); scale fi
   close(pz.y, c.y);
   close(pz.depth, 1 / Math.sqrt(3));
   // Every point stays inside the plot whatever the rotation (the scale fits the farthest point's sphere).
-  for (const [yaw, pitch] of [[0, 0], [0.7, 0.3], [2.5, -1.2], [-1, 1.5]]) {
+  for (const [yaw, pitch] of [
+    [0, 0],
+    [0.7, 0.3],
+    [2.5, -1.2],
+    [-1, 1.5],
+  ]) {
     const g = makeFrame(data, 4, 3, { ...opts, yaw, pitch });
     close(g.k, f.k);
     const P = projectRows(g, data, 4, 3);
     for (let r = 0; r < 4; r++) {
-      assert.ok(P.xs[r] >= 10 - 1e-6 && P.xs[r] <= 190 + 1e-6 && P.ys[r] >= 10 - 1e-6 && P.ys[r] <= 90 + 1e-6, `${yaw},${pitch}`);
+      assert.ok(
+        P.xs[r] >= 10 - 1e-6 && P.xs[r] <= 190 + 1e-6 && P.ys[r] >= 10 - 1e-6 && P.ys[r] <= 90 + 1e-6,
+        `${yaw},${pitch}`,
+      );
       const p = projectPoint(g, ...pts[r]);
       close(P.xs[r], p.x, 1e-3);
       close(P.ys[r], p.y, 1e-3);
@@ -176,7 +240,11 @@ test("3-D frame: yaw = pitch = 0 looks down z (x right, y up, z depth); scale fi
 });
 
 test("3-D frame with log1p: projectPoint takes raw coordinates", () => {
-  const pts = [[-10, 0, 0], [10, 5, 3], [2, -3, -7]];
+  const pts = [
+    [-10, 0, 0],
+    [10, 5, 3],
+    [2, -3, -7],
+  ];
   const data = rowsOf(pts, 3);
   const f = makeFrame(data, 3, 3, { dims: 3, log: true, yaw: 0.4, pitch: 0.2, W: 300, H: 300 });
   const P = projectRows(f, data, 3, 3);
@@ -188,14 +256,39 @@ test("3-D frame with log1p: projectPoint takes raw coordinates", () => {
 });
 
 test("axis lines: 2-D zero lines only when 0 is inside; 3-D three axes, positive end last", () => {
-  const f = makeFrame(rowsOf([[-1, 1], [3, 5]], 2), 2, 2, { W: 100, H: 100, pad: 0 });
+  const f = makeFrame(
+    rowsOf(
+      [
+        [-1, 1],
+        [3, 5],
+      ],
+      2,
+    ),
+    2,
+    2,
+    { W: 100, H: 100, pad: 0 },
+  );
   const lines = axisLines(f);
   assert.equal(lines.length, 1);
   assert.equal(lines[0].axis, 1);
   close(lines[0].x0, 25);
-  const g = makeFrame(rowsOf([[-1, -1, -1], [1, 3, 1]], 3), 2, 3, { dims: 3, yaw: 0, pitch: 0, W: 100, H: 100, pad: 0 });
+  const g = makeFrame(
+    rowsOf(
+      [
+        [-1, -1, -1],
+        [1, 3, 1],
+      ],
+      3,
+    ),
+    2,
+    3,
+    { dims: 3, yaw: 0, pitch: 0, W: 100, H: 100, pad: 0 },
+  );
   const a = axisLines(g);
-  assert.deepEqual(a.map((l) => l.axis), [0, 1, 2]);
+  assert.deepEqual(
+    a.map((l) => l.axis),
+    [0, 1, 2],
+  );
   assert.ok(a[0].x1 > a[0].x0, "x axis points right");
   assert.ok(a[1].y1 < a[1].y0, "y axis points up");
   const o = projectPoint(g, 0, 0, 0);
@@ -216,7 +309,11 @@ test("hit testing: nearest within reach, NaN skipped, candidates by range or lis
   const xs = Float32Array.from([0, 10, 20, NaN, 30]);
   const ys = Float32Array.from([0, 0, 0, 0, 0]);
   assert.equal(nearestRow(xs, ys, 9, 1), 1);
-  assert.equal(nearestRow(xs, ys, 19, 0, { from: 0, to: 2, maxDist: 8 }), -1, "20 is out of the range; 10 is 9 px away > 8");
+  assert.equal(
+    nearestRow(xs, ys, 19, 0, { from: 0, to: 2, maxDist: 8 }),
+    -1,
+    "20 is out of the range; 10 is 9 px away > 8",
+  );
   assert.equal(nearestRow(xs, ys, 16, 0, { from: 0, to: 2, maxDist: 8 }), 1);
   assert.equal(nearestRow(xs, ys, 100, 0), -1);
   assert.equal(nearestRow(xs, ys, 29, 0, { rows: Int32Array.from([-1, 4, 0]) }), 4);
@@ -224,7 +321,13 @@ test("hit testing: nearest within reach, NaN skipped, candidates by range or lis
 });
 
 test("hit testing in 3-D: rotated points are found where they are drawn; near beats far on a tie", () => {
-  const pts = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1], [1, 1, 1]];
+  const pts = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [-1, -1, -1],
+    [1, 1, 1],
+  ];
   const data = rowsOf(pts, 3);
   const f = makeFrame(data, 5, 3, { dims: 3, yaw: 1.1, pitch: -0.6, W: 300, H: 300 });
   const P = projectRows(f, data, 5, 3);
@@ -264,12 +367,18 @@ test("colour plan: class, group, time and overlay modes", () => {
 
   const cls = colorPlan("class", base);
   assert.deepEqual(cls.colors, [categorical(0), categorical(1), categorical(2), categorical(1), null, categorical(0)]);
-  assert.deepEqual(cls.legend.map((i) => i.name), ["a", "b", "c"]);
+  assert.deepEqual(
+    cls.legend.map((i) => i.name),
+    ["a", "b", "c"],
+  );
   assert.equal(new Set(cls.colors.filter(Boolean)).size, 3, "distinct classes get distinct colours");
   assert.ok(cls.dim.every((d) => !d));
 
   const grp = colorPlan("group", base, { dark: true });
-  assert.deepEqual(grp.legend.map((i) => i.name), ["one", "two"]);
+  assert.deepEqual(
+    grp.legend.map((i) => i.name),
+    ["one", "two"],
+  );
   assert.equal(grp.colors[0], grp.colors[2]);
   assert.equal(grp.colors[0], categorical(0, true));
   assert.equal(grp.colors[1], categorical(1, true));
@@ -282,7 +391,10 @@ test("colour plan: class, group, time and overlay modes", () => {
   const ov = colorPlan("group", base, { overlay: [0, 2] });
   assert.deepEqual(ov.dim, [false, true, false, true, true, false]);
   assert.deepEqual(ov.colors, [categorical(0), null, categorical(2), null, null, categorical(0)]);
-  assert.deepEqual(ov.legend.map((i) => i.name), ["a", "c"]);
+  assert.deepEqual(
+    ov.legend.map((i) => i.name),
+    ["a", "c"],
+  );
   assert.notEqual(ov.legend[0].color, ov.legend[1].color);
 
   const same = colorPlan("class", base, { overlay: [1, 1] });

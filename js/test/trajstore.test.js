@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { createStore, normalizeMeta, SYNCED_KEYS } from "../src/store.js";
 
 const meta = {
@@ -17,7 +17,10 @@ test("the trajectory traits are synced keys", () => {
 
 test("_meta.groups: values as strings, padded to n_sequences; absent or malformed -> null", () => {
   assert.deepEqual(normalizeMeta(meta).groups, { name: "hands", values: ["one", "2"] });
-  assert.deepEqual(normalizeMeta({ ...meta, groups: { values: ["x"] } }).groups, { name: "group", values: ["x", null] });
+  assert.deepEqual(normalizeMeta({ ...meta, groups: { values: ["x"] } }).groups, {
+    name: "group",
+    values: ["x", null],
+  });
   assert.equal(normalizeMeta({ ...meta, groups: null }).groups, null);
   assert.equal(normalizeMeta({ ...meta, groups: { name: "g" } }).groups, null);
   assert.equal(normalizeMeta({ lengths: [1] }).groups, null);
@@ -40,7 +43,10 @@ test("traj_view: kept as given from the model, replaced (deep-compared) from the
   store.set({ traj_view: [1, 2] }); // not an object: ignored
   store.set({ traj_view: null });
   assert.deepEqual(store.state.traj_view, { dims: 3, yaw: 0.5 });
-  assert.deepEqual(seen, [["traj_view", "model"], ["traj_view", "ui"]]);
+  assert.deepEqual(seen, [
+    ["traj_view", "model"],
+    ["traj_view", "ui"],
+  ]);
 });
 
 test("projection_layer / projection_quantity: null until set; page values clamped, model values kept", () => {

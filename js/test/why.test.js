@@ -1,30 +1,29 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  canonical,
-  sameRequest,
-  isEmpty,
-  decodeInfluence,
-  influenceRow,
-  perLag,
-  maxAbs,
-  topIndices,
-  rankUnits,
-  decodeRanking,
-  classRanking,
-  decodeComparison,
-  comparedSeries,
-  differenceBlock,
-  decodePatterns,
-  brushRange,
-  interventionEntry,
-  addIntervention,
-  describeEntry,
-} from "../src/why.js";
-import { createStore } from "../src/store.js";
-import { encodeArray } from "../dev/encode.js";
+import { test } from "node:test";
 import { block } from "../dev/blocks.js";
-
+import { encodeArray } from "../dev/encode.js";
+import { createStore } from "../src/store.js";
+import {
+  addIntervention,
+  brushRange,
+  canonical,
+  classRanking,
+  comparedSeries,
+  decodeComparison,
+  decodeInfluence,
+  decodePatterns,
+  decodeRanking,
+  describeEntry,
+  differenceBlock,
+  influenceRow,
+  interventionEntry,
+  isEmpty,
+  maxAbs,
+  perLag,
+  rankUnits,
+  sameRequest,
+  topIndices,
+} from "../src/why.js";
 
 test("requests compare by content, not key order", () => {
   assert.equal(canonical({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');
@@ -39,7 +38,8 @@ test("influence decodes and each step's row and per-lag sums are Influence.per_l
   const D = 2;
   // values[t][s][d] = (t + 1) * (s - 1) * (d + 1): signs differ per step
   const values = [];
-  for (let t = 0; t < T; t++) for (let s = 0; s < T; s++) for (let d = 0; d < D; d++) values.push((t + 1) * (s - 1) * (d + 1));
+  for (let t = 0; t < T; t++)
+    for (let s = 0; s < T; s++) for (let d = 0; d < D; d++) values.push((t + 1) * (s - 1) * (d + 1));
   const inf = decodeInfluence({
     sequence: 4,
     method: "gradient_x_input",
@@ -98,11 +98,18 @@ test("rankUnits equals rank_units' rules: abs, mean, max, absmax; one step (nega
   assert.deepEqual(r.scores, [f(0.9), f(0.5)]);
   assert.deepEqual(rankUnits(data, T, U, { t: -1, by: "abs" }).units, [2, 1, 0]); // last step: 0, 0.1, 0.2
   // ties go to the lower unit
-  const tie = block([[1, 1], [-1, -1], [1, 1]]);
+  const tie = block([
+    [1, 1],
+    [-1, -1],
+    [1, 1],
+  ]);
   assert.deepEqual(rankUnits(tie.data, tie.T, tie.U, { by: "abs" }).units, [0, 1, 2]);
   assert.throws(() => rankUnits(data, T, U, { t: 4 }), /out of range/);
   // NaN propagates through max like numpy's, and sorts last
-  const nan = block([[1, NaN], [0.5, 0.5]]);
+  const nan = block([
+    [1, NaN],
+    [0.5, 0.5],
+  ]);
   const m = rankUnits(nan.data, nan.T, nan.U, { by: "max" });
   assert.deepEqual(m.units, [1, 0]);
   assert.ok(Number.isNaN(m.all[0]));
@@ -180,7 +187,11 @@ test("store: the Why traits are synced keys; kernel results live in aux slots", 
   const store = createStore();
   const seen = [];
   store.subscribe((changes) => seen.push([...changes]));
-  store.set({ comparison: { kind: "compare", sequence: 0, other: 1 }, why_open: true, influence_method: "integrated_gradients" });
+  store.set({
+    comparison: { kind: "compare", sequence: 0, other: 1 },
+    why_open: true,
+    influence_method: "integrated_gradients",
+  });
   const snap = store.snapshot();
   assert.equal(snap.why_open, true);
   assert.equal(snap.influence_method, "integrated_gradients");

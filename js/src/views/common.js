@@ -2,7 +2,7 @@
 // redrawn when its content changes, an overlay redrawn every frame for the cursor), time axes, long-series line
 // drawing with per-pixel min/max decimation, and legends.
 
-import { xFromStep, xEdge, stepFromX, timeTicks, tickStep } from "../scrub.js";
+import { stepFromX, tickStep, timeTicks, xEdge, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
 
 /** Create an element: el("div", {class: "x", title: "y"}, child, "text", ...). Strings become text nodes. */
@@ -179,7 +179,8 @@ export function niceTicks(lo, hi, maxTicks = 4) {
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw) || 10 * p;
   const out = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step)
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
 }
 
@@ -339,7 +340,11 @@ export class Legend {
 
   update(items, { extra = "" } = {}) {
     const shown = items.slice(0, this.max);
-    const sig = JSON.stringify([shown.map((i) => [i.name, i.color, i.key, i.title, Boolean(i.onclick)]), items.length, extra]);
+    const sig = JSON.stringify([
+      shown.map((i) => [i.name, i.color, i.key, i.title, Boolean(i.onclick)]),
+      items.length,
+      extra,
+    ]);
     if (sig === this.sig) return;
     this.sig = sig;
     this.valueNodes = [];
@@ -359,7 +364,8 @@ export class Legend {
       }
       return chip;
     });
-    if (items.length > shown.length) chips.push(el("span", { class: "lw-legend-more", text: `+${items.length - shown.length} more` }));
+    if (items.length > shown.length)
+      chips.push(el("span", { class: "lw-legend-more", text: `+${items.length - shown.length} more` }));
     if (extra) chips.push(el("span", { class: "lw-legend-more", text: extra }));
     this.node.replaceChildren(...chips);
   }

@@ -4,12 +4,12 @@
 // curves dashed), the other's heatmap and the difference (other − original) of the shown quantity and layer, and both
 // trajectories on the same fitted projection. __lw_compare() says what is shown (tests).
 
-import { el, Plot, timeRect, drawTimeAxis, drawCursor, fillSelect, setText, fmt } from "./common.js";
-import { heatmapPixels } from "./heatmap.js";
-import { scaleFor, cssGradient, categorical } from "../colormap.js";
-import { argmaxRow } from "./probs.js";
+import { categorical, cssGradient, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
 import { canRunModel, comparedSeries, differenceBlock, isEmpty, sameRequest } from "../why.js";
+import { drawCursor, drawTimeAxis, el, fillSelect, fmt, Plot, setText, timeRect } from "./common.js";
+import { heatmapPixels } from "./heatmap.js";
+import { argmaxRow } from "./probs.js";
 
 const PANEL_H = 100;
 
@@ -17,7 +17,12 @@ function colorbar() {
   const lo = el("span", { class: "lw-cb-label" });
   const hi = el("span", { class: "lw-cb-label" });
   const bar = el("span", { class: "lw-cb-bar" });
-  const node = el("span", { class: "lw-colorbar" }, bar, el("span", { class: "lw-cb-labels" }, lo, el("span", { class: "lw-cb-label lw-cb-mid" }), hi));
+  const node = el(
+    "span",
+    { class: "lw-colorbar" },
+    bar,
+    el("span", { class: "lw-cb-labels" }, lo, el("span", { class: "lw-cb-label lw-cb-mid" }), hi),
+  );
   return { node, lo, hi, bar, mid: node.querySelector(".lw-cb-mid") };
 }
 
@@ -28,7 +33,12 @@ export class CompareView {
     this.title = el("span", { class: "lw-title", text: "Intervene & compare" });
     this.sub = el("span", { class: "lw-sub" });
     this.other = el("select", { "aria-label": "Compare with", title: "Show another sequence beside this one" });
-    this.clear = el("button", { type: "button", class: "lw-btn lw-cmp-clear", text: "clear", title: "Remove the intervention / comparison" });
+    this.clear = el("button", {
+      type: "button",
+      class: "lw-btn lw-cmp-clear",
+      text: "clear",
+      title: "Remove the intervention / comparison",
+    });
     this.goto = el("button", { type: "button", class: "lw-btn lw-cmp-goto" });
     this.note = el("div", { class: "lw-cmp-note lw-muted" });
     this.summary = el("div", { class: "lw-cmp-summary" });
@@ -109,7 +119,10 @@ export class CompareView {
     this.el.dataset.kind = cmp ? cmp.kind : "";
     const names = meta.sequence_names;
     const compareOptions = [["", "compare with…"], ...names.map((n, k) => [k, n]).filter(([k]) => k !== snap.sequence)];
-    const selected = cmp && cmp.kind === "compare" && cmp.sequence === snap.sequence && cmp.request.other != null ? cmp.request.other : "";
+    const selected =
+      cmp && cmp.kind === "compare" && cmp.sequence === snap.sequence && cmp.request.other != null
+        ? cmp.request.other
+        : "";
     fillSelect(this.other, compareOptions, selected);
     this.other.disabled = this.ctx.offline;
     this.clear.hidden = !cmp && isEmpty(request);
@@ -124,7 +137,7 @@ export class CompareView {
         this.note,
         run
           ? "Right-click a unit (a heatmap row or a top-units entry) to zero, clamp or scale it from a step, or compare with another sequence."
-          : "Pick a sequence to compare with." + (this.ctx.offline ? "" : " (Interventions need the model.)"),
+          : `Pick a sequence to compare with.${this.ctx.offline ? "" : " (Interventions need the model.)"}`,
       );
     } else setText(this.note, "");
     if (!cmp) {
@@ -150,7 +163,14 @@ export class CompareView {
     const meta = store.meta;
     const a = store.hasHead() ? store.series("probs", 0, snap.sequence) : null;
     const b = cmp.probs;
-    const shown = { sequence: snap.sequence, t: snap.t, kind: cmp.kind, length: cmp.length, original: null, other: null };
+    const shown = {
+      sequence: snap.sequence,
+      t: snap.t,
+      kind: cmp.kind,
+      length: cmp.length,
+      original: null,
+      other: null,
+    };
     this.shown = shown;
     if (!a || !b || !(a.rows > 0)) {
       this.table.hidden = true;
@@ -191,11 +211,20 @@ export class CompareView {
         el("span", { text: "Δ" }),
       );
       this.rows = Array.from({ length: C }, (_, c) => {
-        const cells = [el("span", { class: "lw-cmp-a" }), el("span", { class: "lw-cmp-b" }), el("span", { class: "lw-cmp-d" })];
+        const cells = [
+          el("span", { class: "lw-cmp-a" }),
+          el("span", { class: "lw-cmp-b" }),
+          el("span", { class: "lw-cmp-d" }),
+        ];
         const row = el(
           "div",
           { class: "lw-cmp-tr", role: "row", "data-class": String(c) },
-          el("span", { class: "lw-cmp-class" }, el("span", { class: "lw-swatch", style: { background: categorical(c, theme.dark) } }), className(c)),
+          el(
+            "span",
+            { class: "lw-cmp-class" },
+            el("span", { class: "lw-swatch", style: { background: categorical(c, theme.dark) } }),
+            className(c),
+          ),
           ...cells,
         );
         return { row, cells };
@@ -260,10 +289,16 @@ export class CompareView {
     const U = other.U;
     const diff = this.diffFor(cmp, q, snap.layer, orig, other, T);
     const m = diff.max > 0 ? diff.max : 1e-12;
-    setText(this.diffTitle, `difference ${cmp.names[1]} − ${cmp.names[0]}: ${q} · ${layerName} · max |Δ| ${fmt(diff.max)}`);
+    setText(
+      this.diffTitle,
+      `difference ${cmp.names[1]} − ${cmp.names[0]}: ${q} · ${layerName} · max |Δ| ${fmt(diff.max)}`,
+    );
     const scaleOther = scaleFor(q, store.limits(q), theme.dark);
     const scaleDiff = { map: theme.dark ? "bkr" : "rdbu", lo: -m, hi: m, signed: true };
-    for (const [bar, sc] of [[this.otherBar, scaleOther], [this.diffBar, scaleDiff]]) {
+    for (const [bar, sc] of [
+      [this.otherBar, scaleOther],
+      [this.diffBar, scaleDiff],
+    ]) {
       bar.bar.style.background = cssGradient(sc.map);
       setText(bar.lo, fmt(sc.lo, 2));
       setText(bar.hi, fmt(sc.hi, 2));
@@ -272,20 +307,52 @@ export class CompareView {
     const height = Math.max(70, Math.min(180, U * 2)) + 20;
     if (this.otherPlot.setHeight(height)) this.otherPlot.resize(this.otherPlot.width);
     if (this.diffPlot.setHeight(height)) this.diffPlot.resize(this.diffPlot.width);
-    const dataKey = [cmp.request && JSON.stringify(cmp.request), cmp.length, q, snap.layer, store.seqVersion(snap.sequence)].join("|");
-    const key = [dataKey, scaleOther.map, scaleOther.lo, scaleOther.hi, this.otherPlot.width, this.otherPlot.height, theme.key].join("|");
+    const dataKey = [
+      cmp.request && JSON.stringify(cmp.request),
+      cmp.length,
+      q,
+      snap.layer,
+      store.seqVersion(snap.sequence),
+    ].join("|");
+    const key = [
+      dataKey,
+      scaleOther.map,
+      scaleOther.lo,
+      scaleOther.hi,
+      this.otherPlot.width,
+      this.otherPlot.height,
+      theme.key,
+    ].join("|");
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       const panels = [
-        [this.otherPlot, ro, this.imageOf("other", `${dataKey}|${scaleOther.map}|${scaleOther.hi}`, other.data, other.rows, U, T, this.otherPlot, ro, scaleOther)],
-        [this.diffPlot, rd, this.imageOf("diff", `${dataKey}|${scaleDiff.map}`, diff.data, T, U, T, this.diffPlot, rd, scaleDiff)],
+        [
+          this.otherPlot,
+          ro,
+          this.imageOf(
+            "other",
+            `${dataKey}|${scaleOther.map}|${scaleOther.hi}`,
+            other.data,
+            other.rows,
+            U,
+            T,
+            this.otherPlot,
+            ro,
+            scaleOther,
+          ),
+        ],
+        [
+          this.diffPlot,
+          rd,
+          this.imageOf("diff", `${dataKey}|${scaleDiff.map}`, diff.data, T, U, T, this.diffPlot, rd, scaleDiff),
+        ],
       ];
       for (const [plot, r, img] of panels) {
         const ctx = plot.begin(plot.bctx);
         ctx.save();
         ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
         ctx.fillRect(r.x, r.y, r.w, r.h);
-        ctx.imageSmoothingEnabled = img.width < r.w * plot.dpr * 0.75 || img.height < r.h * plot.dpr * 0.75 ? false : true;
+        ctx.imageSmoothingEnabled = !(img.width < r.w * plot.dpr * 0.75 || img.height < r.h * plot.dpr * 0.75);
         ctx.drawImage(img, r.x, r.y, r.w, r.h);
         ctx.font = font(theme, 9.5);
         ctx.fillStyle = theme.fg2;
@@ -296,7 +363,10 @@ export class CompareView {
         drawTimeAxis(ctx, r, T, theme, { grid: false });
       }
     }
-    for (const [plot, r] of [[this.otherPlot, ro], [this.diffPlot, rd]]) {
+    for (const [plot, r] of [
+      [this.otherPlot, ro],
+      [this.diffPlot, rd],
+    ]) {
       const octx = plot.begin(plot.octx);
       drawCursor(octx, r, Math.min(snap.t, T - 1), T, theme, { band: false });
     }
@@ -310,7 +380,14 @@ export class CompareView {
   }
 
   diffFor(cmp, q, layer, orig, other, T) {
-    const key = [cmp.request && JSON.stringify(cmp.request), cmp.length, q, layer, T, this.ctx.store.seqVersion(cmp.sequence)].join("|");
+    const key = [
+      cmp.request && JSON.stringify(cmp.request),
+      cmp.length,
+      q,
+      layer,
+      T,
+      this.ctx.store.seqVersion(cmp.sequence),
+    ].join("|");
     if (this.diffCache?.key !== key) {
       this.diffCache = { key, value: differenceBlock(orig.data, orig.rows, other.data, other.rows, other.U, T) };
     }

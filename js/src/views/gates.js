@@ -3,10 +3,10 @@
 // i, f, o (bars on 0..1), its candidate g and cell state c (signed bars around 0); a GRU's r, z (0..1), its
 // candidate n and hidden state h (signed).
 
-import { el, Plot, setText, fmt } from "./common.js";
-import { scaleFor, cssColor, categorical } from "../colormap.js";
-import { shownUnits } from "./traces.js";
+import { categorical, cssColor, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
+import { el, fmt, Plot, setText } from "./common.js";
+import { shownUnits } from "./traces.js";
 
 /** What each recorded quantity is, for column heads and tooltips. */
 export const QUANTITY_TITLES = {
@@ -63,7 +63,11 @@ export class GatesView {
       const head = this.heads.find((h) => y < HEAD_H && x >= h.x && x < h.x + h.w);
       this.plot.overlay.style.cursor = head ? "pointer" : "";
       if (head) {
-        tooltip.show(ev.clientX, ev.clientY, store.pending(head.q) ? `load ${head.q} (shows it in the heatmap)` : `show ${head.q} in the heatmap`);
+        tooltip.show(
+          ev.clientX,
+          ev.clientY,
+          store.pending(head.q) ? `load ${head.q} (shows it in the heatmap)` : `show ${head.q} in the heatmap`,
+        );
         return;
       }
       const cell = this.cells.find((c) => x >= c.x && x < c.x + c.w && y >= c.y && y < c.y + c.h);
@@ -71,7 +75,11 @@ export class GatesView {
         tooltip.hide();
         return;
       }
-      tooltip.show(ev.clientX, ev.clientY, `unit ${cell.unit} · ${cell.title} ${cell.q} · t ${cell.t} · ${fmt(cell.v)}`);
+      tooltip.show(
+        ev.clientX,
+        ev.clientY,
+        `unit ${cell.unit} · ${cell.title} ${cell.q} · t ${cell.t} · ${fmt(cell.v)}`,
+      );
     });
     this.plot.overlay.addEventListener("pointerleave", () => tooltip.hide());
     this.plot.overlay.addEventListener("click", (ev) => {

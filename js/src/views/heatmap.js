@@ -10,12 +10,12 @@
 // Shift-drag: select a range of steps for the pattern search (ctx.why.brush); right-click a row: the unit's
 // intervention menu (ctx.why.unitMenu). The pattern search's selection and matches are outlined on the overlay.
 
-import { el, Plot, timeRect, drawTimeAxis, drawCursor, drawHoverLine, fillSelect, setText, fmt } from "./common.js";
-import { lut, scaleFor, cssGradient, categorical } from "../colormap.js";
+import { categorical, cssGradient, lut, scaleFor } from "../colormap.js";
+import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt, visibleWindow } from "../lod.js";
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
-import { visibleWindow, stepAt, buildPyramid, pickLevel, reduceWindow, colorCells, PYRAMID_BASE } from "../lod.js";
 import { font } from "../theme.js";
+import { drawCursor, drawHoverLine, drawTimeAxis, el, fillSelect, fmt, Plot, setText, timeRect } from "./common.js";
 
 export const QUANTITY_LABELS = {
   h: "hidden state h",
@@ -90,12 +90,20 @@ export class HeatmapView {
     );
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
-    const zoomBtn = (cls, text, title) => el("button", { class: `lw-zoom-btn ${cls}`, type: "button", title, "aria-label": title, text });
+    const zoomBtn = (cls, text, title) =>
+      el("button", { class: `lw-zoom-btn ${cls}`, type: "button", title, "aria-label": title, text });
     this.zoomOut = zoomBtn("lw-zoom-out", "−", "Zoom out (−)");
     this.zoomIn = zoomBtn("lw-zoom-in", "+", "Zoom in (+; Ctrl+wheel on the heatmap)");
     this.zoomAll = zoomBtn("lw-zoom-reset", "all", "Show every step (0)");
     this.zoomLabel = el("span", { class: "lw-zoom-label lw-muted" });
-    this.zoom = el("span", { class: "lw-zoom", title: "Time window (Shift+wheel pans)" }, this.zoomOut, this.zoomIn, this.zoomAll, this.zoomLabel);
+    this.zoom = el(
+      "span",
+      { class: "lw-zoom", title: "Time window (Shift+wheel pans)" },
+      this.zoomOut,
+      this.zoomIn,
+      this.zoomAll,
+      this.zoomLabel,
+    );
     this.el = el(
       "div",
       { class: "lw-heatmap lw-view lw-card", "data-t": "0", "data-window": "", "data-lod": "1" },
@@ -153,7 +161,12 @@ export class HeatmapView {
     target.addEventListener("pointerdown", (ev) => {
       if (ev.button !== 0) return;
       const c = cellAt(ev);
-      press = { x: ev.clientX, y: ev.clientY, dragging: false, brush: ev.shiftKey && this.ctx.why ? { from: c.t, to: c.t } : null };
+      press = {
+        x: ev.clientX,
+        y: ev.clientY,
+        dragging: false,
+        brush: ev.shiftKey && this.ctx.why ? { from: c.t, to: c.t } : null,
+      };
       target.setPointerCapture?.(ev.pointerId);
     });
     target.addEventListener("contextmenu", (ev) => {
@@ -170,7 +183,11 @@ export class HeatmapView {
         if (press.dragging && press.brush) {
           press.brush.to = c.t;
           this.brush = press.brush;
-          tooltip.show(ev.clientX, ev.clientY, `steps ${Math.min(press.brush.from, c.t)}–${Math.max(press.brush.from, c.t)} · release to search`);
+          tooltip.show(
+            ev.clientX,
+            ev.clientY,
+            `steps ${Math.min(press.brush.from, c.t)}–${Math.max(press.brush.from, c.t)} · release to search`,
+          );
           if (this.lastTheme) this.drawOverlay(snap, this.lastTheme, this.orderCache.rowOf);
           return;
         }
@@ -223,7 +240,10 @@ export class HeatmapView {
         } else if (ev.shiftKey || sideways) {
           ev.preventDefault();
           const d = sideways ? ev.deltaX : ev.deltaY;
-          this.ctx.pan(Math.sign(d) * Math.max(1, Math.round(((this.win.t1 - this.win.t0) * Math.min(200, Math.abs(d))) / Math.max(1, r.w))));
+          this.ctx.pan(
+            Math.sign(d) *
+              Math.max(1, Math.round(((this.win.t1 - this.win.t0) * Math.min(200, Math.abs(d))) / Math.max(1, r.w))),
+          );
         }
       },
       { passive: false },
@@ -244,7 +264,15 @@ export class HeatmapView {
   /** Unit order for the current block (cached; recomputed per sequence/data/layer/quantity/mode). */
   unitOrder(snap, block) {
     const { store } = this.ctx;
-    const key = [snap.sequence, store.seqVersion(snap.sequence), snap.layer, snap.quantity, snap.order, block.rows, block.cols].join("|");
+    const key = [
+      snap.sequence,
+      store.seqVersion(snap.sequence),
+      snap.layer,
+      snap.quantity,
+      snap.order,
+      block.rows,
+      block.cols,
+    ].join("|");
     if (this.orderCache.key !== key) {
       const order = orderUnits(snap.order, block.data, block.rows, block.cols);
       const rowOf = new Int32Array(block.cols);
@@ -259,9 +287,17 @@ export class HeatmapView {
     const meta = store.meta;
     const q = snap.quantity;
     const quantities = meta.quantities.filter((name) => store.has(name) || meta.units[name]);
-    fillSelect(this.quantity, (quantities.length ? quantities : meta.quantities).map((name) => [name, name]), q);
+    fillSelect(
+      this.quantity,
+      (quantities.length ? quantities : meta.quantities).map((name) => [name, name]),
+      q,
+    );
     const L = store.nLayers();
-    fillSelect(this.layer, Array.from({ length: L }, (_, l) => [l, store.layerName(l)]), snap.layer);
+    fillSelect(
+      this.layer,
+      Array.from({ length: L }, (_, l) => [l, store.layerName(l)]),
+      snap.layer,
+    );
     fillSelect(this.order, ORDER_LABELS, snap.order);
 
     const block = store.series(q, snap.layer, snap.sequence);
@@ -287,12 +323,24 @@ export class HeatmapView {
     this.rect = timeRect(this.plot, 4, 18);
     const has = block && U > 0 && T > 0;
     this.message.hidden = has;
-    if (!has) setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
+    if (!has)
+      setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
 
     const { order, rowOf } = has ? this.unitOrder(snap, block) : { order: null, rowOf: null };
     const sel = snap.selected_units;
     const baseKey = has
-      ? [this.orderCache.key, scale.map, scale.lo, scale.hi, this.plot.width, this.plot.height, theme.key, sel.join(","), win.t0, win.t1].join("|")
+      ? [
+          this.orderCache.key,
+          scale.map,
+          scale.lo,
+          scale.hi,
+          this.plot.width,
+          this.plot.height,
+          theme.key,
+          sel.join(","),
+          win.t0,
+          win.t1,
+        ].join("|")
       : `empty|${theme.key}|${this.plot.width}`;
     // Not laid out yet (the first repaint can run before the ResizeObserver has sized the plot): building the image
     // then costs a whole pass over T × U for a 1-pixel-wide picture that the sized repaint replaces at once.
@@ -322,7 +370,14 @@ export class HeatmapView {
    * zoomed-in windows of a sequence that is streaming, never pay for one).
    */
   pyramidFor(snap, block, n) {
-    const key = [snap.sequence, this.ctx.store.seqVersion(snap.sequence), snap.layer, snap.quantity, block.rows, block.cols].join("|");
+    const key = [
+      snap.sequence,
+      this.ctx.store.seqVersion(snap.sequence),
+      snap.layer,
+      snap.quantity,
+      block.rows,
+      block.cols,
+    ].join("|");
     if (this.pyramid.key === key) return this.pyramid.value;
     if (n * block.cols <= RAW_BUDGET) return null;
     const t0 = performance.now();
@@ -350,7 +405,17 @@ export class HeatmapView {
       const img = c2.createImageData(imgW, imgH);
       const rowOf = new Int32Array(U);
       for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
-      const { cells } = reduceWindow(block.data, U, win.t0, win.t1, rowOf, imgW, imgH, (scale.lo + scale.hi) / 2, level);
+      const { cells } = reduceWindow(
+        block.data,
+        U,
+        win.t0,
+        win.t1,
+        rowOf,
+        imgW,
+        imgH,
+        (scale.lo + scale.hi) / 2,
+        level,
+      );
       img.data.set(colorCells(cells, scale, lut(scale.map)));
       c2.putImageData(img, 0, 0);
       this.image = { key, canvas };
@@ -369,7 +434,7 @@ export class HeatmapView {
     ctx.save();
     ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
     ctx.fillRect(r.x, r.y, r.w, r.h);
-    ctx.imageSmoothingEnabled = img.width < r.w * this.plot.dpr * 0.75 || img.height < r.h * this.plot.dpr * 0.75 ? false : true;
+    ctx.imageSmoothingEnabled = !(img.width < r.w * this.plot.dpr * 0.75 || img.height < r.h * this.plot.dpr * 0.75);
     ctx.drawImage(img, r.x, r.y, r.w, r.h);
     ctx.restore();
 
@@ -445,7 +510,12 @@ export class HeatmapView {
     const r = this.rect;
     const marks = this.ctx.why ? this.ctx.why.marks(snap) : null;
     const ranges = marks ? marks.ranges.slice() : [];
-    if (this.brush) ranges.push({ start: Math.min(this.brush.from, this.brush.to), stop: Math.max(this.brush.from, this.brush.to) + 1, kind: "brush" });
+    if (this.brush)
+      ranges.push({
+        start: Math.min(this.brush.from, this.brush.to),
+        stop: Math.max(this.brush.from, this.brush.to) + 1,
+        kind: "brush",
+      });
     if (!ranges.length) return;
     ctx.save();
     const { t0, t1 } = this.win;
@@ -468,7 +538,7 @@ export class HeatmapView {
       }
     }
     // The pattern's units: ticks at the right edge of their rows.
-    if (marks && marks.units.length && rowOf && this.U > 0) {
+    if (marks?.units.length && rowOf && this.U > 0) {
       const rowH = r.h / this.U;
       ctx.fillStyle = theme.brand;
       for (const u of marks.units) {

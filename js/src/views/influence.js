@@ -5,12 +5,23 @@
 // method / sequence changes); following the cursor is then purely client side. Drag sideways: scrub. Hover: values.
 // The root carries data-t, data-sequence, data-method, data-pending and __lw_influence() (what is drawn, for tests).
 
-import { el, Plot, timeRect, drawTimeAxis, drawCursor, drawYAxis, fillSelect, setText, fmt, attachScrub } from "./common.js";
-import { heatmapPixels } from "./heatmap.js";
-import { cssGradient, cssColor } from "../colormap.js";
-import { stepFromX, rowFromY, xEdge, xFromStep } from "../scrub.js";
+import { cssColor, cssGradient } from "../colormap.js";
+import { rowFromY, stepFromX, xEdge, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
-import { INFLUENCE_METHODS, influenceRow, perLag, maxAbs, canRunModel } from "../why.js";
+import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, perLag } from "../why.js";
+import {
+  attachScrub,
+  drawCursor,
+  drawTimeAxis,
+  drawYAxis,
+  el,
+  fillSelect,
+  fmt,
+  Plot,
+  setText,
+  timeRect,
+} from "./common.js";
+import { heatmapPixels } from "./heatmap.js";
 
 const SCALES = [
   ["step", "scale: this step"],
@@ -25,14 +36,24 @@ export class InfluenceView {
     this.title = el("span", { class: "lw-title", text: "Influence of past inputs" });
     this.sub = el("span", { class: "lw-sub" });
     this.method = el("select", { "aria-label": "Influence method", title: "Attribution method" });
-    this.scaleSel = el("select", { "aria-label": "Influence scale", title: "Colour scale: max |value| of this step or of every step" });
+    this.scaleSel = el("select", {
+      "aria-label": "Influence scale",
+      title: "Colour scale: max |value| of this step or of every step",
+    });
+    this.cbBar = el("span", { class: "lw-cb-bar" });
     this.cbLo = el("span", { class: "lw-cb-label" });
     this.cbHi = el("span", { class: "lw-cb-label" });
     this.colorbar = el(
       "span",
       { class: "lw-colorbar", title: "attribution (diverging, symmetric around 0)" },
-      (this.cbBar = el("span", { class: "lw-cb-bar" })),
-      el("span", { class: "lw-cb-labels" }, this.cbLo, el("span", { class: "lw-cb-label lw-cb-mid", text: "0" }), this.cbHi),
+      this.cbBar,
+      el(
+        "span",
+        { class: "lw-cb-labels" },
+        this.cbLo,
+        el("span", { class: "lw-cb-label lw-cb-mid", text: "0" }),
+        this.cbHi,
+      ),
     );
     this.explain = el("div", { class: "lw-inf-explain lw-muted" });
     this.body = el("div", { class: "lw-body" });
@@ -66,8 +87,12 @@ export class InfluenceView {
     this.shown = null; // what is drawn: {inf, t, row, lags, scale}
     this.image = { key: null, canvas: null };
     this.allMax = { inf: null, value: 0 };
-    this.disposeScrub = attachScrub(this.plot.overlay, this.plot, () => this.rect, () => (this.shown ? this.shown.inf.T : 0), (t) =>
-      store.set({ t }),
+    this.disposeScrub = attachScrub(
+      this.plot.overlay,
+      this.plot,
+      () => this.rect,
+      () => (this.shown ? this.shown.inf.T : 0),
+      (t) => store.set({ t }),
     );
     this.attachHover();
     this.el.__lw_influence = () => this.describe();
@@ -150,9 +175,12 @@ export class InfluenceView {
     this.el.dataset.pending = String(pending);
     this.el.dataset.sequence = String(snap.sequence);
     this.el.dataset.method = snap.influence_method;
-    const methodLabel = (INFLUENCE_METHODS.find(([m]) => m === snap.influence_method) || [null, snap.influence_method])[1];
+    const methodLabel = (INFLUENCE_METHODS.find(([m]) => m === snap.influence_method) || [
+      null,
+      snap.influence_method,
+    ])[1];
     setText(this.sub, `${methodLabel} · ${store.meta.sequence_names[snap.sequence] ?? ""}`);
-    const D = (inf && inf.D) || store.width("inputs");
+    const D = inf?.D || store.width("inputs");
     const height = Math.max(90, Math.min(260, D * 12)) + 22;
     if (this.plot.setHeight(height)) {
       this.plot.resize(this.plot.width);
@@ -165,7 +193,9 @@ export class InfluenceView {
     else if (!ready) {
       if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
       else if (!canRunModel(this.ctx))
-        problem = this.ctx.offline ? "computed by the kernel: not in this export" : "needs the model (this explorer was made from recordings)";
+        problem = this.ctx.offline
+          ? "computed by the kernel: not in this export"
+          : "needs the model (this explorer was made from recordings)";
       else problem = `computing ${methodLabel}…`;
     } else if (!inf.values || snap.t >= inf.T) problem = "no influence values for this step";
     if (problem) {
@@ -193,29 +223,40 @@ export class InfluenceView {
     this.cbBar.style.background = cssGradient(scale.map);
     setText(this.cbLo, fmt(-m, 2));
     setText(this.cbHi, fmt(m, 2));
-    this.explainText(snap, inf, t);
-    this.drawMap(snap, theme, themeChanged);
+    this.explainText(inf, t);
+    this.drawMap(theme, themeChanged);
     this.drawLags(theme);
   }
 
-  explainText(snap, inf, t) {
+  explainText(inf, t) {
     const meta = this.ctx.store.meta;
     const c = inf.targets ? inf.targets[t] : null;
-    const cname = c == null ? "" : meta.class_names?.[c] ?? `class ${c}`;
+    const cname = c == null ? "" : (meta.class_names?.[c] ?? `class ${c}`);
     let text = `explains the ${inf.output || "logit"} of “${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
     if (inf.f_baseline) text += ` · baseline ${fmt(inf.f_baseline[t])}`;
     if (inf.completeness) text += ` · completeness error ${(100 * inf.completeness[t]).toFixed(2)}%`;
     setText(this.explain, text);
   }
 
-  drawMap(snap, theme, themeChanged) {
+  drawMap(theme, themeChanged) {
     const sh = this.shown;
     const { inf, row, scale, t } = sh;
     const r = this.rect;
     const dpr = this.plot.dpr;
     const imgW = Math.max(1, Math.min(inf.T, Math.round(r.w * dpr)));
     const imgH = Math.max(1, Math.min(inf.D, Math.round(r.h * dpr)));
-    const key = [inf.sequence, inf.method, t, imgW, imgH, scale.map, scale.lo, this.plot.width, this.plot.height, theme.key].join("|");
+    const key = [
+      inf.sequence,
+      inf.method,
+      t,
+      imgW,
+      imgH,
+      scale.map,
+      scale.lo,
+      this.plot.width,
+      this.plot.height,
+      theme.key,
+    ].join("|");
     if (key !== this.image.key || themeChanged) {
       this.image.key = key;
       const order = Int32Array.from({ length: inf.D }, (_, k) => k);
@@ -280,7 +321,12 @@ export class InfluenceView {
       ctx.fillRect(x0 + w * 0.08, yOf(lags.abs[k]), w * 0.84, y0 - yOf(lags.abs[k]));
       ctx.strokeStyle = theme.fg3;
       ctx.lineWidth = 1;
-      ctx.strokeRect(x0 + w * 0.08 + 0.5, yOf(lags.abs[k]) + 0.5, Math.max(0, w * 0.84 - 1), Math.max(0, y0 - yOf(lags.abs[k]) - 1));
+      ctx.strokeRect(
+        x0 + w * 0.08 + 0.5,
+        yOf(lags.abs[k]) + 0.5,
+        Math.max(0, w * 0.84 - 1),
+        Math.max(0, y0 - yOf(lags.abs[k]) - 1),
+      );
       const v = lags.signed[k];
       ctx.fillStyle = v >= 0 ? pos : neg;
       const ys = yOf(v);

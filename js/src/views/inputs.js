@@ -1,9 +1,9 @@
 // Inputs (lw-inputs): the input features of the current sequence over time as lines (MATLAB's plot(X')), with a
 // legend of the feature names (as text) and their values at the cursor.
 
-import { LineChart, paddedRange } from "./lines.js";
-import { seriesRange, setText } from "./common.js";
 import { categorical } from "../colormap.js";
+import { seriesRange, setText } from "./common.js";
+import { LineChart, paddedRange } from "./lines.js";
 
 export class InputsView {
   constructor(ctx) {
@@ -31,7 +31,9 @@ export class InputsView {
     const cols = Array.from({ length: D }, (_, j) => j);
     setText(this.chart.sub, `${D} feature${D === 1 ? "" : "s"}`);
     const range = () => seriesRange(block.data, block.rows, D, cols);
-    const [lo, hi] = paddedRange(...this.chart.memo([snap.sequence, store.seqVersion(snap.sequence), D].join("|"), range));
+    const [lo, hi] = paddedRange(
+      ...this.chart.memo([snap.sequence, store.seqVersion(snap.sequence), D].join("|"), range),
+    );
     this.chart.render(frame, {
       T: block.rows,
       data: block.data,

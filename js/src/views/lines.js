@@ -2,21 +2,21 @@
 // values at the cursor, lines on the base layer (redrawn only when the series change), cursor / hover / value dots
 // on the overlay. Drag to scrub; hover names the nearest line.
 
+import { stepFromX, xFromStep } from "../scrub.js";
 import {
-  el,
-  Plot,
-  Legend,
-  timeRect,
-  drawTimeAxis,
-  drawYAxis,
-  drawSeries,
+  attachScrub,
   drawCursor,
   drawHoverLine,
-  attachScrub,
-  setText,
+  drawSeries,
+  drawTimeAxis,
+  drawYAxis,
+  el,
   fmt,
+  Legend,
+  Plot,
+  setText,
+  timeRect,
 } from "./common.js";
-import { stepFromX, xFromStep } from "../scrub.js";
 
 export class LineChart {
   /**
@@ -44,8 +44,12 @@ export class LineChart {
     // The zoomed time window shown (lod.js; the store's `window`): steps w0 .. w0 + n - 1.
     this.w0 = 0;
     this.n = 0;
-    this.disposeScrub = attachScrub(this.plot.overlay, this.plot, () => this.rect, () => this.n, (t) =>
-      ctx.store.set({ t: t + this.w0 }),
+    this.disposeScrub = attachScrub(
+      this.plot.overlay,
+      this.plot,
+      () => this.rect,
+      () => this.n,
+      (t) => ctx.store.set({ t: t + this.w0 }),
     );
     this.attachHover();
   }
@@ -78,7 +82,14 @@ export class LineChart {
       } else {
         tooltip.show(ev.clientX, ev.clientY, `t ${t}`);
       }
-      store.set({ hover: { sequence: store.snapshot().sequence, t, unit: spec.units ? spec.units[best] ?? null : null, view: spec.view } });
+      store.set({
+        hover: {
+          sequence: store.snapshot().sequence,
+          t,
+          unit: spec.units ? (spec.units[best] ?? null) : null,
+          view: spec.view,
+        },
+      });
     });
     target.addEventListener("pointerleave", () => {
       tooltip.hide();
@@ -98,7 +109,9 @@ export class LineChart {
         } else if (ev.shiftKey || sideways) {
           ev.preventDefault();
           const d = sideways ? ev.deltaX : ev.deltaY;
-          this.ctx.pan(Math.sign(d) * Math.max(1, Math.round((this.n * Math.min(200, Math.abs(d))) / Math.max(1, r.w))));
+          this.ctx.pan(
+            Math.sign(d) * Math.max(1, Math.round((this.n * Math.min(200, Math.abs(d))) / Math.max(1, r.w))),
+          );
         }
       },
       { passive: false },
@@ -133,7 +146,7 @@ export class LineChart {
     this.spec = spec;
     const empty = !spec || !(spec.T > 0) || !spec.cols.length;
     this.message.hidden = !empty;
-    if (empty) setText(this.message, (spec && spec.message) || "no data");
+    if (empty) setText(this.message, spec?.message || "no data");
     const items = spec
       ? spec.cols.map((j, k) => ({
           name: spec.names[k],
@@ -143,7 +156,7 @@ export class LineChart {
           onclick: spec.onLegendClick ? () => spec.onLegendClick(j) : null,
         }))
       : [];
-    this.legend.update(items, { extra: (spec && spec.legendExtra) || "" });
+    this.legend.update(items, { extra: spec?.legendExtra || "" });
 
     this.rect = timeRect(this.plot);
     const r = this.rect;
@@ -172,7 +185,9 @@ export class LineChart {
         // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which
         // looks the same when the steps are that close.
         const width = spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
-        spec.cols.forEach((j, k) => drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width));
+        spec.cols.forEach((j, k) => {
+          drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width);
+        });
         const g = spec.ghost;
         if (g && Math.min(g.T, w0 + n) > w0) {
           // Over the first series' time axis (a longer ghost is cut at its end; a shorter one stops early).
@@ -182,7 +197,9 @@ export class LineChart {
           ctx.globalAlpha = 0.95;
           const gr = { ...r, w: (r.w * T) / n };
           const gdata = g.data.subarray(w0 * g.stride, (w0 + T) * g.stride);
-          spec.cols.forEach((j, k) => drawSeries(ctx, gdata, T, g.stride, j, gr, this.yOf, spec.colors[k], 1.5));
+          spec.cols.forEach((j, k) => {
+            drawSeries(ctx, gdata, T, g.stride, j, gr, this.yOf, spec.colors[k], 1.5);
+          });
           ctx.restore();
         }
       }
@@ -193,7 +210,8 @@ export class LineChart {
     if (!empty) {
       const t = Math.min(snap.t, spec.T - 1);
       const h = snap.hover;
-      if (h && h.sequence === snap.sequence && h.t != null && h.view !== spec.view) drawHoverLine(ctx, r, h.t - w0, n, theme);
+      if (h && h.sequence === snap.sequence && h.t != null && h.view !== spec.view)
+        drawHoverLine(ctx, r, h.t - w0, n, theme);
       const inView = t >= w0 && t < w0 + n;
       if (inView) drawCursor(ctx, r, t - w0, n, theme);
       const x = xFromStep(t - w0, r.x, r.w, n);

@@ -88,23 +88,46 @@ export class PagerView {
     const offline = Boolean(ctx.offline);
     const tip = offline ? " (needs the kernel)" : "";
     this.prev = el("button", {
-      class: "lw-icon-btn lw-page-prev", type: "button", text: "‹",
-      title: `Previous sequences of the data set${tip}`, "aria-label": "Previous sequences of the data set",
+      class: "lw-icon-btn lw-page-prev",
+      type: "button",
+      text: "‹",
+      title: `Previous sequences of the data set${tip}`,
+      "aria-label": "Previous sequences of the data set",
     });
     this.next = el("button", {
-      class: "lw-icon-btn lw-page-next", type: "button", text: "›",
-      title: `Next sequences of the data set${tip}`, "aria-label": "Next sequences of the data set",
+      class: "lw-icon-btn lw-page-next",
+      type: "button",
+      text: "›",
+      title: `Next sequences of the data set${tip}`,
+      "aria-label": "Next sequences of the data set",
     });
     this.range = el("span", { class: "lw-muted lw-page-range", role: "status", "aria-live": "polite" });
     this.jump = el("input", {
-      class: "lw-page-jump", type: "number", min: "0", step: "1", inputmode: "numeric", placeholder: "go to",
+      class: "lw-page-jump",
+      type: "number",
+      min: "0",
+      step: "1",
+      inputmode: "numeric",
+      placeholder: "go to",
       title: "The data set's sequence index (0-based, as ex.show_sequence(k)); Enter goes there",
-      "aria-label": "Go to the data set's sequence index", disabled: offline,
+      "aria-label": "Go to the data set's sequence index",
+      disabled: offline,
     });
-    this.el = el("div", {
-      class: "lw-pager lw-view", hidden: true, "data-t": "0", "data-pending": "false", role: "group",
-      "aria-label": "Pages of the data set",
-    }, this.prev, this.range, this.next, this.jump);
+    this.el = el(
+      "div",
+      {
+        class: "lw-pager lw-view",
+        hidden: true,
+        "data-t": "0",
+        "data-pending": "false",
+        role: "group",
+        "aria-label": "Pages of the data set",
+      },
+      this.prev,
+      this.range,
+      this.next,
+      this.jump,
+    );
     this.state = null;
     this.jumpTo = null; // {k, start}: sequence k once the window at `start` is on the page
     this.prev.addEventListener("click", () => this.page(this.state?.prev));
@@ -176,7 +199,10 @@ export class PagerView {
     setText(this.range, st.text);
     const ds = this.el.dataset;
     const attrs = {
-      start: String(st.start), requested: String(st.requested), n: String(st.n), pending: String(st.loading),
+      start: String(st.start),
+      requested: String(st.requested),
+      n: String(st.n),
+      pending: String(st.loading),
     };
     for (const [k, v] of Object.entries(attrs)) if (ds[k] !== v) ds[k] = v;
     this.el.setAttribute("aria-busy", String(st.loading));

@@ -4,8 +4,8 @@
 // where the same units switch on together. Matches `.lw-match[data-sequence][data-start][data-stop]`: click jumps
 // there (sequence, t = start) and selects the pattern's units, so every view highlights them.
 
-import { el, setText, fmt } from "./common.js";
 import { isEmpty, sameRequest } from "../why.js";
+import { el, fmt, setText } from "./common.js";
 
 export const DEFAULT_THRESHOLD = 0.3;
 
@@ -23,7 +23,12 @@ export class PatternsView {
       "aria-label": "Threshold",
       title: "A unit is on above this value",
     });
-    this.search = el("button", { type: "button", class: "lw-btn lw-pat-search", text: "search", title: "Search again with this threshold" });
+    this.search = el("button", {
+      type: "button",
+      class: "lw-btn lw-pat-search",
+      text: "search",
+      title: "Search again with this threshold",
+    });
     this.clear = el("button", { type: "button", class: "lw-btn lw-pat-clear", text: "clear" });
     this.status = el("div", { class: "lw-pat-status lw-muted" });
     this.list = el("div", { class: "lw-pat-list", role: "list" });
@@ -53,7 +58,7 @@ export class PatternsView {
       if (!item) return;
       const res = store.aux("_patterns");
       const patch = { sequence: Number(item.dataset.sequence), t: Number(item.dataset.start) };
-      if (res && res.units.length) patch.selected_units = res.units.slice();
+      if (res?.units.length) patch.selected_units = res.units.slice();
       store.set(patch);
     });
     this.sig = "";
@@ -79,7 +84,15 @@ export class PatternsView {
     const snap = store.snapshot();
     store.set({
       why_open: true,
-      pattern_query: { sequence: snap.sequence, start, stop, threshold, layer: snap.layer, quantity: snap.quantity, margin: 1 },
+      pattern_query: {
+        sequence: snap.sequence,
+        start,
+        stop,
+        threshold,
+        layer: snap.layer,
+        quantity: snap.quantity,
+        margin: 1,
+      },
     });
   }
 
@@ -101,14 +114,19 @@ export class PatternsView {
     this.threshold.disabled = !can;
     this.search.disabled = !can || isEmpty(query);
     this.clear.hidden = isEmpty(query) && !res;
-    if (!isEmpty(query) && document.activeElement !== this.threshold && Number(this.threshold.value) !== Number(query.threshold)) {
+    if (
+      !isEmpty(query) &&
+      document.activeElement !== this.threshold &&
+      Number(this.threshold.value) !== Number(query.threshold)
+    ) {
       this.threshold.value = String(query.threshold);
     }
     const pending = !isEmpty(query) && !(res && sameRequest(res.query, query)) && can;
     this.el.dataset.pending = String(pending);
     const seqName = (s) => meta.sequence_names[s] ?? `sequence ${s}`;
     let status;
-    if (isEmpty(query)) status = can ? "Select steps: shift-drag across the heatmap." : "Pattern search needs the kernel.";
+    if (isEmpty(query))
+      status = can ? "Select steps: shift-drag across the heatmap." : "Pattern search needs the kernel.";
     else if (pending) status = "searching…";
     else if (res.error) status = res.error;
     else {
@@ -145,7 +163,10 @@ export class PatternsView {
       );
     }
     for (const item of this.list.children) {
-      const on = Number(item.dataset.sequence) === snap.sequence && snap.t >= Number(item.dataset.start) && snap.t < Number(item.dataset.stop);
+      const on =
+        Number(item.dataset.sequence) === snap.sequence &&
+        snap.t >= Number(item.dataset.start) &&
+        snap.t < Number(item.dataset.stop);
       item.classList.toggle("lw-current", on);
     }
   }
@@ -160,7 +181,9 @@ export class PatternsView {
     const ranges = [];
     if (query.sequence === snap.sequence) ranges.push({ start: query.start, stop: query.stop, kind: "selection" });
     const ready = res && sameRequest(res.query, query) && !res.error;
-    if (ready) for (const m of res.matches) if (m.sequence === snap.sequence) ranges.push({ start: m.start, stop: m.stop, kind: "match" });
+    if (ready)
+      for (const m of res.matches)
+        if (m.sequence === snap.sequence) ranges.push({ start: m.start, stop: m.stop, kind: "match" });
     return { ranges, units: ready ? res.units : [] };
   }
 }

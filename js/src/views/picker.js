@@ -7,7 +7,8 @@ import { el, icon, setText } from "./common.js";
 export function sequenceLabel(meta, s) {
   const name = meta.sequence_names[s] ?? `sequence ${s}`;
   const label = meta.labels[s];
-  const cls = label == null ? null : meta.class_names ? meta.class_names[label] ?? `class ${label}` : `class ${label}`;
+  const cls =
+    label == null ? null : meta.class_names ? (meta.class_names[label] ?? `class ${label}`) : `class ${label}`;
   return cls == null ? name : `${name} · ${cls}`;
 }
 
@@ -16,8 +17,16 @@ export class PickerView {
     this.ctx = ctx;
     const { store } = ctx;
     this.select = el("select", { class: "lw-seq-select", "aria-label": "Sequence" });
-    this.prev = el("button", { class: "lw-icon-btn", type: "button", title: "Previous sequence", "aria-label": "Previous sequence" }, icon("prev"));
-    this.next = el("button", { class: "lw-icon-btn", type: "button", title: "Next sequence", "aria-label": "Next sequence" }, icon("next"));
+    this.prev = el(
+      "button",
+      { class: "lw-icon-btn", type: "button", title: "Previous sequence", "aria-label": "Previous sequence" },
+      icon("prev"),
+    );
+    this.next = el(
+      "button",
+      { class: "lw-icon-btn", type: "button", title: "Next sequence", "aria-label": "Next sequence" },
+      icon("next"),
+    );
     this.count = el("span", { class: "lw-muted lw-seq-count" });
     this.el = el("div", { class: "lw-picker lw-view", "data-t": "0" }, this.prev, this.select, this.next, this.count);
     this.select.addEventListener("change", () => store.set({ sequence: Number(this.select.value) }));

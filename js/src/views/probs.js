@@ -3,9 +3,9 @@
 // model has no classifier head (meta.has_head false). An intervention or comparison shown for this sequence (the
 // Why section's `_comparison`) adds its probabilities as dashed curves, and "original → other" in the legend.
 
-import { LineChart } from "./lines.js";
-import { el, setText } from "./common.js";
 import { categorical } from "../colormap.js";
+import { el, setText } from "./common.js";
+import { LineChart } from "./lines.js";
 
 /** Index of the largest finite value of row t of a (T, C) block; -1 if none. */
 export function argmaxRow(data, C, t) {
@@ -57,7 +57,13 @@ export class ProbsView {
       setText(this.predClass, "–");
       setText(this.predP, "");
       setText(this.truth, "");
-      this.chart.render(frame, { T: 0, cols: [], names: [], colors: [], message: block ? "no steps recorded yet" : "no probabilities recorded" });
+      this.chart.render(frame, {
+        T: 0,
+        cols: [],
+        names: [],
+        colors: [],
+        message: block ? "no steps recorded yet" : "no probabilities recorded",
+      });
       return;
     }
     const C = block.cols;
@@ -77,7 +83,8 @@ export class ProbsView {
     this.predClass.style.color = best >= 0 ? categorical(best, theme.dark) : "";
     // An intervention / comparison shown for this sequence (the Why section): its probabilities dashed.
     const cmp = this.ctx.why ? this.ctx.why.comparisonFor(snap.sequence) : null;
-    const ghost = cmp && cmp.probs && cmp.probs.shape[1] === C ? { data: cmp.probs.data, T: cmp.probs.shape[0], stride: C } : null;
+    const ghost =
+      cmp?.probs && cmp.probs.shape[1] === C ? { data: cmp.probs.data, T: cmp.probs.shape[0], stride: C } : null;
     setText(this.chart.sub, ghost ? `${C} classes · dashed: ${cmp.names[1]}` : `${C} classes`);
     this.chart.render(frame, {
       T: block.rows,
@@ -92,7 +99,13 @@ export class ProbsView {
       format: (v) => (v === v ? v.toFixed(2) : "–"),
       view: "probs",
       ghost,
-      key: [snap.sequence, store.seqVersion(snap.sequence), C, theme.dark, ghost ? store.auxVersion("_comparison") : 0].join("|"),
+      key: [
+        snap.sequence,
+        store.seqVersion(snap.sequence),
+        C,
+        theme.dark,
+        ghost ? store.auxVersion("_comparison") : 0,
+      ].join("|"),
     });
   }
 }

@@ -4,9 +4,9 @@
 // sequence). Entries `.lw-rank-item[data-unit]`: click toggles the unit in the selection (every view follows),
 // right-click opens the unit's intervention menu, hover highlights it elsewhere. __lw_ranking() says what is listed.
 
-import { el, fillSelect, setText, fmt } from "./common.js";
 import { categorical } from "../colormap.js";
-import { RANK_BY, rankUnits, classRanking, unitMenu } from "../why.js";
+import { classRanking, RANK_BY, rankUnits, unitMenu } from "../why.js";
+import { el, fillSelect, fmt, setText } from "./common.js";
 
 const MODES = [
   ["t", "at t"],
@@ -25,10 +25,19 @@ export class RankingView {
     this.title = el("span", { class: "lw-title", text: "Top units" });
     this.sub = el("span", { class: "lw-sub" });
     this.modeButtons = MODES.map(([m, label]) =>
-      el("button", { type: "button", "data-mode": m, "aria-pressed": "false", text: label, onclick: () => this.setMode(m) }),
+      el("button", {
+        type: "button",
+        "data-mode": m,
+        "aria-pressed": "false",
+        text: label,
+        onclick: () => this.setMode(m),
+      }),
     );
     this.bySel = el("select", { "aria-label": "Rank by", title: "Score" });
-    this.classSel = el("select", { "aria-label": "Rank class", title: "The class whose units are ranked against the rest" });
+    this.classSel = el("select", {
+      "aria-label": "Rank class",
+      title: "The class whose units are ranked against the rest",
+    });
     this.bySel.addEventListener("change", () => {
       this.by = this.bySel.value;
       this.changed();
@@ -43,7 +52,13 @@ export class RankingView {
       "div",
       { class: "lw-ranking lw-view lw-card", "data-t": "0", "data-mode": this.mode },
       el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub)),
-      el("div", { class: "lw-traj-controls" }, el("span", { class: "lw-seg" }, ...this.modeButtons), this.bySel, this.classSel),
+      el(
+        "div",
+        { class: "lw-traj-controls" },
+        el("span", { class: "lw-seg" }, ...this.modeButtons),
+        this.bySel,
+        this.classSel,
+      ),
       this.note,
       this.list,
     );
@@ -61,10 +76,13 @@ export class RankingView {
     this.list.addEventListener("pointerover", (ev) => {
       const item = ev.target.closest?.(".lw-rank-item");
       const snap = store.snapshot();
-      store.set({ hover: item ? { sequence: snap.sequence, t: null, unit: Number(item.dataset.unit), view: "ranking" } : null });
+      store.set({
+        hover: item ? { sequence: snap.sequence, t: null, unit: Number(item.dataset.unit), view: "ranking" } : null,
+      });
     });
     this.list.addEventListener("pointerleave", () => store.set({ hover: null }));
-    this.el.__lw_ranking = () => this.shown && { ...this.shown, units: this.shown.units.slice(), scores: this.shown.scores.slice() };
+    this.el.__lw_ranking = () =>
+      this.shown && { ...this.shown, units: this.shown.units.slice(), scores: this.shown.scores.slice() };
   }
 
   setMode(m) {
@@ -83,7 +101,7 @@ export class RankingView {
     const meta = store.meta;
     const q = snap.quantity;
     this.el.dataset.mode = this.mode;
-    this.modeButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === this.mode)));
+    for (const b of this.modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === this.mode));
     setText(this.sub, `${q} · ${store.layerName(snap.layer)}`);
     const className = (c) => meta.class_names?.[c] ?? `class ${c}`;
     let units = [];
@@ -101,10 +119,16 @@ export class RankingView {
       const auto = label != null && classes.includes(label) ? label : classes[0];
       fillSelect(
         this.classSel,
-        [["auto", `this sequence's class${auto != null ? ` (${className(auto)})` : ""}`], ...classes.map((c) => [c, className(c)])],
+        [
+          ["auto", `this sequence's class${auto != null ? ` (${className(auto)})` : ""}`],
+          ...classes.map((c) => [c, className(c)]),
+        ],
         this.klass,
       );
-      if (!ready) note = this.ctx.offline ? "ranking per class: computed by the kernel, not in this export" : "ranking per class… (computing)";
+      if (!ready)
+        note = this.ctx.offline
+          ? "ranking per class: computed by the kernel, not in this export"
+          : "ranking per class… (computing)";
       else if (r.error) note = r.error;
       else {
         klass = this.klass === "auto" ? auto : Number(this.klass);
@@ -128,7 +152,8 @@ export class RankingView {
         units = res.units;
         scores = res.scores;
         const label = RANK_BY.find(([b]) => b === this.by)[1];
-        note = this.mode === "t" ? `${label} at t = ${snap.t}` : `${label} over the ${block.rows} steps of this sequence`;
+        note =
+          this.mode === "t" ? `${label} at t = ${snap.t}` : `${label} over the ${block.rows} steps of this sequence`;
       }
     }
     setText(this.note, note);
@@ -153,10 +178,16 @@ export class RankingView {
             role: "listitem",
             "data-unit": String(u),
             "data-rank": String(k),
-            title: j >= 0 ? `unit ${u} — click to deselect, right-click to intervene` : `unit ${u} — click to select, right-click to intervene`,
+            title:
+              j >= 0
+                ? `unit ${u} — click to deselect, right-click to intervene`
+                : `unit ${u} — click to select, right-click to intervene`,
           },
           el("span", { class: "lw-rank-no", text: String(k + 1) }),
-          el("span", { class: "lw-swatch", style: { background: j >= 0 ? categorical(j, theme.dark) : "transparent" } }),
+          el("span", {
+            class: "lw-swatch",
+            style: { background: j >= 0 ? categorical(j, theme.dark) : "transparent" },
+          }),
           el("span", { class: "lw-rank-name", text: `unit ${u}` }),
           el("span", { class: "lw-rank-track" }, bar),
           score,
@@ -170,7 +201,12 @@ export class RankingView {
     this.items.forEach((it, k) => {
       const s = scores[k];
       setText(it.score, fmt(s));
-      const w = Number.isFinite(s) && top > 0 ? Math.min(100, (Math.abs(s) / top) * 100) : s === Infinity || s === -Infinity ? 100 : 0;
+      const w =
+        Number.isFinite(s) && top > 0
+          ? Math.min(100, (Math.abs(s) / top) * 100)
+          : s === Infinity || s === -Infinity
+            ? 100
+            : 0;
       const css = `${w.toFixed(1)}%`;
       if (it.bar.style.width !== css) it.bar.style.width = css;
       it.bar.classList.toggle("lw-neg", s < 0);

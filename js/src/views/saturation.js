@@ -7,9 +7,9 @@
 // toggles its unit, hovering one highlights the unit in the other views. Nothing here depends on the cursor: a scrub
 // only updates data-t.
 
-import { el, Plot, setText, fmt } from "./common.js";
 import { categorical, isSigned } from "../colormap.js";
 import { font } from "../theme.js";
+import { el, fmt, Plot, setText } from "./common.js";
 import { QUANTITY_TITLES } from "./gates.js";
 
 /** Karpathy et al.'s thresholds (and `gate_saturation`'s defaults). */
@@ -101,10 +101,17 @@ export class SaturationView {
         "div",
         { class: "lw-head" },
         el("span", { class: "lw-titles" }, this.title, this.sub),
-        el("span", { class: "lw-controls" }, el("span", { class: "lw-seg", role: "group", "aria-label": "Steps counted" }, ...this.modeButtons)),
+        el(
+          "span",
+          { class: "lw-controls" },
+          el("span", { class: "lw-seg", role: "group", "aria-label": "Steps counted" }, ...this.modeButtons),
+        ),
       ),
       this.body,
-      el("div", { class: "lw-sat-note lw-muted", text: `x: share of steps below ${LOW} · y: share above ${HIGH} · click a point to select its unit` }),
+      el("div", {
+        class: "lw-sat-note lw-muted",
+        text: `x: share of steps below ${LOW} · y: share above ${HIGH} · click a point to select its unit`,
+      }),
     );
     this.plot = new Plot(this.body, { height: 200 });
     this.body.append(this.captions, this.message);
@@ -113,7 +120,8 @@ export class SaturationView {
     this.baseKey = null;
     this.points = []; // [{gate, panel, unit, x, y, left, right}]
     this.stats = null; // {gates: [{q, left, right}], U}
-    this.el.__lw_points = () => this.points.map(({ gate, unit, x, y, left, right }) => ({ gate, unit, x, y, left, right }));
+    this.el.__lw_points = () =>
+      this.points.map(({ gate, unit, x, y, left, right }) => ({ gate, unit, x, y, left, right }));
     this.attachPointer();
   }
 
@@ -142,7 +150,11 @@ export class SaturationView {
         if (snap.hover && snap.hover.view === "saturation") store.set({ hover: null });
         return;
       }
-      tooltip.show(ev.clientX, ev.clientY, `unit ${p.unit} · ${p.gate} · left ${fmt(p.left, 2)} · right ${fmt(p.right, 2)}`);
+      tooltip.show(
+        ev.clientX,
+        ev.clientY,
+        `unit ${p.unit} · ${p.gate} · left ${fmt(p.left, 2)} · right ${fmt(p.right, 2)}`,
+      );
       store.set({ hover: { sequence: snap.sequence, t: null, unit: p.unit, view: "saturation" } });
     });
     target.addEventListener("pointerleave", () => {
@@ -163,7 +175,8 @@ export class SaturationView {
   /** The fractions of every panel's gate for the current mode, layer and data (cached; no cursor dependence). */
   compute(snap, gates) {
     const { store } = this.ctx;
-    const dataKey = this.mode === "all" ? `all|${store.version}` : `seq|${snap.sequence}|${store.seqVersion(snap.sequence)}`;
+    const dataKey =
+      this.mode === "all" ? `all|${store.version}` : `seq|${snap.sequence}|${store.seqVersion(snap.sequence)}`;
     const key = [dataKey, snap.layer, gates.join(""), gates.map((q) => store.has(q)).join("")].join("|");
     if (this.key === key) return this.stats;
     this.key = key;
@@ -195,7 +208,8 @@ export class SaturationView {
     const steps = this.mode === "all" ? store.meta.offsets[store.nSequences()] || 0 : snap.T;
     setText(
       this.sub,
-      `${store.layerName(snap.layer)} · ${stats.U} units · ${steps} steps` + (this.mode === "all" ? ` of ${store.nSequences()} sequences` : ""),
+      `${store.layerName(snap.layer)} · ${stats.U} units · ${steps} steps` +
+        (this.mode === "all" ? ` of ${store.nSequences()} sequences` : ""),
     );
     const layout = saturationLayout(this.plot.width, gates.length);
     if (this.plot.setHeight(layout.height)) {
@@ -205,7 +219,14 @@ export class SaturationView {
     const has = gates.length > 0 && stats.U > 0 && pending.length < gates.length;
     this.message.hidden = has;
     if (!has) {
-      setText(this.message, !gates.length ? "no gates in [0, 1] recorded" : pending.length ? `loading ${pending.join(", ")}…` : "no gate activations recorded");
+      setText(
+        this.message,
+        !gates.length
+          ? "no gates in [0, 1] recorded"
+          : pending.length
+            ? `loading ${pending.join(", ")}…`
+            : "no gate activations recorded",
+      );
     }
     const sel = snap.selected_units.join(",");
     const baseKey = [this.key, sel, this.plot.width, this.plot.height, theme.key].join("|");
@@ -276,7 +297,7 @@ export class SaturationView {
       ctx.fillText(`right-saturated (> ${HIGH})`, 0, 0);
       ctx.restore();
       ctx.restore();
-      if (!g || !g.left) return;
+      if (!g?.left) return;
       // Every unit's point, faint; then the selected units on top, large, in their selection colour.
       const xy = (u) => [p.x + g.left[u] * p.w, p.y + (1 - g.right[u]) * p.h];
       ctx.save();

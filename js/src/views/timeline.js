@@ -3,8 +3,8 @@
 // When the time views are zoomed (the store's `window`, lod.js), a band under the slider marks the window shown;
 // drag it to pan.
 
-import { el, icon, setIcon, setText, fillSelect } from "./common.js";
 import { panWindow } from "../lod.js";
+import { el, fillSelect, icon, setIcon, setText } from "./common.js";
 
 /** Half a range thumb's width (px): where the slider's track starts and ends inside it. */
 const THUMB = 8;
@@ -15,15 +15,40 @@ export class TimelineView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.back = el("button", { class: "lw-icon-btn", type: "button", title: "Step back (←)", "aria-label": "Step back" }, icon("back"));
-    this.play = el("button", { class: "lw-icon-btn lw-play", type: "button", title: "Play / pause (space)", "aria-label": "Play" });
-    this.forward = el("button", { class: "lw-icon-btn", type: "button", title: "Step forward (→)", "aria-label": "Step forward" }, icon("forward"));
+    this.back = el(
+      "button",
+      { class: "lw-icon-btn", type: "button", title: "Step back (←)", "aria-label": "Step back" },
+      icon("back"),
+    );
+    this.play = el("button", {
+      class: "lw-icon-btn lw-play",
+      type: "button",
+      title: "Play / pause (space)",
+      "aria-label": "Play",
+    });
+    this.forward = el(
+      "button",
+      { class: "lw-icon-btn", type: "button", title: "Step forward (→)", "aria-label": "Step forward" },
+      icon("forward"),
+    );
     setIcon(this.play, "play");
-    this.slider = el("input", { class: "lw-slider", type: "range", min: "0", max: "0", step: "1", value: "0", "aria-label": "Time step" });
+    this.slider = el("input", {
+      class: "lw-slider",
+      type: "range",
+      min: "0",
+      max: "0",
+      step: "1",
+      value: "0",
+      "aria-label": "Time step",
+    });
     this.band = el("div", { class: "lw-window-band", title: "Steps shown (drag to pan)", hidden: true });
     this.sliderWrap = el("div", { class: "lw-slider-wrap" }, this.slider, this.band);
     this.label = el("span", { class: "lw-tlabel", title: "current step t (0-based) / number of steps" });
-    this.speed = el("select", { class: "lw-speed", title: "Playback speed (steps per second)", "aria-label": "Playback speed" });
+    this.speed = el("select", {
+      class: "lw-speed",
+      title: "Playback speed (steps per second)",
+      "aria-label": "Playback speed",
+    });
     this.el = el(
       "div",
       { class: "lw-timeline lw-view", "data-t": "0" },
@@ -76,7 +101,11 @@ export class TimelineView {
     this.back.classList.toggle("lw-dim", t <= 0);
     this.forward.classList.toggle("lw-dim", t >= T - 1);
     const speeds = SPEEDS.includes(speed) ? SPEEDS : [...SPEEDS, speed].sort((a, b) => a - b);
-    fillSelect(this.speed, speeds.map((s) => [s, String(s)]), speed);
+    fillSelect(
+      this.speed,
+      speeds.map((s) => [s, String(s)]),
+      speed,
+    );
     this.T = T;
     const w = snap.window;
     this.band.hidden = !w;

@@ -1,9 +1,9 @@
 // Traces (lw-traces): the selected units' values over time for the current quantity and layer (the first few
 // units when none are selected), coloured like their marks in the heatmap and the gates view.
 
-import { LineChart, paddedRange } from "./lines.js";
-import { seriesRange, setText } from "./common.js";
 import { categorical, isSigned } from "../colormap.js";
+import { seriesRange, setText } from "./common.js";
+import { LineChart, paddedRange } from "./lines.js";
 
 export const FALLBACK_UNITS = 5;
 
@@ -47,7 +47,11 @@ export class TracesView {
     let hi;
     let ticks = null;
     const key = [snap.sequence, store.seqVersion(snap.sequence), snap.layer, q, units.join(",")].join("|");
-    if (isSigned(q)) [lo, hi] = paddedRange(...this.chart.memo(key, () => seriesRange(block.data, block.rows, block.cols, units)), true);
+    if (isSigned(q))
+      [lo, hi] = paddedRange(
+        ...this.chart.memo(key, () => seriesRange(block.data, block.rows, block.cols, units)),
+        true,
+      );
     else [lo, hi, ticks] = [-0.04, 1.04, [0, 0.5, 1]];
     this.chart.render(frame, {
       T: block.rows,

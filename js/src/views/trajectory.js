@@ -19,25 +19,25 @@
 // The root carries `__lw_project(x, y[, z])`: a raw traj point -> {x, y} in CSS pixels from the top-left of the plot's
 // canvas, as last drawn (log1p and 3-D rotation included; null before the first draw); tests use it to click points.
 
-import { el, Plot, Legend, setText, fillSelect } from "./common.js";
 import { font } from "../theme.js";
 import {
-  fillView,
-  effectiveView,
-  dragRotation,
-  makeFrame,
-  projectRows,
-  projectPoint,
   axisLines,
   axisTitle,
-  nearestRow,
-  lastRows,
+  className,
+  colorPlan,
   depthFade,
   depthSize,
-  className,
+  dragRotation,
+  effectiveView,
+  fillView,
+  lastRows,
+  makeFrame,
+  nearestRow,
+  projectPoint,
+  projectRows,
   timeColor,
-  colorPlan,
 } from "../traj3d.js";
+import { el, fillSelect, Legend, Plot, setText } from "./common.js";
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
@@ -136,11 +136,21 @@ export class TrajectoryView {
 
     // ---- controls ------------------------------------------------------------------------------------------------
     const seg = (dims, text) =>
-      el("button", { type: "button", class: "lw-seg-btn", "data-dims": String(dims), "aria-pressed": "false", text, onclick: () => this.setView({ dims }) });
+      el("button", {
+        type: "button",
+        class: "lw-seg-btn",
+        "data-dims": String(dims),
+        "aria-pressed": "false",
+        text,
+        onclick: () => this.setView({ dims }),
+      });
     this.dimButtons = { 2: seg(2, "2-D"), 3: seg(3, "3-D") };
     this.colorSel = el(
       "select",
-      { "aria-label": "Colour paths by", title: "colour paths by time step, class, or a group passed as Explorer(..., groups=...)" },
+      {
+        "aria-label": "Colour paths by",
+        title: "colour paths by time step, class, or a group passed as Explorer(..., groups=...)",
+      },
       el("option", { value: "time", text: "time step" }),
       el("option", { value: "class", text: "class" }),
       el("option", { value: "group", text: "group" }),
@@ -164,17 +174,36 @@ export class TrajectoryView {
     this.projQ = el("select", { "aria-label": "Projected quantity", title: "quantity whose states are projected" });
     this.projLayer.addEventListener("change", () => store.set({ projection_layer: Number(this.projLayer.value) }));
     this.projQ.addEventListener("change", () => store.set({ projection_quantity: this.projQ.value }));
-    this.ovWrap = el("label", { title: "draw two classes in full colour, the rest dimmed" }, el("span", { text: "overlay" }), this.ovA, el("span", { text: "vs" }), this.ovB);
+    this.ovWrap = el(
+      "label",
+      { title: "draw two classes in full colour, the rest dimmed" },
+      el("span", { text: "overlay" }),
+      this.ovA,
+      el("span", { text: "vs" }),
+      this.ovB,
+    );
     this.controls = el(
       "div",
       { class: "lw-traj-controls" },
-      el("span", { class: "lw-seg", role: "group", "aria-label": "Dimensions" }, this.dimButtons[2], this.dimButtons[3]),
+      el(
+        "span",
+        { class: "lw-seg", role: "group", "aria-label": "Dimensions" },
+        this.dimButtons[2],
+        this.dimButtons[3],
+      ),
       el("label", {}, el("span", { text: "colour" }), this.colorSel),
       this.checks.log1p.label,
       this.checks.labels.label,
       this.checks.last_only.label,
       this.ovWrap,
-      el("label", { title: "what is projected (the kernel refits the projection)" }, el("span", { text: "project" }), this.projQ, el("span", { text: "of" }), this.projLayer),
+      el(
+        "label",
+        { title: "what is projected (the kernel refits the projection)" },
+        el("span", { text: "project" }),
+        this.projQ,
+        el("span", { text: "of" }),
+        this.projLayer,
+      ),
     );
     this.legendHost = el("div", { class: "lw-traj-legend", hidden: true });
     this.legendTitle = el("span", { class: "lw-muted" });
@@ -186,7 +215,12 @@ export class TrajectoryView {
     this.el = el(
       "div",
       { class: "lw-trajectory lw-view lw-card", "data-t": "0" },
-      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub, this.badge), this.timeKey),
+      el(
+        "div",
+        { class: "lw-head" },
+        el("span", { class: "lw-titles" }, this.title, this.sub, this.badge),
+        this.timeKey,
+      ),
       this.controls,
       this.legendHost,
       this.body,
@@ -263,7 +297,7 @@ export class TrajectoryView {
     const { xs, ys, ds } = this.P;
     const meta = store.meta;
     let r;
-    if (this.eff && this.eff.last_only) r = nearestRow(xs, ys, x, y, { rows: this.last, maxDist: 10, ds });
+    if (this.eff?.last_only) r = nearestRow(xs, ys, x, y, { rows: this.last, maxDist: 10, ds });
     else {
       const snap = store.snapshot();
       const o0 = meta.offsets[snap.sequence] ?? 0;
@@ -391,7 +425,9 @@ export class TrajectoryView {
       let end = Math.max(0, snap.T - 1);
       if (eff.last_only) end = maxLength(meta.lengths) - 1;
       setText(this.timeKey.lastChild, String(Math.max(0, end)));
-      this.timeKey.title = eff.last_only ? "colour = each sequence's last step" : "colour = time step of the current path";
+      this.timeKey.title = eff.last_only
+        ? "colour = each sequence's last step"
+        : "colour = time step of the current path";
     }
 
     this.message.hidden = has;
@@ -460,8 +496,17 @@ export class TrajectoryView {
       if (input.checked !== view[k]) input.checked = view[k];
     }
     // Selects: rebuilt only when what they show changes (not on every scrub frame).
-    const selKey = [store.version, eff.overlay.join(), String(this.ovPending), projLayer, projQ, this.ctx.offline,
-      snap.projection_layer, snap.projection_quantity, caps.nClasses].join("|");
+    const selKey = [
+      store.version,
+      eff.overlay.join(),
+      String(this.ovPending),
+      projLayer,
+      projQ,
+      this.ctx.offline,
+      snap.projection_layer,
+      snap.projection_quantity,
+      caps.nClasses,
+    ].join("|");
     if (selKey === this.selKey) return;
     this.selKey = selKey;
     // Overlay: the classes present (or named).
@@ -474,8 +519,16 @@ export class TrajectoryView {
     this.ovWrap.hidden = !caps.labelled;
     // Projection choice.
     const nL = Math.max(meta.layer_names.length, 1);
-    fillSelect(this.projLayer, Array.from({ length: nL }, (_, l) => [l, store.layerName(l)]), projLayer ?? "");
-    fillSelect(this.projQ, meta.quantities.map((q) => [q, q]), projQ);
+    fillSelect(
+      this.projLayer,
+      Array.from({ length: nL }, (_, l) => [l, store.layerName(l)]),
+      projLayer ?? "",
+    );
+    fillSelect(
+      this.projQ,
+      meta.quantities.map((q) => [q, q]),
+      projQ,
+    );
     const canProject = !this.ctx.offline && (snap.projection_layer != null || snap.projection_quantity != null);
     for (const sel of [this.projLayer, this.projQ]) {
       if (sel.disabled === canProject) {
@@ -495,7 +548,15 @@ export class TrajectoryView {
     const meta = store.meta;
     const W = this.plot.width;
     const H = this.plot.height;
-    const frame = makeFrame(all.data, all.rows, all.cols, { dims: eff.dims, log: eff.log1p, yaw: eff.yaw, pitch: eff.pitch, W, H, pad: PAD });
+    const frame = makeFrame(all.data, all.rows, all.cols, {
+      dims: eff.dims,
+      log: eff.log1p,
+      yaw: eff.yaw,
+      pitch: eff.pitch,
+      W,
+      H,
+      pad: PAD,
+    });
     const P = projectRows(frame, all.data, all.rows, all.cols);
     this.frame = frame;
     this.P = P;
@@ -516,7 +577,16 @@ export class TrajectoryView {
     const overlay = eff.overlay.length === 2;
     const items = overlay || eff.color !== "time" ? plan.legend : [];
     this.legendHost.hidden = items.length === 0;
-    setText(this.legendTitle, overlay ? "overlay" : eff.color === "group" && meta.groups ? meta.groups.name : eff.color === "class" ? "class" : "");
+    setText(
+      this.legendTitle,
+      overlay
+        ? "overlay"
+        : eff.color === "group" && meta.groups
+          ? meta.groups.name
+          : eff.color === "class"
+            ? "class"
+            : "",
+    );
     this.legend.update(items, { extra: overlay ? "others dimmed" : "" });
   }
 
@@ -598,7 +668,8 @@ export class TrajectoryView {
     // Dimmed paths first (overlay), then the others, the overlaid classes on top.
     if (overlay) {
       ctx.strokeStyle = theme.fg3;
-      for (let s = 0; s < N; s++) if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
+      for (let s = 0; s < N; s++)
+        if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
       ctx.lineWidth = 1.6;
     }
     for (let s = 0; s < N; s++) {
@@ -686,7 +757,9 @@ export class TrajectoryView {
         ctx.fillStyle = theme.fg3;
         ctx.globalAlpha = 0.18 * (ds ? depthFade(d) : 1);
       } else {
-        ctx.fillStyle = timeMode ? timeColor(maxT > 1 ? (r - meta.offsets[s]) / (maxT - 1) : 0) : plan.colors[s] ?? theme.fg2;
+        ctx.fillStyle = timeMode
+          ? timeColor(maxT > 1 ? (r - meta.offsets[s]) / (maxT - 1) : 0)
+          : (plan.colors[s] ?? theme.fg2);
         ctx.globalAlpha = 0.9 * (ds ? depthFade(d) : 1);
       }
       dot(ctx, xs[r], ys[r], radius * (ds ? depthSize(d) : 1));
@@ -810,7 +883,9 @@ export class TrajectoryView {
       ctx.fill();
       ctx.beginPath();
       ctx.arc(xs[r], ys[r], 6 * size, 0, 2 * Math.PI);
-      ctx.fillStyle = timeMode ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0) : (this.plan && this.plan.colors[snap.sequence]) || theme.fg1;
+      ctx.fillStyle = timeMode
+        ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0)
+        : this.plan?.colors[snap.sequence] || theme.fg1;
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = theme.fg0;

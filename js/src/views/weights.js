@@ -10,13 +10,13 @@
 // The images are built once per (weights, sequence data, size, scale) and blitted; a scrub only redraws the overlay
 // (the cursor on the activation panels).
 
-import { el, Plot, setText, fmt, fillSelect } from "./common.js";
-import { heatmapPixels } from "./heatmap.js";
-import { scaleFor, categorical } from "../colormap.js";
-import { xFromStep, stepFromX } from "../scrub.js";
+import { categorical, scaleFor } from "../colormap.js";
+import { stepFromX, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
-import { QUANTITY_TITLES } from "./gates.js";
 import { maxAbs } from "../why.js";
+import { el, fillSelect, fmt, Plot, setText } from "./common.js";
+import { QUANTITY_TITLES } from "./gates.js";
+import { heatmapPixels } from "./heatmap.js";
 
 const LABEL_W = 78;
 const HEAD_H = 44;
@@ -92,7 +92,10 @@ export class WeightsView {
     const { store } = ctx;
     this.title = el("span", { class: "lw-title", text: "Weights per gate" });
     this.sub = el("span", { class: "lw-sub" });
-    this.layer = el("select", { "aria-label": "Weights layer", title: "Layer (and direction) whose weights are shown" });
+    this.layer = el("select", {
+      "aria-label": "Weights layer",
+      title: "Layer (and direction) whose weights are shown",
+    });
     this.layer.addEventListener("change", () => store.set({ layer: Number(this.layer.value) }));
     this.body = el("div", { class: "lw-body" });
     this.labels = el("div", { class: "lw-w-labels" });
@@ -104,7 +107,11 @@ export class WeightsView {
         "div",
         { class: "lw-head" },
         el("span", { class: "lw-titles" }, this.title, this.sub),
-        el("span", { class: "lw-controls" }, el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer)),
+        el(
+          "span",
+          { class: "lw-controls" },
+          el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
+        ),
       ),
       this.body,
     );
@@ -131,7 +138,16 @@ export class WeightsView {
     const panels = [];
     e.gates.forEach((gate, k) => {
       for (const c of lay.columns) {
-        panels.push({ gate, ours: e.ours[k], kind: c.kind, name: this.columnName(c), x: c.x, y: lay.rows[k], w: c.w, h: lay.rowH });
+        panels.push({
+          gate,
+          ours: e.ours[k],
+          kind: c.kind,
+          name: this.columnName(c),
+          x: c.x,
+          y: lay.rows[k],
+          w: c.w,
+          h: lay.rowH,
+        });
       }
     });
     return { panels, units: U, labelWidth: LABEL_W };
@@ -223,7 +239,11 @@ export class WeightsView {
     if (!snap.gate_details) return; // the section is closed: nothing to draw
     const { store } = this.ctx;
     const L = store.nLayers();
-    fillSelect(this.layer, Array.from({ length: L }, (_, l) => [l, store.layerName(l)]), snap.layer);
+    fillSelect(
+      this.layer,
+      Array.from({ length: L }, (_, l) => [l, store.layerName(l)]),
+      snap.layer,
+    );
     const entry = store.meta.has_weights ? store.weights(snap.layer) : null;
     this.entry = entry;
     this.el.dataset.selected = snap.selected_units.join(",");
@@ -267,8 +287,16 @@ export class WeightsView {
     const scales = this.scales(entry, theme);
     const loaded = entry.ours.map((q) => store.has(q)).join("");
     const baseKey = [
-      store.weightsVersion, snap.layer, snap.sequence, store.seqVersion(snap.sequence), loaded, this.plot.width,
-      this.plot.height, this.plot.dpr, theme.key, snap.selected_units.join(","),
+      store.weightsVersion,
+      snap.layer,
+      snap.sequence,
+      store.seqVersion(snap.sequence),
+      loaded,
+      this.plot.width,
+      this.plot.height,
+      this.plot.dpr,
+      theme.key,
+      snap.selected_units.join(","),
     ].join("|");
     if (baseKey !== this.baseKey || themeChanged) {
       this.baseKey = baseKey;
@@ -335,11 +363,13 @@ export class WeightsView {
       return out;
     };
     const blit = (img, c, y) => {
-      ctx.imageSmoothingEnabled = !(img.width < c.w * this.plot.dpr * 0.75 || img.height < lay.rowH * this.plot.dpr * 0.75);
+      ctx.imageSmoothingEnabled = !(
+        img.width < c.w * this.plot.dpr * 0.75 || img.height < lay.rowH * this.plot.dpr * 0.75
+      );
       ctx.drawImage(img, c.x, y, c.w, lay.rowH);
     };
     ctx.save();
-    entry.gates.forEach((gate, k) => {
+    entry.gates.forEach((_gate, k) => {
       const y = lay.rows[k];
       const q = entry.ours[k];
       if (k % 2 === 0) {
@@ -354,7 +384,11 @@ export class WeightsView {
           if (block && block.rows > 0) {
             const scale = scaleFor(q, store.limits(q), theme.dark);
             const key = `act|${q}|${snap.layer}|${snap.sequence}|${store.seqVersion(snap.sequence)}`;
-            blit(this.image(key, block.cols, block.rows, c.w, lay.rowH, scale, () => block.data), c, y);
+            blit(
+              this.image(key, block.cols, block.rows, c.w, lay.rowH, scale, () => block.data),
+              c,
+              y,
+            );
           } else {
             ctx.font = font(theme, 10);
             ctx.fillStyle = theme.fg2;
@@ -404,7 +438,12 @@ export class WeightsView {
       nodes.push(
         el(
           "div",
-          { class: "lw-w-gate", "data-gate": gate, title, style: { top: `${lay.rows[k] + lay.rowH / 2}px`, width: `${LABEL_W - 12}px` } },
+          {
+            class: "lw-w-gate",
+            "data-gate": gate,
+            title,
+            style: { top: `${lay.rows[k] + lay.rowH / 2}px`, width: `${LABEL_W - 12}px` },
+          },
           el("b", { class: "lw-w-gate-name", text: gate }),
           el("span", { class: "lw-w-gate-title", text: title }),
         ),
@@ -418,13 +457,47 @@ export class WeightsView {
         el("span", { class: "lw-w-range", text: range }),
       );
     const [act, W, U] = lay.columns;
-    nodes.push(head("act", "gate over time", `t 0–${Math.max(0, this.T - 1)}`, act.x, act.w, "the gate's activation at every step of the sequence"));
-    nodes.push(head("W", entry.names.W, `W · ±${fmt(scales.W.hi, 2)}`, W.x, W.w, `${entry.names.W}: input weights W, one block per gate`));
-    nodes.push(head("U", entry.names.U, `U · ±${fmt(scales.U.hi, 2)}`, U.x, U.w, `${entry.names.U}: recurrent weights U, one block per gate`));
+    nodes.push(
+      head(
+        "act",
+        "gate over time",
+        `t 0–${Math.max(0, this.T - 1)}`,
+        act.x,
+        act.w,
+        "the gate's activation at every step of the sequence",
+      ),
+    );
+    nodes.push(
+      head(
+        "W",
+        entry.names.W,
+        `W · ±${fmt(scales.W.hi, 2)}`,
+        W.x,
+        W.w,
+        `${entry.names.W}: input weights W, one block per gate`,
+      ),
+    );
+    nodes.push(
+      head(
+        "U",
+        entry.names.U,
+        `U · ±${fmt(scales.U.hi, 2)}`,
+        U.x,
+        U.w,
+        `${entry.names.U}: recurrent weights U, one block per gate`,
+      ),
+    );
     if (entry.biases.length) {
       const first = lay.columns[3];
       nodes.push(
-        head("b", entry.biases.join(" | "), `b · ±${fmt(scales.b.hi, 2)}`, first.x, lay.biasGroup, `${entry.biases.join(", ")}: biases b, one block per gate`),
+        head(
+          "b",
+          entry.biases.join(" | "),
+          `b · ±${fmt(scales.b.hi, 2)}`,
+          first.x,
+          lay.biasGroup,
+          `${entry.biases.join(", ")}: biases b, one block per gate`,
+        ),
       );
     }
     this.labels.replaceChildren(...nodes);

@@ -4,12 +4,12 @@
 // the always-visible views use: the heatmap's right-click menu and shift-drag brush, its pattern marks, and the
 // comparison the predictions view draws dashed. A closed section costs nothing on a scrub (its views set data-t only).
 
+import { comparisonFor, unitMenu } from "../why.js";
 import { el, setText } from "./common.js";
-import { InfluenceView } from "./influence.js";
-import { RankingView } from "./ranking.js";
 import { CompareView } from "./compare.js";
+import { InfluenceView } from "./influence.js";
 import { PatternsView } from "./patterns.js";
-import { unitMenu, comparisonFor } from "../why.js";
+import { RankingView } from "./ranking.js";
 
 /** {el, views} of the section; sets ctx.why = {unitMenu(ev, {unit, t}), brush(start, stop), marks(snap), comparisonFor(s)}. */
 export function createWhy(ctx) {

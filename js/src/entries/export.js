@@ -1,8 +1,8 @@
-// Entry of the standalone HTML export (bundled as a classic script: window.lstmWidgetExport). The page embeds the
+// Entry of the standalone HTML export (bundled as a classic script, lstm_widget/static/export.js: window.lstmWidgetExport). The page embeds the
 // widget's saved state as JSON; `renderInto` mounts the same front end as in a notebook on an offline model of it.
 
-import { mount } from "./index.js";
-import { offlineModel } from "./offline.js";
+import { offlineModel } from "../offline.js";
+import { mount } from "./explorer.js";
 
 /** Mount the explorer into `host` from `state` (trait name -> saved value, buffers as {"$b64": ...}). */
 export function renderInto(host, state) {

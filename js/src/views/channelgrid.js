@@ -1,17 +1,28 @@
-// anywidget entry of the channel grid (lstm_widget.ChannelGrid; traits in js/PROTOCOL.md, "Channel grid"): the
-// channels of one layer tiled in a grid, the selected channel resized over the input image, the strongest channels
-// ranked, a second input with the difference, and a layer picker. The kernel sends every array already normalised
-// (_core/channels.py); this module only draws. Repaints are coalesced into one per animation frame.
+// The channel grid's view (lstm_widget.ChannelGrid; traits in js/PROTOCOL.md, "Channel grid"): the channels of one
+// layer tiled in a grid, the selected channel resized over the input image, the strongest channels ranked, a second
+// input with the difference, and a layer picker. The kernel sends every array already normalised
+// (lstm_widget's channels module); this view only draws, reads the traits through `get` and writes through `write`.
 
-import { decodeArray } from "./wire.js";
-import { lut, cssGradient } from "./colormap.js";
-import { readTheme } from "./theme.js";
-import { CSS } from "./style.js";
-import { el, setText, fillSelect, fmt } from "./views/common.js";
-import { bilinear, mapPixels, imagePixels, blend } from "./raster.js";
+import { cssGradient, lut } from "../colormap.js";
+import { bilinear, blend, imagePixels, mapPixels } from "../raster.js";
+import { CSS } from "../style.js";
+import { el, fillSelect, fmt, setText } from "./common.js";
 
-const SYNCED = ["layer", "channel", "opacity", "show", "rank_by"];
-const ARRAYS = ["image", "image2", "maps", "maps2", "diff", "lo", "hi", "peak", "peak2", "change", "rank", "rank_diff"];
+/** The arrays of the grid's `_arrays` (js/PROTOCOL.md, "Channel grid"). */
+export const GRID_ARRAYS = [
+  "image",
+  "image2",
+  "maps",
+  "maps2",
+  "diff",
+  "lo",
+  "hi",
+  "peak",
+  "peak2",
+  "change",
+  "rank",
+  "rank_diff",
+];
 /** CSS pixels of the longer side of each overlay picture. */
 export const OVERLAY_PX = 208;
 
@@ -64,8 +75,11 @@ export function rankedChannels(data, rankBy, top) {
   return Array.from(order.data.subarray(0, Math.min(top, order.data.length)));
 }
 
-/** Mount the channel grid for `model` into `host`; returns the cleanup function. */
-export function mount(model, host) {
+/**
+ * The channel grid: {el, setData(meta, data), render({changes, theme, themeChanged}), destroy()}. `get(key)` reads a
+ * trait of the model, `write(patch)` writes traits (the page's choices); `data` holds the decoded arrays by name.
+ */
+export function channelGridView({ get, write }) {
   const root = el("div", {
     class: "lstm-channels",
     tabindex: "0",
@@ -94,7 +108,12 @@ export function mount(model, host) {
   const detailTitle = el("span", { class: "lw-title" });
   const detailSub = el("span", { class: "lw-sub" });
   const opacity = el("input", {
-    type: "range", min: "0", max: "1", step: "0.05", class: "lc-opacity", "aria-label": "Opacity of the channel map",
+    type: "range",
+    min: "0",
+    max: "1",
+    step: "0.05",
+    class: "lc-opacity",
+    "aria-label": "Opacity of the channel map",
   }); // prettier-ignore
   const figures = el("div", { class: "lc-figures" });
   const rankBy = el("select", { class: "lc-rank-by", "aria-label": "Rank channels by" });
@@ -146,47 +165,15 @@ export function mount(model, host) {
       ),
     ),
   );
-  host.append(root);
 
   // ---- state -------------------------------------------------------------------------------------------------------
   let meta = {};
   let data = {};
   let theme = null;
-  let raf = 0;
-  let destroyed = false;
-  const dirty = new Set(["data"]);
   const tileNodes = [];
   let tileSig = "";
   let figureNodes = [];
   let figureSig = "";
-  const cleanups = [];
-
-  const get = (key) => model.get(key);
-  const write = (patch) => {
-    for (const [k, v] of Object.entries(patch)) model.set(k, v);
-    model.save_changes();
-    mark("traits");
-  };
-  const mark = (what) => {
-    dirty.add(what);
-    if (!raf && !destroyed) raf = requestAnimationFrame(frame);
-  };
-
-  const load = () => {
-    meta = get("_meta") || {};
-    const arrays = get("_arrays") || {};
-    data = {};
-    for (const name of ARRAYS) {
-      const entry = arrays[name];
-      if (!entry || !entry.dtype) continue;
-      try {
-        data[name] = decodeArray(entry);
-      } catch (err) {
-        console.warn(`lstm_widget channels: cannot decode ${name}`, err);
-      }
-    }
-    mark("data");
-  };
 
   const nChannels = () => meta.n_channels || 0;
   const channel = () => {
@@ -208,17 +195,17 @@ export function mount(model, host) {
   opacity.addEventListener("input", () => write({ opacity: Number(opacity.value) }));
   rankBy.addEventListener("change", () => write({ rank_by: rankBy.value }));
   tiles.addEventListener("click", (ev) => {
-    const tile = ev.target.closest && ev.target.closest("[data-channel]");
+    const tile = ev.target.closest?.("[data-channel]");
     if (tile) select(Number(tile.dataset.channel));
   });
   rankList.addEventListener("click", (ev) => {
-    const item = ev.target.closest && ev.target.closest("[data-channel]");
+    const item = ev.target.closest?.("[data-channel]");
     if (item) select(Number(item.dataset.channel));
   });
   const onKey = (ev) => {
-    const tag = ev.target && ev.target.tagName;
+    const tag = ev.target?.tagName;
     if (ev.altKey || ev.ctrlKey || ev.metaKey || tag === "SELECT" || tag === "INPUT") return;
-    const cols = (meta.grid && meta.grid[1]) || 1;
+    const cols = meta.grid?.[1] || 1;
     const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[ev.key];
     if (step === undefined || !nChannels()) return;
     ev.preventDefault();
@@ -227,24 +214,6 @@ export function mount(model, host) {
     select(Math.max(0, Math.min(nChannels() - 1, (c < 0 ? 0 : c) + step)));
   };
   root.addEventListener("keydown", onKey);
-  cleanups.push(() => root.removeEventListener("keydown", onKey));
-
-  const on = (event, fn) => {
-    model.on(event, fn);
-    cleanups.push(() => model.off(event, fn));
-  };
-  let reloading = false;
-  const reload = () => {
-    if (reloading) return;
-    reloading = true;
-    queueMicrotask(() => {
-      reloading = false; // _meta and _arrays of one update arrive together: decode once
-      if (!destroyed) load();
-    });
-  };
-  on("change:_meta", reload);
-  on("change:_arrays", reload);
-  for (const key of SYNCED) on(`change:${key}`, () => mark("traits"));
 
   // ---- drawing -----------------------------------------------------------------------------------------------------
   function renderBar() {
@@ -254,7 +223,13 @@ export function mount(model, host) {
     root.dataset.pending = String(pending);
     setText(status, pending ? `computing ${get("layer")}…` : "");
     const [n1, n2] = names();
-    const options = meta.has_x2 ? [["x", n1], ["x2", n2], ["diff", `${n1} − ${n2}`]] : [];
+    const options = meta.has_x2
+      ? [
+          ["x", n1],
+          ["x2", n2],
+          ["diff", `${n1} − ${n2}`],
+        ]
+      : [];
     const sig = JSON.stringify(options);
     if (showSeg.dataset.sig !== sig) {
       showSeg.dataset.sig = sig;
@@ -285,7 +260,12 @@ export function mount(model, host) {
       colorbar.title = "each channel scaled to [0, 1] on its own range (values: the selected channel's)";
     }
     if (opacity.value !== String(get("opacity"))) opacity.value = String(get("opacity"));
-    const rankOptions = meta.has_x2 ? [["max", "max activation"], ["change", `change ${n1} − ${n2}`]] : [["max", "max activation"]];
+    const rankOptions = meta.has_x2
+      ? [
+          ["max", "max activation"],
+          ["change", `change ${n1} − ${n2}`],
+        ]
+      : [["max", "max activation"]];
     fillSelect(rankBy, rankOptions, meta.has_x2 ? get("rank_by") : "max");
     rankBy.disabled = !meta.has_x2;
   }
@@ -293,7 +273,7 @@ export function mount(model, host) {
   function buildTiles() {
     const C = nChannels();
     const [h, w] = meta.map_shape || [1, 1];
-    const cols = (meta.grid && meta.grid[1]) || Math.ceil(Math.sqrt(C));
+    const cols = meta.grid?.[1] || Math.ceil(Math.sqrt(C));
     const sig = JSON.stringify([meta.layer, C, h, w, cols]);
     if (sig === tileSig) return false;
     tileSig = sig;
@@ -305,7 +285,13 @@ export function mount(model, host) {
       canvas.style.aspectRatio = `${w} / ${h}`;
       const tile = el(
         "div",
-        { class: "lc-tile", role: "option", "data-channel": String(c), title: `channel ${c}`, "aria-selected": "false" },
+        {
+          class: "lc-tile",
+          role: "option",
+          "data-channel": String(c),
+          title: `channel ${c}`,
+          "aria-selected": "false",
+        },
         canvas,
         el("span", { class: "lc-tile-label", text: String(c) }),
       );
@@ -369,7 +355,12 @@ export function mount(model, host) {
         canvas.style.width = `${cssW}px`;
         canvas.style.height = `${cssH}px`;
         const caption = el("figcaption", { text: s.caption, title: s.caption });
-        const fig = el("figure", { class: `lc-figure lc-overlay lc-overlay-${s.key}`, "data-input": s.key }, canvas, caption);
+        const fig = el(
+          "figure",
+          { class: `lc-figure lc-overlay lc-overlay-${s.key}`, "data-input": s.key },
+          canvas,
+          caption,
+        );
         return { spec: s, fig, canvas, ctx: canvas.getContext("2d") };
       });
       figures.replaceChildren(...figureNodes.map((f) => f.fig));
@@ -398,7 +389,7 @@ export function mount(model, host) {
     setText(detailTitle, c >= 0 ? `channel ${c}` : "no channel selected");
     const peak = data.peak && c >= 0 ? `max ${fmt(data.peak.data[c])}` : "";
     const peak2 = data.peak2 && c >= 0 ? ` · ${names()[1]}: max ${fmt(data.peak2.data[c])}` : "";
-    setText(detailSub, `${label ? label.name : meta.layer || ""}${peak ? " · " + peak : ""}${peak2}`);
+    setText(detailSub, `${label ? label.name : meta.layer || ""}${peak ? ` · ${peak}` : ""}${peak2}`);
   }
 
   function renderRank() {
@@ -433,14 +424,9 @@ export function mount(model, host) {
     );
   }
 
-  function frame() {
-    raf = 0;
-    if (destroyed) return;
-    const next = readTheme(root);
-    const themeChanged = !theme || next.key !== theme.key;
-    theme = next;
-    const changes = new Set(dirty);
-    dirty.clear();
+  function render(f) {
+    theme = f.theme;
+    const { changes, themeChanged } = f;
     try {
       renderBar();
       const C = nChannels();
@@ -460,31 +446,16 @@ export function mount(model, host) {
     }
   }
 
-  // ---- size and theme ----------------------------------------------------------------------------------------------
-  if (typeof ResizeObserver !== "undefined") {
-    const ro = new ResizeObserver((entries) => {
-      for (const e of entries) root.classList.toggle("lc-narrow", e.contentRect.width < 720);
-    });
-    ro.observe(root);
-    cleanups.push(() => ro.disconnect());
-  }
-  // JupyterLab switches themes by swapping stylesheets; check the colours now and then (cheap: one getComputedStyle).
-  const themePoll = setInterval(() => {
-    if (theme && !document.hidden && readTheme(root).key !== theme.key) mark("theme");
-  }, 500);
-  cleanups.push(() => clearInterval(themePoll));
-
-  load();
-  return () => {
-    destroyed = true;
-    if (raf) cancelAnimationFrame(raf);
-    for (const fn of cleanups.splice(0)) fn();
-    root.remove();
+  return {
+    el: root,
+    /** New data: `meta` (the kernel's _meta) and the decoded arrays by name. */
+    setData(newMeta, newData) {
+      meta = newMeta;
+      data = newData;
+    },
+    render,
+    destroy() {
+      root.removeEventListener("keydown", onKey);
+    },
   };
 }
-
-export default {
-  render({ model, el: host }) {
-    return mount(model, host);
-  },
-};
