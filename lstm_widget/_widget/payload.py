@@ -1,6 +1,6 @@
 """What the page is sent, built from the recordings: the loaded sequences and what was said about them
 (:class:`Loaded`), the data traits (``_meta``, ``_arrays``, ``_data_<q>``), one layer row's per-gate weights, and the
-size check that keeps a browser tab from freezing. Arrays go out as :class:`~lstm_widget._wire.WireArray` in the
+size check that keeps a browser tab from freezing. Arrays go out as ``WireArray`` (the wire package) in the
 dtype the user chose; the trait types encode them.
 """
 

@@ -265,3 +265,15 @@ def test_big_recordings_send_only_the_shown_quantity_until_another_is_chosen(mod
     assert lw.Explorer(model, seqs, preload=["g"]).loaded_quantities == ["h", "g"]
     with pytest.raises(ValueError, match=r"preload 'x' is not a quantity"):
         lw.Explorer(model, seqs, preload=["x"])
+
+
+def test_page_bytes_limit_is_public_and_setting_it_takes_effect(model, seqs):
+    assert {"Explorer", "ChannelGrid", "PAGE_BYTES_LIMIT", "plots"} <= set(dir(lw))
+    old = lw.PAGE_BYTES_LIMIT
+    lw.PAGE_BYTES_LIMIT = 1000
+    try:
+        with pytest.raises(ValueError, match=r"the page takes at most 0.0 MiB at a time \(lstm_widget.PAGE_BYTES_LIMIT\)"):
+            lw.Explorer(model, seqs)
+    finally:
+        lw.PAGE_BYTES_LIMIT = old
+    assert lw.Explorer(model, seqs).loaded_quantities == list("hcifgo")
