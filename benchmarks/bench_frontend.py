@@ -543,7 +543,7 @@ def scrub(page, keys: int, drag: int) -> dict:
     step(page.mouse.down)
     drag_ms, drag_frame = [], []
     for k in range(1, drag + 1):
-        got = step(lambda: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
+        got = step(lambda k=k: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
         if got is None:
             missed += 1
             continue
@@ -592,7 +592,7 @@ def zoom_pan(page, steps: int, drag: int) -> dict:
     repaint_after(page, page.mouse.down)
     drag_ms, missed = [], 0
     for k in range(1, drag + 1):
-        got = repaint_after(page, lambda: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
+        got = repaint_after(page, lambda k=k: page.mouse.move(x0 + (x1 - x0) * k / drag, y))
         if got is None:
             missed += 1
         else:
@@ -859,7 +859,7 @@ def stream_bytes(steps: int = 200) -> dict:
     for dtype in DTYPES:
         ex = lw.Explorer(net, X[:20], wire_dtype=dtype)
         sent = []
-        ex.send = lambda content, buffers=None: sent.append((content, buffers or []))
+        ex.send = lambda content, buffers=None, sent=sent: sent.append((content, buffers or []))
         ex.stream(x)
         appends = [(c, b) for c, b in sent if c.get("type") == "append"]
         buf = sum(memoryview(v).nbytes for _, b in appends for v in b)
@@ -898,7 +898,7 @@ def setup_notebook(T: int, H: int):
 
 
 def fmt_row(cells, widths):
-    return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))
+    return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
 
 
 def main(argv=None) -> int:
@@ -924,8 +924,8 @@ def main(argv=None) -> int:
     T, H = cfg["T"], cfg["H"]
 
     sys.path.insert(0, str(UI))
-    from server import VIEWPORT, server_and_browser
     from lab import watch_console
+    from server import VIEWPORT, server_and_browser
 
     print(f"lstm_widget front-end benchmark{' (--quick)' if args.quick else ''}: T = {T} steps × H = {H} units, "
           f"1 layer, D = 12 inputs, C = 9 classes; Chromium through "

@@ -1,6 +1,9 @@
-"""Input checks for the kernel core: every bad input gets one error that says what was wrong and what was expected."""
+"""Input checks for the kernel core: every bad input gets one error that says what was wrong and what was expected.
+Also the one conversion of a tensor to a numpy array (:func:`to_numpy`)."""
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -15,7 +18,7 @@ def as_float_array(x, what: str) -> np.ndarray:
         check_tensor_device(x, what)
         if x.is_complex() or not x.is_floating_point():
             raise TypeError(f"{what} has dtype {x.dtype}; expected a floating-point tensor (float32 or float64)")
-        x = x.detach().cpu().float().numpy()
+        x = to_numpy(x, np.float32)
     elif not isinstance(x, np.ndarray):
         raise TypeError(
             f"{what} is a {type(x).__name__}; expected a numpy array or torch tensor shaped (steps, features)"
@@ -25,6 +28,43 @@ def as_float_array(x, what: str) -> np.ndarray:
             f"{what} has dtype {x.dtype}; expected floating point (float32 or float64) — convert with x.astype('float32')"
         )
     return x
+
+
+def to_numpy(t, dtype=None) -> np.ndarray:
+    """``t`` (a torch tensor on any device, with or without grad, a numpy array, or anything ``np.asarray`` reads) as a
+    numpy array of ``dtype``. ``dtype=None`` keeps the tensor's dtype, except the floating-point types numpy lacks
+    (bfloat16, float16), which become float32. A CPU tensor of the asked dtype shares its memory with the result."""
+    if hasattr(t, "detach") and hasattr(t, "cpu"):  # torch.Tensor, without importing torch here
+        t = t.detach()
+        if t.is_floating_point() and (
+            (dtype is not None and np.dtype(dtype) == np.float32) or str(t.dtype) not in ("torch.float32", "torch.float64")
+        ):
+            t = t.float()  # cast on the device: half the bytes to copy for float64, and numpy has no bfloat16
+        t = t.cpu().numpy()
+    return np.asarray(t, dtype=dtype)
+
+
+def is_int(value) -> bool:
+    """Whether ``value`` is a whole number of an integer type (Python or numpy), not a bool."""
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+
+
+def check_int(value, name: str, *, low=None, high=None, expected: str | None = None, error=ValueError) -> int:
+    """``value`` as a Python int when it is an integer (Python or numpy; not a bool, not a float) with
+    ``low <= value < high`` (``None``: no bound); else one ``error``: "``name`` must be ``expected``; got ``value``"
+    (with the type when it is not an integer). ``expected`` defaults to "a whole number" with the range."""
+    ok = is_int(value)
+    if ok and (low is None or value >= low) and (high is None or value < high):
+        return int(value)
+    if expected is None:
+        expected = "a whole number" + (
+            "" if low is None and high is None
+            else f" >= {low}" if high is None
+            else f" <= {high - 1}" if low is None
+            else f" in {low}..{high - 1}"
+        )
+    got = f"{value!r}" if ok else f"{value!r} ({type(value).__name__})"
+    raise error(f"{name} must be {expected}; got {got}")
 
 
 def check_tensor_device(x, what: str) -> None:
@@ -105,7 +145,7 @@ def resolve_layer(names, layer, what: str = "layer") -> int:
     names = tuple(names)
     if isinstance(layer, str) and layer in names:
         return names.index(layer)
-    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool) and -len(names) <= layer < len(names):
+    if is_int(layer) and -len(names) <= layer < len(names):
         return int(layer) % len(names)
     raise ValueError(
         f"{what} must be a row index (0..{len(names) - 1}; negative counts from the end) or a name from "

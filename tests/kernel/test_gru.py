@@ -10,7 +10,14 @@ import torch
 from torch import nn
 
 import lstm_widget as lw
-from lstm_widget._core.model import GRU_GATE_ORDER, LayerOptions, RecurrentStack, reorder_gates, split_gates, stack_gates
+from lstm_widget._core.model import (
+    GRU_GATE_ORDER,
+    LayerOptions,
+    RecurrentStack,
+    reorder_gates,
+    split_gates,
+    stack_gates,
+)
 
 ATOL = 1e-5
 
@@ -63,7 +70,7 @@ def test_gru_identities_hold(kw):
     rec = lw.record(m, x)
     dirs = 2 if m.bidirectional else 1
     for row in range(rec.h.shape[0]):
-        l, d = divmod(row, dirs)
+        li, d = divmod(row, dirs)
         h, r, z, n = (getattr(rec, q)[row] for q in "hrzn")
         h_prev = np.zeros_like(h)
         if d:
@@ -72,8 +79,8 @@ def test_gru_identities_hold(kw):
             h_prev[1:] = h[:-1]
         np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, atol=ATOL)
         # n from the weights, by the PyTorch equation, with the layer's input
-        inp = x.numpy() if l == 0 else np.concatenate([rec.h[(l - 1) * dirs + k] for k in range(dirs)], axis=-1)
-        sfx = f"_l{l}" + ("_reverse" if d else "")
+        inp = x.numpy() if li == 0 else np.concatenate([rec.h[(li - 1) * dirs + k] for k in range(dirs)], axis=-1)
+        sfx = f"_l{li}" + ("_reverse" if d else "")
         w_ih, w_hh = (getattr(m, name + sfx).detach().numpy() for name in ("weight_ih", "weight_hh"))
         b_ih, b_hh = (getattr(m, name + sfx).detach().numpy() if m.bias else 0.0 for name in ("bias_ih", "bias_hh"))
         gi, gh = inp @ w_ih.T + b_ih, h_prev @ w_hh.T + b_hh
@@ -169,20 +176,20 @@ def test_quantities_by_name_and_clear_errors_for_lstm_only_names():
     np.testing.assert_array_equal(rec["n"], rec.n)
     no_c = r"a GRU recording has no 'c' \(LSTM only\); its quantities are h, r, z, n"
     with pytest.raises(AttributeError, match=no_c):
-        rec.c
+        _ = rec.c
     with pytest.raises(KeyError, match="layer0.c"):
         rec["layer0.c"]
     fr = rec.frame(2)
     np.testing.assert_array_equal(fr.z, rec.z[:, 2])
     with pytest.raises(AttributeError, match=r"a GRU frame has no 'i'"):
-        fr.i
+        _ = fr.i
     with pytest.raises(AttributeError, match="read-only"):
         rec.h = None
     # and an LSTM recording has no GRU gates
     lrec = lw.record(nn.LSTM(2, 3), torch.randn(4, 2))
     assert lrec.quantities == ("h", "c", "i", "f", "g", "o") and lrec.cell == "lstm"
     with pytest.raises(AttributeError, match=r"an? LSTM recording has no 'z' \(GRU only\)"):
-        lrec.z
+        _ = lrec.z
     # recordings survive pickling (they are plain data)
     again = pickle.loads(pickle.dumps(rec))
     np.testing.assert_array_equal(again.h, rec.h)

@@ -27,10 +27,10 @@ def _ref_lstm(m: nn.LSTM, x: torch.Tensor, change) -> dict:
     new c (before h is computed from it) and then the new h."""
     out = {q: [] for q in "hcifgo"}
     inp = x
-    for l in range(m.num_layers):
-        W, U = getattr(m, f"weight_ih_l{l}"), getattr(m, f"weight_hh_l{l}")
-        b = getattr(m, f"bias_ih_l{l}") + getattr(m, f"bias_hh_l{l}")
-        R = getattr(m, f"weight_hr_l{l}", None)
+    for li in range(m.num_layers):
+        W, U = getattr(m, f"weight_ih_l{li}"), getattr(m, f"weight_hh_l{li}")
+        b = getattr(m, f"bias_ih_l{li}") + getattr(m, f"bias_hh_l{li}")
+        R = getattr(m, f"weight_hr_l{li}", None)
         H = U.shape[0] // 4
         h, c = torch.zeros(U.shape[1]), torch.zeros(H)
         rows = {q: [] for q in "hcifgo"}
@@ -38,10 +38,10 @@ def _ref_lstm(m: nn.LSTM, x: torch.Tensor, change) -> dict:
             a = W @ inp[t] + U @ h + b
             i, f, g, o = torch.sigmoid(a[:H]), torch.sigmoid(a[H:2 * H]), torch.tanh(a[2 * H:3 * H]), torch.sigmoid(
                 a[3 * H:])
-            c = change(l, t, "c", f * c + i * g)
+            c = change(li, t, "c", f * c + i * g)
             h = o * torch.tanh(c)
-            h = change(l, t, "h", h if R is None else R @ h)
-            for q, v in zip("hcifgo", (h, c, i, f, g, o)):
+            h = change(li, t, "h", h if R is None else R @ h)
+            for q, v in zip("hcifgo", (h, c, i, f, g, o), strict=True):
                 rows[q].append(v)
         for q in rows:
             out[q].append(torch.stack(rows[q]))
@@ -52,9 +52,9 @@ def _ref_lstm(m: nn.LSTM, x: torch.Tensor, change) -> dict:
 def _ref_gru(m: nn.GRU, x: torch.Tensor, change) -> dict:
     out = {q: [] for q in "hrzn"}
     inp = x
-    for l in range(m.num_layers):
-        W, U = getattr(m, f"weight_ih_l{l}"), getattr(m, f"weight_hh_l{l}")
-        bi, bh = getattr(m, f"bias_ih_l{l}"), getattr(m, f"bias_hh_l{l}")
+    for li in range(m.num_layers):
+        W, U = getattr(m, f"weight_ih_l{li}"), getattr(m, f"weight_hh_l{li}")
+        bi, bh = getattr(m, f"bias_ih_l{li}"), getattr(m, f"bias_hh_l{li}")
         H = U.shape[1]
         h = torch.zeros(H)
         rows = {q: [] for q in "hrzn"}
@@ -63,8 +63,8 @@ def _ref_gru(m: nn.GRU, x: torch.Tensor, change) -> dict:
             r = torch.sigmoid(gi[:H] + gh[:H])
             z = torch.sigmoid(gi[H:2 * H] + gh[H:2 * H])
             n = torch.tanh(gi[2 * H:] + r * gh[2 * H:])
-            h = change(l, t, "h", (1 - z) * n + z * h)
-            for q, v in zip("hrzn", (h, r, z, n)):
+            h = change(li, t, "h", (1 - z) * n + z * h)
+            for q, v in zip("hrzn", (h, r, z, n), strict=True):
                 rows[q].append(v)
         for q in rows:
             out[q].append(torch.stack(rows[q]))
@@ -104,15 +104,15 @@ def test_zero_scale_clamp_on_h_and_c_equal_the_reference_loop():
         Intervention("h", layer=-1, units=None, start=10, stop=11, op="scale", value=0.5),
     ]
 
-    def change(l, t, name, v):
+    def change(li, t, name, v):
         v = v.clone()
-        if l == 0 and name == "c" and 6 <= t < 9:
+        if li == 0 and name == "c" and 6 <= t < 9:
             v[[0, 5]] = v[[0, 5]] * torch.tensor([2.0, -0.5])
-        if l == 0 and name == "h" and t >= 3:
+        if li == 0 and name == "h" and t >= 3:
             v[[1, 4]] = 0.0
-        if l == 1 and name == "c" and 5 <= t < 8:
+        if li == 1 and name == "c" and 5 <= t < 8:
             v[2] = 0.7
-        if l == 1 and name == "h" and t == 10:
+        if li == 1 and name == "h" and t == 10:
             v = v * 0.5
         return v
 
@@ -137,8 +137,8 @@ def test_projection_lstm_c_clamp_equals_the_reference_loop():
     x = torch.randn(8, 4)
     iv = Intervention("c", layer=0, units=[1], start=2, op="clamp", value=-1.5)
 
-    def change(l, t, name, v):
-        if l == 0 and name == "c" and t >= 2:
+    def change(li, t, name, v):
+        if li == 0 and name == "c" and t >= 2:
             v = v.clone()
             v[1] = -1.5
         return v
@@ -153,8 +153,8 @@ def test_gru_intervention_equals_the_reference_loop():
     x = torch.randn(10, 4)
     iv = Intervention("h", layer=1, units=[0, 2, 3], start=4, stop=7, op="scale", value=3.0)
 
-    def change(l, t, name, v):
-        if l == 1 and 4 <= t < 7:
+    def change(li, t, name, v):
+        if li == 1 and 4 <= t < 7:
             v = v.clone()
             v[[0, 2, 3]] *= 3.0
         return v
@@ -180,7 +180,7 @@ def test_reverse_direction_runs_backwards_from_its_intervention():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(fwd, name + "_l0").copy_(getattr(m, name + "_l0_reverse"))
 
-        def change(l, t, name, v):  # t counts along the flipped sequence: original steps 5, 4, 3 are 3, 4, 5
+        def change(li, t, name, v):  # t counts along the flipped sequence: original steps 5, 4, 3 are 3, 4, 5
             if name == "h" and 3 <= 8 - t < 6:
                 v = v.clone()
                 v[2] = 0.0
@@ -250,7 +250,7 @@ def test_ragged_list_applies_where_a_sequence_reaches_the_intervention():
     iv = Intervention("h", layer=0, units=[2], start=5, op="zero")
     recs = lw.record(model, xs, interventions=[iv])
     np.testing.assert_allclose(recs[0].h, lw.record(model, xs[0]).h, atol=ATOL)  # 3 steps: never reaches step 5
-    for x, r in zip(xs[1:], recs[1:]):
+    for x, r in zip(xs[1:], recs[1:], strict=True):
         np.testing.assert_allclose(r.h, lw.record(model, x, interventions=[iv]).h, atol=ATOL)
         np.testing.assert_allclose(r.h[0, 5:, 2], 0.0)
     with pytest.raises(ValueError, match=r"interventions\[0\] starts at step 5, but the sequence has 3 steps"):

@@ -5,14 +5,13 @@ import os
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported anywhere in this process
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import keras
+import numpy as np
+import pytest
+import torch
+from keras import layers
 
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-import lstm_widget as lw  # noqa: E402
+import lstm_widget as lw
 
 ATOL = 1e-5
 T, D, B = 9, 4, 3

@@ -83,7 +83,7 @@ def test_per_step_prediction_is_sensible(model):
     # settles on the right speaker well before the end
     X, y = japanese_vowels("train")
     late_correct = 0
-    for x, label in zip(X, y):
+    for x, label in zip(X, y, strict=True):
         out, _ = model.lstm((torch.from_numpy(x)[None] - model.mean) / model.std)
         per_step = model.head(out[0]).argmax(1)
         late_correct += int(per_step[-3] == label)

@@ -6,17 +6,16 @@ import io
 import warnings
 
 import numpy as np
-import pytest
-import torch
-from torch import nn
-
 import onnx
 import onnxruntime as ort
+import pytest
+import torch
 from onnx import TensorProto, helper, numpy_helper
-
-from onnx_models import B, D, H, T, _node_model
+from torch import nn
 
 import lstm_widget as lw
+
+from onnx_models import B, D, H, T, _node_model
 
 ATOL = 1e-5
 

@@ -1,9 +1,9 @@
 """rank_units and match_pattern against small hand-made activations with a known answer, and on real recordings."""
 
 import numpy as np
-from scipy.stats import ttest_ind
 import pytest
 import torch
+from scipy.stats import ttest_ind
 from torch import nn
 
 import lstm_widget as lw

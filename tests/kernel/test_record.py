@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 import lstm_widget as lw
+
 from helpers import Classifier
 
 ATOL = 1e-5
@@ -138,7 +139,7 @@ def test_ragged_list_gives_one_recording_per_sequence_equal_to_single_records():
     xs = [np.random.default_rng(k).normal(size=(n, 3)).astype(np.float32) for k, n in enumerate([4, 9, 4, 1, 7])]
     recs = lw.record(m, xs)
     assert [len(r) for r in recs] == [4, 9, 4, 1, 7]
-    for x, r in zip(xs, recs):
+    for x, r in zip(xs, recs, strict=True):
         single = lw.record(m, x)
         np.testing.assert_allclose(r.h, single.h, atol=ATOL)
         np.testing.assert_allclose(r.c, single.c, atol=ATOL)
@@ -203,7 +204,7 @@ def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
         plain = lw.record(model, xs)  # the reference path, itself tested against nn.LSTM above
         assert not calls
         assert (fused[0].probs is not None) == (model is head)
-        for a, b in zip(fused, plain):
+        for a, b in zip(fused, plain, strict=True):
             for q in ("h", "c", "i", "f", "g", "o", "logits", "probs"):
                 va, vb = getattr(a, q), getattr(b, q)
                 assert (va is None) == (vb is None), q

@@ -1,11 +1,14 @@
 """Bad input gets one clear error that names what was wrong and what was expected."""
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import lstm_widget as lw
+from lstm_widget._core.validate import check_int, to_numpy
 
 M = nn.LSTM(12, 8)
 
@@ -84,3 +87,54 @@ def test_stepper_bad_step():
     with pytest.raises(ValueError, match="contains nan"):
         st.step(x)
     assert st.t == 0 and np.all(st.state["h"] == 0)
+
+
+# ---- the shared int check and tensor conversion ------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3)])
+def test_check_int_takes_python_and_numpy_integers(value):
+    got = check_int(value, "k", low=0, high=4)
+    assert got == 3 and type(got) is int
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, exc, message",
+    [
+        (True, {}, ValueError, r"^k must be a whole number; got True \(bool\)$"),
+        (np.bool_(True), {}, ValueError, r"^k must be a whole number; got .*True_? \(bool_?\)$"),
+        (2.0, dict(low=1), ValueError, r"^k must be a whole number >= 1; got 2.0 \(float\)$"),
+        ("3", dict(high=5), ValueError, r"^k must be a whole number <= 4; got '3' \(str\)$"),
+        (4, dict(low=0, high=4), ValueError, r"^k must be a whole number in 0..3; got 4$"),
+        (-1, dict(low=0), ValueError, r"^k must be a whole number >= 0; got -1$"),
+        (9, dict(low=0, high=3, expected="a row index", error=IndexError), IndexError, r"^k must be a row index; got 9$"),
+    ],
+)
+def test_check_int_refuses_with_one_error(value, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        check_int(value, "k", **kwargs)
+
+
+def test_to_numpy_detaches_and_keeps_or_casts_the_dtype():
+    x = torch.arange(6, dtype=torch.float64).reshape(2, 3).requires_grad_(True)
+    kept = to_numpy(x)
+    assert kept.dtype == np.float64 and kept.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert to_numpy(x, np.float32).dtype == np.float32
+    half = to_numpy(torch.tensor([1.5, -2.0], dtype=torch.bfloat16))  # numpy has no bfloat16
+    assert half.dtype == np.float32 and half.tolist() == [1.5, -2.0]
+    ints = to_numpy(torch.tensor([1, 2]))
+    assert ints.dtype == np.int64 and ints.tolist() == [1, 2]
+    a = np.ones(3, np.float32)
+    assert to_numpy(a) is a  # already numpy: no copy
+    cpu = torch.zeros(3)
+    to_numpy(cpu)[0] = 7.0  # a CPU float32 tensor shares its memory
+    assert cpu[0] == 7.0
+
+
+def test_influence_options_are_keyword_parameters():
+    params = inspect.signature(lw.influence).parameters
+    assert list(params)[:3] == ["model", "x", "t"]
+    assert params["steps"].kind is inspect.Parameter.KEYWORD_ONLY and params["steps"].default == 128
+    assert list(inspect.signature(lw.influence_all).parameters)[2:] == list(params)[3:]
+    with pytest.raises(TypeError, match=r"^influence\(\) got an unexpected keyword argument 'stpes'$"):
+        lw.influence(M, np.zeros((3, 12), np.float32), stpes=8)
+    with pytest.raises(ValueError, match="method must be one of"):
+        lw.influence_all(M, np.zeros((3, 12), np.float32), method="saliency")

@@ -254,7 +254,7 @@ def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
     page, root = hx, _root(hx)
     run_code(page, "ex.pause()\nex.sequence = 0\nex.t = 0")
     n = py_json(page, "len(ex.recordings)")
-    first = start_code(page, "rec = ex.stream(X[3], fps=8)")  # about 2 s
+    first = start_code(page, "rec = ex.stream(X[3], fps=3)")  # about 5 s: the keys below land while it runs, even under load
     second = start_code(page, "ex.t = 2\nprint(ex.sequence, ex.t)", wait_idle=False)  # queues behind the stream
     root.focus()
     for _ in range(6):

@@ -28,6 +28,9 @@ through one batched forward and one backward; ``influence_all`` batches every st
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
+import inspect
 import numbers
 from dataclasses import dataclass
 
@@ -36,7 +39,7 @@ import torch
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.run import _direction_outputs, head_outputs, layer_outputs, row_quantities
-from ..validate import check_sequence, resolve_layer
+from ..validate import check_int, check_sequence, resolve_layer
 
 #: The attribution methods.
 METHODS = ("integrated_gradients", "gradient_x_input")
@@ -216,9 +219,10 @@ class _Target:
                 )
             if output not in OUTPUTS:
                 raise ValueError(f"output must be one of {list(OUTPUTS)}; got {output!r}")
-            if target is not None and not isinstance(target, (numbers.Integral, np.integer)):
-                raise TypeError(f"target must be a class index (int) or None (the predicted class); got {target!r}")
-            self.kind, self.output, self.target = "class", output, None if target is None else int(target)
+            if target is not None:
+                target = check_int(target, "target", expected="a class index (int) or None (the predicted class)",
+                                   error=TypeError)
+            self.kind, self.output, self.target = "class", output, target
             self.quantity = self.layer = self.row = None
             self.causal = not any(w.reverse for row in spec.layers for w in row)
             return
@@ -231,14 +235,11 @@ class _Target:
             raise ValueError(f"quantity must be one of {list(spec.quantities)}; got {quantity!r}")
         self.row = resolve_layer(spec.layer_names, layer)
         n = spec.units[quantity]
-        if not isinstance(unit, (numbers.Integral, np.integer)) or isinstance(unit, bool) or not 0 <= unit < n:
-            raise ValueError(
-                f"unit must be a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n}); "
-                f"got {unit!r}"
-            )
-        self.kind, self.output, self.target = "unit", None, int(unit)
+        unit = check_int(unit, "unit", low=0, high=n,
+                         expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})")
+        self.kind, self.output, self.target = "unit", None, unit
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
-        rows = [(l, d) for l, row in enumerate(spec.layers) for d in range(len(row))]
+        rows = [(li, d) for li, row in enumerate(spec.layers) for d in range(len(row))]
         self.l, self.d = rows[self.row]
         below = [w for row in spec.layers[: self.l] for w in row]
         self.causal = not any(w.reverse for w in below + [spec.layers[self.l][self.d]])
@@ -262,10 +263,8 @@ class _Target:
 def _check_steps_t(t, T: int) -> int:
     if t is None:
         return T - 1
-    if not isinstance(t, (numbers.Integral, np.integer)) or isinstance(t, bool) or not -T <= t < T:
-        raise ValueError(f"t must be a step index in 0..{T - 1} (negative counts from the end) or None (the last); "
-                         f"got {t!r}")
-    return int(t) % T
+    return check_int(t, "t", low=-T, high=T,
+                     expected=f"a step index in 0..{T - 1} (negative counts from the end) or None (the last)") % T
 
 
 def _baseline(baseline, x: np.ndarray) -> np.ndarray:
@@ -391,8 +390,7 @@ def _adaptive(path: _Path, ts, cls, steps: int, probe: np.ndarray, phi: np.ndarr
             break
         r = max(1, min(budget // _ROUND_DIV, est.shape[1]))  # segments halved this round, per query
         worst = np.argsort(-np.abs(est - truth), axis=1, kind="stable")[:, :r]  # (Q, r)
-        take = lambda a: np.take_along_axis(a, worst, 1)  # noqa: E731
-        lo, hi, f_lo, t_lo = take(left), take(right), take(f_left), take(truth)
+        lo, hi, f_lo, t_lo = (np.take_along_axis(a, worst, 1) for a in (left, right, f_left, truth))
         mid = (lo + hi) / 2
         f_mid = path.values(mid, ts, cls)
         halves = {  # [lo, mid) replaces its parent, [mid, hi) is appended
@@ -419,21 +417,73 @@ def _adaptive(path: _Path, ts, cls, steps: int, probe: np.ndarray, phi: np.ndarr
 QUADRATURES = ("adaptive", "gauss_legendre")
 
 
-def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, baseline, steps, quadrature) -> dict:
+@dataclass(frozen=True)
+class _Options:
+    """The keyword options :func:`influence` and :func:`influence_all` share (their signatures are made from these
+    fields by :func:`_takes_options`). Those that do not depend on the model are checked here; ``target``, ``output``,
+    ``unit``, ``quantity`` and ``layer`` by :class:`_Target`, against the model."""
+
+    target: int | None = None
+    method: str = "integrated_gradients"
+    baseline: object = None
+    steps: int = 128
+    quadrature: str = "adaptive"
+    output: str = "logit"
+    unit: int | None = None
+    quantity: str = "h"
+    layer: int | str = -1
+    lstm: object = None
+    head: object = _AUTO
+    _spec: RecurrentSpec | None = None
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}; got {self.method!r}")
+        if self.ig:
+            steps = check_int(self.steps, "steps", low=1,
+                              expected="a whole number >= 1 (gradient evaluations along the path)")
+            object.__setattr__(self, "steps", steps)
+            if self.quadrature not in QUADRATURES:
+                raise ValueError(f"quadrature must be one of {list(QUADRATURES)}; got {self.quadrature!r}")
+
+    @property
+    def ig(self) -> bool:
+        """Integrated gradients (else gradient × input: no baseline, no steps)."""
+        return self.method == "integrated_gradients"
+
+
+def _takes_options(fn):
+    """``fn(model, x, ..., options)`` called as ``fn(model, x, ..., *, target=None, method=..., ...)``: its public
+    signature (what ``help`` and Jupyter show, and what binds the arguments) ends with the fields of :class:`_Options`
+    as keyword-only parameters, and a wrong argument gets Python's own error, named after ``fn``."""
+    own = [p for name, p in inspect.signature(fn).parameters.items() if name != "options"]
+    keywords = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+                for f in dataclasses.fields(_Options)]
+    public = inspect.Signature(own + keywords, return_annotation=inspect.signature(fn).return_annotation)
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            bound = public.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{fn.__name__}() {err}") from None
+        given = bound.arguments
+        options = _Options(**{p.name: given.pop(p.name) for p in keywords if p.name in given})
+        return fn(**given, options=options)
+
+    call.__signature__ = public
+    call.__annotations__ = {**{p.name: p.annotation for p in public.parameters.values()
+                               if p.annotation is not inspect.Parameter.empty}, "return": public.return_annotation}
+    return call
+
+
+def _attribute(tgt: _Target, x: np.ndarray, ts: list, opts: _Options) -> dict:
     """Attributions of the target at each step of ``ts``: values (Q, T, D), f_x, f_baseline, targets (Q,)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
-    ig = method == "integrated_gradients"
-    if ig:
-        if not isinstance(steps, (numbers.Integral, np.integer)) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"steps must be a whole number >= 1 (gradient evaluations along the path); got {steps!r}")
-        if quadrature not in QUADRATURES:
-            raise ValueError(f"quadrature must be one of {list(QUADRATURES)}; got {quadrature!r}")
-        steps = int(steps)
-    b = _baseline(baseline, x) if ig else np.zeros_like(x)
+    ig, steps, target = opts.ig, opts.steps, opts.target
+    b = _baseline(opts.baseline, x) if ig else np.zeros_like(x)
     path = _Path(tgt, x, b)
     Q, ts_arr = len(ts), np.asarray(ts)
-    adaptive = ig and quadrature == "adaptive" and steps >= 4
+    adaptive = ig and opts.quadrature == "adaptive" and steps >= 4
     # f along the path in forward passes: at the baseline and x — and, for the adaptive rule, at _PROBES·steps points
     probe = np.linspace(0.0, 1.0, _PROBES * steps + 1) if adaptive else np.array([0.0, 1.0])
     S = path.scores(probe)[:, torch.as_tensor(ts_arr, device=path.dev)]  # (P, Q, K)
@@ -460,30 +510,14 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, target, method: str, basel
                 baseline=b if ig else None)
 
 
-def _prepare(model, x, lstm, head, _spec, target, output, unit, quantity, layer):
-    spec = _spec or describe(model, lstm=lstm, head=head)
+def _prepare(model, x, opts: _Options):
+    spec = opts._spec or describe(model, lstm=opts.lstm, head=opts.head)
     seq = check_sequence(x, spec.raw_features, "x")
-    return spec, seq, _Target(spec, target, output, unit, quantity, layer)
+    return seq, _Target(spec, opts.target, opts.output, opts.unit, opts.quantity, opts.layer)
 
 
-def influence(
-    model,
-    x,
-    t: int | None = None,
-    *,
-    target: int | None = None,
-    method: str = "integrated_gradients",
-    baseline=None,
-    steps: int = 128,
-    quadrature: str = "adaptive",
-    output: str = "logit",
-    unit: int | None = None,
-    quantity: str = "h",
-    layer=-1,
-    lstm=None,
-    head=_AUTO,
-    _spec: RecurrentSpec | None = None,
-) -> Influence:
+@_takes_options
+def influence(model, x, t: int | None = None, *, options: _Options) -> Influence:
     """How much each input (step, feature) of ``x`` (T, D) drove the prediction at step ``t`` (None: the last step).
 
     What is explained: the ``output`` ("logit", the default, or "prob") of class ``target`` (None: the class predicted
@@ -502,46 +536,30 @@ def influence(
     A model with a reverse direction (bidirectional, or a reverse-only layer) has read the whole sequence by step t:
     its attributions after t are not zero (``causal`` is False; see ``future``).
     """
-    spec, seq, tgt = _prepare(model, x, lstm, head, _spec, target, output, unit, quantity, layer)
+    seq, tgt = _prepare(model, x, options)
     t = _check_steps_t(t, seq.shape[0])
-    res = _attribute(tgt, seq, [t], target, method, baseline, steps, quadrature)
-    ig = method == "integrated_gradients"
+    res = _attribute(tgt, seq, [t], options)
+    ig = options.ig
     return Influence(
-        values=res["values"][0], t=t, method=method, f_x=float(res["f_x"][0]),
+        values=res["values"][0], t=t, method=options.method, f_x=float(res["f_x"][0]),
         f_baseline=float(res["f_baseline"][0]) if ig else None,
         target=int(res["targets"][0]) if tgt.kind == "class" else None, output=tgt.output,
         quantity=tgt.quantity, layer=tgt.layer, unit=None if tgt.kind == "class" else tgt.target,
-        baseline=res["baseline"], steps=int(steps) if ig else None, causal=tgt.causal,
+        baseline=res["baseline"], steps=options.steps if ig else None, causal=tgt.causal,
     )
 
 
-def influence_all(
-    model,
-    x,
-    *,
-    target: int | None = None,
-    method: str = "integrated_gradients",
-    baseline=None,
-    steps: int = 128,
-    quadrature: str = "adaptive",
-    output: str = "logit",
-    unit: int | None = None,
-    quantity: str = "h",
-    layer=-1,
-    lstm=None,
-    head=_AUTO,
-    _spec: RecurrentSpec | None = None,
-) -> InfluenceMap:
+@_takes_options
+def influence_all(model, x, *, options: _Options) -> InfluenceMap:
     """:func:`influence` for the prediction at every step of ``x`` at once → an :class:`InfluenceMap` with ``values``
     (T, T, D). ``target`` None explains the class predicted at each step; a class index explains that class at every
     step. One batched forward and backward over T × (steps + 2) copies of the sequence (in chunks when large): the
     cost grows with T², fine for the few hundred steps a page shows."""
-    spec, seq, tgt = _prepare(model, x, lstm, head, _spec, target, output, unit, quantity, layer)
-    res = _attribute(tgt, seq, list(range(seq.shape[0])), target, method, baseline, steps, quadrature)
-    ig = method == "integrated_gradients"
+    seq, tgt = _prepare(model, x, options)
+    res = _attribute(tgt, seq, list(range(seq.shape[0])), options)
     return InfluenceMap(
-        values=res["values"], method=method, f_x=res["f_x"], f_baseline=res["f_baseline"],
+        values=res["values"], method=options.method, f_x=res["f_x"], f_baseline=res["f_baseline"],
         targets=res["targets"] if tgt.kind == "class" else None, output=tgt.output, quantity=tgt.quantity,
         layer=tgt.layer, unit=None if tgt.kind == "class" else tgt.target, baseline=res["baseline"],
-        steps=int(steps) if ig else None, causal=tgt.causal,
+        steps=options.steps if options.ig else None, causal=tgt.causal,
     )

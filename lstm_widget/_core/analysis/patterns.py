@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validate import check_int
 from .ranking import unit_arrays
 
 
@@ -92,15 +93,7 @@ def _on_off(on: np.ndarray, start: int, stop: int, margin: int) -> np.ndarray:
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs [s, e) of True."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
-
-
-def _int(v, name: str, low: int, high: int | None = None) -> int:
-    if not isinstance(v, (numbers.Integral, np.integer)) or isinstance(v, bool) or v < low or (
-            high is not None and v > high):
-        rng = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be a whole number {rng}; got {v!r}")
-    return int(v)
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
 def match_pattern(
@@ -133,15 +126,15 @@ def match_pattern(
     ``recordings``: a Recording, a list of them, or arrays shaped (steps, units) (``quantity`` / ``layer`` unused).
     """
     arrays, layer_name = unit_arrays(recordings, quantity, layer)
-    sequence = _int(sequence, "sequence", 0, len(arrays) - 1)
+    sequence = check_int(sequence, "sequence", low=0, high=len(arrays))
     T = len(arrays[sequence])
-    start = _int(start, "start", 0, T - 1)
-    stop = _int(stop, "stop", start + 1, T)
+    start = check_int(start, "start", low=0, high=T)
+    stop = check_int(stop, "stop", low=start + 1, high=T + 1)
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number; got {threshold!r}")
-    margin = _int(margin, "margin", 0)
+    margin = check_int(margin, "margin", low=0)
     if k is not None:
-        k = _int(k, "k", 1)
+        k = check_int(k, "k", low=1)
     if isinstance(min_overlap, bool) or not isinstance(min_overlap, numbers.Real) or not 0 < min_overlap <= 1:
         raise ValueError(f"min_overlap must be a fraction in (0, 1]; got {min_overlap!r}")
     threshold = float(threshold)

@@ -3,12 +3,11 @@ the rest's)."""
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..validate import resolve_layer
+from ..validate import check_int, resolve_layer
 
 #: Scores without labels: mean |a|, mean a, max a, max |a| over the chosen steps of every sequence.
 BY = ("abs", "mean", "max", "absmax")
@@ -89,9 +88,10 @@ class UnitRanking:
         """A long table: ``{"rank", "unit", "score"}`` (and ``"class"`` per class) per entry."""
         if self.classes is None:
             return [{"rank": r, "unit": int(u), "score": float(s)}
-                    for r, (u, s) in enumerate(zip(self.units, self.scores))]
+                    for r, (u, s) in enumerate(zip(self.units, self.scores, strict=True))]
         return [{"class": c.item() if hasattr(c, "item") else c, "rank": r, "unit": int(u), "score": float(s)}
-                for c, us, ss in zip(self.classes, self.units, self.scores) for r, (u, s) in enumerate(zip(us, ss))]
+                for c, us, ss in zip(self.classes, self.units, self.scores, strict=True)
+                for r, (u, s) in enumerate(zip(us, ss, strict=True))]
 
     def __repr__(self) -> str:
         where = "" if self.layer is None else f"{self.layer}.{self.quantity}, "
@@ -134,14 +134,9 @@ def rank_units(
     """
     arrays, layer_name = unit_arrays(recordings, quantity, layer)
     units = arrays[0].shape[1]
-    if k is None:
-        k = units
-    elif not isinstance(k, (numbers.Integral, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a whole number >= 1 or None (all units); got {k!r}")
-    k = min(int(k), units)
+    k = units if k is None else min(check_int(k, "k", low=1, expected="a whole number >= 1 or None (all units)"), units)
     if t is not None:
-        if not isinstance(t, (numbers.Integral, np.integer)) or isinstance(t, bool):
-            raise ValueError(f"t must be a step index (int) or None (every step); got {t!r}")
+        t = check_int(t, "t", expected="a step index (int) or None (every step)")
         for i, a in enumerate(arrays):
             if not -len(a) <= t < len(a):
                 raise ValueError(f"t={t} is out of range for sequence {i}, which has {len(a)} steps (0..{len(a) - 1})")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.gates import SIGMOID_GATES
+from ..validate import is_int
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,10 +44,10 @@ class GateSaturation:
         """A long table, one dict per (layer, gate, unit): ``{"layer", "gate", "unit", "left", "right"}`` —
         ``pandas.DataFrame(sat.rows())`` makes it a frame."""
         return [
-            {"layer": name, "gate": g, "unit": u, "left": float(self.left[g][l, u]),
-             "right": float(self.right[g][l, u])}
+            {"layer": name, "gate": g, "unit": u, "left": float(self.left[g][li, u]),
+             "right": float(self.right[g][li, u])}
             for g in self.gates
-            for l, name in enumerate(self.layer_names)
+            for li, name in enumerate(self.layer_names)
             for u in range(self.left[g].shape[1])
         ]
 
@@ -96,7 +97,7 @@ def gate_saturation(recordings, low: float = 0.1, high: float = 0.9, layer=None)
         rows = list(range(len(names)))
     elif isinstance(layer, str) and layer in names:
         rows = [names.index(layer)]
-    elif isinstance(layer, (int, np.integer)) and not isinstance(layer, bool) and -len(names) <= layer < len(names):
+    elif is_int(layer) and -len(names) <= layer < len(names):
         rows = [int(layer) % len(names)]
     else:
         raise ValueError(f"layer must be None, a row index (0..{len(names) - 1}) or a name from {list(names)}; "

@@ -23,6 +23,7 @@ from torch import nn
 
 from ..model.gates import reorder_gates
 from ..model.stack import LayerOptions, RecurrentStack
+from ..validate import to_numpy
 
 #: Keras 3's hard sigmoid: relu6(x + 3) / 6 = clip(x/6 + 1/2, 0, 1).
 KERAS_HARD_SIGMOID = (1.0 / 6.0, 0.5)
@@ -55,10 +56,6 @@ def _activation_name(fn) -> str:
     if isinstance(fn, str):
         return fn
     return getattr(fn, "__name__", type(fn).__name__)
-
-
-def _numpy(keras, v) -> np.ndarray:
-    return np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32)
 
 
 def _chain(keras, model) -> list:
@@ -116,13 +113,13 @@ def _check_rnn_options(keras, layer, owner) -> str:
 def _direction_weights(keras, layer, cell: str) -> dict:
     """One Keras LSTM / GRU layer's weights in PyTorch layout (gate order i, f, g, o / r, z, n)."""
     c = layer.cell
-    kernel, recurrent = _numpy(keras, c.kernel), _numpy(keras, c.recurrent_kernel)
+    kernel, recurrent = (to_numpy(keras.ops.convert_to_numpy(v), np.float32) for v in (c.kernel, c.recurrent_kernel))
     out = {
         "weight_ih": reorder_gates(kernel.T, "keras", cell=cell),
         "weight_hh": reorder_gates(recurrent.T, "keras", cell=cell),
     }
     if c.use_bias:
-        bias = _numpy(keras, c.bias)
+        bias = to_numpy(keras.ops.convert_to_numpy(c.bias), np.float32)
         if cell == "gru" and c.reset_after:  # (2, 3U): input bias, recurrent bias
             b_ih, b_hh = bias[0], bias[1]
         else:  # one bias, added with the input product
@@ -182,7 +179,7 @@ def _convert_rnn(keras, layer) -> tuple[nn.Module, LayerOptions, bool]:
 
 def _convert_dense(keras, layer, in_features: int) -> list[nn.Module]:
     """A Dense layer's kernel and bias → [nn.Linear] (its activation is placed by the caller)."""
-    kernel = _numpy(keras, layer.kernel)
+    kernel = to_numpy(keras.ops.convert_to_numpy(layer.kernel), np.float32)
     if kernel.shape[0] != in_features:
         raise ValueError(f"{_describe_layer(layer)} takes {kernel.shape[0]} features; the layer before it gives "
                          f"{in_features}")
@@ -190,7 +187,7 @@ def _convert_dense(keras, layer, in_features: int) -> list[nn.Module]:
     with torch.no_grad():
         linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
         if layer.use_bias:
-            linear.bias.copy_(torch.from_numpy(_numpy(keras, layer.bias)))
+            linear.bias.copy_(torch.from_numpy(to_numpy(keras.ops.convert_to_numpy(layer.bias), np.float32)))
     return [linear]
 
 

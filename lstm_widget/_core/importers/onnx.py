@@ -225,7 +225,7 @@ class _Reader:
         self.nodes.append(dict(module=module.eval(), options=options, initial=initial, dirs=dirs, H=H,
                                width=dirs * H, reverse=direction == "reverse"))
         outs = list(node.output) + [""] * 3
-        for name, layout in zip(outs[:3], ("Y", "YH", "YC")):
+        for name, layout in zip(outs[:3], ("Y", "YH", "YC"), strict=True):
             if name:
                 self.data[name] = _Data(layout, k, rows=[(k, d) for d in range(dirs)])
 

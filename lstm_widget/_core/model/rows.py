@@ -47,11 +47,11 @@ def _rnn_rows(m: nn.Module, options=None, initial=None) -> tuple:
     dirs = 2 if m.bidirectional else 1
     extra = {} if options is None else dict(gate_activation=options.gate_activation, reset_after=options.reset_after)
     layers = []
-    for l in range(m.num_layers):
+    for li in range(m.num_layers):
         row = []
         for d in range(dirs):
-            sfx = f"_l{l}" + ("_reverse" if d else "")
-            get = lambda name: getattr(m, name + sfx, None)  # noqa: E731
+            sfx = f"_l{li}" + ("_reverse" if d else "")
+            get = lambda name, sfx=sfx: getattr(m, name + sfx, None)  # noqa: E731
             h0, c0 = (None, None) if initial is None else (None if s is None else s[d] for s in initial)
             row.append(
                 DirectionWeights(

@@ -75,7 +75,7 @@ class RecurrentStack(nn.Module):
         options = tuple(options) if options is not None else tuple(LayerOptions() for _ in layers)
         if len(options) != len(layers) or not all(isinstance(o, LayerOptions) for o in options):
             raise ValueError(f"options must be {len(layers)} LayerOptions, one per layer; got {options!r}")
-        for k, (m, o) in enumerate(zip(layers, options)):
+        for k, (m, o) in enumerate(zip(layers, options, strict=True)):
             if o.reverse and m.bidirectional:
                 raise ValueError(f"layers[{k}] is bidirectional; reverse=True is for one-direction layers only")
             if not o.reset_after and not isinstance(m, nn.GRU):
@@ -91,7 +91,7 @@ class RecurrentStack(nn.Module):
             raise ValueError(
                 f"initial_states must hold one (h0, c0) pair per layer ({len(layers)}); got {len(initial_states)}"
             )
-        for k, ((h0, c0), m) in enumerate(zip(initial_states, layers)):
+        for k, ((h0, c0), m) in enumerate(zip(initial_states, layers, strict=True)):
             dirs = 2 if m.bidirectional else 1
             for name, value, size in (("h", h0, getattr(m, "proj_size", 0) or m.hidden_size), ("c", c0, m.hidden_size)):
                 if value is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validate import check_int, to_numpy
 from .gates import GATE_AXIS, GATE_ORDER, WEIGHT_NAMES, bias_names, gate_names, split_gates, stack_gates
 
 #: What each of our gates is, for titles.
@@ -111,7 +112,7 @@ class GateWeights:
         are the rows of its (2, 3·units) bias; PyTorch ``weight_ih`` (4·units, inputs); ONNX ``W`` (4·units, inputs)
         of this direction."""
         kind, values = self._kind(name)
-        ours = {o: values[g] for g, o in zip(self.gates, self.ours)}
+        ours = {o: values[g] for g, o in zip(self.gates, self.ours, strict=True)}
         if kind == "b":
             return stack_gates(ours, self.framework, 0, self.cell)
         axis = GATE_AXIS[self.framework]
@@ -126,10 +127,6 @@ class GateWeights:
             f"{self.names['W']} {self.units}×{self.inputs} per gate, {self.names['U']} {self.units}×"
             f"{next(iter(self.U.values())).shape[1]}, {bias})"
         )
-
-
-def _numpy(t) -> np.ndarray:
-    return t.detach().to("cpu").float().numpy()
 
 
 def gate_weights(model, layer=0, direction: int = 0, framework: str | None = None, *, lstm=None, head=None
@@ -151,14 +148,12 @@ def gate_weights(model, layer=0, direction: int = 0, framework: str | None = Non
             raise ValueError(f"layer {layer!r} is not a row of this model; expected one of {list(names)}")
         row = names.index(layer)
         counts = [len(r) for r in spec.layers]
-        layer, direction = next((l, row - sum(counts[:l])) for l in range(len(counts)) if row < sum(counts[: l + 1]))
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < spec.num_layers:
-        raise ValueError(f"layer must be a layer index 0..{spec.num_layers - 1} or a row name from {list(names)}; "
-                         f"got {layer!r}")
+        layer, direction = next((li, row - sum(counts[:li])) for li in range(len(counts)) if row < sum(counts[: li + 1]))
+    layer = check_int(layer, "layer", low=0, high=spec.num_layers,
+                      expected=f"a layer index 0..{spec.num_layers - 1} or a row name from {list(names)}")
     dirs = len(spec.layers[layer])
-    if isinstance(direction, bool) or not isinstance(direction, (int, np.integer)) or not 0 <= direction < dirs:
-        raise ValueError(f"direction must be 0{' or 1' if dirs == 2 else ''} (layer {layer} has {dirs} "
-                         f"direction{'s' if dirs == 2 else ''}); got {direction!r}")
+    direction = check_int(direction, "direction", low=0, high=dirs, expected=f"0{' or 1' if dirs == 2 else ''} "
+                          f"(layer {layer} has {dirs} direction{'s' if dirs == 2 else ''})")
     framework = getattr(spec, "framework", "pytorch") if framework is None else framework
     if framework not in GATE_ORDER:
         raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(GATE_ORDER)}")
@@ -169,7 +164,7 @@ def gate_weights(model, layer=0, direction: int = 0, framework: str | None = Non
     def per_gate(t):
         if t is None:
             return None
-        ours = split_gates(_numpy(t), "pytorch", 0, cell)  # our DirectionWeights keep PyTorch's layout
+        ours = split_gates(to_numpy(t, np.float32), "pytorch", 0, cell)  # our DirectionWeights keep PyTorch's layout
         return {g: np.ascontiguousarray(ours[o]) for g, o in theirs.items()}
 
     row = sum(len(r) for r in spec.layers[:layer]) + direction

@@ -8,15 +8,17 @@ the saturated start and end of sequences (``drop_constant``).
 
 from __future__ import annotations
 
-import sys
-import time
-from numbers import Integral, Real
+import itertools
+from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
+from tqdm.auto import tqdm
+
+from ..validate import check_int, is_int
 
 try:
     from sklearn.utils.validation import validate_data
@@ -44,40 +46,11 @@ def near_constant_rows(X: np.ndarray, drop_constant: float | None) -> np.ndarray
 def _dense(sizes, activation) -> torch.nn.Sequential:
     """Linear layers through ``sizes`` with ``activation`` between them and none after the last (a linear output)."""
     layers = []
-    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for k, (a, b) in enumerate(itertools.pairwise(sizes)):
         if k:
             layers.append(_ACTIVATIONS[activation]())
         layers.append(torch.nn.Linear(a, b))
     return torch.nn.Sequential(*layers)
-
-
-class _TextProgress:
-    """``epoch k/n  loss x`` on one line of stderr (carriage returns), at most ~5 updates a second; tqdm if present."""
-
-    def __init__(self, total: int, desc: str):
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            self._bar = None
-        else:
-            self._bar = tqdm(total=total, desc=desc, unit="epoch", leave=True)
-        self._total, self._desc, self._last = total, desc, 0.0
-
-    def update(self, epoch: int, loss: float) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-            self._bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-            return
-        now = time.perf_counter()
-        if now - self._last >= 0.2 or epoch == self._total:
-            self._last = now
-            print(f"\r{self._desc}: epoch {epoch}/{self._total}  loss {loss:.4g}   ", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-        else:
-            print(file=sys.stderr, flush=True)
 
 
 class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -111,7 +84,7 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     random_state : int, RandomState instance or None, default=0
         Seeds the weights, the shuffling and the noise: two fits with the same int give identical results.
     progress : bool, default=True
-        Show the epoch and the loss while training (tqdm when it is installed, else one line on stderr).
+        Show the epoch and the loss while training (a tqdm bar: a widget in Jupyter, one line on stderr elsewhere).
     device : str, torch.device or None, default=None
         Where to train (``None``: torch's default device, normally the CPU). The fitted networks are kept on the
         CPU and ``transform`` runs there in float64, so its result does not depend on how rows are batched. On the
@@ -183,12 +156,12 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         bs = int(np.clip(n // 64, 64, 512)) if self.batch_size == "auto" else int(self.batch_size)
         threads = torch.get_num_threads()
         one_thread = device.type == "cpu" and bs * max(X.shape[1], int(self.n_components), *hidden) <= 512 * 256
-        bar = _TextProgress(int(self.epochs), type(self).__name__) if self.progress else None
+        bar = tqdm(total=int(self.epochs), desc=type(self).__name__, unit="epoch", disable=not self.progress)
         self.loss_curve_ = []
         try:
             if one_thread:
                 torch.set_num_threads(1)
-            for epoch in range(int(self.epochs)):
+            for _ in range(int(self.epochs)):
                 order = torch.randperm(n, generator=shuffle).to(device)
                 total = 0.0
                 for start in range(0, n, bs):
@@ -202,13 +175,12 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                     optimizer.step()
                     total += float(loss.detach()) * clean.shape[0]
                 self.loss_curve_.append(total / n)
-                if bar is not None:
-                    bar.update(epoch + 1, self.loss_curve_[-1])
+                bar.set_postfix(loss=f"{self.loss_curve_[-1]:.4g}", refresh=False)
+                bar.update(1)
         finally:
             if one_thread:
                 torch.set_num_threads(threads)
-            if bar is not None:
-                bar.close()
+            bar.close()
         self.encoder_ = encoder.cpu().eval()
         self.decoder_ = decoder.cpu().eval()
         self.n_iter_ = int(self.epochs)
@@ -246,20 +218,15 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return out.numpy()
 
     def _check_params(self) -> None:
-        def positive_int(name, value):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
-
-        positive_int("n_components", self.n_components)
-        positive_int("epochs", self.epochs)
+        check_int(self.n_components, "n_components", low=1, expected="a positive int")
+        check_int(self.epochs, "epochs", low=1, expected="a positive int")
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, Integral) or self.batch_size < 1:
-                raise ValueError(f"batch_size must be a positive int or 'auto'; got {self.batch_size!r}")
+            check_int(self.batch_size, "batch_size", low=1, expected="a positive int or 'auto'")
         try:
             hidden = tuple(self.hidden)
         except TypeError:
             hidden = None
-        if hidden is None or not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
+        if hidden is None or not all(is_int(h) and h >= 1 for h in hidden):
             raise ValueError(f"hidden must be a tuple of positive ints (hidden layer sizes); got {self.hidden!r}")
         for name, value, low_ok in (("noise", self.noise, True), ("lr", self.lr, False)):
             if isinstance(value, bool) or not isinstance(value, Real) or not (value >= 0 if low_ok else value > 0):

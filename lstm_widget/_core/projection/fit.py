@@ -20,6 +20,7 @@ How many columns the named projections give:
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,7 +261,7 @@ def fit_projection_incremental(store, projection=None, *, layer=0, quantity: str
     edges = list(range(0, ds.n_steps, steps)) + [ds.n_steps]
     if len(edges) > 2 and edges[-1] - edges[-2] < need:  # too few states for partial_fit: join the block before
         del edges[-2]
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         try:
             projection.partial_fit(ds.states(quantity, row, a, b))
         except Exception as err:  # the transformer's own error, chained

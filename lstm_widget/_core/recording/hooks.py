@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validate import check_model_device, check_tensor_device
+from ..validate import check_model_device, check_tensor_device, to_numpy
 from .recorder import record
 
 __all__ = ["Activations", "activations", "call_order", "hook_names"]
@@ -257,15 +257,6 @@ def _recurrent(module: nn.Module, args: tuple, name: str) -> dict:
     return out
 
 
-def _numpy(t) -> np.ndarray:
-    if isinstance(t, np.ndarray):
-        return t
-    t = t.cpu()
-    if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64):
-        t = t.float()  # bfloat16 / float16 → float32 (numpy has no bfloat16)
-    return t.numpy()
-
-
 def activations(
     model: nn.Module,
     x,
@@ -357,9 +348,9 @@ def activations(
 
     result = Activations()
     if not explicit:
-        for name, is_input, _rest, key, value in items:
+        for _name, is_input, _rest, key, value in items:
             if not is_input:
-                result[key] = _numpy(value)
+                result[key] = to_numpy(value)
         return result
     for r in requests:
         name, is_input, sub = _parse(r, modules)
@@ -373,5 +364,5 @@ def activations(
             raise ValueError(f"{name!r} gave no output named {r!r}; it gave: {', '.join(given) or 'nothing'}")
         for key, value in found:
             if key not in result:
-                result[key] = _numpy(value)
+                result[key] = to_numpy(value)
     return result

@@ -18,22 +18,17 @@ layer, LSTM 100, one thread).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ..validate import resolve_layer
+from ..validate import check_int, is_int, resolve_layer
 
 #: What an intervention can do to the chosen units.
 OPS = ("zero", "scale", "clamp")
 #: The states an intervention can change (a GRU has no c).
 STATES = ("h", "c")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,11 +68,11 @@ class Intervention:
             raise ValueError(
                 f"quantity must be one of {list(STATES)} (the states an intervention can change); got {self.quantity!r}"
             )
-        if not (_is_int(self.layer) or isinstance(self.layer, str)):
+        if not (is_int(self.layer) or isinstance(self.layer, str)):
             raise TypeError(f"layer must be a row index (int) or a row name like 'layer0'; got {self.layer!r}")
         units = self.units
         if units is not None:
-            if _is_int(units):
+            if is_int(units):
                 units = (int(units),)
             elif isinstance(units, (list, tuple, range, np.ndarray, torch.Tensor)):
                 arr = np.asarray(units.cpu() if isinstance(units, torch.Tensor) else units)
@@ -90,14 +85,11 @@ class Intervention:
             if bad:
                 raise ValueError(f"units must be unit indices >= 0; got {bad[0]} in {list(units)}")
             setv("units", units)
-        if not _is_int(self.start) or self.start < 0:
-            raise ValueError(f"start must be a step index >= 0; got {self.start!r}")
-        if self.stop is not None and (not _is_int(self.stop) or self.stop <= self.start):
-            raise ValueError(
-                f"stop must be None (to the end) or a step index > start ({self.start}); got {self.stop!r}"
-            )
-        setv("start", int(self.start))
-        setv("stop", None if self.stop is None else int(self.stop))
+        start = check_int(self.start, "start", low=0, expected="a step index >= 0")
+        setv("start", start)
+        if self.stop is not None:
+            expected = f"None (to the end) or a step index > start ({start})"
+            setv("stop", check_int(self.stop, "stop", low=start + 1, expected=expected))
         if self.op not in OPS:
             raise ValueError(f"op must be one of {list(OPS)}; got {self.op!r}")
         if self.op == "zero":
@@ -144,7 +136,7 @@ class Intervention:
                 shape = "(units,) for one layer" if layer is not None else "(layers, units) with layer=None"
                 raise ValueError(f"{name} has shape {arr.shape}; expected {shape}")
             rows = [(layer, arr)] if layer is not None else list(enumerate(arr))
-            stop = t + 1 if _is_int(t) else None
+            stop = t + 1 if is_int(t) else None
             for row, v in rows:
                 out.append(
                     cls(quantity=name, layer=row, units=None, start=t, stop=stop, op="clamp", value=v,

@@ -18,7 +18,7 @@ from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.cells import gate_fn
 from ..model.gates import QUANTITIES, split_gates
 from ..model.run import _direction_outputs, _edited_row, head_outputs, initial_state, layer_outputs, row_quantities
-from ..validate import check_sequences
+from ..validate import check_sequences, to_numpy
 
 _CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
 
@@ -287,12 +287,12 @@ def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = No
                 _edited_row(w, spec.cell, inp, e)
                 if e is not None
                 else row_quantities(w, spec.cell, inp, _direction_outputs(w, spec.cell, inp))
-                for w, e in zip(layer, mine)
+                for w, e in zip(layer, mine, strict=True)
             ]
             out = rows[0]["h"] if len(rows) == 1 else torch.cat([r["h"] for r in rows], dim=-1)
         else:
             out, hs = layer_outputs(layer, spec.cell, inp)
-            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs)]
+            rows = [row_quantities(w, spec.cell, inp, h) for w, h in zip(layer, hs, strict=True)]
         for values in rows:
             for q in spec.quantities:
                 per_q[q].append(values[q])
@@ -306,11 +306,7 @@ def record_tensors(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = No
 @torch.no_grad()
 def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None) -> dict:
     """Record a batch of equal-length sequences ``x`` (B, T, D) float32. Returns arrays shaped (B, L, T, units)."""
-    return {name: _numpy(v) for name, v in record_tensors(spec, x, edits).items()}
-
-
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy()
+    return {name: to_numpy(v, np.float32) for name, v in record_tensors(spec, x, edits).items()}
 
 
 def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: RecurrentSpec | None = None):

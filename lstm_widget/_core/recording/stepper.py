@@ -11,9 +11,8 @@ import torch
 from ..model.adapters import _AUTO, describe
 from ..model.cells import step
 from ..model.run import head_outputs, initial_state
-from ..validate import as_float_array, check_step
-from .recorder import Frame, _numpy
-
+from ..validate import as_float_array, check_step, to_numpy
+from .recorder import Frame
 
 #: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
 #: small model is too little work to share between threads, and a shared step stalls whenever another process (the
@@ -67,7 +66,7 @@ class Stepper:
                 f"a bidirectional {kind} cannot be stepped one step at a time: its reverse direction reads the "
                 "sequence from the end; use record(model, x) for the whole sequence"
             )
-        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers) if w.reverse]
+        backwards = [name for name, (w,) in zip(spec.layer_names, spec.layers, strict=True) if w.reverse]
         if backwards:
             raise ValueError(
                 f"{backwards[0]} reads the sequence from its last step to its first, so it cannot be stepped one step "
@@ -109,7 +108,7 @@ class Stepper:
     @property
     def state(self) -> dict:
         """``{"h": (L, units), "c": (L, units)}`` (no ``"c"`` for a GRU): a copy of the current state."""
-        return {key: _numpy(v).copy() for key, v in self._state.items()}
+        return {key: to_numpy(v, np.float32).copy() for key, v in self._state.items()}
 
     @state.setter
     def state(self, value) -> None:
@@ -149,11 +148,11 @@ class Stepper:
         logits = probs = None
         if s.head is not None:
             lg, pr = head_outputs(s.head, inp[None])
-            logits, probs = _numpy(lg[0]), _numpy(pr[0])
+            logits, probs = to_numpy(lg[0], np.float32), to_numpy(pr[0], np.float32)
         return Frame(
             inputs=raw,
             logits=logits,
             probs=probs,
             layer_names=s.layer_names,
-            **{q: _numpy(torch.stack(v)) for q, v in rows.items()},
+            **{q: to_numpy(torch.stack(v), np.float32) for q, v in rows.items()},
         )

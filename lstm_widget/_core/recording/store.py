@@ -23,16 +23,15 @@ import itertools
 import math
 import os
 import shutil
-import sys
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.gates import QUANTITIES
-from ..validate import check_sequence
+from ..validate import check_int, check_sequence
 from .recorder import Recording, record
 
 FORMAT = "lstm_widget.recordings"
@@ -235,7 +234,7 @@ class _Shipped:
 def _unship(payload: bytes) -> _Shipped:
     import pickle
 
-    return _Shipped(pickle.loads(payload))  # noqa: S301 — the user's own model, sent by their own client
+    return _Shipped(pickle.loads(payload))  # safe to unpickle: the user's own model, sent by their own client
 
 
 def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: tuple, chunk_steps: int, batch_size: int,
@@ -265,44 +264,6 @@ def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: t
 # progress
 
 
-class _TextProgress:
-    """A one-line progress bar on stderr (used when tqdm is not installed), redrawn at most ten times a second."""
-
-    def __init__(self, total: int | None, desc: str):
-        self.total, self.desc, self.n, self.t0, self.shown = total, desc, 0, time.perf_counter(), 0.0
-
-    def update(self, k: int) -> None:
-        self.n += k
-        now = time.perf_counter()
-        if now - self.shown >= 0.1:
-            self.shown = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        rate = self.n / max(now - self.t0, 1e-9)
-        if self.total:
-            done = self.n / self.total
-            bar = "#" * int(24 * done) + "-" * (24 - int(24 * done))
-            text = f"{self.desc}: [{bar}] {self.n}/{self.total} sequences ({rate:.0f}/s)"
-        else:
-            text = f"{self.desc}: {self.n} sequences ({rate:.0f}/s)"
-        sys.stderr.write("\r" + text)
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        self._draw(time.perf_counter())
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-class _NoProgress:
-    def update(self, k: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 class _CallbackProgress:
     def __init__(self, fn, total):
         self.fn, self.total, self.n = fn, total, 0
@@ -316,15 +277,11 @@ class _CallbackProgress:
 
 
 def _progress(progress, total: int | None):
-    if progress is False or progress is None:
-        return _NoProgress()
+    """Nothing (``progress`` False or None), a callback ``progress(done, total)``, or a tqdm bar (a notebook widget in
+    Jupyter, one line on stderr elsewhere); each has ``update(k)`` and ``close()``."""
     if callable(progress) and progress is not True:
         return _CallbackProgress(progress, total)
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _TextProgress(total, "record_dataset")
-    return tqdm(total=total, desc="record_dataset", unit="seq")
+    return tqdm(total=total, desc="record_dataset", unit="seq", disable=progress is False or progress is None)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -442,9 +399,7 @@ def _check_quantities(quantities, spec: RecurrentSpec) -> tuple:
 def _positive_int(value, what: str, allow_none: bool = False):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer; got {value!r}")
-    return int(value)
+    return check_int(value, what, low=1, expected="a positive integer" + (" or None" if allow_none else ""))
 
 
 def record_dataset(model, sequences, path, *, quantities=None, batch_size: int = 256, chunk_steps: int | None = None,
@@ -457,8 +412,8 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     ``__getitem__``, or any iterable or generator — read once, in order. Sequences are recorded ``batch_size`` at a time
     and written as whole chunks of ``chunk_steps`` steps as they fill, so memory stays bounded by a batch (plus a chunk
     per array), however many sequences there are: the store grows while the sequences are read. ``quantities``: a
-    subset of the model's (e.g. ``["h", "c"]``; default all). ``progress``: a progress bar (tqdm when installed,
-    else a line on stderr), False for none, or a callable ``(done, total)`` (total None when unknown).
+    subset of the model's (e.g. ``["h", "c"]``; default all). ``progress``: a progress bar (tqdm: a
+    widget in Jupyter, a line on stderr elsewhere), False for none, or a callable ``(done, total)`` (total None when unknown).
     ``threads``: torch's thread count while recording (default: the current one, ``torch.get_num_threads()``) — the
     last bits of the gates depend on it (how the matrix products are split), so it is stored in the attrs and every
     Dask worker records with the same count. ``overwrite=True`` replaces an existing store at ``path`` (a directory
@@ -655,8 +610,7 @@ class RecordedDataset:
             if step == 1:
                 return self.recordings(start, stop)
             return [self[j] for j in range(start, stop, step)]
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"a recorded data set is indexed by sequence number (int or slice); got {type(k).__name__}")
+        check_int(k, "the index of a recorded data set", expected="a sequence number (int) or a slice", error=TypeError)
         n = len(self)
         if not -n <= k < n:
             raise IndexError(f"sequence {k} is out of range for a data set of {n} sequences (0..{n - 1})")
@@ -668,12 +622,11 @@ class RecordedDataset:
         per sequence) — what an explorer's window of sequences needs."""
         n = len(self)
         stop = n if stop is None else stop
-        for name, v in (("start", start), ("stop", stop)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= n:
-                raise IndexError(f"{name} {v!r} is out of range for a data set of {n} sequences (0..{n})")
+        start, stop = (check_int(v, name, low=0, high=n + 1, error=IndexError,
+                                 expected=f"a sequence boundary in 0..{n} (the data set has {n} sequences)")
+                       for name, v in (("start", start), ("stop", stop)))
         if stop <= start:
             return []
-        start, stop = int(start), int(stop)
         a, b = int(self.offsets[start]), int(self.offsets[stop])
         cuts = (self.offsets[start:stop + 1] - a).tolist()
         block = {name: self.arrays[name][_region(name, a, b)] for name in self.arrays if name != "offsets"}
@@ -696,9 +649,8 @@ class RecordedDataset:
                 raise KeyError(f"no layer named {layer!r}; layers are {list(self.layer_names)}")
             return self.layer_names.index(layer)
         L = len(self.layer_names)
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -L <= layer < L:
-            raise IndexError(f"layer {layer!r} is out of range; there are {L} rows {list(self.layer_names)}")
-        return int(layer) % L
+        return check_int(layer, "layer", low=-L, high=L, error=IndexError,
+                         expected=f"a row index in {-L}..{L - 1} or a name from {list(self.layer_names)}") % L
 
     def states(self, quantity: str = "h", layer=0, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Steps ``start:stop`` of the concatenated sequences (all of them by default) of one quantity at one layer
