@@ -14,6 +14,7 @@ import torch
 import traitlets as tl
 
 from .._core.recording.hooks import activations
+from .._core.validate import check_int
 from .._core.vision.channels import (
     channel_change,
     channel_difference,
@@ -140,14 +141,15 @@ class ChannelGrid(anywidget.AnyWidget):
         self._x = _one_image(x, "x")
         self._x2 = None if x2 is None else _one_image(x2, "x2")
         if self._x2 is not None and self._x2.shape != self._x.shape:
-            raise ValueError(f"x2 has shape {tuple(self._x2.shape)}; it must have the shape of x, {tuple(self._x.shape)}")
+            raise ValueError(
+                f"x2 has shape {tuple(self._x2.shape)}; it must have the shape of x, {tuple(self._x.shape)}"
+            )
         if self._x2 is None and image2 is not None:
             raise ValueError("image2 was given without x2")
         names = [str(n) for n in names]
         if len(names) != 2:
             raise ValueError(f"names must be two strings (for x and x2); got {names}")
-        if not isinstance(top, int) or top < 1:
-            raise ValueError(f"top must be a positive int (rows of the ranked list); got {top!r}")
+        top = check_int(top, "top", low=1, expected="a positive int (rows of the ranked list)")
         self._cache: dict = {}
         self._choices = self._find_choices(layers)
         pictures = [_picture(self._x, image, "image")]

@@ -22,16 +22,16 @@ from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
 from .._core.recording import Recording, Stepper, record
 from .._core.recording.stepper import stepping_threads
-from .._core.validate import check_sequence
+from .._core.validate import check_sequence, is_int
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import write_html
 from .options import ViewOptions, check_label
 from .payload import Loaded, check_page_bytes, default_projection_row, recording_from_frames
-from .recorded import DEFAULT_WINDOW, StorePager
+from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .static import bundle
 from .sync import PageSync
 from .trajectory import Trajectory
-from .why import WhyController, _is_int, why_export_state
+from .why import WhyController, why_export_state
 
 #: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
 TRAJ_VIEW_KEYS = {
@@ -115,49 +115,85 @@ class Explorer(PageSync):
     # the request for the chosen layer's weights and for the gate quantities not loaded yet
     gate_details = tl.Bool(False, help="whether the page's Gates & weights section is open").tag(sync=True)
     # the "Why" section: every request is a synced trait whose change is the request (see the Why observers below)
-    why_open = tl.Bool(False, help="whether the page's Why section is open (opening it is the request for "
-                                   "_influence and _ranking)").tag(sync=True)
-    influence_method = tl.Unicode("gradient_x_input",
-                                  help="'gradient_x_input' or 'integrated_gradients'").tag(sync=True)
-    comparison = tl.Dict(help="what is shown beside the original: {} or an intervention / a comparison "
-                              "(js/PROTOCOL.md); set by intervene(), compare() and the page").tag(sync=True)
-    pattern_query = tl.Dict(help="{} or {sequence, start, stop, threshold, layer, quantity, margin}: the pattern "
-                                 "search to run").tag(sync=True)
+    why_open = tl.Bool(
+        False, help="whether the page's Why section is open (opening it is the request for _influence and _ranking)"
+    ).tag(sync=True)
+    influence_method = tl.Unicode("gradient_x_input", help="'gradient_x_input' or 'integrated_gradients'").tag(
+        sync=True
+    )
+    comparison = tl.Dict(
+        help="what is shown beside the original: {} or an intervention / a comparison "
+        "(js/PROTOCOL.md); set by intervene(), compare() and the page"
+    ).tag(sync=True)
+    pattern_query = tl.Dict(
+        help="{} or {sequence, start, stop, threshold, layer, quantity, margin}: the pattern search to run"
+    ).tag(sync=True)
     _influence = ArrayTree()
     _ranking = ArrayTree()
     _comparison = ArrayTree()
     _patterns = ArrayTree()
 
-    def __init__(self, model, sequences, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
-                 lstm=None, head=_AUTO, **options):
-        opts, traits = ViewOptions.split(options, labels=labels, class_names=class_names,
-                                         feature_names=feature_names, sequence_names=sequence_names)
+    def __init__(
+        self,
+        model,
+        sequences,
+        labels=None,
+        class_names=None,
+        feature_names=None,
+        sequence_names=None,
+        *,
+        lstm=None,
+        head=_AUTO,
+        **options,
+    ):
+        opts, traits = ViewOptions.split(
+            options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
+        )
         spec = describe(model, lstm=lstm, head=head)
         recs = record(model, sequences, _spec=spec)
-        self._start(Loaded(recs if isinstance(recs, list) else [recs], spec, opts, traits.get("quantity", "h")),
-                    opts, traits)
+        self._start(
+            Loaded(recs if isinstance(recs, list) else [recs], spec, opts, traits.get("quantity", "h")), opts, traits
+        )
 
     @classmethod
-    def from_recordings(cls, recordings, labels=None, class_names=None, feature_names=None, sequence_names=None,
-                        **options) -> Explorer:
+    def from_recordings(
+        cls, recordings, labels=None, class_names=None, feature_names=None, sequence_names=None, **options
+    ) -> Explorer:
         """Show recordings made earlier with :func:`lstm_widget.record`, without the model (no live streaming).
         Options as in :class:`Explorer`."""
         recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
         if not recs or not all(isinstance(r, Recording) for r in recs):
-            raise TypeError("from_recordings expects a Recording or a non-empty list of Recordings from lstm_widget.record")
+            raise TypeError(
+                "from_recordings expects a Recording or a non-empty list of Recordings from lstm_widget.record"
+            )
         names = {r.layer_names for r in recs}
-        if len(names) != 1 or len({r.h.shape[2] for r in recs}) != 1 or len({r.inputs.shape[1] for r in recs}) != 1 \
-                or len({r.cell for r in recs}) != 1:
+        if (
+            len(names) != 1
+            or len({r.h.shape[2] for r in recs}) != 1
+            or len({r.inputs.shape[1] for r in recs}) != 1
+            or len({r.cell for r in recs}) != 1
+        ):
             raise ValueError("the recordings come from different models (layers, units or features differ)")
-        opts, traits = ViewOptions.split(options, labels=labels, class_names=class_names,
-                                         feature_names=feature_names, sequence_names=sequence_names)
+        opts, traits = ViewOptions.split(
+            options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
+        )
         self = cls.__new__(cls)
         self._start(Loaded(recs, None, opts, traits.get("quantity", "h")), opts, traits)
         return self
 
     @classmethod
-    def from_dataset(cls, dataset, labels=None, class_names=None, feature_names=None, sequence_names=None, *,
-                     window: int = DEFAULT_WINDOW, start: int = 0, **options) -> DatasetExplorer:
+    def from_dataset(
+        cls,
+        dataset,
+        labels=None,
+        class_names=None,
+        feature_names=None,
+        sequence_names=None,
+        *,
+        window: int = DEFAULT_WINDOW,
+        start: int = 0,
+        **options,
+    ) -> DatasetExplorer:
         """Explore a store written by :func:`lstm_widget.record_dataset` (a path or :func:`lstm_widget.open_dataset`)
         lazily: only ``window`` consecutive sequences (from ``start``) are read and sent to the page; set
         ``window_start`` to show another window. ``labels``, ``sequence_names`` and ``groups`` have one entry per
@@ -200,8 +236,13 @@ class Explorer(PageSync):
     def _assemble(self, content=None, traj=None, window_start=None) -> tuple[dict, dict]:
         """``_meta`` and the data traits for ``content`` (default: what is loaded; see ``Loaded.assemble``), with the
         quantities the page already has."""
-        meta, traits = self._loaded.assemble(self._trajectory.fitted, self._trajectory.key, traj, content=content,
-                                             have=self.loaded_quantities if self._ready else ())
+        meta, traits = self._loaded.assemble(
+            self._trajectory.fitted,
+            self._trajectory.key,
+            traj,
+            content=content,
+            have=self.loaded_quantities if self._ready else (),
+        )
         if self._pager is not None:
             meta["dataset"] = self._pager.meta(self.window_start if window_start is None else window_start)
         return meta, traits
@@ -248,22 +289,30 @@ class Explorer(PageSync):
     def pause(self) -> None:
         self.playing = False
 
-    def save_html(self, path, sequences=None, *, wire_dtype: str | None = None, title: str = "LSTM explorer",
-                  quiet: bool = False) -> int:
+    def save_html(
+        self, path, sequences=None, *, wire_dtype: str | None = None, title: str = "LSTM explorer", quiet: bool = False
+    ) -> int:
         """Write a standalone HTML page that plays this explorer back with no kernel and no network (for course
         notes: it opens from ``file://``). Every view and every quantity of the chosen ``sequences`` (indices of the
         loaded ones; default all) is in the file, placed on the same trajectory map; the page opens on the current
         sequence, step, layer, quantity, units and trajectory options. ``wire_dtype="float16"`` about halves the
         size. Returns the size in bytes (and prints it unless ``quiet``)."""
         if not isinstance(path, (str, pathlib.PurePath)):
-            raise TypeError(f"save_html path must be a str or pathlib.Path (the .html file to write); got "
-                            f"{type(path).__name__}")
+            raise TypeError(
+                f"save_html path must be a str or pathlib.Path (the .html file to write); got {type(path).__name__}"
+            )
         index = self._export_index(sequences)
         loaded = self._loaded
         dtype = loaded.wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
         recs = [loaded.recordings[i] for i in index]
-        meta, traits = loaded.assemble(self._trajectory.fitted, self._trajectory.key, recs=recs, index=index,
-                                       wire_dtype=dtype, load=loaded.quantities)
+        meta, traits = loaded.assemble(
+            self._trajectory.fitted,
+            self._trajectory.key,
+            recs=recs,
+            index=index,
+            wire_dtype=dtype,
+            load=loaded.quantities,
+        )
         if loaded.spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
             rows = range(len(loaded.layer_names))
             traits["_weights"] = {"rows": {str(k): loaded.weights_entry(k, dtype) for k in rows}}
@@ -292,9 +341,10 @@ class Explorer(PageSync):
             index = list(range(n))[sequences]
         else:
             items = [sequences] if np.isscalar(sequences) else list(np.asarray(sequences, dtype=object).reshape(-1))
-            if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
-                raise TypeError(f"sequences must be indices of the loaded sequences (ints 0..{n - 1}) or a slice; "
-                                f"got {sequences!r}")
+            if not all(is_int(v) for v in items):
+                raise TypeError(
+                    f"sequences must be indices of the loaded sequences (ints 0..{n - 1}) or a slice; got {sequences!r}"
+                )
             index = [int(v) for v in items]
         bad = [v for v in index if not 0 <= v < n]
         if bad or not index or len(set(index)) != len(index):
@@ -302,8 +352,16 @@ class Explorer(PageSync):
             raise ValueError(f"sequences {sequences!r}: {what}; expected distinct indices 0..{n - 1}")
         return index
 
-    def stream(self, x, *, name: str | None = None, label: int | None = None, group=None, fps: float | None = None,
-               batch_ms: float = 16.0) -> Recording:
+    def stream(
+        self,
+        x,
+        *,
+        name: str | None = None,
+        label: int | None = None,
+        group=None,
+        fps: float | None = None,
+        batch_ms: float = 16.0,
+    ) -> Recording:
         """Step a new sequence ``x`` (T, D) through the kernel one step at a time, appending every frame to the page
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
@@ -313,8 +371,10 @@ class Explorer(PageSync):
         torch's setting restored afterwards. Returns the recording."""
         loaded = self._loaded
         if self._pager is not None:
-            raise RuntimeError("an explorer over a recorded data set shows the store's sequences; it cannot step new "
-                               "ones (use Explorer(model, sequences) for that)")
+            raise RuntimeError(
+                "an explorer over a recorded data set shows the store's sequences; it cannot step new "
+                "ones (use Explorer(model, sequences) for that)"
+            )
         if loaded.spec is None:
             raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
         x = check_sequence(x, loaded.spec.raw_features, "the streamed sequence")
@@ -325,8 +385,11 @@ class Explorer(PageSync):
             raise ValueError(f"fps {fps} must be a positive number of steps per second")
         # refuse up front (nothing sent) what the traits could not hold afterwards
         per_step = loaded.values_per_step(self.loaded_quantities, self._arrays["traj"].shape[1])
-        check_page_bytes(per_step * (sum(len(r) for r in loaded.recordings) + x.shape[0]), loaded.wire_dtype,
-                         "showing these sequences")
+        check_page_bytes(
+            per_step * (sum(len(r) for r in loaded.recordings) + x.shape[0]),
+            loaded.wire_dtype,
+            "showing these sequences",
+        )
         stepper = Stepper.from_spec(loaded.spec)
         s = len(loaded.recordings)
         name = str(name) if name is not None else f"sequence {s}"
@@ -404,8 +467,9 @@ class Explorer(PageSync):
             raise tl.TraitError(f"quantity {q!r} is not recorded; expected one of {', '.join(quantities)}")
         if self._ready and getattr(self, f"_data_{q}") is None:
             try:  # it will be sent now: refuse (nothing changed) when it is too big for the page
-                check_page_bytes(sum(getattr(r, q).size for r in loaded.recordings), loaded.wire_dtype,
-                                 f"quantity {q!r}")
+                check_page_bytes(
+                    sum(getattr(r, q).size for r in loaded.recordings), loaded.wire_dtype, f"quantity {q!r}"
+                )
             except ValueError as err:
                 raise tl.TraitError(str(err)) from None
         return q
@@ -467,8 +531,9 @@ class Explorer(PageSync):
         self._check_projected(layer, quantity, ValueError)
         check_projection(projection)
         trajectory = self._trajectory
-        fitted, traj = trajectory.fit(self._loaded.recordings, layer, quantity, given=projection,
-                                      given_for=(layer, quantity))
+        fitted, traj = trajectory.fit(
+            self._loaded.recordings, layer, quantity, given=projection, given_for=(layer, quantity)
+        )
         trajectory.given, trajectory.given_for = projection, (layer, quantity)
         trajectory.pending = None
         with self.hold_sync(), self.hold_trait_notifications():  # both traits set before they are validated
@@ -479,11 +544,14 @@ class Explorer(PageSync):
         """Refuse a layer row or quantity that cannot be projected (``error`` names the argument)."""
         names = self._loaded.layer_names
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(names):
-            raise error(f"projection_layer {layer!r} is out of range; expected 0..{len(names) - 1} "
-                        f"({', '.join(names)})")
+            raise error(
+                f"projection_layer {layer!r} is out of range; expected 0..{len(names) - 1} ({', '.join(names)})"
+            )
         if quantity not in self._loaded.quantities:
-            raise error(f"projection_quantity {quantity!r} is not recorded; expected one of "
-                        f"{', '.join(self._loaded.quantities)}")
+            raise error(
+                f"projection_quantity {quantity!r} is not recorded; expected one of "
+                f"{', '.join(self._loaded.quantities)}"
+            )
 
     def _refit_request(self, name: str, layer, quantity):
         """Validate a new ``projection_layer`` / ``projection_quantity`` and refit for it, keeping the result until
@@ -503,8 +571,10 @@ class Explorer(PageSync):
             self._refuse_page(name, trajectory.key[0 if name == "projection_layer" else 1])
             if isinstance(err, tl.TraitError):
                 raise
-            raise tl.TraitError(f"{name} {layer if name == 'projection_layer' else quantity!r}: the projection could "
-                                f"not be refitted ({err}); nothing was changed") from err
+            raise tl.TraitError(
+                f"{name} {layer if name == 'projection_layer' else quantity!r}: the projection could "
+                f"not be refitted ({err}); nothing was changed"
+            ) from err
         trajectory.pending = (key, projection, traj)
 
     @tl.validate("projection_layer")
@@ -536,33 +606,40 @@ class Explorer(PageSync):
     def _check_traj_view_value(self, view, error=tl.TraitError) -> dict:
         """``traj_view`` checked key by key (js/PROTOCOL.md); ``error`` names the key and what it accepts."""
         if not isinstance(view, dict):
-            raise error(f"traj_view must be a dict with some of the keys {', '.join(TRAJ_VIEW_KEYS)}; "
-                        f"got {type(view).__name__}")
+            raise error(
+                f"traj_view must be a dict with some of the keys {', '.join(TRAJ_VIEW_KEYS)}; got {type(view).__name__}"
+            )
         for key, value in view.items():
             if key not in TRAJ_VIEW_KEYS:
                 raise error(f"traj_view has an unknown key {key!r}; expected some of {', '.join(TRAJ_VIEW_KEYS)}")
             if key == "dims":
-                ok = value in (2, 3) and _is_int(value)
+                ok = value in (2, 3) and is_int(value)
             elif key == "color":
                 ok = value in ("time", "class", "group")
                 # say it to Python users; a page writes back whatever it holds (and draws it as "class")
                 if value == "group" and self._loaded.groups is None and not self._from_page("traj_view"):
-                    raise error("traj_view['color'] 'group' needs per-sequence groups; pass "
-                                "Explorer(..., groups=[one value per sequence])")
+                    raise error(
+                        "traj_view['color'] 'group' needs per-sequence groups; pass "
+                        "Explorer(..., groups=[one value per sequence])"
+                    )
             elif key in ("log1p", "labels", "last_only"):
                 ok = isinstance(value, (bool, np.bool_))
             elif key == "overlay":
                 n = self._loaded.n_classes
                 ok = isinstance(value, (list, tuple)) and (
                     len(value) == 0
-                    or (len(value) == 2 and value[0] != value[1] and all(_is_int(c) and 0 <= c < n for c in value))
+                    or (len(value) == 2 and value[0] != value[1] and all(is_int(c) and 0 <= c < n for c in value))
                 )
                 if not ok:
-                    raise error(f"traj_view['overlay'] must be {TRAJ_VIEW_KEYS['overlay']} in 0..{n - 1}; "
-                                f"got {value!r}")
+                    raise error(
+                        f"traj_view['overlay'] must be {TRAJ_VIEW_KEYS['overlay']} in 0..{n - 1}; got {value!r}"
+                    )
             else:  # yaw, pitch
-                ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+                ok = (
+                    isinstance(value, (int, float, np.integer, np.floating))
+                    and not isinstance(value, bool)
                     and bool(np.isfinite(value))
+                )
             if not ok:
                 raise error(f"traj_view[{key!r}] must be {TRAJ_VIEW_KEYS[key]}; got {value!r}")
         return {k: (list(v) if k == "overlay" else v) for k, v in view.items()}
@@ -709,7 +786,7 @@ class Explorer(PageSync):
         The page shows both predictions, the difference heatmap (other − original, over their common steps) and both
         trajectories, as for :meth:`intervene`. Returns the other input's :class:`~lstm_widget.Recording`."""
         s = self._why.check_sequence_index(sequence, self.sequence)
-        if _is_int(x_other):
+        if is_int(x_other):
             request = {"kind": "compare", "sequence": s, "other": int(x_other)}
             computed = self._why.comparison_for(request, self.sequence, self._comparison)
         else:
@@ -774,16 +851,31 @@ class Explorer(PageSync):
             why.patterns = pending[1]
             self._patterns = pending[2]
 
-    def find_pattern(self, start: int, stop: int, threshold: float, *, sequence: int | None = None,
-                     layer: int | None = None, quantity: str | None = None, margin: int = 1):
+    def find_pattern(
+        self,
+        start: int,
+        stop: int,
+        threshold: float,
+        *,
+        sequence: int | None = None,
+        layer: int | None = None,
+        quantity: str | None = None,
+        margin: int = 1,
+    ):
         """LSTMVis' select-and-match, shown in the page's pattern list: the units of ``quantity`` (default the shown
         one) in layer row ``layer`` (default the shown one) that are above ``threshold`` at every step of [start, stop)
         of ``sequence`` (default the shown one) and below it at the ``margin`` steps around, and the places in every
         loaded sequence where they switch on together, best first. Returns the
         :class:`~lstm_widget.PatternMatches` (``match_pattern``'s)."""
-        query = {"sequence": self.sequence if sequence is None else sequence, "start": start, "stop": stop,
-                 "threshold": threshold, "layer": self.layer if layer is None else layer,
-                 "quantity": self.quantity if quantity is None else quantity, "margin": margin}
+        query = {
+            "sequence": self.sequence if sequence is None else sequence,
+            "start": start,
+            "stop": stop,
+            "threshold": threshold,
+            "layer": self.layer if layer is None else layer,
+            "quantity": self.quantity if quantity is None else quantity,
+            "margin": margin,
+        }
         why = self._why
         result, payload = why.patterns_for(query, self._shown())
         why.pattern_pending = (query, result, payload)
@@ -803,8 +895,11 @@ class Explorer(PageSync):
 
 #: The traits both the page and Python write (js/src/store.js SYNCED_KEYS): the public synced ones the Explorer
 #: declares. The last writer wins, in the kernel's order (sync.py).
-Explorer._page_keys = frozenset(name for name in Explorer.class_trait_names(sync=True)
-                                if not name.startswith("_") and name not in PageSync.class_trait_names())
+Explorer._page_keys = frozenset(
+    name
+    for name in Explorer.class_trait_names(sync=True)
+    if not name.startswith("_") and name not in PageSync.class_trait_names()
+)
 
 
 class DatasetExplorer(Explorer):
@@ -860,9 +955,7 @@ class DatasetExplorer(Explorer):
     def show_sequence(self, k: int) -> None:
         """Show the data set's sequence ``k``: moves the window when it is elsewhere (windows start at multiples of
         ``window_size``)."""
-        n = len(self._pager)
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 0 <= k < n:
-            raise ValueError(f"sequence must be an integer in 0..{n - 1}; got {k!r}")
+        k = int_in(k, "sequence", 0, len(self._pager) - 1)
         if not self.window_start <= k < self.window_start + len(self._loaded.recordings):
             self.window_start = k // self.window_size * self.window_size
         self.sequence = k - self.window_start

@@ -54,14 +54,18 @@ def check_label(value, what: str):
     """One class label: None or an integer (int, numpy integer, or a float with an integral value)."""
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
-            or not np.isfinite(value) or float(value) != int(value):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer, float, np.floating))
+        or not np.isfinite(value)
+        or float(value) != int(value)
+    ):
         raise ValueError(f"{what} has {value!r} ({type(value).__name__}); expected class indices (ints) or None")
     return int(value)
 
 
 def check_preload(preload, quantity: str, quantities: tuple = LSTM_QUANTITIES):
-    """"auto", or the tuple of quantities to send up front (the first shown one included)."""
+    """ "auto", or the tuple of quantities to send up front (the first shown one included)."""
     if preload in ("auto", "all"):
         return "auto" if preload == "auto" else tuple(quantities)
     names = [preload] if isinstance(preload, str) else list(preload)
@@ -83,5 +87,3 @@ def check_groups(groups, group_name, n: int):
     if not isinstance(group_name, str):
         raise TypeError(f"group_name must be a str; got {type(group_name).__name__}")
     return group_name, values
-
-

@@ -28,8 +28,9 @@ def check_page_bytes(n_values: int, dtype: str, what: str) -> None:
     size = n_values * itemsize
     if size > limit:
         smaller = [d for d in ("float16", "uint8") if np.dtype(d).itemsize < itemsize]
-        hint = f"wire_dtype={smaller[0]!r} ({'halves' if smaller[0] == 'float16' else 'quarters'} it), " if smaller \
-            else ""
+        hint = (
+            f"wire_dtype={smaller[0]!r} ({'halves' if smaller[0] == 'float16' else 'quarters'} it), " if smaller else ""
+        )
         raise ValueError(
             f"{what} would be {size / 2**20:.1f} MiB of {dtype} data; the page takes at most "
             f"{limit / 2**20:.1f} MiB at a time (lstm_widget.PAGE_BYTES_LIMIT) — use {hint}"
@@ -110,8 +111,12 @@ class Loaded:
     def appended(self, rec: Recording, label, name: str, group) -> tuple:
         """The content with one more sequence (a streamed one): (recordings, labels, names, group values), to
         :meth:`assemble` and :meth:`replace` with."""
-        return (self.recordings + [rec], self.labels + [label], self.sequence_names + [name],
-                None if self.groups is None else self.groups[1] + [None if group is None else str(group)])
+        return (
+            self.recordings + [rec],
+            self.labels + [label],
+            self.sequence_names + [name],
+            None if self.groups is None else self.groups[1] + [None if group is None else str(group)],
+        )
 
     @property
     def n_classes(self) -> int:
@@ -131,8 +136,9 @@ class Loaded:
         recs = self.recordings if recs is None else recs
         return WireArray(np.concatenate([getattr(r, q) for r in recs], axis=1), dtype or self.wire_dtype)
 
-    def assemble(self, projection, key, traj=None, *, recs=None, content=None, index=None, wire_dtype=None,
-                 load=None, have=()) -> tuple[dict, dict]:
+    def assemble(
+        self, projection, key, traj=None, *, recs=None, content=None, index=None, wire_dtype=None, load=None, have=()
+    ) -> tuple[dict, dict]:
         """Meta and the data traits for ``recs`` (default: the loaded ones) or for ``content`` (other sequences:
         recordings, labels, names and group values, as :meth:`replace` takes them): ``_arrays`` (inputs, probs,
         traj) and one ``_data_<q>`` per quantity — an array when it is to be loaded now, else None until the page
@@ -166,9 +172,12 @@ class Loaded:
             wanted = set(self.preload)
         if load is None:
             wanted |= set(have)
-        check_page_bytes(sum(v.size for v in small.values())
-                         + sum(getattr(r, q).size for r in recs for q in self.quantities if q in wanted), dtype,
-                         "showing these sequences" if load is None else "this export")
+        check_page_bytes(
+            sum(v.size for v in small.values())
+            + sum(getattr(r, q).size for r in recs for q in self.quantities if q in wanted),
+            dtype,
+            "showing these sequences" if load is None else "this export",
+        )
         traits, limits = {"_arrays": {k: WireArray(v, dtype) for k, v in small.items()}}, {}
         for q in self.quantities:
             limits[q] = [min(float(getattr(r, q).min()) for r in recs), max(float(getattr(r, q).max()) for r in recs)]
@@ -198,8 +207,12 @@ class Loaded:
     def values_per_step(self, loaded, dims: int) -> int:
         """Numbers the page holds per step: inputs, probs, trajectory and every ``loaded`` quantity."""
         first = self.recordings[0]
-        return first.inputs.shape[1] + (0 if first.probs is None else first.probs.shape[1]) + dims \
+        return (
+            first.inputs.shape[1]
+            + (0 if first.probs is None else first.probs.shape[1])
+            + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
+        )
 
     def weights_entry(self, row: int, dtype: str | None = None) -> dict:
         """``_weights.rows[row]`` (js/PROTOCOL.md): layer row ``row``'s W, U and biases split per gate, in the names

@@ -12,16 +12,16 @@ import numpy as np
 from .._core.model.gates import QUANTITIES
 from .._core.projection.fit import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
 from .._core.recording.store import RecordedDataset, open_dataset
+from .._core.validate import check_int
 from .payload import default_projection_row, stacked
 
 #: Sequences per window when ``window`` is not given.
 DEFAULT_WINDOW = 32
 
 
-def _int_arg(value, what: str, lo: int, hi: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{what} must be an integer in {lo}..{hi}; got {value!r}")
-    return int(value)
+def int_in(value, what: str, lo: int, hi: int) -> int:
+    """``value`` as an int in ``lo..hi`` (not a bool), else a ValueError naming ``what``."""
+    return check_int(value, what, low=lo, high=hi + 1, expected=f"an integer in {lo}..{hi}")
 
 
 class StorePager:
@@ -39,11 +39,13 @@ class StorePager:
         n = len(ds)
         missing = [q for q in QUANTITIES[ds.cell] if q not in ds.quantities]
         if missing:
-            raise ValueError(f"the data set lacks {', '.join(missing)} (recorded with quantities="
-                             f"{list(ds.quantities)}); the explorer shows every quantity of an {ds.cell.upper()} — "
-                             "record the data set with quantities=None")
-        window = _int_arg(window, "window", 1, 1 << 20)
-        _int_arg(start, "start", 0, n - 1)
+            raise ValueError(
+                f"the data set lacks {', '.join(missing)} (recorded with quantities="
+                f"{list(ds.quantities)}); the explorer shows every quantity of an {ds.cell.upper()} — "
+                "record the data set with quantities=None"
+            )
+        window = int_in(window, "window", 1, 1 << 20)
+        int_in(start, "start", 0, n - 1)
         labels = _per_sequence(labels, n, "labels")
         names = _per_sequence(sequence_names, n, "sequence_names")
         names = [f"sequence {k}" for k in range(n)] if names is None else [str(v) for v in names]
@@ -61,14 +63,21 @@ class StorePager:
         stop = self.stop(start)
         recs = self.dataset.recordings(start, stop)
         if as_given:
+
             def part(values):
                 return None if values is None else values[start:stop]
 
             return recs, part(self.labels), self.names[start:stop], part(self.group_values)
-        labels = [None] * len(recs) if self.labels is None else \
-            [None if v is None else int(v) for v in self.labels[start:stop]]
-        groups = None if self.group_values is None else \
-            [None if v is None else str(v) for v in self.group_values[start:stop]]
+        labels = (
+            [None] * len(recs)
+            if self.labels is None
+            else [None if v is None else int(v) for v in self.labels[start:stop]]
+        )
+        groups = (
+            None
+            if self.group_values is None
+            else [None if v is None else str(v) for v in self.group_values[start:stop]]
+        )
         return recs, labels, self.names[start:stop], groups
 
     def meta(self, start: int) -> dict:
@@ -86,10 +95,12 @@ class StorePager:
         """The layer row to project (default: the last layer's forward direction), checked with ``quantity``."""
         layers = self.dataset.layer_names
         layer = default_projection_row(layers) if layer is None else layer
-        _int_arg(layer, "projection_layer", 0, len(layers) - 1)
+        int_in(layer, "projection_layer", 0, len(layers) - 1)
         if quantity not in self.dataset.quantities:
-            raise ValueError(f"projection_quantity {quantity!r} is not recorded; expected one of "
-                             f"{', '.join(self.dataset.quantities)}")
+            raise ValueError(
+                f"projection_quantity {quantity!r} is not recorded; expected one of "
+                f"{', '.join(self.dataset.quantities)}"
+            )
         return layer
 
     # ---- the projection: fitted over the whole store, not the window ------------------------------------------------
@@ -101,14 +112,18 @@ class StorePager:
         if projection is None or (isinstance(projection, str) and projection == "pca"):
             return fit_projection_incremental(ds, None, layer=layer, quantity=quantity).transformer
         if isinstance(projection, str):
-            raise ValueError(f"projection {projection!r} cannot be fitted over a data set out of core; give 'pca' "
-                             "(IncrementalPCA), a transformer with partial_fit, or one fitted beforehand")
+            raise ValueError(
+                f"projection {projection!r} cannot be fitted over a data set out of core; give 'pca' "
+                "(IncrementalPCA), a transformer with partial_fit, or one fitted beforehand"
+            )
         if is_fitted(projection):
             return projection
         if not callable(getattr(projection, "partial_fit", None)):
-            raise TypeError(f"projection {type(projection).__name__} has no partial_fit: over a data set it is "
-                            "fitted chunk by chunk; give one with partial_fit (e.g. IncrementalPCA) or fit it "
-                            "beforehand")
+            raise TypeError(
+                f"projection {type(projection).__name__} has no partial_fit: over a data set it is "
+                "fitted chunk by chunk; give one with partial_fit (e.g. IncrementalPCA) or fit it "
+                "beforehand"
+            )
         return fit_projection_incremental(ds, projection, layer=layer, quantity=quantity).transformer
 
     def fit(self, given, as_given: bool, recs, layer: int, quantity: str):

@@ -84,8 +84,9 @@ class PageSync(anywidget.AnyWidget):
     def set_state(self, sync_data):
         seen = {k.removeprefix("_seen_"): sync_data.pop(k) for k in [k for k in sync_data if k.startswith("_seen_")]}
         with self._revisions_lock:
-            stale = [k for k in sync_data
-                     if k in self._page_keys and _revision(seen.get(k)) < self._revisions.get(k, 0)]
+            stale = [
+                k for k in sync_data if k in self._page_keys and _revision(seen.get(k)) < self._revisions.get(k, 0)
+            ]
             for k in stale:
                 del sync_data[k]
             super().set_state(sync_data)

@@ -20,7 +20,7 @@ import numpy as np
 from .._core.analysis import influence_all, match_pattern, rank_units
 from .._core.recording import Intervention, Recording, record
 from .._core.recording.interventions import OPS, resolve_interventions
-from .._core.validate import check_sequence, resolve_layer
+from .._core.validate import check_sequence, is_int, resolve_layer
 from .._wire import INDEX_DTYPE, WireArray
 from .payload import Loaded
 from .trajectory import Trajectory
@@ -36,10 +36,6 @@ PATTERN_K = 20
 #: The keys of one intervention in ``comparison["interventions"]`` (js/PROTOCOL.md).
 INTERVENTION_KEYS = ("quantity", "layer", "units", "start", "stop", "op", "value")
 PATTERN_KEYS = ("sequence", "start", "stop", "threshold", "layer", "quantity", "margin")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 def _is_number(v) -> bool:
@@ -71,7 +67,7 @@ def intervention_from_json(entry, where: str = "intervention") -> Intervention:
         raise ValueError(f"{where} has an unknown key {bad[0]!r}; expected keys from {list(INTERVENTION_KEYS)}")
     args = {k: v for k, v in entry.items() if v is not None or k in ("stop",)}
     if isinstance(args.get("units"), list):
-        if not all(_is_int(u) for u in args["units"]):
+        if not all(is_int(u) for u in args["units"]):
             raise TypeError(f"{where}.units must be a list of unit indices (ints); got {entry['units']!r}")
     if isinstance(args.get("value"), list):
         args["value"] = np.asarray(args["value"], dtype=np.float64)
@@ -157,13 +153,18 @@ class WhyController:
         T, D = rec.inputs.shape
         im = None
         if loaded.spec is None:
-            payload = {**base, "error": "the influence of past inputs needs the model: this explorer was made from "
-                                        "recordings"}
+            payload = {
+                **base,
+                "error": "the influence of past inputs needs the model: this explorer was made from recordings",
+            }
         elif loaded.spec.head is None:
             payload = {**base, "error": "the model has no head: there is no prediction to explain"}
         elif T * T * D > INFLUENCE_MAX_VALUES:
-            payload = {**base, "error": f"sequence {s} is too long for the page's influence map ({T} steps × {T} × "
-                                        f"{D} features); call lstm_widget.influence(model, x, t=...) for single steps"}
+            payload = {
+                **base,
+                "error": f"sequence {s} is too long for the page's influence map ({T} steps × {T} × "
+                f"{D} features); call lstm_widget.influence(model, x, t=...) for single steps",
+            }
         else:
             try:
                 im = influence_all(None, rec.inputs, method=method, _spec=loaded.spec)
@@ -225,7 +226,7 @@ class WhyController:
         n = len(self.loaded.recordings)
         if sequence is None:
             return shown
-        if not _is_int(sequence) or not 0 <= sequence < n:
+        if not is_int(sequence) or not 0 <= sequence < n:
             raise ValueError(f"sequence must be the index of a loaded sequence (0..{n - 1}); got {sequence!r}")
         return int(sequence)
 
@@ -240,12 +241,15 @@ class WhyController:
         rec = loaded.recordings[s]
         if kind == "intervention":
             if loaded.spec is None:
-                raise RuntimeError("interventions re-run the model: this explorer was made from recordings, "
-                                   "without one")
+                raise RuntimeError(
+                    "interventions re-run the model: this explorer was made from recordings, without one"
+                )
             bad = [k for k in request if k not in ("kind", "sequence", "interventions")]
             if bad:
-                raise ValueError(f"comparison has an unknown key {bad[0]!r} for kind 'intervention'; expected kind, "
-                                 "sequence, interventions")
+                raise ValueError(
+                    f"comparison has an unknown key {bad[0]!r} for kind 'intervention'; expected kind, "
+                    "sequence, interventions"
+                )
             items = request.get("interventions")
             if not isinstance(items, list) or not items:
                 raise ValueError("comparison['interventions'] must be a non-empty list of interventions")
@@ -259,13 +263,16 @@ class WhyController:
         elif kind == "compare":
             bad = [k for k in request if k not in ("kind", "sequence", "other", "name")]
             if bad:
-                raise ValueError(f"comparison has an unknown key {bad[0]!r} for kind 'compare'; expected kind, "
-                                 "sequence, other, name")
+                raise ValueError(
+                    f"comparison has an unknown key {bad[0]!r} for kind 'compare'; expected kind, sequence, other, name"
+                )
             k = request.get("other")
             if k is None:  # an input given from Python: only the one shown can be shown again
                 if current.get("request") != request or self.comparison_rec is None:
-                    raise ValueError("comparison['other'] None names an input given to compare(); pass it to "
-                                     "compare(x_other) instead")
+                    raise ValueError(
+                        "comparison['other'] None names an input given to compare(); pass it to "
+                        "compare(x_other) instead"
+                    )
                 return request, self.comparison_rec, current
             other = loaded.recordings[self.check_sequence_index(k, shown)]
             request = {"kind": "compare", "sequence": s, "other": int(k)}
@@ -281,15 +288,20 @@ class WhyController:
             raise RuntimeError("intervene re-runs the model: this explorer was made from recordings, without one")
         ivs = _flatten_interventions(interventions)
         resolve_interventions(ivs, self.loaded.spec)
-        return {"kind": "intervention", "sequence": s,
-                "interventions": [intervention_to_json(iv, self.loaded.layer_names) for iv in ivs]}
+        return {
+            "kind": "intervention",
+            "sequence": s,
+            "interventions": [intervention_to_json(iv, self.loaded.layer_names) for iv in ivs],
+        }
 
     def comparison_with_input(self, x_other, s: int, name: str | None):
         """(request, Recording, payload) of ``compare(x_other)`` with an array: recorded here with the model."""
         loaded = self.loaded
         if loaded.spec is None:
-            raise RuntimeError("compare(x_other) with an array records it with the model: this explorer was made "
-                               "from recordings, without one; pass the index of a loaded sequence instead")
+            raise RuntimeError(
+                "compare(x_other) with an array records it with the model: this explorer was made "
+                "from recordings, without one; pass the index of a loaded sequence instead"
+            )
         x = check_sequence(x_other, loaded.spec.raw_features, "x_other")
         other = record(None, x, _spec=loaded.spec)
         label = "edited input" if name is None else str(name)
@@ -336,13 +348,28 @@ class WhyController:
         threshold = query["threshold"]
         if not _is_number(threshold):
             raise ValueError(f"pattern_query['threshold'] must be a number; got {threshold!r}")
-        result = match_pattern(self.loaded.recordings, s, query["start"], query["stop"], float(threshold), quantity,
-                               layer, margin=query.get("margin", 1), k=PATTERN_K)
+        result = match_pattern(
+            self.loaded.recordings,
+            s,
+            query["start"],
+            query["stop"],
+            float(threshold),
+            quantity,
+            layer,
+            margin=query.get("margin", 1),
+            k=PATTERN_K,
+        )
         row = resolve_layer(self.loaded.layer_names, layer)
-        full = {"sequence": int(s), "start": int(query["start"]), "stop": int(query["stop"]),
-                "threshold": float(threshold), "layer": row, "quantity": quantity, "margin": result.margin}
-        payload = {"query": query, "resolved": full, "units": [int(u) for u in result.units],
-                   "matches": result.rows()}
+        full = {
+            "sequence": int(s),
+            "start": int(query["start"]),
+            "stop": int(query["stop"]),
+            "threshold": float(threshold),
+            "layer": row,
+            "quantity": quantity,
+            "margin": result.margin,
+        }
+        payload = {"query": query, "resolved": full, "units": [int(u) for u in result.units], "matches": result.rows()}
         return result, payload
 
 
@@ -354,9 +381,16 @@ def why_export_state(shown: dict, index: list[int], sequence: int) -> dict:
     ranking is kept as computed over every loaded sequence. No kernel answers in the export: a request made there
     shows "not in this export"."""
     where = {s: k for k, s in enumerate(index)}
-    state = {"why_open": shown["why_open"], "influence_method": shown["influence_method"],
-             "_ranking": dict(shown["_ranking"]), "_influence": {}, "_comparison": {}, "comparison": {},
-             "_patterns": {}, "pattern_query": {}}
+    state = {
+        "why_open": shown["why_open"],
+        "influence_method": shown["influence_method"],
+        "_ranking": dict(shown["_ranking"]),
+        "_influence": {},
+        "_comparison": {},
+        "comparison": {},
+        "_patterns": {},
+        "pattern_query": {},
+    }
     inf = shown["_influence"]
     if inf.get("sequence") in where:
         state["_influence"] = {**inf, "sequence": where[inf["sequence"]]}
@@ -377,6 +411,5 @@ def why_export_state(shown: dict, index: list[int], sequence: int) -> dict:
         query = {**query, "sequence": s}
         matches = [{**m, "sequence": where[m["sequence"]]} for m in pat["matches"] if m["sequence"] in where]
         state["pattern_query"] = query
-        state["_patterns"] = {**pat, "query": query, "resolved": {**pat["resolved"], "sequence": s},
-                              "matches": matches}
+        state["_patterns"] = {**pat, "query": query, "resolved": {**pat["resolved"], "sequence": s}, "matches": matches}
     return state

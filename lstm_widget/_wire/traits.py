@@ -114,6 +114,7 @@ class ArrayTree(tl.TraitType):
             self.error(obj, value)
         bare = _bare_array(value, self.name)
         if bare:
-            raise tl.TraitError(f"{bare} is a bare numpy array; wrap it as WireArray(values, dtype) to say the dtype "
-                                "it travels in")
+            raise tl.TraitError(
+                f"{bare} is a bare numpy array; wrap it as WireArray(values, dtype) to say the dtype it travels in"
+            )
         return value

@@ -23,7 +23,6 @@ import json
 import time
 
 import pytest
-
 from lab import (
     VIEW_TS_JS,
     _helpers,

@@ -11,10 +11,10 @@ import pytest
 import lstm_widget as lw
 from lstm_widget._widget.export import standalone_html, state_json
 from lstm_widget._wire import decode_array
-
-from helpers import export_state as _state
 from lstm_widget.datasets import japanese_vowels
 from lstm_widget.models import japanese_vowels_net
+
+from helpers import export_state as _state
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 

@@ -73,7 +73,7 @@ def test_gru_explorer_sends_r_z_n_equal_to_record(seqs):
         assert getattr(ex, f"_data_{q}") is None, f"an LSTM trait {q} holds data for a GRU"
     recs = lw.record(model, seqs)
     for q in GRU_Q:
-        for got, rec in zip(_per_sequence(ex, q), recs):
+        for got, rec in zip(_per_sequence(ex, q), recs, strict=True):
             np.testing.assert_array_equal(got, getattr(rec, q))
         lo = min(getattr(r, q).min() for r in recs)
         hi = max(getattr(r, q).max() for r in recs)

@@ -71,7 +71,7 @@ def test_autoencoder_transform_is_deterministic_and_seeded_fits_are_identical():
     np.testing.assert_allclose(np.concatenate([a.transform(X[:7]), a.transform(X[7:])]), Z, rtol=0, atol=1e-12)
     b = DenoisingAutoencoder(**FAST, random_state=3).fit(X)
     assert a.loss_curve_ == b.loss_curve_
-    for (name, wa), wb in zip(a.encoder_.state_dict().items(), b.encoder_.state_dict().values()):
+    for (name, wa), wb in zip(a.encoder_.state_dict().items(), b.encoder_.state_dict().values(), strict=True):
         assert torch.equal(wa, wb), name
     np.testing.assert_array_equal(b.transform(X), Z)
     c = DenoisingAutoencoder(**FAST, random_state=4).fit(X)

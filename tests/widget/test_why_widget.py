@@ -141,7 +141,7 @@ def test_ranking_trait_is_rank_units_per_class(model, seqs, ex):
 def test_ranking_falls_back_to_diff_and_skips_unlabelled(model, seqs):
     labels = [0, 1, 1, None, 1, None]
     ex = lw.Explorer(model, seqs, labels=labels, why_open=True)
-    recs = [r for r, v in zip(ex.recordings, labels) if v is not None]
+    recs = [r for r, v in zip(ex.recordings, labels, strict=True) if v is not None]
     ref = lw.rank_units(recs, "h", 0, labels=[0, 1, 1, 1], by="diff", k=10)
     assert ex._ranking["by"] == "diff"
     np.testing.assert_array_equal(decode_array(ex._ranking["units"]), ref.units)
