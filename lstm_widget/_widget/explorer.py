@@ -25,25 +25,13 @@ from .._core.recording.stepper import stepping_threads
 from .._core.validate import check_sequence, is_int
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import write_html
-from .options import ViewOptions, check_label
-from .payload import Loaded, check_page_bytes, default_projection_row, recording_from_frames
+from .options import ViewOptions, check_label, check_traj_view
+from .payload import Loaded, check_page_bytes, default_projection_row, export_index, recording_from_frames
 from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .static import bundle
 from .sync import PageSync
 from .trajectory import Trajectory
 from .why import WhyController, why_export_state
-
-#: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
-TRAJ_VIEW_KEYS = {
-    "dims": "2 or 3",
-    "color": "'time', 'class' or 'group'",
-    "log1p": "a bool",
-    "labels": "a bool",
-    "last_only": "a bool",
-    "overlay": "[] or [class_a, class_b] (two different class indices)",
-    "yaw": "a finite number (radians)",
-    "pitch": "a finite number (radians)",
-}
 
 
 class Explorer(PageSync):
@@ -301,7 +289,7 @@ class Explorer(PageSync):
             raise TypeError(
                 f"save_html path must be a str or pathlib.Path (the .html file to write); got {type(path).__name__}"
             )
-        index = self._export_index(sequences)
+        index = export_index(sequences, len(self._loaded.recordings))
         loaded = self._loaded
         dtype = loaded.wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
         recs = [loaded.recordings[i] for i in index]
@@ -332,25 +320,6 @@ class Explorer(PageSync):
         if not quiet:
             print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
         return size
-
-    def _export_index(self, sequences) -> list[int]:
-        n = len(self._loaded.recordings)
-        if sequences is None:
-            return list(range(n))
-        if isinstance(sequences, slice):
-            index = list(range(n))[sequences]
-        else:
-            items = [sequences] if np.isscalar(sequences) else list(np.asarray(sequences, dtype=object).reshape(-1))
-            if not all(is_int(v) for v in items):
-                raise TypeError(
-                    f"sequences must be indices of the loaded sequences (ints 0..{n - 1}) or a slice; got {sequences!r}"
-                )
-            index = [int(v) for v in items]
-        bad = [v for v in index if not 0 <= v < n]
-        if bad or not index or len(set(index)) != len(index):
-            what = f"{bad[0]} is out of range" if bad else "it is empty" if not index else "it repeats an index"
-            raise ValueError(f"sequences {sequences!r}: {what}; expected distinct indices 0..{n - 1}")
-        return index
 
     def stream(
         self,
@@ -604,45 +573,7 @@ class Explorer(PageSync):
             self._meta = {**self._meta, "projection": self._trajectory.meta()}
 
     def _check_traj_view_value(self, view, error=tl.TraitError) -> dict:
-        """``traj_view`` checked key by key (js/PROTOCOL.md); ``error`` names the key and what it accepts."""
-        if not isinstance(view, dict):
-            raise error(
-                f"traj_view must be a dict with some of the keys {', '.join(TRAJ_VIEW_KEYS)}; got {type(view).__name__}"
-            )
-        for key, value in view.items():
-            if key not in TRAJ_VIEW_KEYS:
-                raise error(f"traj_view has an unknown key {key!r}; expected some of {', '.join(TRAJ_VIEW_KEYS)}")
-            if key == "dims":
-                ok = value in (2, 3) and is_int(value)
-            elif key == "color":
-                ok = value in ("time", "class", "group")
-                # say it to Python users; a page writes back whatever it holds (and draws it as "class")
-                if value == "group" and self._loaded.groups is None and not self._from_page("traj_view"):
-                    raise error(
-                        "traj_view['color'] 'group' needs per-sequence groups; pass "
-                        "Explorer(..., groups=[one value per sequence])"
-                    )
-            elif key in ("log1p", "labels", "last_only"):
-                ok = isinstance(value, (bool, np.bool_))
-            elif key == "overlay":
-                n = self._loaded.n_classes
-                ok = isinstance(value, (list, tuple)) and (
-                    len(value) == 0
-                    or (len(value) == 2 and value[0] != value[1] and all(is_int(c) and 0 <= c < n for c in value))
-                )
-                if not ok:
-                    raise error(
-                        f"traj_view['overlay'] must be {TRAJ_VIEW_KEYS['overlay']} in 0..{n - 1}; got {value!r}"
-                    )
-            else:  # yaw, pitch
-                ok = (
-                    isinstance(value, (int, float, np.integer, np.floating))
-                    and not isinstance(value, bool)
-                    and bool(np.isfinite(value))
-                )
-            if not ok:
-                raise error(f"traj_view[{key!r}] must be {TRAJ_VIEW_KEYS[key]}; got {value!r}")
-        return {k: (list(v) if k == "overlay" else v) for k, v in view.items()}
+        return check_traj_view(view, self._loaded, from_page=self._from_page("traj_view"), error=error)
 
     @tl.validate("traj_view")
     def _check_traj_view(self, proposal):

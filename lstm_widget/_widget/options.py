@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 
 from .._core.model import LSTM_QUANTITIES
+from .._core.validate import is_int
 from .._wire import check_wire_dtype
 
 
@@ -87,3 +88,57 @@ def check_groups(groups, group_name, n: int):
     if not isinstance(group_name, str):
         raise TypeError(f"group_name must be a str; got {type(group_name).__name__}")
     return group_name, values
+
+
+#: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
+TRAJ_VIEW_KEYS = {
+    "dims": "2 or 3",
+    "color": "'time', 'class' or 'group'",
+    "log1p": "a bool",
+    "labels": "a bool",
+    "last_only": "a bool",
+    "overlay": "[] or [class_a, class_b] (two different class indices)",
+    "yaw": "a finite number (radians)",
+    "pitch": "a finite number (radians)",
+}
+
+
+def check_traj_view(view, loaded, *, from_page: bool = False, error=ValueError) -> dict:
+    """``traj_view`` checked key by key (js/PROTOCOL.md) against what ``loaded`` (a ``Loaded``) shows; ``error``
+    names the key and what it accepts. ``from_page``: the page wrote it (a colour by group is then taken as it is)."""
+    if not isinstance(view, dict):
+        raise error(
+            f"traj_view must be a dict with some of the keys {', '.join(TRAJ_VIEW_KEYS)}; got {type(view).__name__}"
+        )
+    for key, value in view.items():
+        if key not in TRAJ_VIEW_KEYS:
+            raise error(f"traj_view has an unknown key {key!r}; expected some of {', '.join(TRAJ_VIEW_KEYS)}")
+        if key == "dims":
+            ok = value in (2, 3) and is_int(value)
+        elif key == "color":
+            ok = value in ("time", "class", "group")
+            # say it to Python users; a page writes back whatever it holds (and draws it as "class")
+            if value == "group" and loaded.groups is None and not from_page:
+                raise error(
+                    "traj_view['color'] 'group' needs per-sequence groups; pass "
+                    "Explorer(..., groups=[one value per sequence])"
+                )
+        elif key in ("log1p", "labels", "last_only"):
+            ok = isinstance(value, (bool, np.bool_))
+        elif key == "overlay":
+            n = loaded.n_classes
+            ok = isinstance(value, (list, tuple)) and (
+                len(value) == 0
+                or (len(value) == 2 and value[0] != value[1] and all(is_int(c) and 0 <= c < n for c in value))
+            )
+            if not ok:
+                raise error(f"traj_view['overlay'] must be {TRAJ_VIEW_KEYS['overlay']} in 0..{n - 1}; got {value!r}")
+        else:  # yaw, pitch
+            ok = (
+                isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, bool)
+                and bool(np.isfinite(value))
+            )
+        if not ok:
+            raise error(f"traj_view[{key!r}] must be {TRAJ_VIEW_KEYS[key]}; got {value!r}")
+    return {k: (list(v) if k == "overlay" else v) for k, v in view.items()}

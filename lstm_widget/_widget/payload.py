@@ -12,6 +12,7 @@ import lstm_widget
 
 from .._core.model import gate_weights
 from .._core.recording import Recording
+from .._core.validate import is_int
 from .._wire import WireArray
 from .options import ViewOptions, check_groups, check_label, check_preload, names_of
 
@@ -61,6 +62,26 @@ def recording_from_frames(frames, layer_names) -> Recording:
         layer_names=tuple(layer_names),
         **{q: np.stack([getattr(f, q) for f in frames], axis=1) for q in frames[0].quantities},
     )
+
+
+def export_index(sequences, n: int) -> list[int]:
+    """The loaded sequences (of ``n``) an export holds: ``sequences`` as indices (None: all; a slice; ints)."""
+    if sequences is None:
+        return list(range(n))
+    if isinstance(sequences, slice):
+        index = list(range(n))[sequences]
+    else:
+        items = [sequences] if np.isscalar(sequences) else list(np.asarray(sequences, dtype=object).reshape(-1))
+        if not all(is_int(v) for v in items):
+            raise TypeError(
+                f"sequences must be indices of the loaded sequences (ints 0..{n - 1}) or a slice; got {sequences!r}"
+            )
+        index = [int(v) for v in items]
+    bad = [v for v in index if not 0 <= v < n]
+    if bad or not index or len(set(index)) != len(index):
+        what = f"{bad[0]} is out of range" if bad else "it is empty" if not index else "it repeats an index"
+        raise ValueError(f"sequences {sequences!r}: {what}; expected distinct indices 0..{n - 1}")
+    return index
 
 
 class Loaded:
