@@ -33,6 +33,8 @@ from ._core.recording import (
     Intervention,
     RecordedDataset,
     Recording,
+    RecordingMismatch,
+    Stage,
     Stepper,
     activations,
     hook_names,
@@ -62,6 +64,8 @@ __all__ = [
     # recording
     "record",
     "Recording",
+    "RecordingMismatch",
+    "Stage",
     "Frame",
     "Stepper",
     "Intervention",

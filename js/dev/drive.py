@@ -5,6 +5,7 @@ Then:  python js/dev/drive.py shot  "data=small" out.png      # screenshot
        python js/dev/drive.py scrub "data=big"                 # frame times while scrubbing (p50/p95)
        python js/dev/drive.py check "data=small"               # keyboard / click linking / data-t checks
 """
+import itertools
 import json
 import statistics
 import sys
@@ -33,7 +34,10 @@ def percentiles(xs):
     xs = sorted(xs)
     if not xs:
         return {"n": 0}
-    q = lambda f: xs[min(len(xs) - 1, int(round(f * (len(xs) - 1))))]
+
+    def q(f):
+        return xs[min(len(xs) - 1, int(round(f * (len(xs) - 1))))]
+
     return {"n": len(xs), "p50": q(0.5), "p95": q(0.95), "max": xs[-1], "mean": statistics.fmean(xs)}
 
 
@@ -142,14 +146,20 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] in ("shot", "scr
     main()
 
 
+class Checks:
+    """``ok(name, cond, detail)`` prints a PASS or FAIL line and counts the failures in ``ok.fails``."""
+
+    def __init__(self):
+        self.fails = 0
+
+    def __call__(self, name, cond, detail=""):
+        print(("PASS " if cond else "FAIL ") + name + (f"  ({detail})" if detail else ""))
+        self.fails += 0 if cond else 1
+
+
 def check(query="data=small"):
     """Behaviour checks in a real browser; prints PASS/FAIL lines and returns the number of failures."""
-    fails = 0
-
-    def ok(name, cond, detail=""):
-        nonlocal fails
-        print(("PASS " if cond else "FAIL ") + name + (f"  ({detail})" if detail else ""))
-        fails += 0 if cond else 1
+    ok = Checks()
 
     with sync_playwright() as p:
         browser, page, errors = open_page(p, query)
@@ -194,7 +204,7 @@ def check(query="data=small"):
         page.evaluate("harness.model.writes.length = 0; harness.model.kernelSet('playing', true)")
         page.wait_for_timeout(500)
         writes = page.evaluate("harness.model.writes.filter(w => w.key === 't').map(w => [w.time, w.value])")
-        gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:])]
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(writes)]
         ok("t writes throttled (>= ~50 ms apart), final value sent", (not gaps or min(gaps) >= 45) and page.evaluate("harness.model.get('t')") == T - 1,
            f"{len(writes)} writes, min gap {min(gaps) if gaps else None}")
         page.evaluate("harness.model.kernelSet('speed', 8)")
@@ -307,16 +317,11 @@ def check(query="data=small"):
         ok("cleanup removes every model listener", page.evaluate("harness.model.listenerCount() === harness.ownListeners"))
         print("\n".join(errors) or "no console errors")
         browser.close()
-    return fails
+    return ok.fails
 
 
 def check_live():
-    fails = 0
-
-    def ok(name, cond, detail=""):
-        nonlocal fails
-        print(("PASS " if cond else "FAIL ") + name + (f"  ({detail})" if detail else ""))
-        fails += 0 if cond else 1
+    ok = Checks()
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
@@ -334,7 +339,7 @@ def check_live():
         page.screenshot(path="/tmp/lw/live.png", full_page=True)
         print("\n".join(errors) or "no console errors")
         browser.close()
-    return fails
+    return ok.fails
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] in ("check", "live"):

@@ -135,8 +135,46 @@ export function project(h, p) {
   return out;
 }
 
-const SPEAKERS = (C) => Array.from({ length: C }, (_, k) => `speaker ${k + 1}`);
-const FEATURES = (D) => Array.from({ length: D }, (_, k) => `LPC ${k + 1}`);
+/** The meta fields fixed by the sizes: D inputs, one layer of H units (the six quantities), a head over C classes. */
+const sizeMeta = (D, H, C) => ({
+  class_names: Array.from({ length: C }, (_, k) => `speaker ${k + 1}`),
+  feature_names: Array.from({ length: D }, (_, k) => `LPC ${k + 1}`),
+  layer_names: ["layer0"],
+  quantities: ["h", "c", "i", "f", "g", "o"],
+  units: { h: H, c: H, i: H, f: H, g: H, o: H },
+  has_head: true,
+  n_classes: C,
+});
+
+/** meta.limits: [min, max] of every quantity of q. */
+function limitsOf(q) {
+  const limits = {};
+  for (const [k, v] of Object.entries(q)) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let j = 0; j < v.length; j++) {
+      if (v[j] < lo) lo = v[j];
+      if (v[j] > hi) hi = v[j];
+    }
+    limits[k] = [lo, hi];
+  }
+  return limits;
+}
+
+/** The wire arrays of a set of `rows` steps; dtypes mixed on purpose (g's is the caller's). */
+function encodeSet({ q, inputs, probs, traj }, { rows, D, H, C, dims, gDtype }) {
+  return {
+    inputs: encodeArray(inputs, [rows, D], "float32"),
+    h: encodeArray(q.h, [1, rows, H], "float32"),
+    c: encodeArray(q.c, [1, rows, H], "float16"),
+    g: encodeArray(q.g, [1, rows, H], gDtype),
+    i: encodeArray(q.i, [1, rows, H], "uint8"),
+    f: encodeArray(q.f, [1, rows, H], "uint8"),
+    o: encodeArray(q.o, [1, rows, H], "uint8"),
+    probs: encodeArray(probs, [rows, C], "float32"),
+    traj: encodeArray(traj, [rows, dims], "float32"),
+  };
+}
 
 /** Run the tiny LSTM over N labelled sequences and build {meta, arrays, model: {...live stepping}}. */
 export function lstmSet({
@@ -225,42 +263,19 @@ export function lstmSet({
   const traj = new Float32Array(sumT * dims);
   for (let r0 = 0; r0 < sumT; r0++) traj.set(project(q.h.subarray(r0 * H, (r0 + 1) * H), proj), dims * r0);
 
-  const limits = {};
-  for (const [k, v] of Object.entries(q)) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const x of v) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
-    limits[k] = [lo, hi];
-  }
   const meta = {
     n_sequences: N,
     lengths,
     offsets,
     labels,
-    class_names: SPEAKERS(C),
-    feature_names: FEATURES(D),
-    layer_names: ["layer0"],
-    quantities: ["h", "c", "i", "f", "g", "o"],
-    units: { h: H, c: H, i: H, f: H, g: H, o: H },
-    has_head: true,
-    n_classes: C,
-    limits,
+    ...sizeMeta(D, H, C),
+    limits: limitsOf(q),
     projection: { name: "PCA", dims, layer: 0, quantity: "h", explained: null },
     // Two groups (like "one hand" / "two hands"): even and odd classes.
     groups: { name: "hands", values: labels.map((l) => (l % 2 ? "two hands" : "one hand")) },
     sequence_names: names ? names(N) : Array.from({ length: N }, (_, s) => `utterance ${s + 1}`),
   };
-  const arrays = {
-    inputs: encodeArray(inputs, [sumT, D], "float32"),
-    h: encodeArray(q.h, [1, sumT, H], "float32"),
-    c: encodeArray(q.c, [1, sumT, H], "float16"),
-    g: encodeArray(q.g, [1, sumT, H], "float32"),
-    i: encodeArray(q.i, [1, sumT, H], "uint8"),
-    f: encodeArray(q.f, [1, sumT, H], "uint8"),
-    o: encodeArray(q.o, [1, sumT, H], "uint8"),
-    probs: encodeArray(probs, [sumT, C], "float32"),
-    traj: encodeArray(traj, [sumT, dims], "float32"),
-  };
+  const arrays = encodeSet({ q, inputs, probs, traj }, { rows: sumT, D, H, C, dims, gDtype: "float32" });
   // Live stepping of a new sequence of class `label`: yields append-message fields + buffers step by step.
   const live = (label, T, seedLive = 99) => {
     const rl = rng(seedLive);
@@ -367,42 +382,16 @@ export function bigSet({ T = 10000, H = 1024, D = 12, C = 9 } = {}) {
     traj[2 * t] = Math.cos(t / 700) * (1 + t / T) + 0.1 * Math.sin(t / 37);
     traj[2 * t + 1] = Math.sin(t / 900) * (1 + 0.5 * Math.sin(t / 2000)) + 0.1 * Math.cos(t / 29);
   }
-  const limits = {};
-  for (const [k, v] of Object.entries(q)) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let j = 0; j < v.length; j++) {
-      if (v[j] < lo) lo = v[j];
-      if (v[j] > hi) hi = v[j];
-    }
-    limits[k] = [lo, hi];
-  }
   const meta = {
     n_sequences: 1,
     lengths: [T],
     offsets: [0, T],
     labels: [3],
-    class_names: SPEAKERS(C),
-    feature_names: FEATURES(D),
-    layer_names: ["layer0"],
-    quantities: ["h", "c", "i", "f", "g", "o"],
-    units: { h: H, c: H, i: H, f: H, g: H, o: H },
-    has_head: true,
-    n_classes: C,
-    limits,
+    ...sizeMeta(D, H, C),
+    limits: limitsOf(q),
     projection: { name: "PCA", dims: 2, layer: 0, quantity: "h" },
     sequence_names: [`long recording (${T} steps)`],
   };
-  const arrays = {
-    inputs: encodeArray(inputs, [T, D], "float32"),
-    h: encodeArray(q.h, [1, T, H], "float32"),
-    c: encodeArray(q.c, [1, T, H], "float16"),
-    g: encodeArray(q.g, [1, T, H], "float16"),
-    i: encodeArray(q.i, [1, T, H], "uint8"),
-    f: encodeArray(q.f, [1, T, H], "uint8"),
-    o: encodeArray(q.o, [1, T, H], "uint8"),
-    probs: encodeArray(probs, [T, C], "float32"),
-    traj: encodeArray(traj, [T, 2], "float32"),
-  };
+  const arrays = encodeSet({ q, inputs, probs, traj }, { rows: T, D, H, C, dims: 2, gDtype: "float16" });
   return { meta, arrays, live: null };
 }

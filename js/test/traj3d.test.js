@@ -27,7 +27,7 @@ const close = (a, b, eps = 1e-6) => assert.ok(Math.abs(a - b) <= eps, `${a} != $
 test("fillView: defaults for missing keys, Python's values kept, junk replaced", () => {
   assert.deepEqual(fillView({}), { ...DEFAULT_VIEW, overlay: [] });
   assert.deepEqual(fillView(null), fillView({}));
-  const v = fillView({
+  const full = {
     dims: 3,
     color: "group",
     log1p: true,
@@ -36,17 +36,8 @@ test("fillView: defaults for missing keys, Python's values kept, junk replaced",
     overlay: [2, 5],
     yaw: 1,
     pitch: -0.5,
-  });
-  assert.deepEqual(v, {
-    dims: 3,
-    color: "group",
-    log1p: true,
-    labels: false,
-    last_only: true,
-    overlay: [2, 5],
-    yaw: 1,
-    pitch: -0.5,
-  });
+  };
+  assert.deepEqual(fillView(structuredClone(full)), full);
   const bad = fillView({ dims: 4, color: "rainbow", overlay: [1], yaw: "x", pitch: 9, extra: 1 });
   assert.equal(bad.dims, 2);
   assert.equal(bad.color, "time");

@@ -168,7 +168,7 @@ def test_bare_lstm_without_head_explains_units_and_baselines_are_honoured():
 def test_binary_head_probability_is_a_sigmoid():
     model = _model(classes=1)
     r = lw.influence(model, X, output="prob")
-    rec = lw.record(model, X)
+    rec = lw.record(model, X, task="classification")  # one raw output: "auto" would call it a regression
     assert r.target == 0 and r.f_x == pytest.approx(float(rec.probs[-1, 0]), abs=1e-6)
     assert r.completeness_error < 0.01
 

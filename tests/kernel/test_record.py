@@ -121,9 +121,11 @@ def test_head_and_lstm_can_be_named_explicitly():
     torch.manual_seed(5)
     model = Two().eval()
     x = torch.randn(5, 3)
-    with pytest.raises(ValueError, match="several recurrent layers"):
-        lw.record(model, x)
+    # the model's forward calls only b: observing it records b, with or without lstm=
+    observed = lw.record(model, x)
+    assert observed.layer_names == ("layer0",)
     rec = lw.record(model, x, lstm="b", head="out")
+    np.testing.assert_array_equal(observed.h, rec.h)
     with torch.no_grad():
         expected = model(x[:, None])[0]
     np.testing.assert_allclose(rec.logits[-1], expected.numpy(), atol=ATOL)

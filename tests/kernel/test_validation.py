@@ -1,10 +1,13 @@
 """Bad input gets one clear error that names what was wrong and what was expected."""
 
 import inspect
+import re
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import lstm_widget as lw
@@ -18,7 +21,7 @@ M = nn.LSTM(12, 8)
     [
         (np.zeros((5, 11), np.float32), ValueError, r"has 11 features per step .* the model expects 12"),
         (np.zeros(12, np.float32), ValueError, r"shape \(12,\) — a 1-D array.*expected one sequence shaped"),
-        (np.zeros((2, 5, 12), np.float32), ValueError, r"shape \(2, 5, 12\) — a 3-D array.*pass a list"),
+        (np.zeros((2, 5, 12, 1), np.float32), ValueError, r"shape \(2, 5, 12, 1\) — a 4-D array.*expected one"),
         (np.zeros((0, 12), np.float32), ValueError, r"is empty \(0 steps"),
         (np.zeros((4, 12), np.int64), TypeError, r"dtype int64; expected floating point"),
         (np.zeros((4, 12), object), TypeError, r"dtype object; expected floating point"),
@@ -27,7 +30,7 @@ M = nn.LSTM(12, 8)
         ("abc", TypeError, r"is a str; expected a numpy array or torch tensor"),
         ([], ValueError, r"empty list of sequences"),
     ],
-    ids=["features", "1d", "3d", "empty", "int", "object", "long-tensor", "nested-list", "str", "empty-list"],
+    ids=["features", "1d", "4d", "empty", "int", "object", "long-tensor", "nested-list", "str", "empty-list"],
 )
 def test_bad_sequences_get_one_clear_error(x, exc, message):
     with pytest.raises(exc, match=message):
@@ -87,6 +90,48 @@ def test_stepper_bad_step():
     with pytest.raises(ValueError, match="contains nan"):
         st.step(x)
     assert st.t == 0 and np.all(st.state["h"] == 0)
+
+
+# ---- non-finite weights ----------------------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), bad=st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+def test_non_finite_weights_are_refused_naming_the_parameter(data, bad):
+    """A NaN or infinite weight anywhere in the model (recurrent layer or head) is refused by record and Stepper with
+    the parameter's name and where in it the value sits — before anything is recorded."""
+    from lstm_widget.models import japanese_vowels_net
+
+    model = japanese_vowels_net()
+    params = dict(model.named_parameters())
+    name = data.draw(st.sampled_from(sorted(params)))
+    p = params[name]
+    flat = data.draw(st.integers(0, p.numel() - 1))
+    where = tuple(int(k) for k in np.unravel_index(flat, tuple(p.shape)))
+    with torch.no_grad():
+        p[where] = bad
+    message = rf"has {bad} in parameter '{re.escape(name)}' \(shape {re.escape(str(tuple(p.shape)))}\) at index " \
+              rf"{re.escape(str(where))}.*expected finite weights"
+    with pytest.raises(ValueError, match=message):
+        lw.record(model, np.zeros((3, 12), np.float32))
+    with pytest.raises(ValueError, match=message):
+        lw.Stepper(model)
+    with pytest.raises(ValueError, match=message):
+        lw.Explorer(model, [np.zeros((3, 12), np.float32)])
+
+
+def test_finite_weights_check_is_one_sum_per_parameter(monkeypatch):
+    """On a sound model the check costs one sum per parameter (elements are looked at only when a sum is not finite);
+    finite weights whose sum overflows float32 are accepted."""
+    from lstm_widget._core.validate import check_model_finite
+
+    calls = []
+    real = torch.isfinite
+    monkeypatch.setattr(torch, "isfinite", lambda t: calls.append(tuple(t.shape)) or real(t))
+    net = nn.LSTM(4, 6, num_layers=2)
+    check_model_finite(net)
+    assert calls == [()] * len(list(net.parameters()))
+    with torch.no_grad():
+        net.weight_hh_l0.fill_(3e38)  # finite, but the sum overflows
+    check_model_finite(net)
 
 
 # ---- the shared int check and tensor conversion ------------------------------------------------------------------------

@@ -26,11 +26,13 @@ import struct
 import time
 import uuid
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, ClassVar, TypeVar
 
 import numpy as np
-from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError  # noqa: F401
+from playwright.sync_api import Locator, Page  # noqa: F401
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 T = TypeVar("T")
 
@@ -464,6 +466,39 @@ def hover_text(root: Locator, target: Locator, x: float, y: float, pattern: str,
 def first_repaint(root: Locator, timeout: float = 60) -> None:
     """Wait until the widget at ``root`` has repainted at least once (its ``data-frames`` counter)."""
     wait_until(lambda: int(root.get_attribute("data-frames") or 0) > 0, timeout=timeout, message="a first repaint")
+
+
+@dataclass
+class Widget:
+    """A widget on its page, what a module's browser fixture yields: the page and the widget's root element.
+    Modules that need more (the sequence lengths, a server) subclass it with fields of their own."""
+
+    page: Page
+    root: Locator
+    # views that must be among those wait_views_at finds (a subclass names the ones its notebook shows)
+    expected_views: ClassVar[frozenset[str]] = frozenset()
+
+    def views(self) -> dict[str, str]:
+        """{view class: data-t} of every view in the widget (VIEW_TS_JS)."""
+        return self.root.evaluate(VIEW_TS_JS)
+
+    def wait_views_at(self, t: int, timeout: float = 30_000) -> None:
+        """Wait until every view shows step t (and the repaint has landed); ``expected_views`` must be there."""
+        try:
+            self.page.wait_for_function(
+                f"([root, t]) => {{ const v = Object.values(({VIEW_TS_JS})(root)); "
+                "return v.length > 0 && v.every((x) => x === String(t)); }",
+                arg=[self.root.element_handle(), t],
+                timeout=timeout,
+                polling=100,
+            )
+        except PlaywrightTimeoutError:
+            raise AssertionError(
+                f"the views do not all show t={t} after {timeout / 1000:.0f}s: {self.views()}") from None
+        next_frames(self.page)
+        got = self.views()
+        assert self.expected_views <= set(got), f"views missing: {self.expected_views - set(got)}"
+        assert got and all(v == str(t) for v in got.values()), got
 
 
 def widget_notebook(new_page, server, name: str, cells: list[str], ready: Callable | None = None,

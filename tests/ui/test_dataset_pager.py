@@ -12,13 +12,10 @@ Selectors:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from playwright.sync_api import Locator, Page
-
 from lab import (
     CONSOLE,
+    Widget,
     canvas_pixels,
     next_frames,
     pixel_hash,
@@ -30,6 +27,7 @@ from lab import (
     wait_until,
     widget_notebook,
 )
+from playwright.sync_api import Locator
 
 ROOT = ".lstm-widget"
 N, W = 40, 16
@@ -49,36 +47,30 @@ ex = lw.Explorer.from_dataset(ds, window={W}, sequence_names=[f"utterance {{k}}"
 """
 
 
-@dataclass
-class Ex:
-    page: Page
-    root: Locator
-
-
 @pytest.fixture(scope="module")
 def ex(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, "dataset_pager", [SETUP, "ex"], selector=ROOT)
-    yield Ex(page, root)
+    yield Widget(page, root)
     new_page.close(page)
 
 
-def pager(ex: Ex) -> Locator:
+def pager(ex: Widget) -> Locator:
     return ex.root.locator(".lw-pager")
 
 
-def range_text(ex: Ex) -> str:
+def range_text(ex: Widget) -> str:
     return pager(ex).locator(".lw-page-range").text_content()
 
 
-def picker_names(ex: Ex) -> list[str]:
+def picker_names(ex: Widget) -> list[str]:
     return ex.root.locator(".lw-picker select option").all_text_contents()
 
 
-def heatmap_hash(ex: Ex) -> str:
+def heatmap_hash(ex: Widget) -> str:
     return pixel_hash(canvas_pixels(ex.root.locator(".lw-heatmap canvas.lw-base").first))
 
 
-def wait_window(ex: Ex, start: int) -> None:
+def wait_window(ex: Widget, start: int) -> None:
     """The page shows the window at `start`: the pager's text, the picker's names, every view repainted at t = 0."""
     stop = min(start + W, N)
     want = [f"utterance {k}" for k in range(start, stop)]
@@ -97,7 +89,7 @@ def wait_window(ex: Ex, start: int) -> None:
     assert len(ts) > 5 and all(t == "0" for _, t in ts), ts
 
 
-def set_t(ex: Ex, t: int) -> None:
+def set_t(ex: Widget, t: int) -> None:
     run_code(ex.page, f"ex.playing = False\nex.t = {t}")
     wait_until(lambda: ex.root.locator(".lw-heatmap").first.get_attribute("data-t") == str(t), timeout=30,
                message=f"the page shows t={t}")

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
-
 from lab import (
     ARTIFACTS_DIR,
-    VIEW_TS_JS,
+    Widget,
     canvas_pixels,
     copy_notebook,
     largest_canvas,
@@ -43,9 +41,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "japanese_vowels.
 
 
 @dataclass
-class Demo:
-    page: Page
-    root: Locator
+class Demo(Widget):
     length: int  # steps of the shown sequence
 
     @property
@@ -73,28 +69,6 @@ def demo(new_page, jupyter_server):
     new_page.close(page)
 
 
-def view_ts(root: Locator) -> dict[str, str]:
-    return root.evaluate(VIEW_TS_JS)
-
-
-def wait_views_at(demo: Demo, t: int, timeout: float = 30_000) -> None:
-    """Wait until every view shows step t (and the repaint has landed)."""
-    try:
-        demo.page.wait_for_function(
-            f"([root, t]) => {{ const v = Object.values(({VIEW_TS_JS})(root)); "
-            "return v.length > 0 && v.every((x) => x === String(t)); }",
-            arg=[demo.root.element_handle(), t],
-            timeout=timeout,
-            polling=100,
-        )
-    except PlaywrightTimeoutError:
-        got = view_ts(demo.root)
-        raise AssertionError(f"the views do not all show t={t} after {timeout / 1000:.0f}s: {got}") from None
-    next_frames(demo.page)
-    got = view_ts(demo.root)
-    assert got and all(v == str(t) for v in got.values()), got
-
-
 def python_t(demo: Demo) -> int:
     return int(run_code(demo.page, "print(ex.t)"))
 
@@ -117,19 +91,19 @@ def reset(demo: Demo, t: int = 0) -> None:
     seen = []
 
     def settled():  # the same cursor in the page and in Python on two polls in a row
-        seen.append((view_ts(demo.root).get("lw-timeline"), str(python_t(demo))))
+        seen.append((demo.views().get("lw-timeline"), str(python_t(demo))))
         return len(seen) > 1 and seen[-1] == seen[-2] and seen[-1][0] == seen[-1][1]
 
     wait_until(settled, timeout=30, interval=0.3, message="page and kernel agree on t after pausing")
     run_code(demo.page, f"ex.t = {t}")
-    wait_views_at(demo, t)
+    demo.wait_views_at(t)
     demo.root.scroll_into_view_if_needed()
 
 
 def test_explorer_renders(demo):
     root = demo.root
     assert root.get_attribute("tabindex") == "0"
-    views = view_ts(root)
+    views = demo.views()
     assert "lw-timeline" in views and "lw-heatmap" in views, views
     frame_ms = wait_until(lambda: root.get_attribute("data-frame-ms"), timeout=30, message="data-frame-ms is set")
     assert float(frame_ms) >= 0, frame_ms
@@ -147,17 +121,17 @@ def test_keyboard_home_end_and_arrows(demo):
 
     demo.root.focus()
     demo.root.press("End")
-    wait_views_at(demo, demo.last)
+    demo.wait_views_at(demo.last)
     wait_python_t(demo, demo.last)
     at_end = heatmap_canvases(demo)
     assert [pixel_hash(p) for p in at_start] != [pixel_hash(p) for p in at_end], "the heatmap did not change"
 
     demo.root.press("ArrowLeft")
-    wait_views_at(demo, demo.last - 1)
+    demo.wait_views_at(demo.last - 1)
     demo.root.press("ArrowRight")
-    wait_views_at(demo, demo.last)
+    demo.wait_views_at(demo.last)
     demo.root.press("Home")
-    wait_views_at(demo, 0)
+    demo.wait_views_at(0)
     wait_python_t(demo, 0)
 
 
@@ -165,7 +139,7 @@ def test_python_moves_the_views(demo):
     reset(demo, 0)
     t = min(3, demo.last)
     run_code(demo.page, f"ex.t = {t}")
-    wait_views_at(demo, t)
+    demo.wait_views_at(t)
 
 
 def test_slider(demo):
@@ -173,7 +147,7 @@ def test_slider(demo):
     slider = demo.root.locator(SLIDER).first
     mid = demo.last // 2
     slider.fill(str(mid))
-    wait_views_at(demo, mid)
+    demo.wait_views_at(mid)
     wait_python_t(demo, mid)
 
     screenshot_element(demo.page, demo.root, ARTIFACTS_DIR / "explorer.png")  # for the README
@@ -182,7 +156,7 @@ def test_slider(demo):
     # root must not step a second time).
     slider.focus()
     slider.press("ArrowRight")
-    wait_views_at(demo, mid + 1)
+    demo.wait_views_at(mid + 1)
     assert demo.page.evaluate(f"() => document.activeElement.matches({SLIDER!r})"), "the slider lost the focus"
     wait_python_t(demo, mid + 1)
 
@@ -193,11 +167,11 @@ def test_space_plays_and_pauses_in_the_page(demo):
     demo.root.focus()
     demo.root.press(" ")
     wait_until(lambda: run_code(demo.page, "print(ex.playing)") == "True", timeout=30, message="Python sees playing")
-    wait_until(lambda: int(view_ts(demo.root)["lw-timeline"]) > 0, timeout=30, message="playback moves the cursor")
+    wait_until(lambda: int(demo.views()["lw-timeline"]) > 0, timeout=30, message="playback moves the cursor")
     demo.root.press(" ")
     wait_until(lambda: run_code(demo.page, "print(ex.playing)") == "False", timeout=30, message="Python sees paused")
-    t = int(view_ts(demo.root)["lw-timeline"])
-    wait_views_at(demo, t)
+    t = int(demo.views()["lw-timeline"])
+    demo.wait_views_at(t)
     wait_python_t(demo, t)
 
 
@@ -209,9 +183,9 @@ def test_python_pause_and_seek_while_playing(demo):
         run_code(demo.page, f"ex.speed = {speed}")
         demo.root.focus()
         demo.root.press(" ")
-        wait_until(lambda: int(view_ts(demo.root)["lw-timeline"]) > 1, timeout=30, message="playback moves the cursor")
+        wait_until(lambda: int(demo.views()["lw-timeline"]) > 1, timeout=30, message="playback moves the cursor")
         run_code(demo.page, "ex.playing = False\nex.t = 0")
-        wait_views_at(demo, 0, timeout=10_000)
+        demo.wait_views_at(0, timeout=10_000)
         wait_python_t(demo, 0)
 
 

@@ -24,12 +24,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
-from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
-
 from lab import (
-    VIEW_TS_JS,
+    Widget,
     canvas_pixels,
     code_done,
     first_repaint,
@@ -45,6 +44,7 @@ from lab import (
     wait_until,
     widget_notebook,
 )
+from playwright.sync_api import Locator
 from server import VIEWPORT
 
 ROOT = ".lstm-widget"
@@ -89,10 +89,9 @@ EXPECTED_VIEWS = {
 
 
 @dataclass
-class Ex:
-    page: Page
-    root: Locator
+class Ex(Widget):
     lengths: list[int]  # steps of each of the N_SEQUENCES sequences
+    expected_views: ClassVar[frozenset[str]] = frozenset(EXPECTED_VIEWS)
 
 
 @pytest.fixture(scope="module")
@@ -114,28 +113,6 @@ def ex(new_page, jupyter_server):
 # Helpers
 
 
-def view_ts(ex: Ex) -> dict[str, str]:
-    return ex.root.evaluate(VIEW_TS_JS)
-
-
-def wait_views_at(ex: Ex, t: int, timeout: float = 30_000) -> None:
-    """Wait until every view shows step t; all the expected views must be there."""
-    try:
-        ex.page.wait_for_function(
-            f"([root, t]) => {{ const v = Object.values(({VIEW_TS_JS})(root)); "
-            "return v.length > 0 && v.every((x) => x === String(t)); }",
-            arg=[ex.root.element_handle(), t],
-            timeout=timeout,
-            polling=100,
-        )
-    except PlaywrightTimeoutError:
-        raise AssertionError(f"the views do not all show t={t} after {timeout / 1000:.0f}s: {view_ts(ex)}") from None
-    next_frames(ex.page)
-    got = view_ts(ex)
-    assert EXPECTED_VIEWS <= set(got), f"views missing: {EXPECTED_VIEWS - set(got)}"
-    assert all(v == str(t) for v in got.values()), got
-
-
 def py(ex: Ex, expr: str) -> str:
     return run_code(ex.page, f"print({expr})")
 
@@ -146,7 +123,7 @@ def reset(ex: Ex, sequence: int = 0, t: int = 0, quantity: str = "h", units=()) 
     seen = []
 
     def settled():  # the same (sequence, t) in the page and in Python on two polls in a row
-        page = (ex.root.locator(".lw-picker select").input_value(), view_ts(ex).get("lw-timeline"))
+        page = (ex.root.locator(".lw-picker select").input_value(), ex.views().get("lw-timeline"))
         kernel = tuple(str(v) for v in py_json(ex, "[ex.sequence, ex.t]"))
         seen.append((page, kernel))
         return len(seen) > 1 and seen[-1] == seen[-2] and page == kernel
@@ -156,7 +133,7 @@ def reset(ex: Ex, sequence: int = 0, t: int = 0, quantity: str = "h", units=()) 
         ex.page,
         f"ex.quantity = {quantity!r}\nex.selected_units = {list(units)!r}\nex.sequence = {sequence}\nex.t = {t}",
     )
-    wait_views_at(ex, t)
+    ex.wait_views_at(t)
     sel = ex.root.locator(".lw-picker select")
     wait_until(lambda: sel.input_value() == str(sequence), timeout=30, message=f"the picker shows {sequence}")
     quantity_select(ex).wait_for()
@@ -229,7 +206,7 @@ def test_keys_move_every_view_and_python(ex):
     ]:
         expected = step(expected)
         ex.root.press(key)
-        wait_views_at(ex, expected)
+        ex.wait_views_at(expected)
         assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {expected} / {T}"
         wait_py(ex, "ex.t", expected)
         assert py(ex, "ex.sequence") == str(s), "a key changed the sequence"
@@ -278,7 +255,7 @@ def test_quantity_changes_heatmap_and_scale(ex):
     values_i = legend(ex, "traces")[1]
     assert values_i != values_h, "the traces still show h"
     i_now = py_json(ex, "[float(ex.recordings[1].i[0, 3, u]) for u in (0, 1)]")
-    for text, v in zip(values_i, i_now):
+    for text, v in zip(values_i, i_now, strict=True):
         assert_shows(text, v, "traces value of i")
 
     # From Python.
@@ -289,7 +266,7 @@ def test_quantity_changes_heatmap_and_scale(ex):
     wait_until(lambda: heatmap_hash(ex) not in (heat_h, heat_i), timeout=30, message="the heatmap repaints for f")
     f_now = py_json(ex, "[float(ex.recordings[1].f[0, 3, u]) for u in (0, 1)]")
     wait_until(lambda: legend(ex, "traces")[1] != values_i, timeout=30, message="the traces show f")
-    for text, v in zip(legend(ex, "traces")[1], f_now):
+    for text, v in zip(legend(ex, "traces")[1], f_now, strict=True):
         assert_shows(text, v, "traces value of f")
 
     run_code(ex.page, 'ex.quantity = "h"')
@@ -345,7 +322,7 @@ def test_trajectory_click_sets_step_and_sequence(ex):
     t = row - offsets[s0]
     assert apart(row) >= 3, f"the current path's points all overlap ({apart(row):.1f} px)"
     canvas.click(position=pts[row])
-    wait_views_at(ex, t)
+    ex.wait_views_at(t)
     wait_py(ex, "ex.t", t)
     assert py(ex, "ex.sequence") == str(s0)
 
@@ -364,7 +341,7 @@ def test_trajectory_click_sets_step_and_sequence(ex):
     canvas.click(position=pts[best[0]])
     wait_py(ex, "ex.sequence", s1)
     want_t = min(t, ex.lengths[s1] - 1)  # the step is kept, clamped to the new sequence
-    wait_views_at(ex, want_t)
+    ex.wait_views_at(want_t)
     assert ex.root.locator(".lw-picker select").input_value() == str(s1)
     wait_py(ex, "ex.t", want_t)
 
@@ -380,7 +357,7 @@ def test_python_sets_t_sequence_and_units(ex):
     t = min(4, T - 1)
     units = [3, 17]
     run_code(ex.page, f"ex.sequence = {s}\nex.t = {t}\nex.selected_units = {units}")
-    wait_views_at(ex, t)
+    ex.wait_views_at(t)
     assert ex.root.locator(".lw-picker select").input_value() == str(s)
     assert ex.root.locator(".lw-picker .lw-seq-count").text_content() == f"{s + 1} of {N_SEQUENCES}"
     assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {t} / {T}"
@@ -389,13 +366,13 @@ def test_python_sets_t_sequence_and_units(ex):
     want = py_json(ex, f"json.loads(page_values({s}, {t}, {units}))")
     wait_until(lambda: legend(ex, "traces")[0] == [f"unit {u}" for u in units], timeout=30,
                message=lambda: f"the traces show units {units} (legend {legend(ex, 'traces')[0]})")
-    for text, v in zip(legend(ex, "traces")[1], want["h"]):
+    for text, v in zip(legend(ex, "traces")[1], want["h"], strict=True):
         assert_shows(text, v, "traced h")
     names, values = legend(ex, "inputs")
     assert len(values) == len(want["inputs"]), names
-    for text, v in zip(values, want["inputs"]):
+    for text, v in zip(values, want["inputs"], strict=True):
         assert_shows(text, v, "input feature")
-    for text, v in zip(legend(ex, "probs")[1], want["probs"]):
+    for text, v in zip(legend(ex, "probs")[1], want["probs"], strict=True):
         assert_shows(text, v, "class probability")
     assert ex.root.locator(".lw-probs .lw-pred-class").text_content() == want["predicted"]
 
@@ -414,7 +391,7 @@ def test_python_sets_t_sequence_and_units(ex):
         for k, q in enumerate(g["columns"]):
             x = g["label_w"] + k * col_w + col_w / 2
             y = g["head_h"] + row * g["row_h"] + g["row_h"] / 2
-            m = hover_text(ex.root, gates, x, y, rf"unit (\d+) · .* (\w) · t (\d+) · (\S+)")
+            m = hover_text(ex.root, gates, x, y, r"unit (\d+) · .* (\w) · t (\d+) · (\S+)")
             assert (int(m.group(1)), m.group(2), int(m.group(3))) == (u, q, t), m.group(0)
             assert_shows(m.group(4), gate_values[q][row], f"gate {q} of unit {u}")
     ex.page.mouse.move(0, 0)
@@ -443,27 +420,27 @@ def test_jslinked_int_slider(ex):
 
         # The IntSlider moves the explorer (Python sets the slider; the link runs in the page).
         run_code(ex.page, "slider.value = 5")
-        wait_views_at(ex, 5)
+        ex.wait_views_at(5)
         wait_py(ex, "ex.t", 5)
 
         # Keys on the IntSlider's handle move it, and the explorer with it.
         handle = sl.locator(".noUi-handle").first
         handle.focus()
         handle.press("ArrowRight")
-        wait_views_at(ex, 6)
+        ex.wait_views_at(6)
         wait_py(ex, "slider.value", 6)
         wait_py(ex, "ex.t", 6)
 
         # Scrubbing in the explorer moves the IntSlider: keys on the root, then its own time slider.
         ex.root.focus()
         ex.root.press("End")
-        wait_views_at(ex, T - 1)
+        ex.wait_views_at(T - 1)
         wait_until(lambda: readout.text_content().strip() == str(T - 1), timeout=30,
                    message=lambda: f"the IntSlider's readout shows {T - 1} (it shows {readout.text_content()!r}; "
                    f"Python: slider {py(ex, 'slider.value')}, ex.t {py(ex, 'ex.t')})")
         wait_py(ex, "slider.value", T - 1)
         ex.root.locator(".lw-timeline input[type=range]").fill("2")
-        wait_views_at(ex, 2)
+        ex.wait_views_at(2)
         wait_until(lambda: readout.text_content().strip() == "2", timeout=30, message="the IntSlider's readout shows 2")
         wait_py(ex, "slider.value", 2)
         wait_py(ex, "ex.t", 2)
@@ -519,11 +496,11 @@ def test_stream_appends_visibly_and_ends_on_pythons_data(ex):
     # What the page showed while the frames came in (the appends, before the traits replaced them) was Python's.
     ts = sorted(probs_seen)
     recorded = py_json(ex, f"ex.recordings[-1].probs[{ts}].tolist()")
-    for t, row in zip(ts, recorded):
+    for t, row in zip(ts, recorded, strict=True):
         assert len(probs_seen[t]) == len(row), (t, probs_seen[t])
-        for text, v in zip(probs_seen[t], row):
+        for text, v in zip(probs_seen[t], row, strict=True):
             assert_shows(text, v, f"probability at streamed step {t}")
-    wait_views_at(ex, STREAM_STEPS - 1)
+    ex.wait_views_at(STREAM_STEPS - 1)
     assert label.text_content() == f"t = {STREAM_STEPS - 1} / {STREAM_STEPS}"
     assert ex.root.locator(".lw-picker select").input_value() == str(n_before)
     assert "streamed" in ex.root.locator(".lw-picker select option:checked").text_content()
@@ -534,7 +511,7 @@ def test_stream_appends_visibly_and_ends_on_pythons_data(ex):
     for view, key in [("probs", "probs"), ("inputs", "inputs"), ("traces", "h")]:
         values = legend(ex, view)[1]
         assert len(values) == len(want[key]), (view, values)
-        for text, v in zip(values, want[key]):
+        for text, v in zip(values, want[key], strict=True):
             assert_shows(text, v, f"{view} at the last streamed step")
 
     # The heatmap's last column holds the last step's h (its tooltip names unit, step and value).
@@ -567,12 +544,12 @@ def test_heatmap_row_click_selects_unit(ex):
     unit = int(m.group(1))
     assert unit == want, f"row {want} is unit {unit}: the rows are not in index order"
 
-    t_before = view_ts(ex)["lw-timeline"]
+    t_before = ex.views()["lw-timeline"]
     heat.click(position={"x": x, "y": y})
     wait_py(ex, "ex.selected_units", [5, unit])
     wait_until(lambda: legend(ex, "traces")[0] == ["unit 5", f"unit {unit}"], timeout=30,
                message="the traces show the clicked unit")
-    assert view_ts(ex)["lw-timeline"] == t_before, "a click (no drag) moved the cursor"
+    assert ex.views()["lw-timeline"] == t_before, "a click (no drag) moved the cursor"
     # A second click on the same row deselects it.
     heat.click(position={"x": x, "y": y})
     wait_py(ex, "ex.selected_units", [5])
@@ -719,7 +696,8 @@ def test_narrow_layout_has_no_horizontal_overflow(ex):
         # The canvases fit their cards (redrawn at the new width).
         for cls in ("lw-heatmap", "lw-traces", "lw-trajectory", "lw-gates"):
             card, canvas = ex.root.locator(f".{cls}").first, ex.root.locator(f".{cls} canvas.lw-base").first
-            wait_until(lambda: canvas.bounding_box()["width"] <= card.bounding_box()["width"], timeout=30,
+            wait_until(lambda card=card, canvas=canvas: canvas.bounding_box()["width"] <= card.bounding_box()["width"],
+                       timeout=30,
                        message=f"the {cls} canvas fits its card")
     finally:
         ex.page.set_viewport_size(VIEWPORT)

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, TimeoutError as PlaywrightTimeoutError
-
-from lab import ARTIFACTS_DIR, VIEW_TS_JS, largest_canvas, wait_painted, wait_until
+from lab import ARTIFACTS_DIR, Widget, largest_canvas, wait_painted, wait_until
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from server import SERVER_START_TIMEOUT_S, _descendants, _free_port, end_process
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
@@ -115,18 +114,9 @@ def stop_marimo(server: Marimo) -> None:
 
 
 @dataclass
-class App:
-    page: Page
-    root: Locator
+class App(Widget):
     length: int  # steps of sequence 0, the one shown
     asked: list  # every URL the page requested
-
-    def views(self) -> dict[str, str]:
-        return self.root.evaluate(VIEW_TS_JS)
-
-    def wait_views_at(self, t: int) -> None:
-        wait_until(lambda: set(self.views().values()) == {str(t)}, timeout=30,
-                   message=lambda: f"every view at t = {t} (they show {self.views()})")  # fmt: skip
 
     def wait_python_t(self, t: int) -> None:
         loc = self.page.locator("#lw-python-t")

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, Page
-
 from lab import (
     ARTIFACTS_DIR,
-    VIEW_TS_JS,
+    Widget,
     largest_canvas,
     open_notebook,
     run_all_cells,
@@ -38,22 +36,10 @@ idx = [0, 90, 180, 270]
 ex = lw.Explorer(japanese_vowels_net(), [X[i] for i in idx], y[idx])
 ex"""
 
-# {view class: data-t} of every element with a "lw-*" class and a data-t attribute inside the root
-
-
 @dataclass
-class Nb7:
-    page: Page
+class Nb7(Widget):
     server: JupyterServer  # its log is attached to failures (conftest.py)
-    root: Locator
     length: int  # steps of the sequence shown
-
-    def views(self) -> dict[str, str]:
-        return self.root.evaluate(VIEW_TS_JS)
-
-    def wait_views_at(self, t: int) -> None:
-        wait_until(lambda: set(self.views().values()) == {str(t)}, timeout=30,
-                   message=lambda: f"every view at t = {t} (they show {self.views()})")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +59,7 @@ def nb7(tmp_path_factory, new_page):
         run_all_cells(page)
         root = wait_for_widget(page)
         length = int(run_code(page, "print(len(ex.recordings[ex.sequence].inputs))"))
-        yield Nb7(page, server, root, length)
+        yield Nb7(page, root, server, length)
     finally:
         if page is not None:
             new_page.close(page)

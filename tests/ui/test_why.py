@@ -19,14 +19,11 @@ Selectors (js/src/views/whypanel.js and the views it holds):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
-from playwright.sync_api import Locator, Page
-
 from lab import (
     CONSOLE,
+    Widget,
     canvas_pixels,
     next_frames,
     pixel_hash,
@@ -36,6 +33,7 @@ from lab import (
     wait_until,
     widget_notebook,
 )
+from playwright.sync_api import Locator
 
 ROOT = ".lstm-widget"
 # Heatmap data rectangle inside its canvas (CSS px): timeRect(plot, 4, 18) with TIME_MARGIN 48 / 12.
@@ -67,16 +65,10 @@ def find_pattern_case():
 """
 
 
-@dataclass
-class Ex:
-    page: Page
-    root: Locator
-
-
 @pytest.fixture(scope="module")
 def ex(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, "why", [SETUP, "ex"], selector=ROOT)
-    yield Ex(page, root)
+    yield Widget(page, root)
     new_page.close(page)
 
 
@@ -84,15 +76,15 @@ def ex(new_page, jupyter_server):
 # Helpers
 
 
-def view(ex: Ex, name: str) -> Locator:
+def view(ex: Widget, name: str) -> Locator:
     return ex.root.locator(f".lw-{name}").first
 
 
-def call(ex: Ex, name: str, hook: str):
+def call(ex: Widget, name: str, hook: str):
     return view(ex, name).evaluate(f"(el) => el.{hook}()")
 
 
-def open_why(ex: Ex) -> None:
+def open_why(ex: Widget) -> None:
     toggle = ex.root.locator(".lw-why-toggle")
     if toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
@@ -100,7 +92,7 @@ def open_why(ex: Ex) -> None:
     wait_py(ex, "ex.why_open", True)
 
 
-def settle(ex: Ex, sequence: int, t: int, **traits) -> None:
+def settle(ex: Widget, sequence: int, t: int, **traits) -> None:
     """Set the cursor (and other traits) from Python and wait until the page shows it."""
     extra = "".join(f"\nex.{k} = {v!r}" for k, v in traits.items())
     run_code(ex.page, f"ex.playing = False\nex.sequence = {sequence}\nex.t = {t}{extra}")
@@ -113,7 +105,7 @@ def settle(ex: Ex, sequence: int, t: int, **traits) -> None:
     next_frames(ex.page)
 
 
-def wait_influence(ex: Ex, sequence: int, t: int, method: str) -> dict:
+def wait_influence(ex: Widget, sequence: int, t: int, method: str) -> dict:
     inf = view(ex, "influence")
 
     def ready():
@@ -127,14 +119,14 @@ def wait_influence(ex: Ex, sequence: int, t: int, method: str) -> dict:
     return wait_until(ready, timeout=60, message=f"the influence view shows sequence {sequence}, t={t}, {method}")
 
 
-def heatmap_geometry(ex: Ex) -> dict:
+def heatmap_geometry(ex: Widget) -> dict:
     box = view(ex, "heatmap").locator("canvas.lw-overlay").bounding_box()
     r = HEATMAP_RECT
     return {"x": r["left"], "y": r["top"], "w": box["width"] - r["left"] - r["right"],
             "h": box["height"] - r["top"] - r["bottom"], "box": box}
 
 
-def influence_hash(ex: Ex) -> str:
+def influence_hash(ex: Widget) -> str:
     return pixel_hash(canvas_pixels(view(ex, "influence").locator("canvas.lw-base").first))
 
 
@@ -276,7 +268,7 @@ def test_page_intervention_shows_what_record_gives(ex):
     for t in (2, 8, T - 1):
         settle(ex, 4, t)
 
-        def shown():
+        def shown(t=t):
             if cmp.get_attribute("data-pending") != "false" or cmp.get_attribute("data-kind") != "intervention":
                 return None
             d = call(ex, "compare", "__lw_compare")

@@ -72,6 +72,83 @@ export function fillSelect(select, options, value) {
   if (value != null && select.value !== String(value)) select.value = String(value);
 }
 
+/** A view's head row: its titles (title, sub, …) and, when given, its controls in a span.lw-controls. */
+export function viewHead(titles, controls = null) {
+  return el(
+    "div",
+    { class: "lw-head" },
+    el("span", { class: "lw-titles" }, ...titles),
+    controls && el("span", { class: "lw-controls" }, ...controls),
+  );
+}
+
+/** A control with its muted name before it: <label><span class="lw-muted">text</span>control</label>. */
+export function labelled(text, control) {
+  return el("label", {}, el("span", { class: "lw-muted", text }), control);
+}
+
+/**
+ * A colour bar: the gradient `bar` over three labels `lo`, `mid` (text `midText`) and `hi`; {node, bar, lo, mid, hi}.
+ */
+export function colorbar({ title = null, midText = null } = {}) {
+  const bar = el("span", { class: "lw-cb-bar" });
+  const lo = el("span", { class: "lw-cb-label" });
+  const mid = el("span", { class: "lw-cb-label lw-cb-mid", text: midText });
+  const hi = el("span", { class: "lw-cb-label" });
+  const node = el("span", { class: "lw-colorbar", title }, bar, el("span", { class: "lw-cb-labels" }, lo, mid, hi));
+  return { node, bar, lo, mid, hi };
+}
+
+/**
+ * A collapsible section of the explorer: a toggle button (caret, name, hint) over a body of `children`, hidden at
+ * first. A click flips the state key `key`; the section is a view in the repaint loop that shows or hides its body
+ * from that key. `kind` names its classes: lw-<kind>, lw-<kind>-toggle, lw-<kind>-body.
+ */
+export function collapsible(store, { key, kind, name, hint, title }, ...children) {
+  const caret = el("span", { class: "lw-caret", "aria-hidden": "true", text: "▸" });
+  const toggle = el(
+    "button",
+    { type: "button", class: `lw-details-toggle lw-${kind}-toggle`, "aria-expanded": "false", title },
+    caret,
+    el("span", { class: "lw-details-name", text: name }),
+    el("span", { class: "lw-details-hint", text: hint }),
+  );
+  const body = el("div", { class: `lw-details-body lw-${kind}-body`, hidden: true }, ...children);
+  toggle.addEventListener("click", () => store.set({ [key]: !store.state[key] }));
+  return {
+    el: el("section", { class: `lw-details lw-${kind}` }, toggle, body),
+    render({ snap }) {
+      const open = Boolean(snap[key]);
+      if (body.hidden === open) {
+        body.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        setText(caret, open ? "▾" : "▸");
+      }
+    },
+  };
+}
+
+/** Drop the store's hover when `view` set it (the pointer left that view's marks). */
+export function clearHover(store, view) {
+  const { hover } = store.snapshot();
+  if (hover && hover.view === view) store.set({ hover: null });
+}
+
+/**
+ * Marks that stand for units on a plot layer: leaving `target` hides the tooltip and drops `view`'s hover; a click
+ * on a mark toggles its unit's selection (`unitAt(ev)`: the unit under the pointer, or null).
+ */
+export function attachUnitMarks(target, { store, tooltip }, view, unitAt) {
+  target.addEventListener("pointerleave", () => {
+    tooltip.hide();
+    clearHover(store, view);
+  });
+  target.addEventListener("click", (ev) => {
+    const unit = unitAt(ev);
+    if (unit != null) store.toggleUnit(unit);
+  });
+}
+
 /** Horizontal plot margins shared by every time-series view, so their cursors line up. */
 export const TIME_MARGIN = { left: 48, right: 12 };
 

@@ -7,24 +7,22 @@
 import { categorical, cssGradient, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
 import { canRunModel, comparedSeries, differenceBlock, isEmpty, sameRequest } from "../why.js";
-import { drawCursor, drawTimeAxis, el, fillSelect, fmt, Plot, setText, timeRect } from "./common.js";
+import {
+  colorbar,
+  drawCursor,
+  drawTimeAxis,
+  el,
+  fillSelect,
+  fmt,
+  Plot,
+  setText,
+  timeRect,
+  viewHead,
+} from "./common.js";
 import { heatmapPixels } from "./heatmap.js";
 import { argmaxRow } from "./probs.js";
 
 const PANEL_H = 100;
-
-function colorbar() {
-  const lo = el("span", { class: "lw-cb-label" });
-  const hi = el("span", { class: "lw-cb-label" });
-  const bar = el("span", { class: "lw-cb-bar" });
-  const node = el(
-    "span",
-    { class: "lw-colorbar" },
-    bar,
-    el("span", { class: "lw-cb-labels" }, lo, el("span", { class: "lw-cb-label lw-cb-mid" }), hi),
-  );
-  return { node, lo, hi, bar, mid: node.querySelector(".lw-cb-mid") };
-}
 
 export class CompareView {
   constructor(ctx) {
@@ -67,12 +65,7 @@ export class CompareView {
     this.el = el(
       "div",
       { class: "lw-compare lw-view lw-card", "data-t": "0", "data-pending": "false", "data-kind": "" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el("span", { class: "lw-controls" }, this.other, this.clear),
-      ),
+      viewHead([this.title, this.sub], [this.other, this.clear]),
       this.note,
       this.goto,
       this.content,

@@ -5,7 +5,7 @@
 
 import { categorical, cssColor, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
-import { el, fmt, Plot, setText } from "./common.js";
+import { el, fmt, Plot, setText, viewHead } from "./common.js";
 import { shownUnits } from "./traces.js";
 
 /** What each recorded quantity is, for column heads and tooltips. */
@@ -45,7 +45,7 @@ export class GatesView {
     this.el = el(
       "div",
       { class: "lw-gates lw-view lw-card", "data-t": "0" },
-      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub)),
+      viewHead([this.title, this.sub]),
       this.body,
     );
     this.plot = new Plot(this.body, { height: HEAD_H + 5 * ROW_H });

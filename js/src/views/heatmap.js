@@ -15,7 +15,20 @@ import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
 import { font } from "../theme.js";
-import { drawCursor, drawHoverLine, drawTimeAxis, el, fillSelect, fmt, Plot, setText, timeRect } from "./common.js";
+import {
+  colorbar,
+  drawCursor,
+  drawHoverLine,
+  drawTimeAxis,
+  el,
+  fillSelect,
+  fmt,
+  labelled,
+  Plot,
+  setText,
+  timeRect,
+  viewHead,
+} from "./common.js";
 
 export const QUANTITY_LABELS = {
   h: "hidden state h",
@@ -78,16 +91,7 @@ export class HeatmapView {
     this.quantity = el("select", { "aria-label": "Quantity", title: "Quantity" });
     this.layer = el("select", { "aria-label": "Layer", title: "Layer" });
     this.order = el("select", { "aria-label": "Unit order", title: "Order of the rows" });
-    this.cbLo = el("span", { class: "lw-cb-label" });
-    this.cbMid = el("span", { class: "lw-cb-label lw-cb-mid" });
-    this.cbHi = el("span", { class: "lw-cb-label" });
-    this.cbBar = el("span", { class: "lw-cb-bar" });
-    this.colorbar = el(
-      "span",
-      { class: "lw-colorbar", title: "colour scale" },
-      this.cbBar,
-      el("span", { class: "lw-cb-labels" }, this.cbLo, this.cbMid, this.cbHi),
-    );
+    this.colorbar = colorbar({ title: "colour scale" });
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
     const zoomBtn = (cls, text, title) =>
@@ -107,19 +111,15 @@ export class HeatmapView {
     this.el = el(
       "div",
       { class: "lw-heatmap lw-view lw-card", "data-t": "0", "data-window": "", "data-lod": "1" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el(
-          "span",
-          { class: "lw-controls" },
-          el("label", {}, el("span", { class: "lw-muted", text: "show" }), this.quantity),
-          el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
-          el("label", {}, el("span", { class: "lw-muted", text: "order" }), this.order),
+      viewHead(
+        [this.title, this.sub],
+        [
+          labelled("show", this.quantity),
+          labelled("layer", this.layer),
+          labelled("order", this.order),
           this.zoom,
-          this.colorbar,
-        ),
+          this.colorbar.node,
+        ],
       ),
       this.body,
     );
@@ -358,10 +358,10 @@ export class HeatmapView {
     const sig = `${scale.map}|${scale.lo}|${scale.hi}`;
     if (this.cbSig === sig) return;
     this.cbSig = sig;
-    this.cbBar.style.background = cssGradient(scale.map);
-    setText(this.cbLo, fmt(scale.lo, 2));
-    setText(this.cbHi, fmt(scale.hi, 2));
-    setText(this.cbMid, scale.signed ? "0" : "0.5");
+    this.colorbar.bar.style.background = cssGradient(scale.map);
+    setText(this.colorbar.lo, fmt(scale.lo, 2));
+    setText(this.colorbar.hi, fmt(scale.hi, 2));
+    setText(this.colorbar.mid, scale.signed ? "0" : "0.5");
   }
 
   /**

@@ -11,6 +11,7 @@ import { font } from "../theme.js";
 import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, perLag } from "../why.js";
 import {
   attachScrub,
+  colorbar,
   drawCursor,
   drawTimeAxis,
   drawYAxis,
@@ -20,6 +21,7 @@ import {
   Plot,
   setText,
   timeRect,
+  viewHead,
 } from "./common.js";
 import { heatmapPixels } from "./heatmap.js";
 
@@ -40,21 +42,7 @@ export class InfluenceView {
       "aria-label": "Influence scale",
       title: "Colour scale: max |value| of this step or of every step",
     });
-    this.cbBar = el("span", { class: "lw-cb-bar" });
-    this.cbLo = el("span", { class: "lw-cb-label" });
-    this.cbHi = el("span", { class: "lw-cb-label" });
-    this.colorbar = el(
-      "span",
-      { class: "lw-colorbar", title: "attribution (diverging, symmetric around 0)" },
-      this.cbBar,
-      el(
-        "span",
-        { class: "lw-cb-labels" },
-        this.cbLo,
-        el("span", { class: "lw-cb-label lw-cb-mid", text: "0" }),
-        this.cbHi,
-      ),
-    );
+    this.colorbar = colorbar({ title: "attribution (diverging, symmetric around 0)", midText: "0" });
     this.explain = el("div", { class: "lw-inf-explain lw-muted" });
     this.body = el("div", { class: "lw-body" });
     this.lagBody = el("div", { class: "lw-body lw-inf-lags" });
@@ -62,12 +50,7 @@ export class InfluenceView {
     this.el = el(
       "div",
       { class: "lw-influence lw-view lw-card", "data-t": "0", "data-pending": "false" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el("span", { class: "lw-controls" }, this.method, this.scaleSel, this.colorbar),
-      ),
+      viewHead([this.title, this.sub], [this.method, this.scaleSel, this.colorbar.node]),
       this.explain,
       this.body,
       this.lagBody,
@@ -220,9 +203,9 @@ export class InfluenceView {
     if (!(m > 0)) m = 1e-12;
     const scale = { map: theme.dark ? "bkr" : "rdbu", lo: -m, hi: m, signed: true };
     this.shown = { inf, t, row, lags, scale };
-    this.cbBar.style.background = cssGradient(scale.map);
-    setText(this.cbLo, fmt(-m, 2));
-    setText(this.cbHi, fmt(m, 2));
+    this.colorbar.bar.style.background = cssGradient(scale.map);
+    setText(this.colorbar.lo, fmt(-m, 2));
+    setText(this.colorbar.hi, fmt(m, 2));
     this.explainText(inf, t);
     this.drawMap(theme, themeChanged);
     this.drawLags(theme);

@@ -3,18 +3,11 @@
 
 import { categorical } from "../colormap.js";
 import { seriesRange, setText } from "./common.js";
-import { LineChart, paddedRange } from "./lines.js";
+import { LineChartView, paddedRange } from "./lines.js";
 
-export class InputsView {
+export class InputsView extends LineChartView {
   constructor(ctx) {
-    this.ctx = ctx;
-    this.chart = new LineChart(ctx, { cls: "lw-inputs", title: "Input features", height: 130, legendMax: 24 });
-    this.el = this.chart.el;
-    this.sizeTarget = this.chart.sizeTarget;
-  }
-
-  resize(width) {
-    this.chart.resize(width);
+    super(ctx, { cls: "lw-inputs", title: "Input features", height: 130, legendMax: 24 });
   }
 
   render(frame) {
@@ -23,7 +16,7 @@ export class InputsView {
     const block = store.series("inputs", 0, snap.sequence);
     if (!block) {
       setText(this.chart.sub, "");
-      this.chart.render(frame, { T: 0, cols: [], names: [], colors: [], message: "no inputs recorded" });
+      this.renderEmpty(frame, "no inputs recorded");
       return;
     }
     const D = block.cols;

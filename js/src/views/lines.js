@@ -248,6 +248,25 @@ export class LineChart {
   }
 }
 
+/** A view that is one LineChart: the chart's card is the view's element and what is sized. */
+export class LineChartView {
+  constructor(ctx, opts) {
+    this.ctx = ctx;
+    this.chart = new LineChart(ctx, opts);
+    this.el = this.chart.el;
+    this.sizeTarget = this.chart.sizeTarget;
+  }
+
+  resize(width) {
+    this.chart.resize(width);
+  }
+
+  /** No series to draw: an empty chart with `message` over it. */
+  renderEmpty(frame, message) {
+    this.chart.render(frame, { T: 0, cols: [], names: [], colors: [], message });
+  }
+}
+
 /** y range [lo, hi] padded by 6 %, including 0 when `withZero`. */
 export function paddedRange(lo, hi, withZero = false) {
   if (withZero) {

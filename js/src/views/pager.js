@@ -87,20 +87,10 @@ export class PagerView {
     this.kernel = kernel;
     const offline = Boolean(ctx.offline);
     const tip = offline ? " (needs the kernel)" : "";
-    this.prev = el("button", {
-      class: "lw-icon-btn lw-page-prev",
-      type: "button",
-      text: "‹",
-      title: `Previous sequences of the data set${tip}`,
-      "aria-label": "Previous sequences of the data set",
-    });
-    this.next = el("button", {
-      class: "lw-icon-btn lw-page-next",
-      type: "button",
-      text: "›",
-      title: `Next sequences of the data set${tip}`,
-      "aria-label": "Next sequences of the data set",
-    });
+    const pageButton = (cls, text, label) =>
+      el("button", { class: `lw-icon-btn ${cls}`, type: "button", text, title: `${label}${tip}`, "aria-label": label });
+    this.prev = pageButton("lw-page-prev", "‹", "Previous sequences of the data set");
+    this.next = pageButton("lw-page-next", "›", "Next sequences of the data set");
     this.range = el("span", { class: "lw-muted lw-page-range", role: "status", "aria-live": "polite" });
     this.jump = el("input", {
       class: "lw-page-jump",

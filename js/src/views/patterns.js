@@ -5,7 +5,7 @@
 // there (sequence, t = start) and selects the pattern's units, so every view highlights them.
 
 import { isEmpty, sameRequest } from "../why.js";
-import { el, fmt, setText } from "./common.js";
+import { el, fmt, setText, viewHead } from "./common.js";
 
 export const DEFAULT_THRESHOLD = 0.3;
 
@@ -35,7 +35,7 @@ export class PatternsView {
     this.el = el(
       "div",
       { class: "lw-patterns lw-view lw-card", "data-t": "0", "data-pending": "false" },
-      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub)),
+      viewHead([this.title, this.sub]),
       el(
         "div",
         { class: "lw-traj-controls" },

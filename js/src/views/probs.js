@@ -5,7 +5,7 @@
 
 import { categorical } from "../colormap.js";
 import { el, setText } from "./common.js";
-import { LineChart } from "./lines.js";
+import { LineChartView } from "./lines.js";
 
 /** Index of the largest finite value of row t of a (T, C) block; -1 if none. */
 export function argmaxRow(data, C, t) {
@@ -18,12 +18,9 @@ export function argmaxRow(data, C, t) {
   return best;
 }
 
-export class ProbsView {
+export class ProbsView extends LineChartView {
   constructor(ctx) {
-    this.ctx = ctx;
-    this.chart = new LineChart(ctx, { cls: "lw-probs", title: "Class probabilities", height: 130, legendMax: 16 });
-    this.el = this.chart.el;
-    this.sizeTarget = this.chart.sizeTarget;
+    super(ctx, { cls: "lw-probs", title: "Class probabilities", height: 130, legendMax: 16 });
     this.predClass = el("span", { class: "lw-pred-class" });
     this.predP = el("span", { class: "lw-pred-p" });
     this.truth = el("span", { class: "lw-pred-truth" });
@@ -36,10 +33,6 @@ export class ProbsView {
       this.truth,
     );
     this.chart.right.append(this.pred);
-  }
-
-  resize(width) {
-    this.chart.resize(width);
   }
 
   render(frame) {
@@ -57,13 +50,7 @@ export class ProbsView {
       setText(this.predClass, "–");
       setText(this.predP, "");
       setText(this.truth, "");
-      this.chart.render(frame, {
-        T: 0,
-        cols: [],
-        names: [],
-        colors: [],
-        message: block ? "no steps recorded yet" : "no probabilities recorded",
-      });
+      this.renderEmpty(frame, block ? "no steps recorded yet" : "no probabilities recorded");
       return;
     }
     const C = block.cols;

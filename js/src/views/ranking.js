@@ -6,7 +6,7 @@
 
 import { categorical } from "../colormap.js";
 import { classRanking, RANK_BY, rankUnits, unitMenu } from "../why.js";
-import { el, fillSelect, fmt, setText } from "./common.js";
+import { el, fillSelect, fmt, setText, viewHead } from "./common.js";
 
 const MODES = [
   ["t", "at t"],
@@ -51,7 +51,7 @@ export class RankingView {
     this.el = el(
       "div",
       { class: "lw-ranking lw-view lw-card", "data-t": "0", "data-mode": this.mode },
-      el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub)),
+      viewHead([this.title, this.sub]),
       el(
         "div",
         { class: "lw-traj-controls" },

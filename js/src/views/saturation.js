@@ -9,7 +9,7 @@
 
 import { categorical, isSigned } from "../colormap.js";
 import { font } from "../theme.js";
-import { el, fmt, Plot, setText } from "./common.js";
+import { attachUnitMarks, clearHover, el, fmt, Plot, setText, viewHead } from "./common.js";
 import { QUANTITY_TITLES } from "./gates.js";
 
 /** Karpathy et al.'s thresholds (and `gate_saturation`'s defaults). */
@@ -97,15 +97,9 @@ export class SaturationView {
     this.el = el(
       "div",
       { class: "lw-saturation lw-view lw-card", "data-t": "0", "data-mode": this.mode },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el(
-          "span",
-          { class: "lw-controls" },
-          el("span", { class: "lw-seg", role: "group", "aria-label": "Steps counted" }, ...this.modeButtons),
-        ),
+      viewHead(
+        [this.title, this.sub],
+        [el("span", { class: "lw-seg", role: "group", "aria-label": "Steps counted" }, ...this.modeButtons)],
       ),
       this.body,
       el("div", {
@@ -147,7 +141,7 @@ export class SaturationView {
       const snap = store.snapshot();
       if (!p) {
         tooltip.hide();
-        if (snap.hover && snap.hover.view === "saturation") store.set({ hover: null });
+        clearHover(store, "saturation");
         return;
       }
       tooltip.show(
@@ -157,15 +151,7 @@ export class SaturationView {
       );
       store.set({ hover: { sequence: snap.sequence, t: null, unit: p.unit, view: "saturation" } });
     });
-    target.addEventListener("pointerleave", () => {
-      tooltip.hide();
-      const snap = store.snapshot();
-      if (snap.hover && snap.hover.view === "saturation") store.set({ hover: null });
-    });
-    target.addEventListener("click", (ev) => {
-      const p = hit(ev);
-      if (p) store.toggleUnit(p.unit);
-    });
+    attachUnitMarks(target, this.ctx, "saturation", (ev) => hit(ev)?.unit ?? null);
   }
 
   resize(width) {

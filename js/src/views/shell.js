@@ -2,7 +2,7 @@
 // "Gates & weights" section, the layout (bar, main and side columns, sections), and the two notices above the bar
 // (data the page cannot show; a kernel that no longer answers).
 
-import { el, setText } from "./common.js";
+import { collapsible, el, setText } from "./common.js";
 
 /** The Explorer's root element (focusable; data-frame-ms / data-frames filled by the repaint loop). */
 export function explorerRoot() {
@@ -43,37 +43,18 @@ export function makeTooltip(root) {
  * saturation scatter. A view in the repaint loop (it shows or hides its body from the state).
  */
 export function detailsSection(ctx, weights, saturation) {
-  const { store } = ctx;
-  const caret = el("span", { class: "lw-caret", "aria-hidden": "true", text: "▸" });
-  const hint = el("span", {
-    class: "lw-details-hint",
-    text: "W, U, b per gate next to the gates over time · gate saturation",
-  });
-  const toggle = el(
-    "button",
+  return collapsible(
+    ctx.store,
     {
-      type: "button",
-      class: "lw-details-toggle lw-gate-details-toggle",
-      "aria-expanded": "false",
+      key: "gate_details",
+      kind: "gate-details",
+      name: "Gates & weights",
+      hint: "W, U, b per gate next to the gates over time · gate saturation",
       title: "Show or hide the per-gate weights and the gate saturation",
     },
-    caret,
-    el("span", { class: "lw-details-name", text: "Gates & weights" }),
-    hint,
+    weights.el,
+    saturation.el,
   );
-  const body = el("div", { class: "lw-details-body lw-gate-details-body", hidden: true }, weights.el, saturation.el);
-  toggle.addEventListener("click", () => store.set({ gate_details: !store.state.gate_details }));
-  return {
-    el: el("section", { class: "lw-details lw-gate-details" }, toggle, body),
-    render({ snap }) {
-      const open = Boolean(snap.gate_details);
-      if (body.hidden === open) {
-        body.hidden = !open;
-        toggle.setAttribute("aria-expanded", String(open));
-        setText(caret, open ? "▾" : "▸");
-      }
-    },
-  };
 }
 
 /** The keyboard help line under the side column. */

@@ -3,7 +3,7 @@
 
 import { categorical, isSigned } from "../colormap.js";
 import { seriesRange, setText } from "./common.js";
-import { LineChart, paddedRange } from "./lines.js";
+import { LineChartView, paddedRange } from "./lines.js";
 
 export const FALLBACK_UNITS = 5;
 
@@ -14,16 +14,9 @@ export function shownUnits(selected, U, fallback = FALLBACK_UNITS) {
   return { units: Array.from({ length: Math.min(fallback, U) }, (_, u) => u), fallback: true };
 }
 
-export class TracesView {
+export class TracesView extends LineChartView {
   constructor(ctx) {
-    this.ctx = ctx;
-    this.chart = new LineChart(ctx, { cls: "lw-traces", title: "Selected units", height: 140 });
-    this.el = this.chart.el;
-    this.sizeTarget = this.chart.sizeTarget;
-  }
-
-  resize(width) {
-    this.chart.resize(width);
+    super(ctx, { cls: "lw-traces", title: "Selected units", height: 140 });
   }
 
   render(frame) {
@@ -34,7 +27,7 @@ export class TracesView {
     if (!block) {
       setText(this.chart.sub, "");
       const message = store.pending(q) ? `loading ${q}…` : `no ${q} recorded`;
-      this.chart.render(frame, { T: 0, cols: [], names: [], colors: [], message });
+      this.renderEmpty(frame, message);
       return;
     }
     const { units, fallback } = shownUnits(snap.selected_units, block.cols);

@@ -14,7 +14,7 @@ import { categorical, scaleFor } from "../colormap.js";
 import { stepFromX, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
 import { maxAbs } from "../why.js";
-import { el, fillSelect, fmt, Plot, setText } from "./common.js";
+import { attachUnitMarks, clearHover, el, fillSelect, fmt, labelled, Plot, setText, viewHead } from "./common.js";
 import { QUANTITY_TITLES } from "./gates.js";
 import { heatmapPixels } from "./heatmap.js";
 
@@ -103,16 +103,7 @@ export class WeightsView {
     this.el = el(
       "div",
       { class: "lw-weights lw-view lw-card", "data-t": "0", "data-selected": "" },
-      el(
-        "div",
-        { class: "lw-head" },
-        el("span", { class: "lw-titles" }, this.title, this.sub),
-        el(
-          "span",
-          { class: "lw-controls" },
-          el("label", {}, el("span", { class: "lw-muted", text: "layer" }), this.layer),
-        ),
-      ),
+      viewHead([this.title, this.sub], [labelled("layer", this.layer)]),
       this.body,
     );
     this.plot = new Plot(this.body, { height: 120 });
@@ -183,7 +174,7 @@ export class WeightsView {
       target.style.cursor = hit ? "pointer" : "";
       if (!hit) {
         tooltip.hide();
-        if (snap.hover && snap.hover.view === "weights") store.set({ hover: null });
+        clearHover(store, "weights");
         return;
       }
       const e = this.entry;
@@ -211,15 +202,7 @@ export class WeightsView {
       tooltip.show(ev.clientX, ev.clientY, text);
       store.set({ hover: { sequence: snap.sequence, t, unit: hit.u, view: "weights" } });
     });
-    target.addEventListener("pointerleave", () => {
-      tooltip.hide();
-      const snap = store.snapshot();
-      if (snap.hover && snap.hover.view === "weights") store.set({ hover: null });
-    });
-    target.addEventListener("click", (ev) => {
-      const hit = at(ev);
-      if (hit) store.toggleUnit(hit.u);
-    });
+    attachUnitMarks(target, this.ctx, "weights", (ev) => at(ev)?.u ?? null);
   }
 
   inputName(j) {
@@ -467,26 +450,15 @@ export class WeightsView {
         "the gate's activation at every step of the sequence",
       ),
     );
-    nodes.push(
-      head(
-        "W",
-        entry.names.W,
-        `W · ±${fmt(scales.W.hi, 2)}`,
-        W.x,
-        W.w,
-        `${entry.names.W}: input weights W, one block per gate`,
-      ),
-    );
-    nodes.push(
-      head(
-        "U",
-        entry.names.U,
-        `U · ±${fmt(scales.U.hi, 2)}`,
-        U.x,
-        U.w,
-        `${entry.names.U}: recurrent weights U, one block per gate`,
-      ),
-    );
+    for (const [kind, col, what] of [
+      ["W", W, "input weights W"],
+      ["U", U, "recurrent weights U"],
+    ]) {
+      const name = entry.names[kind];
+      nodes.push(
+        head(kind, name, `${kind} · ±${fmt(scales[kind].hi, 2)}`, col.x, col.w, `${name}: ${what}, one block per gate`),
+      );
+    }
     if (entry.biases.length) {
       const first = lay.columns[3];
       nodes.push(

@@ -5,7 +5,7 @@
 // comparison the predictions view draws dashed. A closed section costs nothing on a scrub (its views set data-t only).
 
 import { comparisonFor, unitMenu } from "../why.js";
-import { el, setText } from "./common.js";
+import { collapsible, el } from "./common.js";
 import { CompareView } from "./compare.js";
 import { InfluenceView } from "./influence.js";
 import { PatternsView } from "./patterns.js";
@@ -24,39 +24,17 @@ export function createWhy(ctx) {
     marks: (snap) => patterns.marks(snap),
     comparisonFor: (s) => comparisonFor(store, s),
   };
-  const caret = el("span", { class: "lw-caret", "aria-hidden": "true", text: "▸" });
-  const toggle = el(
-    "button",
+  const section = collapsible(
+    store,
     {
-      type: "button",
-      class: "lw-details-toggle lw-why-toggle",
-      "aria-expanded": "false",
+      key: "why_open",
+      kind: "why",
+      name: "Why",
+      hint: "influence of past inputs · top units · interventions & comparisons · pattern search",
       title: "Why did it predict that? Influence of past steps, unit ranking, interventions, pattern search",
     },
-    caret,
-    el("span", { class: "lw-details-name", text: "Why" }),
-    el("span", {
-      class: "lw-details-hint",
-      text: "influence of past inputs · top units · interventions & comparisons · pattern search",
-    }),
-  );
-  const body = el(
-    "div",
-    { class: "lw-details-body lw-why-body", hidden: true },
     el("div", { class: "lw-col" }, influence.el, compare.el),
     el("div", { class: "lw-col" }, ranking.el, patterns.el),
   );
-  toggle.addEventListener("click", () => store.set({ why_open: !store.state.why_open }));
-  const section = {
-    el: el("section", { class: "lw-details lw-why" }, toggle, body),
-    render({ snap }) {
-      const open = Boolean(snap.why_open);
-      if (body.hidden === open) {
-        body.hidden = !open;
-        toggle.setAttribute("aria-expanded", String(open));
-        setText(caret, open ? "▾" : "▸");
-      }
-    },
-  };
   return { el: section.el, views: [section, influence, ranking, compare, patterns] };
 }

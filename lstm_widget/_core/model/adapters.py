@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..validate import check_model_device
+from ..validate import check_model_device, check_model_finite
 from .gates import QUANTITIES
 from .rows import _cell_rows, _rnn_rows
 from .stack import RecurrentStack
@@ -41,6 +41,7 @@ class RecurrentSpec:
     quantities: tuple = field(default=("h", "c", "i", "f", "g", "o"))
     cell: str = "lstm"  # "lstm" or "gru"
     framework: str = "pytorch"  # where the weights came from ("pytorch", "keras", "onnx"): names of the weight views
+    output_activation: str | None = None  # what the model applies to its head's output ("softmax", "sigmoid"), if known
 
     @property
     def output_size(self) -> int:
@@ -58,7 +59,7 @@ class RecurrentSpec:
     @property
     def layer_names(self) -> tuple:
         """One name per (layer, direction) row of a recording, PyTorch style: layer0, layer0_reverse, layer1, ..."""
-        return tuple(f"layer{l}" + ("_reverse" if w.reverse else "") for l, row in enumerate(self.layers) for w in row)
+        return tuple(f"layer{k}" + ("_reverse" if w.reverse else "") for k, row in enumerate(self.layers) for w in row)
 
     @property
     def units(self) -> dict:
@@ -151,8 +152,9 @@ class _Captured(Exception):
         self.value = value
 
 
-def _capture_input(model: nn.Module, lstm: nn.Module):
-    """A preprocess function: run the model's forward only up to its LSTM / GRU and return what that layer receives."""
+def _capture_input(model: nn.Module, lstm: nn.Module, forward=None):
+    """A preprocess function: run the model's forward (or ``forward(model, batch)``) only up to its LSTM / GRU and
+    return what that layer receives."""
 
     batch_first = getattr(lstm, "batch_first", False)
     kind = type(lstm).__name__
@@ -162,8 +164,11 @@ def _capture_input(model: nn.Module, lstm: nn.Module):
 
     def preprocess(x: torch.Tensor) -> torch.Tensor:  # x: (B, T, D) float32
         handle = lstm.register_forward_pre_hook(hook)
+        modes = [(m, m.training) for m in model.modules()]
+        model.eval()  # what a recording shows: no dropout, running statistics
         try:
-            model(x if batch_first else x.transpose(0, 1))
+            batch = x if batch_first else x.transpose(0, 1)
+            model(batch) if forward is None else forward(model, batch)
         except _Captured as got:
             z = got.value
         except Exception as err:  # the model's own code failed on this input
@@ -179,6 +184,8 @@ def _capture_input(model: nn.Module, lstm: nn.Module):
             )
         finally:
             handle.remove()
+            for m, mode in modes:
+                m.training = mode
         if not isinstance(z, torch.Tensor):
             raise TypeError(
                 f"{type(model).__name__} feeds its {kind} a {type(z).__name__} (packed sequences?); record needs a "
@@ -202,16 +209,18 @@ def _probe_width(preprocess, width: int) -> int | None:
 _AUTO = object()
 
 
-def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
+def describe(model, lstm=None, head=_AUTO, forward=None) -> RecurrentSpec:
     """Return the :class:`RecurrentSpec` of ``model``: an ``nn.LSTM``, ``nn.LSTMCell``, ``nn.GRU`` or ``nn.GRUCell``, a
     module containing one, or a :class:`RecurrentStack` (from ``from_keras`` / ``from_onnx``).
 
     ``lstm=`` and ``head=`` name the recurrent layer and the head (a submodule or its name) when automatic discovery
-    is not wanted or not possible; ``head=None`` records without a head.
+    is not wanted or not possible; ``head=None`` records without a head. ``forward(model, batch)``: how to call a
+    wrapper's forward (instead of ``model(batch)``) when its input is captured.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
+    check_model_finite(model)
     if isinstance(model, RecurrentStack):
         return _stack_spec(model, lstm, head)
     if isinstance(model, _RECURRENT) and lstm is None:
@@ -234,7 +243,7 @@ def describe(model, lstm=None, head=_AUTO) -> RecurrentSpec:
         head_mod = _resolve(model, head, "head")[1]
     # A wrapper's forward may transform the input before the LSTM (normalisation, ...): capture what the LSTM sees.
     # A cell is driven by the user's own loop, so its wrapper's input is taken as the cell's input.
-    pre = _capture_input(model, rnn) if wrapper and isinstance(rnn, (nn.LSTM, nn.GRU)) else None
+    pre = _capture_input(model, rnn, forward) if wrapper and isinstance(rnn, (nn.LSTM, nn.GRU)) else None
     kw = dict(
         head=head_mod,
         preprocess=pre,
@@ -278,7 +287,8 @@ def _stack_spec(stack: RecurrentStack, lstm, head) -> RecurrentSpec:
         head_mod = _resolve(stack, head, "head")[1]
     cell = stack.cells[k]
     return _spec(layers, cell, head=head_mod, preprocess=pre, raw_features=stack.input_size, source=stack.source,
-                 framework=getattr(stack, "framework", "pytorch"))
+                 framework=getattr(stack, "framework", "pytorch"),
+                 output_activation=stack.output_activation if head_mod is stack.head else None)
 
 
 def _row_shape(layer_rows: tuple, cell: str) -> str:

@@ -4,7 +4,8 @@ interventions on the state, any layer's activations through forward hooks, and r
 
 from .hooks import Activations, activations, hook_names
 from .interventions import Intervention
-from .recorder import Frame, Recording, record
+from .observe import RecordingMismatch, record
+from .recorder import Frame, Recording, Stage
 from .stepper import Stepper
 from .store import RecordedDataset, open_dataset, record_dataset
 
@@ -15,6 +16,8 @@ __all__ = [
     "Intervention",
     "Frame",
     "Recording",
+    "RecordingMismatch",
+    "Stage",
     "record",
     "Stepper",
     "RecordedDataset",

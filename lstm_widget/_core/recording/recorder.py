@@ -10,6 +10,7 @@ run their recurrence one step at a time, vectorised over the batch, and then tak
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -32,16 +33,45 @@ def _cell_kind(quantities: dict, what: str) -> str:
     raise TypeError(f"{what} got quantities {sorted(quantities)}; expected exactly those of one cell kind ({expected})")
 
 
+_FROM_LOGITS = object()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where one recurrent module ran on a recording's timeline: ``module`` (its name in the model; "" for the model
+    itself or a recording made from a description), its rows in ``layer_names`` (``layers``) and the steps
+    ``[start, stop)``. Modules with as many steps as the one before share its stage's steps (stacked layers, cells
+    looped together); a module with another number of steps (a decoder after its encoder) starts a new stage where
+    the previous one stops, and its rows hold NaN outside its own steps."""
+
+    module: str
+    layers: tuple
+    start: int
+    stop: int
+
+
 class _Activations:
     """The fields a Frame (one step) and a Recording (a whole sequence) share: ``inputs``, the quantities of the cell
-    kind (``cell`` "lstm": h, c, i, f, g, o; "gru": h, r, z, n — listed in ``quantities``), ``logits``, ``probs`` and
+    kind (``cell`` "lstm": h, c, i, f, g, o; "gru": h, r, z, n — listed in ``quantities``), ``outputs`` (the head's raw
+    output), ``logits`` and ``probs`` (classification only), ``task``, ``outputs_note``, ``stages`` and
     ``layer_names``. Read-only."""
 
-    def __init__(self, *, inputs, layer_names, logits=None, probs=None, **quantities):
+    def __init__(self, *, inputs, layer_names, logits=None, probs=None, outputs=_FROM_LOGITS, outputs_note=None,
+                 task=None, stages=None, module_inputs=None, **quantities):
         cell = _cell_kind(quantities, type(self).__name__)
+        if outputs is _FROM_LOGITS:  # a recording from a description: the head's raw output is its logits
+            outputs = logits
+        if task is None and outputs is not None:
+            task = "classification" if probs is not None else "regression"
         d = self.__dict__
         d.update(inputs=inputs, logits=logits, probs=probs, layer_names=tuple(layer_names), cell=cell)
+        d.update(outputs=outputs, outputs_note=outputs_note, task=task, module_inputs=module_inputs or {})
         d.update({q: quantities[q] for q in QUANTITIES[cell]})
+        if stages is None and np.ndim(quantities["h"]) == 3:  # a recording of one module over the whole timeline
+            stages = (Stage("", tuple(layer_names), 0, quantities["h"].shape[1]),)
+        elif stages is None and np.ndim(inputs) >= 1 and np.ndim(quantities["h"]) != 2:  # a store without h
+            stages = (Stage("", tuple(layer_names), 0, len(inputs)),)
+        d["stages"] = tuple(stages or ())
 
     @property
     def quantities(self) -> tuple:
@@ -85,12 +115,22 @@ class Recording(_Activations):
 
     ``inputs`` (T, D); the quantities — ``rec.quantities``: ``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM,
     ``h``, ``r``, ``z``, ``n`` for a GRU (which has no ``c``) — shaped (L, T, units) with L = layers × directions in the
-    order of ``layer_names`` (layer0, layer0_reverse, layer1, ...); ``logits`` and ``probs`` (T, C): the head applied
-    to the last layer's output at every step, or None when the model has no head.
+    order of ``layer_names`` (layer0, layer0_reverse, layer1, ...; with several recurrent modules each name starts
+    with its module's: ``encoder.layer0``, ``decoder.layer0``; a cell is named by its module alone: ``lstm1``).
+    ``outputs`` (T, k): the head's raw output at every step, shown only when verified against what the model returned
+    (else None, and ``outputs_note`` says why in one line; when shown it says how they were verified); ``task``
+    "classification" or "regression" (None without outputs); ``logits`` (= ``outputs``) and ``probs`` (T, C) for
+    classification only. ``stages``: where each recurrent module ran on the timeline (see :class:`Stage`); steps
+    where a module did not run hold NaN in its rows. ``module_inputs``: {module name: (T, D) what it received at
+    every step} for a recording made by observing the model's forward ({} otherwise).
     Quantities also answer to stable names: ``rec["layer0.h"]`` is (T, units), ``rec["h"]`` is (L, T, units).
     """
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # the timeline's steps: more than the inputs' after a decoder or closed-loop steps
+        for q in self.quantities:
+            value = getattr(self, q)
+            if value is not None:
+                return value.shape[1]
         return self.inputs.shape[0]
 
     def __repr__(self) -> str:
@@ -104,13 +144,15 @@ class Recording(_Activations):
     def names(self) -> list[str]:
         """Every recorded quantity's stable name."""
         out = ["inputs"] + [f"{layer}.{q}" for layer in self.layer_names for q in self.quantities]
+        out += ["outputs"] if self.outputs is not None else []
         return out + (["logits", "probs"] if self.probs is not None else [])
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name in ("inputs", "logits", "probs") + self.quantities:
+        if name in ("inputs", "outputs", "logits", "probs") + self.quantities:
             value = getattr(self, name)
             if value is None:
-                raise KeyError(f"{name!r}: the model has no head, so nothing was predicted")
+                why = self.outputs_note or "the model has no head, so nothing was predicted"
+                raise KeyError(f"{name!r}: {why}")
             return value
         layer, _, q = name.rpartition(".")
         if layer in self.layer_names and q in self.quantities:
@@ -128,8 +170,11 @@ class Recording(_Activations):
         if not -T <= t < T:
             raise IndexError(f"step {t} is out of range for a recording of {T} steps (0..{T - 1})")
         q = {name: getattr(self, name)[:, t] for name in self.quantities}
+        t = t % T
         return Frame(
-            inputs=self.inputs[t],
+            inputs=self.inputs[t] if t < len(self.inputs) else None,  # a decoder's or closed-loop step: see module_inputs
+            outputs=None if self.outputs is None else self.outputs[t],
+            task=self.task,
             logits=None if self.logits is None else self.logits[t],
             probs=None if self.probs is None else self.probs[t],
             layer_names=self.layer_names,
@@ -309,9 +354,40 @@ def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None
     return {name: to_numpy(v, np.float32) for name, v in record_tensors(spec, x, edits).items()}
 
 
-def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: RecurrentSpec | None = None):
-    """Record what ``model`` does on ``x``: one sequence (T, D) → a :class:`Recording`; a list of sequences (any
-    lengths) → a list of Recordings.
+TASKS = ("auto", "classification", "regression")
+
+
+def resolve_task(task, outputs: int, activation: str | None = None) -> str:
+    """The task of a head with ``outputs`` outputs: ``task`` when given; "auto": classification when the model's own
+    output squashes the head's (``activation`` "softmax", "log_softmax" or "sigmoid"), else one output → regression,
+    several → classification."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
+    if task != "auto":
+        return task
+    if activation in ("softmax", "log_softmax", "sigmoid"):
+        return "classification"
+    return "regression" if outputs == 1 else "classification"
+
+
+def task_outputs(task: str, outputs: np.ndarray | None, probs: np.ndarray | None = None) -> dict:
+    """``outputs``, ``logits``, ``probs`` and ``task`` of a Recording from the head's raw output (..., k): logits and
+    probabilities (softmax; a sigmoid for one output) for classification only."""
+    if outputs is None:
+        return dict(outputs=None, logits=None, probs=None, task=None)
+    if task == "regression":
+        return dict(outputs=outputs, logits=None, probs=None, task=task)
+    if probs is None:
+        t = torch.from_numpy(np.ascontiguousarray(outputs))
+        probs = (torch.sigmoid(t) if t.shape[-1] == 1 else torch.softmax(t, dim=-1)).numpy()
+    return dict(outputs=outputs, logits=outputs, probs=probs, task=task)
+
+
+def record(model, x, *, lstm=None, head=_AUTO, interventions=None, task="auto", forward=None,
+           _spec: RecurrentSpec | None = None):
+    """Record ``model`` from its description (:func:`describe`): what :func:`lstm_widget.record` does for a bare
+    recurrent module, a :class:`RecurrentStack`, a described model (``_spec``) and under interventions. One sequence
+    (T, D) → a :class:`Recording`; a list of sequences (any lengths) → a list of Recordings.
 
     ``model`` is an ``nn.LSTM`` or ``nn.GRU`` (any layers, either ``batch_first``, bidirectional, with or without bias;
     an LSTM's projection too), an ``nn.LSTMCell`` or ``nn.GRUCell``, a module containing one recurrent layer and
@@ -326,7 +402,8 @@ def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: Recurr
     (vectorised over sequences of equal length). In a list of sequences, one too short to reach an intervention's
     ``start`` runs without it; a single sequence that is too short is an error.
     """
-    spec = _spec or describe(model, lstm=lstm, head=head)
+    spec = _spec or describe(model, lstm=lstm, head=head, forward=forward)
+    resolve_task(task, 0)  # checked before anything runs
     seqs, was_list = check_sequences(x, spec.raw_features)
     if interventions is not None:
         from .interventions import resolve_interventions
@@ -343,12 +420,12 @@ def record(model, x, *, lstm=None, head=_AUTO, interventions=None, _spec: Recurr
             what = f"sequence {idx[0]}" if was_list else "the sequence"
             edits = items.for_length(batch.shape[1], strict=not was_list, what=what)
         res = record_batch(spec, batch, edits)
+        kind = None if "logits" not in res else resolve_task(task, res["logits"].shape[-1], spec.output_activation)
         for b, k in enumerate(idx):
             out[k] = Recording(
                 inputs=seqs[k],
                 layer_names=spec.layer_names,
-                logits=res["logits"][b] if "logits" in res else None,
-                probs=res["probs"][b] if "probs" in res else None,
+                **task_outputs(kind, res["logits"][b] if "logits" in res else None, res["probs"][b] if "probs" in res else None),
                 **{q: res[q][b] for q in spec.quantities},
             )
     return out if was_list else out[0]

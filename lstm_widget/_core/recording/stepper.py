@@ -12,7 +12,8 @@ from ..model.adapters import _AUTO, describe
 from ..model.cells import step
 from ..model.run import head_outputs, initial_state
 from ..validate import as_float_array, check_step, to_numpy
-from .recorder import Frame
+from .observe import check_token, stepping_refusal, token_embedding
+from .recorder import Frame, resolve_task, task_outputs
 
 #: Weights per step under which a CPU model is stepped on one torch thread (:func:`stepping_threads`): one step of a
 #: small model is too little work to share between threads, and a shared step stalls whenever another process (the
@@ -47,10 +48,24 @@ class Stepper:
     ``interventions`` (see :class:`Intervention`; also settable later through the ``interventions`` attribute) apply
     at every step the stepper takes, by its step counter ``t``: stepping a sequence under them gives what
     ``record(model, x, interventions=...)`` gives.
+
+    A model containing the recurrent module is probed at construction (``forward(model, batch)`` calls it instead of
+    ``model(batch)``): a model the stepper cannot step exactly — one whose forward fails on a batch, runs several
+    recurrent modules, starts from its own state, preprocesses across steps, or whose head does not reproduce its
+    output — is refused with the reason (a ValueError). A model with an ``nn.Embedding`` is stepped one token id at a
+    time (``step(id)``; the frame's ``inputs`` is the id). ``task`` as for ``record``: a regression's
+    frames have ``outputs`` and no ``probs``.
     """
 
-    def __init__(self, model, *, lstm=None, head=_AUTO, interventions=None):
-        self._init(describe(model, lstm=lstm, head=head), interventions)
+    def __init__(self, model, *, lstm=None, head=_AUTO, interventions=None, forward=None, task="auto"):
+        resolve_task(task, 0)
+        spec = describe(model, lstm=lstm, head=head, forward=forward)
+        why = stepping_refusal(model, spec, forward)
+        if why is not None:
+            raise ValueError(f"Stepper cannot step {type(model).__name__} exactly: {why}")
+        self._init(spec, interventions)
+        self._task = task
+        self._tokens = token_embedding(model)  # (name, nn.Embedding) when the model takes ids
 
     @classmethod
     def from_spec(cls, spec, interventions=None) -> "Stepper":
@@ -130,10 +145,15 @@ class Stepper:
     def step(self, x_t) -> Frame:
         """Advance one step with input ``x_t`` (features,) and return everything the network did at that step."""
         s = self._spec
-        raw = check_step(x_t, s.raw_features, f"the input at step {self.t}")
-        inp = torch.from_numpy(raw).to(s.device, s.dtype)
-        if s.preprocess is not None:
-            inp = s.preprocess(inp[None, None])[0, 0]
+        tokens = getattr(self, "_tokens", None)
+        if tokens is not None:  # one token id, embedded by the model's own forward
+            raw = check_token(x_t, tokens, f"the input at step {self.t}")
+            inp = s.preprocess(torch.from_numpy(raw).to(s.device).reshape(1, 1))[0, 0]
+        else:
+            raw = check_step(x_t, s.raw_features, f"the input at step {self.t}")
+            inp = torch.from_numpy(raw).to(s.device, s.dtype)
+            if s.preprocess is not None:
+                inp = s.preprocess(inp[None, None])[0, 0]
         rows = {q: [] for q in s.quantities}
         h, c = self._state["h"], self._state.get("c")
         for l, (w,) in enumerate(s.layers):
@@ -145,14 +165,14 @@ class Stepper:
             inp = q["h"]
         self._state = {key: torch.stack(rows[key]) for key in self._keys}
         self.t += 1
-        logits = probs = None
+        head = {}
         if s.head is not None:
             lg, pr = head_outputs(s.head, inp[None])
-            logits, probs = to_numpy(lg[0], np.float32), to_numpy(pr[0], np.float32)
+            task = resolve_task(getattr(self, "_task", "auto"), lg.shape[-1], s.output_activation)
+            head = task_outputs(task, to_numpy(lg[0], np.float32), to_numpy(pr[0], np.float32))
         return Frame(
             inputs=raw,
-            logits=logits,
-            probs=probs,
+            **head,
             layer_names=s.layer_names,
             **{q: to_numpy(torch.stack(v), np.float32) for q, v in rows.items()},
         )
