@@ -23,6 +23,7 @@ import json
 import time
 
 import pytest
+
 from lab import (
     VIEW_TS_JS,
     _helpers,
