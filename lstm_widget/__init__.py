@@ -48,12 +48,16 @@ from ._core.recording import (
 
 __version__ = "0.1.0"
 
+#: The most bytes one update may send to the page (or one export may embed): above it the explorer refuses with a
+#: ValueError that says what to change, rather than freezing the browser tab. Read at each update, so that
+#: ``lstm_widget.PAGE_BYTES_LIMIT = n`` takes effect at once; raise it at your own risk.
+PAGE_BYTES_LIMIT = 512 * 2**20
+
 #: Loaded on first use: name → (module, attribute or None for the module itself).
 _LAZY = {
-    "Explorer": ("._widget", "Explorer"),
-    "ChannelGrid": ("._channels_widget", "ChannelGrid"),
+    "Explorer": ("._widget.explorer", "Explorer"),
+    "ChannelGrid": ("._widget.channels", "ChannelGrid"),
     "DenoisingAutoencoder": ("._core.projection.autoencoder", "DenoisingAutoencoder"),
-    "PAGE_BYTES_LIMIT": ("._widget", "PAGE_BYTES_LIMIT"),
     "datasets": (".datasets", None),
     "models": (".models", None),
     "plots": (".plots", None),

@@ -307,7 +307,7 @@ def test_explorer_shows_one_window_of_the_store(store):
         np.testing.assert_array_equal(decode_array(w._data_h), store.arrays["h"][:, a:b])
         traj = decode_array(w._arrays["traj"])
         assert traj.shape == (b - a, 3)
-        np.testing.assert_allclose(traj, w._projection.transform(store.states("h", 0, a, b)), atol=1e-5)
+        np.testing.assert_allclose(traj, w._trajectory.fitted.transform(store.states("h", 0, a, b)), atol=1e-5)
 
     check(16, 32)
     # the projection was fitted over every step of the store, not the window
