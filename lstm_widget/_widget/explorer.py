@@ -490,6 +490,14 @@ class Explorer(PageSync):
         and the first units are shown). Live steps and streamed sequences go through its ``transform``."""
         return self._trajectory.fitted.transformer
 
+    @property
+    def trajectory(self) -> np.ndarray:
+        """The trajectory's coordinates as the page draws them: one row per step of every loaded sequence, in order
+        (sequence 0's steps, then sequence 1's, …), one column per component (a read-only copy)."""
+        coords = np.array(self._arrays["traj"].values, dtype=np.float32)
+        coords.setflags(write=False)
+        return coords
+
     def set_projection(self, projection, layer: int | None = None, quantity: str | None = None) -> None:
         """Project the trajectory with another transformer — "pca", "autoencoder", or a scikit-learn transformer
         (fitted: used as is; unfitted: fitted here on every loaded step) — optionally of another layer row and

@@ -440,3 +440,15 @@ def test_live_steps_are_projected_like_the_same_steps_recorded_offline(model, se
     assert ex._meta["groups"]["values"] == ["a", "b", "a", "b"]
     ex.stream(x[:3], batch_ms=0.0)
     assert ex._meta["groups"]["values"][-1] is None  # no group given: none (the page draws it neutral)
+
+
+def test_trajectory_property_is_what_the_projection_gives_every_loaded_step():
+    torch.manual_seed(0)
+    model = Classifier().eval()
+    xs = [torch.randn(n, 4).numpy() for n in (5, 7, 3)]
+    ex = lw.Explorer(model, xs)
+    states = np.concatenate([r.h[ex.projection_layer] for r in ex.recordings])
+    assert ex.trajectory.shape == (15, 3)
+    np.testing.assert_allclose(ex.trajectory, ex.projection.transform(states), atol=1e-5)
+    with pytest.raises(ValueError):
+        ex.trajectory[0, 0] = 1.0  # a read-only copy: the page's data cannot be changed through it
