@@ -13,11 +13,13 @@ The widget, the autoencoder (scikit-learn), the bundled data and the bqplot figu
 import importlib
 
 from ._core.analysis import (
+    FixedPoints,
     GateSaturation,
     Influence,
     InfluenceMap,
     PatternMatches,
     UnitRanking,
+    fixed_points,
     gate_saturation,
     influence,
     influence_all,
@@ -36,6 +38,7 @@ from ._core.recording import (
     RecordingMismatch,
     Stage,
     Stepper,
+    TrainingRecorder,
     activations,
     hook_names,
     open_dataset,
@@ -45,12 +48,16 @@ from ._core.recording import (
 
 __version__ = "0.1.0"
 
+#: The most bytes one update may send to the page (or one export may embed): above it the explorer refuses with a
+#: ValueError that says what to change, rather than freezing the browser tab. Read at each update, so that
+#: ``lstm_widget.PAGE_BYTES_LIMIT = n`` takes effect at once; raise it at your own risk.
+PAGE_BYTES_LIMIT = 512 * 2**20
+
 #: Loaded on first use: name → (module, attribute or None for the module itself).
 _LAZY = {
-    "Explorer": ("._widget", "Explorer"),
-    "ChannelGrid": ("._channels_widget", "ChannelGrid"),
+    "Explorer": ("._widget.explorer", "Explorer"),
+    "ChannelGrid": ("._widget.channels", "ChannelGrid"),
     "DenoisingAutoencoder": ("._core.projection.autoencoder", "DenoisingAutoencoder"),
-    "PAGE_BYTES_LIMIT": ("._widget", "PAGE_BYTES_LIMIT"),
     "datasets": (".datasets", None),
     "models": (".models", None),
     "plots": (".plots", None),
@@ -71,6 +78,7 @@ __all__ = [
     "record_dataset",
     "open_dataset",
     "RecordedDataset",
+    "TrainingRecorder",
     # the model layer and importers
     "describe",
     "from_keras",
@@ -91,6 +99,8 @@ __all__ = [
     "UnitRanking",
     "match_pattern",
     "PatternMatches",
+    "fixed_points",
+    "FixedPoints",
     # projections
     "fit_projection_incremental",
     "DenoisingAutoencoder",

@@ -125,7 +125,7 @@ def _load_data(spec: str):
 
 
 def export(args) -> int:
-    from ._widget import Explorer
+    from ._widget.explorer import Explorer
 
     model = _load_callable(args.model, "model")()
     X, y, class_names, feature_names = _load_data(args.data)

@@ -19,7 +19,8 @@ import numpy as np
 
 from ._core.model.gates import SIGMOID_GATES
 from ._core.recording import Recording
-from ._widget import Explorer, _names
+from ._widget.explorer import Explorer
+from ._widget.options import names_of
 
 __all__ = ["inputs", "probabilities", "units"]
 
@@ -86,29 +87,30 @@ def _figure(source, t, series: Callable[[Recording], tuple[np.ndarray, list[str]
     return fig
 
 
-def _explorer_names(source, attr: str):
-    return getattr(source, attr, None) if not isinstance(source, Recording) else None
+def _explorer_names(source, key: str):
+    """The names an explorer shows (``_meta[key]``, js/PROTOCOL.md); None for a Recording."""
+    return source._meta.get(key) if isinstance(source, Explorer) else None
 
 
 def inputs(source, *, t: int | None = None, feature_names=None, title: str = "Input features"):
     """The input features over time (one line per feature) with the cursor: MATLAB's ``plot(X')``."""
-    names = feature_names if feature_names is not None else _explorer_names(source, "_feature_names")
+    names = feature_names if feature_names is not None else _explorer_names(source, "feature_names")
 
     def series(rec):
         x = np.asarray(rec.inputs)
-        return x, _names(names, x.shape[1], "x{}", "feature_names")
+        return x, names_of(names, x.shape[1], "x{}", "feature_names")
 
     return _figure(source, t, series, "value", title)
 
 
 def probabilities(source, *, t: int | None = None, class_names=None, title: str = "Class probabilities"):
     """The class probabilities after every step (the head on h_t) with the cursor."""
-    names = class_names if class_names is not None else _explorer_names(source, "_class_names")
+    names = class_names if class_names is not None else _explorer_names(source, "class_names")
 
     def series(rec):
         if rec.probs is None:
             raise ValueError("the model has no head: there are no class probabilities to plot")
-        return np.asarray(rec.probs), _names(names, rec.probs.shape[1], "class {}", "class_names")
+        return np.asarray(rec.probs), names_of(names, rec.probs.shape[1], "class {}", "class_names")
 
     return _figure(source, t, series, "probability", title, y_range=(0.0, 1.0))
 

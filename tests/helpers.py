@@ -26,7 +26,7 @@ class Classifier(nn.Module):
 
 def export_state(path) -> dict:
     """The widget state embedded in a page written by ``save_html``."""
-    from lstm_widget._export import STATE_TYPE
+    from lstm_widget._widget.export import STATE_TYPE
 
     text = path.read_text(encoding="utf-8")
     m = re.search(rf'<script type="{re.escape(STATE_TYPE)}">(.*?)</script>', text, re.S)

@@ -88,6 +88,30 @@ def check_model_device(model, what: str = "model") -> None:
             )
 
 
+def check_model_finite(model, what: str = "model") -> None:
+    """Refuse a module with a NaN or infinite value in a parameter, naming the first such parameter and where in it
+    the value sits. One sum per parameter: a NaN or Inf anywhere makes the sum non-finite, so a finite sum clears the
+    parameter (several times faster than an elementwise ``isfinite``); only a non-finite sum — a bad value, or finite
+    values whose sum overflows — is looked at element by element."""
+    import torch
+
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not (p.is_floating_point() or p.is_complex()) or p.device.type == "meta" or p.numel() == 0:
+                continue
+            if bool(torch.isfinite(p.sum())):
+                continue
+            bad = ~torch.isfinite(p)
+            if not bool(bad.any()):
+                continue  # finite values whose sum overflowed
+            where = tuple(int(k) for k in bad.nonzero()[0].tolist())
+            raise ValueError(
+                f"{what} has {p[where].item()} in parameter {name!r} (shape {tuple(p.shape)}) at index {where}, and "
+                f"{int(bad.sum())} non-finite values in all; expected finite weights — the model diverged in training "
+                "or was loaded from damaged weights"
+            )
+
+
 def _check_finite(x: np.ndarray, what: str) -> None:
     bad = ~np.isfinite(x)
     if bad.any():

@@ -44,19 +44,36 @@ def _load_weights(path) -> dict:
                          "weights written by safetensors.torch.save_file (pickled .pt files are refused)") from None
 
 
+def _load_state(model, state: dict, path) -> None:
+    """Load ``state`` into ``model`` after checking that it holds exactly the model's weights: one ValueError naming
+    the missing, extra and misshapen keys (torch's own RuntimeError only after a partial copy)."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
+    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})" for k, v in expected.items()
+              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or extra or shapes:
+        problems = [f"{label}: {', '.join(items)}" for label, items in
+                    (("missing", missing), ("extra", extra), ("wrong shape", shapes)) if items]
+        where = "the bundled weights" if path is None else f"the weights in {str(path)!r}"
+        raise ValueError(f"{where} do not fit {type(model).__name__} — {'; '.join(problems)}; expected the keys "
+                         f"{list(expected)} as its training script writes them")
+    model.load_state_dict(state, strict=True)
+
+
 def japanese_vowels_net(path: str | Path | None = None) -> JapaneseVowelsNet:
     """The pretrained Japanese Vowels speaker classifier (LSTM 100 -> 9 speakers), in eval mode, float32.
 
     A new model is built on every call, so callers may modify it freely. ``path`` loads another safetensors
-    file written by ``train_japanese_vowels`` instead of the bundled one.
+    file written by ``train_japanese_vowels`` instead of the bundled one; a file whose keys or shapes differ from the
+    model's raises one ValueError naming the missing, extra and misshapen keys.
 
     Input: float tensor ``(B, T, 12)`` of raw LPC cepstrum coefficients (as returned by
     ``lstm_widget.datasets.japanese_vowels``; the model normalises them itself). Output: logits ``(B, 9)``.
     Test accuracy of the bundled weights: 360/370 = 0.9730.
     """
     model = JapaneseVowelsNet()
-    state = _load_weights(path if path is not None else JAPANESE_VOWELS_WEIGHTS)
-    model.load_state_dict(state, strict=True)
+    _load_state(model, _load_weights(path if path is not None else JAPANESE_VOWELS_WEIGHTS), path)
     return model.float().eval()
 
 
@@ -69,6 +86,5 @@ def digits_cnn(path: str | Path | None = None) -> DigitsCNN:
     ``(B, 10)``. Test accuracy of the bundled weights: 356/360 = 0.9889.
     """
     model = DigitsCNN()
-    state = _load_weights(path if path is not None else DIGITS_CNN_WEIGHTS)
-    model.load_state_dict(state, strict=True)
+    _load_state(model, _load_weights(path if path is not None else DIGITS_CNN_WEIGHTS), path)
     return model.float().eval()

@@ -138,9 +138,8 @@ def test_the_checks_see_a_cycle_and_a_wrong_layer():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     graph = _imports(_modules())
     assert f"{ROOT}._core.model.adapters" in graph[f"{ROOT}._core.recording.recorder"]
-    assert f"{ROOT}._core.recording.recorder" in graph[f"{ROOT}._widget"] or any(
-        t.startswith(f"{ROOT}._core.recording") for t in graph[f"{ROOT}._widget"]
-    )
+    explorer = graph[f"{ROOT}._widget.explorer"]
+    assert any(t.startswith(f"{ROOT}._core.recording") for t in explorer) and f"{ROOT}._widget.sync" in explorer
 
 
 def test_dir_lists_the_public_api_and_every_name_resolves():

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
+import os
+import re
+import shutil
 import sys
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("zarr", minversion="3")
 
@@ -20,7 +27,7 @@ import zarr
 import zarr.storage
 
 import lstm_widget as lw
-from lstm_widget._core.recording.store import RecordedDataset
+from lstm_widget._core.recording.store import MANIFEST, RecordedDataset
 from lstm_widget._wire import decode_array
 from lstm_widget.models import japanese_vowels_net
 
@@ -300,7 +307,7 @@ def test_explorer_shows_one_window_of_the_store(store):
         np.testing.assert_array_equal(decode_array(w._data_h), store.arrays["h"][:, a:b])
         traj = decode_array(w._arrays["traj"])
         assert traj.shape == (b - a, 3)
-        np.testing.assert_allclose(traj, w._projection.transform(store.states("h", 0, a, b)), atol=1e-5)
+        np.testing.assert_allclose(traj, w._trajectory.fitted.transform(store.states("h", 0, a, b)), atol=1e-5)
 
     check(16, 32)
     # the projection was fitted over every step of the store, not the window
@@ -325,3 +332,180 @@ def test_explorer_shows_one_window_of_the_store(store):
     assert by_path._meta["n_sequences"] == 1 and by_path.dataset_index == N_SEQ - 1
     with pytest.raises(RuntimeError, match="cannot step new"):
         w.stream(np.zeros((3, 12), np.float32))
+
+
+# ---- damage is noticed -------------------------------------------------------------------------------------------------
+def _copy(store, root, name="copy.zarr"):
+    dest = root / name
+    shutil.copytree(store.group.store.root, dest)
+    return dest
+
+
+def _chunk_keys(path):
+    manifest = json.loads((path / MANIFEST).read_text())["sizes"]
+    return sorted(k for k in manifest if "/c/" in k), manifest
+
+
+def test_the_manifest_lists_every_file_with_its_size(store):
+    root = Path(store.group.store.root)
+    keys, sizes = _chunk_keys(root)
+    on_disk = {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    assert sizes == {k: v for k, v in on_disk.items() if k != MANIFEST}
+    assert "h/c/0/1/0" in keys and "offsets/c/0" in keys and "zarr.json" in sizes
+    codecs = [c.to_dict()["name"] for c in store.group["h"].compressors]
+    assert codecs == ["crc32c"] and sizes["h/c/0/1/0"] == 4 * CHUNK * 100 + 4  # raw float32 + the checksum
+    assert store.attrs["version"] == 2 and not [p for p in root.iterdir() if p.name.startswith(".")]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), how=st.sampled_from(["deleted", "truncated", "grown"]))
+def test_a_missing_or_truncated_chunk_is_named_on_opening_and_on_reading(store, tmp_path_factory, data, how):
+    """Deleting, truncating or padding any chunk file of a store is reported by open_dataset (naming the store and the
+    chunk); the same damage done after opening makes every read of a region that covers the chunk raise, while the
+    rest of the store still reads."""
+    root = tmp_path_factory.mktemp("damaged")
+    path = _copy(store, root)
+    keys, sizes = _chunk_keys(path)
+    key = data.draw(st.sampled_from(keys))
+    opened = lw.open_dataset(path) if not key.startswith("offsets/") else None
+    chunk = path / key
+    if how == "deleted":
+        chunk.unlink()
+        said = rf"{re.escape(key)} is missing \({sizes[key]} bytes written\)"
+    else:
+        cut = data.draw(st.integers(0, sizes[key] - 1)) if how == "truncated" else sizes[key] + 7
+        chunk.write_bytes(chunk.read_bytes()[:cut] if how == "truncated" else chunk.read_bytes() + b"\0" * 7)
+        said = rf"{re.escape(key)} has {cut} bytes, {sizes[key]} were written"
+    with pytest.raises(ValueError, match=rf"the store {re.escape(str(path))} is damaged \(on opening\): .*{said}"):
+        lw.open_dataset(path)
+    if opened is None:
+        return
+    name = key.split("/")[0]
+    coords = [int(c) for c in key.split("/c/")[1].split("/")]
+    t = coords[0] if name in ("inputs", "logits", "probs") else coords[1]
+    first = int(np.searchsorted(opened.offsets, t * CHUNK, side="right") - 1)
+    with pytest.raises(ValueError, match=rf"damaged \(reading sequences {first}\.\.{first}\): .*{said}"):
+        opened[first]
+    last = int(np.searchsorted(opened.offsets, min((t + 1) * CHUNK, opened.n_steps) - 1, side="right") - 1)
+    safe = [k for k in range(len(opened)) if opened.offsets[k + 1] <= t * CHUNK or opened.offsets[k] >= (t + 1) * CHUNK]
+    assert _same(opened[safe[0]].h, store[safe[0]].h) and first <= last
+    if name not in ("inputs", "logits", "probs"):
+        with pytest.raises(ValueError, match=re.escape(key)):
+            opened.states(name, coords[0], t * CHUNK, t * CHUNK + 1)
+        other = (coords[0] + 1) % len(opened.layer_names)
+        if other != coords[0]:
+            opened.states(name, other, t * CHUNK, t * CHUNK + 1)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_chunk_whose_bytes_changed_raises_when_read(store, tmp_path_factory, data):
+    """A chunk altered in place (same size, one byte flipped) passes the size check on opening, but reading any region
+    that covers it raises, naming the store and the chunk (every chunk carries a CRC-32C that zarr checks)."""
+    path = _copy(store, tmp_path_factory.mktemp("flipped"))
+    keys, sizes = _chunk_keys(path)
+    key = data.draw(st.sampled_from([k for k in keys if k.split("/")[0] in ("inputs", "h", "c", "probs")]))
+    raw = bytearray((path / key).read_bytes())
+    raw[data.draw(st.integers(0, len(raw) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+    (path / key).write_bytes(bytes(raw))
+    ds = lw.open_dataset(path)
+    name, coords = key.split("/")[0], [int(c) for c in key.split("/c/")[1].split("/")]
+    t = coords[0] if name in ("inputs", "probs") else coords[1]
+    k = int(np.searchsorted(ds.offsets, t * CHUNK, side="right") - 1)
+    with pytest.raises(ValueError, match=rf"the store {re.escape(str(path))} is damaged \(reading sequences "
+                                         rf"{k}\.\.{k}\): {re.escape(key)} does not match its checksum"):
+        ds[k]
+    if name in ("h", "c"):
+        with pytest.raises(ValueError, match=re.escape(key)):
+            ds.states(name, 0, t * CHUNK, t * CHUNK + 1)
+
+
+def test_stores_without_a_manifest(store, tmp_path):
+    """A store from before manifests (version 1) opens with a warning saying damage cannot be detected; a newer one
+    whose manifest is missing was not finished and is refused."""
+    old = _copy(store, tmp_path, "old.zarr")
+    (old / MANIFEST).unlink()
+    with pytest.raises(ValueError, match=rf"the store {re.escape(str(old))} has no {MANIFEST}: record_dataset did "
+                                         "not finish writing it"):
+        lw.open_dataset(old)
+    zarr.open_group(old, mode="r+").attrs["version"] = 1
+    with pytest.warns(UserWarning, match=r"written by an older lstm_widget, without a manifest: a missing or "
+                                         r"truncated chunk in it cannot be detected.*record it again"):
+        ds = lw.open_dataset(old)
+    assert _same(ds[7].c, store[7].c)
+    (old / "h" / "c" / "0" / "0" / "0").unlink()
+    assert not ds[0].h.any()  # what the manifest is there to prevent
+    broken = _copy(store, tmp_path, "broken.zarr")
+    (broken / MANIFEST).write_text("{not json")
+    with pytest.raises(ValueError, match=rf"damaged: its {MANIFEST} is damaged"):
+        lw.open_dataset(broken)
+
+
+# ---- overwrite replaces only our own stores, and only once the new one is complete -----------------------------------
+def _tree(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_overwrite_never_removes_a_folder_that_is_not_our_store(model, seqs, tmp_path):
+    thesis = tmp_path / "thesis"
+    (thesis / "sub").mkdir(parents=True)
+    (thesis / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+    (thesis / "thesis.tex").write_text("\\documentclass{article}")
+    (thesis / "sub" / "results.csv").write_text("a,b\n1,2\n")
+    foreign = tmp_path / "foreign.zarr"
+    zarr.open_group(foreign, mode="w").create_array("x", shape=(3,), dtype="float32")[:] = 1
+    for folder, what in ((thesis, "a zarr store not written by record_dataset"),
+                         (foreign, "a zarr store not written by record_dataset")):
+        before = _tree(folder)
+        with pytest.raises(FileExistsError, match=rf"{re.escape(str(folder))} is {what}; choose a new path — it is "
+                                                  r"never overwritten, even with overwrite=True"):
+            lw.record_dataset(model, seqs[:3], folder, progress=False, overwrite=True)
+        assert _tree(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.zarr", "thesis"]  # no temporary left behind
+    (tmp_path / "link.zarr").symlink_to(foreign, target_is_directory=True)
+    with pytest.raises(FileExistsError, match="is a symbolic link"):
+        lw.record_dataset(model, seqs[:3], tmp_path / "link.zarr", progress=False, overwrite=True)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad_at=st.integers(0, 11), batch=st.integers(1, 5), how=st.sampled_from(["bad sequence", "interrupt"]))
+def test_a_failed_re_record_keeps_the_old_store(model, seqs, tmp_path_factory, bad_at, batch, how):
+    """However far a re-record with overwrite=True gets before it fails (a bad sequence, an interrupt), the old store
+    is left byte for byte as it was, and nothing else is left in its folder."""
+    root = tmp_path_factory.mktemp("rerecord")
+    path = root / "kept.zarr"
+    lw.record_dataset(model, seqs[:5], path, batch_size=2, chunk_steps=16, progress=False, threads=1)
+    before = _tree(path)
+
+    def sequences():
+        for k, x in enumerate(seqs[:12]):
+            if k == bad_at:
+                if how == "interrupt":
+                    raise KeyboardInterrupt
+                x = np.zeros((4, 11), np.float32)
+            yield x
+
+    with pytest.raises(KeyboardInterrupt if how == "interrupt" else ValueError):
+        lw.record_dataset(model, sequences(), path, batch_size=batch, chunk_steps=16, progress=False, overwrite=True,
+                          threads=1)
+    assert _tree(path) == before and [p.name for p in root.iterdir()] == ["kept.zarr"]
+    assert len(lw.open_dataset(path)) == 5
+    replaced = lw.record_dataset(model, seqs[:12], path, batch_size=batch, chunk_steps=16, progress=False,
+                                 overwrite=True, threads=1)
+    assert len(replaced) == 12 and [p.name for p in root.iterdir()] == ["kept.zarr"]
+
+
+def test_the_manifest_goes_through_a_temporary_file(model, seqs, tmp_path, monkeypatch):
+    """A failure while the manifest is moved into place leaves no store, no manifest and no temporary file."""
+    real = os.replace
+
+    def failing(src, dst):
+        if str(dst).endswith(MANIFEST):
+            assert Path(src).parent == Path(dst).parent and Path(src).name.startswith(f".{MANIFEST}")
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="disk full"):
+        lw.record_dataset(model, seqs[:3], tmp_path / "m.zarr", progress=False, threads=1)
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import lstm_widget as lw
@@ -287,3 +289,53 @@ def test_recurrent_layer_inputs_it_cannot_record():
 def test_top_level_names():
     assert lw.activations is activations
     assert isinstance(activations(nn.Sequential(nn.Identity()), torch.zeros(1, 2)), lw.Activations)
+
+
+class _Shared(nn.Module):
+    """One nn.ReLU applied ``n`` times and one LSTMCell stepped over the sequence: per-call names."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.relu = nn.ReLU()
+        self.cell = nn.LSTMCell(3, 4)
+
+    def forward(self, x):
+        y = x[:, 0]
+        for k in range(self.n):
+            y = self.relu(y - float(k))
+        h = c = torch.zeros(x.shape[0], 4)
+        for t in range(x.shape[1]):
+            h, c = self.cell(x[:, t], (h, c))
+        return y, h
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 4), steps=st.integers(1, 5), data=st.data())
+def test_per_call_names_can_be_asked_for(n, steps, data):
+    """Every per-call key the result documents (relu[k], relu[k]:input, cell[t].h, cell[t].c) may be asked for in
+    layers= and gives that call alone, the same value as in the full result, under the name asked for."""
+    torch.manual_seed(0)
+    model = _Shared(n)
+    x = torch.randn(2, steps, 3)
+    full = activations(model, x, layers=["relu", "relu:input", "cell", "cell:input"])
+    k = data.draw(st.integers(0, n - 1))
+    t = data.draw(st.integers(0, steps - 1))
+    q = data.draw(st.sampled_from(["h", "c"]))
+    asked = [f"relu[{k}]", f"relu[{k}]:input", f"cell[{t}].{q}", f"cell[{t}]:input.0"]
+    got = activations(model, x, layers=asked)
+    assert list(got) == asked
+
+    def tag(name, j, calls):
+        return name if calls == 1 else f"{name}[{j}]"
+
+    np.testing.assert_array_equal(got[f"relu[{k}]"], full[tag("relu", k, n)])
+    np.testing.assert_array_equal(got[f"relu[{k}]:input"], full[tag("relu", k, n) + ":input"])
+    np.testing.assert_array_equal(got[f"cell[{t}].{q}"], full[tag("cell", t, steps) + f".{q}"])
+    np.testing.assert_array_equal(got[f"cell[{t}]:input.0"], full[tag("cell", t, steps) + ":input.0"])
+    np.testing.assert_array_equal(got[f"cell[{t}]:input.0"], x[:, t].numpy())  # the step, not a state
+    with pytest.raises(ValueError, match=rf"'relu\[{n}\]' asks for call {n} of 'relu', which the forward pass "
+                                         rf"called {n} times? \(calls 0..{n - 1}\)"):
+        activations(model, x, layers=[f"relu[{n}]"])
+    with pytest.raises(ValueError, match=r"no submodule named 'nothing\[0\]'"):
+        activations(model, x, layers=["nothing[0]"])

@@ -1,7 +1,9 @@
 """from_keras against Keras 3 itself (torch backend): our recorded h sequence equals the Keras layer's own output, and
 the module computes what the Keras model computes; unsupported layers and activations get one clear error."""
 
+import json
 import os
+import zipfile
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported anywhere in this process
 
@@ -9,6 +11,8 @@ import keras
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from keras import layers
 
 import lstm_widget as lw
@@ -229,3 +233,76 @@ def test_bad_arguments():
     seq, h, c = layers.LSTM(3, return_sequences=True, return_state=True)(two_outputs)
     with pytest.raises(ValueError, match=r"uses output 1 of layer 'lstm\w*' \(LSTM\) \(its states\?\)"):
         lw.from_keras(keras.Model(two_outputs, h))
+
+
+# ---- tampered .keras archives: refused before Keras builds anything --------------------------------------------------
+@pytest.fixture(scope="module")
+def saved_keras(tmp_path_factory):
+    """A small real .keras file: Bidirectional LSTM(5) then Dense(3, softmax); and its members, by name."""
+    model = _sequential(layers.Bidirectional(layers.LSTM(5)), head=layers.Dense(3, activation="softmax"))
+    path = tmp_path_factory.mktemp("keras") / "small.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        return path, {info.filename: z.read(info.filename) for info in z.infolist()}
+
+
+def _rezip(path, members, **replaced):
+    """A copy of the archive's members with some replaced (keyword: member name with '.' as '_'), deflated."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, replaced.get(name.replace(".", "_"), data))
+    return path
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    """Keras's loader fails the test if it is reached: the refusal must come before any building."""
+    def fail(*_a, **_k):
+        raise AssertionError("keras.saving.load_model was called on a tampered archive")
+
+    monkeypatch.setattr(keras.saving, "load_model", fail)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(units=st.integers(1, 6000), where=st.sampled_from(["lstm", "dense"]))
+def test_a_config_that_declares_other_weights_is_refused_before_building(saved_keras, tmp_path, no_loading, units,
+                                                                         where):
+    path, members = saved_keras
+    config = json.loads(members["config.json"])
+    layer = config["config"]["layers"][1]["config"]["layer"] if where == "lstm" else config["config"]["layers"][2]
+    real = 5 if where == "lstm" else 3
+    assume(units != real)
+    layer["config"]["units"] = units
+    bad = _rezip(tmp_path / f"tampered_{where}.keras", members, config_json=json.dumps(config))
+    kind = r"\(Bidirectional\)" if where == "lstm" else r"\(Dense\)"
+    with pytest.raises(ValueError, match=rf"tampered_{where}\.keras: layer '\w+' {kind} declares weights of shapes "
+                                         r".*but model\.weights\.h5 holds no .*refused before building"):
+        lw.from_keras(bad)
+
+
+def test_an_oversized_config_or_missing_weights_are_refused_before_reading(saved_keras, tmp_path, no_loading):
+    path, members = saved_keras
+    padded = members["config.json"] + b" " * (5 << 20)  # deflates to a few kB
+    bad = _rezip(tmp_path / "padded.keras", members, config_json=padded)
+    assert bad.stat().st_size < 100_000
+    with pytest.raises(ValueError, match=r"padded\.keras: its config\.json is \d+ bytes, over the 4194304-byte limit"):
+        lw.from_keras(bad)
+    without = {k: v for k, v in members.items() if k != "model.weights.h5"}
+    with pytest.raises(ValueError, match=r"declares \d+ weight arrays but holds no model\.weights\.h5"):
+        lw.from_keras(_rezip(tmp_path / "empty.keras", without))
+    with pytest.raises(ValueError, match=r"model\.weights\.h5 is not a readable HDF5 file"):
+        lw.from_keras(_rezip(tmp_path / "cut.keras", members, model_weights_h5=members["model.weights.h5"][:2000]))
+    embedding = json.loads(members["config.json"])
+    embedding["config"]["layers"].insert(1, {"module": "keras.layers", "class_name": "Embedding",
+                                             "config": {"name": "emb", "input_dim": 10**9, "output_dim": 6000}})
+    with pytest.raises(ValueError, match=r"layer 'emb' \(Embedding\) is not supported"):
+        lw.from_keras(_rezip(tmp_path / "emb.keras", members, config_json=json.dumps(embedding)))
+    (tmp_path / "junk.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"could not read .*junk\.keras.* as a Keras model \(a \.keras file is a zip archive"):
+        lw.from_keras(tmp_path / "junk.keras")
+
+
+def test_the_untampered_archive_still_loads(saved_keras, tmp_path):
+    path, members = saved_keras
+    stack = lw.from_keras(_rezip(tmp_path / "copy.keras", members))
+    assert stack.layers[0].bidirectional and stack.layers[0].hidden_size == 5

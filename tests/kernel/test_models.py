@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from lstm_widget.datasets import japanese_vowels
@@ -88,3 +90,39 @@ def test_per_step_prediction_is_sensible(model):
         per_step = model.head(out[0]).argmax(1)
         late_correct += int(per_step[-3] == label)
     assert late_correct / len(X) > 0.8
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_weights_with_wrong_missing_or_extra_keys_are_named(data, tmp_path_factory):
+    """japanese_vowels_net(path) on a safetensors file whose keys or shapes differ from the model's: one ValueError that
+    names every missing, extra and misshapen key."""
+    from safetensors.torch import save_file
+
+    state = {k: v.clone() for k, v in japanese_vowels_net().state_dict().items()}
+    keys = sorted(state)
+    dropped = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=3))
+    added = data.draw(st.lists(st.from_regex(r"extra\.[a-z]{1,6}", fullmatch=True), unique=True, max_size=2))
+    reshaped = data.draw(st.lists(st.sampled_from([k for k in keys if k not in dropped] or keys), unique=True,
+                                  max_size=2))
+    reshaped = [k for k in reshaped if k not in dropped]
+    if not (dropped or added or reshaped):
+        dropped = [keys[0]]
+    for k in dropped:
+        del state[k]
+    for k in added:
+        state[k] = torch.zeros(2)
+    for k in reshaped:
+        state[k] = torch.zeros(state[k].numel() + 1)
+    path = tmp_path_factory.mktemp("w") / "weights.safetensors"
+    save_file(state, str(path))
+    with pytest.raises(ValueError) as err:
+        japanese_vowels_net(path)
+    text = str(err.value)
+    assert "weights.safetensors" in text and "JapaneseVowelsNet" in text
+    for label, names in (("missing", dropped), ("extra", added), ("wrong shape", reshaped)):
+        if names:
+            section = text.split(f"{label}: ")[1].split(";")[0]
+            assert all(k in section for k in names), (label, names, text)
+        else:
+            assert f"{label}: " not in text

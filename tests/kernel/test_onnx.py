@@ -3,6 +3,7 @@ output) for models exported by torch.onnx.export and for LSTM / GRU nodes built 
 direction mode, with and without bias, with initial states; unsupported graphs get one clear error naming the node."""
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -10,6 +11,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
@@ -288,3 +291,92 @@ def test_unsupported_graphs_get_one_clear_error_naming_the_node():
         lw.from_onnx(3)
     with pytest.raises(FileNotFoundError, match="not a file"):
         lw.from_onnx("/nonexistent.onnx")
+
+
+# ---- external data: read only from inside the model's folder ---------------------------------------------------------
+def _with_external_data(model, folder, location="weights.bin"):
+    """``model`` saved as folder/model.onnx with every initializer in the file ``location`` beside it; the path."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "model.onnx"
+    onnx.save_model(copy, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=location,
+                    size_threshold=0)
+    return path
+
+
+def _relocate(path, location):
+    """Point every external tensor of the model at ``path`` to ``location``; the name of the first one."""
+    m = onnx.load(str(path), load_external_data=False)
+    for t in m.graph.initializer:
+        for entry in t.external_data:
+            if entry.key == "location":
+                entry.value = location
+    onnx.save_model(m, str(path))
+    return m.graph.initializer[0].name
+
+
+def test_external_data_beside_the_model_is_read(tmp_path):
+    model = _node_model("LSTM", "bidirectional", initial=True)
+    path = _with_external_data(model, tmp_path / "m")
+    assert (tmp_path / "m" / "weights.bin").stat().st_size > 0
+    x = np.random.default_rng(4).normal(size=(T, D)).astype(np.float32)
+    want, got = lw.record(lw.from_onnx(model), x), lw.record(lw.from_onnx(path), x)
+    for q in ("h", "c", "i", "f", "g", "o"):
+        np.testing.assert_array_equal(getattr(got, q), getattr(want, q))
+
+
+ESCAPES = ["symlinked file", "symlinked folder", "parent", "absolute", "nested parent"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(escape=st.sampled_from(ESCAPES), name=st.from_regex(r"[a-z]{1,8}\.bin", fullmatch=True))
+def test_external_data_outside_the_models_folder_is_refused(tmp_path_factory, escape, name):
+    """Whatever way a location leaves the model's folder (a symbolic link to a file or folder outside, '..', an
+    absolute path), from_onnx refuses it with a ValueError naming the tensor and the resolved path — though the file
+    outside holds exactly the right bytes."""
+    root = tmp_path_factory.mktemp("onnx")
+    path = _with_external_data(_node_model("GRU", "forward"), root / "model", location=name)
+    outside = root / "elsewhere"
+    outside.mkdir()
+    (root / "model" / name).rename(outside / name)
+    location = {
+        "symlinked file": name,
+        "symlinked folder": f"data/{name}",
+        "parent": f"../elsewhere/{name}",
+        "absolute": str(outside / name),
+        "nested parent": f"sub/../../elsewhere/{name}",
+    }[escape]
+    if escape == "symlinked file":
+        (root / "model" / name).symlink_to(outside / name)
+    elif escape == "symlinked folder":
+        (root / "model" / "data").symlink_to(outside, target_is_directory=True)
+    tensor = _relocate(path, location)
+    with pytest.raises(ValueError, match=rf"tensor '{tensor}' of the file .* keeps its values in "
+                                         rf"'{re.escape(location)}', which resolves to "
+                                         rf"'{re.escape(str((outside / name).resolve()))}', outside the model's folder"):
+        lw.from_onnx(path)
+
+
+def test_missing_truncated_or_in_memory_external_data_is_refused(tmp_path):
+    model = _node_model("LSTM", "forward")
+    path = _with_external_data(model, tmp_path / "m")
+    data = tmp_path / "m" / "weights.bin"
+    whole = data.read_bytes()
+    data.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"tensor '\w+' of the file .* reads bytes \d+\.\.\d+ of .*weights\.bin'?, "
+                                         r"which holds \d+ bytes \(a truncated or damaged data file\)"):
+        lw.from_onnx(path)
+    data.unlink()
+    with pytest.raises(ValueError, match=r"tensor 'W' of the file .* keeps its values in .*weights\.bin', which does "
+                                         "not exist"):
+        lw.from_onnx(path)
+    data.mkdir()
+    with pytest.raises(ValueError, match=r"weights\.bin', which is not a regular file"):
+        lw.from_onnx(path)
+    external = onnx.load(str(path), load_external_data=False)
+    for given_as, what in ((external, "an onnx.ModelProto"), (external.SerializeToString(), r"\d+ bytes")):
+        with pytest.raises(ValueError, match=rf"from_onnx got {what}, whose tensor 'W' keeps its values in the "
+                                             r"external file 'weights\.bin'; a model given in memory has no folder"):
+            lw.from_onnx(given_as)
+    assert external.graph.initializer[0].data_location == TensorProto.EXTERNAL  # the caller's proto is left alone

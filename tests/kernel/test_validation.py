@@ -1,10 +1,13 @@
 """Bad input gets one clear error that names what was wrong and what was expected."""
 
 import inspect
+import re
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import lstm_widget as lw
@@ -87,6 +90,48 @@ def test_stepper_bad_step():
     with pytest.raises(ValueError, match="contains nan"):
         st.step(x)
     assert st.t == 0 and np.all(st.state["h"] == 0)
+
+
+# ---- non-finite weights ----------------------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), bad=st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+def test_non_finite_weights_are_refused_naming_the_parameter(data, bad):
+    """A NaN or infinite weight anywhere in the model (recurrent layer or head) is refused by record and Stepper with
+    the parameter's name and where in it the value sits — before anything is recorded."""
+    from lstm_widget.models import japanese_vowels_net
+
+    model = japanese_vowels_net()
+    params = dict(model.named_parameters())
+    name = data.draw(st.sampled_from(sorted(params)))
+    p = params[name]
+    flat = data.draw(st.integers(0, p.numel() - 1))
+    where = tuple(int(k) for k in np.unravel_index(flat, tuple(p.shape)))
+    with torch.no_grad():
+        p[where] = bad
+    message = rf"has {bad} in parameter '{re.escape(name)}' \(shape {re.escape(str(tuple(p.shape)))}\) at index " \
+              rf"{re.escape(str(where))}.*expected finite weights"
+    with pytest.raises(ValueError, match=message):
+        lw.record(model, np.zeros((3, 12), np.float32))
+    with pytest.raises(ValueError, match=message):
+        lw.Stepper(model)
+    with pytest.raises(ValueError, match=message):
+        lw.Explorer(model, [np.zeros((3, 12), np.float32)])
+
+
+def test_finite_weights_check_is_one_sum_per_parameter(monkeypatch):
+    """On a sound model the check costs one sum per parameter (elements are looked at only when a sum is not finite);
+    finite weights whose sum overflows float32 are accepted."""
+    from lstm_widget._core.validate import check_model_finite
+
+    calls = []
+    real = torch.isfinite
+    monkeypatch.setattr(torch, "isfinite", lambda t: calls.append(tuple(t.shape)) or real(t))
+    net = nn.LSTM(4, 6, num_layers=2)
+    check_model_finite(net)
+    assert calls == [()] * len(list(net.parameters()))
+    with torch.no_grad():
+        net.weight_hh_l0.fill_(3e38)  # finite, but the sum overflows
+    check_model_finite(net)
 
 
 # ---- the shared int check and tensor conversion ------------------------------------------------------------------------

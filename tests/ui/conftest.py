@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
     # the real cause. Items elsewhere keep their places.
     slots = [i for i, item in enumerate(items) if HERE in Path(str(item.fspath)).resolve().parents]
     ours = sorted((items[i] for i in slots), key=lambda item: Path(str(item.fspath)).name != "test_harness.py")
-    for i, item in zip(slots, ours):
+    for i, item in zip(slots, ours, strict=True):
         items[i] = item
     if slots and ARTIFACTS.is_dir():  # failure shots / traces of an earlier run would mislead
         for old in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("*.trace.zip")]:

@@ -13,6 +13,8 @@ Selectors:
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Locator
+
 from lab import (
     CONSOLE,
     Widget,
@@ -27,7 +29,6 @@ from lab import (
     wait_until,
     widget_notebook,
 )
-from playwright.sync_api import Locator
 
 ROOT = ".lstm-widget"
 N, W = 40, 16

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from lab import (
     ARTIFACTS_DIR,
     Widget,

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pytest
+from playwright.sync_api import Locator
+
 from lab import (
     Widget,
     canvas_pixels,
@@ -44,7 +46,6 @@ from lab import (
     wait_until,
     widget_notebook,
 )
-from playwright.sync_api import Locator
 from server import VIEWPORT
 
 ROOT = ".lstm-widget"

@@ -62,7 +62,7 @@ def test_export_plays_back_offline(page, exported, dtype):
     root.focus()
     for key, want in [("End", T - 1), ("ArrowLeft", T - 2), ("Home", 0), ("ArrowRight", 1)]:
         page.keyboard.press(key)
-        wait_until(lambda: set(page.evaluate(VIEW_TS_JS).values()) == {str(want)},
+        wait_until(lambda want=want: set(page.evaluate(VIEW_TS_JS).values()) == {str(want)},
                    message=f"every view at t = {want} after {key}")
     ts = page.evaluate(VIEW_TS_JS)
     assert {"lw-timeline", "lw-heatmap", "lw-trajectory", "lw-inputs", "lw-probs", "lw-gates"} <= set(ts), ts

@@ -309,7 +309,7 @@ def test_data_the_page_cannot_decode_is_said_in_the_page(hx):
     notice = root.locator(".lw-notice")
     assert notice.is_hidden()
     run_code(page, "good = dict(ex._arrays)\n"
-                   "ex._arrays = {**good, 'inputs': {**good['inputs'], 'shape': [10**6, 12]}}")
+                   "ex._arrays = {**good, 'inputs': {**good['inputs'].encode(), 'shape': [10**6, 12]}}")
     notice.wait_for(state="visible", timeout=30_000)
     assert "could not be shown (inputs: decodeArray: float32 [1000000,12] needs" in notice.text_content()
     root.focus()

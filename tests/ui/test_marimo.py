@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lab import ARTIFACTS_DIR, Widget, largest_canvas, wait_painted, wait_until
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from lab import ARTIFACTS_DIR, Widget, largest_canvas, wait_painted, wait_until
 from server import SERVER_START_TIMEOUT_S, _descendants, _free_port, end_process
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")

@@ -117,6 +117,22 @@ def open_offline(page, html: Path) -> tuple[list, list]:
     return served, unanswered
 
 
+def _check_explorer_keys(root, i: int, saved: dict, last: int) -> None:
+    """Explorer ``i`` of the page opens at its saved t, and End / Home / → move every view."""
+
+    def views():
+        return root.evaluate(VIEW_TS_JS)
+
+    wait_until(lambda: set(views().values()) == {str(saved["t"])}, timeout=30,
+               message=lambda: f"explorer {i} opens at the saved t = {saved['t']} ({views()})")  # fmt: skip
+    assert {"lw-timeline", "lw-heatmap"} <= set(views()), views()
+    root.focus()
+    for key, want in [("End", last), ("Home", 0), ("ArrowRight", 1)]:
+        root.press(key)
+        wait_until(lambda want=want: set(views().values()) == {str(want)}, timeout=30,
+                   message=lambda want=want, key=key: f"explorer {i}: every view at t = {want} after {key} ({views()})")  # fmt: skip
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_nbconvert_page_renders_and_scrubs(page, path, nbconvert_html):
     html = nbconvert_html(path)
@@ -137,15 +153,7 @@ def test_nbconvert_page_renders_and_scrubs(page, path, nbconvert_html):
         heatmap = largest_canvas(root.locator(".lw-heatmap"))
         wait_painted(heatmap)
         last = saved["_meta"]["lengths"][saved["sequence"]] - 1
-        views = lambda: root.evaluate(VIEW_TS_JS)  # noqa: E731
-        wait_until(lambda: set(views().values()) == {str(saved["t"])}, timeout=30,
-                   message=lambda: f"explorer {i} opens at the saved t = {saved['t']} ({views()})")  # fmt: skip
-        assert {"lw-timeline", "lw-heatmap"} <= set(views()), views()
-        root.focus()
-        for key, want in [("End", last), ("Home", 0), ("ArrowRight", 1)]:
-            root.press(key)
-            wait_until(lambda: set(views().values()) == {str(want)}, timeout=30,
-                       message=lambda: f"explorer {i}: every view at t = {want} after {key} ({views()})")  # fmt: skip
+        _check_explorer_keys(root, i, saved, last)
 
     grid_roots = page.locator(".lstm-channels")
     wait_until(lambda: grid_roots.count() == len(grids), timeout=60,
@@ -153,7 +161,7 @@ def test_nbconvert_page_renders_and_scrubs(page, path, nbconvert_html):
     for i in range(len(grids)):
         root = grid_roots.nth(i)
         root.scroll_into_view_if_needed()
-        wait_until(lambda: root.locator("canvas").count() > 0
+        wait_until(lambda root=root: root.locator("canvas").count() > 0
                    and distinct_colors(canvas_pixels(largest_canvas(root))) > 4, timeout=60,
                    message=f"channel grid {i} paints its canvases")  # fmt: skip
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import nbformat
 import pytest
+
 from lab import (
     ARTIFACTS_DIR,
     Widget,

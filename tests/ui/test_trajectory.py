@@ -360,7 +360,7 @@ def test_log1p(tj):
     wait_drawn(tj, log1p=True)
     assert pixel_hash(base_pixels(tj)) != h0
     after = projected(tj, rows)
-    moved = max(dist(a, b) for a, b in zip(before, after))
+    moved = max(dist(a, b) for a, b in zip(before, after, strict=True))
     assert moved > 5, f"__lw_project ignores log1p (points moved at most {moved:.1f} px)"
     # The same point is still drawn where __lw_project says: a click there picks it.
     box = overlay_canvas(tj).bounding_box()

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from playwright.sync_api import Locator
+
 from lab import (
     CONSOLE,
     Widget,
@@ -33,7 +35,6 @@ from lab import (
     wait_until,
     widget_notebook,
 )
-from playwright.sync_api import Locator
 
 ROOT = ".lstm-widget"
 # Heatmap data rectangle inside its canvas (CSS px): timeRect(plot, 4, 18) with TIME_MARGIN 48 / 12.

@@ -211,7 +211,7 @@ def test_training_script_is_seeded():
     a, _ = train(epochs=1, verbose=False)
     b, _ = train(epochs=1, verbose=False)
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()) == (threads, deterministic)
-    for (name, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
+    for (name, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(p, q), name
 
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import lstm_widget as lw
-from lstm_widget._export import standalone_html, state_json
+from lstm_widget._widget.export import standalone_html, state_json
 from lstm_widget._wire import decode_array
-
-from helpers import export_state as _state
 from lstm_widget.datasets import japanese_vowels
 from lstm_widget.models import japanese_vowels_net
+
+from helpers import export_state as _state
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
@@ -40,7 +40,7 @@ def test_state_holds_every_quantity_of_the_chosen_sequences(ex, tmp_path):
     assert ex.loaded_quantities == ["h"]  # the widget itself still holds only what the page asked for
     recs = [ex.recordings[4], ex.recordings[1]]
     assert st["_meta"]["lengths"] == [len(r) for r in recs]
-    assert st["_meta"]["labels"] == [ex._labels[4], ex._labels[1]]
+    assert st["_meta"]["labels"] == [ex._meta["labels"][4], ex._meta["labels"][1]]
     assert st["sequence"] == 0 and st["t"] == 3 and st["playing"] is False
     for q in ("h", "c", "i", "f", "g", "o"):
         got = _decode(st[f"_data_{q}"])

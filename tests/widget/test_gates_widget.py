@@ -18,7 +18,7 @@ import traitlets  # noqa: E402
 from torch import nn  # noqa: E402
 
 import lstm_widget as lw  # noqa: E402
-import lstm_widget._widget as widget_module  # noqa: E402
+import lstm_widget._widget.explorer as explorer_module  # noqa: E402
 from lstm_widget._wire import decode_array  # noqa: E402
 
 from helpers import Classifier  # noqa: E402
@@ -70,10 +70,10 @@ def test_gru_explorer_sends_r_z_n_equal_to_record(seqs):
     assert meta["has_weights"] and meta["framework"] == "pytorch"
     assert ex.loaded_quantities == list(GRU_Q)
     for q in ("c", "i", "f", "g", "o"):
-        assert getattr(ex, f"_data_{q}") == {}, f"an LSTM trait {q} holds data for a GRU"
+        assert getattr(ex, f"_data_{q}") is None, f"an LSTM trait {q} holds data for a GRU"
     recs = lw.record(model, seqs)
     for q in GRU_Q:
-        for got, rec in zip(_per_sequence(ex, q), recs):
+        for got, rec in zip(_per_sequence(ex, q), recs, strict=True):
             np.testing.assert_array_equal(got, getattr(rec, q))
         lo = min(getattr(r, q).min() for r in recs)
         hi = max(getattr(r, q).max() for r in recs)
@@ -119,7 +119,7 @@ def test_lstm_explorer_leaves_the_gru_traits_empty(seqs):
     torch.manual_seed(0)
     ex = lw.Explorer(Classifier().eval(), seqs)
     assert ex._meta["quantities"] == list(LSTM_Q) and ex._meta["cell"] == "lstm"
-    assert ex._data_r == ex._data_z == ex._data_n == {}
+    assert ex._data_r is ex._data_z is ex._data_n is None
     with pytest.raises(traitlets.TraitError, match="expected one of h, c, i, f, g, o"):
         ex.quantity = "r"
 
@@ -236,7 +236,7 @@ def test_weights_are_sent_only_when_the_section_opens_and_follow_the_layer(seqs,
     gw = lw.gate_weights(model, 0)
     assert entry["gates"] == ["i", "f", "g", "o"] and entry["framework"] == "pytorch"
     assert entry["names"] == {"W": "weight_ih", "U": "weight_hh"} and entry["biases"] == ["bias_ih + bias_hh"]
-    assert isinstance(entry["W"]["buffer"], memoryview)
+    assert isinstance(entry["W"].encode()["buffer"], memoryview)
     np.testing.assert_array_equal(decode_array(entry["W"]), np.stack([gw.W[g] for g in "ifgo"]))
     np.testing.assert_array_equal(decode_array(entry["U"]), np.stack([gw.U[g] for g in "ifgo"]))
     np.testing.assert_array_equal(decode_array(entry["b"]), np.stack([[gw.b[g] for g in "ifgo"]]))
@@ -252,7 +252,7 @@ def test_weights_are_sent_only_when_the_section_opens_and_follow_the_layer(seqs,
     assert set(ex2._weights["rows"]) == {"1"}
     # the HTML export holds every layer's weights (no kernel to ask)
     captured = {}
-    monkeypatch.setattr(widget_module, "write_html", lambda path, state, **kw: captured.update(state) or 0)
+    monkeypatch.setattr(explorer_module, "write_html", lambda path, state, **kw: captured.update(state) or 0)
     ex.save_html("unused.html", quiet=True)
     assert set(captured["_weights"]["rows"]) == {"0", "1"} and captured["gate_details"] is False
 
@@ -314,7 +314,7 @@ def test_page_saturation_equals_gate_saturation(tmp_path):
         sat = lw.gate_saturation(recs)
         files = {}
         for q in sat.gates:
-            entry = getattr(ex, f"_data_{q}")
+            entry = getattr(ex, f"_data_{q}").encode()
             path = tmp_path / f"{q}.f32"
             path.write_bytes(bytes(entry["buffer"]))
             files[q] = str(path)

@@ -485,18 +485,16 @@ def test_the_package_never_unpickles_files():
 
 # ---- big input: a clear message instead of a frozen tab ------------------------------------------------------------
 def test_too_much_for_the_page_is_refused_with_what_to_change(net, monkeypatch):
-    from lstm_widget import _widget
-
     x = _x(200)
     # h, inputs, probs, trajectory: 200 steps × (8 + 12 + 3 + 3) × 4 B = 20.8 kB; all six quantities: 59 kB
-    monkeypatch.setattr(_widget, "PAGE_BYTES_LIMIT", 30_000)
+    monkeypatch.setattr(lw, "PAGE_BYTES_LIMIT", 30_000)
     with pytest.raises(ValueError, match=r"showing these sequences would be 0.1 MiB of float32 data; the page takes "
                                          r"at most 0.0 MiB at a time .* use wire_dtype='float16' \(halves it\), "
                                          r"preload='h'"):
         lw.Explorer(net, [x], preload="all")
     ex = lw.Explorer(net, [x], preload="h")  # one quantity fits
     before = _state(ex)
-    monkeypatch.setattr(_widget, "PAGE_BYTES_LIMIT", 5_000)
+    monkeypatch.setattr(lw, "PAGE_BYTES_LIMIT", 5_000)
     with pytest.raises(tl.TraitError, match=r"quantity 'c' would be 0.0 MiB of float32 data; the page takes at most"):
         ex.quantity = "c"
     assert _state(ex) == before and ex.loaded_quantities == ["h"]
@@ -525,7 +523,7 @@ def test_t_set_in_a_loop_is_sent_coalesced_and_ends_on_the_last_value(net):
 
     async def main():
         await cell()
-        await asyncio.sleep(3 * ex.T_SEND_MS / 1000)  # the kernel is free again: the last value goes out
+        await asyncio.sleep(3 * ex._sync_ms / 1000)  # the kernel is free again: the last value goes out
 
     asyncio.run(main())
     assert ex.t == 7 and sent[-1] == 7

@@ -71,7 +71,7 @@ def test_autoencoder_transform_is_deterministic_and_seeded_fits_are_identical():
     np.testing.assert_allclose(np.concatenate([a.transform(X[:7]), a.transform(X[7:])]), Z, rtol=0, atol=1e-12)
     b = DenoisingAutoencoder(**FAST, random_state=3).fit(X)
     assert a.loss_curve_ == b.loss_curve_
-    for (name, wa), wb in zip(a.encoder_.state_dict().items(), b.encoder_.state_dict().values()):
+    for (name, wa), wb in zip(a.encoder_.state_dict().items(), b.encoder_.state_dict().values(), strict=True):
         assert torch.equal(wa, wb), name
     np.testing.assert_array_equal(b.transform(X), Z)
     c = DenoisingAutoencoder(**FAST, random_state=4).fit(X)
@@ -272,12 +272,12 @@ def test_projection_layer_and_quantity_refit_on_the_chosen_states(model, seqs):
 
 
 def test_the_page_asking_for_another_layer_and_quantity_refits_once(model, seqs, monkeypatch):
-    import lstm_widget._widget as widget_module
+    import lstm_widget._widget.trajectory as trajectory_module
 
     ex = lw.Explorer(model, seqs)
     fits = []
-    real = widget_module.fit_projection
-    monkeypatch.setattr(widget_module, "fit_projection", lambda *a, **k: fits.append(1) or real(*a, **k))
+    real = trajectory_module.fit_projection
+    monkeypatch.setattr(trajectory_module, "fit_projection", lambda *a, **k: fits.append(1) or real(*a, **k))
     ex.set_state({"projection_layer": 0, "projection_quantity": "g"})  # as a message from the page does
     assert len(fits) == 1 and ex._meta["projection"]["layer"] == 0 and ex._meta["projection"]["quantity"] == "g"
     np.testing.assert_allclose(_traj(ex), PCA(3).fit_transform(_states(ex, 0, "g")), atol=1e-5)
@@ -302,11 +302,11 @@ def test_bad_projection_choices_are_refused_and_nothing_changes(model, seqs, nam
 
 
 def test_a_refit_that_fails_changes_nothing_and_answers_the_page(model, seqs, monkeypatch):
-    import lstm_widget._widget as widget_module
+    import lstm_widget._widget.trajectory as trajectory_module
 
     ex = lw.Explorer(model, seqs)
     meta, traj = dict(ex._meta), _traj(ex)
-    monkeypatch.setattr(widget_module, "fit_projection", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(trajectory_module, "fit_projection", lambda *a, **k: 1 / 0)
     with pytest.raises(traitlets.TraitError, match=r"projection_quantity 'c': the projection could not be refitted "
                                                    r"\(division by zero\); nothing was changed"):
         ex.projection_quantity = "c"
@@ -440,3 +440,15 @@ def test_live_steps_are_projected_like_the_same_steps_recorded_offline(model, se
     assert ex._meta["groups"]["values"] == ["a", "b", "a", "b"]
     ex.stream(x[:3], batch_ms=0.0)
     assert ex._meta["groups"]["values"][-1] is None  # no group given: none (the page draws it neutral)
+
+
+def test_trajectory_property_is_what_the_projection_gives_every_loaded_step():
+    torch.manual_seed(0)
+    model = Classifier().eval()
+    xs = [torch.randn(n, 4).numpy() for n in (5, 7, 3)]
+    ex = lw.Explorer(model, xs)
+    states = np.concatenate([r.h[ex.projection_layer] for r in ex.recordings])
+    assert ex.trajectory.shape == (15, 3)
+    np.testing.assert_allclose(ex.trajectory, ex.projection.transform(states), atol=1e-5)
+    with pytest.raises(ValueError):
+        ex.trajectory[0, 0] = 1.0  # a read-only copy: the page's data cannot be changed through it

@@ -62,7 +62,7 @@ def test_influence_trait_holds_influence_all_of_the_shown_sequence(model, seqs, 
     assert got["sequence"] == 1 and got["method"] == method and got["output"] == "logit"
     ref = lw.influence_all(model, seqs[1], method=method)
     values = decode_array(got["values"])
-    assert got["values"]["dtype"] == "float32" and values.shape == (9, 9, 4)
+    assert got["values"].dtype == "float32" and got["targets"].dtype == "int32" and values.shape == (9, 9, 4)
     np.testing.assert_array_equal(values, ref.values.astype(np.float32))
     np.testing.assert_array_equal(decode_array(got["f_x"]), ref.f_x.astype(np.float32))
     np.testing.assert_array_equal(decode_array(got["targets"]), ref.targets)
@@ -76,6 +76,17 @@ def test_influence_trait_holds_influence_all_of_the_shown_sequence(model, seqs, 
     t = 6
     per_step = values[t].astype(np.float64).sum(axis=1)
     np.testing.assert_allclose(per_step[t::-1], ref.at(t).per_lag, rtol=1e-5, atol=1e-6)
+
+
+def test_why_payloads_travel_in_the_wire_dtype_and_indices_as_int32(model, seqs):
+    ex = lw.Explorer(model, seqs, labels=LABELS, class_names=["a", "b", "c"], wire_dtype="float16", why_open=True)
+    got, rank = ex._influence, ex._ranking
+    assert [got[k].dtype for k in ("values", "f_x", "targets")] == ["float16", "float16", "int32"]
+    assert rank["scores"].dtype == "float16" and rank["units"].dtype == "int32"
+    np.testing.assert_allclose(decode_array(got["values"]), ex.influence_map.values, rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(decode_array(got["targets"]), ex.influence_map.targets)
+    ex.compare(1)
+    assert ex._comparison["inputs"].dtype == ex._comparison["data"]["h"].dtype == "float16"
 
 
 def test_influence_follows_sequence_and_method_and_caches(model, seqs, ex):
@@ -130,7 +141,7 @@ def test_ranking_trait_is_rank_units_per_class(model, seqs, ex):
 def test_ranking_falls_back_to_diff_and_skips_unlabelled(model, seqs):
     labels = [0, 1, 1, None, 1, None]
     ex = lw.Explorer(model, seqs, labels=labels, why_open=True)
-    recs = [r for r, v in zip(ex.recordings, labels) if v is not None]
+    recs = [r for r, v in zip(ex.recordings, labels, strict=True) if v is not None]
     ref = lw.rank_units(recs, "h", 0, labels=[0, 1, 1, 1], by="diff", k=10)
     assert ex._ranking["by"] == "diff"
     np.testing.assert_array_equal(decode_array(ex._ranking["units"]), ref.units)
@@ -157,8 +168,8 @@ def test_intervene_shows_what_record_gives(model, seqs, ex):
     for q in ref.quantities:
         np.testing.assert_array_equal(decode_array(got["data"][q]), getattr(ref, q))
         np.testing.assert_array_equal(getattr(rec, q), getattr(ref, q))
-    layer, quantity = ex._projection_key  # placed with the fitted projection, no refit
-    np.testing.assert_allclose(decode_array(got["traj"]), ex._projection.transform(getattr(ref, quantity)[layer]),
+    layer, quantity = ex._trajectory.key  # placed with the fitted projection, no refit
+    np.testing.assert_allclose(decode_array(got["traj"]), ex._trajectory.fitted.transform(getattr(ref, quantity)[layer]),
                                rtol=1e-5, atol=1e-6)
     assert "clamp at 0.5 layer1.c[1,4] from t=2" in got["description"]
     assert ex.intervened is rec
@@ -271,7 +282,7 @@ def test_comparison_given_to_the_constructor_and_its_trajectory_follows_a_refit(
     old = ex._comparison["traj"]
     ex.projection_layer = 0  # refit: the compared path is placed on the new map
     np.testing.assert_allclose(decode_array(ex._comparison["traj"]),
-                               ex._projection.transform(ex.recordings[2].h[0]), rtol=1e-5, atol=1e-6)
+                               ex._trajectory.fitted.transform(ex.recordings[2].h[0]), rtol=1e-5, atol=1e-6)
     assert ex._comparison["traj"] is not old
 
 

@@ -33,7 +33,7 @@ def test_traits_carry_every_recording_as_binary(model, seqs):
     assert ex.loaded_quantities == list("hcifgo")
     for q in "hcifgo":
         entry = getattr(ex, f"_data_{q}")
-        assert isinstance(entry["buffer"], memoryview)
+        assert isinstance(entry.encode()["buffer"], memoryview)
         got = decode_array(entry)
         assert got.shape == (2, 16, 8)
         for s, rec in enumerate(ex.recordings):
@@ -59,7 +59,7 @@ def test_widget_state_contains_no_json_number_lists(model, seqs):
     _, paths, buffers = _remove_buffers(state)
     assert len(buffers) == len(ex._arrays) + 6
     assert {p[0] for p in paths} == {"_arrays"} | {f"_data_{q}" for q in "hcifgo"}
-    assert ex._data_h["dtype"] == "float16" and ex._data_h["buffer"].nbytes == 2 * 2 * 16 * 8
+    assert ex._data_h.dtype == "float16" and ex._data_h.nbytes == 2 * 2 * 16 * 8
 
 
 @pytest.mark.parametrize(
@@ -248,11 +248,11 @@ def test_from_recordings_shows_the_same_data_without_the_model(model, seqs):
 
 
 def test_big_recordings_send_only_the_shown_quantity_until_another_is_chosen(model, seqs, monkeypatch):
-    import lstm_widget._widget as widget_module
+    import lstm_widget._widget.payload as payload_module
 
-    monkeypatch.setattr(widget_module, "AUTO_PRELOAD_BYTES", 100)
+    monkeypatch.setattr(payload_module, "AUTO_PRELOAD_BYTES", 100)
     ex = lw.Explorer(model, seqs, quantity="c")
-    assert ex.loaded_quantities == ["c"] and ex._data_h == {}
+    assert ex.loaded_quantities == ["c"] and ex._data_h is None
     assert ex._meta["limits"]["h"][1] == pytest.approx(max(r.h.max() for r in ex.recordings))
     changed = []
     ex.observe(lambda ch: changed.append(ch["name"]), names=[f"_data_{q}" for q in "hcifgo"])
@@ -265,3 +265,15 @@ def test_big_recordings_send_only_the_shown_quantity_until_another_is_chosen(mod
     assert lw.Explorer(model, seqs, preload=["g"]).loaded_quantities == ["h", "g"]
     with pytest.raises(ValueError, match=r"preload 'x' is not a quantity"):
         lw.Explorer(model, seqs, preload=["x"])
+
+
+def test_page_bytes_limit_is_public_and_setting_it_takes_effect(model, seqs):
+    assert {"Explorer", "ChannelGrid", "PAGE_BYTES_LIMIT", "plots"} <= set(dir(lw))
+    old = lw.PAGE_BYTES_LIMIT
+    lw.PAGE_BYTES_LIMIT = 1000
+    try:
+        with pytest.raises(ValueError, match=r"the page takes at most 0.0 MiB at a time \(lstm_widget.PAGE_BYTES_LIMIT\)"):
+            lw.Explorer(model, seqs)
+    finally:
+        lw.PAGE_BYTES_LIMIT = old
+    assert lw.Explorer(model, seqs).loaded_quantities == list("hcifgo")

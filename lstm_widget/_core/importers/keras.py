@@ -11,11 +11,20 @@ GRU ``reset_after=False``. Anything else is refused with an error that names the
 
 keras is imported only when this function is called; the weights are read with ``keras.ops.convert_to_numpy``, so any
 Keras backend works.
+
+A ``.keras`` file is checked before Keras builds anything from it (building allocates every declared weight): its
+``config.json`` and ``metadata.json`` must be at most :data:`CONFIG_BYTES_LIMIT` bytes, every layer must be one that
+from_keras reads, and every weight shape the config declares (from each layer's ``units`` and built input shape) must be
+held by the archive's ``model.weights.h5``, whose arrays must fit in its size — so a tampered or truncated archive is
+refused at once, not after the memory of a model it does not hold.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import zipfile
+from collections import Counter
 
 import numpy as np
 import torch
@@ -35,6 +44,11 @@ _HEAD_ACTIVATIONS = {
     "softmax": lambda: nn.Softmax(dim=-1),
 }
 _SKIPPED = ("Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "ActivityRegularization")
+#: The most bytes a .keras archive's config.json (or metadata.json) may hold; real ones hold a few kB per layer.
+CONFIG_BYTES_LIMIT = 4 << 20
+_WEIGHTS_MEMBER = "model.weights.h5"
+#: Keras layer classes whose weights a .keras archive is checked for before loading (all that from_keras reads).
+_WITHOUT_WEIGHTS = ("InputLayer", "Activation", "Softmax", *_SKIPPED)
 
 
 def _keras():
@@ -191,6 +205,142 @@ def _convert_dense(keras, layer, in_features: int) -> list[nn.Module]:
     return [linear]
 
 
+def _shape_list(shape) -> list | None:
+    """A build_config input shape as a list of ints / None, or None when it is not one shape."""
+    if isinstance(shape, dict) and "shape" in shape:  # a serialised KerasTensor
+        shape = shape["shape"]
+    if isinstance(shape, (list, tuple)) and shape and all(d is None or isinstance(d, int) for d in shape):
+        return list(shape)
+    return None
+
+
+def _positive(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} is {value!r}; expected a positive integer")
+    return value
+
+
+def _rnn_shapes(cfg: dict, features, what: str) -> list[tuple]:
+    """The weight shapes a Keras LSTM / GRU config declares: kernel (D, k·U), recurrent kernel (U, k·U), bias."""
+    conf = cfg.get("config") or {}
+    units = _positive(conf.get("units"), f"{what}: units")
+    gates = 4 if cfg["class_name"] == "LSTM" else 3
+    shapes = [(units, gates * units)]
+    if isinstance(features, int):
+        shapes.append((features, gates * units))
+    if conf.get("use_bias", True):
+        two = cfg["class_name"] == "GRU" and conf.get("reset_after", True)
+        shapes.append((2, gates * units) if two else (gates * units,))
+    return shapes
+
+
+def _declared_weights(cfg, where: str, out: list) -> None:
+    """Append (layer description, [weight shapes]) for every layer in a serialised Keras model or layer ``cfg``;
+    refuse a built-in layer that from_keras does not read (before Keras builds it)."""
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("class_name"), str):
+        raise ValueError(f"{where} holds a layer entry that is not a serialised Keras layer")
+    kind, conf = cfg["class_name"], cfg.get("config") or {}
+    if not isinstance(conf, dict):
+        raise ValueError(f"{where} holds a {kind} entry whose config is not an object")
+    what = f"layer {conf.get('name', '?')!r} ({kind})"
+    layers = conf.get("layers")
+    if isinstance(layers, list):  # Sequential, Functional: a model of layers
+        for layer in layers:
+            _declared_weights(layer, where, out)
+        return
+    built = _shape_list((cfg.get("build_config") or {}).get("input_shape"))
+    features = built[-1] if built else None
+    builtin = str(cfg.get("module", "")).startswith("keras") and not cfg.get("registered_name")
+    if kind in ("LSTM", "GRU"):
+        out.append((what, _rnn_shapes(cfg, features, what)))
+    elif kind == "Bidirectional":
+        pair = [conf.get("layer"), conf.get("backward_layer") or conf.get("layer")]
+        shapes = []
+        for sub in pair:
+            if not isinstance(sub, dict) or sub.get("class_name") not in ("LSTM", "GRU"):
+                raise ValueError(f"{where}: {what} wraps something other than an LSTM or GRU layer; from_keras reads "
+                                 "Bidirectional LSTM / GRU layers")
+            shapes += _rnn_shapes(sub, features, what)
+        out.append((what, shapes))
+    elif kind in ("Dense", "TimeDistributed"):
+        dense = conf.get("layer") if kind == "TimeDistributed" else cfg
+        if not isinstance(dense, dict) or dense.get("class_name") != "Dense":
+            raise ValueError(f"{where}: {what} is not supported; from_keras reads TimeDistributed(Dense) only")
+        dconf = dense.get("config") or {}
+        units = _positive(dconf.get("units"), f"{what}: units")
+        shapes = [(features, units)] if isinstance(features, int) else []
+        if dconf.get("use_bias", True):
+            shapes.append((units,))
+        out.append((what, shapes))
+    elif builtin and kind not in _WITHOUT_WEIGHTS:
+        raise ValueError(f"{where}: {what} is not supported; from_keras reads LSTM / GRU layers (Bidirectional with "
+                         "merge_mode='concat' too), then optionally Dense layers (with Activation, Softmax, Dropout) on "
+                         "the last recurrent output")
+
+
+def _check_archive(path: str) -> None:
+    """Refuse a .keras archive whose config is oversized, names a layer from_keras does not read, or declares
+    weights that its model.weights.h5 does not hold — reading only the zip's directory, the config and the weight
+    file's array headers (nothing is built)."""
+    import h5py
+
+    name = os.path.basename(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"from_keras could not read {path!r} as a Keras model (a .keras file is a zip archive: "
+                         f"{err}); expected a .keras file saved by model.save()") from None
+    with archive:
+        members = {info.filename: info for info in archive.infolist()}
+        for member in ("config.json", "metadata.json"):
+            info = members.get(member)
+            if info is not None and info.file_size > CONFIG_BYTES_LIMIT:
+                raise ValueError(f"{name}: its {member} is {info.file_size} bytes, over the {CONFIG_BYTES_LIMIT}-byte "
+                                 "limit for a model's description (real ones hold a few kB per layer); refused "
+                                 "before reading it")
+        if "config.json" not in members:
+            raise ValueError(f"{name} holds no config.json; expected a .keras file saved by model.save()")
+        try:
+            config = json.loads(archive.read("config.json"))
+        except (ValueError, RecursionError) as err:
+            raise ValueError(f"{name}: its config.json is not valid JSON ({err})") from None
+        declared: list = []
+        _declared_weights(config, name, declared)
+        needed = [shape for _what, shapes in declared for shape in shapes]
+        if not needed:
+            return
+        info = members.get(_WEIGHTS_MEMBER)
+        if info is None:
+            raise ValueError(f"{name} declares {len(needed)} weight arrays but holds no {_WEIGHTS_MEMBER}; expected "
+                             "a .keras file saved by model.save()")
+        held: list[tuple] = []
+        nbytes = 0
+        try:
+            with archive.open(_WEIGHTS_MEMBER) as raw, h5py.File(raw, "r") as weights:
+                def visit(_key, obj):
+                    nonlocal nbytes
+                    if isinstance(obj, h5py.Dataset):
+                        held.append(tuple(int(d) for d in obj.shape))
+                        nbytes += int(np.prod(obj.shape, dtype=np.int64)) * obj.dtype.itemsize
+
+                weights.visititems(visit)
+        except (OSError, ValueError, RuntimeError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{name}: its {_WEIGHTS_MEMBER} is not a readable HDF5 file ({err})") from None
+        if nbytes > info.file_size:
+            raise ValueError(f"{name}: its {_WEIGHTS_MEMBER} declares {nbytes} bytes of arrays in a file of "
+                             f"{info.file_size} bytes (a damaged or tampered archive); refused before loading")
+        left = Counter(held)
+        for what, shapes in declared:
+            missing = Counter(shapes) - left
+            if missing:
+                want = ", ".join(str(s) for s in shapes)
+                have = ", ".join(str(s) for s in sorted(set(held))) or "none"
+                raise ValueError(f"{name}: {what} declares weights of shapes {want}, but {_WEIGHTS_MEMBER} holds no "
+                                 f"{', '.join(str(s) for s in missing)} (its arrays: {have}); the config does not "
+                                 "match the weights — refused before building the model")
+            left -= Counter(shapes)
+
+
 def from_keras(obj) -> RecurrentStack:
     """A torch module equivalent to a Keras 3 LSTM / GRU layer (or ``Bidirectional`` of one), a ``Sequential`` or
     functional model built around one, or a ``.keras`` file holding such a model.
@@ -207,6 +357,8 @@ def from_keras(obj) -> RecurrentStack:
             raise FileNotFoundError(f"from_keras got the path {path!r}, which is not a file; expected a .keras file")
         if not path.endswith((".keras", ".h5")):
             raise ValueError(f"from_keras got the path {path!r}; expected a .keras file (or a legacy .h5 model)")
+        if path.endswith(".keras"):
+            _check_archive(path)
         try:  # safe_mode: a Lambda layer's pickled Python code is refused, never run
             obj = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as err:

@@ -19,6 +19,11 @@ A ``direction="reverse"`` node has no torch module of its own: it becomes a one-
 input's time order (step t holds the state after reading steps T-1 … t), like the reverse half of a bidirectional
 layer; a recording names it ``layer<k>_reverse``, and ``Stepper`` refuses it as it refuses bidirectional layers.
 
+External data (weights kept in files beside the ``.onnx`` file) is resolved here, not by onnx: every location must
+lie inside the model's folder once symbolic links are resolved, be a regular file, and hold the tensor's bytes at the
+given offset and length; a model given as bytes or an ``onnx.ModelProto`` has no folder, so external data is refused
+for it. Every refusal is a ValueError that names the tensor and the path.
+
 onnx is imported only when this function is called.
 """
 
@@ -453,6 +458,90 @@ class _Reader:
         ).eval()
 
 
+def _tensors(graph):
+    """Every TensorProto in ``graph``: initializers, sparse initializers' values and indices, and tensors held by node
+    attributes (Constant values, ...), subgraphs included."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            if attr.HasField("g"):
+                yield from _tensors(attr.g)
+            for sub in attr.graphs:
+                yield from _tensors(sub)
+
+
+def _external(onnx, tensor) -> dict | None:
+    """The external-data entries (location, offset, length, ...) of a tensor stored outside the model, else None."""
+    if tensor.data_location != onnx.TensorProto.EXTERNAL:
+        return None
+    return {entry.key: entry.value for entry in tensor.external_data}
+
+
+def _expected_bytes(onnx, tensor) -> int | None:
+    """Bytes the tensor's values take (dims × item size), or None for a dtype of no fixed size (strings)."""
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except Exception:  # an unknown data type: left to the reader, which names it
+        return None
+    if tensor.data_type == onnx.TensorProto.STRING or itemsize == 0:
+        return None
+    return int(np.prod([int(d) for d in tensor.dims], dtype=np.int64)) * itemsize
+
+
+def _load_external_data(onnx, model, folder: str | None, what: str) -> None:
+    """Read every external tensor of ``model`` into the model itself, from files inside ``folder`` (symbolic links
+    resolved); refused when ``folder`` is None (a model given in memory) or a location leaves it, is missing, is not
+    a regular file, or does not hold the tensor's bytes."""
+    base = None if folder is None else os.path.realpath(folder)
+    for tensor in _tensors(model.graph):
+        entries = _external(onnx, tensor)
+        if entries is None:
+            continue
+        name, location = tensor.name or "(unnamed)", entries.get("location", "")
+        if base is None:
+            raise ValueError(f"from_onnx got {what}, whose tensor {name!r} keeps its values in the external file "
+                             f"{location!r}; a model given in memory has no folder to read it from — pass the path of "
+                             "the .onnx file (with its data files beside it)")
+        if not location or "\x00" in location:
+            raise ValueError(f"tensor {name!r} of {what} is stored externally but names no usable location "
+                             f"({location!r})")
+        target = os.path.realpath(os.path.join(base, location))
+        if os.path.isabs(location) or os.path.commonpath([base, target]) != base:
+            raise ValueError(f"tensor {name!r} of {what} keeps its values in {location!r}, which resolves to "
+                             f"{target!r}, outside the model's folder {base!r}; external data is read only from "
+                             "files inside the folder of the .onnx file")
+        if not os.path.isfile(target):
+            raise ValueError(f"tensor {name!r} of {what} keeps its values in {target!r}, which "
+                             f"{'is not a regular file' if os.path.exists(target) else 'does not exist'}; copy the "
+                             "model's data files beside the .onnx file")
+        size = os.path.getsize(target)
+        try:
+            offset = int(entries.get("offset", 0))
+            length = int(entries["length"]) if "length" in entries else size - offset
+        except ValueError:
+            raise ValueError(f"tensor {name!r} of {what} has a non-integer offset or length for {target!r} "
+                             f"({entries.get('offset')!r}, {entries.get('length')!r})") from None
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(f"tensor {name!r} of {what} reads bytes {offset}..{offset + length} of {target!r}, "
+                             f"which holds {size} bytes (a truncated or damaged data file)")
+        expected = _expected_bytes(onnx, tensor)
+        if expected is not None and expected != length:
+            raise ValueError(f"tensor {name!r} of {what} has shape {list(tensor.dims)} ({expected} bytes) but its "
+                             f"external data in {target!r} is {length} bytes")
+        with open(target, "rb") as f:
+            f.seek(offset)
+            data = f.read(length)
+        del tensor.external_data[:]
+        tensor.data_location = onnx.TensorProto.DEFAULT
+        tensor.raw_data = data
+
+
 def _parse(onnx, load, what: str):
     """An ONNX ModelProto parsed by ``load`` (protobuf only: nothing is unpickled or run), or one ValueError."""
     try:
@@ -470,8 +559,9 @@ def from_onnx(path_or_model) -> RecurrentStack:
     """A torch module equivalent to an ONNX model whose recurrent part is LSTM / GRU nodes: a path to a ``.onnx``
     file, its bytes, or an ``onnx.ModelProto``.
 
-    The result is a :class:`RecurrentStack` (batch-first, whatever the graph's layout): ``record(stack, x)`` records
-    it; ``stack(x)`` computes the graph's head output (or, without a head, its output sequence, directions side by
+    External data is read only for a path, from files inside the model's folder (see the module docs); a model given
+    in memory with external tensors is refused. The result is a :class:`RecurrentStack` (batch-first, whatever the
+    graph's layout): ``record(stack, x)`` records it; ``stack(x)`` computes the graph's head output (or, without a head, its output sequence, directions side by
     side). Nodes of one kind and size record together (layer0, layer1, ...); see the module docs for what is read.
     """
     onnx = _onnx()
@@ -479,14 +569,18 @@ def from_onnx(path_or_model) -> RecurrentStack:
         path = os.fspath(path_or_model)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"from_onnx got the path {path!r}, which is not a file; expected a .onnx file")
-        model = _parse(onnx, lambda: onnx.load(path), f"the file {path!r}")
+        what = f"the file {path!r}"
+        model = _parse(onnx, lambda: onnx.load(path, load_external_data=False), what)
+        _load_external_data(onnx, model, os.path.dirname(os.path.abspath(path)), what)
         source = f"{os.path.basename(path)} (ONNX)"
     elif isinstance(path_or_model, (bytes, bytearray)):
-        model = _parse(onnx, lambda: onnx.load_from_string(bytes(path_or_model)),
-                       f"{len(path_or_model)} bytes")
+        what = f"{len(path_or_model)} bytes"
+        model = _parse(onnx, lambda: onnx.load_from_string(bytes(path_or_model)), what)
+        _load_external_data(onnx, model, None, what)
         source = "ONNX model"
     elif isinstance(path_or_model, onnx.ModelProto):
         model, source = path_or_model, f"{path_or_model.graph.name or 'ONNX model'} (ONNX)"
+        _load_external_data(onnx, model, None, "an onnx.ModelProto")
     else:
         raise TypeError(f"from_onnx takes a path to a .onnx file, its bytes or an onnx.ModelProto; got "
                         f"{type(path_or_model).__name__}")

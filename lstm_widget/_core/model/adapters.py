@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..validate import check_model_device
+from ..validate import check_model_device, check_model_finite
 from .gates import QUANTITIES
 from .rows import _cell_rows, _rnn_rows
 from .stack import RecurrentStack
@@ -59,7 +59,7 @@ class RecurrentSpec:
     @property
     def layer_names(self) -> tuple:
         """One name per (layer, direction) row of a recording, PyTorch style: layer0, layer0_reverse, layer1, ..."""
-        return tuple(f"layer{l}" + ("_reverse" if w.reverse else "") for l, row in enumerate(self.layers) for w in row)
+        return tuple(f"layer{k}" + ("_reverse" if w.reverse else "") for k, row in enumerate(self.layers) for w in row)
 
     @property
     def units(self) -> dict:
@@ -220,6 +220,7 @@ def describe(model, lstm=None, head=_AUTO, forward=None) -> RecurrentSpec:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
+    check_model_finite(model)
     if isinstance(model, RecurrentStack):
         return _stack_spec(model, lstm, head)
     if isinstance(model, _RECURRENT) and lstm is None:

@@ -16,12 +16,14 @@ Names (the keys of the result; every one may also be asked for directly in ``lay
   in front — and ``"lstm.layer0.h"``, ``"lstm.layer0_reverse.h"``, ...: one layer row, ``(B, T, units)``, as
   ``rec["layer0.h"]``. An unbatched input ``(T, D)`` gives the same without the batch axis.
 - A submodule called several times in one forward pass (a shared ``nn.ReLU``, a cell driven by a loop) gives one entry
-  per call: ``"relu[0]"``, ``"relu[1]"``, ... (and ``"relu[1]:input"``, ``"cell[3].h"``, ...).
+  per call: ``"relu[0]"``, ``"relu[1]"``, ... (and ``"relu[1]:input"``, ``"cell[3].h"``, ...). Asking for one call
+  by such a name returns that call alone, under the name asked for (also ``"relu[0]"`` for a module called once).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Callable, Iterable
 
 import numpy as np
@@ -109,10 +111,23 @@ def _close(name: str, names: list[str]) -> str:
     return f"{hint}The model's submodules are: {', '.join(shown)}"
 
 
-def _parse(request: str, modules: dict) -> tuple[str, bool, str]:
-    """(submodule name, wants its input, the rest of the name) of one requested name: a submodule (``"conv1"``, rest
-    ``""``), what it received (``"fc:input"``; a part of a tuple input: ``"lstm:input.0"``, rest ``".0"``), or a name
-    inside a submodule's outputs (``"lstm.h"``, ``"split.0"``: the longest submodule name that starts it)."""
+_CALL = re.compile(r"^(?P<module>.+?)\[(?P<call>\d+)\](?P<rest>(\..*)?)$")
+
+
+def _parse(request: str, modules: dict) -> tuple[str, bool, str, int | None]:
+    """(submodule name, wants its input, the rest of the name, the call asked for) of one requested name: a submodule
+    (``"conv1"``, rest ``""``), what it received (``"fc:input"``; a part of a tuple input: ``"lstm:input.0"``, rest
+    ``".0"``), or a name inside a submodule's outputs (``"lstm.h"``, ``"split.0"``: the longest submodule name that
+    starts it). Any of them may name one call of a submodule called several times (``"relu[1]"``,
+    ``"relu[1]:input"``, ``"cell[3].h"``); the call is None otherwise."""
+    base = request.partition(INPUT)[0]
+    match = _CALL.match(base) if base not in modules else None
+    if match and match["module"] in modules:
+        if INPUT in request and match["rest"]:
+            raise ValueError(f"{request!r}: a part of a call's output cannot be followed by {INPUT!r}; ask for "
+                             f"'{match['module']}[{match['call']}]{request[len(base):]}'")
+        name, wants_input, rest, _ = _parse(match["module"] + match["rest"] + request[len(base):], modules)
+        return name, wants_input, rest, int(match["call"])
     if INPUT in request:
         base, _, rest = request.partition(INPUT)
         if rest and not rest.startswith("."):
@@ -121,12 +136,12 @@ def _parse(request: str, modules: dict) -> tuple[str, bool, str]:
     else:
         base, rest, wants_input = request, "", False
     if base in modules:
-        return base, wants_input, rest
+        return base, wants_input, rest, None
     parts = base.split(".")
     for k in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:k])
         if prefix in modules and not wants_input:
-            return prefix, False, base[len(prefix) :]
+            return prefix, False, base[len(prefix) :], None
     if base == "":
         raise ValueError(
             "'' is the model itself, not one of its layers: its output is what model(x) returns"
@@ -168,7 +183,7 @@ def _select(model: nn.Module, layers, names_filter) -> tuple[list[str], dict, di
     outputs: dict[str, bool] = {}
     inputs: dict[str, bool] = {}
     for r in requests:
-        name, wants_input, _rest = _parse(r, modules)
+        name, wants_input, _rest, _call = _parse(r, modules)
         (inputs if wants_input else outputs)[name] = True
     return requests, outputs, inputs
 
@@ -305,7 +320,8 @@ def activations(
         def hook(_module, hargs):
             entry = slot(name)
             if name in want_in:
-                entry["in"] = _plain(module, hargs[0] if len(hargs) == 1 else tuple(hargs), "")
+                entry["in"] = {}  # positional parts as ".0", ".1.0", ...: (h, c) names only for a cell's output
+                _flatten(hargs[0] if len(hargs) == 1 else tuple(hargs), "", entry["in"])
             if isinstance(module, _RECURRENT) and name in want_out:
                 entry["args"] = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in hargs)
 
@@ -347,25 +363,30 @@ def activations(
             tag = name if len(per) == 1 else f"{name}[{k}]"
             if name in want_out:
                 got = _recurrent(modules[name], entry["args"], name) if "args" in entry else entry.get("out", {})
-                items += [(name, False, rest, tag + rest, v) for rest, v in got.items()]
+                items += [(name, k, False, rest, tag + rest, v) for rest, v in got.items()]
             if name in want_in:
-                items += [(name, True, rest, tag + INPUT + rest, v) for rest, v in entry.get("in", {}).items()]
+                items += [(name, k, True, rest, tag + INPUT + rest, v) for rest, v in entry.get("in", {}).items()]
 
     result = Activations()
     if not explicit:
-        for _name, is_input, _rest, key, value in items:
+        for _name, _k, is_input, _rest, key, value in items:
             if not is_input:
                 result[key] = to_numpy(value)
         return result
     for r in requests:
-        name, is_input, sub = _parse(r, modules)
+        name, is_input, sub, call = _parse(r, modules)
+        n_calls = len(calls.get(name, []))
+        if call is not None and call >= n_calls:
+            raise ValueError(f"{r!r} asks for call {call} of {name!r}, which the forward pass called {n_calls} "
+                             f"time{'s' if n_calls != 1 else ''} (calls 0..{n_calls - 1})")
         found = [
-            (key, value)
-            for n, inp, rest, key, value in items
+            (key if call is None else f"{name}[{call}]" + (INPUT if inp else "") + rest, value)
+            for n, k, inp, rest, key, value in items
             if n == name and inp == is_input and (rest == sub or rest.startswith(sub + "."))
+            and (call is None or k == call)
         ]
         if not found:
-            given = [key for n, inp, _r, key, _v in items if n == name and inp == is_input]
+            given = [key for n, _k, inp, _r, key, _v in items if n == name and inp == is_input]
             raise ValueError(f"{name!r} gave no output named {r!r}; it gave: {', '.join(given) or 'nothing'}")
         for key, value in found:
             if key not in result:

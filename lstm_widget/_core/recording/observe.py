@@ -25,7 +25,7 @@ from ..model.adapters import _AUTO, _OTHER_RNN, _RECURRENT, RecurrentStack, _cap
 from ..model.adapters import _spec as _rows_spec
 from ..model.cells import gru_gates, lstm_gates
 from ..model.rows import _cell_rows, _rnn_rows
-from ..validate import check_model_device, check_sequence
+from ..validate import check_model_device, check_model_finite, check_sequence
 from . import recorder
 from .recorder import Recording, Stage, record_tensors, resolve_task, task_outputs
 
@@ -87,6 +87,7 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
+    check_model_finite(model)
     resolve_task(task, 0)
     if forward is not None and not callable(forward):
         raise TypeError(f"forward must be a callable (model, batch) -> output; got {type(forward).__name__}")

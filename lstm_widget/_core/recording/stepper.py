@@ -156,10 +156,10 @@ class Stepper:
                 inp = s.preprocess(inp[None, None])[0, 0]
         rows = {q: [] for q in s.quantities}
         h, c = self._state["h"], self._state.get("c")
-        for layer, (w,) in enumerate(s.layers):
-            edits = self._edits.get(layer)
+        for k, (w,) in enumerate(s.layers):
+            edits = self._edits.get(k)
             edit = edits.at(self.t) if edits is not None else None
-            q = step(w, s.cell, inp, h[layer], None if c is None else c[layer], edit=edit)
+            q = step(w, s.cell, inp, h[k], None if c is None else c[k], edit=edit)
             for name in s.quantities:
                 rows[name].append(q[name])
             inp = q["h"]

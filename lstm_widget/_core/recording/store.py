@@ -15,14 +15,26 @@ Store layout (zarr format 3, like the widget's wire: ragged sequences concatenat
 
 Every array is chunked along time only (``chunk_steps`` steps per chunk; one layer row per chunk of a quantity), so a
 sequence's recording reads the few chunks that cover its steps.
+
+Beside zarr's files the store holds ``lstm_widget.manifest.json``: every key the store was written with and its size
+in bytes, written last (to a temporary file in the store's folder, then renamed into place) once the store is
+complete. :func:`open_dataset` compares it with the store (a listing, no chunk read) and names a missing or truncated
+chunk; every read checks the chunks it covers again, so a chunk damaged after opening raises instead of reading as
+zeros, and every chunk ends in a CRC-32C of its bytes (zarr's ``crc32c`` codec, after the chosen compressors) that zarr
+checks when it reads it, so a chunk changed in place raises too. A store is written beside its final place under a temporary name and renamed into place once complete, so a
+failed ``record_dataset(..., overwrite=True)`` leaves the old store as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import math
 import os
 import shutil
+import uuid
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -35,7 +47,10 @@ from ..validate import check_int, check_sequence
 from .recorder import Recording, record
 
 FORMAT = "lstm_widget.recordings"
-VERSION = 1
+#: 2: stores carry a manifest (:data:`MANIFEST`); version 1 stores (without one) are opened with a warning.
+VERSION = 2
+#: The file, beside zarr's, that lists every key of a complete store with its size in bytes.
+MANIFEST = "lstm_widget.manifest.json"
 #: Bytes aimed at per chunk when ``chunk_steps`` is not given (one layer row of the widest quantity).
 _CHUNK_BYTES = 4 << 20
 
@@ -292,31 +307,88 @@ def _is_url(path) -> bool:
     return isinstance(path, str) and "://" in path
 
 
+def _written_here(p: Path) -> bool:
+    """Whether the folder ``p`` is a store that record_dataset wrote: its zarr.json carries this package's format in
+    the group's attributes (a folder that merely holds a zarr.json is not one)."""
+    try:
+        meta = json.loads((p / "zarr.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("attributes"), dict) and \
+        meta["attributes"].get("format") == FORMAT
+
+
 def _check_path(path, overwrite: bool) -> tuple[str, bool]:
-    """The store location as a string, and whether an existing store there is to be removed first — after refusing
-    what cannot be one: an existing store without ``overwrite``, a file, a directory that is not a zarr store (never
-    removed), a missing parent directory."""
+    """The store location as a string, and whether an existing store there is to be replaced — after refusing what
+    cannot be one: an existing store without ``overwrite``, a file, a directory that is not a store written by
+    record_dataset (never removed, whatever it holds), a missing parent directory."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a directory path (str or pathlib.Path) for the zarr store; got "
                         f"{type(path).__name__}")
     if _is_url(path):
+        _check_url(path, overwrite)
         return path, False
     if str(path) == "":
         raise ValueError("path is empty; expected a directory path for the zarr store, e.g. 'recordings.zarr'")
     p = Path(path)
+    if p.is_symlink():
+        raise FileExistsError(f"{p} is a symbolic link; record_dataset writes a store only at a plain path (give the "
+                              "link's target)")
     if p.exists() and not p.is_dir():
         raise FileExistsError(f"{p} exists and is a file; expected a directory path for the zarr store")
     existing = p.is_dir() and any(p.iterdir())
     if existing:
-        if not (p / "zarr.json").exists() and not (p / ".zgroup").exists():
-            raise FileExistsError(f"{p} is a directory with other contents (not a zarr store); choose a new path — "
-                                  "it is never overwritten")
+        if not _written_here(p):
+            what = "a zarr store not written by record_dataset" if (p / "zarr.json").exists() or \
+                (p / ".zgroup").exists() else "a directory with other contents (not a zarr store)"
+            raise FileExistsError(f"{p} is {what}; choose a new path — it is never overwritten, even with "
+                                  "overwrite=True")
         if not overwrite:
             raise FileExistsError(f"a zarr store already exists at {p}; pass overwrite=True to replace it")
     parent = p.resolve().parent
     if not parent.is_dir():
         raise FileNotFoundError(f"the directory {parent} (where the store {p.name} would go) does not exist")
     return str(p), existing
+
+
+def _check_url(url: str, overwrite: bool) -> None:
+    """Refuse to write over a store at ``url`` that record_dataset did not write, or over one it did without
+    ``overwrite`` (zarr then replaces it in place: an object store has no rename)."""
+    import zarr
+
+    try:
+        attrs = dict(zarr.open_group(store=url, mode="r").attrs)
+    except Exception:  # nothing there (or nothing readable as a zarr group): a new store
+        return
+    if attrs.get("format") != FORMAT:
+        raise FileExistsError(f"{url} holds a zarr store not written by record_dataset; choose a new path — it is "
+                              "never overwritten, even with overwrite=True")
+    if not overwrite:
+        raise FileExistsError(f"a zarr store already exists at {url}; pass overwrite=True to replace it")
+
+
+def _beside(path: str, what: str) -> str:
+    """A new, unused name in the folder of ``path`` (hidden), for the store being written or the one it replaces."""
+    p = Path(path)
+    return str(p.parent / f".{p.name}.{what}-{uuid.uuid4().hex[:12]}")
+
+
+def _swap_into_place(written: str, path: str, replace: bool) -> None:
+    """Move the complete store ``written`` to ``path``; an existing store there is moved aside first and removed
+    only once the new one is in place (put back if the move fails)."""
+    if not replace:
+        if os.path.isdir(path):  # an empty folder the user made for the store
+            os.rmdir(path)
+        os.rename(written, path)
+        return
+    old = _beside(path, "replaced")
+    os.rename(path, old)
+    try:
+        os.rename(written, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _module_name(model, ref):
@@ -352,7 +424,7 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
 
     root = zarr.open_group(store=path, mode="w")
     L = len(spec.layer_names)
-    kw = dict(dtype="float32", compressors=compressors)
+    kw = dict(dtype="float32", compressors=_with_checksum(compressors))
     arrays = {"inputs": root.create_array("inputs", shape=(0, features), chunks=(chunk_steps, features), **kw)}
     for q in names:
         U = spec.units[q]
@@ -369,6 +441,22 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
     return root, arrays
 
 
+def _with_checksum(compressors) -> list:
+    """zarr's ``compressors`` (None: raw, "auto": zstd, a codec, or a list of codecs) followed by a CRC-32C of every
+    chunk's bytes, which zarr checks on every read (4 bytes a chunk; hardware CRC, a few per cent of the I/O time)."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
+    if compressors is None:
+        chain = []
+    elif isinstance(compressors, str) and compressors == "auto":
+        chain = [ZstdCodec()]
+    elif isinstance(compressors, (list, tuple)):
+        chain = list(compressors)
+    else:
+        chain = [compressors]
+    return [*chain, Crc32cCodec()]
+
+
 def _grow(arrays: dict, steps: int) -> None:
     for name, arr in arrays.items():
         axis = _time_axis(name)
@@ -379,8 +467,126 @@ def _grow(arrays: dict, steps: int) -> None:
 
 
 def _finish_store(root, offsets: np.ndarray) -> None:
-    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),))
+    """Write the offsets, mark the store complete, and write its manifest last."""
+    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),),
+                      compressors=_with_checksum("auto"))
     root.attrs.update({"n_sequences": int(len(offsets) - 1), "n_steps": int(offsets[-1]), "complete": True})
+    _write_manifest(root.store)
+
+
+def _sync(coroutine):
+    """Run one of a zarr store's coroutines from this thread (zarr's own event loop)."""
+    from zarr.core.sync import sync
+
+    return sync(coroutine)
+
+
+def _local_root(store) -> Path | None:
+    """The folder of a zarr LocalStore, or None for any other store (fsspec URLs, memory, ...)."""
+    import zarr.storage
+
+    return Path(store.root) if isinstance(store, zarr.storage.LocalStore) else None
+
+
+def _store_sizes(store) -> dict[str, int]:
+    """Every key of ``store`` but the manifest, with its size in bytes (a listing: no value is read)."""
+    root = _local_root(store)
+    if root is not None:
+        out = {}
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                full = os.path.join(folder, name)
+                key = os.path.relpath(full, root).replace(os.sep, "/")
+                if key != MANIFEST:
+                    out[key] = os.path.getsize(full)
+        return out
+
+    async def listing():
+        keys = [k async for k in store.list() if k != MANIFEST]
+        return {k: int(await store.getsize(k)) for k in keys}
+
+    return _sync(listing())
+
+
+def _write_manifest(store) -> None:
+    """The manifest of a complete store: its keys and sizes. In a local folder it goes to a temporary file beside it
+    and is renamed into place, so a reader finds the whole manifest or none."""
+    text = json.dumps({"format": FORMAT + ".manifest", "version": 1, "sizes": _store_sizes(store)},
+                      separators=(",", ":"), sort_keys=True).encode()
+    root = _local_root(store)
+    if root is not None:
+        tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, root / MANIFEST)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return
+    from zarr.core.buffer import default_buffer_prototype
+
+    _sync(store.set(MANIFEST, default_buffer_prototype().buffer.from_bytes(text)))
+
+
+def _read_manifest(store) -> dict | None:
+    """The manifest's {key: size}, None when the store has none; ValueError for one that cannot be read."""
+    root = _local_root(store)
+    if root is not None:
+        try:
+            raw = (root / MANIFEST).read_bytes()
+        except FileNotFoundError:
+            return None
+    else:
+        from zarr.core.buffer import default_buffer_prototype
+
+        value = _sync(store.get(MANIFEST, prototype=default_buffer_prototype()))
+        if value is None:
+            return None
+        raw = value.to_bytes()
+    try:
+        manifest = json.loads(raw)
+        sizes = manifest["sizes"]
+        if not all(isinstance(k, str) and isinstance(v, int) for k, v in sizes.items()):
+            raise ValueError("a size that is not an integer")
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"its {MANIFEST} is damaged ({type(err).__name__}: {err})") from None
+    return sizes
+
+
+def _damage(store, sizes: dict[str, int], keys=None) -> list[str]:
+    """What is wrong with ``keys`` of the store (default: every key in the manifest) against the manifest: one line per
+    missing or truncated file. A chunk absent from the manifest was never written (zarr skips chunks that hold only
+    the fill value) and reads as that value, as it should."""
+    keys = sizes if keys is None else [k for k in keys if k in sizes]
+    root = _local_root(store)
+    if root is not None:
+        actual = {}
+        for k in keys:
+            try:
+                actual[k] = os.stat(root / k).st_size
+            except FileNotFoundError:
+                actual[k] = None
+    else:
+        async def getsizes():
+            out = {}
+            for k in keys:
+                try:
+                    out[k] = int(await store.getsize(k))
+                except FileNotFoundError:
+                    out[k] = None
+            return out
+
+        actual = _sync(getsizes())
+    bad = []
+    for k in keys:
+        if actual[k] is None:
+            bad.append(f"{k} is missing ({sizes[k]} bytes written)")
+        elif actual[k] != sizes[k]:
+            bad.append(f"{k} has {actual[k]} bytes, {sizes[k]} were written")
+    return bad
 
 
 def _check_quantities(quantities, spec: RecurrentSpec) -> tuple:
@@ -416,8 +622,12 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     widget in Jupyter, a line on stderr elsewhere), False for none, or a callable ``(done, total)`` (total None when unknown).
     ``threads``: torch's thread count while recording (default: the current one, ``torch.get_num_threads()``) — the
     last bits of the gates depend on it (how the matrix products are split), so it is stored in the attrs and every
-    Dask worker records with the same count. ``overwrite=True`` replaces an existing store at ``path`` (a directory
-    that is not a zarr store is never removed); the store is removed again when recording fails. ``compressors``:
+    Dask worker records with the same count. The store is written beside ``path`` under a hidden temporary name and
+    renamed to ``path`` once complete (with its manifest), so a failed recording leaves nothing behind.
+    ``overwrite=True`` replaces an existing store at ``path`` that record_dataset wrote (its attributes carry this
+    package's format), and only once the new one is complete: a failed re-record keeps the old store; any other
+    directory (one holding a foreign zarr.json too) is never removed. On an fsspec URL the store is written in place.
+    ``compressors``:
     zarr's ``compressors`` argument — None (the default) stores the chunks raw: float32 activations shrink by only
     5–10 % under zstd, for a large share of the writing time; "auto" gives zarr's default (zstd), or name any zarr
     codec. ``lstm`` / ``head``: as in :func:`record`.
@@ -444,7 +654,9 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
 
     threads = _positive_int(threads, "threads", allow_none=True) or torch.get_num_threads()
     source = _Sequences(sequences, spec.raw_features)
-    store_path, remove = _check_path(path, overwrite)
+    final_path, replace = _check_path(path, overwrite)
+    # written beside its place under a temporary name, moved into place once complete (an object store: in place)
+    store_path = final_path if _is_url(final_path) else _beside(final_path, "recording")
     seqs = iter(source)
     try:
         first = next(seqs)
@@ -456,8 +668,6 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     classes = 0 if probe.probs is None else probe.probs.shape[1]
     features = first.shape[1]
     chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes)
-    if remove:
-        shutil.rmtree(store_path)
     root, arrays = _create_store(store_path, spec, model, names, features, classes, chunk_steps, batch_size,
                                  compressors)
     root.attrs["threads"] = int(threads)
@@ -475,6 +685,8 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         _finish_store(root, offsets)
+        if store_path != final_path:
+            _swap_into_place(store_path, final_path, replace)
     except BaseException:
         bar.close()
         if not _is_url(store_path):
@@ -484,7 +696,7 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
         if torch.get_num_threads() != threads_before:
             torch.set_num_threads(threads_before)
     bar.close()
-    return open_dataset(store_path)
+    return open_dataset(final_path)
 
 
 def _batches(seqs: Iterator, size: int) -> Iterator[list]:
@@ -567,8 +779,10 @@ class RecordedDataset:
     ``ds.states(quantity, layer, start, stop)`` any range of steps of one layer row; ``ds.arrays`` the zarr arrays.
     Quantities that were not recorded are None in the Recordings."""
 
-    def __init__(self, group):
+    def __init__(self, group, manifest: dict | None = None, name: str | None = None):
         self.group = group
+        self._manifest = manifest  # {key: size}: every read checks the chunks it covers against it
+        self._name = name or _store_name(group.store)
         attrs = dict(group.attrs)
         self.attrs = attrs
         self.cell: str = attrs["cell"]
@@ -629,7 +843,11 @@ class RecordedDataset:
             return []
         a, b = int(self.offsets[start]), int(self.offsets[stop])
         cuts = (self.offsets[start:stop + 1] - a).tolist()
-        block = {name: self.arrays[name][_region(name, a, b)] for name in self.arrays if name != "offsets"}
+        names = [name for name in self.arrays if name != "offsets"]
+        what = f"sequences {start}..{stop - 1}"
+        self._check_steps(names, None, a, b, what)
+        with self._checksums(names, None, a, b, what):
+            block = {name: self.arrays[name][_region(name, a, b)] for name in names}
         out = []
         for j in range(stop - start):
             lo, hi = cuts[j], cuts[j + 1]
@@ -657,7 +875,53 @@ class RecordedDataset:
         row, (steps, units) — for fitting and projecting over the whole data set in pieces."""
         if quantity not in self.quantities:
             raise KeyError(f"{quantity!r} was not recorded; the store has {list(self.quantities)}")
-        return self.arrays[quantity][self.row(layer), start:stop]
+        row = self.row(layer)
+        a, b, _ = slice(start, stop).indices(self.n_steps)
+        what = f"steps {a}..{b - 1}"
+        self._check_steps([quantity], row, a, b, what)
+        with self._checksums([quantity], row, a, b, what):
+            return self.arrays[quantity][row, start:stop]
+
+    def _chunks(self, names, row, a: int, b: int) -> Iterator[tuple[str, tuple, str]]:
+        """(array name, chunk coordinates, store key) of every chunk that holds steps a..b of the arrays ``names``
+        (layer ``row`` of a quantity; every row when None)."""
+        for name in names:
+            arr = self.arrays[name]
+            axis = _time_axis(name)
+            cs = arr.chunks[axis]
+            rows = [()] if axis == 0 else [(r,) for r in (range(arr.shape[0]) if row is None else [row])]
+            for r in rows:
+                for t in range(a // cs, -(-b // cs)):
+                    coords = r + (t,) + (0,) * (arr.ndim - len(r) - 1)
+                    chunk = arr.metadata.encode_chunk_key(coords)
+                    yield name, coords, f"{arr.path}/{chunk}" if arr.path else chunk
+
+    def _check_steps(self, names, row, a: int, b: int, what: str) -> None:
+        """Raise when a chunk that holds steps a..b of the arrays ``names`` is missing or truncated against the
+        manifest — before zarr would read a missing chunk as zeros."""
+        if self._manifest is None or b <= a:
+            return
+        bad = _damage(self.group.store, self._manifest, [key for _n, _c, key in self._chunks(names, row, a, b)])
+        if bad:
+            raise ValueError(_damaged(self._name, bad, f"reading {what}"))
+
+    @contextlib.contextmanager
+    def _checksums(self, names, row, a: int, b: int, what: str):
+        """Turn zarr's checksum error (a chunk whose bytes changed since they were written) into one that names the
+        store and the chunk, found by reading the region's chunks one at a time."""
+        try:
+            yield
+        except ValueError as err:
+            if "checksum" not in str(err):
+                raise
+            bad = []
+            for name, coords, key in self._chunks(names, row, a, b):
+                arr = self.arrays[name]
+                try:
+                    arr[tuple(slice(c * n, (c + 1) * n) for c, n in zip(coords, arr.chunks, strict=True))]
+                except ValueError:
+                    bad.append(f"{key} does not match its checksum")
+            raise ValueError(_damaged(self._name, bad or [str(err)], f"reading {what}")) from None
 
     def blocks(self, quantity: str = "h", layer=0, steps: int | None = None) -> Iterator[np.ndarray]:
         """The states of one quantity at one layer row, (steps, units), in consecutive blocks of ``steps`` steps
@@ -667,9 +931,27 @@ class RecordedDataset:
             yield self.states(quantity, layer, a, min(a + steps, self.n_steps))
 
 
+def _store_name(store) -> str:
+    root = _local_root(store)
+    return str(root) if root is not None else str(store)
+
+
+def _damaged(name: str, bad: list[str], when: str) -> str:
+    shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return (f"the store {name} is damaged ({when}): {shown} — a chunk was deleted, truncated, changed or not copied; "
+            "record it again with record_dataset(..., overwrite=True), or copy the whole store again")
+
+
 def open_dataset(path) -> RecordedDataset:
     """Open a store written by :func:`record_dataset` (a path, an fsspec URL or a zarr store object) without reading
-    the recordings: they are read per sequence (``ds[k]``) or per range of steps (``ds.states``)."""
+    the recordings: they are read per sequence (``ds[k]``) or per range of steps (``ds.states``).
+
+    The store's manifest (every key it was written with and its size) is compared with the store first — a listing,
+    no chunk is read — and a missing or truncated chunk raises a ValueError that names the store and the chunk; every
+    later read checks the chunks it covers again, so a chunk lost after opening raises instead of reading as zeros.
+    A store written before manifests existed (store version 1) is opened with a warning that damage cannot be
+    detected in it (record it again to get a manifest); a newer store without its manifest was not finished and is
+    refused."""
     zarr = _require("zarr", "open_dataset")
 
     if isinstance(path, (str, os.PathLike)) and not _is_url(path) and not Path(path).exists():
@@ -686,4 +968,20 @@ def open_dataset(path) -> RecordedDataset:
                          f"reads {VERSION})")
     if not attrs.get("complete"):
         raise ValueError(f"{path} is incomplete: record_dataset did not finish writing it; record it again")
-    return RecordedDataset(group)
+    name = str(path) if isinstance(path, (str, os.PathLike)) else _store_name(group.store)
+    try:
+        manifest = _read_manifest(group.store)
+    except ValueError as err:
+        raise ValueError(f"the store {name} is damaged: {err}; record it again") from None
+    if manifest is None:
+        if attrs.get("version", 0) >= 2:
+            raise ValueError(f"the store {name} has no {MANIFEST}: record_dataset did not finish writing it (or it "
+                             "was deleted); record it again")
+        warnings.warn(f"the store {name} was written by an older lstm_widget, without a manifest: a missing or "
+                      "truncated chunk in it cannot be detected and would read as zeros; record it again with "
+                      "record_dataset(..., overwrite=True) to get one", UserWarning, stacklevel=2)
+    else:
+        bad = _damage(group.store, manifest)
+        if bad:
+            raise ValueError(_damaged(name, bad, "on opening"))
+    return RecordedDataset(group, manifest, name)

@@ -1,21 +1,21 @@
 """The channel-grid widget: the channels of one layer of an image model tiled in a grid, one channel over the input
 image, the strongest channels ranked, and a second input side by side with the difference (seed 3).
 
-The maths lives in the kernel core (``_core/vision/channels.py``, ``_core/recording/hooks.py``); encoding in the wire module; the
-drawing in ``js/src/channels.js``. This module assembles them and keeps the traits of js/PROTOCOL.md
-("Channel grid") up to date.
+The maths lives in the kernel core (vision: the channel maps and their ranking; recording: the hooks that catch a
+layer's output); arrays travel as the wire's array traits; the drawing is ``js/src/channels.js``. This module
+assembles them and keeps the traits of js/PROTOCOL.md ("Channel grid") up to date.
 """
 
 from __future__ import annotations
-
-import pathlib
 
 import anywidget
 import numpy as np
 import torch
 import traitlets as tl
 
-from ._core.vision.channels import (
+from .._core.recording.hooks import activations
+from .._core.validate import check_int
+from .._core.vision.channels import (
     channel_change,
     channel_difference,
     channel_maps,
@@ -26,21 +26,11 @@ from ._core.vision.channels import (
     rank_by_difference,
     rank_channels,
 )
-from ._core.recording.hooks import activations
-from ._wire import encode_array
+from .._wire import INDEX_DTYPE, ArrayTree, WireArray
+from .static import bundle
 
-_BUNDLE = pathlib.Path(__file__).parent / "static" / "channels.js"
 SHOW = ("x", "x2", "diff")
 RANK_BY = ("max", "change")
-
-
-def _bundle() -> pathlib.Path:
-    if not _BUNDLE.exists():
-        raise RuntimeError(
-            f"the front-end bundle {_BUNDLE} is missing: install the package with `pip install .` (which builds it), "
-            "or build it with `npm install && npm run build` in js/"
-        )
-    return _BUNDLE
 
 
 def _one_image(x, what: str) -> torch.Tensor:
@@ -119,9 +109,9 @@ class ChannelGrid(anywidget.AnyWidget):
     difference: × its absolute value), so the image shows through where the channel is quiet.
     """
 
-    _esm = _bundle()
+    _esm = bundle("channels.js")
     _meta = tl.Dict().tag(sync=True)
-    _arrays = tl.Dict().tag(sync=True)
+    _arrays = ArrayTree()
 
     layer = tl.Unicode("", help="the layer whose channels are shown (one of layer_names)").tag(sync=True)
     channel = tl.Int(0, help="the selected channel").tag(sync=True)
@@ -151,23 +141,24 @@ class ChannelGrid(anywidget.AnyWidget):
         self._x = _one_image(x, "x")
         self._x2 = None if x2 is None else _one_image(x2, "x2")
         if self._x2 is not None and self._x2.shape != self._x.shape:
-            raise ValueError(f"x2 has shape {tuple(self._x2.shape)}; it must have the shape of x, {tuple(self._x.shape)}")
+            raise ValueError(
+                f"x2 has shape {tuple(self._x2.shape)}; it must have the shape of x, {tuple(self._x.shape)}"
+            )
         if self._x2 is None and image2 is not None:
             raise ValueError("image2 was given without x2")
         names = [str(n) for n in names]
         if len(names) != 2:
             raise ValueError(f"names must be two strings (for x and x2); got {names}")
-        if not isinstance(top, int) or top < 1:
-            raise ValueError(f"top must be a positive int (rows of the ranked list); got {top!r}")
+        top = check_int(top, "top", low=1, expected="a positive int (rows of the ranked list)")
         self._cache: dict = {}
         self._choices = self._find_choices(layers)
         pictures = [_picture(self._x, image, "image")]
         if self._x2 is not None:
             pictures.append(_picture(self._x2, image2, "image2"))
         pictures = _to_unit(*pictures)
-        self._images = {"image": encode_array(pictures[0], "uint8")}
+        self._images = {"image": WireArray(pictures[0], "uint8")}
         if len(pictures) > 1:
-            self._images["image2"] = encode_array(pictures[1], "uint8")
+            self._images["image2"] = WireArray(pictures[1], "uint8")
         self._static_meta = {
             "layers": [{k: c[k] for k in ("name", "label", "kind")} for c in self._choices],
             "image_shape": list(pictures[0].shape),
@@ -237,19 +228,19 @@ class ChannelGrid(anywidget.AnyWidget):
         lo, hi = channel_range(a) if b is None else channel_range(a, b)
         arrays = dict(self._images)
         arrays.update(
-            maps=encode_array(normalize_channels(a, lo, hi), "float16"),
-            lo=encode_array(lo),
-            hi=encode_array(hi),
-            peak=encode_array(a.reshape(C, -1).max(axis=1)),
-            rank=encode_array(rank_channels(a).astype(np.int32)),
+            maps=WireArray(normalize_channels(a, lo, hi), "float16"),
+            lo=WireArray(lo, "float32"),
+            hi=WireArray(hi, "float32"),
+            peak=WireArray(a.reshape(C, -1).max(axis=1), "float32"),
+            rank=WireArray(rank_channels(a), INDEX_DTYPE),
         )
         if b is not None:
             arrays.update(
-                maps2=encode_array(normalize_channels(b, lo, hi), "float16"),
-                diff=encode_array(channel_difference(a, b), "float16"),
-                peak2=encode_array(b.reshape(C, -1).max(axis=1)),
-                change=encode_array(channel_change(a, b)),
-                rank_diff=encode_array(rank_by_difference(a, b).astype(np.int32)),
+                maps2=WireArray(normalize_channels(b, lo, hi), "float16"),
+                diff=WireArray(channel_difference(a, b), "float16"),
+                peak2=WireArray(b.reshape(C, -1).max(axis=1), "float32"),
+                change=WireArray(channel_change(a, b), "float32"),
+                rank_diff=WireArray(rank_by_difference(a, b), INDEX_DTYPE),
             )
         meta = dict(self._static_meta, layer=layer, n_channels=C, map_shape=[h, w], grid=list(grid_shape(C)))
         return meta, arrays

@@ -15,7 +15,8 @@ import json
 import pathlib
 import re
 
-_EXPORT_BUNDLE = pathlib.Path(__file__).parent / "static" / "export.js"
+from .static import bundle
+
 #: The ``type`` of the script element that carries a widget's state (js/src/export.js looks for it).
 STATE_TYPE = "application/vnd.lstm-widget+json"
 
@@ -65,12 +66,8 @@ def _inline_script(code: str) -> str:
 
 
 def export_bundle() -> str:
-    if not _EXPORT_BUNDLE.exists():
-        raise RuntimeError(
-            f"the export bundle {_EXPORT_BUNDLE} is missing: install the package with `pip install .` (which builds "
-            "it), or build it with `npm install && npm run build` in js/"
-        )
-    return _EXPORT_BUNDLE.read_text(encoding="utf-8")
+    """The export front end (``static/export.js``) as text."""
+    return bundle("export.js").read_text(encoding="utf-8")
 
 
 def standalone_html(state: dict, title: str = "LSTM explorer", note: str | None = None) -> str:
