@@ -1,5 +1,5 @@
 // The one store of the front end: decoded arrays, meta, and the linked view state (cursor t, sequence, layer,
-// quantity, selected units, playing, speed, hover, unit order). Views read it; index.js repaints on its changes.
+// quantity, selected units, playing, speed, hover, unit order). Views read it; loop.js repaints on its changes.
 //
 // Data layout: every time-major array is kept as one growable column per layer: name -> {L, rowSize, cols[L]},
 // cols[l] holding rows 0..sumT-1 (row = one time step, rowSize values). Sequence s occupies rows
@@ -253,7 +253,7 @@ export function createStore(init = {}) {
   const auxVersions = new Map();
 
   /** Decode every non-empty entry (name -> {data, shape}); bad entries are reported and skipped. */
-  let decodeErrors = []; // "name: why" for each entry the last decodeAll skipped (the page says so: index.js)
+  let decodeErrors = []; // "name: why" for each entry the last decodeAll skipped (the page says so: views/shell.js)
   const decodeAll = (raw) => {
     const out = new Map();
     decodeErrors = [];

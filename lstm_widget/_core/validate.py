@@ -25,7 +25,9 @@ def as_float_array(x, what: str) -> np.ndarray:
         )
     if x.dtype.kind != "f":
         raise TypeError(
-            f"{what} has dtype {x.dtype}; expected floating point (float32 or float64) — convert with x.astype('float32')"
+            f"{what} has dtype {x.dtype}; expected floating point (float32 or float64) — convert features with "
+            "x.astype('float32'); integer token ids are taken by lw.record and lw.Stepper on a model with an "
+            "nn.Embedding, not here yet"
         )
     return x
 

@@ -2,7 +2,7 @@
 image, the strongest channels ranked, and a second input side by side with the difference (seed 3).
 
 The maths lives in the kernel core (vision: the channel maps and their ranking; recording: the hooks that catch a
-layer's output); arrays travel as the wire's array traits; the drawing is ``js/src/channels.js``. This module
+layer's output); arrays travel as the wire's array traits; the drawing is ``js/src/views/channelgrid.js`` (entry ``js/src/entries/channels.js``). This module
 assembles them and keeps the traits of js/PROTOCOL.md ("Channel grid") up to date.
 """
 

@@ -1,4 +1,4 @@
-"""The standalone HTML export: what goes into the file (tests/ui/test_export.py opens it in Chromium)."""
+"""The standalone HTML export: what goes into the file (tests/ui/test_export_page.py opens it in Chromium)."""
 
 from __future__ import annotations
 

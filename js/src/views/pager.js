@@ -1,6 +1,6 @@
 // Data set pager (lw-pager, beside the sequence picker): shown only when the explorer is a window onto a bigger
 // recorded data set (`_meta.dataset` = {n_sequences, start, size} with n_sequences > size; kernel side
-// lstm_widget/_dataset_widget.py). "sequences a–b of N", ‹ / › buttons that write `window_start` (disabled at the
+// lstm_widget/_widget/recorded.py). "sequences a–b of N", ‹ / › buttons that write `window_start` (disabled at the
 // ends), and a number input to jump to the data set's sequence k (0-based, as `ex.show_sequence(k)`): inside the
 // loaded window it only sets `sequence`; elsewhere it writes `window_start` = k's window and, once that window is on
 // the page, `sequence` = k − start. While `window_start` ≠ `_meta.dataset.start` the kernel is reading the window:

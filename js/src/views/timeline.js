@@ -1,5 +1,5 @@
 // Timeline (lw-timeline): step back / play-pause / step forward, a slider over the steps of the current sequence,
-// "t = 5 / 26", and the playback speed. Playing itself is driven by index.js (client side, no kernel round trip).
+// "t = 5 / 26", and the playback speed. Playing itself is driven by controls.js (client side, no kernel round trip).
 // When the time views are zoomed (the store's `window`, lod.js), a band under the slider marks the window shown;
 // drag it to pan.
 
