@@ -83,12 +83,16 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bench_dataset_")
     try:
         run(net, 64, os.path.join(tmp, "warm.zarr"), batch_size=batch)  # imports, first-call costs
-        print(f"record_dataset: {n} synthetic Japanese-Vowels-shaped sequences (7–29 steps × 12) through "
-              f"12 → LSTM 100 → 9, batch_size={batch}, every quantity, {os.cpu_count()} CPU cores")
+        print(
+            f"record_dataset: {n} synthetic Japanese-Vowels-shaped sequences (7–29 steps × 12) through "
+            f"12 → LSTM 100 → 9, batch_size={batch}, every quantity, {os.cpu_count()} CPU cores"
+        )
 
         rows = []
-        for label, kw in ((f"one process, torch threads={threads}", {"threads": threads}),
-                          ("one process, torch threads=1", {"threads": 1})):
+        for label, kw in (
+            (f"one process, torch threads={threads}", {"threads": threads}),
+            ("one process, torch threads=1", {"threads": 1}),
+        ):
             with PeakRSS() as mem:
                 dt, ds = run(net, n, os.path.join(tmp, f"single{kw['threads']}.zarr"), batch_size=batch, **kw)
             rows.append((label, dt, mem.peak - mem.base))
@@ -107,8 +111,9 @@ def main():
         from distributed import Client, LocalCluster
 
         t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
         client = Client(cluster)
         startup = time.perf_counter() - t0
         try:
@@ -127,13 +132,21 @@ def main():
         print(f"  {'':42s} {'seconds':>8s} {'seq/s':>8s} {'steps/s':>9s} {'peak RSS growth':>16s}")
         for label, dt, grow in rows:
             print(f"  {label:42s} {dt:8.2f} {n / dt:8.0f} {steps / dt:9.0f} {grow / 2**20:13.1f} MiB")
-        print(f"  one process, threads=1, twice the sequences ({double[0]}): {double[1]:.2f} s, peak RSS growth "
-              f"{double[2] / 2**20:.1f} MiB (bounded by a batch and a few chunks, not by the number of sequences)")
-        print(f"  Dask cluster start (not counted above): {startup:.1f} s; workers' RSS after the run: "
-              + ", ".join(f"{v / 2**20:.0f} MiB" for v in worker_after.values())
-              + " (before: " + ", ".join(f"{v / 2**20:.0f}" for v in worker_base.values()) + ")")
-        print(f"  tracemalloc peak (numpy and Python objects; torch's own buffers are not traced), one process: "
-              f"{traced_peak / 2**20:.1f} MiB against a {size / 2**20:.1f} MiB store")
+        print(
+            f"  one process, threads=1, twice the sequences ({double[0]}): {double[1]:.2f} s, peak RSS growth "
+            f"{double[2] / 2**20:.1f} MiB (bounded by a batch and a few chunks, not by the number of sequences)"
+        )
+        print(
+            f"  Dask cluster start (not counted above): {startup:.1f} s; workers' RSS after the run: "
+            + ", ".join(f"{v / 2**20:.0f} MiB" for v in worker_after.values())
+            + " (before: "
+            + ", ".join(f"{v / 2**20:.0f}" for v in worker_base.values())
+            + ")"
+        )
+        print(
+            f"  tracemalloc peak (numpy and Python objects; torch's own buffers are not traced), one process: "
+            f"{traced_peak / 2**20:.1f} MiB against a {size / 2**20:.1f} MiB store"
+        )
         print(f"  Dask store byte-identical to the one-process store (threads=1): {same}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

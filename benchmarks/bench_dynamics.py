@@ -80,8 +80,7 @@ def main():
     wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     print("(b) lw.fixed_points of the Japanese Vowels network, the test set's mean input, 256 initial states from its")
     print(f"    trajectories: {wall:6.2f} s (CPU {cpu:6.2f} s)   goal ≤ 10 s — {fp!r}, max q {fp.q.max():.1e}")
-    means = np.stack([np.concatenate([x for x, c in zip(X, y, strict=True) if c == k]).mean(axis=0)
-                      for k in range(9)])
+    means = np.stack([np.concatenate([x for x, c in zip(X, y, strict=True) if c == k]).mean(axis=0) for k in range(9)])
     start, start_cpu = time.perf_counter(), time.process_time()
     fp = lw.fixed_points(net, means, sequences=X, n_inits=256, seed=0)
     wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu

@@ -109,12 +109,13 @@ def synthetic_recordings(T: int, H: int, D: int = 12, C: int = 9, n: int = 1, se
         c = np.tanh(c)  # squashed into [-1, 1] (the cell equations let slow units integrate far beyond)
         h = o * c  # = o_t tanh(c_t) of the unsquashed cell
         inputs = (smooth(T, D) * rng.uniform(0.3, 2.0, D) + rng.normal(0, 1, D)).astype(np.float32)
-        logits = (2.0 * smooth(T, C) + np.linspace(0, 3, T, dtype=np.float32)[:, None] * (np.arange(C) == 3))
+        logits = 2.0 * smooth(T, C) + np.linspace(0, 3, T, dtype=np.float32)[:, None] * (np.arange(C) == 3)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
         q = {k: v.astype(np.float32)[None] for k, v in dict(h=h, c=c, i=i, f=f, g=g, o=o).items()}
-        recs.append(Recording(inputs=inputs, logits=logits.astype(np.float32), probs=probs, layer_names=("layer0",),
-                              **q))
+        recs.append(
+            Recording(inputs=inputs, logits=logits.astype(np.float32), probs=probs, layer_names=("layer0",), **q)
+        )
     return recs
 
 
@@ -139,8 +140,14 @@ class _CdpKeyboard:
     def press(self, key: str) -> None:
         code = self.KEYS[key]
         for kind in ("rawKeyDown", "keyUp"):
-            self.page.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
-                           nativeVirtualKeyCode=code)
+            self.page.send(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=key,
+                windowsVirtualKeyCode=code,
+                nativeVirtualKeyCode=code,
+            )
 
 
 class _CdpMouse:
@@ -149,18 +156,26 @@ class _CdpMouse:
 
     def move(self, x: float, y: float) -> None:
         self.x, self.y = x, y
-        self.page.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y, buttons=self.buttons,
-                       button="left" if self.buttons else "none")
+        self.page.send(
+            "Input.dispatchMouseEvent",
+            type="mouseMoved",
+            x=x,
+            y=y,
+            buttons=self.buttons,
+            button="left" if self.buttons else "none",
+        )
 
     def down(self) -> None:
         self.buttons = 1
-        self.page.send("Input.dispatchMouseEvent", type="mousePressed", x=self.x, y=self.y, button="left",
-                       buttons=1, clickCount=1)
+        self.page.send(
+            "Input.dispatchMouseEvent", type="mousePressed", x=self.x, y=self.y, button="left", buttons=1, clickCount=1
+        )
 
     def up(self) -> None:
         self.buttons = 0
-        self.page.send("Input.dispatchMouseEvent", type="mouseReleased", x=self.x, y=self.y, button="left",
-                       buttons=0, clickCount=1)
+        self.page.send(
+            "Input.dispatchMouseEvent", type="mouseReleased", x=self.x, y=self.y, button="left", buttons=0, clickCount=1
+        )
 
 
 class _CdpLocator:
@@ -187,8 +202,13 @@ class CdpPage:
         self.ws = websocket.create_connection(ws_url, timeout=600, suppress_origin=True)
         self.seq = 0
         self.keyboard, self.mouse = _CdpKeyboard(self), _CdpMouse(self)
-        self.send("Emulation.setDeviceMetricsOverride", width=viewport["width"], height=viewport["height"],
-                  deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=viewport["width"],
+            height=viewport["height"],
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.send("Emulation.setFocusEmulationEnabled", enabled=True)
         self.send("Page.bringToFront")
 
@@ -204,8 +224,10 @@ class CdpPage:
 
     def evaluate(self, fn: str, arg=None):
         # JSON-able results come back as values, anything else (a Lumino widget, say) as None.
-        expr = (f"Promise.resolve(({fn})({json.dumps(arg)})).then((v) => {{ try {{ return JSON.stringify(v); }} "
-                "catch (e) { return undefined; } })")
+        expr = (
+            f"Promise.resolve(({fn})({json.dumps(arg)})).then((v) => {{ try {{ return JSON.stringify(v); }} "
+            "catch (e) { return undefined; } })"
+        )
         r = self.send("Runtime.evaluate", expression=expr, awaitPromise=True, returnByValue=True, userGesture=True)
         if "exceptionDetails" in r:
             d = r["exceptionDetails"]
@@ -231,8 +253,9 @@ class CdpPage:
     def goto(self, url: str, wait_until: str = "domcontentloaded") -> None:
         self.send("Page.navigate", url=url)
         time.sleep(0.2)
-        self.wait_for_function("() => document.readyState !== 'loading' && location.href !== 'about:blank'",
-                               timeout=120_000)
+        self.wait_for_function(
+            "() => document.readyState !== 'loading' && location.href !== 'about:blank'", timeout=120_000
+        )
 
     def locator(self, selector: str):
         return _CdpLocator(self, selector)
@@ -250,13 +273,26 @@ def cdp_browser(viewport: dict):
     from server import CHROMIUM, CHROMIUM_ARGS, _descendants, end_process
 
     profile = Path(tempfile.mkdtemp(prefix="lw-bench-chromium-"))
-    cmd = [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--remote-debugging-port=0", "--remote-allow-origins=*",
-           f"--user-data-dir={profile}", f"--window-size={viewport['width']},{viewport['height']}",
-           "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-           "--disable-backgrounding-occluded-windows", "--disable-dev-shm-usage", "--no-default-browser-check",
-           "--disable-extensions", "--password-store=basic", "about:blank"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        *CHROMIUM_ARGS,
+        "--remote-debugging-port=0",
+        "--remote-allow-origins=*",
+        f"--user-data-dir={profile}",
+        f"--window-size={viewport['width']},{viewport['height']}",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-dev-shm-usage",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--password-store=basic",
+        "about:blank",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     page = None
     try:
         port_file = profile / "DevToolsActivePort"
@@ -320,7 +356,8 @@ LAST_ROOT = "[...document.querySelectorAll('.lstm-widget')].pop()"
 # repainted (data-frames went up). "Whole frame" runs from the start of that repaint to the start of the next
 # animation frame: what the frame cost the main thread in all (the widget's JavaScript, then style, layout, canvas
 # raster and commit), plus any wait for the next vsync.
-ARM_NEXT_FRAME_JS = r"""
+ARM_NEXT_FRAME_JS = (
+    r"""
 () => {
   const root = %s;
   const n = +root.dataset.frames;
@@ -335,9 +372,12 @@ ARM_NEXT_FRAME_JS = r"""
   });
   return n;
 }
-""" % LAST_ROOT
+"""
+    % LAST_ROOT
+)
 
-ROOT_INFO_JS = r"""
+ROOT_INFO_JS = (
+    r"""
 (scroll) => {
   const root = %s;
   if (!root) return null;
@@ -346,7 +386,9 @@ ROOT_INFO_JS = r"""
   return {frames: +root.dataset.frames, t: +root.querySelector('.lw-timeline').dataset.t,
           slider: {x: r.x, y: r.y, width: r.width, height: r.height}};
 }
-""" % LAST_ROOT
+"""
+    % LAST_ROOT
+)
 
 RAF_RATE_JS = r"""
 (ms) => new Promise((resolve) => {
@@ -360,7 +402,8 @@ RAF_RATE_JS = r"""
 """
 
 # Every animation frame: [time, repaints so far, steps of the shown sequence, shown sequence, last repaint's ms].
-SAMPLER_START_JS = r"""
+SAMPLER_START_JS = (
+    r"""
 () => {
   const root = %s;
   const slider = root.querySelector('.lw-timeline input[type=range]');
@@ -372,13 +415,16 @@ SAMPLER_START_JS = r"""
   };
   requestAnimationFrame(f);
 }
-""" % LAST_ROOT
+"""
+    % LAST_ROOT
+)
 
 
 def wait_root(page, timeout: float = 180_000) -> dict:
     """Wait for a widget root that has repainted at least once; scroll it to the top; its frames, t and slider box."""
-    page.wait_for_function(f"() => {{ const r = {LAST_ROOT}; return !!(r && +r.dataset.frames >= 1); }}",
-                           timeout=timeout)
+    page.wait_for_function(
+        f"() => {{ const r = {LAST_ROOT}; return !!(r && +r.dataset.frames >= 1); }}", timeout=timeout
+    )
     info = page.evaluate(ROOT_INFO_JS, True)
     from lab import next_frames
 
@@ -406,8 +452,15 @@ def cpu_snapshot() -> dict:
         except OSError:
             continue
         used = (int(stat[11]) + int(stat[12])) / tick  # utime + stime
-        group = ("kernel" if "ipykernel" in cmd else "server" if "jupyter" in cmd and " lab" in cmd
-                 else "chromium" if "chrom" in cmd else "other")
+        group = (
+            "kernel"
+            if "ipykernel" in cmd
+            else "server"
+            if "jupyter" in cmd and " lab" in cmd
+            else "chromium"
+            if "chrom" in cmd
+            else "other"
+        )
         out[group] += used
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     out["machine_busy"] = (sum(fields) - fields[3] - fields[4]) / tick  # all but idle and iowait
@@ -503,8 +556,18 @@ def first_render(page, dtype: str, preload: str) -> dict:
     )
     total = (w["first"] - handle["t0"]) / 1000
     mount = (w["mount"] - handle["t0"]) / 1000 if w["mount"] is not None else float("nan")
-    return dict(dtype=dtype, preload=preload, total_s=total, kernel_s=build, browser_s=total - build, mount_s=mount,
-                frames=w["frames"], frame_ms=w["frameMs"], next_s=(w["next"] - handle["t0"]) / 1000, **info)
+    return dict(
+        dtype=dtype,
+        preload=preload,
+        total_s=total,
+        kernel_s=build,
+        browser_s=total - build,
+        mount_s=mount,
+        frames=w["frames"],
+        frame_ms=w["frameMs"],
+        next_s=(w["next"] - handle["t0"]) / 1000,
+        **info,
+    )
 
 
 def scrub(page, keys: int, drag: int) -> dict:
@@ -551,14 +614,24 @@ def scrub(page, keys: int, drag: int) -> dict:
         drag_frame.append(got[2])
     page.mouse.up()
     t_after_drag = page.evaluate(ROOT_INFO_JS, False)["t"]
-    return dict(keys=key_ms, drag=drag_ms, keys_frame=key_frame, drag_frame=drag_frame, t_after_keys=t_after_keys,
-                t_after_drag=t_after_drag, missed=missed)
+    return dict(
+        keys=key_ms,
+        drag=drag_ms,
+        keys_frame=key_frame,
+        drag_frame=drag_frame,
+        t_after_keys=t_after_keys,
+        t_after_drag=t_after_drag,
+        missed=missed,
+    )
 
 
-HEATMAP_STATE_JS = r"""
+HEATMAP_STATE_JS = (
+    r"""
 () => { const h = %s.querySelector('.lw-heatmap');
         return {window: h.dataset.window, lod: +h.dataset.lod, pyramid_ms: +(h.dataset.pyramidMs || 'NaN')}; }
-""" % LAST_ROOT
+"""
+    % LAST_ROOT
+)
 
 
 def repaint_after(page, act):
@@ -585,8 +658,13 @@ def zoom_pan(page, steps: int, drag: int) -> dict:
     info = page.evaluate(ROOT_INFO_JS, False)
     box = info["slider"]
     y = box["y"] + box["height"] / 2
-    x0 = box["x"] + 8 + (box["width"] - 16) * info["t"] / max(1, page.evaluate(
-        f"() => +{LAST_ROOT}.querySelector('.lw-timeline input[type=range]').max"))
+    x0 = (
+        box["x"]
+        + 8
+        + (box["width"] - 16)
+        * info["t"]
+        / max(1, page.evaluate(f"() => +{LAST_ROOT}.querySelector('.lw-timeline input[type=range]').max"))
+    )
     x1 = box["x"] + box["width"] - 2
     page.mouse.move(x0, y)
     repaint_after(page, page.mouse.down)
@@ -602,8 +680,14 @@ def zoom_pan(page, steps: int, drag: int) -> dict:
     page.evaluate(f"() => {LAST_ROOT}.focus()")
     got = repaint_after(page, lambda: page.keyboard.press("0"))
     out_ms = got[0] if got else float("nan")
-    return dict(zoom=zoom, drag=drag_ms, after_drag=after_drag, out_ms=out_ms, out=page.evaluate(HEATMAP_STATE_JS),
-                missed=missed)
+    return dict(
+        zoom=zoom,
+        drag=drag_ms,
+        after_drag=after_drag,
+        out_ms=out_ms,
+        out=page.evaluate(HEATMAP_STATE_JS),
+        missed=missed,
+    )
 
 
 def cdp_lab(stack: ExitStack, log: Path):
@@ -651,8 +735,10 @@ def run_stream(args) -> int:
     """--stream: the live stream only (3. of the module's docstring, the kernel feeding every animation frame), once
     with every view shown and once with each of STREAM_HIDE hidden."""
     cfg = QUICK if args.quick else FULL
-    print("lstm_widget front-end benchmark, live stream only: the Japanese Vowels explorer, ex.stream(x, "
-          f"fps={cfg['stream_fps']}, batch_ms=8), one torch thread; Chromium through a bare DevTools connection")
+    print(
+        "lstm_widget front-end benchmark, live stream only: the Japanese Vowels explorer, ex.stream(x, "
+        f"fps={cfg['stream_fps']}, batch_ms=8), one torch thread; Chromium through a bare DevTools connection"
+    )
     results = []
     with ExitStack() as stack:
         server, page = cdp_lab(stack, args.log)
@@ -664,12 +750,16 @@ def run_stream(args) -> int:
             print(f"  hidden: {hide or 'none'} ...", flush=True)
             results.append((hide, stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], 1, 8)))
     print()
-    print(f"Live stream repaints per second (rAF ceiling with nothing happening {idle_raf:.1f} /s; goal ≥ {GOAL_FPS:.0f})")
+    print(
+        f"Live stream repaints per second (rAF ceiling with nothing happening {idle_raf:.1f} /s; goal ≥ {GOAL_FPS:.0f})"
+    )
     for hide, s in results:
         m, c = s["main"], s["cpu"]
-        print(f"  hidden {hide or 'none':45s} {s['fps']:5.1f} /s (worst 1 s {s['fps_worst_1s']:5.1f}); "
-              f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}); "
-              f"cores: kernel {c['kernel']:.2f}, chromium {c['chromium']:.2f}")
+        print(
+            f"  hidden {hide or 'none':45s} {s['fps']:5.1f} /s (worst 1 s {s['fps_worst_1s']:5.1f}); "
+            f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}); "
+            f"cores: kernel {c['kernel']:.2f}, chromium {c['chromium']:.2f}"
+        )
     return 0
 
 
@@ -677,8 +767,10 @@ def run_long(args) -> int:
     """--long: first render, bytes, scrub and zoom at T = 100 000 × H = 1024 (see the module's docstring, 5.)."""
     cfg = LONG_QUICK if args.quick else LONG
     T, H = cfg["T"], cfg["H"]
-    print(f"lstm_widget front-end benchmark, long sequences{' (--quick)' if args.quick else ''}: T = {T} steps × "
-          f"H = {H} units, 1 layer, one sequence; Chromium through a bare DevTools connection, viewport 1280×1000")
+    print(
+        f"lstm_widget front-end benchmark, long sequences{' (--quick)' if args.quick else ''}: T = {T} steps × "
+        f"H = {H} units, 1 layer, one sequence; Chromium through a bare DevTools connection, viewport 1280×1000"
+    )
     t_start = time.perf_counter()
     nb = setup_notebook(T, H)
     renders, scrubbed, zoomed = [], None, None
@@ -692,28 +784,43 @@ def run_long(args) -> int:
             r = first_render(page, dtype, "auto")
             r.update(page.evaluate(HEATMAP_STATE_JS))
             renders.append(r)
-            print(f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s; repaint #{r['frames']} took "
-                  f"{r['frame_ms']:.0f} ms, the pyramid {r['pyramid_ms']:.0f} ms of it; _data_h "
-                  f"{r['h_bytes'] / 2**20:.1f} MiB)", flush=True)
+            print(
+                f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s; repaint #{r['frames']} took "
+                f"{r['frame_ms']:.0f} ms, the pyramid {r['pyramid_ms']:.0f} ms of it; _data_h "
+                f"{r['h_bytes'] / 2**20:.1f} MiB)",
+                flush=True,
+            )
             if dtype == "float16":
-                print(f"  scrub, zoomed out: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...",
-                      flush=True)
+                print(
+                    f"  scrub, zoomed out: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...",
+                    flush=True,
+                )
                 scrubbed = scrub(page, cfg["scrub_keys"], cfg["scrub_drag"])
                 print(f"  zoom: {cfg['zoom_steps']} × +, a slider drag zoomed in, 0 ...", flush=True)
                 zoomed = zoom_pan(page, cfg["zoom_steps"], cfg["zoom_drag"])
             close_explorer(page)
 
     print()
-    print(f"Scrub at T = {T} × H = {H} (float16, preload=auto: h only, 10 units selected, every step shown: the "
-          f"heatmap from its pyramid level of {renders[0]['lod']} steps); data-frame-ms of the repaint after each "
-          "input:")
+    print(
+        f"Scrub at T = {T} × H = {H} (float16, preload=auto: h only, 10 units selected, every step shown: the "
+        f"heatmap from its pyramid level of {renders[0]['lod']} steps); data-frame-ms of the repaint after each "
+        "input:"
+    )
     rows = []
     for what, key in (("→ key (1 step)", "keys"), ("slider drag", "drag")):
         v, f = scrubbed[key], scrubbed[key + "_frame"]
-        print(f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
-              f"   (whole frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)")
-        rows.append((f"scrub repaint p95, {what}, zoomed out", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
-                     f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+        print(
+            f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
+            f"   (whole frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)"
+        )
+        rows.append(
+            (
+                f"scrub repaint p95, {what}, zoomed out",
+                f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
+                f"≤ {GOAL_FRAME_MS:.0f} ms",
+                pct(v, 95) <= GOAL_FRAME_MS,
+            )
+        )
     print(f"  ({scrubbed['missed']} inputs brought no repaint within 2 s)")
     print()
     print("Zoom (+ on the focused widget: ×2 around the cursor); repaint ms, window shown, heatmap source block:")
@@ -721,32 +828,54 @@ def run_long(args) -> int:
         print(f"  window {z['window']:>14s}  lod {z['lod']:5d}  {z['ms']:7.2f} ms")
     v = zoomed["drag"]
     w = zoomed["after_drag"]
-    print(f"  slider drag zoomed in (window {w['window']}, lod {w['lod']} at the end; every time view redrawn per "
-          f"frame): n={len(v)} p50 {pct(v, 50):.2f} ms  p95 {pct(v, 95):.2f} ms  "
-          f"max {max(v) if v else float('nan'):.2f} ms")
+    print(
+        f"  slider drag zoomed in (window {w['window']}, lod {w['lod']} at the end; every time view redrawn per "
+        f"frame): n={len(v)} p50 {pct(v, 50):.2f} ms  p95 {pct(v, 95):.2f} ms  "
+        f"max {max(v) if v else float('nan'):.2f} ms"
+    )
     print(f"  0 (every step again, from the cached pyramid): {zoomed['out_ms']:.2f} ms")
     zms = [z["ms"] for z in zoomed["zoom"]]
-    rows.append(("zoom-in repaint p95 (heatmap + lines rebuilt)", f"{pct(zms, 95):.2f} ms (max {max(zms):.2f})",
-                 f"≤ {GOAL_FRAME_MS:.0f} ms", pct(zms, 95) <= GOAL_FRAME_MS))
-    rows.append(("slider drag zoomed in, repaint p95", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
-                 f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+    rows.append(
+        (
+            "zoom-in repaint p95 (heatmap + lines rebuilt)",
+            f"{pct(zms, 95):.2f} ms (max {max(zms):.2f})",
+            f"≤ {GOAL_FRAME_MS:.0f} ms",
+            pct(zms, 95) <= GOAL_FRAME_MS,
+        )
+    )
+    rows.append(
+        (
+            "slider drag zoomed in, repaint p95",
+            f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f})",
+            f"≤ {GOAL_FRAME_MS:.0f} ms",
+            pct(v, 95) <= GOAL_FRAME_MS,
+        )
+    )
     print()
     print(f"First render and bytes at T = {T} × H = {H} (float32 would be {T * H * 4 / 2**20:.0f} MiB for h alone)")
     for r in renders:
-        print(f"  {r['dtype']:8s} total {r['total_s']:6.2f} s (kernel {r['kernel_s']:.2f} s, browser "
-              f"{r['browser_s']:.2f} s; that repaint {r['frame_ms']:.0f} ms incl. the pyramid "
-              f"{r['pyramid_ms']:.0f} ms); _data_h "
-              f"{r['h_bytes']:,} B = {r['h_bytes'] / r['h_values']:.3f} B/value; all arrays {r['state_bytes']:,} B")
+        print(
+            f"  {r['dtype']:8s} total {r['total_s']:6.2f} s (kernel {r['kernel_s']:.2f} s, browser "
+            f"{r['browser_s']:.2f} s; that repaint {r['frame_ms']:.0f} ms incl. the pyramid "
+            f"{r['pyramid_ms']:.0f} ms); _data_h "
+            f"{r['h_bytes']:,} B = {r['h_bytes'] / r['h_values']:.3f} B/value; all arrays {r['state_bytes']:,} B"
+        )
         rows.append((f"first render, {r['dtype']}", f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f})", "–", None))
-        rows.append((f"bytes _data_h, {r['dtype']}", f"{r['h_bytes'] / 2**20:.1f} MiB "
-                     f"({r['h_bytes'] / r['h_values']:.3f} B/value)", f"≤ {GOAL_BYTES[r['dtype']]} B/value",
-                     r["h_bytes"] / r["h_values"] <= GOAL_BYTES[r["dtype"]]))
+        rows.append(
+            (
+                f"bytes _data_h, {r['dtype']}",
+                f"{r['h_bytes'] / 2**20:.1f} MiB ({r['h_bytes'] / r['h_values']:.3f} B/value)",
+                f"≤ {GOAL_BYTES[r['dtype']]} B/value",
+                r["h_bytes"] / r["h_values"] <= GOAL_BYTES[r["dtype"]],
+            )
+        )
     header = ("figure", "measured", "goal", "ok?")
     table = [header] + [(a, b, c, "–" if ok is None else ("yes" if ok else "NO")) for a, b, c, ok in rows]
     widths = [max(len(str(r[k])) for r in table) for k in range(4)]
     print()
-    print(f"Summary (long: T = {T} × H = {H}{', --quick' if args.quick else ''}; "
-          f"{time.perf_counter() - t_start:.0f} s)")
+    print(
+        f"Summary (long: T = {T} × H = {H}{', --quick' if args.quick else ''}; {time.perf_counter() - t_start:.0f} s)"
+    )
     print(fmt_row(header, widths))
     print(fmt_row(["-" * w for w in widths], widths))
     for r in table[1:]:
@@ -772,26 +901,32 @@ def jv_explorer(page) -> None:
     wait_root(page)
 
 
-def stream(page, steps: int, fps: float, max_s: float, threads: int | None = None,
-           batch_ms: float | None = None) -> dict:
+def stream(
+    page, steps: int, fps: float, max_s: float, threads: int | None = None, batch_ms: float | None = None
+) -> dict:
     """ex.stream of a tiled test utterance at ``fps``: repaints and steps per second seen in the page. ``steps`` is cut
     to what the kernel steps in about ``max_s`` seconds (timed first); ``threads`` sets torch's threads first;
     ``batch_ms`` is passed on (None: stream's default)."""
     from lab import next_frames, run_code, start_code, wait_code
 
-    info = json.loads(re.search(r"JSON=(\{.*\})", run_code(
-        page,
-        "import json, torch, lstm_widget as lw\n"
-        + (f"torch.set_num_threads({threads})\n" if threads else "")
-        + "_st = lw.Stepper(net)\n"
-        "_t0 = time.perf_counter()\n"
-        "for _k in range(100): _st.step(X[0][_k % len(X[0])])\n"
-        "_rate = 100 / (time.perf_counter() - _t0)\n"
-        f"_n = int(max(100, min({steps}, {max_s} * min(_rate, {fps}))))\n"
-        "x = np.tile(X[0], (-(-_n // len(X[0])), 1))[:_n]\n"
-        "print('JSON=' + json.dumps({'n_seq': len(ex.recordings), 'steps': _n, 'step_rate': _rate, "
-        "'threads': torch.get_num_threads()}))",
-    )).group(1))
+    info = json.loads(
+        re.search(
+            r"JSON=(\{.*\})",
+            run_code(
+                page,
+                "import json, torch, lstm_widget as lw\n"
+                + (f"torch.set_num_threads({threads})\n" if threads else "")
+                + "_st = lw.Stepper(net)\n"
+                "_t0 = time.perf_counter()\n"
+                "for _k in range(100): _st.step(X[0][_k % len(X[0])])\n"
+                "_rate = 100 / (time.perf_counter() - _t0)\n"
+                f"_n = int(max(100, min({steps}, {max_s} * min(_rate, {fps}))))\n"
+                "x = np.tile(X[0], (-(-_n // len(X[0])), 1))[:_n]\n"
+                "print('JSON=' + json.dumps({'n_seq': len(ex.recordings), 'steps': _n, 'step_rate': _rate, "
+                "'threads': torch.get_num_threads()}))",
+            ),
+        ).group(1)
+    )
     n_seq, steps = info["n_seq"], info["steps"]
     next_frames(page, 5)
     page.evaluate(SAMPLER_START_JS)
@@ -838,11 +973,28 @@ def stream(page, steps: int, fps: float, max_s: float, threads: int | None = Non
         worst = min(worst, (frames[j] - frames[k]) * 1000 / (t[j] - t[k]))
     new_frame = np.flatnonzero(np.diff(frames) > 0) + 1
     frame_ms = w[new_frame, 4] if new_frame.size else np.array([np.nan])
-    return dict(fps=fps_mean, fps_worst_1s=worst, steps_per_s=steps_per_s, window_s=dt, kernel_s=kernel_s,
-                steps=steps, stream_fps=fps, raf_ticks=len(t) - 1, ticks_with_repaint=int(new_frame.size),
-                n_sequences=n_seq, step_rate=info["step_rate"], threads=info["threads"], batch_ms=batch_ms,
-                frame_ms_p50=pct(frame_ms, 50), frame_ms_p95=pct(frame_ms, 95), raf_rate=(len(t) - 1) / dt, cpu=cpu,
-                main=main, view_ms=view_ms, repaints=int(frames[-1] - a[0, 1]))
+    return dict(
+        fps=fps_mean,
+        fps_worst_1s=worst,
+        steps_per_s=steps_per_s,
+        window_s=dt,
+        kernel_s=kernel_s,
+        steps=steps,
+        stream_fps=fps,
+        raf_ticks=len(t) - 1,
+        ticks_with_repaint=int(new_frame.size),
+        n_sequences=n_seq,
+        step_rate=info["step_rate"],
+        threads=info["threads"],
+        batch_ms=batch_ms,
+        frame_ms_p50=pct(frame_ms, 50),
+        frame_ms_p95=pct(frame_ms, 95),
+        raf_rate=(len(t) - 1) / dt,
+        cpu=cpu,
+        main=main,
+        view_ms=view_ms,
+        repaints=int(frames[-1] - a[0, 1]),
+    )
 
 
 def stream_bytes(steps: int = 200) -> dict:
@@ -865,8 +1017,12 @@ def stream_bytes(steps: int = 200) -> dict:
         buf = sum(memoryview(v).nbytes for _, b in appends for v in b)
         header = sum(len(json.dumps(c)) for c, _ in appends)
         values = sum(int(np.prod(f["shape"])) for c, _ in appends for f in c["fields"])
-        out[dtype] = dict(buffer_per_step=buf / steps, header_per_msg=header / len(appends), per_value=buf / values,
-                          values_per_step=values / steps)
+        out[dtype] = dict(
+            buffer_per_step=buf / steps,
+            header_per_msg=header / len(appends),
+            per_value=buf / values,
+            values_per_step=values / steps,
+        )
         ex.close()
     return out
 
@@ -904,17 +1060,29 @@ def fmt_row(cells, widths):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every measurement")
-    ap.add_argument("--playwright", action="store_true",
-                    help="drive Chromium through Playwright (tests/ui's server_and_browser) instead of a bare DevTools "
-                         "connection: Playwright copies every websocket frame to its driver (skips float32 "
-                         "preload=all, which runs the driver out of memory)")
-    ap.add_argument("--long", action="store_true",
-                    help="long sequences only: T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, "
-                         "bytes")
-    ap.add_argument("--log", type=Path, default=UI / "artifacts" / "bench-frontend-server.log",
-                    help="JupyterLab's log (default: %(default)s)")
-    ap.add_argument("--stream", action="store_true",
-                    help="the live stream only, with every view shown and with the heavy ones hidden in turn")
+    ap.add_argument(
+        "--playwright",
+        action="store_true",
+        help="drive Chromium through Playwright (tests/ui's server_and_browser) instead of a bare DevTools "
+        "connection: Playwright copies every websocket frame to its driver (skips float32 "
+        "preload=all, which runs the driver out of memory)",
+    )
+    ap.add_argument(
+        "--long",
+        action="store_true",
+        help="long sequences only: T = 100 000 × H = 1024 as float16 and uint8; scrub, zoom, bytes",
+    )
+    ap.add_argument(
+        "--log",
+        type=Path,
+        default=UI / "artifacts" / "bench-frontend-server.log",
+        help="JupyterLab's log (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--stream",
+        action="store_true",
+        help="the live stream only, with every view shown and with the heavy ones hidden in turn",
+    )
     args = ap.parse_args(argv)
     if args.long:
         return run_long(args)
@@ -927,11 +1095,15 @@ def main(argv=None) -> int:
     from lab import watch_console
     from server import VIEWPORT, server_and_browser
 
-    print(f"lstm_widget front-end benchmark{' (--quick)' if args.quick else ''}: T = {T} steps × H = {H} units, "
-          f"1 layer, D = 12 inputs, C = 9 classes; Chromium through "
-          f"{'Playwright' if args.playwright else 'a bare DevTools connection'}, viewport 1280×1000")
-    print("  recordings for scrub / first render are synthetic (numpy: AR(1) pre-activations through the LSTM cell "
-          "equations; a real lw.record at 10 000 × 1024 takes ~30 s on this CPU)")
+    print(
+        f"lstm_widget front-end benchmark{' (--quick)' if args.quick else ''}: T = {T} steps × H = {H} units, "
+        f"1 layer, D = 12 inputs, C = 9 classes; Chromium through "
+        f"{'Playwright' if args.playwright else 'a bare DevTools connection'}, viewport 1280×1000"
+    )
+    print(
+        "  recordings for scrub / first render are synthetic (numpy: AR(1) pre-activations through the LSTM cell "
+        "equations; a real lw.record at 10 000 × 1024 takes ~30 s on this CPU)"
+    )
     t_start = time.perf_counter()
 
     print("  bytes per streamed step (kernel side) ...", flush=True)
@@ -962,12 +1134,16 @@ def main(argv=None) -> int:
                     print(f"  first render: {dtype}, preload={preload} ...", flush=True)
                     r = first_render(page, dtype, preload)
                     renders.append(r)
-                    print(f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s, widget root after "
-                          f"{r['mount_s']:.2f} s, repaint #{r['frames']} took {r['frame_ms']:.1f} ms; "
-                          f"{r['state_bytes'] / 2**20:.1f} MiB of arrays: {','.join(r['loaded'])})", flush=True)
+                    print(
+                        f"    {r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} s, widget root after "
+                        f"{r['mount_s']:.2f} s, repaint #{r['frames']} took {r['frame_ms']:.1f} ms; "
+                        f"{r['state_bytes'] / 2**20:.1f} MiB of arrays: {','.join(r['loaded'])})",
+                        flush=True,
+                    )
                     if (dtype, preload) == ("float32", "auto"):
-                        print(f"  scrub: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...",
-                              flush=True)
+                        print(
+                            f"  scrub: {cfg['scrub_keys']} × → and {cfg['scrub_drag']} slider positions ...", flush=True
+                        )
                         scrubbed = scrub(page, cfg["scrub_keys"], cfg["scrub_drag"])
                     close_explorer(page)
 
@@ -978,9 +1154,12 @@ def main(argv=None) -> int:
             # feed every animation frame (one torch thread: tiny per-step ops, no thread hand-offs; a message every
             # 8 ms), so that the page's own rate shows.
             for threads, batch_ms in ((None, None), (1, 8)):
-                print(f"  live stream: ex.stream(x, fps={cfg['stream_fps']}"
-                      f"{'' if batch_ms is None else f', batch_ms={batch_ms}'}), torch threads "
-                      f"{threads or 'as they are'} ...", flush=True)
+                print(
+                    f"  live stream: ex.stream(x, fps={cfg['stream_fps']}"
+                    f"{'' if batch_ms is None else f', batch_ms={batch_ms}'}), torch threads "
+                    f"{threads or 'as they are'} ...",
+                    flush=True,
+                )
                 streamed.append(
                     stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], threads, batch_ms)
                 )
@@ -990,76 +1169,116 @@ def main(argv=None) -> int:
 
     # ---- report ----------------------------------------------------------------------------------------------------
     print()
-    print(f"Scrub at T = {T} × H = {H} (float32, preload=auto, 10 units selected); data-frame-ms of the repaint "
-          "after each input:")
+    print(
+        f"Scrub at T = {T} × H = {H} (float32, preload=auto, 10 units selected); data-frame-ms of the repaint "
+        "after each input:"
+    )
     for what, key in (("→ key (1 step)", "keys"), ("slider drag", "drag")):
         v, f = scrubbed[key], scrubbed[key + "_frame"]
-        print(f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
-              f"   (whole frame, repaint → next animation frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)")
-    print(f"  (cursor at t = {scrubbed['t_after_keys']} after the keys, t = {scrubbed['t_after_drag']} after the drag; "
-          f"{scrubbed['missed']} inputs brought no repaint within 2 s)")
+        print(
+            f"  {what:16s} n={len(v):4d}  p50 {pct(v, 50):6.2f} ms   p95 {pct(v, 95):6.2f} ms   max {max(v):6.2f} ms"
+            f"   (whole frame, repaint → next animation frame: p50 {pct(f, 50):.1f} ms, p95 {pct(f, 95):.1f} ms)"
+        )
+    print(
+        f"  (cursor at t = {scrubbed['t_after_keys']} after the keys, t = {scrubbed['t_after_drag']} after the drag; "
+        f"{scrubbed['missed']} inputs brought no repaint within 2 s)"
+    )
 
     print()
     print(f"First render at T = {T} × H = {H}: cell submitted → first repaint with the heatmap drawn")
-    print("  dtype     preload  total    kernel   browser  (root mounted; that repaint's JS; next frame, i.e. after its"
-          " raster; arrays sent)")
+    print(
+        "  dtype     preload  total    kernel   browser  (root mounted; that repaint's JS; next frame, i.e. after its"
+        " raster; arrays sent)"
+    )
     for r in renders:
-        print(f"  {r['dtype']:8s}  {r['preload']:7s}  {r['total_s']:5.2f} s  {r['kernel_s']:5.2f} s  "
-              f"{r['browser_s']:5.2f} s  ({r['mount_s']:.2f} s; {r['frame_ms']:.0f} ms; {r['next_s']:.2f} s; "
-              f"{r['state_bytes'] / 2**20:.1f} MiB)")
+        print(
+            f"  {r['dtype']:8s}  {r['preload']:7s}  {r['total_s']:5.2f} s  {r['kernel_s']:5.2f} s  "
+            f"{r['browser_s']:5.2f} s  ({r['mount_s']:.2f} s; {r['frame_ms']:.0f} ms; {r['next_s']:.2f} s; "
+            f"{r['state_bytes'] / 2**20:.1f} MiB)"
+        )
     for dtype, preload in skipped:
         print(f"  {dtype:8s}  {preload:7s}  not measured through Playwright (its driver runs out of memory)")
-    print("  (kernel = Explorer.from_recordings: the trajectory's projection fitted on the (T, H) states, the traits "
-          "encoded, the comm opened with them)")
+    print(
+        "  (kernel = Explorer.from_recordings: the trajectory's projection fitted on the (T, H) states, the traits "
+        "encoded, the comm opened with them)"
+    )
 
     print()
     s0 = streamed[0]
-    print(f"Live stream: Japanese Vowels net (12 → LSTM 100 → 9), {s0['n_sequences']} test utterances shown, "
-          f"ex.stream(x, fps={s0['stream_fps']}) of a tiled utterance (cut to ~{cfg['stream_s']} s of the kernel's "
-          "stepping rate)")
+    print(
+        f"Live stream: Japanese Vowels net (12 → LSTM 100 → 9), {s0['n_sequences']} test utterances shown, "
+        f"ex.stream(x, fps={s0['stream_fps']}) of a tiled utterance (cut to ~{cfg['stream_s']} s of the kernel's "
+        "stepping rate)"
+    )
     print(f"  page requestAnimationFrame rate with nothing happening (the ceiling): {idle_raf:.1f} /s")
     for s in streamed:
-        print(f"  torch threads {s['threads']}, batch_ms {s['batch_ms'] or '16 (default)'}: Stepper.step "
-              f"{1e3 / s['step_rate']:.2f} ms/step alone; {s['steps']} steps streamed in {s['kernel_s']:.2f} s")
-        print(f"    repaints {s['fps']:.1f} /s (worst 1-s window {s['fps_worst_1s']:.1f}; {s['ticks_with_repaint']} "
-              f"of {s['raf_ticks']} animation frames repainted; repaint p50 {s['frame_ms_p50']:.1f} ms, p95 "
-              f"{s['frame_ms_p95']:.1f} ms) over {s['window_s']:.2f} s; {s['steps_per_s']:.0f} steps/s appended")
+        print(
+            f"  torch threads {s['threads']}, batch_ms {s['batch_ms'] or '16 (default)'}: Stepper.step "
+            f"{1e3 / s['step_rate']:.2f} ms/step alone; {s['steps']} steps streamed in {s['kernel_s']:.2f} s"
+        )
+        print(
+            f"    repaints {s['fps']:.1f} /s (worst 1-s window {s['fps_worst_1s']:.1f}; {s['ticks_with_repaint']} "
+            f"of {s['raf_ticks']} animation frames repainted; repaint p50 {s['frame_ms_p50']:.1f} ms, p95 "
+            f"{s['frame_ms_p95']:.1f} ms) over {s['window_s']:.2f} s; {s['steps_per_s']:.0f} steps/s appended"
+        )
         c, m = s["cpu"], s["main"]
         ours = c["kernel"] + c["server"] + c["chromium"] + c["other"]
-        print(f"    animation frames in the page {s['raf_rate']:.1f} /s; the page's main thread busy {m['Task']:.0%} "
-              f"of the time (script {m['Script']:.0%}, layout {m['Layout']:.0%}, style {m['RecalcStyle']:.0%})")
+        print(
+            f"    animation frames in the page {s['raf_rate']:.1f} /s; the page's main thread busy {m['Task']:.0%} "
+            f"of the time (script {m['Script']:.0%}, layout {m['Layout']:.0%}, style {m['RecalcStyle']:.0%})"
+        )
         share = sorted(s["view_ms"].items(), key=lambda kv: -kv[1])[:5]
         per = ", ".join(f"{k[3:]} {v / max(1, s['repaints']):.1f} ms" for k, v in share)
         print(f"    JS per repaint by view: {per}")
-        print(f"    cores busy (of {os.cpu_count()}): kernel {c['kernel']:.2f}, jupyter server {c['server']:.2f}, "
-              f"chromium {c['chromium']:.2f}, this script {c['other']:.2f}; the rest of the machine "
-              f"{max(0.0, c['machine_busy'] - ours):.2f}")
+        print(
+            f"    cores busy (of {os.cpu_count()}): kernel {c['kernel']:.2f}, jupyter server {c['server']:.2f}, "
+            f"chromium {c['chromium']:.2f}, this script {c['other']:.2f}; the rest of the machine "
+            f"{max(0.0, c['machine_busy'] - ours):.2f}"
+        )
 
     print()
     print("Bytes on the wire")
     by_dtype = {r["dtype"]: r for r in renders if r["preload"] == "auto"}
     for d in DTYPES:
         r, b = by_dtype[d], sbytes[d]
-        print(f"  {d:8s} _data_h: {r['h_bytes'] / r['h_values']:.3f} B/value ({r['h_bytes'] / 2**20:.1f} MiB); "
-              f"stream: {b['per_value']:.3f} B/value, {b['buffer_per_step']:.0f} B/step of arrays "
-              f"({b['values_per_step']:.0f} values: h c i f g o × 100, 12 inputs, 9 probs, 2 traj) "
-              f"+ {b['header_per_msg']:.0f} B of JSON per message")
+        print(
+            f"  {d:8s} _data_h: {r['h_bytes'] / r['h_values']:.3f} B/value ({r['h_bytes'] / 2**20:.1f} MiB); "
+            f"stream: {b['per_value']:.3f} B/value, {b['buffer_per_step']:.0f} B/step of arrays "
+            f"({b['values_per_step']:.0f} values: h c i f g o × 100, 12 inputs, 9 probs, 2 traj) "
+            f"+ {b['header_per_msg']:.0f} B of JSON per message"
+        )
 
     # ---- table -----------------------------------------------------------------------------------------------------
     rows = []
     for what, key in (("→ key", "keys"), ("slider drag", "drag")):
         v = scrubbed[key]
-        rows.append((f"scrub repaint p95, {what}", f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f}, max {max(v):.2f})",
-                     f"≤ {GOAL_FRAME_MS:.0f} ms", pct(v, 95) <= GOAL_FRAME_MS))
+        rows.append(
+            (
+                f"scrub repaint p95, {what}",
+                f"{pct(v, 95):.2f} ms (p50 {pct(v, 50):.2f}, max {max(v):.2f})",
+                f"≤ {GOAL_FRAME_MS:.0f} ms",
+                pct(v, 95) <= GOAL_FRAME_MS,
+            )
+        )
     for r in renders:
-        rows.append((f"first render, {r['dtype']}, preload={r['preload']}",
-                     f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} + browser {r['browser_s']:.2f})",
-                     f"≤ {GOAL_FIRST_S:.0f} s", r["total_s"] <= GOAL_FIRST_S))
+        rows.append(
+            (
+                f"first render, {r['dtype']}, preload={r['preload']}",
+                f"{r['total_s']:.2f} s (kernel {r['kernel_s']:.2f} + browser {r['browser_s']:.2f})",
+                f"≤ {GOAL_FIRST_S:.0f} s",
+                r["total_s"] <= GOAL_FIRST_S,
+            )
+        )
     for s in streamed:
         how = f"torch threads {s['threads']}, batch_ms {s['batch_ms'] or 16}"
-        rows.append((f"live stream repaints/s, {how}",
-                     f"{s['fps']:.1f} (worst 1 s {s['fps_worst_1s']:.1f}; rAF ceiling {idle_raf:.1f})",
-                     f"≥ {GOAL_FPS:.0f}", s["fps_worst_1s"] >= GOAL_FPS))
+        rows.append(
+            (
+                f"live stream repaints/s, {how}",
+                f"{s['fps']:.1f} (worst 1 s {s['fps_worst_1s']:.1f}; rAF ceiling {idle_raf:.1f})",
+                f"≥ {GOAL_FPS:.0f}",
+                s["fps_worst_1s"] >= GOAL_FPS,
+            )
+        )
         rows.append((f"live stream steps/s appended, {how}", f"{s['steps_per_s']:.0f}", "–", None))
     for d in DTYPES:
         r = by_dtype[d]
@@ -1067,9 +1286,14 @@ def main(argv=None) -> int:
         rows.append((f"bytes/value _data_h, {d}", f"{v:.3f}", f"≤ {GOAL_BYTES[d]}", v <= GOAL_BYTES[d]))
     for d in DTYPES:
         b = sbytes[d]
-        rows.append((f"bytes/step stream, {d}", f"{b['buffer_per_step']:.0f} + {b['header_per_msg']:.0f}/message "
-                     f"({b['per_value']:.3f} B/value)", f"≤ {GOAL_BYTES[d]} B/value",
-                     b["per_value"] <= GOAL_BYTES[d]))
+        rows.append(
+            (
+                f"bytes/step stream, {d}",
+                f"{b['buffer_per_step']:.0f} + {b['header_per_msg']:.0f}/message ({b['per_value']:.3f} B/value)",
+                f"≤ {GOAL_BYTES[d]} B/value",
+                b["per_value"] <= GOAL_BYTES[d],
+            )
+        )
     header = ("figure", "measured", "goal", "ok?")
     table = [header] + [(a, b, c, "–" if ok is None else ("yes" if ok else "NO")) for a, b, c, ok in rows]
     widths = [max(len(str(r[k])) for r in table) for k in range(4)]

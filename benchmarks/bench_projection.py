@@ -70,10 +70,14 @@ def main():
     start = time.perf_counter()
     PCA(3, svd_solver="randomized", random_state=0).fit(states).transform(states)
     t_randomized = time.perf_counter() - start
-    print(f"1. PCA of {states.shape[0]:,} × {states.shape[1]} float32 states → {coords.shape[1]} components "
-          f"(explained {', '.join(f'{v:.3f}' for v in proj.explained)})")
-    print(f"   as the Explorer does it (svd_solver={proj.transformer.svd_solver!r}), fit + transform: "
-          f"{t_pca:6.2f} s   goal ≤ 5 s   {'ok' if t_pca <= 5 else 'MISSED'}")
+    print(
+        f"1. PCA of {states.shape[0]:,} × {states.shape[1]} float32 states → {coords.shape[1]} components "
+        f"(explained {', '.join(f'{v:.3f}' for v in proj.explained)})"
+    )
+    print(
+        f"   as the Explorer does it (svd_solver={proj.transformer.svd_solver!r}), fit + transform: "
+        f"{t_pca:6.2f} s   goal ≤ 5 s   {'ok' if t_pca <= 5 else 'MISSED'}"
+    )
     print(f"   svd_solver='randomized', for comparison:                   {t_randomized:6.2f} s")
 
     start = time.perf_counter()
@@ -84,17 +88,25 @@ def main():
     ae.fit(states)
     t_ae = time.perf_counter() - start
     sizes = [m.out_features for m in ae.encoder_ if isinstance(m, torch.nn.Linear)]
-    print(f"2. DenoisingAutoencoder() on {states.shape[0]:,} × {states.shape[1]} Japanese Vowels hidden states "
-          f"(recorded in {t_record:.1f} s, not counted)")
-    print(f"   {states.shape[1]} → {' → '.join(map(str, sizes))} (linear) → mirror; {ae.n_iter_} epochs, batch "
-          f"{ae.batch_size_}, lr {ae.lr}, noise σ {ae.noise}")
+    print(
+        f"2. DenoisingAutoencoder() on {states.shape[0]:,} × {states.shape[1]} Japanese Vowels hidden states "
+        f"(recorded in {t_record:.1f} s, not counted)"
+    )
+    print(
+        f"   {states.shape[1]} → {' → '.join(map(str, sizes))} (linear) → mirror; {ae.n_iter_} epochs, batch "
+        f"{ae.batch_size_}, lr {ae.lr}, noise σ {ae.noise}"
+    )
     print(f"   fit: {t_ae:6.2f} s ({t_ae / ae.n_iter_:.2f} s/epoch)   goal ≤ 60 s   {'ok' if t_ae <= 60 else 'MISSED'}")
     curve = ae.loss_curve_
-    print(f"   training loss (noisy input, standardised units): epoch 1 {curve[0]:.4f}, "
-          f"{len(curve) // 2} {curve[len(curve) // 2 - 1]:.4f}, {len(curve)} {curve[-1]:.4f}")
-    print(f"   reconstruction MSE: autoencoder (2-D) {ae.reconstruction_error_:.4f}   "
-          f"PCA 2 components {pca_error(states, 2):.4f}   PCA 3 components {pca_error(states, 3):.4f}   "
-          f"(state variance per unit {states.var(0).mean():.4f})")
+    print(
+        f"   training loss (noisy input, standardised units): epoch 1 {curve[0]:.4f}, "
+        f"{len(curve) // 2} {curve[len(curve) // 2 - 1]:.4f}, {len(curve)} {curve[-1]:.4f}"
+    )
+    print(
+        f"   reconstruction MSE: autoencoder (2-D) {ae.reconstruction_error_:.4f}   "
+        f"PCA 2 components {pca_error(states, 2):.4f}   PCA 3 components {pca_error(states, 3):.4f}   "
+        f"(state variance per unit {states.var(0).mean():.4f})"
+    )
 
 
 if __name__ == "__main__":

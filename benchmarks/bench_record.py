@@ -49,8 +49,10 @@ def main():
     c_rec = best_of.cpu
     print("Japanese Vowels test set (370 sequences, 12 → LSTM 100 → 9):")
     print(f"  plain forward, one call per sequence: {t_fwd * 1e3:8.1f} ms")
-    print(f"  lw.record (every gate, c, h, probs):  {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}"
-          f"   (CPU time ratio {c_rec / c_fwd:5.2f})")
+    print(
+        f"  lw.record (every gate, c, h, probs):  {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}"
+        f"   (CPU time ratio {c_rec / c_fwd:5.2f})"
+    )
 
     B, T, D, H = 64, 1000, 64, 256
     lstm = torch.nn.LSTM(D, H, batch_first=True).eval()
@@ -64,8 +66,11 @@ def main():
     values = 6 * B * T * H
     print(f"A batch of {B} sequences, T={T} × D={D} × H={H}:")
     print(f"  plain nn.LSTM forward:               {t_fwd * 1e3:8.1f} ms")
-    print(f"  lw.record ({values / 1e6:.0f} M values):          {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}"
-          f"   (CPU time ratio {c_rec / c_fwd:5.2f}; goal ≤ 1.5)")
+    print(
+        f"  lw.record ({values / 1e6:.0f} M values):          {t_rec * 1e3:8.1f} ms   ratio {t_rec / t_fwd:5.2f}"
+        f"   (CPU time ratio {c_rec / c_fwd:5.2f}; goal ≤ 1.5)"
+    )
+
 
 if __name__ == "__main__":
     main()

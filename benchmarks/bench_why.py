@@ -40,10 +40,14 @@ def main():
     print(f"Japanese Vowels test sequence of {T} steps, LSTM 100, 9 classes, {args.threads} thread(s)")
     rows = [
         ("record (plain)", lambda: lw.record(model, x)),
-        ("record, zero 10 h units from step T/2", lambda: lw.record(
-            model, x, interventions=lw.Intervention("h", units=list(range(10)), start=T // 2))),
-        ("record, zero 10 h units from step 0", lambda: lw.record(
-            model, x, interventions=lw.Intervention("h", units=list(range(10)), start=0))),
+        (
+            "record, zero 10 h units from step T/2",
+            lambda: lw.record(model, x, interventions=lw.Intervention("h", units=list(range(10)), start=T // 2)),
+        ),
+        (
+            "record, zero 10 h units from step 0",
+            lambda: lw.record(model, x, interventions=lw.Intervention("h", units=list(range(10)), start=0)),
+        ),
         ("influence, gradient x input, one t", lambda: lw.influence(model, x, method="gradient_x_input")),
         ("influence, IG 128 steps adaptive, one t", lambda: lw.influence(model, x)),
         ("influence, IG 128 steps gauss_legendre, one t", lambda: lw.influence(model, x, quadrature="gauss_legendre")),
@@ -57,10 +61,13 @@ def main():
         print(f"  {name:48s} {ms:9.2f} ms   {ms / base:7.1f} x record")
     print("IG completeness error |sum - (f(x) - f(0))| / |f(x) - f(0)|, every step of 20 test sequences, 128 steps:")
     for quad in ("adaptive", "gauss_legendre"):
-        errs = np.concatenate([lw.influence_all(model, X[k], quadrature=quad).completeness_error
-                               for k in range(0, 370, 19)])
-        print(f"  {quad:15s} median {np.median(errs):.1e}  p90 {np.quantile(errs, 0.9):.1e}  max {errs.max():.1e}  "
-              f"share over 1 %: {(errs > 0.01).mean():.1%}")
+        errs = np.concatenate(
+            [lw.influence_all(model, X[k], quadrature=quad).completeness_error for k in range(0, 370, 19)]
+        )
+        print(
+            f"  {quad:15s} median {np.median(errs):.1e}  p90 {np.quantile(errs, 0.9):.1e}  max {errs.max():.1e}  "
+            f"share over 1 %: {(errs > 0.01).mean():.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -60,17 +60,26 @@ def demo(args) -> int:
     port = args.port or _free_port(args.ip)
     token = secrets.token_hex(16)
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        f"--ServerApp.ip={args.ip}", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={folder}", "--LabApp.news_url=None",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={folder}",
+        "--LabApp.news_url=None",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
         cmd.append("--allow-root")
     proc = subprocess.Popen(cmd)
     try:
         _wait_ready(f"http://{args.ip}:{port}/api/status?token={token}", proc)
-        print(f"\nlstm_widget demo: {target}\nopen  http://{args.ip}:{port}/lab/tree/{_NOTEBOOK}?token={token}\n"
-              "run all cells (Run → Run All Cells); Ctrl-C here stops the server.\n", flush=True)
+        print(
+            f"\nlstm_widget demo: {target}\nopen  http://{args.ip}:{port}/lab/tree/{_NOTEBOOK}?token={token}\n"
+            "run all cells (Run → Run All Cells); Ctrl-C here stops the server.\n",
+            flush=True,
+        )
         return proc.wait()
     except KeyboardInterrupt:
         return 0
@@ -113,7 +122,9 @@ def _load_data(spec: str):
                 else:
                     parts = sorted((int(k[1:]), k) for k in keys if k[:1] == "x" and k[1:].isdigit())
                     if not parts:
-                        raise SystemExit(f"--data {spec!r}: expected an array 'X' or arrays 'x0', 'x1', ... in the file")
+                        raise SystemExit(
+                            f"--data {spec!r}: expected an array 'X' or arrays 'x0', 'x1', ... in the file"
+                        )
                     X = [z[k] for _, k in parts]
                 y = z["y"] if "y" in keys else None
         except (OSError, ValueError) as exc:
@@ -137,8 +148,10 @@ def export(args) -> int:
     ex = Explorer(model, X, y, class_names=class_names, feature_names=feature_names)
     out = pathlib.Path(args.out)
     size = ex.save_html(out, wire_dtype="float16" if args.float16 else None, title=args.title, quiet=True)
-    print(f"wrote {out} ({size / 2**20:.2f} MiB, {len(X)} sequences"
-          f"{', float16' if args.float16 else ''}): open it in a browser, no kernel or network needed")
+    print(
+        f"wrote {out} ({size / 2**20:.2f} MiB, {len(X)} sequences"
+        f"{', float16' if args.float16 else ''}): open it in a browser, no kernel or network needed"
+    )
     return 0
 
 
@@ -153,11 +166,17 @@ def main(argv=None) -> int:
     p.set_defaults(func=demo)
     p = sub.add_parser("export", help="write a standalone HTML explorer that plays back with no kernel or network")
     p.add_argument("--out", required=True, help="the HTML file to write, e.g. lesson.html")
-    p.add_argument("--model", default="lstm_widget.models:japanese_vowels_net",
-                   help="package.module:function returning the torch model (default: %(default)s)")
-    p.add_argument("--data", default="japanese_vowels:test",
-                   help="japanese_vowels:train|test, an .npz file (X or x0, x1, ...; optional y), or "
-                        "package.module:function returning X or (X, y) (default: %(default)s)")
+    p.add_argument(
+        "--model",
+        default="lstm_widget.models:japanese_vowels_net",
+        help="package.module:function returning the torch model (default: %(default)s)",
+    )
+    p.add_argument(
+        "--data",
+        default="japanese_vowels:test",
+        help="japanese_vowels:train|test, an .npz file (X or x0, x1, ...; optional y), or "
+        "package.module:function returning X or (X, y) (default: %(default)s)",
+    )
     p.add_argument("--limit", type=int, default=40, help="first N sequences only, 0 for all (default: %(default)s)")
     p.add_argument("--float16", action="store_true", help="half the size: values as float16")
     p.add_argument("--title", default="LSTM explorer", help="the page's title")

@@ -40,8 +40,15 @@ def _source(source, t):
     raise TypeError(f"expected an lstm_widget.Explorer or a Recording; got {type(source).__name__}")
 
 
-def _figure(source, t, series: Callable[[Recording], tuple[np.ndarray, list[str]]], ylabel: str, title: str,
-            y_range: tuple[float, float] | None = None, watch: tuple[str, ...] = ()):
+def _figure(
+    source,
+    t,
+    series: Callable[[Recording], tuple[np.ndarray, list[str]]],
+    ylabel: str,
+    title: str,
+    y_range: tuple[float, float] | None = None,
+    watch: tuple[str, ...] = (),
+):
     """A figure of ``series(recording)`` ((T, K) values and K names) over the steps, with a cursor at the step shown;
     following the explorer's ``sequence``, ``t`` and the traits in ``watch`` when ``source`` is one."""
     import bqplot as bq
@@ -50,8 +57,9 @@ def _figure(source, t, series: Callable[[Recording], tuple[np.ndarray, list[str]
     x_scale, y_scale = bq.LinearScale(), bq.LinearScale()
     if y_range is not None:
         y_scale.min, y_scale.max = float(y_range[0]), float(y_range[1])
-    lines = bq.Lines(scales={"x": x_scale, "y": y_scale}, display_legend=True, stroke_width=1.5,
-                     colors=PALETTE, labels=[])
+    lines = bq.Lines(
+        scales={"x": x_scale, "y": y_scale}, display_legend=True, stroke_width=1.5, colors=PALETTE, labels=[]
+    )
     cursor = bq.Lines(scales={"x": x_scale, "y": y_scale}, colors=["#1976d2"], stroke_width=2, opacities=[0.8])
     fig = bq.Figure(
         marks=[lines, cursor], title=title, legend_location="top-right", fig_margin={"top": 40, "bottom": 40,
@@ -68,8 +76,13 @@ def _figure(source, t, series: Callable[[Recording], tuple[np.ndarray, list[str]
             lines.x = np.arange(T)
             lines.y = values.T if values.size else np.zeros((0, T))
             lines.labels = names
-        lo, hi = (y_range if y_range is not None
-                  else (float(np.nanmin(values)), float(np.nanmax(values))) if values.size else (0.0, 1.0))
+        lo, hi = (
+            y_range
+            if y_range is not None
+            else (float(np.nanmin(values)), float(np.nanmax(values)))
+            if values.size
+            else (0.0, 1.0)
+        )
         cursor.y = [lo, hi]
         move_cursor()
 
@@ -115,8 +128,7 @@ def probabilities(source, *, t: int | None = None, class_names=None, title: str 
     return _figure(source, t, series, "probability", title, y_range=(0.0, 1.0))
 
 
-def units(source, units=None, *, t: int | None = None, quantity: str = "h", layer: int = 0,
-          title: str | None = None):
+def units(source, units=None, *, t: int | None = None, quantity: str = "h", layer: int = 0, title: str | None = None):
     """Chosen units of ``quantity`` in ``layer`` over time with the cursor. With an Explorer and ``units=None`` the
     lines follow the explorer's ``selected_units`` (its first five units while none is selected)."""
     explorer, current = _source(source, t)
@@ -138,6 +150,12 @@ def units(source, units=None, *, t: int | None = None, quantity: str = "h", laye
         return np.asarray(getattr(rec, quantity)[layer][:, picked]), [f"unit {u}" for u in picked]
 
     gated = quantity in SIGMOID_GATES[current().cell]
-    return _figure(source, t, series, quantity, title or f"Units of {quantity} (layer {layer % n_layers})",
-                   y_range=(0.0, 1.0) if gated else None, watch=("selected_units",) if chosen is None else ())
-
+    return _figure(
+        source,
+        t,
+        series,
+        quantity,
+        title or f"Units of {quantity} (layer {layer % n_layers})",
+        y_range=(0.0, 1.0) if gated else None,
+        watch=("selected_units",) if chosen is None else (),
+    )

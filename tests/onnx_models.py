@@ -7,8 +7,18 @@ from onnx import TensorProto, helper, numpy_helper
 T, B, D, H = 7, 3, 4, 5
 
 
-def _node_model(op, direction="forward", bias=True, initial=False, rng=None, extra_attrs=None, hidden=H, d_in=D,
-                peephole=None, seq_lens=False):
+def _node_model(
+    op,
+    direction="forward",
+    bias=True,
+    initial=False,
+    rng=None,
+    extra_attrs=None,
+    hidden=H,
+    d_in=D,
+    peephole=None,
+    seq_lens=False,
+):
     """One LSTM / GRU node: X (T, B, D) → Y, Y_h (, Y_c), weights and states as initializers."""
     rng = rng or np.random.default_rng(0)
     dirs = 2 if direction == "bidirectional" else 1
@@ -40,7 +50,8 @@ def _node_model(op, direction="forward", bias=True, initial=False, rng=None, ext
     attrs = dict(hidden_size=hidden, direction=direction, **(extra_attrs or {}))
     node = helper.make_node(op, names, outputs, name="rnn", **attrs)
     graph = helper.make_graph(
-        [node], "hand",
+        [node],
+        "hand",
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "B", d_in])],
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
         initializer=inits,

@@ -5,6 +5,7 @@ Then:  python js/dev/drive.py shot  "data=small" out.png      # screenshot
        python js/dev/drive.py scrub "data=big"                 # frame times while scrubbing (p50/p95)
        python js/dev/drive.py check "data=small"               # keyboard / click linking / data-t checks
 """
+
 import itertools
 import json
 import statistics
@@ -13,8 +14,15 @@ import sys
 from playwright.sync_api import sync_playwright
 
 BASE = "http://127.0.0.1:8765/js/dev/harness.html?"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def open_page(p, query, width=1220, height=1000):
@@ -125,19 +133,34 @@ async () => {
 def main():
     cmd, query = sys.argv[1], sys.argv[2]
     with sync_playwright() as p:
-        browser, page, errors = open_page(p, query, *( [int(sys.argv[4]), int(sys.argv[5])] if len(sys.argv) > 5 else []))
+        browser, page, errors = open_page(
+            p, query, *([int(sys.argv[4]), int(sys.argv[5])] if len(sys.argv) > 5 else [])
+        )
         if cmd == "shot":
             page.screenshot(path=sys.argv[3], full_page=True)
         elif cmd == "scrub":
             info = page.evaluate("({gen: window.harness.genMs, mount: window.harness.mountMs})")
-            frames = page.evaluate(SCRUB_JS, {"steps": int(sys.argv[3]) if len(sys.argv) > 3 else 120, "mode": "slider"})
+            frames = page.evaluate(
+                SCRUB_JS, {"steps": int(sys.argv[3]) if len(sys.argv) > 3 else 120, "mode": "slider"}
+            )
             keys = page.evaluate(SCRUB_JS, {"steps": 60, "mode": "key"})
             cadence = page.evaluate(PLAY_JS)
             rebuild = page.evaluate(REBUILD_JS)
-            print(json.dumps({"load": info, "scrub_slider": percentiles(frames), "scrub_keys": percentiles(keys),
-                              "playing_1024_steps_per_s": {"frame_ms": percentiles(cadence["frame"]),
-                                                           "raf_interval_ms": percentiles(cadence["interval"])},
-                              "rebuild_frames_ms": rebuild}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        "load": info,
+                        "scrub_slider": percentiles(frames),
+                        "scrub_keys": percentiles(keys),
+                        "playing_1024_steps_per_s": {
+                            "frame_ms": percentiles(cadence["frame"]),
+                            "raf_interval_ms": percentiles(cadence["interval"]),
+                        },
+                        "rebuild_frames_ms": rebuild,
+                    },
+                    indent=1,
+                )
+            )
         print("\n".join(errors) or "no console errors")
         browser.close()
 
@@ -197,22 +220,30 @@ def check(query="data=small"):
         page.evaluate("harness.model.kernelSet('speed', 200)")
         page.keyboard.press(" ")
         page.wait_for_timeout(600)
-        ok("play stops at the end", page.evaluate("harness.model.get('playing')") is False and page.evaluate("harness.model.get('t')") == T - 1,
-           "t=" + str(page.evaluate("harness.model.get('t')")))
+        ok(
+            "play stops at the end",
+            page.evaluate("harness.model.get('playing')") is False and page.evaluate("harness.model.get('t')") == T - 1,
+            "t=" + str(page.evaluate("harness.model.get('t')")),
+        )
         # throttling of t writes during fast play
         page.evaluate("harness.model.kernelSet('t', 0); harness.model.kernelSet('speed', 1000)")
         page.evaluate("harness.model.writes.length = 0; harness.model.kernelSet('playing', true)")
         page.wait_for_timeout(500)
         writes = page.evaluate("harness.model.writes.filter(w => w.key === 't').map(w => [w.time, w.value])")
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(writes)]
-        ok("t writes throttled (>= ~50 ms apart), final value sent", (not gaps or min(gaps) >= 45) and page.evaluate("harness.model.get('t')") == T - 1,
-           f"{len(writes)} writes, min gap {min(gaps) if gaps else None}")
+        ok(
+            "t writes throttled (>= ~50 ms apart), final value sent",
+            (not gaps or min(gaps) >= 45) and page.evaluate("harness.model.get('t')") == T - 1,
+            f"{len(writes)} writes, min gap {min(gaps) if gaps else None}",
+        )
         page.evaluate("harness.model.kernelSet('speed', 8)")
         # the kernel pauses and seeks while the page plays: page writes still queued in the kernel must not win
         for speed in (4, 16, 64):
-            page.evaluate(f"harness.model.kernelSet('t', 0); harness.model.kernelSet('speed', {speed}); harness.model.kernelSet('playing', true)")
+            page.evaluate(
+                f"harness.model.kernelSet('t', 0); harness.model.kernelSet('speed', {speed}); harness.model.kernelSet('playing', true)"
+            )
             page.wait_for_timeout(400)
-            res = page.evaluate('''() => new Promise((done) => {
+            res = page.evaluate("""() => new Promise((done) => {
               const m = harness.model;
               const cell = performance.now();
               // Page writes of the last 120 ms are still in flight: the kernel processes them after the cell
@@ -229,8 +260,12 @@ def check(query="data=small"):
                 after.forEach((x) => Object.assign(k, x.state));
                 done({page: m.get('t'), kernel: k.t, inflight, after: after.map((x) => JSON.stringify(x.state))});
               }, 300);
-            })''')
-            ok(f"kernel pause+seek while playing at {speed}/s wins over queued page writes", res["page"] == 0 and res["kernel"] == 0, str(res))
+            })""")
+            ok(
+                f"kernel pause+seek while playing at {speed}/s wins over queued page writes",
+                res["page"] == 0 and res["kernel"] == 0,
+                str(res),
+            )
         # kernel -> page (long after the page's last write: nothing is written back)
         page.wait_for_timeout(1700)
         page.evaluate("harness.model.writes.length = 0; harness.model.kernelSet('t', 2)")
@@ -244,12 +279,18 @@ def check(query="data=small"):
         page.wait_for_timeout(100)
         sel = page.evaluate("harness.model.get('selected_units')")
         ok("heatmap row click selects a unit", len(sel) == 1, str(sel))
-        ok("traces legend shows the selected unit", page.locator(".lw-traces .lw-legend-name").first.text_content() == f"unit {sel[0]}" if sel else False)
+        ok(
+            "traces legend shows the selected unit",
+            page.locator(".lw-traces .lw-legend-name").first.text_content() == f"unit {sel[0]}" if sel else False,
+        )
         box = page.locator(".lw-heatmap canvas.lw-overlay").bounding_box()  # the page may have scrolled
         page.mouse.click(box["x"] + 120, box["y"] + 4 + 10.5 * (box["height"] - 22) / 100)
         page.wait_for_timeout(100)
-        ok("second click deselects", page.evaluate("harness.model.get('selected_units')") == [],
-           str(page.evaluate("harness.model.writes.map(w => w.key + ':' + JSON.stringify(w.value))")))
+        ok(
+            "second click deselects",
+            page.evaluate("harness.model.get('selected_units')") == [],
+            str(page.evaluate("harness.model.writes.map(w => w.key + ':' + JSON.stringify(w.value))")),
+        )
         # hover tooltip
         page.mouse.move(box["x"] + 200, box["y"] + 40)
         page.wait_for_timeout(100)
@@ -262,7 +303,11 @@ def check(query="data=small"):
         page.mouse.move(ib["x"] + ib["width"] - 20, ib["y"] + 40, steps=5)
         page.mouse.up()
         page.wait_for_timeout(120)
-        ok("drag on inputs scrubs to the end", page.evaluate("harness.model.get('t')") >= T - 2, str(page.evaluate("harness.model.get('t')")))
+        ok(
+            "drag on inputs scrubs to the end",
+            page.evaluate("harness.model.get('t')") >= T - 2,
+            str(page.evaluate("harness.model.get('t')")),
+        )
         # clicking a canvas focuses the widget, so the keyboard works right after
         page.evaluate("document.activeElement.blur()")
         t0 = page.evaluate("harness.model.get('t')")
@@ -271,8 +316,11 @@ def check(query="data=small"):
         page.keyboard.press("ArrowLeft")
         page.wait_for_timeout(100)
         t1 = page.evaluate("harness.model.get('t')")
-        ok("click on a chart focuses the widget; ArrowLeft steps", page.evaluate("document.activeElement.classList.contains('lstm-widget')") and t1 >= 0,
-           f"t {t0} -> {t1}")
+        ok(
+            "click on a chart focuses the widget; ArrowLeft steps",
+            page.evaluate("document.activeElement.classList.contains('lstm-widget')") and t1 >= 0,
+            f"t {t0} -> {t1}",
+        )
         # quantity select
         page.select_option(".lw-heatmap select[aria-label=Quantity]", "f")
         page.wait_for_timeout(80)
@@ -298,7 +346,9 @@ def check(query="data=small"):
             for gx in range(10, int(res["w"]) - 10, 6):
                 page.mouse.move(res["x"] + gx, res["y"] + gy)
                 tip = page.locator(".lw-tooltip").text_content() or ""
-                if page.locator(".lw-tooltip").is_visible() and tip.startswith(page.evaluate("harness.model.get('_meta').sequence_names[0]")):
+                if page.locator(".lw-tooltip").is_visible() and tip.startswith(
+                    page.evaluate("harness.model.get('_meta').sequence_names[0]")
+                ):
                     found = (gx, gy)
                     break
             if found:
@@ -310,11 +360,17 @@ def check(query="data=small"):
         else:
             ok("trajectory hover found sequence 0's path", False)
         # user strings are text
-        ok("no <img>/<b>/<i> injected from user names", page.locator(".lstm-widget img, .lstm-widget b, .lstm-widget i").count() == 0)
+        ok(
+            "no <img>/<b>/<i> injected from user names",
+            page.locator(".lstm-widget img, .lstm-widget b, .lstm-widget i").count() == 0,
+        )
         ok("no script ran from names", page.evaluate("window.__pwned") is None)
         # cleanup removes model listeners
         page.evaluate("harness.cleanup()")
-        ok("cleanup removes every model listener", page.evaluate("harness.model.listenerCount() === harness.ownListeners"))
+        ok(
+            "cleanup removes every model listener",
+            page.evaluate("harness.model.listenerCount() === harness.ownListeners"),
+        )
         print("\n".join(errors) or "no console errors")
         browser.close()
     return ok.fails
@@ -331,9 +387,15 @@ def check_live():
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(BASE + "data=empty&live=1&stepms=40")
         page.wait_for_timeout(2000)
-        st = page.evaluate("({t: harness.model.get('t'), tl: document.querySelector('.lw-timeline').dataset.t, "
-                           "label: document.querySelector('.lw-tlabel').textContent, opts: document.querySelector('.lw-picker select').options.length})")
-        ok("live appends from empty: 26 steps, cursor followed to 25", st["tl"] == "25" and st["label"] == "t = 25 / 26", str(st))
+        st = page.evaluate(
+            "({t: harness.model.get('t'), tl: document.querySelector('.lw-timeline').dataset.t, "
+            "label: document.querySelector('.lw-tlabel').textContent, opts: document.querySelector('.lw-picker select').options.length})"
+        )
+        ok(
+            "live appends from empty: 26 steps, cursor followed to 25",
+            st["tl"] == "25" and st["label"] == "t = 25 / 26",
+            str(st),
+        )
         ok("follow wrote t to the model", st["t"] == 25, str(st))
         ok("picker got the begun sequence", st["opts"] == 1)
         page.screenshot(path="/tmp/lw/live.png", full_page=True)

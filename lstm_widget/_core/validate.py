@@ -39,7 +39,8 @@ def to_numpy(t, dtype=None) -> np.ndarray:
     if hasattr(t, "detach") and hasattr(t, "cpu"):  # torch.Tensor, without importing torch here
         t = t.detach()
         if t.is_floating_point() and (
-            (dtype is not None and np.dtype(dtype) == np.float32) or str(t.dtype) not in ("torch.float32", "torch.float64")
+            (dtype is not None and np.dtype(dtype) == np.float32)
+            or str(t.dtype) not in ("torch.float32", "torch.float64")
         ):
             t = t.float()  # cast on the device: half the bytes to copy for float64, and numpy has no bfloat16
         t = t.cpu().numpy()
@@ -60,9 +61,12 @@ def check_int(value, name: str, *, low=None, high=None, expected: str | None = N
         return int(value)
     if expected is None:
         expected = "a whole number" + (
-            "" if low is None and high is None
-            else f" >= {low}" if high is None
-            else f" <= {high - 1}" if low is None
+            ""
+            if low is None and high is None
+            else f" >= {low}"
+            if high is None
+            else f" <= {high - 1}"
+            if low is None
             else f" in {low}..{high - 1}"
         )
     got = f"{value!r}" if ok else f"{value!r} ({type(value).__name__})"

@@ -25,7 +25,11 @@ from lstm_widget.models.digits_cnn import DigitsCNN
 from lstm_widget.models.japanese_vowels import JapaneseVowelsNet
 
 __all__ = [
-    "DigitsCNN", "JapaneseVowelsNet", "digits_cnn", "japanese_vowels_net", "DIGITS_CNN_WEIGHTS",
+    "DigitsCNN",
+    "JapaneseVowelsNet",
+    "digits_cnn",
+    "japanese_vowels_net",
+    "DIGITS_CNN_WEIGHTS",
     "JAPANESE_VOWELS_WEIGHTS",
 ]
 
@@ -40,8 +44,10 @@ def _load_weights(path) -> dict:
     except FileNotFoundError:
         raise
     except Exception as err:
-        raise ValueError(f"path {str(path)!r} is not a safetensors file ({type(err).__name__}: {err}); expected "
-                         "weights written by safetensors.torch.save_file (pickled .pt files are refused)") from None
+        raise ValueError(
+            f"path {str(path)!r} is not a safetensors file ({type(err).__name__}: {err}); expected "
+            "weights written by safetensors.torch.save_file (pickled .pt files are refused)"
+        ) from None
 
 
 def _load_state(model, state: dict, path) -> None:
@@ -50,14 +56,22 @@ def _load_state(model, state: dict, path) -> None:
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     extra = [k for k in state if k not in expected]
-    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})" for k, v in expected.items()
-              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
     if missing or extra or shapes:
-        problems = [f"{label}: {', '.join(items)}" for label, items in
-                    (("missing", missing), ("extra", extra), ("wrong shape", shapes)) if items]
+        problems = [
+            f"{label}: {', '.join(items)}"
+            for label, items in (("missing", missing), ("extra", extra), ("wrong shape", shapes))
+            if items
+        ]
         where = "the bundled weights" if path is None else f"the weights in {str(path)!r}"
-        raise ValueError(f"{where} do not fit {type(model).__name__} — {'; '.join(problems)}; expected the keys "
-                         f"{list(expected)} as its training script writes them")
+        raise ValueError(
+            f"{where} do not fit {type(model).__name__} — {'; '.join(problems)}; expected the keys "
+            f"{list(expected)} as its training script writes them"
+        )
     model.load_state_dict(state, strict=True)
 
 

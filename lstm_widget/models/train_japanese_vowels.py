@@ -157,15 +157,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     t0 = time.perf_counter()
-    model = train(a.seed, a.epochs, a.batch_size, a.lr, a.weight_decay, a.dropout, a.noise, a.crop, a.clip,
-                  a.threads, a.verbose)
+    model = train(
+        a.seed, a.epochs, a.batch_size, a.lr, a.weight_decay, a.dropout, a.noise, a.crop, a.clip, a.threads, a.verbose
+    )
     dt = time.perf_counter() - t0
     Xtr, ytr = japanese_vowels("train")
     Xte, yte = japanese_vowels("test")
     ctr, ntr = accuracy(model, Xtr, ytr)
     cte, nte = accuracy(model, Xte, yte)
-    print(f"training time {dt:.1f} s  train accuracy {ctr / ntr:.4f} ({ctr}/{ntr})  "
-          f"test accuracy {cte / nte:.4f} ({cte}/{nte})")
+    print(
+        f"training time {dt:.1f} s  train accuracy {ctr / ntr:.4f} ({ctr}/{ntr})  "
+        f"test accuracy {cte / nte:.4f} ({cte}/{nte})"
+    )
     if not a.no_save:
         save(model, a.out)
         print(f"wrote {a.out} ({Path(a.out).stat().st_size} bytes)")

@@ -124,10 +124,10 @@ def test_core_sub_packages_import_only_those_below_them():
     for m, targets in graph.items():
         if not m.startswith(core):
             continue
-        layer = m[len(core):].split(".")[0]
+        layer = m[len(core) :].split(".")[0]
         for t in targets:
             if t.startswith(core):
-                other = t[len(core):].split(".")[0]
+                other = t[len(core) :].split(".")[0]
                 if other != layer and other not in CORE_LAYERS[layer]:
                     wrong.append(f"{m} imports {t}")
     assert wrong == []

@@ -96,7 +96,7 @@ def test_store_holds_what_record_gives(model, seqs, store):
     assert a["threads"] == 1 and a["model"]["class"] == "JapaneseVowelsNet"
     # bit for bit what record gives on the same batches, and what it gives for each sequence alone up to rounding
     with _threads(1):
-        expected = [r for k in range(0, N_SEQ, BATCH) for r in lw.record(model, seqs[k:k + BATCH])]
+        expected = [r for k in range(0, N_SEQ, BATCH) for r in lw.record(model, seqs[k : k + BATCH])]
         alone = [lw.record(model, x) for x in seqs[:5]]
     for k, (got, want) in enumerate(zip(ds, expected, strict=True)):
         for name in ("inputs", "h", "c", "i", "f", "g", "o", "logits", "probs"):
@@ -114,12 +114,13 @@ def test_layers_and_quantities_without_a_head(tmp_path):
     torch.manual_seed(0)
     net = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True, batch_first=True)
     xs = _sequences(9, features=5, seed=1)
-    ds = lw.record_dataset(net, xs, tmp_path / "bi.zarr", quantities=["c", "h"], batch_size=4, chunk_steps=16,
-                           progress=False, threads=1)
+    ds = lw.record_dataset(
+        net, xs, tmp_path / "bi.zarr", quantities=["c", "h"], batch_size=4, chunk_steps=16, progress=False, threads=1
+    )
     assert ds.layer_names == ("layer0", "layer0_reverse", "layer1", "layer1_reverse")
     assert ds.quantities == ("h", "c") and ds.classes is None and "logits" not in ds.arrays
     with _threads(1):
-        expected = [r for k in range(0, 9, 4) for r in lw.record(net, xs[k:k + 4])]
+        expected = [r for k in range(0, 9, 4) for r in lw.record(net, xs[k : k + 4])]
     for got, want in zip(ds, expected, strict=True):
         assert _same(got.h, want.h) and _same(got.c, want.c)
         assert got.i is None and got.probs is None
@@ -133,7 +134,7 @@ def test_a_gru_store_and_its_explorer(tmp_path):
     ds = lw.record_dataset(net, xs, tmp_path / "gru.zarr", batch_size=3, chunk_steps=8, progress=False, threads=1)
     assert ds.cell == "gru" and ds.quantities == ("h", "r", "z", "n")
     with _threads(1):
-        want = [r for k in range(0, 10, 3) for r in lw.record(net, xs[k:k + 3])]
+        want = [r for k in range(0, 10, 3) for r in lw.record(net, xs[k : k + 3])]
     assert all(_same(getattr(a, q), getattr(b, q)) for a, b in zip(ds, want, strict=True) for q in ("h", "r", "z", "n"))
     w = lw.Explorer.from_dataset(ds, window=4, start=8)
     assert w._meta["quantities"] == ["h", "r", "z", "n"] and w._meta["n_sequences"] == 2
@@ -160,8 +161,15 @@ def test_a_generator_is_read_batch_by_batch(model, tmp_path):
             del x
 
     calls = []
-    ds = lw.record_dataset(model, gen(), tmp_path / "gen.zarr", batch_size=BATCH, chunk_steps=CHUNK,
-                           threads=1, progress=lambda done, total: calls.append((done, total)))
+    ds = lw.record_dataset(
+        model,
+        gen(),
+        tmp_path / "gen.zarr",
+        batch_size=BATCH,
+        chunk_steps=CHUNK,
+        threads=1,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     gc.collect()
     assert made == 80 and len(ds) == 80
     assert most <= BATCH + 1, f"{most} sequences were held at once; expected at most a batch ({BATCH}) + the first"
@@ -172,8 +180,9 @@ def test_a_generator_is_read_batch_by_batch(model, tmp_path):
 
 def test_progress_bar_on_stderr(model, seqs, tmp_path, capsys):
     before = torch.get_num_threads()
-    lw.record_dataset(model, seqs[:20], tmp_path / "p.zarr", batch_size=BATCH, chunk_steps=CHUNK,
-                      threads=before % 2 + 1)
+    lw.record_dataset(
+        model, seqs[:20], tmp_path / "p.zarr", batch_size=BATCH, chunk_steps=CHUNK, threads=before % 2 + 1
+    )
     assert torch.get_num_threads() == before  # the recording's thread count does not stay behind
     err = capsys.readouterr().err
     last = err.replace("\r", "\n").strip().splitlines()[-1]  # tqdm's final redraw
@@ -193,8 +202,9 @@ def test_bad_inputs_give_one_clear_error(model, seqs, tmp_path):
     lw.record_dataset(model, seqs[:3], tmp_path / "there.zarr", progress=False, threads=1)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         lw.record_dataset(model, seqs[:3], tmp_path / "there.zarr", progress=False)
-    assert len(lw.record_dataset(model, seqs[:4], tmp_path / "there.zarr", progress=False, overwrite=True,
-                                 threads=1)) == 4
+    assert (
+        len(lw.record_dataset(model, seqs[:4], tmp_path / "there.zarr", progress=False, overwrite=True, threads=1)) == 4
+    )
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not a zarr store"):
@@ -239,8 +249,9 @@ def test_open_dataset_reads_one_sequence_lazily(store):
     a, b = ds.offsets[k], ds.offsets[k + 1]
     first, last = a // CHUNK, (b - 1) // CHUNK
     read = {key for key in counting.keys if "/c/" in key}
-    assert read and all(first <= int(key.split("/c/")[1].split("/")[1 if key.split("/")[0] in "hcifgo" else 0])
-                        <= last for key in read), read
+    assert read and all(
+        first <= int(key.split("/c/")[1].split("/")[1 if key.split("/")[0] in "hcifgo" else 0]) <= last for key in read
+    ), read
     n_chunks_total = -(-ds.n_steps // CHUNK)
     assert len(read) <= 9 * (last - first + 1) < 9 * n_chunks_total
     assert _same(rec.h, store[k].h) and _same(rec.probs, store[k].probs)
@@ -250,8 +261,9 @@ def test_open_dataset_reads_one_sequence_lazily(store):
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=logging.ERROR)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -259,8 +271,17 @@ def client():
 
 
 def test_dask_local_cluster_writes_the_same_store(model, seqs, store, client, tmp_path):
-    ds = lw.record_dataset(model, (x for x in seqs), tmp_path / "dask.zarr", batch_size=BATCH, chunk_steps=CHUNK,
-                           progress=False, threads=1, client=client, task_size=2 * BATCH)
+    ds = lw.record_dataset(
+        model,
+        (x for x in seqs),
+        tmp_path / "dask.zarr",
+        batch_size=BATCH,
+        chunk_steps=CHUNK,
+        progress=False,
+        threads=1,
+        client=client,
+        task_size=2 * BATCH,
+    )
     assert len(client.scheduler_info()["workers"]) == 2
     for name in ARRAYS:
         a, b = store.group[name], ds.group[name]
@@ -412,8 +433,11 @@ def test_a_chunk_whose_bytes_changed_raises_when_read(store, tmp_path_factory, d
     name, coords = key.split("/")[0], [int(c) for c in key.split("/c/")[1].split("/")]
     t = coords[0] if name in ("inputs", "probs") else coords[1]
     k = int(np.searchsorted(ds.offsets, t * CHUNK, side="right") - 1)
-    with pytest.raises(ValueError, match=rf"the store {re.escape(str(path))} is damaged \(reading sequences "
-                                         rf"{k}\.\.{k}\): {re.escape(key)} does not match its checksum"):
+    with pytest.raises(
+        ValueError,
+        match=rf"the store {re.escape(str(path))} is damaged \(reading sequences "
+        rf"{k}\.\.{k}\): {re.escape(key)} does not match its checksum",
+    ):
         ds[k]
     if name in ("h", "c"):
         with pytest.raises(ValueError, match=re.escape(key)):
@@ -425,12 +449,18 @@ def test_stores_without_a_manifest(store, tmp_path):
     whose manifest is missing was not finished and is refused."""
     old = _copy(store, tmp_path, "old.zarr")
     (old / MANIFEST).unlink()
-    with pytest.raises(ValueError, match=rf"the store {re.escape(str(old))} has no {MANIFEST}: record_dataset did "
-                                         "not finish writing it"):
+    with pytest.raises(
+        ValueError,
+        match=rf"the store {re.escape(str(old))} has no {MANIFEST}: record_dataset did "
+        "not finish writing it",
+    ):
         lw.open_dataset(old)
     zarr.open_group(old, mode="r+").attrs["version"] = 1
-    with pytest.warns(UserWarning, match=r"written by an older lstm_widget, without a manifest: a missing or "
-                                         r"truncated chunk in it cannot be detected.*record it again"):
+    with pytest.warns(
+        UserWarning,
+        match=r"written by an older lstm_widget, without a manifest: a missing or "
+        r"truncated chunk in it cannot be detected.*record it again",
+    ):
         ds = lw.open_dataset(old)
     assert _same(ds[7].c, store[7].c)
     (old / "h" / "c" / "0" / "0" / "0").unlink()
@@ -454,11 +484,16 @@ def test_overwrite_never_removes_a_folder_that_is_not_our_store(model, seqs, tmp
     (thesis / "sub" / "results.csv").write_text("a,b\n1,2\n")
     foreign = tmp_path / "foreign.zarr"
     zarr.open_group(foreign, mode="w").create_array("x", shape=(3,), dtype="float32")[:] = 1
-    for folder, what in ((thesis, "a zarr store not written by record_dataset"),
-                         (foreign, "a zarr store not written by record_dataset")):
+    for folder, what in (
+        (thesis, "a zarr store not written by record_dataset"),
+        (foreign, "a zarr store not written by record_dataset"),
+    ):
         before = _tree(folder)
-        with pytest.raises(FileExistsError, match=rf"{re.escape(str(folder))} is {what}; choose a new path — it is "
-                                                  r"never overwritten, even with overwrite=True"):
+        with pytest.raises(
+            FileExistsError,
+            match=rf"{re.escape(str(folder))} is {what}; choose a new path — it is "
+            r"never overwritten, even with overwrite=True",
+        ):
             lw.record_dataset(model, seqs[:3], folder, progress=False, overwrite=True)
         assert _tree(folder) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.zarr", "thesis"]  # no temporary left behind
@@ -486,12 +521,14 @@ def test_a_failed_re_record_keeps_the_old_store(model, seqs, tmp_path_factory, b
             yield x
 
     with pytest.raises(KeyboardInterrupt if how == "interrupt" else ValueError):
-        lw.record_dataset(model, sequences(), path, batch_size=batch, chunk_steps=16, progress=False, overwrite=True,
-                          threads=1)
+        lw.record_dataset(
+            model, sequences(), path, batch_size=batch, chunk_steps=16, progress=False, overwrite=True, threads=1
+        )
     assert _tree(path) == before and [p.name for p in root.iterdir()] == ["kept.zarr"]
     assert len(lw.open_dataset(path)) == 5
-    replaced = lw.record_dataset(model, seqs[:12], path, batch_size=batch, chunk_steps=16, progress=False,
-                                 overwrite=True, threads=1)
+    replaced = lw.record_dataset(
+        model, seqs[:12], path, batch_size=batch, chunk_steps=16, progress=False, overwrite=True, threads=1
+    )
     assert len(replaced) == 12 and [p.name for p in root.iterdir()] == ["kept.zarr"]
 
 

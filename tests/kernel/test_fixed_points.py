@@ -123,8 +123,11 @@ def _torch_step(module, x, s):
 @pytest.mark.parametrize("kind", ["lstm", "lstm_proj", "gru"])
 def test_jacobian_and_q_agree_with_torch_autograd_through_torch_modules(kind):
     torch.manual_seed(4)
-    module = {"lstm": lambda: nn.LSTM(3, 6), "lstm_proj": lambda: nn.LSTM(3, 6, proj_size=4),
-              "gru": lambda: nn.GRU(3, 6)}[kind]()
+    module = {
+        "lstm": lambda: nn.LSTM(3, 6),
+        "lstm_proj": lambda: nn.LSTM(3, 6, proj_size=4),
+        "gru": lambda: nn.GRU(3, 6),
+    }[kind]()
     with torch.no_grad():
         for p in module.parameters():
             p.mul_(2.5)  # strong recurrence: several fixed points
@@ -143,8 +146,9 @@ def test_jacobian_and_q_agree_with_torch_autograd_through_torch_modules(kind):
         q = 0.5 * float((r * r).sum())
         assert q <= tol and fp.q[k] <= tol
         assert abs(q - fp.q[k]) < 1e-12
-        np.testing.assert_allclose(np.sort(np.abs(fp.eigenvalues[k])), np.sort(np.abs(np.linalg.eigvals(jac.numpy()))),
-                                   atol=1e-8)
+        np.testing.assert_allclose(
+            np.sort(np.abs(fp.eigenvalues[k])), np.sort(np.abs(np.linalg.eigvals(jac.numpy()))), atol=1e-8
+        )
         assert bool(fp.stable[k]) == bool((np.abs(np.linalg.eigvals(jac.numpy())) < 1).all())
 
 
@@ -159,8 +163,10 @@ def test_analytic_step_jacobian_matches_autograd_for_every_cell_variant():
         w = _rnn_rows(module.double())[0][0]
         cases += [(cell, w), (cell, replace(w, gate_activation=(0.2, 0.5)))]
         if cell == "gru":
-            cases += [(cell, replace(w, reset_after=False)), (cell, replace(w, reset_after=False,
-                                                                            gate_activation=(0.2, 0.5)))]
+            cases += [
+                (cell, replace(w, reset_after=False)),
+                (cell, replace(w, reset_after=False, gate_activation=(0.2, 0.5))),
+            ]
     for cell, w in cases:
         _check_step_jacobian(cell, w)
 
@@ -175,8 +181,9 @@ def _check_step_jacobian(cell, w):
 
     f, jac = step_jacobian(w, cell, x, *split(s))
     for k in range(4):
+
         def one(v, k=k):
-            q = step(w, cell, x[k:k + 1], *(t if t is None else t[None] for t in split(v)))
+            q = step(w, cell, x[k : k + 1], *(t if t is None else t[None] for t in split(v)))
             return q["h"][0] if cell == "gru" else torch.cat([q["h"][0], q["c"][0]])
 
         np.testing.assert_allclose(f[k].numpy(), one(s[k]).numpy(), atol=1e-12)

@@ -334,8 +334,11 @@ def test_per_call_names_can_be_asked_for(n, steps, data):
     np.testing.assert_array_equal(got[f"cell[{t}].{q}"], full[tag("cell", t, steps) + f".{q}"])
     np.testing.assert_array_equal(got[f"cell[{t}]:input.0"], full[tag("cell", t, steps) + ":input.0"])
     np.testing.assert_array_equal(got[f"cell[{t}]:input.0"], x[:, t].numpy())  # the step, not a state
-    with pytest.raises(ValueError, match=rf"'relu\[{n}\]' asks for call {n} of 'relu', which the forward pass "
-                                         rf"called {n} times? \(calls 0..{n - 1}\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"'relu\[{n}\]' asks for call {n} of 'relu', which the forward pass "
+        rf"called {n} times? \(calls 0..{n - 1}\)",
+    ):
         activations(model, x, layers=[f"relu[{n}]"])
     with pytest.raises(ValueError, match=r"no submodule named 'nothing\[0\]'"):
         activations(model, x, layers=["nothing[0]"])

@@ -42,7 +42,7 @@ def test_integrated_gradients_complete_within_one_percent(cell, output):
         assert r.f_x == pytest.approx(f, abs=1e-5)
         assert abs(r.values.sum() - (r.f_x - r.f_baseline)) <= 0.01 * abs(r.f_x - r.f_baseline)
         assert r.completeness_error < 0.01
-        np.testing.assert_array_equal(r.values[t + 1:], 0.0)  # causality: nothing after t
+        np.testing.assert_array_equal(r.values[t + 1 :], 0.0)  # causality: nothing after t
 
 
 def test_completeness_on_the_bundled_network_from_two_baselines():
@@ -96,7 +96,7 @@ def test_gradient_x_input_against_finite_differences_at_an_inner_step():
             down[s, d] -= eps
             num[s, d] = (f(up) - f(down)) / (2 * eps)
     np.testing.assert_allclose(r.values, x * num, atol=1e-7)
-    np.testing.assert_array_equal(r.values[t + 1:], 0.0)
+    np.testing.assert_array_equal(r.values[t + 1 :], 0.0)
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "gradient_x_input"])

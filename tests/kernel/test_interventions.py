@@ -36,8 +36,12 @@ def _ref_lstm(m: nn.LSTM, x: torch.Tensor, change) -> dict:
         rows = {q: [] for q in "hcifgo"}
         for t in range(x.shape[0]):
             a = W @ inp[t] + U @ h + b
-            i, f, g, o = torch.sigmoid(a[:H]), torch.sigmoid(a[H:2 * H]), torch.tanh(a[2 * H:3 * H]), torch.sigmoid(
-                a[3 * H:])
+            i, f, g, o = (
+                torch.sigmoid(a[:H]),
+                torch.sigmoid(a[H : 2 * H]),
+                torch.tanh(a[2 * H : 3 * H]),
+                torch.sigmoid(a[3 * H :]),
+            )
             c = change(li, t, "c", f * c + i * g)
             h = o * torch.tanh(c)
             h = change(li, t, "h", h if R is None else R @ h)
@@ -61,8 +65,8 @@ def _ref_gru(m: nn.GRU, x: torch.Tensor, change) -> dict:
         for t in range(x.shape[0]):
             gi, gh = W @ inp[t] + bi, U @ h + bh
             r = torch.sigmoid(gi[:H] + gh[:H])
-            z = torch.sigmoid(gi[H:2 * H] + gh[H:2 * H])
-            n = torch.tanh(gi[2 * H:] + r * gh[2 * H:])
+            z = torch.sigmoid(gi[H : 2 * H] + gh[H : 2 * H])
+            n = torch.tanh(gi[2 * H :] + r * gh[2 * H :])
             h = change(li, t, "h", (1 - z) * n + z * h)
             for q, v in zip("hrzn", (h, r, z, n), strict=True):
                 rows[q].append(v)
@@ -196,8 +200,14 @@ def test_zero_over_no_units_equals_no_intervention():
     model = Net().eval()
     x = torch.randn(11, 4)
     a = lw.record(model, x)
-    b = lw.record(model, x, interventions=[Intervention("h", layer=0, units=[], start=2, op="zero"),
-                                           Intervention("c", layer=1, units=[], start=0, op="scale", value=9.0)])
+    b = lw.record(
+        model,
+        x,
+        interventions=[
+            Intervention("h", layer=0, units=[], start=2, op="zero"),
+            Intervention("c", layer=1, units=[], start=0, op="scale", value=9.0),
+        ],
+    )
     for q in a.quantities + ("logits", "probs"):
         np.testing.assert_allclose(getattr(b, q), getattr(a, q), atol=ATOL, err_msg=q)
 
@@ -229,8 +239,10 @@ def test_stepper_under_interventions_equals_record(cell):
     torch.manual_seed(7)
     model = Net(cell=cell).eval()
     x = torch.randn(9, 4)
-    ivs = [Intervention("h", layer=0, units=[0, 3], start=2, stop=6, op="clamp", value=[0.5, -0.5]),
-           Intervention("h", layer=1, units=1, start=5, op="scale", value=-2.0)]
+    ivs = [
+        Intervention("h", layer=0, units=[0, 3], start=2, stop=6, op="clamp", value=[0.5, -0.5]),
+        Intervention("h", layer=1, units=1, start=5, op="scale", value=-2.0),
+    ]
     rec = lw.record(model, x, interventions=ivs)
     st = lw.Stepper(model, interventions=ivs)
     frames = [st.step(x[t]) for t in range(9)]
@@ -315,8 +327,9 @@ def test_stack_variants_with_initial_states_take_the_same_change(reverse):
     torch.manual_seed(9)
     m = nn.LSTM(3, 4, batch_first=True)
     h0, c0 = torch.linspace(-0.5, 0.5, 4)[None], torch.linspace(0.3, -0.3, 4)[None]
-    stack = RecurrentStack([m], options=[LayerOptions(reverse=reverse, gate_activation=(0.2, 0.5))],
-                           initial_states=[(h0, c0)])
+    stack = RecurrentStack(
+        [m], options=[LayerOptions(reverse=reverse, gate_activation=(0.2, 0.5))], initial_states=[(h0, c0)]
+    )
     x = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
     plain = lw.record(stack, x)
     noop = lw.record(stack, x, interventions=Intervention("c", units=[], start=4))
@@ -335,7 +348,7 @@ def test_stack_variants_with_initial_states_take_the_same_change(reverse):
     hard = lambda a: np.clip(0.2 * a + 0.5, 0.0, 1.0)  # noqa: E731
     h, c = h0[0].numpy(), c0[0].numpy()
     want = {"h": np.zeros((10, 4)), "c": np.zeros((10, 4))}
-    for t in (range(9, -1, -1) if reverse else range(10)):
+    for t in range(9, -1, -1) if reverse else range(10):
         a = W @ x[t] + U @ h + b
         c = hard(a[4:8]) * c + hard(a[:4]) * np.tanh(a[8:12])
         h = hard(a[12:]) * np.tanh(c)

@@ -197,23 +197,42 @@ def test_hidden_dense_layers_in_the_head():
 @pytest.mark.parametrize(
     "build, message",
     [
-        (lambda: [layers.Conv1D(4, 3, padding="same"), layers.LSTM(5)],
-         r"layer 'conv1d\w*' \(Conv1D\) comes before the first recurrent layer"),
-        (lambda: [layers.LSTM(5, return_sequences=True), layers.LayerNormalization()],
-         r"layer 'layer_normalization\w*' \(LayerNormalization\) is not supported"),
-        (lambda: [layers.LSTM(5, activation="relu")],
-         r"layer 'lstm\w*' \(LSTM\) has activation='relu'; from_keras reproduces activation='tanh' only"),
-        (lambda: [layers.GRU(5, recurrent_activation="relu")],
-         r"layer 'gru\w*' \(GRU\) has recurrent_activation='relu'; from_keras reproduces 'sigmoid' and 'hard_sigmoid'"),
+        (
+            lambda: [layers.Conv1D(4, 3, padding="same"), layers.LSTM(5)],
+            r"layer 'conv1d\w*' \(Conv1D\) comes before the first recurrent layer",
+        ),
+        (
+            lambda: [layers.LSTM(5, return_sequences=True), layers.LayerNormalization()],
+            r"layer 'layer_normalization\w*' \(LayerNormalization\) is not supported",
+        ),
+        (
+            lambda: [layers.LSTM(5, activation="relu")],
+            r"layer 'lstm\w*' \(LSTM\) has activation='relu'; from_keras reproduces activation='tanh' only",
+        ),
+        (
+            lambda: [layers.GRU(5, recurrent_activation="relu")],
+            r"layer 'gru\w*' \(GRU\) has recurrent_activation='relu'; from_keras reproduces 'sigmoid' and 'hard_sigmoid'",
+        ),
         (lambda: [layers.LSTM(5, go_backwards=True)], r"\(LSTM\) has go_backwards=True"),
-        (lambda: [layers.Bidirectional(layers.LSTM(5), merge_mode="sum")],
-         r"\(Bidirectional\) has merge_mode='sum'; from_keras reads merge_mode='concat' only"),
+        (
+            lambda: [layers.Bidirectional(layers.LSTM(5), merge_mode="sum")],
+            r"\(Bidirectional\) has merge_mode='sum'; from_keras reads merge_mode='concat' only",
+        ),
         (lambda: [layers.LSTM(5), layers.Dense(3, activation="elu")], r"\(Dense\) has activation 'elu'"),
         (lambda: [layers.SimpleRNN(5)], r"has no LSTM or GRU layer \(its layers: simple_rnn\w* \(SimpleRNN\)\)"),
         (lambda: [layers.LSTM(5), layers.RepeatVector(3), layers.LSTM(2)], r"\(RepeatVector\) is not supported"),
     ],
-    ids=["conv-first", "layernorm", "relu-activation", "relu-recurrent", "go-backwards", "merge-sum", "elu-head",
-         "simple-rnn", "repeat-vector"],
+    ids=[
+        "conv-first",
+        "layernorm",
+        "relu-activation",
+        "relu-recurrent",
+        "go-backwards",
+        "merge-sum",
+        "elu-head",
+        "simple-rnn",
+        "repeat-vector",
+    ],
 )
 def test_unsupported_layers_and_activations_get_one_clear_error(build, message):
     model = keras.Sequential([keras.Input((T, D)), *build()])
@@ -222,8 +241,9 @@ def test_unsupported_layers_and_activations_get_one_clear_error(build, message):
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match="from_keras takes a Keras LSTM / GRU layer, a Keras model or a path to a "
-                                        ".keras file; got int"):
+    with pytest.raises(
+        TypeError, match="from_keras takes a Keras LSTM / GRU layer, a Keras model or a path to a .keras file; got int"
+    ):
         lw.from_keras(3)
     with pytest.raises(FileNotFoundError, match="not a file"):
         lw.from_keras("/nonexistent/model.keras")
@@ -257,6 +277,7 @@ def _rezip(path, members, **replaced):
 @pytest.fixture
 def no_loading(monkeypatch):
     """Keras's loader fails the test if it is reached: the refusal must come before any building."""
+
     def fail(*_a, **_k):
         raise AssertionError("keras.saving.load_model was called on a tampered archive")
 
@@ -265,8 +286,9 @@ def no_loading(monkeypatch):
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(units=st.integers(1, 6000), where=st.sampled_from(["lstm", "dense"]))
-def test_a_config_that_declares_other_weights_is_refused_before_building(saved_keras, tmp_path, no_loading, units,
-                                                                         where):
+def test_a_config_that_declares_other_weights_is_refused_before_building(
+    saved_keras, tmp_path, no_loading, units, where
+):
     path, members = saved_keras
     config = json.loads(members["config.json"])
     layer = config["config"]["layers"][1]["config"]["layer"] if where == "lstm" else config["config"]["layers"][2]
@@ -275,8 +297,11 @@ def test_a_config_that_declares_other_weights_is_refused_before_building(saved_k
     layer["config"]["units"] = units
     bad = _rezip(tmp_path / f"tampered_{where}.keras", members, config_json=json.dumps(config))
     kind = r"\(Bidirectional\)" if where == "lstm" else r"\(Dense\)"
-    with pytest.raises(ValueError, match=rf"tampered_{where}\.keras: layer '\w+' {kind} declares weights of shapes "
-                                         r".*but model\.weights\.h5 holds no .*refused before building"):
+    with pytest.raises(
+        ValueError,
+        match=rf"tampered_{where}\.keras: layer '\w+' {kind} declares weights of shapes "
+        r".*but model\.weights\.h5 holds no .*refused before building",
+    ):
         lw.from_keras(bad)
 
 
@@ -293,12 +318,20 @@ def test_an_oversized_config_or_missing_weights_are_refused_before_reading(saved
     with pytest.raises(ValueError, match=r"model\.weights\.h5 is not a readable HDF5 file"):
         lw.from_keras(_rezip(tmp_path / "cut.keras", members, model_weights_h5=members["model.weights.h5"][:2000]))
     embedding = json.loads(members["config.json"])
-    embedding["config"]["layers"].insert(1, {"module": "keras.layers", "class_name": "Embedding",
-                                             "config": {"name": "emb", "input_dim": 10**9, "output_dim": 6000}})
+    embedding["config"]["layers"].insert(
+        1,
+        {
+            "module": "keras.layers",
+            "class_name": "Embedding",
+            "config": {"name": "emb", "input_dim": 10**9, "output_dim": 6000},
+        },
+    )
     with pytest.raises(ValueError, match=r"layer 'emb' \(Embedding\) is not supported"):
         lw.from_keras(_rezip(tmp_path / "emb.keras", members, config_json=json.dumps(embedding)))
     (tmp_path / "junk.keras").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"could not read .*junk\.keras.* as a Keras model \(a \.keras file is a zip archive"):
+    with pytest.raises(
+        ValueError, match=r"could not read .*junk\.keras.* as a Keras model \(a \.keras file is a zip archive"
+    ):
         lw.from_keras(tmp_path / "junk.keras")
 
 

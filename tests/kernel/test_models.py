@@ -103,8 +103,9 @@ def test_weights_with_wrong_missing_or_extra_keys_are_named(data, tmp_path_facto
     keys = sorted(state)
     dropped = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=3))
     added = data.draw(st.lists(st.from_regex(r"extra\.[a-z]{1,6}", fullmatch=True), unique=True, max_size=2))
-    reshaped = data.draw(st.lists(st.sampled_from([k for k in keys if k not in dropped] or keys), unique=True,
-                                  max_size=2))
+    reshaped = data.draw(
+        st.lists(st.sampled_from([k for k in keys if k not in dropped] or keys), unique=True, max_size=2)
+    )
     reshaped = [k for k in reshaped if k not in dropped]
     if not (dropped or added or reshaped):
         dropped = [keys[0]]

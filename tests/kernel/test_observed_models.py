@@ -178,7 +178,7 @@ def test_word_lm_with_forward_input_hidden_records_what_its_lstm_computed():
     ids = torch.randint(0, lm.ntoken, (9,))
     rec = lw.record(lm, ids, forward=_lm_forward)
     seen, (logp, _) = _own(lm, [lm.rnn], lambda: _lm_forward(lm, ids[:, None]))
-    (_, (out, (hn, cn))), = seen[lm.rnn]
+    ((_, (out, (hn, cn))),) = seen[lm.rnn]
     assert rec.layer_names == ("layer0", "layer1") and len(rec) == 9
     np.testing.assert_allclose(rec.h[1], out[:, 0].numpy(), atol=ATOL)
     np.testing.assert_allclose(rec.h[:, -1], hn[:, 0].numpy(), atol=ATOL)
@@ -200,15 +200,16 @@ def test_word_lm_with_its_own_initial_state_and_a_batch_of_ids():
     ids = np.random.default_rng(0).integers(0, lm.ntoken, (3, 6))  # a (B, T) batch
     recs = lw.record(lm, ids, forward=lambda m, b: m(b, h0))
     seen, (logp, _) = _own(lm, [lm.rnn], lambda: lm(torch.from_numpy(ids).T, h0))
-    (_, (out, _)), = seen[lm.rnn]
+    ((_, (out, _)),) = seen[lm.rnn]
     logp = logp.view(6, 3, -1)
     for b, rec in enumerate(recs):
         np.testing.assert_allclose(rec.h[1], out[:, b].numpy(), atol=ATOL)
         # the first step starts from the given state, not zeros
-        first = lw.record(lm, ids[b, :1], forward=lambda m, x, b=b: m(x, (h0[0][:, b:b + 1], h0[1][:, b:b + 1])))
+        first = lw.record(lm, ids[b, :1], forward=lambda m, x, b=b: m(x, (h0[0][:, b : b + 1], h0[1][:, b : b + 1])))
         np.testing.assert_allclose(first.h[:, 0], rec.h[:, 0], atol=ATOL)
-        np.testing.assert_allclose(torch.log_softmax(torch.from_numpy(rec.outputs), -1).numpy(), logp[:, b].numpy(),
-                                   atol=ATOL)
+        np.testing.assert_allclose(
+            torch.log_softmax(torch.from_numpy(rec.outputs), -1).numpy(), logp[:, b].numpy(), atol=ATOL
+        )
 
 
 def test_token_model_takes_ids_as_arrays_tensors_lists_and_padded_batches():
@@ -218,11 +219,12 @@ def test_token_model_takes_ids_as_arrays_tensors_lists_and_padded_batches():
     recs = lw.record(model, seqs)
     for s, rec in zip(seqs, recs, strict=True):
         seen, logits = _own(model, [model.lstm], lambda s=s: model(torch.from_numpy(s)[None]))
-        (_, (out, _)), = seen[model.lstm]
+        ((_, (out, _)),) = seen[model.lstm]
         np.testing.assert_allclose(rec.h[0], out[0].numpy(), atol=ATOL)
         np.testing.assert_allclose(rec.outputs, logits[0].numpy(), atol=ATOL)
-        np.testing.assert_allclose(rec.module_inputs["lstm"], model.emb(torch.from_numpy(s)).detach().numpy(),
-                                   atol=ATOL)
+        np.testing.assert_allclose(
+            rec.module_inputs["lstm"], model.emb(torch.from_numpy(s)).detach().numpy(), atol=ATOL
+        )
     one = lw.record(model, torch.from_numpy(seqs[0])[:, None])  # a (T, 1) long tensor
     np.testing.assert_array_equal(one.h, recs[0].h)
     padded = np.zeros((3, 7), np.int64)
@@ -261,8 +263,9 @@ def test_two_cell_forecaster_records_both_cells_and_its_own_closed_loop_outputs(
         c = torch.cat([o[1] for _, o in seen[cell]]).numpy()
         np.testing.assert_allclose(rec.h[row], h, atol=ATOL)
         np.testing.assert_allclose(rec.c[row], c, atol=ATOL)
-        np.testing.assert_allclose(rec.c[row], rec.f[row] * np.vstack([np.zeros((1, 12)), c[:-1]])
-                                   + rec.i[row] * rec.g[row], atol=ATOL)
+        np.testing.assert_allclose(
+            rec.c[row], rec.f[row] * np.vstack([np.zeros((1, 12)), c[:-1]]) + rec.i[row] * rec.g[row], atol=ATOL
+        )
     # outputs are the model's own, the future steps included; a regression: no probabilities
     np.testing.assert_allclose(rec.outputs[:, 0], y[0].numpy(), atol=ATOL)
     assert rec.task == "regression" and rec.probs is None and rec.logits is None
@@ -293,8 +296,10 @@ def test_encoder_decoder_runs_on_one_timeline_in_two_stages():
     seen, y = _own(model, [model.encoder, model.decoder], lambda: model(x[None]))
     assert rec.layer_names == ("encoder.layer0", "decoder.layer0") and len(rec) == 10
     assert [(s.module, s.layers, s.start, s.stop) for s in rec.stages] == [
-        ("encoder", ("encoder.layer0",), 0, 6), ("decoder", ("decoder.layer0",), 6, 10)]
-    (_, (enc, _)), = seen[model.encoder]
+        ("encoder", ("encoder.layer0",), 0, 6),
+        ("decoder", ("decoder.layer0",), 6, 10),
+    ]
+    ((_, (enc, _)),) = seen[model.encoder]
     dec = torch.cat([o[0] for _, o in seen[model.decoder]], dim=1)
     np.testing.assert_allclose(rec["encoder.layer0.h"][:6], enc[0].numpy(), atol=ATOL)
     np.testing.assert_allclose(rec["decoder.layer0.h"][6:], dec[0].numpy(), atol=ATOL)
@@ -332,7 +337,7 @@ def test_per_step_regressor_is_a_regression_without_probabilities():
     recs = lw.record(model, xs)
     for x, rec in zip(xs, recs, strict=True):
         seen, y = _own(model, [model.lstm], lambda x=x: model(torch.from_numpy(x)[None]))
-        (_, (out, _)), = seen[model.lstm]
+        ((_, (out, _)),) = seen[model.lstm]
         np.testing.assert_allclose(rec.h[0], out[0].numpy(), atol=ATOL)
         np.testing.assert_allclose(rec.outputs, y[0].numpy(), atol=ATOL)
         assert rec.task == "regression" and rec.probs is None and rec.logits is None
@@ -368,8 +373,9 @@ def test_a_head_that_does_not_reproduce_the_output_is_not_shown():
 
     rec = lw.record(Scaled(), torch.randn(5, 3))
     assert rec.outputs is None and rec.logits is None and rec.probs is None
-    assert rec.outputs_note == ("per-step outputs not shown: 'fc' on lstm's states does not reproduce "
-                                "the model's output (shape (1, 4))")
+    assert rec.outputs_note == (
+        "per-step outputs not shown: 'fc' on lstm's states does not reproduce the model's output (shape (1, 4))"
+    )
     assert lw.record(Scaled(), torch.randn(5, 3), head=None).outputs_note == "per-step outputs not shown: head=None"
 
 
@@ -399,7 +405,7 @@ def test_a_model_that_packs_its_batch_records_each_sequence_at_its_own_length():
     for x, rec in zip(xs, recs, strict=True):
         assert len(rec) == len(x)
         seen, y = _own(model, [model.lstm], lambda x=x: model(torch.from_numpy(x)[None], torch.tensor([len(x)])))
-        (_, (out, (hn, cn))), = seen[model.lstm]
+        ((_, (out, (hn, cn))),) = seen[model.lstm]
         np.testing.assert_allclose(rec.h[0, -1], hn[0, 0].numpy(), atol=ATOL)
         np.testing.assert_allclose(rec.c[0, -1], cn[0, 0].numpy(), atol=ATOL)
         np.testing.assert_allclose(rec.outputs[-1], y[0].numpy(), atol=ATOL)
@@ -416,7 +422,7 @@ def test_a_model_left_in_train_mode_is_recorded_in_eval_mode_and_left_in_train_m
     np.testing.assert_array_equal(first.h, second.h)
     assert model.training and all(m.training for m in model.modules())
     seen, y = _own(model, [model.lstm], lambda: model(x[None]))
-    (_, (out, _)), = seen[model.lstm]
+    ((_, (out, _)),) = seen[model.lstm]
     np.testing.assert_allclose(first.h[1], out[0].numpy(), atol=ATOL)
     np.testing.assert_allclose(first.logits[-1], y[0].numpy(), atol=ATOL)
 
@@ -466,8 +472,11 @@ def test_stepper_refuses_at_construction_what_it_cannot_step_exactly():
         def forward(self, x, state):
             return self.out(self.lstm(x, state)[0])
 
-    with pytest.raises(ValueError, match=r"cannot step Stateful exactly: its forward fails .*missing 1 required "
-                                         r"positional argument: 'state'.*forward=lambda"):
+    with pytest.raises(
+        ValueError,
+        match=r"cannot step Stateful exactly: its forward fails .*missing 1 required "
+        r"positional argument: 'state'.*forward=lambda",
+    ):
         lw.Stepper(Stateful())
     with pytest.raises(ValueError, match=r"cannot step Stateful exactly: its forward starts 'lstm' from its own state"):
         lw.Stepper(Stateful(), forward=lambda m, b: m(b, (torch.ones(1, 1, 24), torch.ones(1, 1, 24))))
@@ -513,7 +522,7 @@ def test_activations_take_a_forward():
     ids = torch.randint(0, lm.ntoken, (7, 2))
     acts = lw.activations(lm, ids, ["rnn", "decoder"], forward=_lm_forward)
     seen, _ = _own(lm, [lm.rnn, lm.decoder], lambda: _lm_forward(lm, ids))
-    (_, (out, _)), = seen[lm.rnn]
+    ((_, (out, _)),) = seen[lm.rnn]
     np.testing.assert_allclose(acts["rnn.layer1.h"], out.transpose(0, 1).numpy(), atol=ATOL)
     np.testing.assert_allclose(acts["decoder"], seen[lm.decoder][0][1].numpy(), atol=ATOL)
 
@@ -537,8 +546,9 @@ def test_gru_cells_in_a_loop_and_a_gru_inside_a_model():
     seen, y = _own(model, [model.cell], lambda: model(x[None]))
     assert rec.cell == "gru" and rec.layer_names == ("layer0",)
     np.testing.assert_allclose(rec.h[0], torch.cat([o for _, o in seen[model.cell]]).numpy(), atol=ATOL)
-    np.testing.assert_allclose(rec.h[0, 1:], (1 - rec.z[0, 1:]) * rec.n[0, 1:] + rec.z[0, 1:] * rec.h[0, :-1],
-                               atol=ATOL)
+    np.testing.assert_allclose(
+        rec.h[0, 1:], (1 - rec.z[0, 1:]) * rec.n[0, 1:] + rec.z[0, 1:] * rec.h[0, :-1], atol=ATOL
+    )
     np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
 
     gru = nn.Sequential()
@@ -608,7 +618,6 @@ def test_two_stacked_lstm_modules_share_the_timeline_with_their_names():
     assert {(s.start, s.stop) for s in rec.stages} == {(0, 8)}
     np.testing.assert_allclose(rec["lstm1.layer1.h"], seen[model.lstm1][0][1][0][0].numpy(), atol=ATOL)
     np.testing.assert_allclose(rec["lstm2.layer0.h"], seen[model.lstm2][0][1][0][0].numpy(), atol=ATOL)
-    np.testing.assert_allclose(rec.module_inputs["lstm2"], torch.relu(seen[model.lstm1][0][1][0][0]).numpy(),
-                               atol=ATOL)
+    np.testing.assert_allclose(rec.module_inputs["lstm2"], torch.relu(seen[model.lstm1][0][1][0][0]).numpy(), atol=ATOL)
     np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
     assert lw.record(model, x, lstm=["lstm1", "lstm2"]).layer_names == rec.layer_names

@@ -32,8 +32,15 @@ def _export(module: nn.Module, x: torch.Tensor, outputs=("y",)) -> onnx.ModelPro
     f = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module.eval(), (x,), f, dynamo=False, input_names=["x"], output_names=list(outputs),
-                          dynamic_axes={"x": {0: "a", 1: "b"}})
+        torch.onnx.export(
+            module.eval(),
+            (x,),
+            f,
+            dynamo=False,
+            input_names=["x"],
+            output_names=list(outputs),
+            dynamic_axes={"x": {0: "a", 1: "b"}},
+        )
     return onnx.load_from_string(f.getvalue())
 
 
@@ -71,8 +78,11 @@ DIRECTIONS = ["forward", "reverse", "bidirectional"]
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU"])
 @pytest.mark.parametrize("direction", DIRECTIONS)
-@pytest.mark.parametrize("bias, initial", [(True, False), (False, False), (True, True), (False, True)],
-                         ids=["bias", "no-bias", "bias-initial", "no-bias-initial"])
+@pytest.mark.parametrize(
+    "bias, initial",
+    [(True, False), (False, False), (True, True), (False, True)],
+    ids=["bias", "no-bias", "bias-initial", "no-bias-initial"],
+)
 def test_hand_built_node_matches_onnxruntime(op, direction, bias, initial):
     model = _node_model(op, direction, bias, initial)
     stack, recs, _ = _check_against_ort(model, op, direction)
@@ -82,16 +92,20 @@ def test_hand_built_node_matches_onnxruntime(op, direction, bias, initial):
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_gru_linear_before_reset_0_is_reproduced(direction):
-    _check_against_ort(_node_model("GRU", direction, initial=True, extra_attrs={"linear_before_reset": 0}), "GRU",
-                       direction)
+    _check_against_ort(
+        _node_model("GRU", direction, initial=True, extra_attrs={"linear_before_reset": 0}), "GRU", direction
+    )
     _check_against_ort(_node_model("GRU", direction, extra_attrs={"linear_before_reset": 1}), "GRU", direction)
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU"])
 def test_hard_sigmoid_gates_are_reproduced(op):
     acts = ["HardSigmoid", "Tanh", "Tanh"] if op == "LSTM" else ["HardSigmoid", "Tanh"]
-    model = _node_model(op, "bidirectional", extra_attrs=dict(activations=acts * 2, activation_alpha=[0.3, 0.3],
-                                                              activation_beta=[0.4, 0.4]))
+    model = _node_model(
+        op,
+        "bidirectional",
+        extra_attrs=dict(activations=acts * 2, activation_alpha=[0.3, 0.3], activation_beta=[0.4, 0.4]),
+    )
     _, recs, _ = _check_against_ort(model, op, "bidirectional")
     gate = recs[0].f if op == "LSTM" else recs[0].z
     assert (gate == 0).any() or (gate == 1).any()  # the clipped ends are reached
@@ -122,7 +136,9 @@ def test_two_hand_built_nodes_forward_then_reverse():
     axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
     squeeze = helper.make_node("Squeeze", ["Y", "axes"], ["Y1sq"], name="squeeze")
     graph = helper.make_graph(
-        [g1.node[0], squeeze, n2], "two", list(g1.input),
+        [g1.node[0], squeeze, n2],
+        "two",
+        list(g1.input),
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in ("Y", "Y2", "Y2_h")],
         initializer=list(g1.initializer) + list(g2.initializer) + [axes],
     )
@@ -281,13 +297,19 @@ def test_unsupported_graphs_get_one_clear_error_naming_the_node():
     rnn_node.graph.node[0].op_type = "RNN"
     with pytest.raises(ValueError, match=r"has no LSTM or GRU node \(its ops: \['RNN'\]\)"):
         lw.from_onnx(rnn_node)
-    no_rnn = helper.make_model(helper.make_graph(
-        [helper.make_node("Relu", ["X"], ["Y"])], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1])]))
+    no_rnn = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Relu", ["X"], ["Y"])],
+            "g",
+            [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1])],
+            [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1])],
+        )
+    )
     with pytest.raises(ValueError, match=r"has no LSTM or GRU node \(its ops: \['Relu'\]\)"):
         lw.from_onnx(no_rnn)
-    with pytest.raises(TypeError, match="from_onnx takes a path to a .onnx file, its bytes or an onnx.ModelProto; "
-                                        "got int"):
+    with pytest.raises(
+        TypeError, match="from_onnx takes a path to a .onnx file, its bytes or an onnx.ModelProto; got int"
+    ):
         lw.from_onnx(3)
     with pytest.raises(FileNotFoundError, match="not a file"):
         lw.from_onnx("/nonexistent.onnx")
@@ -300,8 +322,9 @@ def _with_external_data(model, folder, location="weights.bin"):
     copy.CopyFrom(model)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "model.onnx"
-    onnx.save_model(copy, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=location,
-                    size_threshold=0)
+    onnx.save_model(
+        copy, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=location, size_threshold=0
+    )
     return path
 
 
@@ -352,9 +375,12 @@ def test_external_data_outside_the_models_folder_is_refused(tmp_path_factory, es
     elif escape == "symlinked folder":
         (root / "model" / "data").symlink_to(outside, target_is_directory=True)
     tensor = _relocate(path, location)
-    with pytest.raises(ValueError, match=rf"tensor '{tensor}' of the file .* keeps its values in "
-                                         rf"'{re.escape(location)}', which resolves to "
-                                         rf"'{re.escape(str((outside / name).resolve()))}', outside the model's folder"):
+    with pytest.raises(
+        ValueError,
+        match=rf"tensor '{tensor}' of the file .* keeps its values in "
+        rf"'{re.escape(location)}', which resolves to "
+        rf"'{re.escape(str((outside / name).resolve()))}', outside the model's folder",
+    ):
         lw.from_onnx(path)
 
 
@@ -364,19 +390,28 @@ def test_missing_truncated_or_in_memory_external_data_is_refused(tmp_path):
     data = tmp_path / "m" / "weights.bin"
     whole = data.read_bytes()
     data.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(ValueError, match=r"tensor '\w+' of the file .* reads bytes \d+\.\.\d+ of .*weights\.bin'?, "
-                                         r"which holds \d+ bytes \(a truncated or damaged data file\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"tensor '\w+' of the file .* reads bytes \d+\.\.\d+ of .*weights\.bin'?, "
+        r"which holds \d+ bytes \(a truncated or damaged data file\)",
+    ):
         lw.from_onnx(path)
     data.unlink()
-    with pytest.raises(ValueError, match=r"tensor 'W' of the file .* keeps its values in .*weights\.bin', which does "
-                                         "not exist"):
+    with pytest.raises(
+        ValueError,
+        match=r"tensor 'W' of the file .* keeps its values in .*weights\.bin', which does "
+        "not exist",
+    ):
         lw.from_onnx(path)
     data.mkdir()
     with pytest.raises(ValueError, match=r"weights\.bin', which is not a regular file"):
         lw.from_onnx(path)
     external = onnx.load(str(path), load_external_data=False)
     for given_as, what in ((external, "an onnx.ModelProto"), (external.SerializeToString(), r"\d+ bytes")):
-        with pytest.raises(ValueError, match=rf"from_onnx got {what}, whose tensor 'W' keeps its values in the "
-                                             r"external file 'weights\.bin'; a model given in memory has no folder"):
+        with pytest.raises(
+            ValueError,
+            match=rf"from_onnx got {what}, whose tensor 'W' keeps its values in the "
+            r"external file 'weights\.bin'; a model given in memory has no folder",
+        ):
             lw.from_onnx(given_as)
     assert external.graph.initializer[0].data_location == TensorProto.EXTERNAL  # the caller's proto is left alone

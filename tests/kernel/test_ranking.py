@@ -53,8 +53,10 @@ def test_rank_per_class_welch_t_and_difference_of_means():
     np.testing.assert_array_equal(r.classes, ["a", "b"])
     # class a against the rest: diffs [3, -3, 0], standard errors sqrt(8/2 + 0/2) = 2, sqrt(0 + 2/2) = 1, … → t 1.5, -3, 0
     means = np.array([s.mean(0) for s in seqs])
-    welch = [ttest_ind(means[:2], means[2:], equal_var=False).statistic,
-             ttest_ind(means[2:], means[:2], equal_var=False).statistic]
+    welch = [
+        ttest_ind(means[:2], means[2:], equal_var=False).statistic,
+        ttest_ind(means[2:], means[:2], equal_var=False).statistic,
+    ]
     np.testing.assert_allclose(np.nan_to_num(welch), [[1.5, -3, 0], [-1.5, 3, 0]])  # scipy's Welch t (0/0 for unit 2)
     np.testing.assert_allclose(r.all_scores, np.nan_to_num(welch))
     np.testing.assert_array_equal(r.units, [[0, 2, 1], [1, 2, 0]])

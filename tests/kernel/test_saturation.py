@@ -80,8 +80,11 @@ def test_on_real_lstm_and_gru_recordings():
         (dict(recordings=[np.zeros(3)]), TypeError, r"recordings\[0\] is a ndarray; expected a Recording"),
         (dict(low=0.9, high=0.1), ValueError, r"low must be below high; got low=0.9, high=0.1"),
         (dict(high=1.5), ValueError, r"high must be a number in \[0, 1\]; got 1.5"),
-        (dict(layer="layer9"), ValueError,
-         r"layer must be None, a row index \(0..0\) or a name from \['layer0'\]; got 'layer9'"),
+        (
+            dict(layer="layer9"),
+            ValueError,
+            r"layer must be None, a row index \(0..0\) or a name from \['layer0'\]; got 'layer9'",
+        ),
     ],
     ids=["empty", "str", "not-recording", "low-high", "high-range", "layer"],
 )

@@ -108,8 +108,10 @@ def test_non_finite_weights_are_refused_naming_the_parameter(data, bad):
     where = tuple(int(k) for k in np.unravel_index(flat, tuple(p.shape)))
     with torch.no_grad():
         p[where] = bad
-    message = rf"has {bad} in parameter '{re.escape(name)}' \(shape {re.escape(str(tuple(p.shape)))}\) at index " \
-              rf"{re.escape(str(where))}.*expected finite weights"
+    message = (
+        rf"has {bad} in parameter '{re.escape(name)}' \(shape {re.escape(str(tuple(p.shape)))}\) at index "
+        rf"{re.escape(str(where))}.*expected finite weights"
+    )
     with pytest.raises(ValueError, match=message):
         lw.record(model, np.zeros((3, 12), np.float32))
     with pytest.raises(ValueError, match=message):
@@ -150,7 +152,12 @@ def test_check_int_takes_python_and_numpy_integers(value):
         ("3", dict(high=5), ValueError, r"^k must be a whole number <= 4; got '3' \(str\)$"),
         (4, dict(low=0, high=4), ValueError, r"^k must be a whole number in 0..3; got 4$"),
         (-1, dict(low=0), ValueError, r"^k must be a whole number >= 0; got -1$"),
-        (9, dict(low=0, high=3, expected="a row index", error=IndexError), IndexError, r"^k must be a row index; got 9$"),
+        (
+            9,
+            dict(low=0, high=3, expected="a row index", error=IndexError),
+            IndexError,
+            r"^k must be a row index; got 9$",
+        ),
     ],
 )
 def test_check_int_refuses_with_one_error(value, kwargs, exc, message):

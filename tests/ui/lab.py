@@ -232,9 +232,7 @@ def open_notebook(
     page.goto(server.lab_url(url), wait_until="domcontentloaded")
     _helpers(page, timeout)
     page.evaluate("async () => { await window.jupyterapp.restored; }")
-    page.wait_for_function(
-        "(path) => !!window.__lwh.panel(path)", arg=name, timeout=timeout, polling=POLL_MS
-    )
+    page.wait_for_function("(path) => !!window.__lwh.panel(path)", arg=name, timeout=timeout, polling=POLL_MS)
     page.evaluate("(path) => { window.__lwh.current = path; window.__lwh.activate(path); }", name)
     if collapse_sidebars:
         page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
@@ -244,13 +242,9 @@ def open_notebook(
 
 def _wait_run(page: Page, run_id: int, timeout: float, what: str):
     try:
-        page.wait_for_function(
-            "(id) => window.__lwh.runs[id].done", arg=run_id, timeout=timeout, polling=POLL_MS
-        )
+        page.wait_for_function("(id) => window.__lwh.runs[id].done", arg=run_id, timeout=timeout, polling=POLL_MS)
     except PlaywrightTimeoutError:
-        raise AssertionError(
-            f"{what} did not finish in {timeout / 1000:.0f}s; kernel: {kernel_status(page)}"
-        ) from None
+        raise AssertionError(f"{what} did not finish in {timeout / 1000:.0f}s; kernel: {kernel_status(page)}") from None
     r = page.evaluate("(id) => { const r = window.__lwh.runs[id]; delete window.__lwh.runs[id]; return r; }", run_id)
     if r["error"]:
         raise AssertionError(f"{what} failed in the page: {r['error']}")
@@ -445,8 +439,9 @@ def wait_py(owner, expr: str, want, timeout: float = 30) -> None:
     wait_until(ok, timeout=timeout, interval=0.3, message=lambda: f"Python: {expr} == {want} (last {seen[-1:]})")
 
 
-def hover_text(root: Locator, target: Locator, x: float, y: float, pattern: str,
-               tooltip: str = ".lw-tooltip") -> re.Match:
+def hover_text(
+    root: Locator, target: Locator, x: float, y: float, pattern: str, tooltip: str = ".lw-tooltip"
+) -> re.Match:
     """Hover ``target`` at (x, y) CSS px and return the widget's tooltip text (under ``root``) matched in full
     against ``pattern``; the tooltip is hidden first, so no stale text can match."""
     tip = root.locator(tooltip)
@@ -494,15 +489,17 @@ class Widget:
             )
         except PlaywrightTimeoutError:
             raise AssertionError(
-                f"the views do not all show t={t} after {timeout / 1000:.0f}s: {self.views()}") from None
+                f"the views do not all show t={t} after {timeout / 1000:.0f}s: {self.views()}"
+            ) from None
         next_frames(self.page)
         got = self.views()
         assert self.expected_views <= set(got), f"views missing: {self.expected_views - set(got)}"
         assert got and all(v == str(t) for v in got.values()), got
 
 
-def widget_notebook(new_page, server, name: str, cells: list[str], ready: Callable | None = None,
-                    selector: str = ".lstm-widget") -> tuple[Page, Locator]:
+def widget_notebook(
+    new_page, server, name: str, cells: list[str], ready: Callable | None = None, selector: str = ".lstm-widget"
+) -> tuple[Page, Locator]:
     """The set-up of a module's browser fixture: a notebook of ``cells`` (code) written as ``<name>_e2e.ipynb``,
     opened in a new page, every cell run, the first ``selector`` visible, then ``ready(page, root)`` (default: a
     first repaint). Returns ``(page, root)``; the fixture closes the page with ``new_page.close(page)``. On failure
@@ -636,8 +633,11 @@ def wait_painted(canvas: Locator, min_colors: int = 16, timeout: float = 60) -> 
         seen.append(f"{px.shape[1]}x{px.shape[0]}, {distinct_colors(px) if px.size else 0} colours")
         return {"px": px} if px.size and distinct_colors(px) >= min_colors else None
 
-    px = wait_until(painted, timeout=timeout,
-                    message=lambda: f"the canvas shows >= {min_colors} distinct colours (it has {seen[-1:]})")["px"]
+    px = wait_until(
+        painted,
+        timeout=timeout,
+        message=lambda: f"the canvas shows >= {min_colors} distinct colours (it has {seen[-1:]})",
+    )["px"]
     assert px.shape[0] >= 20 and px.shape[1] >= 20, px.shape
     assert (px[..., 3] > 0).mean() > 0.5, "the canvas is mostly transparent"
     return px

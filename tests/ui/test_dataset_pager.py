@@ -76,13 +76,17 @@ def wait_window(ex: Widget, start: int) -> None:
     stop = min(start + W, N)
     want = [f"utterance {k}" for k in range(start, stop)]
     wait_until(
-        lambda: pager(ex).get_attribute("data-pending") == "false"
-        and pager(ex).get_attribute("data-start") == str(start)
-        and range_text(ex) == f"sequences {start + 1}–{stop} of {N}" and picker_names(ex) == want
-        and ex.root.locator(".lw-picker select").input_value() == "0",
+        lambda: (
+            pager(ex).get_attribute("data-pending") == "false"
+            and pager(ex).get_attribute("data-start") == str(start)
+            and range_text(ex) == f"sequences {start + 1}–{stop} of {N}"
+            and picker_names(ex) == want
+            and ex.root.locator(".lw-picker select").input_value() == "0"
+        ),
         timeout=60,
-        message=lambda: f"the page shows sequences {start}..{stop - 1} (pager {range_text(ex)!r}, picker "
-                        f"{picker_names(ex)[:2]}…)",
+        message=lambda: (
+            f"the page shows sequences {start}..{stop - 1} (pager {range_text(ex)!r}, picker {picker_names(ex)[:2]}…)"
+        ),
     )
     next_frames(ex.page)
     views = ex.root.locator(".lw-view")
@@ -92,8 +96,11 @@ def wait_window(ex: Widget, start: int) -> None:
 
 def set_t(ex: Widget, t: int) -> None:
     run_code(ex.page, f"ex.playing = False\nex.t = {t}")
-    wait_until(lambda: ex.root.locator(".lw-heatmap").first.get_attribute("data-t") == str(t), timeout=30,
-               message=f"the page shows t={t}")
+    wait_until(
+        lambda: ex.root.locator(".lw-heatmap").first.get_attribute("data-t") == str(t),
+        timeout=30,
+        message=f"the page shows t={t}",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -109,8 +116,11 @@ def test_pager_shows_the_window_and_is_reachable(ex):
     assert prev.is_disabled() and nxt.is_enabled()
     assert prev.get_attribute("aria-label") and nxt.get_attribute("aria-label")
     assert p.locator(".lw-page-jump").get_attribute("aria-label")
-    assert py_json(ex, "[ex.window_start, ex.window_size, ex._meta['dataset']]") == \
-        [0, W, {"n_sequences": N, "start": 0, "size": W}]
+    assert py_json(ex, "[ex.window_start, ex.window_size, ex._meta['dataset']]") == [
+        0,
+        W,
+        {"n_sequences": N, "start": 0, "size": W},
+    ]
 
 
 def test_next_and_previous_page_through_the_store(ex):
@@ -123,8 +133,12 @@ def test_next_and_previous_page_through_the_store(ex):
     wait_window(ex, 16)
     assert int(ex.root.get_attribute("data-frames")) > frames
     assert heatmap_hash(ex) != before, "the heatmap did not repaint with the new window's sequence"
-    assert py_json(ex, "[ex.sequence, ex.t, ex.dataset_index, ex._meta['sequence_names'][0]]") == \
-        [0, 0, 16, "utterance 16"]
+    assert py_json(ex, "[ex.sequence, ex.t, ex.dataset_index, ex._meta['sequence_names'][0]]") == [
+        0,
+        0,
+        16,
+        "utterance 16",
+    ]
 
     # keyboard: focus next, Enter → the last window (33–40); next is then disabled and the focus stays in the pager
     nxt, prev = p.locator(".lw-page-next"), p.locator(".lw-page-prev")
@@ -173,8 +187,11 @@ def test_jump_to_a_sequence_index(ex):
     jump.fill("21")
     jump.press("Enter")
     wait_py(ex, "[ex.window_start, ex.sequence, ex.dataset_index]", [16, 5, 21])
-    wait_until(lambda: ex.root.locator(".lw-picker select").input_value() == "5", timeout=30,
-               message="the picker shows the jumped-to sequence")
+    wait_until(
+        lambda: ex.root.locator(".lw-picker select").input_value() == "5",
+        timeout=30,
+        message="the picker shows the jumped-to sequence",
+    )
     assert picker_names(ex)[5] == "utterance 21"
     # inside the window: only the sequence moves
     jump.fill("18")
@@ -207,8 +224,9 @@ def test_narrow_page_keeps_the_pager_inside(ex):
     size = page.viewport_size
     try:
         page.set_viewport_size({"width": 680, "height": size["height"]})
-        wait_until(lambda: "lw-narrow" in (ex.root.get_attribute("class") or ""), timeout=30,
-                   message="the root turns narrow")
+        wait_until(
+            lambda: "lw-narrow" in (ex.root.get_attribute("class") or ""), timeout=30, message="the root turns narrow"
+        )
         next_frames(page, 3)
         p = pager(ex)
         p.scroll_into_view_if_needed()

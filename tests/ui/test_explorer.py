@@ -85,7 +85,14 @@ def page_values(s, t, units=()):
 
 
 EXPECTED_VIEWS = {
-    "lw-picker", "lw-timeline", "lw-inputs", "lw-heatmap", "lw-traces", "lw-probs", "lw-trajectory", "lw-gates",
+    "lw-picker",
+    "lw-timeline",
+    "lw-inputs",
+    "lw-heatmap",
+    "lw-traces",
+    "lw-probs",
+    "lw-trajectory",
+    "lw-gates",
 }
 
 
@@ -286,9 +293,7 @@ PROJECTED_JS = """([traj, root]) => {
 
 
 def projected_points(ex: Ex) -> tuple[list[dict], list[int]]:
-    data = py_json(
-        ex, "{'traj': decode_array(ex._arrays['traj'])[:, :2].tolist(), 'offsets': ex._meta['offsets']}"
-    )
+    data = py_json(ex, "{'traj': decode_array(ex._arrays['traj'])[:, :2].tolist(), 'offsets': ex._meta['offsets']}")
     handle = ex.root.element_handle()
     pts = wait_until(
         lambda: (lambda p: p if p and all(q is not None for q in p) else None)(
@@ -365,8 +370,11 @@ def test_python_sets_t_sequence_and_units(ex):
 
     # The views show sequence s at step t: inputs, probabilities, the selected units' traces.
     want = py_json(ex, f"json.loads(page_values({s}, {t}, {units}))")
-    wait_until(lambda: legend(ex, "traces")[0] == [f"unit {u}" for u in units], timeout=30,
-               message=lambda: f"the traces show units {units} (legend {legend(ex, 'traces')[0]})")
+    wait_until(
+        lambda: legend(ex, "traces")[0] == [f"unit {u}" for u in units],
+        timeout=30,
+        message=lambda: f"the traces show units {units} (legend {legend(ex, 'traces')[0]})",
+    )
     for text, v in zip(legend(ex, "traces")[1], want["h"], strict=True):
         assert_shows(text, v, "traced h")
     names, values = legend(ex, "inputs")
@@ -381,8 +389,11 @@ def test_python_sets_t_sequence_and_units(ex):
     gates = overlay(ex, "gates")
     gates.scroll_into_view_if_needed()
     g = GATES
-    wait_until(lambda: gates.bounding_box()["height"] == g["head_h"] + len(units) * g["row_h"] + 6, timeout=30,
-               message="the gates view has one row per selected unit")
+    wait_until(
+        lambda: gates.bounding_box()["height"] == g["head_h"] + len(units) * g["row_h"] + 6,
+        timeout=30,
+        message="the gates view has one row per selected unit",
+    )
     W = gates.bounding_box()["width"]
     col_w = (W - g["label_w"] - 4) / len(g["columns"])
     gate_values = py_json(
@@ -436,9 +447,14 @@ def test_jslinked_int_slider(ex):
         ex.root.focus()
         ex.root.press("End")
         ex.wait_views_at(T - 1)
-        wait_until(lambda: readout.text_content().strip() == str(T - 1), timeout=30,
-                   message=lambda: f"the IntSlider's readout shows {T - 1} (it shows {readout.text_content()!r}; "
-                   f"Python: slider {py(ex, 'slider.value')}, ex.t {py(ex, 'ex.t')})")
+        wait_until(
+            lambda: readout.text_content().strip() == str(T - 1),
+            timeout=30,
+            message=lambda: (
+                f"the IntSlider's readout shows {T - 1} (it shows {readout.text_content()!r}; "
+                f"Python: slider {py(ex, 'slider.value')}, ex.t {py(ex, 'ex.t')})"
+            ),
+        )
         wait_py(ex, "slider.value", T - 1)
         ex.root.locator(".lw-timeline input[type=range]").fill("2")
         ex.wait_views_at(2)
@@ -548,8 +564,11 @@ def test_heatmap_row_click_selects_unit(ex):
     t_before = ex.views()["lw-timeline"]
     heat.click(position={"x": x, "y": y})
     wait_py(ex, "ex.selected_units", [5, unit])
-    wait_until(lambda: legend(ex, "traces")[0] == ["unit 5", f"unit {unit}"], timeout=30,
-               message="the traces show the clicked unit")
+    wait_until(
+        lambda: legend(ex, "traces")[0] == ["unit 5", f"unit {unit}"],
+        timeout=30,
+        message="the traces show the clicked unit",
+    )
     assert ex.views()["lw-timeline"] == t_before, "a click (no drag) moved the cursor"
     # A second click on the same row deselects it.
     heat.click(position={"x": x, "y": y})
@@ -624,8 +643,14 @@ def dark_theme_text(ex: Ex) -> list[dict]:
     reset(ex, sequence=0, t=2, units=[0, 1])
     try:
         set_theme(ex.page, "dark")
-        wait_until(lambda: ex.root.evaluate("(r) => getComputedStyle(r).backgroundColor") not in
-                   ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), timeout=30, message="the widget's background turns dark")
+        wait_until(
+            lambda: (
+                ex.root.evaluate("(r) => getComputedStyle(r).backgroundColor")
+                not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+            ),
+            timeout=30,
+            message="the widget's background turns dark",
+        )
         next_frames(ex.page, 3)
         items = ex.root.evaluate(CONTRAST_JS)
     finally:
@@ -644,8 +669,22 @@ def assert_readable(items: list[dict], wanted: tuple[str, ...]) -> None:
 
 def test_dark_theme_text_contrast(ex):
     items = [i for i in dark_theme_text(ex) if not i["trajectory"]]
-    assert_readable(items, ("lw-title", "lw-sub", "lw-legend-name", "lw-legend-value", "lw-cb-label", "lw-seq-select",
-                            "lw-seq-count", "lw-tlabel", "lw-muted", "lw-pred-class", "lw-help"))
+    assert_readable(
+        items,
+        (
+            "lw-title",
+            "lw-sub",
+            "lw-legend-name",
+            "lw-legend-value",
+            "lw-cb-label",
+            "lw-seq-select",
+            "lw-seq-count",
+            "lw-tlabel",
+            "lw-muted",
+            "lw-pred-class",
+            "lw-help",
+        ),
+    )
 
 
 def test_dark_theme_trajectory_text_contrast(ex):
@@ -697,9 +736,11 @@ def test_narrow_layout_has_no_horizontal_overflow(ex):
         # The canvases fit their cards (redrawn at the new width).
         for cls in ("lw-heatmap", "lw-traces", "lw-trajectory", "lw-gates"):
             card, canvas = ex.root.locator(f".{cls}").first, ex.root.locator(f".{cls} canvas.lw-base").first
-            wait_until(lambda card=card, canvas=canvas: canvas.bounding_box()["width"] <= card.bounding_box()["width"],
-                       timeout=30,
-                       message=f"the {cls} canvas fits its card")
+            wait_until(
+                lambda card=card, canvas=canvas: canvas.bounding_box()["width"] <= card.bounding_box()["width"],
+                timeout=30,
+                message=f"the {cls} canvas fits its card",
+            )
     finally:
         ex.page.set_viewport_size(VIEWPORT)
         next_frames(ex.page, 3)

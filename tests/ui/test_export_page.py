@@ -24,12 +24,21 @@ def exported(tmp_path_factory):
     idx = [0, 40, 80, 120, 160, 200, 240, 280, 320, 360]  # lengths vary; several speakers
     names = [HOSTILE] + [f"speaker {k}" for k in range(2, 10)]
     features = [HOSTILE + "f"] + list(JAPANESE_VOWELS_FEATURE_NAMES[1:])
-    ex = lw.Explorer(japanese_vowels_net(), [X[i] for i in idx], y[idx], class_names=names, feature_names=features,
-                     sequence_names=[f"utterance {i} {HOSTILE}" for i in idx], preload="h")
+    ex = lw.Explorer(
+        japanese_vowels_net(),
+        [X[i] for i in idx],
+        y[idx],
+        class_names=names,
+        feature_names=features,
+        sequence_names=[f"utterance {i} {HOSTILE}" for i in idx],
+        preload="h",
+    )
     ex.sequence, ex.quantity = 3, "h"
     out = tmp_path_factory.mktemp("export")
-    sizes = {dt: ex.save_html(out / f"{dt}.html", wire_dtype=dt, title=f"Lesson {HOSTILE}", quiet=True)
-             for dt in ("float32", "float16")}
+    sizes = {
+        dt: ex.save_html(out / f"{dt}.html", wire_dtype=dt, title=f"Lesson {HOSTILE}", quiet=True)
+        for dt in ("float32", "float16")
+    }
     return ex, out, sizes
 
 
@@ -62,15 +71,19 @@ def test_export_plays_back_offline(page, exported, dtype):
     root.focus()
     for key, want in [("End", T - 1), ("ArrowLeft", T - 2), ("Home", 0), ("ArrowRight", 1)]:
         page.keyboard.press(key)
-        wait_until(lambda want=want: set(page.evaluate(VIEW_TS_JS).values()) == {str(want)},
-                   message=f"every view at t = {want} after {key}")
+        wait_until(
+            lambda want=want: set(page.evaluate(VIEW_TS_JS).values()) == {str(want)},
+            message=f"every view at t = {want} after {key}",
+        )
     ts = page.evaluate(VIEW_TS_JS)
     assert {"lw-timeline", "lw-heatmap", "lw-trajectory", "lw-inputs", "lw-probs", "lw-gates"} <= set(ts), ts
     # Quantities other than the one shown in the notebook travel too: the export is complete.
     before = canvas_pixels(largest_canvas(page.locator(".lw-heatmap")))
     page.locator(".lw-heatmap select").first.select_option("f")
-    wait_until(lambda: not np.array_equal(canvas_pixels(largest_canvas(page.locator(".lw-heatmap"))), before),
-               message="the heatmap showing f")
+    wait_until(
+        lambda: not np.array_equal(canvas_pixels(largest_canvas(page.locator(".lw-heatmap"))), before),
+        message="the heatmap showing f",
+    )
     assert "loading" not in page.locator(".lw-heatmap").inner_text()
     assert asked == [(out / f"{dtype}.html").as_uri()], f"the page asked the network for {asked[1:]}"
     assert dialogs == []

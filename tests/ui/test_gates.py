@@ -98,8 +98,9 @@ def nb(new_page, jupyter_server):
             first_repaint(root)
             roots[name] = root
 
-    page, _ = widget_notebook(new_page, jupyter_server, "gates", [SETUP, "ex", "gex", "kex"], ready=ready,
-                              selector=ROOT)
+    page, _ = widget_notebook(
+        new_page, jupyter_server, "gates", [SETUP, "ex", "gex", "kex"], ready=ready, selector=ROOT
+    )
     yield Nb(page, roots)
     new_page.close(page)
 
@@ -133,8 +134,9 @@ def open_details(nb: Nb, name: str) -> Locator:
         toggle.click()
     wait_py(nb, f"{name}.gate_details", True)
     weights = root.locator(".lw-weights")
-    wait_until(lambda: weights.evaluate("(el) => !!el.__lw_geometry()"), timeout=60,
-               message=f"the weights of {name} arrive")
+    wait_until(
+        lambda: weights.evaluate("(el) => !!el.__lw_geometry()"), timeout=60, message=f"the weights of {name} arrive"
+    )
     next_frames(nb.page, 2)
     return weights
 
@@ -161,15 +163,22 @@ def test_section_closed_by_default_then_weights_arrive_with_pytorch_names(nb):
     assert root.locator(".lw-gate-details-toggle").get_attribute("aria-expanded") == "false"
     assert root.locator(".lw-weights").is_hidden() and root.locator(".lw-saturation").is_hidden()
     run_code(nb.page, "ex.t = 4")
-    wait_until(lambda: root.locator(".lw-weights").get_attribute("data-t") == "4", timeout=30,
-               message="the closed views keep data-t")
+    wait_until(
+        lambda: root.locator(".lw-weights").get_attribute("data-t") == "4",
+        timeout=30,
+        message="the closed views keep data-t",
+    )
 
     weights = open_details(nb, "ex")
     assert py_json(nb, "sorted(ex._weights['rows'])") == ["0"]
     assert weights.is_visible()
     assert texts(weights.locator(".lw-w-gate .lw-w-gate-name")) == ["i", "f", "g", "o"]
     assert texts(weights.locator(".lw-w-head .lw-w-name")) == [
-        "gate over time", "weight_ih", "weight_hh", "bias_ih + bias_hh"]
+        "gate over time",
+        "weight_ih",
+        "weight_hh",
+        "bias_ih + bias_hh",
+    ]
     geo = geometry(weights)
     assert geo["units"] == 100 and len(geo["panels"]) == 16
     assert {(p["gate"], p["kind"]) for p in geo["panels"]} == {(g, k) for g in "ifgo" for k in ("act", "W", "U", "b")}
@@ -177,8 +186,13 @@ def test_section_closed_by_default_then_weights_arrive_with_pytorch_names(nb):
     # A cell of g's weight_ih block: the tooltip says where it lives in PyTorch's array, and its value is Python's.
     p = panel(geo, "g", "W")
     canvas = weights.locator("canvas.lw-overlay")
-    m = hover_text(root, canvas, p["x"] + 3.5 * p["w"] / 12, p["y"] + 10.5 * p["h"] / 100,
-                   r"unit (\d+) · gate g · weight_ih\[(\d+), (\d+)\] · input (.+) · (\S+)")
+    m = hover_text(
+        root,
+        canvas,
+        p["x"] + 3.5 * p["w"] / 12,
+        p["y"] + 10.5 * p["h"] / 100,
+        r"unit (\d+) · gate g · weight_ih\[(\d+), (\d+)\] · input (.+) · (\S+)",
+    )
     unit, row, j = int(m.group(1)), int(m.group(2)), int(m.group(3))
     assert (unit, j) == (10, 3) and row == 2 * 100 + unit, m.group(0)
     assert m.group(4) == py(nb, "JAPANESE_VOWELS_FEATURE_NAMES[3]")
@@ -272,8 +286,11 @@ def test_saturation_points_equal_gate_saturation_and_select_units(nb):
     sat.locator("button[data-mode=sequence]").click()
     wait_until(lambda: sat.get_attribute("data-mode") == "sequence", timeout=30, message="sequence mode")
     want3 = json.loads(py(nb, "sat_json(ex, 3)"))
-    wait_until(lambda: [by_gate(points(root))["f"][u]["left"] for u in range(100)] == want3["f"][0], timeout=30,
-               message="the fractions of sequence 3")
+    wait_until(
+        lambda: [by_gate(points(root))["f"][u]["left"] for u in range(100)] == want3["f"][0],
+        timeout=30,
+        message="the fractions of sequence 3",
+    )
     pts = by_gate(points(root))
     for g in "ifo":
         assert [pts[g][u]["right"] for u in range(100)] == want3[g][1]
@@ -286,8 +303,11 @@ def test_saturation_points_equal_gate_saturation_and_select_units(nb):
     assert int(m.group(1)) == lone["unit"]
     canvas.click(position={"x": lone["x"], "y": lone["y"]})
     wait_py(nb, "ex.selected_units", [lone["unit"]])
-    wait_until(lambda: root.locator(".lw-weights").get_attribute("data-selected") == str(lone["unit"]), timeout=30,
-               message="the weights view marks the unit picked in the scatter")
+    wait_until(
+        lambda: root.locator(".lw-weights").get_attribute("data-selected") == str(lone["unit"]),
+        timeout=30,
+        message="the weights view marks the unit picked in the scatter",
+    )
     sat.locator("button[data-mode=all]").click()
     run_code(nb.page, "ex.selected_units = []")
     nb.page.mouse.move(0, 0)
@@ -300,8 +320,11 @@ def test_saturation_points_equal_gate_saturation_and_select_units(nb):
 def test_keras_model_weights_have_keras_names(nb):
     root = nb.roots["kex"]
     run_code(nb.page, "kex.gate_details = True")  # from Python this time
-    wait_until(lambda: root.locator(".lw-gate-details-toggle").get_attribute("aria-expanded") == "true", timeout=30,
-               message="the section opens when Python sets gate_details")
+    wait_until(
+        lambda: root.locator(".lw-gate-details-toggle").get_attribute("aria-expanded") == "true",
+        timeout=30,
+        message="the section opens when Python sets gate_details",
+    )
     weights = root.locator(".lw-weights")
     weights.scroll_into_view_if_needed()
     wait_until(lambda: weights.evaluate("(el) => !!el.__lw_geometry()"), timeout=60, message="the Keras weights")
@@ -314,14 +337,24 @@ def test_keras_model_weights_have_keras_names(nb):
     assert geo["units"] == 8
     # kernel[j, 2·8 + u] is the value of the c block at (input j, unit u) — the seed's W[:, units*2:units*3]
     p = panel(geo, "c", "W")
-    m = hover_text(root, weights.locator("canvas.lw-overlay"), p["x"] + 5.5 * p["w"] / 12,
-                   p["y"] + 3.5 * p["h"] / 8, r"unit (\d+) · gate c · kernel\[(\d+), (\d+)\] · input .+ · (\S+)")
+    m = hover_text(
+        root,
+        weights.locator("canvas.lw-overlay"),
+        p["x"] + 5.5 * p["w"] / 12,
+        p["y"] + 3.5 * p["h"] / 8,
+        r"unit (\d+) · gate c · kernel\[(\d+), (\d+)\] · input .+ · (\S+)",
+    )
     unit, j, col = int(m.group(1)), int(m.group(2)), int(m.group(3))
     assert (unit, j, col) == (3, 5, 2 * 8 + 3), m.group(0)
     assert_shows(m.group(4), float(py(nb, f"KW[0][{j}, {col}]")), "Keras kernel value")
     p = panel(geo, "o", "b")
-    m = hover_text(root, weights.locator("canvas.lw-overlay"), p["x"] + p["w"] / 2, p["y"] + 6.5 * p["h"] / 8,
-                   r"unit 6 · gate o · bias\[(\d+)\] · (\S+)")
+    m = hover_text(
+        root,
+        weights.locator("canvas.lw-overlay"),
+        p["x"] + p["w"] / 2,
+        p["y"] + 6.5 * p["h"] / 8,
+        r"unit 6 · gate o · bias\[(\d+)\] · (\S+)",
+    )
     assert int(m.group(1)) == 3 * 8 + 6
     assert_shows(m.group(2), float(py(nb, "KW[2][30]")), "Keras bias value")
     nb.page.mouse.move(0, 0)
@@ -356,18 +389,22 @@ def test_gru_explorer_shows_r_z_n(nb):
     W = gates.bounding_box()["width"]
     col_w = (W - GATES["label_w"] - 4) / 4
     values = py_json(nb, "[float(getattr(gex.recordings[1], q)[0, 2, 0]) for q in 'rznh']")
-    for k, (q, name) in enumerate([("r", "reset gate"), ("z", "update gate"), ("n", "candidate"),
-                                   ("h", "hidden state")]):
+    for k, (q, name) in enumerate(
+        [("r", "reset gate"), ("z", "update gate"), ("n", "candidate"), ("h", "hidden state")]
+    ):
         x = GATES["label_w"] + (k + 0.5) * col_w
-        m = hover_text(root, gates, x, GATES["head_h"] + GATES["row_h"] / 2,
-                       rf"unit 0 · {name} {q} · t 2 · (\S+)")
+        m = hover_text(root, gates, x, GATES["head_h"] + GATES["row_h"] / 2, rf"unit 0 · {name} {q} · t 2 · (\S+)")
         assert_shows(m.group(1), values[k], f"gates view {q}")
 
     # Gates & weights: r, z, n blocks with the GRU's two biases; saturation panels for r and z.
     weights = open_details(nb, "gex")
     assert texts(weights.locator(".lw-w-gate .lw-w-gate-name")) == ["r", "z", "n"]
     assert texts(weights.locator(".lw-w-head .lw-w-name")) == [
-        "gate over time", "weight_ih", "weight_hh", "bias_ih | bias_hh"]
+        "gate over time",
+        "weight_ih",
+        "weight_hh",
+        "bias_ih | bias_hh",
+    ]
     assert py_json(nb, "gex.loaded_quantities") == ["h", "r", "z", "n"]
     sat = root.locator(".lw-saturation")
     assert texts(sat.locator(".lw-sat-title b")) == ["r", "z"]

@@ -74,6 +74,7 @@ def _counting_send(msg, buffers=None):
 ex._send = _counting_send
 """
 
+
 @pytest.fixture(scope="module")
 def hx(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, NAME, [SETUP, "ex"])
@@ -93,8 +94,12 @@ def _views_at(page, t: int) -> bool:
 
 
 def _wait_views_at(page, t: int, timeout: float = 60) -> None:
-    wait_until(lambda: _views_at(page, t), timeout=timeout, interval=0.1,
-               message=lambda: f"every view at t = {t}: {_root(page).evaluate(VIEW_TS_JS)}")
+    wait_until(
+        lambda: _views_at(page, t),
+        timeout=timeout,
+        interval=0.1,
+        message=lambda: f"every view at t = {t}: {_root(page).evaluate(VIEW_TS_JS)}",
+    )
 
 
 def _no_injection(page) -> None:
@@ -120,9 +125,14 @@ def test_hostile_names_are_text_everywhere(hx):
     # the ranking's "by class" picker and note (the Why section is open)
     root.locator(".lw-ranking button[data-mode=class]").click()
     picker = root.locator(".lw-ranking select[aria-label='Rank class'] option")
-    wait_until(lambda: any(HOSTILE in o for o in picker.all_text_contents()), timeout=90,
-               message=lambda: f"hostile class names in the ranking's class picker: {picker.all_text_contents()} "
-                               f"({root.locator('.lw-ranking .lw-rank-note').text_content()!r})")
+    wait_until(
+        lambda: any(HOSTILE in o for o in picker.all_text_contents()),
+        timeout=90,
+        message=lambda: (
+            f"hostile class names in the ranking's class picker: {picker.all_text_contents()} "
+            f"({root.locator('.lw-ranking .lw-rank-note').text_content()!r})"
+        ),
+    )
     print(f"\nranking: {root.locator('.lw-ranking').inner_text()[:300]!r}")
     # native tooltips (title attributes) and hover tooltips: hover every canvas, collect the texts
     titles = root.evaluate("(r) => [...r.querySelectorAll('[title]')].map((e) => e.getAttribute('title'))")
@@ -179,14 +189,20 @@ def test_flood_from_the_page_leaves_no_backlog(hx):
     _wait_views_at(page, last)
     page_settle = time.perf_counter() - ended
     seen = []
-    wait_until(lambda: seen.append(py_json(page, "[ex.t, len(t_seen)]")) or seen[-1][0] == last, timeout=60,
-               interval=0.2, message=lambda: f"the kernel at t = {last} (last seen {seen[-1:]})")
+    wait_until(
+        lambda: seen.append(py_json(page, "[ex.t, len(t_seen)]")) or seen[-1][0] == last,
+        timeout=60,
+        interval=0.2,
+        message=lambda: f"the kernel at t = {last} (last seen {seen[-1:]})",
+    )
     kernel_settle = time.perf_counter() - ended
     frames = int(root.get_attribute("data-frames")) - frames0
     received = seen[-1][1]
-    print(f"\npage flood: {out['n']} slider events in {out['ms'] / 1000:.2f} s ({out['n'] / out['ms'] * 1000:.0f}/s); "
-          f"kernel received {received} t updates; {frames} repaints; page settled {page_settle:.2f} s, kernel "
-          f"settled {kernel_settle:.2f} s after the last event")
+    print(
+        f"\npage flood: {out['n']} slider events in {out['ms'] / 1000:.2f} s ({out['n'] / out['ms'] * 1000:.0f}/s); "
+        f"kernel received {received} t updates; {frames} repaints; page settled {page_settle:.2f} s, kernel "
+        f"settled {kernel_settle:.2f} s after the last event"
+    )
     assert out["n"] >= 10_000  # the flood did happen (speed itself is not asserted)
     assert py_json(page, "ex.t") == last and _views_at(page, last)
     assert 0 < received < out["n"]  # coalesced: far fewer writes than events
@@ -198,9 +214,11 @@ def test_flood_from_python_leaves_no_backlog(hx):
     run_code(page, "ex.pause()\nex.sequence = 0\nex.t = 0")
     _wait_views_at(page, 0)
     frames0 = int(root.get_attribute("data-frames"))
-    code = ("T = len(ex.recording)\nt_seen.clear()\n_t0 = time.perf_counter()\n"
-            "t_sent.clear()\nfor k in range(10_000):\n    ex.t = (k * 7919) % T\n"
-            "ex.t = last_t = 5 % T\n_dt = time.perf_counter() - _t0\nprint(json.dumps([last_t, _dt, len(t_seen)]))")
+    code = (
+        "T = len(ex.recording)\nt_seen.clear()\n_t0 = time.perf_counter()\n"
+        "t_sent.clear()\nfor k in range(10_000):\n    ex.t = (k * 7919) % T\n"
+        "ex.t = last_t = 5 % T\n_dt = time.perf_counter() - _t0\nprint(json.dumps([last_t, _dt, len(t_seen)]))"
+    )
     started = time.perf_counter()
     last, loop_s, kernel_changes = json.loads(run_code(page, code, timeout=300_000))
     cell_done = time.perf_counter()
@@ -208,9 +226,11 @@ def test_flood_from_python_leaves_no_backlog(hx):
     settled = time.perf_counter()
     frames = int(root.get_attribute("data-frames")) - frames0
     sent = py_json(page, "[len(t_sent), t_sent[-1]]")
-    print(f"\npython flood: 10 001 assignments in {loop_s:.2f} s ({kernel_changes} trait changes, {sent[0]} sent to "
-          f"the page); cell done after {cell_done - started:.2f} s; page on the last value {settled - cell_done:.2f} s "
-          f"after the cell ({settled - started:.2f} s in all), {frames} repaints")
+    print(
+        f"\npython flood: 10 001 assignments in {loop_s:.2f} s ({kernel_changes} trait changes, {sent[0]} sent to "
+        f"the page); cell done after {cell_done - started:.2f} s; page on the last value {settled - cell_done:.2f} s "
+        f"after the cell ({settled - started:.2f} s in all), {frames} repaints"
+    )
     next_frames(page, 3)
     assert _views_at(page, last) and py_json(page, "ex.t") == last
     assert sent[1] == last and sent[0] < 10_000  # coalesced, ending on the last value
@@ -224,8 +244,10 @@ def test_play_from_python_while_the_page_scrubs(hx):
     end, even though page writes made before the page saw that reach the kernel after it (the kernel handles each
     page write slowly here, so that one is usually still in flight): the kernel refuses them."""
     page, root = hx, _root(hx)
-    run_code(page, "ex.pause()\nex.sequence = 2\nex.t = 0\n"
-                   "_slow = lambda change: time.sleep(0.04)\nex.observe(_slow, names='t')")
+    run_code(
+        page,
+        "ex.pause()\nex.sequence = 2\nex.t = 0\n_slow = lambda change: time.sleep(0.04)\nex.observe(_slow, names='t')",
+    )
     _wait_views_at(page, 0)
     try:
         for _ in range(3):
@@ -239,8 +261,11 @@ def test_play_from_python_while_the_page_scrubs(hx):
             out = run_code(page, "ex.pause()\nex.t = 4\nprint('ok')")
             assert out == "ok"
             _wait_views_at(page, 4)
-            wait_until(lambda: py_json(page, "[ex.t, ex.playing]") == [4, False], timeout=30,
-                       message="Python keeps t = 4, paused")
+            wait_until(
+                lambda: py_json(page, "[ex.t, ex.playing]") == [4, False],
+                timeout=30,
+                message="Python keeps t = 4, paused",
+            )
             next_frames(page, 5)
             page.wait_for_timeout(500)  # late echoes of the page's own writes have come back
             assert _views_at(page, 4) and py_json(page, "[ex.t, ex.playing]") == [4, False]
@@ -254,7 +279,9 @@ def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
     page, root = hx, _root(hx)
     run_code(page, "ex.pause()\nex.sequence = 0\nex.t = 0")
     n = py_json(page, "len(ex.recordings)")
-    first = start_code(page, "rec = ex.stream(X[3], fps=3)")  # about 5 s: the keys below land while it runs, even under load
+    first = start_code(
+        page, "rec = ex.stream(X[3], fps=3)"
+    )  # about 5 s: the keys below land while it runs, even under load
     second = start_code(page, "ex.t = 2\nprint(ex.sequence, ex.t)", wait_idle=False)  # queues behind the stream
     root.focus()
     for _ in range(6):
@@ -266,8 +293,11 @@ def test_stream_while_another_cell_waits_and_the_page_scrubs(hx):
     assert out == f"{n} 2", out
     wait_kernel_idle(page)
     _wait_views_at(page, 2)
-    wait_until(lambda: root.locator(".lw-picker select").input_value() == str(n), timeout=30,
-               message="the picker on the streamed sequence")
+    wait_until(
+        lambda: root.locator(".lw-picker select").input_value() == str(n),
+        timeout=30,
+        message="the picker on the streamed sequence",
+    )
     next_frames(page, 5)
     assert py_json(page, "[ex.sequence, ex.t, len(ex.recordings)]") == [n, 2, n + 1]
     assert _views_at(page, 2)
@@ -308,8 +338,10 @@ def test_data_the_page_cannot_decode_is_said_in_the_page(hx):
     _wait_views_at(page, 5)
     notice = root.locator(".lw-notice")
     assert notice.is_hidden()
-    run_code(page, "good = dict(ex._arrays)\n"
-                   "ex._arrays = {**good, 'inputs': {**good['inputs'].encode(), 'shape': [10**6, 12]}}")
+    run_code(
+        page,
+        "good = dict(ex._arrays)\nex._arrays = {**good, 'inputs': {**good['inputs'].encode(), 'shape': [10**6, 12]}}",
+    )
     notice.wait_for(state="visible", timeout=30_000)
     assert "could not be shown (inputs: decodeArray: float32 [1000000,12] needs" in notice.text_content()
     root.focus()

@@ -43,7 +43,7 @@ function render({ model, el }) {
 export default { render };
 """
 
-SETUP = f'''\
+SETUP = f"""\
 import anywidget, traitlets
 
 class Probe(anywidget.AnyWidget):
@@ -51,7 +51,7 @@ class Probe(anywidget.AnyWidget):
     color = traitlets.Unicode("red").tag(sync=True)
 
 w = Probe()
-'''
+"""
 
 RGBA = {"red": (255, 0, 0, 255), "blue": (0, 0, 255, 255), "lime": (0, 255, 0, 255)}
 

@@ -58,8 +58,10 @@ class Long:
 def long(new_page, jupyter_server):
     def ready(_page, root):
         heatmap = root.locator(".lw-heatmap")
-        drawn = lambda: (heatmap.get_attribute("data-window") == f"0,{T}"  # noqa: E731
-                         and heatmap.locator(".lw-message").is_hidden())
+
+        def drawn():
+            return heatmap.get_attribute("data-window") == f"0,{T}" and heatmap.locator(".lw-message").is_hidden()
+
         wait_until(drawn, timeout=120, message="the heatmap drawn with every step")
         root.scroll_into_view_if_needed()
 
@@ -98,8 +100,9 @@ def view_ts(lg: Long) -> dict[str, str]:
 
 
 def wait_views_at(lg: Long, t: int) -> None:
-    wait_until(lambda: set(view_ts(lg).values()) == {str(t)}, timeout=30,
-               message=lambda: f"every view at t={t}: {view_ts(lg)}")
+    wait_until(
+        lambda: set(view_ts(lg).values()) == {str(t)}, timeout=30, message=lambda: f"every view at t={t}: {view_ts(lg)}"
+    )
     got = view_ts(lg)
     assert EXPECTED_VIEWS <= set(got), f"views missing: {EXPECTED_VIEWS - set(got)}"
 
@@ -145,10 +148,16 @@ def test_zoom_changes_the_visible_window_and_level_of_detail(long):
     assert lg.heatmap.get_attribute("data-lod") == "1"
     wait_until(lambda: pixel_hash(base_pixels(lg.heatmap)) != full_heat, timeout=30, message="heatmap redrawn")
     # the line charts follow the window
-    wait_until(lambda: pixel_hash(base_pixels(lg.root.locator(".lw-traces"))) != full_traces, timeout=30,
-               message="traces redrawn for the window")
-    wait_until(lambda: pixel_hash(base_pixels(lg.root.locator(".lw-inputs"))) != full_inputs, timeout=30,
-               message="inputs redrawn for the window")
+    wait_until(
+        lambda: pixel_hash(base_pixels(lg.root.locator(".lw-traces"))) != full_traces,
+        timeout=30,
+        message="traces redrawn for the window",
+    )
+    wait_until(
+        lambda: pixel_hash(base_pixels(lg.root.locator(".lw-inputs"))) != full_inputs,
+        timeout=30,
+        message="inputs redrawn for the window",
+    )
 
     # Ctrl+wheel over the middle of the heatmap zooms in around the step under the pointer
     x, y = heatmap_point(lg, 0.5)
@@ -170,8 +179,11 @@ def test_zoom_changes_the_visible_window_and_level_of_detail(long):
     assert pixel_hash(base_pixels(lg.heatmap)) not in (zoomed, full_heat)
     lg.page.keyboard.press("0")
     wait_window(lg, lambda a, b: (a, b) == (0, T), "0 shows every step")
-    wait_until(lambda: pixel_hash(base_pixels(lg.heatmap)) == full_heat, timeout=30,
-               message="the zoomed-out image is the same as before")
+    wait_until(
+        lambda: pixel_hash(base_pixels(lg.heatmap)) == full_heat,
+        timeout=30,
+        message="the zoomed-out image is the same as before",
+    )
 
     # Ctrl+wheel over a line chart (the traces) zooms the same window, around the step under the pointer
     box = lg.root.locator(".lw-traces canvas.lw-overlay").bounding_box()

@@ -26,7 +26,7 @@ from server import SERVER_START_TIMEOUT_S, _descendants, _free_port, end_process
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
 
-APP = '''\
+APP = """\
 import marimo
 
 app = marimo.App()
@@ -64,7 +64,7 @@ def _(ex, mo):
 
 if __name__ == "__main__":
     app.run()
-'''
+"""
 
 
 @dataclass

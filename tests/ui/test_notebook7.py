@@ -37,6 +37,7 @@ idx = [0, 90, 180, 270]
 ex = lw.Explorer(japanese_vowels_net(), [X[i] for i in idx], y[idx])
 ex"""
 
+
 @dataclass
 class Nb7(Widget):
     server: JupyterServer  # its log is attached to failures (conftest.py)

@@ -78,11 +78,15 @@ def tj(new_page, jupyter_server):
     info = {}
 
     def ready(page, root):
-        info.update(json.loads(run_code(
-            page,
-            "print(json.dumps({'lengths': ex._meta['lengths'], 'labels': ex._meta['labels'], "
-            "'classes': ex._meta['class_names'], 'groups': ex._meta['groups'], 'projection': ex._meta['projection']}))",
-        )))
+        info.update(
+            json.loads(
+                run_code(
+                    page,
+                    "print(json.dumps({'lengths': ex._meta['lengths'], 'labels': ex._meta['labels'], "
+                    "'classes': ex._meta['class_names'], 'groups': ex._meta['groups'], 'projection': ex._meta['projection']}))",
+                )
+            )
+        )
         assert info["projection"]["dims"] == 3, info["projection"]
         assert info["groups"]["name"] == GROUP_NAME and len(info["groups"]["values"]) == len(info["lengths"]), info
         first_repaint(root)
@@ -132,8 +136,10 @@ def reset(tj: Tj, sequence: int = 0, t: int = 0, view: dict | None = None) -> No
     view = view or {}
     run_code(tj.page, f"ex.playing = False\nex.traj_view = {view!r}\nex.sequence = {sequence}\nex.t = {t}")
     wait_until(
-        lambda: tj.root.locator(".lw-picker select").input_value() == str(sequence)
-        and tj.view.get_attribute("data-t") == str(t),
+        lambda: (
+            tj.root.locator(".lw-picker select").input_value() == str(sequence)
+            and tj.view.get_attribute("data-t") == str(t)
+        ),
         timeout=30,
         message=f"the page shows sequence {sequence}, t {t}",
     )
@@ -242,7 +248,12 @@ def test_python_view_is_honoured(tj):
     # The page writes nothing back for a value that came from Python (the kernel may fill in defaults).
     v = py_json(tj, "ex.traj_view")
     assert {k: v.get(k) for k in ("dims", "color", "yaw", "pitch", "log1p", "labels")} == {
-        "dims": 3, "color": "class", "yaw": 0.3, "pitch": -0.2, "log1p": True, "labels": False
+        "dims": 3,
+        "color": "class",
+        "yaw": 0.3,
+        "pitch": -0.2,
+        "log1p": True,
+        "labels": False,
     }, v
 
 
@@ -287,7 +298,11 @@ def test_2d_3d_toggle_and_drag_rotates(tj):
 
 @pytest.mark.parametrize(
     "view",
-    [{}, {"dims": 3, "log1p": True, "yaw": 0.9, "pitch": -0.4}, {"dims": 3, "color": "group", "yaw": -2.2, "pitch": 0.7}],
+    [
+        {},
+        {"dims": 3, "log1p": True, "yaw": 0.9, "pitch": -0.4},
+        {"dims": 3, "color": "group", "yaw": -2.2, "pitch": 0.7},
+    ],
     ids=["2d", "3d-log1p", "3d-group"],
 )
 def test_click_picks_points(tj, view):
@@ -373,7 +388,9 @@ def test_log1p(tj):
     wait_py_until(tj, "ex.traj_view", lambda v: v.get("log1p") is False, "traj_view log1p is False")
 
 
-@pytest.mark.parametrize("view", [{"labels": True}, {"labels": True, "dims": 3, "yaw": 0.5, "pitch": 0.4}], ids=["2d", "3d"])
+@pytest.mark.parametrize(
+    "view", [{"labels": True}, {"labels": True, "dims": 3, "yaw": 0.5, "pitch": 0.4}], ids=["2d", "3d"]
+)
 def test_labels_at_path_ends(tj, view):
     reset(tj, sequence=1, t=0, view=view)
     rows, offsets = traj(tj)
@@ -492,9 +509,11 @@ def test_projection_choice(tj):
     assert pixel_hash(base_pixels(tj)) != h_hash, "the new projection draws the same"
     run_code(tj.page, "ex.projection_quantity = 'h'")
     wait_until(
-        lambda: tj.view.locator("select[aria-label='Projected quantity']").input_value() == "h"
-        and tj.view.get_attribute("data-pending") == "false"
-        and " of h" in tj.view.locator(".lw-sub").inner_text(),
+        lambda: (
+            tj.view.locator("select[aria-label='Projected quantity']").input_value() == "h"
+            and tj.view.get_attribute("data-pending") == "false"
+            and " of h" in tj.view.locator(".lw-sub").inner_text()
+        ),
         timeout=60,
         message="the page shows the projection of h again",
     )

@@ -98,8 +98,10 @@ def settle(ex: Widget, sequence: int, t: int, **traits) -> None:
     extra = "".join(f"\nex.{k} = {v!r}" for k, v in traits.items())
     run_code(ex.page, f"ex.playing = False\nex.sequence = {sequence}\nex.t = {t}{extra}")
     wait_until(
-        lambda: view(ex, "heatmap").get_attribute("data-t") == str(t)
-        and ex.root.locator(".lw-picker select").input_value() == str(sequence),
+        lambda: (
+            view(ex, "heatmap").get_attribute("data-t") == str(t)
+            and ex.root.locator(".lw-picker select").input_value() == str(sequence)
+        ),
         timeout=30,
         message=f"the page shows sequence {sequence}, t={t}",
     )
@@ -123,8 +125,13 @@ def wait_influence(ex: Widget, sequence: int, t: int, method: str) -> dict:
 def heatmap_geometry(ex: Widget) -> dict:
     box = view(ex, "heatmap").locator("canvas.lw-overlay").bounding_box()
     r = HEATMAP_RECT
-    return {"x": r["left"], "y": r["top"], "w": box["width"] - r["left"] - r["right"],
-            "h": box["height"] - r["top"] - r["bottom"], "box": box}
+    return {
+        "x": r["left"],
+        "y": r["top"],
+        "w": box["width"] - r["left"] - r["right"],
+        "h": box["height"] - r["top"] - r["bottom"],
+        "box": box,
+    }
 
 
 def influence_hash(ex: Widget) -> str:
@@ -146,9 +153,12 @@ def test_closed_by_default_then_influence_follows_the_cursor(ex):
 
     open_why(ex)
     shown = wait_influence(ex, 2, 3, "gradient_x_input")
-    ref = py_json(ex, """(lambda r: {"values": r.values.tolist(), "per_lag": r.per_lag.tolist(),
+    ref = py_json(
+        ex,
+        """(lambda r: {"values": r.values.tolist(), "per_lag": r.per_lag.tolist(),
         "per_lag_abs": r.per_lag_abs.tolist(), "f_x": r.f_x, "target": r.target})(
-        lw.influence(net, X[2], t=3, method="gradient_x_input"))""")
+        lw.influence(net, X[2], t=3, method="gradient_x_input"))""",
+    )
     T, D = shown["T"], shown["D"]
     assert (T, D) == (len(ref["values"]), 12)
     np.testing.assert_allclose(np.reshape(shown["values"], (T, D)), ref["values"], rtol=1e-5, atol=1e-6)
@@ -196,8 +206,9 @@ def test_ranking_equals_rank_units_and_click_selects(ex):
     ref = py_json(ex, "(lambda r: [r.units.tolist(), r.scores.tolist()])(lw.rank_units(ex.recording, 'h', 0, t=6))")
     assert got["units"] == ref[0]
     np.testing.assert_allclose(got["scores"], ref[1], rtol=1e-12)
-    assert [int(u) for u in rank.locator(".lw-rank-item").evaluate_all("(els) => els.map((e) => e.dataset.unit)")] \
-        == ref[0]
+    assert [
+        int(u) for u in rank.locator(".lw-rank-item").evaluate_all("(els) => els.map((e) => e.dataset.unit)")
+    ] == ref[0]
 
     rank.locator(".lw-seg button[data-mode=sequence]").click()
     got = wait_until(lambda: listed("sequence"), timeout=30, message="the ranking over the sequence")
@@ -207,8 +218,11 @@ def test_ranking_equals_rank_units_and_click_selects(ex):
 
     rank.locator(".lw-seg button[data-mode=class]").click()
     got = wait_until(lambda: listed("class"), timeout=30, message="the ranking per class")
-    ref = py_json(ex, """(lambda r: [int(y[5]), r.for_class(y[5])[0].tolist()])(
-        lw.rank_units(ex.recordings, 'h', 0, labels=y))""")
+    ref = py_json(
+        ex,
+        """(lambda r: [int(y[5]), r.for_class(y[5])[0].tolist()])(
+        lw.rank_units(ex.recordings, 'h', 0, labels=y))""",
+    )
     assert got["class"] == ref[0] and got["units"] == ref[1]
 
     # clicking an entry selects the unit in every view (and in Python)
@@ -217,8 +231,11 @@ def test_ranking_equals_rank_units_and_click_selects(ex):
     second.click()
     wait_py(ex, "ex.selected_units", [unit])
     entry = rank.locator(f".lw-rank-item[data-unit='{unit}']")
-    wait_until(lambda: "lw-selected" in (entry.get_attribute("class") or ""), timeout=10,
-               message="the entry shows it is selected")
+    wait_until(
+        lambda: "lw-selected" in (entry.get_attribute("class") or ""),
+        timeout=10,
+        message="the entry shows it is selected",
+    )
     second.click()
     wait_py(ex, "ex.selected_units", [])
     rank.locator(".lw-seg button[data-mode=t]").click()
@@ -244,9 +261,21 @@ def test_page_intervention_shows_what_record_gives(ex):
     menu.wait_for(state="visible", timeout=10_000)
     assert menu.locator(".lw-menu-title").text_content() == f"layer0.h[{unit}]"
     menu.locator(".lw-menu-item[data-action=zero]").click()
-    want = {"kind": "intervention", "sequence": 4, "interventions": [
-        {"quantity": "h", "layer": "layer0", "units": [unit], "start": start, "stop": None, "op": "zero",
-         "value": None}]}
+    want = {
+        "kind": "intervention",
+        "sequence": 4,
+        "interventions": [
+            {
+                "quantity": "h",
+                "layer": "layer0",
+                "units": [unit],
+                "start": start,
+                "stop": None,
+                "op": "zero",
+                "value": None,
+            }
+        ],
+    }
     wait_py(ex, "ex.comparison", want)
 
     # a second action adds to it: clamp unit 7 at 0.9 from the same step
@@ -257,7 +286,8 @@ def test_page_intervention_shows_what_record_gives(ex):
     menu.locator(".lw-menu-input[data-action=clamp]").fill("0.9")
     menu.locator(".lw-menu-item[data-action=clamp]").click()
     want["interventions"].append(
-        {"quantity": "h", "layer": "layer0", "units": [7], "start": start, "stop": None, "op": "clamp", "value": 0.9})
+        {"quantity": "h", "layer": "layer0", "units": [7], "start": start, "stop": None, "op": "clamp", "value": 0.9}
+    )
     wait_py(ex, "ex.comparison", want)
 
     cmp = view(ex, "compare")
@@ -289,8 +319,11 @@ def test_page_intervention_shows_what_record_gives(ex):
 
     cmp.locator(".lw-cmp-clear").click()
     wait_py(ex, "[ex.comparison, ex._comparison == {}]", [{}, True])
-    wait_until(lambda: all("→" not in v for v in view(ex, "probs").locator(".lw-legend-value").all_text_contents()),
-               timeout=10, message="the dashed curves go")
+    wait_until(
+        lambda: all("→" not in v for v in view(ex, "probs").locator(".lw-legend-value").all_text_contents()),
+        timeout=10,
+        message="the dashed curves go",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -319,11 +352,21 @@ def test_brush_gives_match_pattern_and_click_jumps(ex):
     mouse.move(x1, y, steps=4)
     mouse.up()
     keyboard.up("Shift")
-    want_query = {"sequence": s, "start": start, "stop": stop, "threshold": thr, "layer": 0, "quantity": "h",
-                  "margin": 1}
+    want_query = {
+        "sequence": s,
+        "start": start,
+        "stop": stop,
+        "threshold": thr,
+        "layer": 0,
+        "quantity": "h",
+        "margin": 1,
+    }
     wait_py(ex, "ex.pattern_query", want_query)
-    ref = py_json(ex, f"(lambda pm: [pm.units.tolist(), pm.rows()])(lw.match_pattern(ex.recordings, {s}, {start}, "
-                      f"{stop}, {thr}, 'h', 0, margin=1, k=20))")
+    ref = py_json(
+        ex,
+        f"(lambda pm: [pm.units.tolist(), pm.rows()])(lw.match_pattern(ex.recordings, {s}, {start}, "
+        f"{stop}, {thr}, 'h', 0, margin=1, k=20))",
+    )
     wait_until(lambda: pat.get_attribute("data-pending") == "false", timeout=30, message="the search answers")
     shown = call(ex, "patterns", "__lw_patterns")
     assert shown["units"] == ref[0]
@@ -338,8 +381,11 @@ def test_brush_gives_match_pattern_and_click_jumps(ex):
     m = ref[1][k]
     items.nth(k).click()
     wait_py(ex, "[ex.sequence, ex.t, ex.selected_units]", [m["sequence"], m["start"], ref[0]])
-    wait_until(lambda: view(ex, "heatmap").get_attribute("data-t") == str(m["start"]), timeout=10,
-               message="the heatmap follows")
+    wait_until(
+        lambda: view(ex, "heatmap").get_attribute("data-t") == str(m["start"]),
+        timeout=10,
+        message="the heatmap follows",
+    )
     assert "lw-current" in (items.nth(k).get_attribute("class") or "")
     run_code(ex.page, "ex.pattern_query = {}\nex.selected_units = []")
 

@@ -25,7 +25,9 @@ def test_demo_notebook_is_found_and_is_the_seed_example():
 def test_demo_command_serves_the_notebook_and_prints_its_url(tmp_path):
     proc = subprocess.Popen(
         ["lstm-widget", "demo", "--dir", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         url = None

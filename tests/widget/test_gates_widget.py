@@ -52,7 +52,7 @@ def _per_sequence(ex, q):
     """``_data_<q>`` decoded and cut back into sequences: [(L, T_s, U)]."""
     a = decode_array(getattr(ex, f"_data_{q}"))
     off = ex._meta["offsets"]
-    return [a[:, off[s]:off[s + 1]] for s in range(len(off) - 1)]
+    return [a[:, off[s] : off[s + 1]] for s in range(len(off) - 1)]
 
 
 # --- GRU in the Explorer ---------------------------------------------------------------------------------------------
@@ -140,20 +140,24 @@ def test_gate_weights_of_a_pytorch_lstm_are_its_parameter_slices():
         w_hh = getattr(m, "weight_hh" + sfx).detach().numpy()
         b = (getattr(m, "bias_ih" + sfx) + getattr(m, "bias_hh" + sfx)).detach().numpy()
         for k, g in enumerate("ifgo"):  # PyTorch's documented order: W_ii | W_if | W_ig | W_io
-            np.testing.assert_array_equal(gw.W[g], w_ih[k * H:(k + 1) * H])
-            np.testing.assert_array_equal(gw.U[g], w_hh[k * H:(k + 1) * H])
-            np.testing.assert_allclose(gw.biases[0][1][g], b[k * H:(k + 1) * H], rtol=0, atol=1e-7)
-            np.testing.assert_array_equal(gw.block("weight_ih", g), w_ih[k * H:(k + 1) * H])
+            np.testing.assert_array_equal(gw.W[g], w_ih[k * H : (k + 1) * H])
+            np.testing.assert_array_equal(gw.U[g], w_hh[k * H : (k + 1) * H])
+            np.testing.assert_allclose(gw.biases[0][1][g], b[k * H : (k + 1) * H], rtol=0, atol=1e-7)
+            np.testing.assert_array_equal(gw.block("weight_ih", g), w_ih[k * H : (k + 1) * H])
         np.testing.assert_array_equal(gw.stacked("weight_hh"), w_hh)
         assert gw.layer_name == ("layer0" if layer == 0 else "layer1_reverse")
     assert lw.gate_weights(m, "layer1_reverse").direction == 1
     # the same numbers in Keras's layout and names
     gk = lw.gate_weights(m, 0, framework="keras")
     assert gk.gates == ("i", "f", "c", "o") and gk.ours == ("i", "f", "g", "o")
-    np.testing.assert_array_equal(gk.block("kernel", "c"), m.weight_ih_l0.detach().numpy()[2 * H:3 * H].T)
+    np.testing.assert_array_equal(gk.block("kernel", "c"), m.weight_ih_l0.detach().numpy()[2 * H : 3 * H].T)
     assert gk.stacked("kernel").shape == (3, 4 * H)
-    for bad, match in [(dict(layer=2), "layer must be"), (dict(layer="layer9"), "not a row"),
-                       (dict(direction=2), "direction must be"), (dict(framework="tf"), "unknown framework")]:
+    for bad, match in [
+        (dict(layer=2), "layer must be"),
+        (dict(layer="layer9"), "not a row"),
+        (dict(direction=2), "direction must be"),
+        (dict(framework="tf"), "unknown framework"),
+    ]:
         with pytest.raises(ValueError, match=match):
             lw.gate_weights(m, **bad)
 
@@ -182,9 +186,9 @@ def test_gate_weights_of_a_keras_lstm_are_its_kernel_slices():
     assert gw.framework == "keras" and gw.gates == ("i", "f", "c", "o")
     assert gw.names == {"W": "kernel", "U": "recurrent_kernel"} and [n for n, _ in gw.biases] == ["bias"]
     for k, g in enumerate(("i", "f", "c", "o")):  # the seed's slicing: W[:, k*units:(k+1)*units]
-        np.testing.assert_array_equal(gw.block("kernel", g), W[:, k * units:(k + 1) * units])
-        np.testing.assert_array_equal(gw.block("recurrent_kernel", g), U[:, k * units:(k + 1) * units])
-        np.testing.assert_array_equal(gw.block("bias", g), b[k * units:(k + 1) * units])
+        np.testing.assert_array_equal(gw.block("kernel", g), W[:, k * units : (k + 1) * units])
+        np.testing.assert_array_equal(gw.block("recurrent_kernel", g), U[:, k * units : (k + 1) * units])
+        np.testing.assert_array_equal(gw.block("bias", g), b[k * units : (k + 1) * units])
     np.testing.assert_array_equal(gw.stacked("kernel"), W)
     np.testing.assert_array_equal(gw.stacked("recurrent_kernel"), U)
     np.testing.assert_array_equal(gw.stacked("bias"), b)
@@ -195,7 +199,7 @@ def test_gate_weights_of_a_keras_lstm_are_its_kernel_slices():
     gg = lw.gate_weights(lw.from_keras(gru))
     assert gg.gates == ("z", "r", "h") and gg.ours == ("z", "r", "n")
     assert [n for n, _ in gg.biases] == ["bias[0]", "bias[1]"]
-    np.testing.assert_array_equal(gg.block("kernel", "h"), Wg[:, 2 * units:])
+    np.testing.assert_array_equal(gg.block("kernel", "h"), Wg[:, 2 * units :])
     np.testing.assert_array_equal(gg.stacked("bias[1]"), bg[1])
 
 
@@ -213,9 +217,9 @@ def test_gate_weights_of_an_onnx_lstm_are_its_initializer_slices():
         assert gw.framework == "onnx" and gw.gates == ("i", "o", "f", "c") and gw.ours == ("i", "o", "f", "g")
         assert gw.names == {"W": "W", "U": "R"} and [n for n, _ in gw.biases] == ["Wb + Rb"]
         for k, g in enumerate(("i", "o", "f", "c")):
-            np.testing.assert_array_equal(gw.block("W", g), init["W"][d, k * H:(k + 1) * H])
-            np.testing.assert_array_equal(gw.block("R", g), init["R"][d, k * H:(k + 1) * H])
-            wb, rb = init["B"][d, k * H:(k + 1) * H], init["B"][d, 4 * H + k * H:4 * H + (k + 1) * H]
+            np.testing.assert_array_equal(gw.block("W", g), init["W"][d, k * H : (k + 1) * H])
+            np.testing.assert_array_equal(gw.block("R", g), init["R"][d, k * H : (k + 1) * H])
+            wb, rb = init["B"][d, k * H : (k + 1) * H], init["B"][d, 4 * H + k * H : 4 * H + (k + 1) * H]
             np.testing.assert_allclose(gw.block("Wb + Rb", g), wb + rb, rtol=0, atol=1e-6)
         np.testing.assert_array_equal(gw.stacked("W"), init["W"][d])
 
@@ -259,8 +263,13 @@ def test_weights_are_sent_only_when_the_section_opens_and_follow_the_layer(seqs,
 
 def test_keras_model_explorer_names_its_weights_as_keras_does(seqs):
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((None, 4)), keras.layers.LSTM(5, return_sequences=True),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((None, 4)),
+            keras.layers.LSTM(5, return_sequences=True),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     ex = lw.Explorer(lw.from_keras(model), seqs, gate_details=True)
     assert ex._meta["framework"] == "keras"
     entry = ex._weights["rows"]["0"]
@@ -323,8 +332,9 @@ def test_page_saturation_equals_gate_saturation(tmp_path):
         spec.write_text(json.dumps({"files": files, "shape": shape, "offsets": ex._meta["offsets"]}))
         script = tmp_path / "run.mjs"
         script.write_text(NODE_SCRIPT % (REPO / "js" / "src" / "views" / "saturation.js").as_uri())
-        out = json.loads(subprocess.run(["node", str(script), str(spec)], capture_output=True, text=True,
-                                        check=True).stdout)
+        out = json.loads(
+            subprocess.run(["node", str(script), str(spec)], capture_output=True, text=True, check=True).stdout
+        )
         assert set(out) == set(sat.gates)
         some_saturated = 0
         for q in sat.gates:

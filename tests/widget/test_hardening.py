@@ -66,8 +66,10 @@ def arrays(draw):
     """Arrays of 0..3 dimensions, any of DTYPES, sometimes empty, sometimes with the wrong feature count, sometimes
     holding NaN or Inf; as numpy, as a torch tensor (where torch has the dtype) or as nested lists."""
     ndim = draw(st.integers(0, 3))
-    shape = tuple(draw(st.sampled_from([0, 1, 3, D - 1, D, D + 1])) if k == ndim - 1 else draw(st.integers(0, 4))
-                  for k in range(ndim))
+    shape = tuple(
+        draw(st.sampled_from([0, 1, 3, D - 1, D, D + 1])) if k == ndim - 1 else draw(st.integers(0, 4))
+        for k in range(ndim)
+    )
     dtype = draw(st.sampled_from(DTYPES))
     x = np.random.default_rng(draw(st.integers(0, 2**16))).normal(size=shape)
     if dtype.startswith("float") and x.size and draw(st.booleans()):
@@ -83,8 +85,14 @@ def arrays(draw):
 
 def _valid(x) -> bool:
     a = x.numpy() if isinstance(x, torch.Tensor) else x
-    return (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim == 2 and a.shape[0] > 0
-            and a.shape[1] == D and bool(np.isfinite(a).all()))
+    return (
+        isinstance(a, np.ndarray)
+        and a.dtype.kind == "f"
+        and a.ndim == 2
+        and a.shape[0] > 0
+        and a.shape[1] == D
+        and bool(np.isfinite(a).all())
+    )
 
 
 def _expected_message(err: Exception, what: str) -> None:
@@ -131,8 +139,14 @@ def test_stepper_step_refuses_and_keeps_its_state(net, x):
     stepper.step(_x(1)[0])
     before = {k: v.copy() for k, v in stepper.state.items()}
     a = x.numpy() if isinstance(x, torch.Tensor) else x
-    ok = (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size == D and a.ndim in (1, 2)
-          and (a.ndim == 1 or a.shape[0] == 1) and bool(np.isfinite(a).all()))
+    ok = (
+        isinstance(a, np.ndarray)
+        and a.dtype.kind == "f"
+        and a.size == D
+        and a.ndim in (1, 2)
+        and (a.ndim == 1 or a.shape[0] == 1)
+        and bool(np.isfinite(a).all())
+    )
     if ok:
         stepper.step(x)
         assert stepper.t == 2
@@ -170,57 +184,77 @@ def _explorer(net):
 
 
 def _state(ex) -> dict:
-    names = ["t", "sequence", "layer", "quantity", "selected_units", "playing", "speed", "projection_layer",
-             "projection_quantity", "traj_view", "_meta", "_arrays", "_data_h"]
+    names = [
+        "t",
+        "sequence",
+        "layer",
+        "quantity",
+        "selected_units",
+        "playing",
+        "speed",
+        "projection_layer",
+        "projection_quantity",
+        "traj_view",
+        "_meta",
+        "_arrays",
+        "_data_h",
+    ]
     return {n: repr(getattr(ex, n)) for n in names}
 
 
 # ---- the Explorer's arguments and traits --------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, exc, message", [
-    (dict(labels=[0]), ValueError, r"labels has 1 entries; expected one per sequence \(2\)"),
-    (dict(labels=[0, 1, 2]), ValueError, r"labels has 3 entries; expected one per sequence \(2\)"),
-    (dict(labels=["a", 1]), ValueError, r"labels has 'a' \(str\); expected class indices"),
-    (dict(labels=[float("nan"), 1]), ValueError, r"labels has nan \(float\); expected class indices"),
-    (dict(labels=[True, 1]), ValueError, r"labels has True \(bool\); expected class indices"),
-    (dict(labels=[0, 7]), ValueError, r"label 7 is out of range; expected 0..2"),
-    (dict(class_names=["a"]), ValueError, r"class_names has 1 entries; expected 3"),
-    (dict(feature_names=["f"] * 11), ValueError, r"feature_names has 11 entries; expected 12"),
-    (dict(sequence_names=["s"]), ValueError, r"sequence_names has 1 entries; expected 2"),
-    (dict(groups=["g"]), ValueError, r"groups has 1 entries; expected one per sequence \(2\)"),
-    (dict(projection="tsne"), ValueError, r"projection 'tsne' is not known; expected"),
-    (dict(projection=object()), TypeError, r"projection must be .*got an object of type object"),
-    (dict(projection_layer=3), ValueError, r"projection_layer 3 is out of range; expected 0..0"),
-    (dict(projection_quantity="q"), ValueError, r"projection_quantity 'q' is not recorded; expected one of"),
-    (dict(wire_dtype="int8"), ValueError, r"wire dtype 'int8' is not supported; expected one of"),
-    (dict(preload="q"), ValueError, r"preload 'q' is not a quantity; expected"),
-    (dict(t=9), tl.TraitError, r"t=9 is out of range for sequence 0, which has 5 steps \(0..4\)"),
-    (dict(quantity="q"), tl.TraitError, r"quantity 'q' is not recorded; expected one of h, c, i, f, g, o"),
-    (dict(selected_units=[H]), tl.TraitError, rf"unit {H} is out of range; expected 0..{H - 1}"),
-], ids=lambda v: None)
+@pytest.mark.parametrize(
+    "kwargs, exc, message",
+    [
+        (dict(labels=[0]), ValueError, r"labels has 1 entries; expected one per sequence \(2\)"),
+        (dict(labels=[0, 1, 2]), ValueError, r"labels has 3 entries; expected one per sequence \(2\)"),
+        (dict(labels=["a", 1]), ValueError, r"labels has 'a' \(str\); expected class indices"),
+        (dict(labels=[float("nan"), 1]), ValueError, r"labels has nan \(float\); expected class indices"),
+        (dict(labels=[True, 1]), ValueError, r"labels has True \(bool\); expected class indices"),
+        (dict(labels=[0, 7]), ValueError, r"label 7 is out of range; expected 0..2"),
+        (dict(class_names=["a"]), ValueError, r"class_names has 1 entries; expected 3"),
+        (dict(feature_names=["f"] * 11), ValueError, r"feature_names has 11 entries; expected 12"),
+        (dict(sequence_names=["s"]), ValueError, r"sequence_names has 1 entries; expected 2"),
+        (dict(groups=["g"]), ValueError, r"groups has 1 entries; expected one per sequence \(2\)"),
+        (dict(projection="tsne"), ValueError, r"projection 'tsne' is not known; expected"),
+        (dict(projection=object()), TypeError, r"projection must be .*got an object of type object"),
+        (dict(projection_layer=3), ValueError, r"projection_layer 3 is out of range; expected 0..0"),
+        (dict(projection_quantity="q"), ValueError, r"projection_quantity 'q' is not recorded; expected one of"),
+        (dict(wire_dtype="int8"), ValueError, r"wire dtype 'int8' is not supported; expected one of"),
+        (dict(preload="q"), ValueError, r"preload 'q' is not a quantity; expected"),
+        (dict(t=9), tl.TraitError, r"t=9 is out of range for sequence 0, which has 5 steps \(0..4\)"),
+        (dict(quantity="q"), tl.TraitError, r"quantity 'q' is not recorded; expected one of h, c, i, f, g, o"),
+        (dict(selected_units=[H]), tl.TraitError, rf"unit {H} is out of range; expected 0..{H - 1}"),
+    ],
+    ids=lambda v: None,
+)
 def test_bad_explorer_arguments_name_the_argument(net, kwargs, exc, message):
     with pytest.raises(exc, match=message):
         lw.Explorer(net, [_x(5), _x(3, 1)], **kwargs)
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("t", 5, r"t=5 is out of range for sequence 0, which has 5 steps \(0..4\)"),
-    ("t", -1, r"t=-1 is out of range"),
-    ("t", True, r"t=True is out of range"),
-    ("t", 1.5, r"'t' trait of an Explorer instance expected an int, not the float 1.5"),
-    ("sequence", 2, r"sequence 2 is out of range; expected 0..1"),
-    ("sequence", -1, r"sequence -1 is out of range; expected 0..1"),
-    ("quantity", "x", r"quantity 'x' is not recorded; expected one of h, c, i, f, g, o"),
-    ("quantity", "r", r"quantity 'r' is not recorded"),
-    ("selected_units", [0, H], rf"unit {H} is out of range; expected 0..{H - 1}"),
-    ("selected_units", [-1], rf"unit -1 is out of range; expected 0..{H - 1}"),
-    ("selected_units", ["a"], r"'selected_units' trait .* expected an int"),
-    ("layer", 1, r"layer 1 is out of range; expected 0..0 \(layer0\)"),
-    ("speed", 0.0, r"speed 0.0 must be a positive number"),
-    ("speed", float("nan"), r"speed nan must be a positive number"),
-    ("projection_layer", 2, r"projection_layer 2 is out of range; expected 0..0"),
-    ("projection_quantity", "x", r"projection_quantity 'x' is not recorded; expected one of"),
-    ("traj_view", {"dims": 4}, r"traj_view\['dims'\] must be 2 or 3; got 4"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("t", 5, r"t=5 is out of range for sequence 0, which has 5 steps \(0..4\)"),
+        ("t", -1, r"t=-1 is out of range"),
+        ("t", True, r"t=True is out of range"),
+        ("t", 1.5, r"'t' trait of an Explorer instance expected an int, not the float 1.5"),
+        ("sequence", 2, r"sequence 2 is out of range; expected 0..1"),
+        ("sequence", -1, r"sequence -1 is out of range; expected 0..1"),
+        ("quantity", "x", r"quantity 'x' is not recorded; expected one of h, c, i, f, g, o"),
+        ("quantity", "r", r"quantity 'r' is not recorded"),
+        ("selected_units", [0, H], rf"unit {H} is out of range; expected 0..{H - 1}"),
+        ("selected_units", [-1], rf"unit -1 is out of range; expected 0..{H - 1}"),
+        ("selected_units", ["a"], r"'selected_units' trait .* expected an int"),
+        ("layer", 1, r"layer 1 is out of range; expected 0..0 \(layer0\)"),
+        ("speed", 0.0, r"speed 0.0 must be a positive number"),
+        ("speed", float("nan"), r"speed nan must be a positive number"),
+        ("projection_layer", 2, r"projection_layer 2 is out of range; expected 0..0"),
+        ("projection_quantity", "x", r"projection_quantity 'x' is not recorded; expected one of"),
+        ("traj_view", {"dims": 4}, r"traj_view\['dims'\] must be 2 or 3; got 4"),
+    ],
+)
 def test_bad_trait_values_change_nothing(ex, name, value, message):
     ex.t, ex.selected_units = 3, [1, 2]
     before = _state(ex)
@@ -233,8 +267,10 @@ def test_bad_trait_values_change_nothing(ex, name, value, message):
 
 
 @SETTINGS
-@given(name=st.sampled_from(["t", "sequence", "layer", "projection_layer", "selected_units"]),
-       value=st.one_of(st.integers(-3, 12), st.lists(st.integers(-2, H + 2), max_size=4)))
+@given(
+    name=st.sampled_from(["t", "sequence", "layer", "projection_layer", "selected_units"]),
+    value=st.one_of(st.integers(-3, 12), st.lists(st.integers(-2, H + 2), max_size=4)),
+)
 def test_cursor_traits_take_in_range_values_and_refuse_the_rest_unchanged(net, name, value):
     ex = _explorer(net)
     ex.sequence, ex.t, ex.selected_units = 0, 0, []
@@ -315,8 +351,11 @@ def test_meta_tensors_are_refused_with_a_clear_error(net, call):
         "activations": lambda: lw.activations(net, _meta(1, 5, D)),
         "explorer": lambda: lw.Explorer(net, [_meta(5, D)]),
     }[call]
-    with pytest.raises(ValueError, match=r"is a tensor on the meta device \(shape .*no values\); expected a tensor "
-                                         r"with data"):
+    with pytest.raises(
+        ValueError,
+        match=r"is a tensor on the meta device \(shape .*no values\); expected a tensor "
+        r"with data",
+    ):
         f()
 
 
@@ -331,8 +370,11 @@ def test_a_model_on_the_meta_device_is_refused(call):
         "activations": lambda: lw.activations(model, torch.zeros(1, 5, D)),
         "influence": lambda: lw.influence(model, _x()),
     }[call]
-    with pytest.raises(ValueError, match=r"model has 'lstm.weight_ih_l0' on the meta device \(no values\); "
-                                         r"expected a model with weights"):
+    with pytest.raises(
+        ValueError,
+        match=r"model has 'lstm.weight_ih_l0' on the meta device \(no values\); "
+        r"expected a model with weights",
+    ):
         f()
 
 
@@ -345,15 +387,21 @@ def test_float64_and_float16_are_cast_everywhere(net):
 
 
 # ---- models with no recurrent layer, or one not supported ------------------------------------------------------------
-@pytest.mark.parametrize("model, message", [
-    (nn.Sequential(nn.Linear(D, 3)), r"Sequential has no recurrent layer .* expected an nn.LSTM"),
-    (nn.RNN(D, 4), r"RNN has no recurrent layer .*the model itself \(RNN\), which are not supported yet; expected"),
-    (nn.Sequential(nn.RNN(D, 4), nn.Linear(4, 2)), r"it has 0 \(RNN\), which are not supported yet; expected"),
-    (nn.TransformerEncoder(nn.TransformerEncoderLayer(D, 2, 16), 1, enable_nested_tensor=False),
-     r"TransformerEncoder has no recurrent layer .* expected an nn.LSTM"),
-    ("lstm", r"model must be a torch.nn.Module; got str"),
-    (None, r"model must be a torch.nn.Module; got NoneType"),
-], ids=["linear", "rnn", "rnn-in-sequential", "transformer", "str", "none"])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (nn.Sequential(nn.Linear(D, 3)), r"Sequential has no recurrent layer .* expected an nn.LSTM"),
+        (nn.RNN(D, 4), r"RNN has no recurrent layer .*the model itself \(RNN\), which are not supported yet; expected"),
+        (nn.Sequential(nn.RNN(D, 4), nn.Linear(4, 2)), r"it has 0 \(RNN\), which are not supported yet; expected"),
+        (
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(D, 2, 16), 1, enable_nested_tensor=False),
+            r"TransformerEncoder has no recurrent layer .* expected an nn.LSTM",
+        ),
+        ("lstm", r"model must be a torch.nn.Module; got str"),
+        (None, r"model must be a torch.nn.Module; got NoneType"),
+    ],
+    ids=["linear", "rnn", "rnn-in-sequential", "transformer", "str", "none"],
+)
 @pytest.mark.parametrize("call", ["record", "stepper", "explorer", "influence"])
 def test_models_without_a_supported_recurrent_layer(model, message, call):
     f = {
@@ -425,8 +473,15 @@ def _evil_files(tmp_path) -> tuple[Path, dict[str, Path]]:
     payload = pickle.dumps(_Evil(marker))
     assert not marker.exists()
     files = {}
-    for name in ("model.onnx", "model.keras", "model.h5", "weights.safetensors", "weights.pt", "data.npz",
-                 "dataset.zarr"):
+    for name in (
+        "model.onnx",
+        "model.keras",
+        "model.h5",
+        "weights.safetensors",
+        "weights.pt",
+        "data.npz",
+        "dataset.zarr",
+    ):
         files[name] = tmp_path / name
         files[name].write_bytes(payload)
     # a torch.save'd checkpoint (a zip holding the pickle) too, as a .pt file a user might be handed
@@ -453,14 +508,18 @@ def test_malicious_pickles_are_refused_everywhere(tmp_path):
     try:
         import keras  # noqa: F401
 
-        calls += [("from_keras .keras", lambda: lw.from_keras(files["model.keras"])),
-                  ("from_keras .h5", lambda: lw.from_keras(files["model.h5"]))]
+        calls += [
+            ("from_keras .keras", lambda: lw.from_keras(files["model.keras"])),
+            ("from_keras .h5", lambda: lw.from_keras(files["model.h5"])),
+        ]
     except Exception:  # keras not installed (or no backend): nothing to check there
         pass
     from lstm_widget._cli import _load_data
 
-    calls += [("cli --data .npz", lambda: _load_data(str(files["data.npz"]))),
-              ("cli --data object .npz", lambda: _load_data(str(files["objects.npz"])))]
+    calls += [
+        ("cli --data .npz", lambda: _load_data(str(files["data.npz"]))),
+        ("cli --data object .npz", lambda: _load_data(str(files["objects.npz"]))),
+    ]
     for what, call in calls:
         with pytest.raises((ValueError, TypeError, OSError, SystemExit)) as info:
             call()
@@ -488,9 +547,12 @@ def test_too_much_for_the_page_is_refused_with_what_to_change(net, monkeypatch):
     x = _x(200)
     # h, inputs, probs, trajectory: 200 steps × (8 + 12 + 3 + 3) × 4 B = 20.8 kB; all six quantities: 59 kB
     monkeypatch.setattr(lw, "PAGE_BYTES_LIMIT", 30_000)
-    with pytest.raises(ValueError, match=r"showing these sequences would be 0.1 MiB of float32 data; the page takes "
-                                         r"at most 0.0 MiB at a time .* use wire_dtype='float16' \(halves it\), "
-                                         r"preload='h'"):
+    with pytest.raises(
+        ValueError,
+        match=r"showing these sequences would be 0.1 MiB of float32 data; the page takes "
+        r"at most 0.0 MiB at a time .* use wire_dtype='float16' \(halves it\), "
+        r"preload='h'",
+    ):
         lw.Explorer(net, [x], preload="all")
     ex = lw.Explorer(net, [x], preload="h")  # one quantity fits
     before = _state(ex)

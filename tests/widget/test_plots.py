@@ -13,8 +13,13 @@ from lstm_widget.models import japanese_vowels_net
 @pytest.fixture(scope="module")
 def ex():
     X, y = japanese_vowels("test")
-    return lw.Explorer(japanese_vowels_net(), X[:4], y[:4], class_names=JAPANESE_VOWELS_CLASS_NAMES,
-                       feature_names=JAPANESE_VOWELS_FEATURE_NAMES)
+    return lw.Explorer(
+        japanese_vowels_net(),
+        X[:4],
+        y[:4],
+        class_names=JAPANESE_VOWELS_CLASS_NAMES,
+        feature_names=JAPANESE_VOWELS_FEATURE_NAMES,
+    )
 
 
 def marks(fig):
@@ -71,8 +76,11 @@ def test_a_recording_gives_a_static_figure():
         (lambda ex: lw.plots.units(ex, units=[100]), ValueError, r"units \[100\] are out of range; expected 0..99"),
         (lambda ex: lw.plots.units(ex, layer=2), ValueError, "layer 2 is out of range"),
         (lambda ex: lw.plots.inputs(ex.recordings[0], t=99), ValueError, "t=99 is out of range"),
-        (lambda ex: lw.plots.probabilities(ex.recordings[0], class_names=["a"]), ValueError,
-         "class_names has 1 entries; expected 9"),
+        (
+            lambda ex: lw.plots.probabilities(ex.recordings[0], class_names=["a"]),
+            ValueError,
+            "class_names has 1 entries; expected 9",
+        ),
     ],
 )
 def test_bad_arguments(ex, call, error, match):

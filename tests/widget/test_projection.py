@@ -27,7 +27,7 @@ FAST = dict(epochs=3, progress=False)
 #: Checks that do not apply, with the reason (every other check of the installed scikit-learn must pass).
 NOT_APPLICABLE = {
     "check_array_api_input": "the autoencoder takes numpy arrays (torch runs inside); array API inputs (torch or "
-                             "cupy arrays given as X) are not supported",
+    "cupy arrays given as X) are not supported",
 }
 
 
@@ -91,8 +91,11 @@ def test_autoencoder_learned_attributes_and_inverse_transform():
     assert ae.encoder_[0].in_features == 20 and ae.encoder_[-1].out_features == 3
     assert [m.out_features for m in ae.decoder_ if isinstance(m, torch.nn.Linear)] == [8, 16, 20]
     assert ae.inverse_transform(ae.transform(X)).shape == (300, 20)
-    assert list(ae.get_feature_names_out()) == ["denoisingautoencoder0", "denoisingautoencoder1",
-                                                "denoisingautoencoder2"]
+    assert list(ae.get_feature_names_out()) == [
+        "denoisingautoencoder0",
+        "denoisingautoencoder1",
+        "denoisingautoencoder2",
+    ]
     with pytest.raises(ValueError, match=r"X has 2 features, but inverse_transform expects 3"):
         ae.inverse_transform(np.zeros((4, 2)))
     with pytest.raises(NotFittedError):
@@ -167,16 +170,32 @@ class _FailingFit(_Columns):
 @pytest.mark.parametrize(
     "projection, error, message",
     [
-        ("tsne", ValueError, r"projection 'tsne' is not known; expected 'pca', 'autoencoder' or a scikit-learn "
-                             r"transformer"),
-        (_NoFit(), TypeError, r"projection must be 'pca', 'autoencoder' or an object with fit\(\) and transform\(\) "
-                              r"\(a scikit-learn transformer\); got an object of type _NoFit, which has no fit\(\)"),
+        (
+            "tsne",
+            ValueError,
+            r"projection 'tsne' is not known; expected 'pca', 'autoencoder' or a scikit-learn "
+            r"transformer",
+        ),
+        (
+            _NoFit(),
+            TypeError,
+            r"projection must be 'pca', 'autoencoder' or an object with fit\(\) and transform\(\) "
+            r"\(a scikit-learn transformer\); got an object of type _NoFit, which has no fit\(\)",
+        ),
         (42, TypeError, r"got an object of type int, which has no fit\(\) and no transform\(\)"),
         (_Columns(k=0), ValueError, r"projection _Columns gave 0 columns; expected at least 1"),
-        (_Columns(nan=True), ValueError, r"projection _Columns gave NaN or inf coordinates for 1 of 30 states "
-                                         r"\(the first at row 3\)"),
-        (PCA(2).fit(np.eye(5)), ValueError, r"projection PCA was fitted on 5 features, but the projected states "
-                                            r"have 6 units"),
+        (
+            _Columns(nan=True),
+            ValueError,
+            r"projection _Columns gave NaN or inf coordinates for 1 of 30 states "
+            r"\(the first at row 3\)",
+        ),
+        (
+            PCA(2).fit(np.eye(5)),
+            ValueError,
+            r"projection PCA was fitted on 5 features, but the projected states "
+            r"have 6 units",
+        ),
         (_FailingFit(), ValueError, r"projection _FailingFit failed to fit on 30 states × 6 units: cannot learn"),
     ],
 )
@@ -243,8 +262,13 @@ def test_pca_trajectory_equals_scikit_learn_pca_fitted_by_hand(model, seqs):
     h_all = _states(ex, 1, "h")  # default: the last layer's h
     by_hand = PCA(n_components=3).fit(h_all)
     np.testing.assert_allclose(_traj(ex), by_hand.transform(h_all), atol=1e-5)
-    assert ex._meta["projection"] == {"name": "PCA", "dims": 3, "layer": 1, "quantity": "h",
-                                      "explained": pytest.approx(list(by_hand.explained_variance_ratio_))}
+    assert ex._meta["projection"] == {
+        "name": "PCA",
+        "dims": 3,
+        "layer": 1,
+        "quantity": "h",
+        "explained": pytest.approx(list(by_hand.explained_variance_ratio_)),
+    }
     assert ex.projection_layer == 1 and ex.projection_quantity == "h" and ex._meta["groups"] is None
     # more states than 10 × units: the one-pass covariance solver, same map as the exact SVD
     rng = np.random.default_rng(1)
@@ -307,8 +331,11 @@ def test_a_refit_that_fails_changes_nothing_and_answers_the_page(model, seqs, mo
     ex = lw.Explorer(model, seqs)
     meta, traj = dict(ex._meta), _traj(ex)
     monkeypatch.setattr(trajectory_module, "fit_projection", lambda *a, **k: 1 / 0)
-    with pytest.raises(traitlets.TraitError, match=r"projection_quantity 'c': the projection could not be refitted "
-                                                   r"\(division by zero\); nothing was changed"):
+    with pytest.raises(
+        traitlets.TraitError,
+        match=r"projection_quantity 'c': the projection could not be refitted "
+        r"\(division by zero\); nothing was changed",
+    ):
         ex.projection_quantity = "c"
     assert ex.projection_quantity == "h" and ex._meta == meta
     np.testing.assert_array_equal(_traj(ex), traj)
@@ -340,8 +367,13 @@ def test_user_transformers_fitted_or_not_and_set_projection(model, seqs):
     ae = DenoisingAutoencoder(**FAST)
     ex.set_projection(ae, layer=0, quantity="c")
     assert ex.projection is ae and is_fitted(ae) and (ex.projection_layer, ex.projection_quantity) == (0, "c")
-    assert ex._meta["projection"] == {"name": "DenoisingAutoencoder", "dims": 2, "layer": 0, "quantity": "c",
-                                      "explained": None}
+    assert ex._meta["projection"] == {
+        "name": "DenoisingAutoencoder",
+        "dims": 2,
+        "layer": 0,
+        "quantity": "c",
+        "explained": None,
+    }
     np.testing.assert_allclose(_traj(ex), ae.transform(_states(ex, 0, "c")), atol=1e-5)
     meta = dict(ex._meta)
     with pytest.raises(ValueError, match=r"projection 'umap' is not known"):
@@ -389,8 +421,16 @@ def test_bad_traj_view_is_refused_naming_the_key(model, seqs, view, message):
 
 
 def test_traj_view_and_groups(model, seqs):
-    view = {"dims": 3, "color": "group", "log1p": True, "labels": True, "last_only": False, "overlay": (0, 2),
-            "yaw": 0.5, "pitch": -1}
+    view = {
+        "dims": 3,
+        "color": "group",
+        "log1p": True,
+        "labels": True,
+        "last_only": False,
+        "overlay": (0, 2),
+        "yaw": 0.5,
+        "pitch": -1,
+    }
     ex = lw.Explorer(model, seqs, labels=[0, 1, 2], groups=np.array([1, 2, 1]), group_name="hands", traj_view=view)
     assert ex.traj_view == {**view, "overlay": [0, 2]}
     assert ex._meta["groups"] == {"name": "hands", "values": ["1", "2", "1"]}
@@ -420,8 +460,15 @@ def _sent_traj(sent):
 
 @pytest.mark.parametrize("projection", ["pca", "autoencoder"])
 def test_live_steps_are_projected_like_the_same_steps_recorded_offline(model, seqs, monkeypatch, projection):
-    ex = lw.Explorer(model, seqs, labels=[0, 1, 2], groups=["a", "b", "a"], projection=projection,
-                     projection_layer=0, projection_quantity="c")
+    ex = lw.Explorer(
+        model,
+        seqs,
+        labels=[0, 1, 2],
+        groups=["a", "b", "a"],
+        projection=projection,
+        projection_layer=0,
+        projection_quantity="c",
+    )
     before, fitted = _traj(ex), ex.projection
     sent = []
     monkeypatch.setattr(ex, "send", lambda content, buffers=None: sent.append((content, buffers)))

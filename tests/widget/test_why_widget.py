@@ -93,8 +93,9 @@ def test_influence_follows_sequence_and_method_and_caches(model, seqs, ex):
     ex.why_open = True
     ex.sequence = 2
     assert ex._influence["sequence"] == 2
-    np.testing.assert_array_equal(decode_array(ex._influence["values"]),
-                                  lw.influence_all(model, seqs[2], method="gradient_x_input").values)
+    np.testing.assert_array_equal(
+        decode_array(ex._influence["values"]), lw.influence_all(model, seqs[2], method="gradient_x_input").values
+    )
     first = ex._influence
     ex.sequence = 0
     ex.sequence = 2
@@ -114,8 +115,7 @@ def test_influence_method_is_validated(ex):
 def test_influence_says_why_it_cannot_be_computed(model, seqs):
     recs = lw.record(model, seqs)
     ex = lw.Explorer.from_recordings(recs, labels=LABELS, why_open=True)
-    assert ex._influence == {"sequence": 0, "method": "gradient_x_input",
-                             "error": ex._influence["error"]}
+    assert ex._influence == {"sequence": 0, "method": "gradient_x_input", "error": ex._influence["error"]}
     assert "needs the model" in ex._influence["error"]
     headless = lw.Explorer(torch.nn.LSTM(4, 5, batch_first=True), seqs[:2], why_open=True)
     assert "no head" in headless._influence["error"]
@@ -159,33 +159,60 @@ def test_intervene_shows_what_record_gives(model, seqs, ex):
     ref = lw.record(model, seqs[3], interventions=[iv])
     got = ex._comparison
     assert got["kind"] == "intervention" and got["sequence"] == 3 and got["length"] == 7
-    assert ex.comparison == got["request"] == {
-        "kind": "intervention", "sequence": 3,
-        "interventions": [{"quantity": "c", "layer": "layer1", "units": [1, 4], "start": 2, "stop": None,
-                           "op": "clamp", "value": 0.5}],
-    }
+    assert (
+        ex.comparison
+        == got["request"]
+        == {
+            "kind": "intervention",
+            "sequence": 3,
+            "interventions": [
+                {
+                    "quantity": "c",
+                    "layer": "layer1",
+                    "units": [1, 4],
+                    "start": 2,
+                    "stop": None,
+                    "op": "clamp",
+                    "value": 0.5,
+                }
+            ],
+        }
+    )
     np.testing.assert_array_equal(decode_array(got["probs"]), ref.probs)
     for q in ref.quantities:
         np.testing.assert_array_equal(decode_array(got["data"][q]), getattr(ref, q))
         np.testing.assert_array_equal(getattr(rec, q), getattr(ref, q))
     layer, quantity = ex._trajectory.key  # placed with the fitted projection, no refit
-    np.testing.assert_allclose(decode_array(got["traj"]), ex._trajectory.fitted.transform(getattr(ref, quantity)[layer]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        decode_array(got["traj"]), ex._trajectory.fitted.transform(getattr(ref, quantity)[layer]), rtol=1e-5, atol=1e-6
+    )
     assert "clamp at 0.5 layer1.c[1,4] from t=2" in got["description"]
     assert ex.intervened is rec
     assert ex.why_open  # shown in the page's Why section
 
 
 def test_intervene_accepts_dicts_lists_set_state_and_another_sequence(model, seqs, ex):
-    ivs = [{"quantity": "h", "layer": 0, "units": [2], "start": 1, "stop": 3, "op": "scale", "value": 2.0},
-           lw.Intervention("layer1.h", units=None, start=4, op="zero")]
+    ivs = [
+        {"quantity": "h", "layer": 0, "units": [2], "start": 1, "stop": 3, "op": "scale", "value": 2.0},
+        lw.Intervention("layer1.h", units=None, start=4, op="zero"),
+    ]
     rec = ex.intervene(ivs, sequence=1)
-    ref = lw.record(model, seqs[1], interventions=[lw.Intervention("h", 0, [2], 1, 3, "scale", 2.0),
-                                                   lw.Intervention("h", 1, None, 4)])
+    ref = lw.record(
+        model,
+        seqs[1],
+        interventions=[lw.Intervention("h", 0, [2], 1, 3, "scale", 2.0), lw.Intervention("h", 1, None, 4)],
+    )
     np.testing.assert_array_equal(rec.probs, ref.probs)
     assert ex._comparison["sequence"] == 1 and ex.comparison["interventions"][0]["layer"] == "layer0"
-    assert ex.comparison["interventions"][1] == {"quantity": "h", "layer": "layer1", "units": None, "start": 4,
-                                                 "stop": None, "op": "zero", "value": None}
+    assert ex.comparison["interventions"][1] == {
+        "quantity": "h",
+        "layer": "layer1",
+        "units": None,
+        "start": 4,
+        "stop": None,
+        "op": "zero",
+        "value": None,
+    }
     h = np.full((2, 8), 0.25, dtype=np.float32)
     rec = ex.intervene([lw.Intervention.set_state(3, h=h, c=np.zeros((2, 8), np.float32))])
     ref = lw.record(model, seqs[ex.sequence], interventions=[lw.Intervention.set_state(3, h=h, c=np.zeros((2, 8)))])
@@ -215,9 +242,13 @@ def test_compare_with_another_sequence_and_an_edited_copy(model, seqs, ex):
 
 
 def test_page_requests_through_the_comparison_trait(model, seqs, ex):
-    request = {"kind": "intervention", "sequence": 2,
-               "interventions": [{"quantity": "h", "layer": 1, "units": [0], "start": 1, "stop": None, "op": "zero",
-                                  "value": None}]}
+    request = {
+        "kind": "intervention",
+        "sequence": 2,
+        "interventions": [
+            {"quantity": "h", "layer": 1, "units": [0], "start": 1, "stop": None, "op": "zero", "value": None}
+        ],
+    }
     ex.comparison = request
     ref = lw.record(model, seqs[2], interventions=[lw.Intervention("h", 1, [0], 1)])
     np.testing.assert_array_equal(decode_array(ex._comparison["probs"]), ref.probs)
@@ -281,8 +312,12 @@ def test_comparison_given_to_the_constructor_and_its_trajectory_follows_a_refit(
     assert ex._comparison["sequence"] == 1 and ex._comparison["length"] == 5
     old = ex._comparison["traj"]
     ex.projection_layer = 0  # refit: the compared path is placed on the new map
-    np.testing.assert_allclose(decode_array(ex._comparison["traj"]),
-                               ex._trajectory.fitted.transform(ex.recordings[2].h[0]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        decode_array(ex._comparison["traj"]),
+        ex._trajectory.fitted.transform(ex.recordings[2].h[0]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     assert ex._comparison["traj"] is not old
 
 
@@ -341,8 +376,9 @@ def test_export_carries_the_why_section_renumbered(ex, tmp_path):
     assert state["comparison"]["interventions"] == ex.comparison["interventions"]
     where = {3: 0, 0: 1, 1: 2}
     assert state["pattern_query"]["sequence"] == 0
-    assert state["_patterns"]["matches"] == [{**m, "sequence": where[m["sequence"]]} for m in matches
-                                             if m["sequence"] in where]
+    assert state["_patterns"]["matches"] == [
+        {**m, "sequence": where[m["sequence"]]} for m in matches if m["sequence"] in where
+    ]
     ex.save_html(tmp_path / "b.html", sequences=[0, 1], quiet=True)  # the shown sequence left out: none of it
     state = _state(tmp_path / "b.html")
     assert state["_influence"] == {} and state["_comparison"] == {} and state["comparison"] == {}

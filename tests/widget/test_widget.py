@@ -197,8 +197,9 @@ def test_stream_appends_frames_then_updates_traits(model, seqs, monkeypatch):
 def test_stream_steps_a_small_model_on_one_torch_thread(model, seqs, monkeypatch):
     seen = []
     send_frames = lw.Explorer._send_frames
-    monkeypatch.setattr(lw.Explorer, "_send_frames",
-                        lambda self, *a: (seen.append(torch.get_num_threads()), send_frames(self, *a))[1])
+    monkeypatch.setattr(
+        lw.Explorer, "_send_frames", lambda self, *a: (seen.append(torch.get_num_threads()), send_frames(self, *a))[1]
+    )
     old = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -207,8 +208,10 @@ def test_stream_steps_a_small_model_on_one_torch_thread(model, seqs, monkeypatch
         assert seen == [1, 1, 1] and torch.get_num_threads() == 2  # restored afterwards
         seen.clear()
         big = nn.LSTM(4, 512)  # 4·512·(4 + 512) ≥ ONE_THREAD_BELOW recurrent weights: torch's setting kept
-        assert sum(p.numel() for n, p in big.named_parameters() if n.startswith("weight")) >= \
-            lw._core.recording.stepper.ONE_THREAD_BELOW
+        assert (
+            sum(p.numel() for n, p in big.named_parameters() if n.startswith("weight"))
+            >= lw._core.recording.stepper.ONE_THREAD_BELOW
+        )
         lw.Explorer(big, seqs).stream(np.zeros((2, 4), np.float32), batch_ms=0.0)
         assert seen == [2, 2]
     finally:
@@ -272,7 +275,9 @@ def test_page_bytes_limit_is_public_and_setting_it_takes_effect(model, seqs):
     old = lw.PAGE_BYTES_LIMIT
     lw.PAGE_BYTES_LIMIT = 1000
     try:
-        with pytest.raises(ValueError, match=r"the page takes at most 0.0 MiB at a time \(lstm_widget.PAGE_BYTES_LIMIT\)"):
+        with pytest.raises(
+            ValueError, match=r"the page takes at most 0.0 MiB at a time \(lstm_widget.PAGE_BYTES_LIMIT\)"
+        ):
             lw.Explorer(model, seqs)
     finally:
         lw.PAGE_BYTES_LIMIT = old

@@ -14,7 +14,10 @@ def test_float32_round_trip_is_exact_and_little_endian():
     e = encode_array(a, "float32")
     assert e["dtype"] == "float32" and e["shape"] == [2, 3, 4]
     assert isinstance(e["buffer"], memoryview) and e["buffer"].nbytes == 24 * 4
-    assert bytes(e["buffer"][:4]) == np.float32(0).tobytes() and bytes(e["buffer"][4:8]) == np.float32(1 / 7).astype("<f4").tobytes()
+    assert (
+        bytes(e["buffer"][:4]) == np.float32(0).tobytes()
+        and bytes(e["buffer"][4:8]) == np.float32(1 / 7).astype("<f4").tobytes()
+    )
     np.testing.assert_array_equal(decode_array(e), a.astype(np.float32))
 
 

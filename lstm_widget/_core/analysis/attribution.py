@@ -106,7 +106,7 @@ class Influence:
     @property
     def future(self) -> float:
         """The attribution to the steps after t, summed (0 for a causal model)."""
-        return float(self.values[self.t + 1:].sum())
+        return float(self.values[self.t + 1 :].sum())
 
     @property
     def total(self) -> float:
@@ -122,8 +122,11 @@ class Influence:
         return abs(self.total - delta) / max(abs(delta), 1e-6)
 
     def __repr__(self) -> str:
-        what = f"{self.output} of class {self.target}" if self.unit is None else \
-            f"{self.layer}.{self.quantity}[{self.unit}]"
+        what = (
+            f"{self.output} of class {self.target}"
+            if self.unit is None
+            else f"{self.layer}.{self.quantity}[{self.unit}]"
+        )
         return f"Influence({self.method}, {what} at step {self.t}, f_x={self.f_x:.4g}, inputs {self.values.shape})"
 
 
@@ -189,10 +192,18 @@ class InfluenceMap:
             raise IndexError(f"t must be a step index in 0..{T - 1} (negative counts from the end); got {t!r}")
         t = int(t) % T
         return Influence(
-            values=self.values[t], t=t, method=self.method, f_x=float(self.f_x[t]),
+            values=self.values[t],
+            t=t,
+            method=self.method,
+            f_x=float(self.f_x[t]),
             f_baseline=None if self.f_baseline is None else float(self.f_baseline[t]),
-            target=None if self.targets is None else int(self.targets[t]), output=self.output,
-            quantity=self.quantity, layer=self.layer, unit=self.unit, baseline=self.baseline, steps=self.steps,
+            target=None if self.targets is None else int(self.targets[t]),
+            output=self.output,
+            quantity=self.quantity,
+            layer=self.layer,
+            unit=self.unit,
+            baseline=self.baseline,
+            steps=self.steps,
             causal=self.causal,
         )
 
@@ -221,8 +232,9 @@ class _Target:
             if output not in OUTPUTS:
                 raise ValueError(f"output must be one of {list(OUTPUTS)}; got {output!r}")
             if target is not None:
-                target = check_int(target, "target", expected="a class index (int) or None (the predicted class)",
-                                   error=TypeError)
+                target = check_int(
+                    target, "target", expected="a class index (int) or None (the predicted class)", error=TypeError
+                )
             self.kind, self.output, self.target = "class", output, target
             self.quantity = self.layer = self.row = None
             self.causal = not any(w.reverse for row in spec.layers for w in row)
@@ -236,8 +248,13 @@ class _Target:
             raise ValueError(f"quantity must be one of {list(spec.quantities)}; got {quantity!r}")
         self.row = resolve_layer(spec.layer_names, layer)
         n = spec.units[quantity]
-        unit = check_int(unit, "unit", low=0, high=n,
-                         expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})")
+        unit = check_int(
+            unit,
+            "unit",
+            low=0,
+            high=n,
+            expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})",
+        )
         self.kind, self.output, self.target = "unit", None, unit
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
         rows = [(li, d) for li, row in enumerate(spec.layers) for d in range(len(row))]
@@ -264,8 +281,16 @@ class _Target:
 def _check_steps_t(t, T: int) -> int:
     if t is None:
         return T - 1
-    return check_int(t, "t", low=-T, high=T,
-                     expected=f"a step index in 0..{T - 1} (negative counts from the end) or None (the last)") % T
+    return (
+        check_int(
+            t,
+            "t",
+            low=-T,
+            high=T,
+            expected=f"a step index in 0..{T - 1} (negative counts from the end) or None (the last)",
+        )
+        % T
+    )
 
 
 def _baseline(baseline, x: np.ndarray) -> np.ndarray:
@@ -319,10 +344,10 @@ class _Path:
         per = max(1, self.rows // m)
         out = []
         for q0 in range(0, Q, per):
-            a = torch.as_tensor(alphas[q0:q0 + per].ravel(), device=self.dev)
+            a = torch.as_tensor(alphas[q0 : q0 + per].ravel(), device=self.dev)
             n = a.shape[0] // m
-            t = torch.as_tensor(ts[q0:q0 + per], device=self.dev).repeat_interleave(m)
-            c = torch.as_tensor(cls[q0:q0 + per], device=self.dev).repeat_interleave(m)
+            t = torch.as_tensor(ts[q0 : q0 + per], device=self.dev).repeat_interleave(m)
+            c = torch.as_tensor(cls[q0 : q0 + per], device=self.dev).repeat_interleave(m)
             with torch.no_grad():
                 S = self.tgt.scores(self._points(a))
                 out.append(S[torch.arange(n * m, device=self.dev), t, c].view(n, m).double().cpu())
@@ -334,11 +359,11 @@ class _Path:
         per = max(1, self.rows // m)
         out = []
         for q0 in range(0, Q, per):
-            a = torch.as_tensor(alphas[q0:q0 + per].ravel(), device=self.dev)
-            w = torch.as_tensor(weights[q0:q0 + per].ravel(), device=self.dev, dtype=self.dt)
+            a = torch.as_tensor(alphas[q0 : q0 + per].ravel(), device=self.dev)
+            w = torch.as_tensor(weights[q0 : q0 + per].ravel(), device=self.dev, dtype=self.dt)
             n = a.shape[0] // m
-            t = torch.as_tensor(ts[q0:q0 + per], device=self.dev).repeat_interleave(m)
-            c = torch.as_tensor(cls[q0:q0 + per], device=self.dev).repeat_interleave(m)
+            t = torch.as_tensor(ts[q0 : q0 + per], device=self.dev).repeat_interleave(m)
+            c = torch.as_tensor(cls[q0 : q0 + per], device=self.dev).repeat_interleave(m)
             X = self._points(a).detach().requires_grad_(True)
             with _no_cudnn(self.dev), torch.enable_grad():
                 f = self.tgt.scores(X)[torch.arange(n * m, device=self.dev), t, c]
@@ -395,7 +420,9 @@ def _adaptive(path: _Path, ts, cls, steps: int, probe: np.ndarray, phi: np.ndarr
         mid = (lo + hi) / 2
         f_mid = path.values(mid, ts, cls)
         halves = {  # [lo, mid) replaces its parent, [mid, hi) is appended
-            "left": (lo, mid), "right": (mid, hi), "f_left": (f_lo, f_mid),
+            "left": (lo, mid),
+            "right": (mid, hi),
+            "f_left": (f_lo, f_mid),
             "truth": (f_mid - f_lo, f_lo + t_lo - f_mid),
         }
         n2, w2 = _gl2(np.concatenate([lo, mid], 1), np.concatenate([mid, hi], 1))
@@ -441,8 +468,9 @@ class _Options:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}; got {self.method!r}")
         if self.ig:
-            steps = check_int(self.steps, "steps", low=1,
-                              expected="a whole number >= 1 (gradient evaluations along the path)")
+            steps = check_int(
+                self.steps, "steps", low=1, expected="a whole number >= 1 (gradient evaluations along the path)"
+            )
             object.__setattr__(self, "steps", steps)
             if self.quadrature not in QUADRATURES:
                 raise ValueError(f"quadrature must be one of {list(QUADRATURES)}; got {self.quadrature!r}")
@@ -458,8 +486,10 @@ def _takes_options(fn):
     signature (what ``help`` and Jupyter show, and what binds the arguments) ends with the fields of :class:`_Options`
     as keyword-only parameters, and a wrong argument gets Python's own error, named after ``fn``."""
     own = [p for name, p in inspect.signature(fn).parameters.items() if name != "options"]
-    keywords = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
-                for f in dataclasses.fields(_Options)]
+    keywords = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+        for f in dataclasses.fields(_Options)
+    ]
     public = inspect.Signature(own + keywords, return_annotation=inspect.signature(fn).return_annotation)
 
     @functools.wraps(fn)
@@ -473,8 +503,10 @@ def _takes_options(fn):
         return fn(**given, options=options)
 
     call.__signature__ = public
-    call.__annotations__ = {**{p.name: p.annotation for p in public.parameters.values()
-                               if p.annotation is not inspect.Parameter.empty}, "return": public.return_annotation}
+    call.__annotations__ = {
+        **{p.name: p.annotation for p in public.parameters.values() if p.annotation is not inspect.Parameter.empty},
+        "return": public.return_annotation,
+    }
     return call
 
 
@@ -507,8 +539,9 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, opts: _Options) -> dict:
         g = path.grads(nodes, weights, ts_arr, cls).sum(dim=1)
     # after each query's step a causal model's gradient is exactly zero (nothing later reaches f), so are the values
     values = ((path.x - path.b)[None] * g).to("cpu", torch.float32).numpy()
-    return dict(values=values, f_x=phi[:, -1], f_baseline=phi[:, 0] if ig else None, targets=cls,
-                baseline=b if ig else None)
+    return dict(
+        values=values, f_x=phi[:, -1], f_baseline=phi[:, 0] if ig else None, targets=cls, baseline=b if ig else None
+    )
 
 
 def _prepare(model, x, opts: _Options):
@@ -548,11 +581,19 @@ def influence(model, x, t: int | None = None, *, options: _Options) -> Influence
     res = _attribute(tgt, seq, [t], options)
     ig = options.ig
     return Influence(
-        values=res["values"][0], t=t, method=options.method, f_x=float(res["f_x"][0]),
+        values=res["values"][0],
+        t=t,
+        method=options.method,
+        f_x=float(res["f_x"][0]),
         f_baseline=float(res["f_baseline"][0]) if ig else None,
-        target=int(res["targets"][0]) if tgt.kind == "class" else None, output=tgt.output,
-        quantity=tgt.quantity, layer=tgt.layer, unit=None if tgt.kind == "class" else tgt.target,
-        baseline=res["baseline"], steps=options.steps if ig else None, causal=tgt.causal,
+        target=int(res["targets"][0]) if tgt.kind == "class" else None,
+        output=tgt.output,
+        quantity=tgt.quantity,
+        layer=tgt.layer,
+        unit=None if tgt.kind == "class" else tgt.target,
+        baseline=res["baseline"],
+        steps=options.steps if ig else None,
+        causal=tgt.causal,
     )
 
 
@@ -565,8 +606,16 @@ def influence_all(model, x, *, options: _Options) -> InfluenceMap:
     seq, tgt = _prepare(model, x, options)
     res = _attribute(tgt, seq, list(range(seq.shape[0])), options)
     return InfluenceMap(
-        values=res["values"], method=options.method, f_x=res["f_x"], f_baseline=res["f_baseline"],
-        targets=res["targets"] if tgt.kind == "class" else None, output=tgt.output, quantity=tgt.quantity,
-        layer=tgt.layer, unit=None if tgt.kind == "class" else tgt.target, baseline=res["baseline"],
-        steps=options.steps if options.ig else None, causal=tgt.causal,
+        values=res["values"],
+        method=options.method,
+        f_x=res["f_x"],
+        f_baseline=res["f_baseline"],
+        targets=res["targets"] if tgt.kind == "class" else None,
+        output=tgt.output,
+        quantity=tgt.quantity,
+        layer=tgt.layer,
+        unit=None if tgt.kind == "class" else tgt.target,
+        baseline=res["baseline"],
+        steps=options.steps if options.ig else None,
+        causal=tgt.causal,
     )

@@ -99,8 +99,10 @@ class FixedPoints:
     def __repr__(self) -> str:
         counts = {k: int((self.kind == k).sum()) for k in ("stable", "unstable", "slow")}
         found = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k != "slow")
-        return (f"FixedPoints({self.cell}, {self.layer_name}, {len(self.inputs)} input{'s' * (len(self.inputs) > 1)}: "
-                f"{found})")
+        return (
+            f"FixedPoints({self.cell}, {self.layer_name}, {len(self.inputs)} input{'s' * (len(self.inputs) > 1)}: "
+            f"{found})"
+        )
 
 
 def _act_slope(value: torch.Tensor, gate_activation) -> torch.Tensor:
@@ -205,7 +207,7 @@ class _Map:
 
     def full(self, s: torch.Tensor, x: torch.Tensor):
         """q(s) = ½‖F(s, x) − s‖² and ∂F/∂s (N, S, S) at full states s."""
-        h, c = (s, None) if self.cell == "gru" else (s[:, : self.P], s[:, self.P:])
+        h, c = (s, None) if self.cell == "gru" else (s[:, : self.P], s[:, self.P :])
         f, jac = step_jacobian(self.w, self.cell, x, h, c)
         return 0.5 * ((f - s) ** 2).sum(1), jac
 
@@ -225,7 +227,7 @@ def _solve(fmap: _Map, s: torch.Tensor, x: torch.Tensor, max_iter: int) -> tuple
             break
         a = jac[idx] - eye
         at = a.transpose(1, 2)
-        grad = (at @ r[idx, :, None])  # Aᵀr (n, S, 1)
+        grad = at @ r[idx, :, None]  # Aᵀr (n, S, 1)
         lhs = at @ a + mu[idx, None, None] * eye
         chol, info = torch.linalg.cholesky_ex(lhs)
         delta = -torch.cholesky_solve(grad, chol)[..., 0]
@@ -277,7 +279,9 @@ def _check_inputs(inputs, spec: RecurrentSpec) -> np.ndarray:
         )
     width = spec.raw_features
     if width is not None and x.shape[1] != width:
-        raise ValueError(f"inputs has {x.shape[1]} features per input (shape {tuple(x.shape)}); the model expects {width}")
+        raise ValueError(
+            f"inputs has {x.shape[1]} features per input (shape {tuple(x.shape)}); the model expects {width}"
+        )
     if not np.isfinite(x).all():
         k = int(np.argwhere(~np.isfinite(x))[0][0])
         raise ValueError(f"inputs row {k} contains NaN or Inf; expected finite numbers")
@@ -292,7 +296,7 @@ def _layer_input(spec: RecurrentSpec, x: np.ndarray, layer: int, max_iter: int, 
     if spec.preprocess is not None:
         with torch.no_grad():
             seq = spec.preprocess(z[:, None].expand(-1, _PRE_STEPS, -1).contiguous())
-        mid = seq[:, _PRE_STEPS // 4: 3 * _PRE_STEPS // 4]
+        mid = seq[:, _PRE_STEPS // 4 : 3 * _PRE_STEPS // 4]
         drift = (mid - mid[:, -1:]).abs().amax().item()
         if drift > 1e-5 * (1 + mid.abs().amax().item()):
             raise ValueError(
@@ -334,8 +338,16 @@ def _layer_input(spec: RecurrentSpec, x: np.ndarray, layer: int, max_iter: int, 
 def _as64(w):
     """A direction's weights in float64."""
     conv = lambda t: None if t is None else t.detach().to(torch.float64)  # noqa: E731
-    return replace(w, w_ih=conv(w.w_ih), w_hh=conv(w.w_hh), b_ih=conv(w.b_ih), b_hh=conv(w.b_hh), w_hr=conv(w.w_hr),
-                   h0=conv(w.h0), c0=conv(w.c0))
+    return replace(
+        w,
+        w_ih=conv(w.w_ih),
+        w_hh=conv(w.w_hh),
+        b_ih=conv(w.b_ih),
+        b_hh=conv(w.b_hh),
+        w_hr=conv(w.w_hr),
+        h0=conv(w.h0),
+        c0=conv(w.c0),
+    )
 
 
 def _state_pool(spec: RecurrentSpec, model, sequences, row: int, lstm, head) -> torch.Tensor | None:
@@ -419,16 +431,24 @@ def fixed_points(
         raise ValueError(f"layer must be a layer index 0..{spec.num_layers - 1}; got {layer!r}")
     dirs = len(spec.layers[layer])
     if isinstance(direction, bool) or not isinstance(direction, (int, np.integer)) or not 0 <= direction < dirs:
-        raise ValueError(f"direction must be 0{' or 1' if dirs == 2 else ''} (layer {layer} has {dirs} "
-                         f"direction{'s' * (dirs > 1)}); got {direction!r}")
+        raise ValueError(
+            f"direction must be 0{' or 1' if dirs == 2 else ''} (layer {layer} has {dirs} "
+            f"direction{'s' * (dirs > 1)}); got {direction!r}"
+        )
     n_inits = _check_positive(n_inits, "n_inits", integer=True)
     max_iter = _check_positive(max_iter, "max_iter", integer=True)
     tol = _check_positive(tol, "tol")
     dedup_tol = _check_positive(dedup_tol, "dedup_tol")
     if slow_tol is not None and _check_positive(slow_tol, "slow_tol") <= tol:
-        raise ValueError(f"slow_tol must be above tol ({tol:g}) — slow points have tol < q ≤ slow_tol; got {slow_tol!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(noise) or noise < 0:
+        raise ValueError(
+            f"slow_tol must be above tol ({tol:g}) — slow points have tol < q ≤ slow_tol; got {slow_tol!r}"
+        )
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float, np.integer, np.floating))
+        or not np.isfinite(noise)
+        or noise < 0
+    ):
         raise ValueError(f"noise must be a number ≥ 0 (the std of the noise added to initial states); got {noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer; got {seed!r}")
@@ -444,8 +464,10 @@ def fixed_points(
     s0 = torch.cat([_sample_states(pool, S, n_inits, float(noise), gen) for _ in range(K)]).to(spec.device)
     xs = z.repeat_interleave(n_inits, dim=0)
     with torch.no_grad():  # an LSTM's c follows from h at rest; each input apart (its Jacobians stay in cache)
-        parts = [_solve(fmap, s0[k * n_inits:(k + 1) * n_inits, : fmap.P], xs[k * n_inits:(k + 1) * n_inits], max_iter)
-                 for k in range(K)]
+        parts = [
+            _solve(fmap, s0[k * n_inits : (k + 1) * n_inits, : fmap.P], xs[k * n_inits : (k + 1) * n_inits], max_iter)
+            for k in range(K)
+        ]
         h, q = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
         s = fmap.full_state(h, xs)
     limit = tol if slow_tol is None else float(slow_tol)
@@ -474,7 +496,7 @@ def fixed_points(
     s_np = s.cpu().numpy()
     return FixedPoints(
         h=s_np[:, : fmap.P],
-        c=None if spec.cell == "gru" else s_np[:, fmap.P:],
+        c=None if spec.cell == "gru" else s_np[:, fmap.P :],
         q=q_np,
         jacobian=jac.cpu().numpy(),
         eigenvalues=vals,

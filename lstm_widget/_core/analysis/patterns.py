@@ -78,15 +78,17 @@ class PatternMatches:
         return [dict(vars(m)) for m in self.matches]
 
     def __repr__(self) -> str:
-        return (f"PatternMatches(units {self.units.tolist()} on in steps [{self.start}, {self.stop}) of sequence "
-                f"{self.sequence}, {len(self.matches)} matches)")
+        return (
+            f"PatternMatches(units {self.units.tolist()} on in steps [{self.start}, {self.stop}) of sequence "
+            f"{self.sequence}, {len(self.matches)} matches)"
+        )
 
 
 def _on_off(on: np.ndarray, start: int, stop: int, margin: int) -> np.ndarray:
     """(units,) bool: on at every step of [start, stop) and off at the ``margin`` steps on either side."""
     inside = on[start:stop].all(axis=0)
-    before = on[max(0, start - margin):start].any(axis=0)
-    after = on[stop:stop + margin].any(axis=0)
+    before = on[max(0, start - margin) : start].any(axis=0)
+    after = on[stop : stop + margin].any(axis=0)
     return inside & ~before & ~after
 
 
@@ -158,7 +160,13 @@ def match_pattern(
                 matches.append(Match(r, s, e, jac * lm, jac, lm))
         matches.sort(key=lambda m: (-m.score, -m.jaccard, m.sequence, m.start))
     return PatternMatches(
-        units=units, sequence=sequence, start=start, stop=stop, threshold=threshold, margin=margin,
-        matches=tuple(matches[:k] if k is not None else matches), quantity=None if layer_name is None else quantity,
+        units=units,
+        sequence=sequence,
+        start=start,
+        stop=stop,
+        threshold=threshold,
+        margin=margin,
+        matches=tuple(matches[:k] if k is not None else matches),
+        quantity=None if layer_name is None else quantity,
         layer=layer_name,
     )

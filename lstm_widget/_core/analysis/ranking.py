@@ -27,9 +27,7 @@ def unit_arrays(recordings, quantity: str = "h", layer=-1, what: str = "recordin
     items = [recordings] if single else recordings
     if not isinstance(items, (list, tuple)) or not items:
         got = "an empty list" if isinstance(items, (list, tuple)) else f"a {type(items).__name__}"
-        raise TypeError(
-            f"{what} must be a Recording, a list of Recordings, or arrays shaped (steps, units); got {got}"
-        )
+        raise TypeError(f"{what} must be a Recording, a list of Recordings, or arrays shaped (steps, units); got {got}")
     if all(isinstance(r, Recording) for r in items):
         first = items[0]
         for k, r in enumerate(items):
@@ -49,8 +47,9 @@ def unit_arrays(recordings, quantity: str = "h", layer=-1, what: str = "recordin
                 f"{what}[{k}] is a {type(a).__name__}; expected all Recordings or all numpy arrays (steps, units)"
             )
         if a.ndim != 2 or a.shape[0] == 0 or a.dtype.kind not in "fiub":
-            raise ValueError(f"{what}[{k}] has shape {a.shape} and dtype {a.dtype}; expected numbers shaped "
-                             "(steps, units)")
+            raise ValueError(
+                f"{what}[{k}] has shape {a.shape} and dtype {a.dtype}; expected numbers shaped (steps, units)"
+            )
         if a.shape[1] != items[0].shape[1]:
             raise ValueError(f"{what}[{k}] has {a.shape[1]} units; {what}[0] has {items[0].shape[1]}")
         arrays.append(a.astype(np.float64))
@@ -87,11 +86,15 @@ class UnitRanking:
     def rows(self) -> list[dict]:
         """A long table: ``{"rank", "unit", "score"}`` (and ``"class"`` per class) per entry."""
         if self.classes is None:
-            return [{"rank": r, "unit": int(u), "score": float(s)}
-                    for r, (u, s) in enumerate(zip(self.units, self.scores, strict=True))]
-        return [{"class": c.item() if hasattr(c, "item") else c, "rank": r, "unit": int(u), "score": float(s)}
-                for c, us, ss in zip(self.classes, self.units, self.scores, strict=True)
-                for r, (u, s) in enumerate(zip(us, ss, strict=True))]
+            return [
+                {"rank": r, "unit": int(u), "score": float(s)}
+                for r, (u, s) in enumerate(zip(self.units, self.scores, strict=True))
+            ]
+        return [
+            {"class": c.item() if hasattr(c, "item") else c, "rank": r, "unit": int(u), "score": float(s)}
+            for c, us, ss in zip(self.classes, self.units, self.scores, strict=True)
+            for r, (u, s) in enumerate(zip(us, ss, strict=True))
+        ]
 
     def __repr__(self) -> str:
         where = "" if self.layer is None else f"{self.layer}.{self.quantity}, "
@@ -148,8 +151,12 @@ def rank_units(
             extra = f" ({list(BY_CLASS)} need labels=)" if by in BY_CLASS else ""
             raise ValueError(f"by must be one of {list(BY)} without labels{extra}; got {by!r}")
         pooled = np.concatenate(arrays, axis=0)
-        score = {"abs": lambda a: np.abs(a).mean(0), "mean": lambda a: a.mean(0), "max": lambda a: a.max(0),
-                 "absmax": lambda a: np.abs(a).max(0)}[by](pooled)
+        score = {
+            "abs": lambda a: np.abs(a).mean(0),
+            "mean": lambda a: a.mean(0),
+            "max": lambda a: a.max(0),
+            "absmax": lambda a: np.abs(a).max(0),
+        }[by](pooled)
         top, top_scores = _top(score, k)
         return UnitRanking(top, top_scores, score, by, quantity_name, layer_name, t)
     by = "t" if by is None else by

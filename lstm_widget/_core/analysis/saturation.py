@@ -37,15 +37,22 @@ class GateSaturation:
         if gate in self.gates and (not layer or layer in self.layer_names):
             both = np.stack([self.left[gate], self.right[gate]], axis=-1)
             return both[self.layer_names.index(layer)] if layer else both
-        raise KeyError(f"no saturation entry {name!r}; expected a gate {self.gates} or 'layer.gate' with a layer from "
-                       f"{list(self.layer_names)}")
+        raise KeyError(
+            f"no saturation entry {name!r}; expected a gate {self.gates} or 'layer.gate' with a layer from "
+            f"{list(self.layer_names)}"
+        )
 
     def rows(self) -> list[dict]:
         """A long table, one dict per (layer, gate, unit): ``{"layer", "gate", "unit", "left", "right"}`` —
         ``pandas.DataFrame(sat.rows())`` makes it a frame."""
         return [
-            {"layer": name, "gate": g, "unit": u, "left": float(self.left[g][li, u]),
-             "right": float(self.right[g][li, u])}
+            {
+                "layer": name,
+                "gate": g,
+                "unit": u,
+                "left": float(self.left[g][li, u]),
+                "right": float(self.right[g][li, u]),
+            }
             for g in self.gates
             for li, name in enumerate(self.layer_names)
             for u in range(self.left[g].shape[1])
@@ -100,8 +107,9 @@ def gate_saturation(recordings, low: float = 0.1, high: float = 0.9, layer=None)
     elif is_int(layer) and -len(names) <= layer < len(names):
         rows = [int(layer) % len(names)]
     else:
-        raise ValueError(f"layer must be None, a row index (0..{len(names) - 1}) or a name from {list(names)}; "
-                         f"got {layer!r}")
+        raise ValueError(
+            f"layer must be None, a row index (0..{len(names) - 1}) or a name from {list(names)}; got {layer!r}"
+        )
     cell = recs[0].cell
     gates = SIGMOID_GATES[cell]
     steps = sum(len(r) for r in recs)

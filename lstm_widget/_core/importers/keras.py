@@ -55,8 +55,9 @@ def _keras():
     try:
         import keras
     except ImportError:
-        raise ImportError("from_keras needs Keras 3: pip install keras (any backend; torch is used when "
-                          "KERAS_BACKEND=torch)") from None
+        raise ImportError(
+            "from_keras needs Keras 3: pip install keras (any backend; torch is used when KERAS_BACKEND=torch)"
+        ) from None
     if int(keras.__version__.split(".")[0]) < 3:
         raise ImportError(f"from_keras needs Keras 3; found keras {keras.__version__} (pip install -U keras)")
     return keras
@@ -90,15 +91,21 @@ def _chain(keras, model) -> list:
         if isinstance(op, keras.layers.InputLayer):
             break
         if not isinstance(op, keras.layers.Layer):
-            raise ValueError(f"model {model.name!r} applies the operation {type(op).__name__} ({op.name!r}); "
-                             "from_keras reads chains of layers only")
+            raise ValueError(
+                f"model {model.name!r} applies the operation {type(op).__name__} ({op.name!r}); "
+                "from_keras reads chains of layers only"
+            )
         if tensor_index != 0:
-            raise ValueError(f"model {model.name!r} uses output {tensor_index} of {_describe_layer(op)} (its states?); "
-                             "from_keras reads a chain that uses each layer's first output")
+            raise ValueError(
+                f"model {model.name!r} uses output {tensor_index} of {_describe_layer(op)} (its states?); "
+                "from_keras reads a chain that uses each layer's first output"
+            )
         inputs = op._inbound_nodes[node_index].input_tensors
         if len(inputs) != 1:
-            raise ValueError(f"{_describe_layer(op)} takes {len(inputs)} inputs; from_keras reads a chain of layers "
-                             "with one input each")
+            raise ValueError(
+                f"{_describe_layer(op)} takes {len(inputs)} inputs; from_keras reads a chain of layers "
+                "with one input each"
+            )
         layers.append(op)
         tensor = inputs[0]
     out = []
@@ -112,15 +119,19 @@ def _check_rnn_options(keras, layer, owner) -> str:
     what = _describe_layer(owner)
     act = _activation_name(layer.cell.activation)
     if act != "tanh":
-        raise ValueError(f"{what} has activation={act!r}; from_keras reproduces activation='tanh' only (the cell "
-                         "candidate and output squashing of PyTorch's LSTM / GRU)")
+        raise ValueError(
+            f"{what} has activation={act!r}; from_keras reproduces activation='tanh' only (the cell "
+            "candidate and output squashing of PyTorch's LSTM / GRU)"
+        )
     rec = _activation_name(layer.cell.recurrent_activation)
     if rec not in ("sigmoid", "hard_sigmoid"):
-        raise ValueError(f"{what} has recurrent_activation={rec!r}; from_keras reproduces 'sigmoid' and "
-                         "'hard_sigmoid' only")
+        raise ValueError(
+            f"{what} has recurrent_activation={rec!r}; from_keras reproduces 'sigmoid' and 'hard_sigmoid' only"
+        )
     if layer.stateful:
-        raise ValueError(f"{what} is stateful=True; from_keras reads layers that start every sequence from zeros "
-                         "(stateful=False)")
+        raise ValueError(
+            f"{what} is stateful=True; from_keras reads layers that start every sequence from zeros (stateful=False)"
+        )
     return "lstm" if isinstance(layer, keras.layers.LSTM) else "gru"
 
 
@@ -147,23 +158,29 @@ def _convert_rnn(keras, layer) -> tuple[nn.Module, LayerOptions, bool]:
     """A Keras LSTM / GRU / Bidirectional layer → (nn.LSTM or nn.GRU, its options, return_sequences)."""
     if isinstance(layer, keras.layers.Bidirectional):
         if layer.merge_mode != "concat":
-            raise ValueError(f"{_describe_layer(layer)} has merge_mode={layer.merge_mode!r}; from_keras reads "
-                             "merge_mode='concat' only (the layout of a bidirectional torch layer)")
+            raise ValueError(
+                f"{_describe_layer(layer)} has merge_mode={layer.merge_mode!r}; from_keras reads "
+                "merge_mode='concat' only (the layout of a bidirectional torch layer)"
+            )
         directions = [layer.forward_layer, layer.backward_layer]
         for d, sub in enumerate(directions):
             if not isinstance(sub, (keras.layers.LSTM, keras.layers.GRU)):
                 raise ValueError(f"{_describe_layer(layer)} wraps a {type(sub).__name__}; expected an LSTM or GRU")
             if sub.go_backwards != bool(d):
-                raise ValueError(f"{_describe_layer(layer)} has a {'backward' if d else 'forward'} layer with "
-                                 f"go_backwards={sub.go_backwards}; expected the standard pair")
+                raise ValueError(
+                    f"{_describe_layer(layer)} has a {'backward' if d else 'forward'} layer with "
+                    f"go_backwards={sub.go_backwards}; expected the standard pair"
+                )
         if type(directions[0]) is not type(directions[1]) or directions[0].units != directions[1].units:
             raise ValueError(f"{_describe_layer(layer)} pairs different layers; expected two of one kind and size")
         return_sequences = layer.return_sequences
     elif isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
         if layer.go_backwards:
-            raise ValueError(f"{_describe_layer(layer)} has go_backwards=True: it returns its outputs in reversed time "
-                             "order, which from_keras does not reproduce; use it inside Bidirectional, or reverse the "
-                             "input instead")
+            raise ValueError(
+                f"{_describe_layer(layer)} has go_backwards=True: it returns its outputs in reversed time "
+                "order, which from_keras does not reproduce; use it inside Bidirectional, or reverse the "
+                "input instead"
+            )
         directions = [layer]
         return_sequences = layer.return_sequences
     else:
@@ -171,16 +188,20 @@ def _convert_rnn(keras, layer) -> tuple[nn.Module, LayerOptions, bool]:
     cells = {_check_rnn_options(keras, sub, layer) for sub in directions}
     cell = cells.pop()
     first = directions[0]
-    if cells or any(_activation_name(d.cell.recurrent_activation) != _activation_name(first.cell.recurrent_activation)
-                    or d.cell.use_bias != first.cell.use_bias for d in directions):
+    if cells or any(
+        _activation_name(d.cell.recurrent_activation) != _activation_name(first.cell.recurrent_activation)
+        or d.cell.use_bias != first.cell.use_bias
+        for d in directions
+    ):
         raise ValueError(f"{_describe_layer(layer)} pairs layers with different options; expected two alike")
     reset_after = bool(getattr(first.cell, "reset_after", True))
     if cell == "gru" and any(bool(d.cell.reset_after) != reset_after for d in directions):
         raise ValueError(f"{_describe_layer(layer)} pairs GRU layers with different reset_after")
     kernel_rows = first.cell.kernel.shape[0]
     cls = nn.LSTM if cell == "lstm" else nn.GRU
-    module = cls(kernel_rows, first.units, bias=first.cell.use_bias, batch_first=True,
-                 bidirectional=len(directions) == 2)
+    module = cls(
+        kernel_rows, first.units, bias=first.cell.use_bias, batch_first=True, bidirectional=len(directions) == 2
+    )
     with torch.no_grad():
         for d, sub in enumerate(directions):
             sfx = "_l0" + ("_reverse" if d else "")
@@ -195,8 +216,9 @@ def _convert_dense(keras, layer, in_features: int) -> list[nn.Module]:
     """A Dense layer's kernel and bias → [nn.Linear] (its activation is placed by the caller)."""
     kernel = to_numpy(keras.ops.convert_to_numpy(layer.kernel), np.float32)
     if kernel.shape[0] != in_features:
-        raise ValueError(f"{_describe_layer(layer)} takes {kernel.shape[0]} features; the layer before it gives "
-                         f"{in_features}")
+        raise ValueError(
+            f"{_describe_layer(layer)} takes {kernel.shape[0]} features; the layer before it gives {in_features}"
+        )
     linear = nn.Linear(kernel.shape[0], kernel.shape[1], bias=layer.use_bias)
     with torch.no_grad():
         linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
@@ -258,8 +280,10 @@ def _declared_weights(cfg, where: str, out: list) -> None:
         shapes = []
         for sub in pair:
             if not isinstance(sub, dict) or sub.get("class_name") not in ("LSTM", "GRU"):
-                raise ValueError(f"{where}: {what} wraps something other than an LSTM or GRU layer; from_keras reads "
-                                 "Bidirectional LSTM / GRU layers")
+                raise ValueError(
+                    f"{where}: {what} wraps something other than an LSTM or GRU layer; from_keras reads "
+                    "Bidirectional LSTM / GRU layers"
+                )
             shapes += _rnn_shapes(sub, features, what)
         out.append((what, shapes))
     elif kind in ("Dense", "TimeDistributed"):
@@ -273,9 +297,11 @@ def _declared_weights(cfg, where: str, out: list) -> None:
             shapes.append((units,))
         out.append((what, shapes))
     elif builtin and kind not in _WITHOUT_WEIGHTS:
-        raise ValueError(f"{where}: {what} is not supported; from_keras reads LSTM / GRU layers (Bidirectional with "
-                         "merge_mode='concat' too), then optionally Dense layers (with Activation, Softmax, Dropout) on "
-                         "the last recurrent output")
+        raise ValueError(
+            f"{where}: {what} is not supported; from_keras reads LSTM / GRU layers (Bidirectional with "
+            "merge_mode='concat' too), then optionally Dense layers (with Activation, Softmax, Dropout) on "
+            "the last recurrent output"
+        )
 
 
 def _check_archive(path: str) -> None:
@@ -288,16 +314,20 @@ def _check_archive(path: str) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as err:
-        raise ValueError(f"from_keras could not read {path!r} as a Keras model (a .keras file is a zip archive: "
-                         f"{err}); expected a .keras file saved by model.save()") from None
+        raise ValueError(
+            f"from_keras could not read {path!r} as a Keras model (a .keras file is a zip archive: "
+            f"{err}); expected a .keras file saved by model.save()"
+        ) from None
     with archive:
         members = {info.filename: info for info in archive.infolist()}
         for member in ("config.json", "metadata.json"):
             info = members.get(member)
             if info is not None and info.file_size > CONFIG_BYTES_LIMIT:
-                raise ValueError(f"{name}: its {member} is {info.file_size} bytes, over the {CONFIG_BYTES_LIMIT}-byte "
-                                 "limit for a model's description (real ones hold a few kB per layer); refused "
-                                 "before reading it")
+                raise ValueError(
+                    f"{name}: its {member} is {info.file_size} bytes, over the {CONFIG_BYTES_LIMIT}-byte "
+                    "limit for a model's description (real ones hold a few kB per layer); refused "
+                    "before reading it"
+                )
         if "config.json" not in members:
             raise ValueError(f"{name} holds no config.json; expected a .keras file saved by model.save()")
         try:
@@ -311,12 +341,15 @@ def _check_archive(path: str) -> None:
             return
         info = members.get(_WEIGHTS_MEMBER)
         if info is None:
-            raise ValueError(f"{name} declares {len(needed)} weight arrays but holds no {_WEIGHTS_MEMBER}; expected "
-                             "a .keras file saved by model.save()")
+            raise ValueError(
+                f"{name} declares {len(needed)} weight arrays but holds no {_WEIGHTS_MEMBER}; expected "
+                "a .keras file saved by model.save()"
+            )
         held: list[tuple] = []
         nbytes = 0
         try:
             with archive.open(_WEIGHTS_MEMBER) as raw, h5py.File(raw, "r") as weights:
+
                 def visit(_key, obj):
                     nonlocal nbytes
                     if isinstance(obj, h5py.Dataset):
@@ -327,17 +360,21 @@ def _check_archive(path: str) -> None:
         except (OSError, ValueError, RuntimeError, zipfile.BadZipFile) as err:
             raise ValueError(f"{name}: its {_WEIGHTS_MEMBER} is not a readable HDF5 file ({err})") from None
         if nbytes > info.file_size:
-            raise ValueError(f"{name}: its {_WEIGHTS_MEMBER} declares {nbytes} bytes of arrays in a file of "
-                             f"{info.file_size} bytes (a damaged or tampered archive); refused before loading")
+            raise ValueError(
+                f"{name}: its {_WEIGHTS_MEMBER} declares {nbytes} bytes of arrays in a file of "
+                f"{info.file_size} bytes (a damaged or tampered archive); refused before loading"
+            )
         left = Counter(held)
         for what, shapes in declared:
             missing = Counter(shapes) - left
             if missing:
                 want = ", ".join(str(s) for s in shapes)
                 have = ", ".join(str(s) for s in sorted(set(held))) or "none"
-                raise ValueError(f"{name}: {what} declares weights of shapes {want}, but {_WEIGHTS_MEMBER} holds no "
-                                 f"{', '.join(str(s) for s in missing)} (its arrays: {have}); the config does not "
-                                 "match the weights — refused before building the model")
+                raise ValueError(
+                    f"{name}: {what} declares weights of shapes {want}, but {_WEIGHTS_MEMBER} holds no "
+                    f"{', '.join(str(s) for s in missing)} (its arrays: {have}); the config does not "
+                    "match the weights — refused before building the model"
+                )
             left -= Counter(shapes)
 
 
@@ -362,22 +399,28 @@ def from_keras(obj) -> RecurrentStack:
         try:  # safe_mode: a Lambda layer's pickled Python code is refused, never run
             obj = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as err:
-            raise ValueError(f"from_keras could not read {path!r} as a Keras model ({type(err).__name__}: {err}); "
-                             "expected a .keras file saved by model.save() (Lambda layers are refused)") from err
+            raise ValueError(
+                f"from_keras could not read {path!r} as a Keras model ({type(err).__name__}: {err}); "
+                "expected a .keras file saved by model.save() (Lambda layers are refused)"
+            ) from err
         source = f"{os.path.basename(path)} (Keras)"
     if isinstance(obj, keras.Model):
         chain = _chain(keras, obj)
     elif isinstance(obj, keras.layers.Layer):
         chain = [obj]
     else:
-        raise TypeError(f"from_keras takes a Keras LSTM / GRU layer, a Keras model or a path to a .keras file; got "
-                        f"{type(obj).__name__}")
+        raise TypeError(
+            f"from_keras takes a Keras LSTM / GRU layer, a Keras model or a path to a .keras file; got "
+            f"{type(obj).__name__}"
+        )
     source = source or f"{type(obj).__name__} {obj.name!r} (Keras)"
     rnn_types = (keras.layers.LSTM, keras.layers.GRU, keras.layers.Bidirectional)
     if not any(isinstance(layer, rnn_types) for layer in chain):
         found = ", ".join(f"{layer.name} ({type(layer).__name__})" for layer in chain) or "none"
-        raise ValueError(f"{source} has no LSTM or GRU layer (its layers: {found}); from_keras expected an LSTM or GRU "
-                         "layer, or a model containing one")
+        raise ValueError(
+            f"{source} has no LSTM or GRU layer (its layers: {found}); from_keras expected an LSTM or GRU "
+            "layer, or a model containing one"
+        )
     layers, options, head, return_sequences = [], [], [], True
     pending, width = None, None  # the activation of the last Dense, not yet placed
     for layer in chain:
@@ -386,22 +429,29 @@ def from_keras(obj) -> RecurrentStack:
             continue  # identity at inference
         if isinstance(layer, rnn_types):
             if head:
-                raise ValueError(f"{_describe_layer(layer)} comes after the Dense head; from_keras reads recurrent "
-                                 "layers first, then the head")
+                raise ValueError(
+                    f"{_describe_layer(layer)} comes after the Dense head; from_keras reads recurrent "
+                    "layers first, then the head"
+                )
             if not return_sequences:
-                raise ValueError(f"{_describe_layer(layer)} follows a recurrent layer with return_sequences=False; "
-                                 "stacked recurrent layers need return_sequences=True on all but the last")
+                raise ValueError(
+                    f"{_describe_layer(layer)} follows a recurrent layer with return_sequences=False; "
+                    "stacked recurrent layers need return_sequences=True on all but the last"
+                )
             module, opts, return_sequences = _convert_rnn(keras, layer)
             if width is not None and module.input_size != width:
-                raise ValueError(f"{_describe_layer(layer)} takes {module.input_size} features; the layer before it "
-                                 f"gives {width}")
+                raise ValueError(
+                    f"{_describe_layer(layer)} takes {module.input_size} features; the layer before it gives {width}"
+                )
             layers.append(module)
             options.append(opts)
             width = module.hidden_size * (2 if module.bidirectional else 1)
             continue
         if not layers:
-            raise ValueError(f"{_describe_layer(layer)} comes before the first recurrent layer; from_keras reads "
-                             "models whose input goes straight to an LSTM or GRU (no preprocessing layers)")
+            raise ValueError(
+                f"{_describe_layer(layer)} comes before the first recurrent layer; from_keras reads "
+                "models whose input goes straight to an LSTM or GRU (no preprocessing layers)"
+            )
         if isinstance(layer, keras.layers.TimeDistributed) and isinstance(layer.layer, keras.layers.Dense):
             layer = layer.layer
         if isinstance(layer, keras.layers.Dense):
@@ -412,16 +462,22 @@ def from_keras(obj) -> RecurrentStack:
             pending = _activation_name(layer.activation)
         elif isinstance(layer, (keras.layers.Activation, keras.layers.Softmax)) and head:
             if pending != "linear":
-                raise ValueError(f"{_describe_layer(layer)} follows the activation {pending!r} of the Dense layer "
-                                 "before it; from_keras reads one activation per Dense layer")
+                raise ValueError(
+                    f"{_describe_layer(layer)} follows the activation {pending!r} of the Dense layer "
+                    "before it; from_keras reads one activation per Dense layer"
+                )
             pending = "softmax" if isinstance(layer, keras.layers.Softmax) else _activation_name(layer.activation)
         else:
-            raise ValueError(f"{_describe_layer(layer)} is not supported; from_keras reads LSTM / GRU layers "
-                             "(Bidirectional with merge_mode='concat' too), then optionally Dense layers (with "
-                             "Activation, Softmax, Dropout) on the last recurrent output")
+            raise ValueError(
+                f"{_describe_layer(layer)} is not supported; from_keras reads LSTM / GRU layers "
+                "(Bidirectional with merge_mode='concat' too), then optionally Dense layers (with "
+                "Activation, Softmax, Dropout) on the last recurrent output"
+            )
         if pending not in _HEAD_ACTIVATIONS:
-            raise ValueError(f"{_describe_layer(layer)} has activation {pending!r}; from_keras reads a head with "
-                             f"activations {sorted(_HEAD_ACTIVATIONS)}")
+            raise ValueError(
+                f"{_describe_layer(layer)} has activation {pending!r}; from_keras reads a head with "
+                f"activations {sorted(_HEAD_ACTIVATIONS)}"
+            )
     # the last activation stays outside the head when record applies it itself (softmax, or a sigmoid on one unit),
     # so that a recording's logits are the values before it
     output_activation = None

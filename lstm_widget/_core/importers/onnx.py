@@ -42,8 +42,19 @@ from ..model.stack import LayerOptions, RecurrentStack
 _DEFAULT_ACTIVATIONS = {"LSTM": ("sigmoid", "tanh", "tanh"), "GRU": ("sigmoid", "tanh")}
 _PASS_THROUGH = ("Identity", "Dropout")
 #: Ops that only move or cut values: applied to a uniform fill (zeros sized at run time), they give the same fill.
-_SHAPE_ONLY = ("Slice", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Cast", "Expand", "Tile", "Transpose", "Gather",
-               "Concat")
+_SHAPE_ONLY = (
+    "Slice",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Identity",
+    "Cast",
+    "Expand",
+    "Tile",
+    "Transpose",
+    "Gather",
+    "Concat",
+)
 _HEAD_ACTIVATIONS = {"Relu": nn.ReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid}
 
 
@@ -95,8 +106,10 @@ class _Reader:
 
     def constant(self, node, name: str, what: str) -> np.ndarray:
         if name not in self.const:
-            raise ValueError(f"{self.what(node)} takes its {what} from {name!r}, which is not a constant (an "
-                             "initializer or a Constant node); from_onnx reads fixed weights and shapes only")
+            raise ValueError(
+                f"{self.what(node)} takes its {what} from {name!r}, which is not a constant (an "
+                "initializer or a Constant node); from_onnx reads fixed weights and shapes only"
+            )
         return self.const[name]
 
     def refuse(self, node, why: str):
@@ -110,8 +123,10 @@ class _Reader:
         g = self.graph
         inputs = [i.name for i in g.input if i.name not in self.const]
         if len(inputs) != 1:
-            raise ValueError(f"the ONNX graph has {len(inputs)} inputs {inputs} besides its initializers; from_onnx "
-                             "reads graphs with one input, the sequence (initial states must be initializers)")
+            raise ValueError(
+                f"the ONNX graph has {len(inputs)} inputs {inputs} besides its initializers; from_onnx "
+                "reads graphs with one input, the sequence (initial states must be initializers)"
+            )
         self.data[inputs[0]] = _Data("in", "input")
         if not any(n.op_type in ("LSTM", "GRU") for n in g.node):
             ops = sorted({n.op_type for n in g.node})
@@ -119,8 +134,10 @@ class _Reader:
         for node in g.node:
             self.visit(node)
         if self.head and self.head_base[1] != len(self.nodes) - 1:
-            raise ValueError(f"the head starts from the output of recurrent node {self.head_base[1]}, not from the "
-                             f"last one ({len(self.nodes) - 1}); from_onnx reads a head on the last node")
+            raise ValueError(
+                f"the head starts from the output of recurrent node {self.head_base[1]}, not from the "
+                f"last one ({len(self.nodes) - 1}); from_onnx reads a head on the last node"
+            )
 
     def visit(self, node):
         op, ins = node.op_type, list(node.input)
@@ -148,8 +165,12 @@ class _Reader:
         a = {x.name: x for x in node.attribute}
         if "value" in a:
             return self.to_array(a["value"].t)
-        for key, dtype in (("value_float", np.float32), ("value_floats", np.float32), ("value_int", np.int64),
-                           ("value_ints", np.int64)):
+        for key, dtype in (
+            ("value_float", np.float32),
+            ("value_floats", np.float32),
+            ("value_int", np.int64),
+            ("value_ints", np.int64),
+        ):
             if key in a:
                 return np.asarray(self.onnx.helper.get_attribute_value(a[key]), dtype=dtype)
         self.refuse(node, f"holds a constant of a kind from_onnx does not read ({sorted(a)})")
@@ -194,11 +215,17 @@ class _Reader:
         gates = 4 if cell == "lstm" else 3
         H = int(a.get("hidden_size", R.shape[-1]))
         D = W.shape[-1]
-        if W.shape != (dirs, gates * H, D) or R.shape != (dirs, gates * H, H) or \
-                (B is not None and B.shape != (dirs, 2 * gates * H)):
-            self.refuse(node, f"has W {W.shape}, R {R.shape}, B {None if B is None else B.shape}; expected "
-                              f"({dirs}, {gates * H}, D), ({dirs}, {gates * H}, {H}), ({dirs}, {2 * gates * H}) for "
-                              f"direction={direction}, hidden_size={H}")
+        if (
+            W.shape != (dirs, gates * H, D)
+            or R.shape != (dirs, gates * H, H)
+            or (B is not None and B.shape != (dirs, 2 * gates * H))
+        ):
+            self.refuse(
+                node,
+                f"has W {W.shape}, R {R.shape}, B {None if B is None else B.shape}; expected "
+                f"({dirs}, {gates * H}, D), ({dirs}, {gates * H}, {H}), ({dirs}, {2 * gates * H}) for "
+                f"direction={direction}, hidden_size={H}",
+            )
         if len(ins) > 4 and ins[4]:
             self.refuse(node, "has sequence_lens; from_onnx reads nodes without it (every sequence runs to its end)")
         if cell == "lstm" and len(ins) > 7 and ins[7]:
@@ -217,7 +244,7 @@ class _Reader:
                 sfx = "_l0" + ("_reverse" if d else "")
                 values = {"weight_ih": W[d], "weight_hh": R[d]}
                 if B is not None:
-                    values["bias_ih"], values["bias_hh"] = B[d][: gates * H], B[d][gates * H:]
+                    values["bias_ih"], values["bias_hh"] = B[d][: gates * H], B[d][gates * H :]
                 for name, v in values.items():
                     v = reorder_gates(np.asarray(v, np.float32), "onnx", cell=cell)
                     getattr(module, name + sfx).copy_(torch.from_numpy(np.array(v, np.float32)))
@@ -225,10 +252,18 @@ class _Reader:
             self.initial_state(node, ins, 5, "initial_h", dirs, H),
             self.initial_state(node, ins, 6, "initial_c", dirs, H) if cell == "lstm" else None,
         )
-        options = LayerOptions(reverse=direction == "reverse", gate_activation=gate_activation,
-                               reset_after=reset_after)
-        self.nodes.append(dict(module=module.eval(), options=options, initial=initial, dirs=dirs, H=H,
-                               width=dirs * H, reverse=direction == "reverse"))
+        options = LayerOptions(reverse=direction == "reverse", gate_activation=gate_activation, reset_after=reset_after)
+        self.nodes.append(
+            dict(
+                module=module.eval(),
+                options=options,
+                initial=initial,
+                dirs=dirs,
+                H=H,
+                width=dirs * H,
+                reverse=direction == "reverse",
+            )
+        )
         outs = list(node.output) + [""] * 3
         for name, layout in zip(outs[:3], ("Y", "YH", "YC"), strict=True):
             if name:
@@ -242,10 +277,13 @@ class _Reader:
         alphas, betas = list(a.get("activation_alpha", [])), list(a.get("activation_beta", []))
         per_dir = []
         for d in range(dirs):
-            f, *rest = names[d * len(defaults): (d + 1) * len(defaults)]
+            f, *rest = names[d * len(defaults) : (d + 1) * len(defaults)]
             if any(r != "tanh" for r in rest):
-                self.refuse(node, f"has activations {a.get('activations')}; lstm_widget reproduces Tanh for the "
-                                  "candidate and output, Sigmoid or HardSigmoid for the gates")
+                self.refuse(
+                    node,
+                    f"has activations {a.get('activations')}; lstm_widget reproduces Tanh for the "
+                    "candidate and output, Sigmoid or HardSigmoid for the gates",
+                )
             if f == "sigmoid":
                 per_dir.append(None)
             elif f == "hardsigmoid":  # alpha / beta are consumed in order by the activations that take them
@@ -269,15 +307,21 @@ class _Reader:
             if v.ndim != 3 or v.shape[0] != dirs or v.shape[2] != H:
                 self.refuse(node, f"has {what} shaped {v.shape}; expected ({dirs}, batch, {H})")
             if np.any(v != v[:, :1]):
-                self.refuse(node, f"has an {what} that differs between batch elements; from_onnx reads one initial "
-                                  "state shared by every sequence")
+                self.refuse(
+                    node,
+                    f"has an {what} that differs between batch elements; from_onnx reads one initial "
+                    "state shared by every sequence",
+                )
             v = v[:, 0]
         elif name in self.fill:
             try:
                 v = np.broadcast_to(np.asarray(self.fill[name], np.float32), (dirs, 1, H))[:, 0]
             except ValueError:
-                self.refuse(node, f"expands {what} from a value shaped {np.shape(self.fill[name])}, which does not "
-                                  f"broadcast to ({dirs}, batch, {H})")
+                self.refuse(
+                    node,
+                    f"expands {what} from a value shaped {np.shape(self.fill[name])}, which does not "
+                    f"broadcast to ({dirs}, batch, {H})",
+                )
         else:
             self.refuse(node, f"takes its {what} from {name!r}, which from_onnx cannot read as a constant")
         return None if not np.any(v) else torch.from_numpy(np.array(v, np.float32))
@@ -290,8 +334,11 @@ class _Reader:
         if src is not None and src.stage == "head" and ins[0] != self.head_tip:
             self.refuse(node, "branches off the head")
         if src is not None and src.stage == "input" and op not in _PASS_THROUGH + ("Transpose",):
-            self.refuse(node, "transforms the graph's input before the first LSTM / GRU node (preprocessing is not "
-                              "read; apply it to the data before recording)")
+            self.refuse(
+                node,
+                "transforms the graph's input before the first LSTM / GRU node (preprocessing is not "
+                "read; apply it to the data before recording)",
+            )
         if op in _PASS_THROUGH:
             self.data[out] = src
             if src.stage == "head":
@@ -327,10 +374,17 @@ class _Reader:
         elif op == "Reshape":
             shape = [int(v) for v in self.constant(node, ins[1], "shape")]
             width = self.nodes[src.stage]["width"] if isinstance(src.stage, int) else None
-            if src.layout not in ("Y_TBDH", "Y_BTDH") or len(shape) != 3 or shape[2] not in (-1, width) or \
-                    (shape[2] == -1 and -1 in shape[:2]):
-                self.refuse(node, f"reshapes a {src.layout} tensor to {shape}; from_onnx reads the reshape that puts "
-                                  "the directions side by side ([0, 0, -1])")
+            if (
+                src.layout not in ("Y_TBDH", "Y_BTDH")
+                or len(shape) != 3
+                or shape[2] not in (-1, width)
+                or (shape[2] == -1 and -1 in shape[:2])
+            ):
+                self.refuse(
+                    node,
+                    f"reshapes a {src.layout} tensor to {shape}; from_onnx reads the reshape that puts "
+                    "the directions side by side ([0, 0, -1])",
+                )
             self.data[out] = _Data("TBF" if src.layout == "Y_TBDH" else "BTF", src.stage)
         elif op == "Concat":
             srcs = [self.data.get(i) for i in ins]
@@ -352,8 +406,11 @@ class _Reader:
             elif src.layout in ("YH", "YHCAT") and axis == 0:
                 node_k, d = src.rows[index]
                 if self.nodes[node_k]["dirs"] != 1:
-                    self.refuse(node, "selects one direction's final state of a bidirectional node; from_onnx reads "
-                                      "the final state of a one-direction node")
+                    self.refuse(
+                        node,
+                        "selects one direction's final state of a bidirectional node; from_onnx reads "
+                        "the final state of a one-direction node",
+                    )
                 self.data[out] = _Data("FINAL", node_k)
             else:
                 self.refuse(node, f"gathers along axis {axis} of a {src.layout} tensor")
@@ -388,8 +445,11 @@ class _Reader:
             self.head_base = (mode, src.stage)
             self.head_rank = 3 if mode == "sequence" else 2
         else:
-            self.refuse(node, f"multiplies a {src.layout} tensor; expected the last node's output sequence, its last "
-                              "step or its final state")
+            self.refuse(
+                node,
+                f"multiplies a {src.layout} tensor; expected the last node's output sequence, its last "
+                "step or its final state",
+            )
         w = np.asarray(self.constant(node, ins[1], "weights"), np.float32)
         if node.op_type == "MatMul":
             if w.ndim != 2:
@@ -419,8 +479,14 @@ class _Reader:
     def add_bias(self, node, ins):
         data_in = [i for i in ins if i in self.data]
         const_in = [i for i in ins if i not in self.data]
-        if len(data_in) != 1 or data_in[0] != self.head_tip or not self.head or self.head[-1][0] != "linear" \
-                or self.head[-1][2].op_type != "MatMul" or self.head[-1][2].output[0] != self.head_tip:
+        if (
+            len(data_in) != 1
+            or data_in[0] != self.head_tip
+            or not self.head
+            or self.head[-1][0] != "linear"
+            or self.head[-1][2].op_type != "MatMul"
+            or self.head[-1][2].output[0] != self.head_tip
+        ):
             self.refuse(node, "adds to something other than the output of a head's MatMul")
         b = np.asarray(self.constant(node, const_in[0], "bias"), np.float32)
         linear = self.head[-1][1]
@@ -505,35 +571,48 @@ def _load_external_data(onnx, model, folder: str | None, what: str) -> None:
             continue
         name, location = tensor.name or "(unnamed)", entries.get("location", "")
         if base is None:
-            raise ValueError(f"from_onnx got {what}, whose tensor {name!r} keeps its values in the external file "
-                             f"{location!r}; a model given in memory has no folder to read it from — pass the path of "
-                             "the .onnx file (with its data files beside it)")
+            raise ValueError(
+                f"from_onnx got {what}, whose tensor {name!r} keeps its values in the external file "
+                f"{location!r}; a model given in memory has no folder to read it from — pass the path of "
+                "the .onnx file (with its data files beside it)"
+            )
         if not location or "\x00" in location:
-            raise ValueError(f"tensor {name!r} of {what} is stored externally but names no usable location "
-                             f"({location!r})")
+            raise ValueError(
+                f"tensor {name!r} of {what} is stored externally but names no usable location ({location!r})"
+            )
         target = os.path.realpath(os.path.join(base, location))
         if os.path.isabs(location) or os.path.commonpath([base, target]) != base:
-            raise ValueError(f"tensor {name!r} of {what} keeps its values in {location!r}, which resolves to "
-                             f"{target!r}, outside the model's folder {base!r}; external data is read only from "
-                             "files inside the folder of the .onnx file")
+            raise ValueError(
+                f"tensor {name!r} of {what} keeps its values in {location!r}, which resolves to "
+                f"{target!r}, outside the model's folder {base!r}; external data is read only from "
+                "files inside the folder of the .onnx file"
+            )
         if not os.path.isfile(target):
-            raise ValueError(f"tensor {name!r} of {what} keeps its values in {target!r}, which "
-                             f"{'is not a regular file' if os.path.exists(target) else 'does not exist'}; copy the "
-                             "model's data files beside the .onnx file")
+            raise ValueError(
+                f"tensor {name!r} of {what} keeps its values in {target!r}, which "
+                f"{'is not a regular file' if os.path.exists(target) else 'does not exist'}; copy the "
+                "model's data files beside the .onnx file"
+            )
         size = os.path.getsize(target)
         try:
             offset = int(entries.get("offset", 0))
             length = int(entries["length"]) if "length" in entries else size - offset
         except ValueError:
-            raise ValueError(f"tensor {name!r} of {what} has a non-integer offset or length for {target!r} "
-                             f"({entries.get('offset')!r}, {entries.get('length')!r})") from None
+            raise ValueError(
+                f"tensor {name!r} of {what} has a non-integer offset or length for {target!r} "
+                f"({entries.get('offset')!r}, {entries.get('length')!r})"
+            ) from None
         if offset < 0 or length < 0 or offset + length > size:
-            raise ValueError(f"tensor {name!r} of {what} reads bytes {offset}..{offset + length} of {target!r}, "
-                             f"which holds {size} bytes (a truncated or damaged data file)")
+            raise ValueError(
+                f"tensor {name!r} of {what} reads bytes {offset}..{offset + length} of {target!r}, "
+                f"which holds {size} bytes (a truncated or damaged data file)"
+            )
         expected = _expected_bytes(onnx, tensor)
         if expected is not None and expected != length:
-            raise ValueError(f"tensor {name!r} of {what} has shape {list(tensor.dims)} ({expected} bytes) but its "
-                             f"external data in {target!r} is {length} bytes")
+            raise ValueError(
+                f"tensor {name!r} of {what} has shape {list(tensor.dims)} ({expected} bytes) but its "
+                f"external data in {target!r} is {length} bytes"
+            )
         with open(target, "rb") as f:
             f.seek(offset)
             data = f.read(length)
@@ -547,11 +626,15 @@ def _parse(onnx, load, what: str):
     try:
         model = load()
     except Exception as err:
-        raise ValueError(f"from_onnx got {what}, which is not an ONNX model ({type(err).__name__}: {err}); "
-                         "expected a .onnx file as torch.onnx.export or onnx.save writes it") from err
+        raise ValueError(
+            f"from_onnx got {what}, which is not an ONNX model ({type(err).__name__}: {err}); "
+            "expected a .onnx file as torch.onnx.export or onnx.save writes it"
+        ) from err
     if not model.graph.node:
-        raise ValueError(f"from_onnx got {what}, which holds no ONNX graph nodes; expected a .onnx file as "
-                         "torch.onnx.export or onnx.save writes it")
+        raise ValueError(
+            f"from_onnx got {what}, which holds no ONNX graph nodes; expected a .onnx file as "
+            "torch.onnx.export or onnx.save writes it"
+        )
     return model
 
 
@@ -582,8 +665,10 @@ def from_onnx(path_or_model) -> RecurrentStack:
         model, source = path_or_model, f"{path_or_model.graph.name or 'ONNX model'} (ONNX)"
         _load_external_data(onnx, model, None, "an onnx.ModelProto")
     else:
-        raise TypeError(f"from_onnx takes a path to a .onnx file, its bytes or an onnx.ModelProto; got "
-                        f"{type(path_or_model).__name__}")
+        raise TypeError(
+            f"from_onnx takes a path to a .onnx file, its bytes or an onnx.ModelProto; got "
+            f"{type(path_or_model).__name__}"
+        )
     reader = _Reader(onnx, model.graph)
     reader.read()
     return reader.build(source)

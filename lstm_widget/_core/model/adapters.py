@@ -109,8 +109,11 @@ def _find_recurrent(model: nn.Module) -> tuple[str, nn.Module]:
     if len(found) == 1:
         return found[0]
     if not found:
-        others = [f"{n or 'the model itself'} ({type(m).__name__})" for n, m in model.named_modules()
-                  if isinstance(m, _OTHER_RNN)]
+        others = [
+            f"{n or 'the model itself'} ({type(m).__name__})"
+            for n, m in model.named_modules()
+            if isinstance(m, _OTHER_RNN)
+        ]
         extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
         raise TypeError(
             f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
@@ -286,9 +289,16 @@ def _stack_spec(stack: RecurrentStack, lstm, head) -> RecurrentSpec:
     else:
         head_mod = _resolve(stack, head, "head")[1]
     cell = stack.cells[k]
-    return _spec(layers, cell, head=head_mod, preprocess=pre, raw_features=stack.input_size, source=stack.source,
-                 framework=getattr(stack, "framework", "pytorch"),
-                 output_activation=stack.output_activation if head_mod is stack.head else None)
+    return _spec(
+        layers,
+        cell,
+        head=head_mod,
+        preprocess=pre,
+        raw_features=stack.input_size,
+        source=stack.source,
+        framework=getattr(stack, "framework", "pytorch"),
+        output_activation=stack.output_activation if head_mod is stack.head else None,
+    )
 
 
 def _row_shape(layer_rows: tuple, cell: str) -> str:

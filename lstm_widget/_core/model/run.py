@@ -85,8 +85,12 @@ def _direction_outputs(w, cell: str, x: torch.Tensor) -> torch.Tensor:
 def layer_outputs(rows, cell: str, inp: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """One layer (its directions ``rows``) on ``inp`` (B, T, D): the output sequence (B, T, dirs·P), directions side
     by side, and each direction's hidden states (B, T, P)."""
-    if len(rows) == 2 and all(w.torch_native and w.h0 is None and w.c0 is None for w in rows) and rows[1].reverse \
-            and not rows[0].reverse:  # the common bidirectional layer: one kernel call for both directions
+    if (
+        len(rows) == 2
+        and all(w.torch_native and w.h0 is None and w.c0 is None for w in rows)
+        and rows[1].reverse
+        and not rows[0].reverse
+    ):  # the common bidirectional layer: one kernel call for both directions
         B, P = inp.shape[0], rows[0].w_hh.shape[1]
         flat = [t for w in rows for t in w.flat]
         has_bias = rows[0].b_ih is not None

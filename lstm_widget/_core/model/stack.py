@@ -157,7 +157,7 @@ class RecurrentStack(nn.Module):
         elif self.output == "final_state":
             (rows,) = self.layer_rows(len(self.layers) - 1)
             P = out.shape[-1] // len(rows)
-            out = torch.cat([out[:, 0 if r.reverse else -1, d * P:(d + 1) * P] for d, r in enumerate(rows)], dim=-1)
+            out = torch.cat([out[:, 0 if r.reverse else -1, d * P : (d + 1) * P] for d, r in enumerate(rows)], dim=-1)
         if self.head is not None:
             out = self.head(out)
         if self.output_activation == "softmax":

@@ -92,16 +92,19 @@ class GateWeights:
         for bias, values in self.biases:
             if name == bias:
                 return "b", values
-        raise KeyError(f"{name!r} is not a weight of this {self.framework} {self.cell.upper()} layer; expected one of "
-                       f"{list(self.matrix_names)}")
+        raise KeyError(
+            f"{name!r} is not a weight of this {self.framework} {self.cell.upper()} layer; expected one of "
+            f"{list(self.matrix_names)}"
+        )
 
     def block(self, name: str, gate: str) -> np.ndarray:
         """Gate ``gate``'s block of the matrix ``name`` in the framework's own orientation: ``block("kernel", "c")``
         is Keras's ``kernel[:, 2 * units:3 * units]`` (inputs, units); ``block("weight_ih", "g")`` is PyTorch's
         ``weight_ih[2 * H:3 * H]`` (units, inputs); a bias block is (units,)."""
         if gate not in self.gates:
-            raise KeyError(f"{gate!r} is not a {self.framework} {self.cell.upper()} gate; expected one of "
-                           f"{list(self.gates)}")
+            raise KeyError(
+                f"{gate!r} is not a {self.framework} {self.cell.upper()} gate; expected one of {list(self.gates)}"
+            )
         kind, values = self._kind(name)
         value = values[gate]
         return value.T if kind != "b" and GATE_AXIS[self.framework] == 1 else value
@@ -129,8 +132,9 @@ class GateWeights:
         )
 
 
-def gate_weights(model, layer=0, direction: int = 0, framework: str | None = None, *, lstm=None, head=None
-                 ) -> GateWeights:
+def gate_weights(
+    model, layer=0, direction: int = 0, framework: str | None = None, *, lstm=None, head=None
+) -> GateWeights:
     """W, U and b of one recurrent layer split per gate, named as ``framework`` names them.
 
     ``model``: anything :func:`lstm_widget.record` takes (an ``nn.LSTM`` / ``nn.GRU``, a module containing one, a
@@ -148,12 +152,24 @@ def gate_weights(model, layer=0, direction: int = 0, framework: str | None = Non
             raise ValueError(f"layer {layer!r} is not a row of this model; expected one of {list(names)}")
         row = names.index(layer)
         counts = [len(r) for r in spec.layers]
-        layer, direction = next((li, row - sum(counts[:li])) for li in range(len(counts)) if row < sum(counts[: li + 1]))
-    layer = check_int(layer, "layer", low=0, high=spec.num_layers,
-                      expected=f"a layer index 0..{spec.num_layers - 1} or a row name from {list(names)}")
+        layer, direction = next(
+            (li, row - sum(counts[:li])) for li in range(len(counts)) if row < sum(counts[: li + 1])
+        )
+    layer = check_int(
+        layer,
+        "layer",
+        low=0,
+        high=spec.num_layers,
+        expected=f"a layer index 0..{spec.num_layers - 1} or a row name from {list(names)}",
+    )
     dirs = len(spec.layers[layer])
-    direction = check_int(direction, "direction", low=0, high=dirs, expected=f"0{' or 1' if dirs == 2 else ''} "
-                          f"(layer {layer} has {dirs} direction{'s' if dirs == 2 else ''})")
+    direction = check_int(
+        direction,
+        "direction",
+        low=0,
+        high=dirs,
+        expected=f"0{' or 1' if dirs == 2 else ''} (layer {layer} has {dirs} direction{'s' if dirs == 2 else ''})",
+    )
     framework = getattr(spec, "framework", "pytorch") if framework is None else framework
     if framework not in GATE_ORDER:
         raise ValueError(f"unknown framework {framework!r}; expected one of {sorted(GATE_ORDER)}")

@@ -23,8 +23,10 @@ from ..validate import check_int, is_int
 try:
     from sklearn.utils.validation import validate_data
 except ImportError:  # scikit-learn < 1.6: the same check is a method of BaseEstimator
+
     def validate_data(estimator, X, reset=True, **check_params):
         return estimator._validate_data(X, reset=reset, **check_params)
+
 
 _ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
 
@@ -114,8 +116,20 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Mean squared error of ``inverse_transform(transform(X))`` on the training rows, in input units.
     """
 
-    def __init__(self, n_components=2, hidden=(64,), noise=0.1, epochs=40, batch_size="auto", lr=2e-3,
-                 drop_constant=None, activation="tanh", random_state=0, progress=True, device=None):
+    def __init__(
+        self,
+        n_components=2,
+        hidden=(64,),
+        noise=0.1,
+        epochs=40,
+        batch_size="auto",
+        lr=2e-3,
+        drop_constant=None,
+        activation="tanh",
+        random_state=0,
+        progress=True,
+        device=None,
+    ):
         self.n_components = n_components
         self.hidden = hidden
         self.noise = noise
@@ -200,8 +214,10 @@ class DenoisingAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
         if Z.shape[1] != self.n_components:
-            raise ValueError(f"X has {Z.shape[1]} features, but inverse_transform expects {self.n_components} "
-                             f"(the bottleneck of {type(self).__name__})")
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but inverse_transform expects {self.n_components} "
+                f"(the bottleneck of {type(self).__name__})"
+            )
         return self._run(self.decoder_, Z) * self.scale_ + self.mean_
 
     @property

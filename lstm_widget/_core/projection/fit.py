@@ -75,8 +75,9 @@ def _has_covariance_eigh() -> bool:
     return any("covariance_eigh" in getattr(option, "options", ()) for option in options)
 
 
-def make_projection(projection="pca", n_samples: int | None = None, n_features: int | None = None,
-                    argument: str = "projection"):
+def make_projection(
+    projection="pca", n_samples: int | None = None, n_features: int | None = None, argument: str = "projection"
+):
     """The transformer for ``projection``: a new PCA (see :func:`pca`; ``n_components`` = min(3, features, samples))
     or :class:`~lstm_widget.DenoisingAutoencoder` for the names, the object itself otherwise (checked to have ``fit``
     and ``transform``)."""
@@ -149,8 +150,13 @@ class Projection:
 
     def meta(self, layer: int, quantity: str) -> dict:
         """``_meta.projection`` (js/PROTOCOL.md) for this projection of ``quantity`` at layer row ``layer``."""
-        return {"name": self.name, "dims": self.dims, "layer": int(layer), "quantity": quantity,
-                "explained": None if self.explained is None else list(self.explained)}
+        return {
+            "name": self.name,
+            "dims": self.dims,
+            "layer": int(layer),
+            "quantity": quantity,
+            "explained": None if self.explained is None else list(self.explained),
+        }
 
 
 def _columns(coords, n_rows: int, name: str, argument: str) -> np.ndarray:
@@ -160,13 +166,16 @@ def _columns(coords, n_rows: int, name: str, argument: str) -> np.ndarray:
     try:
         coords = np.asarray(coords, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{argument} {name} gave coordinates that are not numbers ({err}); expected a float array "
-                         "(states, columns)") from err
+        raise ValueError(
+            f"{argument} {name} gave coordinates that are not numbers ({err}); expected a float array (states, columns)"
+        ) from err
     if coords.ndim == 1 and coords.shape[0] == n_rows:
         coords = coords[:, None]
     if coords.ndim != 2 or coords.shape[0] != n_rows:
-        raise ValueError(f"{argument} {name} gave coordinates of shape {coords.shape} for {n_rows} states; "
-                         f"expected ({n_rows}, columns)")
+        raise ValueError(
+            f"{argument} {name} gave coordinates of shape {coords.shape} for {n_rows} states; "
+            f"expected ({n_rows}, columns)"
+        )
     if coords.shape[1] == 0:
         raise ValueError(f"{argument} {name} gave 0 columns; expected at least 1 (2 or 3 are drawn)")
     return coords
@@ -183,12 +192,15 @@ def _first_columns(coords: np.ndarray, dims: int) -> np.ndarray:
 def _check_finite(coords: np.ndarray, name: str, argument: str) -> None:
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
-        raise ValueError(f"{argument} {name} gave NaN or inf coordinates for {int(bad.sum())} of {coords.shape[0]} "
-                         f"states (the first at row {int(np.argmax(bad))}); expected finite coordinates")
+        raise ValueError(
+            f"{argument} {name} gave NaN or inf coordinates for {int(bad.sum())} of {coords.shape[0]} "
+            f"states (the first at row {int(np.argmax(bad))}); expected finite coordinates"
+        )
 
 
-def fit_projection(projection, states: np.ndarray, *, refit: bool = False,
-                   argument: str = "projection") -> tuple[Projection, np.ndarray]:
+def fit_projection(
+    projection, states: np.ndarray, *, refit: bool = False, argument: str = "projection"
+) -> tuple[Projection, np.ndarray]:
     """Fit ``projection`` on ``states`` (N, n_features) and project them: returns the :class:`Projection` and the
     coordinates (N, dims) float32 of ``states``.
 
@@ -210,8 +222,10 @@ def fit_projection(projection, states: np.ndarray, *, refit: bool = False,
     if fitted:
         expected = getattr(transformer, "n_features_in_", units)
         if expected != units:
-            raise ValueError(f"{argument} {name} was fitted on {expected} features, but the projected states have "
-                             f"{units} units; expected a transformer fitted on states like these (or an unfitted one)")
+            raise ValueError(
+                f"{argument} {name} was fitted on {expected} features, but the projected states have "
+                f"{units} units; expected a transformer fitted on states like these (or an unfitted one)"
+            )
     else:
         try:
             transformer.fit(states)
@@ -227,8 +241,9 @@ def fit_projection(projection, states: np.ndarray, *, refit: bool = False,
     return Projection(transformer, name, dims, units, explained, argument), _first_columns(coords, dims)
 
 
-def fit_projection_incremental(store, projection=None, *, layer=0, quantity: str = "h",
-                               steps: int | None = None) -> Projection:
+def fit_projection_incremental(
+    store, projection=None, *, layer=0, quantity: str = "h", steps: int | None = None
+) -> Projection:
     """Fit ``projection`` on every state of one layer row of a recorded data set without loading them all: one
     ``partial_fit`` per block of steps, read from the store block by block (default: one chunk each).
 
@@ -248,15 +263,21 @@ def fit_projection_incremental(store, projection=None, *, layer=0, quantity: str
         from sklearn.decomposition import IncrementalPCA
 
         projection = IncrementalPCA(n_components=max(1, min(3, units)))
-    if isinstance(projection, str) or not callable(getattr(projection, "partial_fit", None)) \
-            or not callable(getattr(projection, "transform", None)):
-        raise TypeError(f"projection must have partial_fit() and transform() (e.g. sklearn's IncrementalPCA) to be "
-                        f"fitted block by block; got {_describe(projection)}")
+    if (
+        isinstance(projection, str)
+        or not callable(getattr(projection, "partial_fit", None))
+        or not callable(getattr(projection, "transform", None))
+    ):
+        raise TypeError(
+            f"projection must have partial_fit() and transform() (e.g. sklearn's IncrementalPCA) to be "
+            f"fitted block by block; got {_describe(projection)}"
+        )
     need = int(getattr(projection, "n_components", None) or 1)
     steps = steps or max(ds.chunk_steps, need)
     if ds.n_steps < max(need, 2):
-        raise ValueError(f"the store has {ds.n_steps} steps; fitting {type(projection).__name__} needs at least "
-                         f"{max(need, 2)}")
+        raise ValueError(
+            f"the store has {ds.n_steps} steps; fitting {type(projection).__name__} needs at least {max(need, 2)}"
+        )
     name = type(projection).__name__
     edges = list(range(0, ds.n_steps, steps)) + [ds.n_steps]
     if len(edges) > 2 and edges[-1] - edges[-2] < need:  # too few states for partial_fit: join the block before
@@ -265,10 +286,13 @@ def fit_projection_incremental(store, projection=None, *, layer=0, quantity: str
         try:
             projection.partial_fit(ds.states(quantity, row, a, b))
         except Exception as err:  # the transformer's own error, chained
-            raise ValueError(f"projection {name} failed to partial_fit on steps {a}..{b} of {quantity} at "
-                             f"{ds.layer_names[row]}: {err}") from err
-    probe = _columns(projection.transform(ds.states(quantity, row, 0, min(ds.n_steps, 2))), min(ds.n_steps, 2),
-                     name, "projection")
+            raise ValueError(
+                f"projection {name} failed to partial_fit on steps {a}..{b} of {quantity} at "
+                f"{ds.layer_names[row]}: {err}"
+            ) from err
+    probe = _columns(
+        projection.transform(ds.states(quantity, row, 0, min(ds.n_steps, 2))), min(ds.n_steps, 2), name, "projection"
+    )
     dims = 3 if probe.shape[1] >= 3 else 2
     explained = getattr(projection, "explained_variance_ratio_", None)
     if explained is not None:

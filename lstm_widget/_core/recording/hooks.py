@@ -124,14 +124,18 @@ def _parse(request: str, modules: dict) -> tuple[str, bool, str, int | None]:
     match = _CALL.match(base) if base not in modules else None
     if match and match["module"] in modules:
         if INPUT in request and match["rest"]:
-            raise ValueError(f"{request!r}: a part of a call's output cannot be followed by {INPUT!r}; ask for "
-                             f"'{match['module']}[{match['call']}]{request[len(base):]}'")
-        name, wants_input, rest, _ = _parse(match["module"] + match["rest"] + request[len(base):], modules)
+            raise ValueError(
+                f"{request!r}: a part of a call's output cannot be followed by {INPUT!r}; ask for "
+                f"'{match['module']}[{match['call']}]{request[len(base) :]}'"
+            )
+        name, wants_input, rest, _ = _parse(match["module"] + match["rest"] + request[len(base) :], modules)
         return name, wants_input, rest, int(match["call"])
     if INPUT in request:
         base, _, rest = request.partition(INPUT)
         if rest and not rest.startswith("."):
-            raise ValueError(f"{request!r}: after {INPUT!r} only a part of a tuple input may follow, as '{base}:input.0'")
+            raise ValueError(
+                f"{request!r}: after {INPUT!r} only a part of a tuple input may follow, as '{base}:input.0'"
+            )
         wants_input = True
     else:
         base, rest, wants_input = request, "", False
@@ -377,12 +381,16 @@ def activations(
         name, is_input, sub, call = _parse(r, modules)
         n_calls = len(calls.get(name, []))
         if call is not None and call >= n_calls:
-            raise ValueError(f"{r!r} asks for call {call} of {name!r}, which the forward pass called {n_calls} "
-                             f"time{'s' if n_calls != 1 else ''} (calls 0..{n_calls - 1})")
+            raise ValueError(
+                f"{r!r} asks for call {call} of {name!r}, which the forward pass called {n_calls} "
+                f"time{'s' if n_calls != 1 else ''} (calls 0..{n_calls - 1})"
+            )
         found = [
             (key if call is None else f"{name}[{call}]" + (INPUT if inp else "") + rest, value)
             for n, k, inp, rest, key, value in items
-            if n == name and inp == is_input and (rest == sub or rest.startswith(sub + "."))
+            if n == name
+            and inp == is_input
+            and (rest == sub or rest.startswith(sub + "."))
             and (call is None or k == call)
         ]
         if not found:

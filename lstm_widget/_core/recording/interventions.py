@@ -139,8 +139,16 @@ class Intervention:
             stop = t + 1 if is_int(t) else None
             for row, v in rows:
                 out.append(
-                    cls(quantity=name, layer=row, units=None, start=t, stop=stop, op="clamp", value=v,
-                        expect_rows=None if layer is not None else len(arr))
+                    cls(
+                        quantity=name,
+                        layer=row,
+                        units=None,
+                        start=t,
+                        stop=stop,
+                        op="clamp",
+                        value=v,
+                        expect_rows=None if layer is not None else len(arr),
+                    )
                 )
         return tuple(out)
 
@@ -148,9 +156,7 @@ class Intervention:
 def _flatten(interventions) -> list:
     items = [interventions] if isinstance(interventions, Intervention) else interventions
     if not isinstance(items, (list, tuple)):
-        raise TypeError(
-            f"interventions must be an Intervention or a list of them; got {type(interventions).__name__}"
-        )
+        raise TypeError(f"interventions must be an Intervention or a list of them; got {type(interventions).__name__}")
     flat = []
     for k, item in enumerate(items):
         if isinstance(item, (list, tuple)):  # e.g. the tuple set_state returns
@@ -281,7 +287,5 @@ def resolve_interventions(interventions, spec) -> ResolvedInterventions:
                 raise ValueError(f"{where}.value has {len(v)} entries, but {chosen}; expected one number or {width}")
             value = torch.as_tensor(v, dtype=spec.dtype, device=spec.device)
         index = None if iv.units is None else torch.as_tensor(iv.units, dtype=torch.long, device=spec.device)
-        per_row.setdefault(row, []).append(
-            _Edit(where, iv.quantity, index, iv.start, iv.stop, iv.op, value)
-        )
+        per_row.setdefault(row, []).append(_Edit(where, iv.quantity, index, iv.start, iv.stop, iv.op, value))
     return ResolvedInterventions(per_row)

@@ -45,8 +45,7 @@ class RecordingMismatch(RuntimeError):
     """What a recurrent module returned differs from what recomputing it from its inputs gives."""
 
 
-def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, lengths=None, interventions=None,
-           _spec=None):
+def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, lengths=None, interventions=None, _spec=None):
     """Record what ``model`` does on ``x``: one sequence → a :class:`Recording`; several → a list of Recordings.
 
     A model that contains recurrent modules is recorded by running its own forward once (eval mode, no_grad; its
@@ -82,8 +81,16 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     """
     if _spec is not None or model is None:
         seqs, was_list = _float_sequences(x, lengths)
-        return recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head,
-                               interventions=interventions, task=task, forward=forward, _spec=_spec)
+        return recorder.record(
+            model,
+            seqs if was_list else seqs[0],
+            lstm=lstm,
+            head=head,
+            interventions=interventions,
+            task=task,
+            forward=forward,
+            _spec=_spec,
+        )
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
@@ -94,8 +101,15 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     described = isinstance(model, RecurrentStack) or (isinstance(model, _RECURRENT) and forward is None)
     if described or interventions is not None:
         seqs, was_list = _float_sequences(x, lengths)
-        return recorder.record(model, seqs if was_list else seqs[0], lstm=lstm, head=head,
-                               interventions=interventions, task=task, forward=forward)
+        return recorder.record(
+            model,
+            seqs if was_list else seqs[0],
+            lstm=lstm,
+            head=head,
+            interventions=interventions,
+            task=task,
+            forward=forward,
+        )
     modules = _selected(model, lstm)
     embedding = _embedding(model)
     seqs, was_list = _sequences(x, lengths, embedding, model)
@@ -109,8 +123,9 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     groups = [list(range(len(seqs)))] if _takes_lengths(forward) else _by_length(seqs)
     out: list = [None] * len(seqs)
     for idx in groups:
-        for k, rec in zip(idx, _record_group(model, [seqs[k] for k in idx], modules, heads, task, forward),
-                          strict=True):
+        for k, rec in zip(
+            idx, _record_group(model, [seqs[k] for k in idx], modules, heads, task, forward), strict=True
+        ):
             out[k] = rec
     return out if was_list else out[0]
 
@@ -154,7 +169,9 @@ def _sequences(x, lengths, embedding, model) -> tuple[list[np.ndarray], bool]:
     """The sequences in ``x`` (one, a list, or a padded batch with ``lengths``) as float32 (T, D) or int64 (T,)
     arrays, checked against what the model takes (ids when it has an embedding)."""
     name = type(model).__name__
-    what = "sequence 0" if isinstance(x, (list, tuple)) else "the batch of sequences" if _ndim(x) == 3 else "the sequence"
+    what = (
+        "sequence 0" if isinstance(x, (list, tuple)) else "the batch of sequences" if _ndim(x) == 3 else "the sequence"
+    )
     if embedding is None:
         ints = _first_dtype(x)
         if ints is not None and ints.kind in "iub":
@@ -168,8 +185,9 @@ def _sequences(x, lengths, embedding, model) -> tuple[list[np.ndarray], bool]:
             raise TypeError("lengths= goes with a padded batch (B, T); a list of sequences has its own lengths")
         if not x:
             raise ValueError("got an empty list of sequences; expected at least one array of token ids")
-        return [_id_sequence(_to_numpy(s, f"sequence {k}"), f"sequence {k}", embedding, name)
-                for k, s in enumerate(x)], True
+        return [
+            _id_sequence(_to_numpy(s, f"sequence {k}"), f"sequence {k}", embedding, name) for k, s in enumerate(x)
+        ], True
     a = _to_numpy(x, "x")
     if a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1 and lengths is None):
         if lengths is not None:
@@ -206,7 +224,9 @@ def _id_sequence(a: np.ndarray, what: str, embedding, model_name: str) -> np.nda
     bad = (a < 0) | (a >= n)
     if bad.any():
         k = int(np.argmax(bad))
-        raise ValueError(f"{what} holds the id {int(a[k])} at step {k}; the model's {embedding[0]!r} takes ids 0..{n - 1}")
+        raise ValueError(
+            f"{what} holds the id {int(a[k])} at step {k}; the model's {embedding[0]!r} takes ids 0..{n - 1}"
+        )
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
@@ -265,8 +285,11 @@ def _selected(model: nn.Module, lstm) -> dict:
     """{module: name} of the recurrent modules to record: every one, or those named by ``lstm=``."""
     found = {m: n for n, m in model.named_modules() if isinstance(m, _RECURRENT)}
     if not found:
-        others = [f"{n or 'the model itself'} ({type(m).__name__})" for n, m in model.named_modules()
-                  if isinstance(m, _OTHER_RNN)]
+        others = [
+            f"{n or 'the model itself'} ({type(m).__name__})"
+            for n, m in model.named_modules()
+            if isinstance(m, _OTHER_RNN)
+        ]
         extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
         raise TypeError(
             f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; expected an nn.LSTM or "
@@ -278,7 +301,9 @@ def _selected(model: nn.Module, lstm) -> dict:
     for ref in lstm if isinstance(lstm, (list, tuple)) else [lstm]:
         name, sub = _resolve(model, ref, "lstm")
         if not isinstance(sub, _RECURRENT):
-            raise TypeError(f"{name!r} is a {type(sub).__name__}; expected an nn.LSTM, nn.GRU, nn.LSTMCell or nn.GRUCell")
+            raise TypeError(
+                f"{name!r} is a {type(sub).__name__}; expected an nn.LSTM, nn.GRU, nn.LSTMCell or nn.GRUCell"
+            )
         chosen[sub] = name
     return chosen
 
@@ -439,8 +464,11 @@ def _sequence_call(name: str, m: nn.Module, inp, hx, output) -> list[dict]:
         sel = torch.tensor(idx, device=z.device)
         layers = tuple(
             tuple(
-                replace(w, h0=None if h0 is None else h0[k * dirs + d].index_select(0, sel),
-                        c0=None if c0 is None else c0[k * dirs + d].index_select(0, sel))
+                replace(
+                    w,
+                    h0=None if h0 is None else h0[k * dirs + d].index_select(0, sel),
+                    c0=None if c0 is None else c0[k * dirs + d].index_select(0, sel),
+                )
                 for d, w in enumerate(row)
             )
             for k, row in enumerate(rows)
@@ -449,7 +477,7 @@ def _sequence_call(name: str, m: nn.Module, inp, hx, output) -> list[dict]:
         zb = z.index_select(0, sel)[:, :T]
         res = record_tensors(spec, zb)  # (B', L, T, units)
         L = res["h"].shape[1]
-        last = res["h"][:, L - dirs:]
+        last = res["h"][:, L - dirs :]
         _check(name, "outputs", torch.cat(list(last.unbind(1)), dim=-1), got.index_select(0, sel)[:, :T])
         for r in range(L):
             step = 0 if rows[r // dirs][r % dirs].reverse else T - 1
@@ -495,7 +523,7 @@ def _cell_calls(name: str, m: nn.Module, calls) -> list[dict]:
     if len({x.shape[0] for x in xs}) > 1:
         raise ValueError(f"{name!r} was called with batches of different sizes; record needs one batch size per call")
     X, Hp = torch.stack(xs, 1), torch.stack(hs, 1)
-    (w,), = _cell_rows(m)
+    ((w,),) = _cell_rows(m)
     if cell == "lstm":
         q = lstm_gates(w, X, Hp)
         q["c"] = q["f"] * torch.stack(cs, 1) + q["i"] * q["g"]
@@ -574,7 +602,11 @@ def _verified_outputs(heads, Y, last_name: str, states: list) -> tuple:
     F = states[0].shape[-1]
     usable = [(n, h) for n, h in heads if not isinstance(h, nn.Linear) or h.in_features == F]
     if not usable:
-        return None, None, f"per-step outputs not shown: no nn.Linear takes {where}'s {F} features (name one with head=)"
+        return (
+            None,
+            None,
+            f"per-step outputs not shown: no nn.Linear takes {where}'s {F} features (name one with head=)",
+        )
     lengths = [s.shape[0] for s in states]
     views = [v for y in Ys for v in _views(y, lengths)]
     for hname, h in usable:
@@ -588,15 +620,25 @@ def _verified_outputs(heads, Y, last_name: str, states: list) -> tuple:
                 if all(_close(fn(p[-1] if kind == "last" else p), view(b)) for b, p in enumerate(P)):
                     through = f" through {act}" if act else ""
                     if kind == "last":
-                        note = f"outputs: {hname!r} on {where}'s state at every step; at the last step it reproduces " \
-                               f"the model's output{through}"
+                        note = (
+                            f"outputs: {hname!r} on {where}'s state at every step; at the last step it reproduces "
+                            f"the model's output{through}"
+                        )
                     else:
-                        note = f"outputs: {hname!r} on {where}'s state at every step; they are what the model " \
-                               f"returned at every step{through}"
+                        note = (
+                            f"outputs: {hname!r} on {where}'s state at every step; they are what the model "
+                            f"returned at every step{through}"
+                        )
                     return P, act, note
     names = ", ".join(repr(n) for n, _ in usable)
-    return None, None, (f"per-step outputs not shown: {names} on {where}'s states does not reproduce the model's "
-                        f"output (shape {tuple(Ys[0].shape)})")
+    return (
+        None,
+        None,
+        (
+            f"per-step outputs not shown: {names} on {where}'s states does not reproduce the model's "
+            f"output (shape {tuple(Ys[0].shape)})"
+        ),
+    )
 
 
 def _returned(Y) -> list:
@@ -651,8 +693,9 @@ def _record_group(model, seqs, modules, heads, task, forward) -> list[Recording]
         )
     cell = cells.pop()
     last_name, last_module, last = results[-1]
-    P, act, note = _verified_outputs(heads, Y, last_name if len(results) > 1 or last_module is not model else "",
-                                     [v["out"] for v in last])
+    P, act, note = _verified_outputs(
+        heads, Y, last_name if len(results) > 1 or last_module is not model else "", [v["out"] for v in last]
+    )
     kind = None if P is None else resolve_task(task, P[0].shape[-1], act)
     several = len(results) > 1
     recs = []
@@ -677,23 +720,30 @@ def _record_group(model, seqs, modules, heads, task, forward) -> list[Recording]
             for (_, _, per), st in zip(results, stages, strict=True):
                 v = per[b][q].to(torch.float32).cpu().numpy()
                 full = np.full((v.shape[0], T, v.shape[2]), np.nan, np.float32)
-                full[:, st.start:st.stop] = v
+                full[:, st.start : st.stop] = v
                 parts.append(full)
             quantities[q] = np.concatenate(parts, axis=0)
         module_inputs = {}
         for name, (s0, x) in inputs.items():
             full = np.full((T, x.shape[-1]), np.nan, np.float32)
-            full[s0:s0 + x.shape[0]] = x.to(torch.float32).cpu().numpy()
+            full[s0 : s0 + x.shape[0]] = x.to(torch.float32).cpu().numpy()
             module_inputs[name] = full
         outputs = None
         if P is not None:
             p = P[b].to(torch.float32).cpu().numpy()
             outputs = np.full((T, p.shape[-1]), np.nan, np.float32)
-            outputs[stages[-1].start:stages[-1].stop] = p
-        recs.append(Recording(
-            inputs=seq, layer_names=names, stages=stages, module_inputs=module_inputs, outputs_note=note,
-            **task_outputs(kind, outputs), **quantities,
-        ))
+            outputs[stages[-1].start : stages[-1].stop] = p
+        recs.append(
+            Recording(
+                inputs=seq,
+                layer_names=names,
+                stages=stages,
+                module_inputs=module_inputs,
+                outputs_note=note,
+                **task_outputs(kind, outputs),
+                **quantities,
+            )
+        )
     return recs
 
 
@@ -737,7 +787,9 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
         x = torch.randn(1, steps, spec.raw_features or spec.input_size, generator=g).to(spec.device, spec.dtype)
     batch = x.transpose(0, 1) if _layout(model) else x
     try:
-        Y, calls = observe(model, modules, (lambda: model(batch)) if forward is None else (lambda: forward(model, batch)))
+        Y, calls = observe(
+            model, modules, (lambda: model(batch)) if forward is None else (lambda: forward(model, batch))
+        )
     except Exception as err:  # the model's own code failed
         how = "" if forward is not None else " (pass forward=lambda model, batch: ... to call it as it expects)"
         return f"its forward fails on a batch of shape {tuple(batch.shape)} ({type(err).__name__}: {err}){how}"
@@ -759,10 +811,12 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
             return f"its forward starts {modules[m]!r} from its own state; a Stepper starts from zeros"
         z = inp if m.batch_first or inp.dim() == 2 else inp.transpose(0, 1)
         with torch.no_grad():
-            alone = torch.cat([spec.preprocess(x[:, t:t + 1]) for t in range(steps)], dim=1)
+            alone = torch.cat([spec.preprocess(x[:, t : t + 1]) for t in range(steps)], dim=1)
         if alone.shape != z.shape or not _close(alone, z):
-            return (f"what {modules[m]!r} receives at a step depends on other steps (its input is not computed step "
-                    "by step), so it cannot be fed one step at a time")
+            return (
+                f"what {modules[m]!r} receives at a step depends on other steps (its input is not computed step "
+                "by step), so it cannot be fed one step at a time"
+            )
         states = out[0] if m.batch_first or out[0].dim() == 2 else out[0].transpose(0, 1)
     elif emb is not None:
         return f"{modules[m]!r} is a cell driven by {name}'s own loop over token ids; record(model, ids) records it"

@@ -56,8 +56,20 @@ class _Activations:
     output), ``logits`` and ``probs`` (classification only), ``task``, ``outputs_note``, ``stages`` and
     ``layer_names``. Read-only."""
 
-    def __init__(self, *, inputs, layer_names, logits=None, probs=None, outputs=_FROM_LOGITS, outputs_note=None,
-                 task=None, stages=None, module_inputs=None, **quantities):
+    def __init__(
+        self,
+        *,
+        inputs,
+        layer_names,
+        logits=None,
+        probs=None,
+        outputs=_FROM_LOGITS,
+        outputs_note=None,
+        task=None,
+        stages=None,
+        module_inputs=None,
+        **quantities,
+    ):
         cell = _cell_kind(quantities, type(self).__name__)
         if outputs is _FROM_LOGITS:  # a recording from a description: the head's raw output is its logits
             outputs = logits
@@ -172,7 +184,9 @@ class Recording(_Activations):
         q = {name: getattr(self, name)[:, t] for name in self.quantities}
         t = t % T
         return Frame(
-            inputs=self.inputs[t] if t < len(self.inputs) else None,  # a decoder's or closed-loop step: see module_inputs
+            inputs=self.inputs[t]
+            if t < len(self.inputs)
+            else None,  # a decoder's or closed-loop step: see module_inputs
             outputs=None if self.outputs is None else self.outputs[t],
             task=self.task,
             logits=None if self.logits is None else self.logits[t],
@@ -262,16 +276,16 @@ def _fused_row(w, x: torch.Tensor, q: torch.Tensor, H: int, P: int) -> None:
     if bias is not None:  # x·W_ihᵀ + b as one GEMM: [x, 1]·[W_ih, b]ᵀ
         xs = torch.cat([xs, xs.new_ones(T * B, 1)], dim=1)
         w_ih = torch.cat([w_ih, bias[:, None]], dim=1)
-    flat[:, :4 * H].addmm_(xs, w_ih.T, beta=0)
+    flat[:, : 4 * H].addmm_(xs, w_ih.T, beta=0)
     h, c = initial_state(w, "lstm", B, x)
     w_hh_t = w_hh.T.contiguous()
     w_hr_t = None if w.w_hr is None else w.w_hr.T.contiguous()
-    gates = q[..., :4 * H].unbind(0)
-    blocks = split_gates(q[..., :4 * H], axis=-1)  # views: the columns hold the gates in PyTorch's order
+    gates = q[..., : 4 * H].unbind(0)
+    blocks = split_gates(q[..., : 4 * H], axis=-1)  # views: the columns hold the gates in PyTorch's order
     i_s, f_s, g_s, o_s = (blocks[k].unbind(0) for k in "ifgo")
-    c_s, h_s = q[..., 4 * H:5 * H].unbind(0), q[..., 5 * H:].unbind(0)
+    c_s, h_s = q[..., 4 * H : 5 * H].unbind(0), q[..., 5 * H :].unbind(0)
     act = None if sig else gate_fn(w.gate_activation)
-    for t in (range(T - 1, -1, -1) if w.reverse else range(T)):
+    for t in range(T - 1, -1, -1) if w.reverse else range(T):
         gt = gates[t]
         gt.addmm_(h, w_hh_t)
         if sig:
@@ -305,10 +319,10 @@ def _fused_lstm(spec: RecurrentSpec, z: torch.Tensor) -> dict:
         for w in layer:
             _fused_row(w, inp, buf[row], H, P)
             row += 1
-        hs = [buf[r, ..., 5 * H:] for r in range(row - len(layer), row)]
+        hs = [buf[r, ..., 5 * H :] for r in range(row - len(layer), row)]
         inp = hs[0] if len(hs) == 1 else torch.cat(hs, dim=-1)
     rows = buf.permute(2, 0, 1, 3)  # (B, L, T, 5H + P), a view
-    result = dict(split_gates(rows[..., :4 * H], axis=-1), c=rows[..., 4 * H:5 * H], h=rows[..., 5 * H:])
+    result = dict(split_gates(rows[..., : 4 * H], axis=-1), c=rows[..., 4 * H : 5 * H], h=rows[..., 5 * H :])
     if spec.head is not None:
         result["logits"], result["probs"] = head_outputs(spec.head, inp.transpose(0, 1))
     return result
@@ -383,8 +397,17 @@ def task_outputs(task: str, outputs: np.ndarray | None, probs: np.ndarray | None
     return dict(outputs=outputs, logits=outputs, probs=probs, task=task)
 
 
-def record(model, x, *, lstm=None, head=_AUTO, interventions=None, task="auto", forward=None,
-           _spec: RecurrentSpec | None = None):
+def record(
+    model,
+    x,
+    *,
+    lstm=None,
+    head=_AUTO,
+    interventions=None,
+    task="auto",
+    forward=None,
+    _spec: RecurrentSpec | None = None,
+):
     """Record ``model`` from its description (:func:`describe`): what :func:`lstm_widget.record` does for a bare
     recurrent module, a :class:`RecurrentStack`, a described model (``_spec``) and under interventions. One sequence
     (T, D) → a :class:`Recording`; a list of sequences (any lengths) → a list of Recordings.
@@ -425,7 +448,9 @@ def record(model, x, *, lstm=None, head=_AUTO, interventions=None, task="auto", 
             out[k] = Recording(
                 inputs=seqs[k],
                 layer_names=spec.layer_names,
-                **task_outputs(kind, res["logits"][b] if "logits" in res else None, res["probs"][b] if "probs" in res else None),
+                **task_outputs(
+                    kind, res["logits"][b] if "logits" in res else None, res["probs"][b] if "probs" in res else None
+                ),
                 **{q: res[q][b] for q in spec.quantities},
             )
     return out if was_list else out[0]

@@ -65,13 +65,17 @@ def _require(module: str, what: str):
     try:
         mod = importlib.import_module(module)
     except ImportError as err:
-        raise ImportError(f"{what} needs the optional package {module!r}, which is not installed; install the "
-                          f"'datasets' extra: {_EXTRA_HINT}") from err
+        raise ImportError(
+            f"{what} needs the optional package {module!r}, which is not installed; install the "
+            f"'datasets' extra: {_EXTRA_HINT}"
+        ) from err
     if module == "zarr":
         major = str(getattr(mod, "__version__", "0")).split(".")[0]
         if not major.isdigit() or int(major) < 3:
-            raise ImportError(f"{what} needs zarr 3 or newer (zarr format 3 stores); found zarr "
-                              f"{getattr(mod, '__version__', '?')}; upgrade: {_EXTRA_HINT}")
+            raise ImportError(
+                f"{what} needs zarr 3 or newer (zarr format 3 stores); found zarr "
+                f"{getattr(mod, '__version__', '?')}; upgrade: {_EXTRA_HINT}"
+            )
     return mod
 
 
@@ -84,11 +88,15 @@ class _Sequences:
 
     def __init__(self, sequences, n_features: int | None):
         if isinstance(sequences, (str, bytes)) or sequences is None:
-            raise TypeError(f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
-                            f"arrays; got {type(sequences).__name__}")
+            raise TypeError(
+                f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
+                f"arrays; got {type(sequences).__name__}"
+            )
         if hasattr(sequences, "ndim") and sequences.ndim == 2:
-            raise ValueError(f"sequences is one 2-D array of shape {tuple(sequences.shape)}; record_dataset takes many "
-                             "sequences — pass [x] for a single one, or a 3-D array (sequences, steps, features)")
+            raise ValueError(
+                f"sequences is one 2-D array of shape {tuple(sequences.shape)}; record_dataset takes many "
+                "sequences — pass [x] for a single one, or a 3-D array (sequences, steps, features)"
+            )
         self._seqs = sequences
         self.n_features = n_features
         self.total: int | None = None
@@ -98,8 +106,10 @@ class _Sequences:
         elif isinstance(sequences, Iterable):
             self._iter = iter(sequences)
         else:
-            raise TypeError(f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
-                            f"arrays; got {type(sequences).__name__}")
+            raise TypeError(
+                f"sequences must be a list, an iterable or an indexable collection of (steps, features) "
+                f"arrays; got {type(sequences).__name__}"
+            )
         self.count = 0
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -252,8 +262,18 @@ def _unship(payload: bytes) -> _Shipped:
     return _Shipped(pickle.loads(payload))  # safe to unpickle: the user's own model, sent by their own client
 
 
-def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: tuple, chunk_steps: int, batch_size: int,
-                  lstm, head, threads: int) -> tuple[int, list]:
+def _record_block(
+    shipped: _Shipped,
+    seqs: list,
+    start: int,
+    path: str,
+    names: tuple,
+    chunk_steps: int,
+    batch_size: int,
+    lstm,
+    head,
+    threads: int,
+) -> tuple[int, list]:
     """A Dask task: record ``seqs`` (consecutive sequences whose steps begin at ``start`` in the store) in batches of
     ``batch_size`` and write the chunks wholly inside their region; returns (sequences, the edge pieces). Records with
     ``threads`` torch threads, the client's count, so that every number is the one a single process gives (left set:
@@ -268,7 +288,7 @@ def _record_block(shipped: _Shipped, seqs: list, start: int, path: str, names: t
     stream = _Stream(arrays, start, chunk_steps, own_edges=False)
     try:
         for k in range(0, len(seqs), batch_size):
-            stream.append(_record_arrays(spec, model, seqs[k:k + batch_size], names))
+            stream.append(_record_arrays(spec, model, seqs[k : k + batch_size], names))
     except BaseException:
         stream.close()
         raise
@@ -314,8 +334,11 @@ def _written_here(p: Path) -> bool:
         meta = json.loads((p / "zarr.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(meta, dict) and isinstance(meta.get("attributes"), dict) and \
-        meta["attributes"].get("format") == FORMAT
+    return (
+        isinstance(meta, dict)
+        and isinstance(meta.get("attributes"), dict)
+        and meta["attributes"].get("format") == FORMAT
+    )
 
 
 def _check_path(path, overwrite: bool) -> tuple[str, bool]:
@@ -323,8 +346,9 @@ def _check_path(path, overwrite: bool) -> tuple[str, bool]:
     cannot be one: an existing store without ``overwrite``, a file, a directory that is not a store written by
     record_dataset (never removed, whatever it holds), a missing parent directory."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a directory path (str or pathlib.Path) for the zarr store; got "
-                        f"{type(path).__name__}")
+        raise TypeError(
+            f"path must be a directory path (str or pathlib.Path) for the zarr store; got {type(path).__name__}"
+        )
     if _is_url(path):
         _check_url(path, overwrite)
         return path, False
@@ -332,17 +356,22 @@ def _check_path(path, overwrite: bool) -> tuple[str, bool]:
         raise ValueError("path is empty; expected a directory path for the zarr store, e.g. 'recordings.zarr'")
     p = Path(path)
     if p.is_symlink():
-        raise FileExistsError(f"{p} is a symbolic link; record_dataset writes a store only at a plain path (give the "
-                              "link's target)")
+        raise FileExistsError(
+            f"{p} is a symbolic link; record_dataset writes a store only at a plain path (give the link's target)"
+        )
     if p.exists() and not p.is_dir():
         raise FileExistsError(f"{p} exists and is a file; expected a directory path for the zarr store")
     existing = p.is_dir() and any(p.iterdir())
     if existing:
         if not _written_here(p):
-            what = "a zarr store not written by record_dataset" if (p / "zarr.json").exists() or \
-                (p / ".zgroup").exists() else "a directory with other contents (not a zarr store)"
-            raise FileExistsError(f"{p} is {what}; choose a new path — it is never overwritten, even with "
-                                  "overwrite=True")
+            what = (
+                "a zarr store not written by record_dataset"
+                if (p / "zarr.json").exists() or (p / ".zgroup").exists()
+                else "a directory with other contents (not a zarr store)"
+            )
+            raise FileExistsError(
+                f"{p} is {what}; choose a new path — it is never overwritten, even with overwrite=True"
+            )
         if not overwrite:
             raise FileExistsError(f"a zarr store already exists at {p}; pass overwrite=True to replace it")
     parent = p.resolve().parent
@@ -361,8 +390,10 @@ def _check_url(url: str, overwrite: bool) -> None:
     except Exception:  # nothing there (or nothing readable as a zarr group): a new store
         return
     if attrs.get("format") != FORMAT:
-        raise FileExistsError(f"{url} holds a zarr store not written by record_dataset; choose a new path — it is "
-                              "never overwritten, even with overwrite=True")
+        raise FileExistsError(
+            f"{url} holds a zarr store not written by record_dataset; choose a new path — it is "
+            "never overwritten, even with overwrite=True"
+        )
     if not overwrite:
         raise FileExistsError(f"a zarr store already exists at {url}; pass overwrite=True to replace it")
 
@@ -412,10 +443,17 @@ def _default_chunk_steps(spec: RecurrentSpec, names: tuple, features: int, class
 def _model_description(model, spec: RecurrentSpec) -> dict:
     text = repr(model)
     return {
-        "source": spec.source, "framework": spec.framework, "cell": spec.cell, "class": type(model).__name__,
-        "input_size": spec.input_size, "hidden_size": spec.hidden_size, "proj_size": spec.proj_size,
-        "num_layers": spec.num_layers, "num_directions": spec.num_directions,
-        "has_head": spec.head is not None, "repr": text if len(text) <= 4000 else text[:4000] + " ...",
+        "source": spec.source,
+        "framework": spec.framework,
+        "cell": spec.cell,
+        "class": type(model).__name__,
+        "input_size": spec.input_size,
+        "hidden_size": spec.hidden_size,
+        "proj_size": spec.proj_size,
+        "num_layers": spec.num_layers,
+        "num_directions": spec.num_directions,
+        "has_head": spec.head is not None,
+        "repr": text if len(text) <= 4000 else text[:4000] + " ...",
     }
 
 
@@ -432,12 +470,22 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
     if classes:
         for name in ("logits", "probs"):
             arrays[name] = root.create_array(name, shape=(0, classes), chunks=(chunk_steps, classes), **kw)
-    root.attrs.update({
-        "format": FORMAT, "version": VERSION, "cell": spec.cell, "layer_names": list(spec.layer_names),
-        "quantities": list(names), "units": {q: int(spec.units[q]) for q in names}, "features": int(features),
-        "classes": int(classes) if classes else None, "model": _model_description(model, spec),
-        "chunk_steps": int(chunk_steps), "batch_size": int(batch_size), "complete": False,
-    })
+    root.attrs.update(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "cell": spec.cell,
+            "layer_names": list(spec.layer_names),
+            "quantities": list(names),
+            "units": {q: int(spec.units[q]) for q in names},
+            "features": int(features),
+            "classes": int(classes) if classes else None,
+            "model": _model_description(model, spec),
+            "chunk_steps": int(chunk_steps),
+            "batch_size": int(batch_size),
+            "complete": False,
+        }
+    )
     return root, arrays
 
 
@@ -468,8 +516,7 @@ def _grow(arrays: dict, steps: int) -> None:
 
 def _finish_store(root, offsets: np.ndarray) -> None:
     """Write the offsets, mark the store complete, and write its manifest last."""
-    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),),
-                      compressors=_with_checksum("auto"))
+    root.create_array("offsets", data=offsets, chunks=(min(len(offsets), 1 << 16),), compressors=_with_checksum("auto"))
     root.attrs.update({"n_sequences": int(len(offsets) - 1), "n_steps": int(offsets[-1]), "complete": True})
     _write_manifest(root.store)
 
@@ -511,8 +558,11 @@ def _store_sizes(store) -> dict[str, int]:
 def _write_manifest(store) -> None:
     """The manifest of a complete store: its keys and sizes. In a local folder it goes to a temporary file beside it
     and is renamed into place, so a reader finds the whole manifest or none."""
-    text = json.dumps({"format": FORMAT + ".manifest", "version": 1, "sizes": _store_sizes(store)},
-                      separators=(",", ":"), sort_keys=True).encode()
+    text = json.dumps(
+        {"format": FORMAT + ".manifest", "version": 1, "sizes": _store_sizes(store)},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
     root = _local_root(store)
     if root is not None:
         tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
@@ -570,6 +620,7 @@ def _damage(store, sizes: dict[str, int], keys=None) -> list[str]:
             except FileNotFoundError:
                 actual[k] = None
     else:
+
         async def getsizes():
             out = {}
             for k in keys:
@@ -597,8 +648,10 @@ def _check_quantities(quantities, spec: RecurrentSpec) -> tuple:
     quantities = list(quantities)
     bad = [q for q in quantities if q not in spec.quantities]
     if bad or not quantities:
-        raise ValueError(f"quantities {bad or quantities!r} are not recorded for this model; choose from "
-                         f"{list(spec.quantities)} (or None for all)")
+        raise ValueError(
+            f"quantities {bad or quantities!r} are not recorded for this model; choose from "
+            f"{list(spec.quantities)} (or None for all)"
+        )
     return tuple(q for q in spec.quantities if q in quantities)  # display order, no duplicates
 
 
@@ -608,9 +661,23 @@ def _positive_int(value, what: str, allow_none: bool = False):
     return check_int(value, what, low=1, expected="a positive integer" + (" or None" if allow_none else ""))
 
 
-def record_dataset(model, sequences, path, *, quantities=None, batch_size: int = 256, chunk_steps: int | None = None,
-                   progress=True, client=None, overwrite: bool = False, task_size: int | None = None,
-                   compressors=None, threads: int | None = None, lstm=None, head=_AUTO):
+def record_dataset(
+    model,
+    sequences,
+    path,
+    *,
+    quantities=None,
+    batch_size: int = 256,
+    chunk_steps: int | None = None,
+    progress=True,
+    client=None,
+    overwrite: bool = False,
+    task_size: int | None = None,
+    compressors=None,
+    threads: int | None = None,
+    lstm=None,
+    head=_AUTO,
+):
     """Record ``model`` on every sequence of ``sequences`` into a chunked zarr store at ``path`` and return it opened
     (:func:`open_dataset`).
 
@@ -661,15 +728,17 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
     try:
         first = next(seqs)
     except StopIteration:
-        raise ValueError("no sequences to record (an empty list or iterable); expected at least one "
-                         "(steps, features) array") from None
+        raise ValueError(
+            "no sequences to record (an empty list or iterable); expected at least one (steps, features) array"
+        ) from None
     stream_of_seqs = itertools.chain([first], seqs)
     probe = record(model, [first[:1]], _spec=spec)[0]
     classes = 0 if probe.probs is None else probe.probs.shape[1]
     features = first.shape[1]
     chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes)
-    root, arrays = _create_store(store_path, spec, model, names, features, classes, chunk_steps, batch_size,
-                                 compressors)
+    root, arrays = _create_store(
+        store_path, spec, model, names, features, classes, chunk_steps, batch_size, compressors
+    )
     root.attrs["threads"] = int(threads)
     bar = _progress(progress, source.total)
     threads_before = torch.get_num_threads()
@@ -679,9 +748,21 @@ def record_dataset(model, sequences, path, *, quantities=None, batch_size: int =
         if client is None:
             lengths = _record_local(spec, model, stream_of_seqs, arrays, names, chunk_steps, batch_size, bar)
         else:
-            lengths = _record_dask(client, model, stream_of_seqs, arrays, store_path, names, chunk_steps, batch_size,
-                                   task_size, bar, _module_name(model, lstm),
-                                   "auto" if head is _AUTO else _module_name(model, head), threads)
+            lengths = _record_dask(
+                client,
+                model,
+                stream_of_seqs,
+                arrays,
+                store_path,
+                names,
+                chunk_steps,
+                batch_size,
+                task_size,
+                bar,
+                _module_name(model, lstm),
+                "auto" if head is _AUTO else _module_name(model, head),
+                threads,
+            )
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         _finish_store(root, offsets)
@@ -729,8 +810,9 @@ def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar
     return lengths
 
 
-def _record_dask(client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm,
-                 head, threads) -> list[int]:
+def _record_dask(
+    client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm, head, threads
+) -> list[int]:
     from distributed import as_completed
 
     if _is_url(path) is False and not os.path.isabs(path):
@@ -757,8 +839,22 @@ def _record_dask(client, model, seqs, arrays, path, names, chunk_steps, batch_si
         lengths.extend(x.shape[0] for x in block)
         end = start + sum(x.shape[0] for x in block)
         _grow(arrays, end)  # the region exists before a worker writes to it
-        pending.add(client.submit(_record_block, model_future, block, start, path, names, chunk_steps, batch_size,
-                                  lstm, head, threads, pure=False))
+        pending.add(
+            client.submit(
+                _record_block,
+                model_future,
+                block,
+                start,
+                path,
+                names,
+                chunk_steps,
+                batch_size,
+                lstm,
+                head,
+                threads,
+                pure=False,
+            )
+        )
         in_flight += 1
         while in_flight >= in_flight_max:
             settle(next(pending))
@@ -811,8 +907,10 @@ class RecordedDataset:
 
     def __repr__(self) -> str:
         head = f", {self.classes} classes" if self.classes else ""
-        return (f"RecordedDataset({len(self)} sequences, {self.n_steps} steps, {self.cell}, layers "
-                f"{list(self.layer_names)}, quantities {' '.join(self.quantities)}{head})")
+        return (
+            f"RecordedDataset({len(self)} sequences, {self.n_steps} steps, {self.cell}, layers "
+            f"{list(self.layer_names)}, quantities {' '.join(self.quantities)}{head})"
+        )
 
     def __iter__(self) -> Iterator[Recording]:
         for k in range(len(self)):
@@ -836,13 +934,21 @@ class RecordedDataset:
         per sequence) — what an explorer's window of sequences needs."""
         n = len(self)
         stop = n if stop is None else stop
-        start, stop = (check_int(v, name, low=0, high=n + 1, error=IndexError,
-                                 expected=f"a sequence boundary in 0..{n} (the data set has {n} sequences)")
-                       for name, v in (("start", start), ("stop", stop)))
+        start, stop = (
+            check_int(
+                v,
+                name,
+                low=0,
+                high=n + 1,
+                error=IndexError,
+                expected=f"a sequence boundary in 0..{n} (the data set has {n} sequences)",
+            )
+            for name, v in (("start", start), ("stop", stop))
+        )
         if stop <= start:
             return []
         a, b = int(self.offsets[start]), int(self.offsets[stop])
-        cuts = (self.offsets[start:stop + 1] - a).tolist()
+        cuts = (self.offsets[start : stop + 1] - a).tolist()
         names = [name for name in self.arrays if name != "offsets"]
         what = f"sequences {start}..{stop - 1}"
         self._check_steps(names, None, a, b, what)
@@ -851,13 +957,15 @@ class RecordedDataset:
         out = []
         for j in range(stop - start):
             lo, hi = cuts[j], cuts[j + 1]
-            out.append(Recording(
-                inputs=block["inputs"][lo:hi],
-                layer_names=self.layer_names,
-                logits=block["logits"][lo:hi] if self.classes else None,
-                probs=block["probs"][lo:hi] if self.classes else None,
-                **{q: (block[q][:, lo:hi] if q in self.quantities else None) for q in QUANTITIES[self.cell]},
-            ))
+            out.append(
+                Recording(
+                    inputs=block["inputs"][lo:hi],
+                    layer_names=self.layer_names,
+                    logits=block["logits"][lo:hi] if self.classes else None,
+                    probs=block["probs"][lo:hi] if self.classes else None,
+                    **{q: (block[q][:, lo:hi] if q in self.quantities else None) for q in QUANTITIES[self.cell]},
+                )
+            )
         return out
 
     def row(self, layer) -> int:
@@ -867,8 +975,17 @@ class RecordedDataset:
                 raise KeyError(f"no layer named {layer!r}; layers are {list(self.layer_names)}")
             return self.layer_names.index(layer)
         L = len(self.layer_names)
-        return check_int(layer, "layer", low=-L, high=L, error=IndexError,
-                         expected=f"a row index in {-L}..{L - 1} or a name from {list(self.layer_names)}") % L
+        return (
+            check_int(
+                layer,
+                "layer",
+                low=-L,
+                high=L,
+                error=IndexError,
+                expected=f"a row index in {-L}..{L - 1} or a name from {list(self.layer_names)}",
+            )
+            % L
+        )
 
     def states(self, quantity: str = "h", layer=0, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Steps ``start:stop`` of the concatenated sequences (all of them by default) of one quantity at one layer
@@ -938,8 +1055,10 @@ def _store_name(store) -> str:
 
 def _damaged(name: str, bad: list[str], when: str) -> str:
     shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
-    return (f"the store {name} is damaged ({when}): {shown} — a chunk was deleted, truncated, changed or not copied; "
-            "record it again with record_dataset(..., overwrite=True), or copy the whole store again")
+    return (
+        f"the store {name} is damaged ({when}): {shown} — a chunk was deleted, truncated, changed or not copied; "
+        "record it again with record_dataset(..., overwrite=True), or copy the whole store again"
+    )
 
 
 def open_dataset(path) -> RecordedDataset:
@@ -964,8 +1083,9 @@ def open_dataset(path) -> RecordedDataset:
     if attrs.get("format") != FORMAT:
         raise ValueError(f"{path} is a zarr store but not one written by record_dataset (no format {FORMAT!r})")
     if attrs.get("version", 0) > VERSION:
-        raise ValueError(f"{path} was written by a newer lstm_widget (store version {attrs['version']}; this one "
-                         f"reads {VERSION})")
+        raise ValueError(
+            f"{path} was written by a newer lstm_widget (store version {attrs['version']}; this one reads {VERSION})"
+        )
     if not attrs.get("complete"):
         raise ValueError(f"{path} is incomplete: record_dataset did not finish writing it; record it again")
     name = str(path) if isinstance(path, (str, os.PathLike)) else _store_name(group.store)
@@ -975,11 +1095,17 @@ def open_dataset(path) -> RecordedDataset:
         raise ValueError(f"the store {name} is damaged: {err}; record it again") from None
     if manifest is None:
         if attrs.get("version", 0) >= 2:
-            raise ValueError(f"the store {name} has no {MANIFEST}: record_dataset did not finish writing it (or it "
-                             "was deleted); record it again")
-        warnings.warn(f"the store {name} was written by an older lstm_widget, without a manifest: a missing or "
-                      "truncated chunk in it cannot be detected and would read as zeros; record it again with "
-                      "record_dataset(..., overwrite=True) to get one", UserWarning, stacklevel=2)
+            raise ValueError(
+                f"the store {name} has no {MANIFEST}: record_dataset did not finish writing it (or it "
+                "was deleted); record it again"
+            )
+        warnings.warn(
+            f"the store {name} was written by an older lstm_widget, without a manifest: a missing or "
+            "truncated chunk in it cannot be detected and would read as zeros; record it again with "
+            "record_dataset(..., overwrite=True) to get one",
+            UserWarning,
+            stacklevel=2,
+        )
     else:
         bad = _damage(group.store, manifest)
         if bad:

@@ -82,8 +82,9 @@ class TrainingRecorder:
             raise TypeError(f"epoch must be an integer; got {type(epoch).__name__} {epoch!r}")
         epoch = int(epoch)
         if self.snapshots and epoch <= self.snapshots[-1].epoch:
-            raise ValueError(f"epoch {epoch} is not after the last one recorded ({self.snapshots[-1].epoch}); epochs "
-                             "must increase")
+            raise ValueError(
+                f"epoch {epoch} is not after the last one recorded ({self.snapshots[-1].epoch}); epochs must increase"
+            )
         values = {}
         for name, value in metrics.items():
             if isinstance(value, torch.Tensor) and value.numel() == 1:
