@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, ClassVar, TypeVar
 
 import numpy as np
-from playwright.sync_api import Locator, Page  # noqa: F401
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 T = TypeVar("T")
@@ -575,7 +575,7 @@ def wait_until(
                 return last
         except AssertionError:
             raise
-        except Exception as exc:  # noqa: BLE001 - report the last one
+        except Exception as exc:
             last = exc
         if time.monotonic() > deadline:
             msg = message() if callable(message) else message

@@ -11,17 +11,17 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported anywhere in this process
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import traitlets  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import pytest
+import torch
+import traitlets
+from torch import nn
 
-import lstm_widget as lw  # noqa: E402
-import lstm_widget._widget.explorer as explorer_module  # noqa: E402
-from lstm_widget._wire import decode_array  # noqa: E402
+import lstm_widget as lw
+import lstm_widget._widget.explorer as explorer_module
+from lstm_widget._wire import decode_array
 
-from helpers import Classifier  # noqa: E402
+from helpers import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
 LSTM_Q = ("h", "c", "i", "f", "g", "o")

@@ -14,19 +14,19 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported anywhere in this process
 
-import pickle  # noqa: E402
-import re  # noqa: E402
-from pathlib import Path  # noqa: E402
+import pickle
+import re
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import traitlets as tl  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import pytest
+import torch
+import traitlets as tl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
 
-import lstm_widget as lw  # noqa: E402
+import lstm_widget as lw
 
 D, H = 12, 8
 ERRORS = (TypeError, ValueError)
