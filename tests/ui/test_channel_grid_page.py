@@ -177,7 +177,10 @@ def test_ranked_list_and_difference_view(grid):
     grid.root.locator("select.lc-rank-by").select_option("change")
     wait_until(lambda: py(grid, "g.rank_by") == "change", timeout=30, message="Python sees rank_by == 'change'")
     by_change = json.loads(
-        py(grid, "json.dumps(__import__('lstm_widget')._core.rank_by_difference(g.maps, g.maps2, 10).tolist())")
+        py(
+            grid,
+            "json.dumps(__import__('lstm_widget._core.vision.channels', fromlist=['x']).rank_by_difference(g.maps, g.maps2, 10).tolist())",
+        )
     )
     wait_until(
         lambda: [int(items.nth(i).get_attribute("data-channel")) for i in range(10)] == by_change,
