@@ -24,6 +24,28 @@ class Classifier(nn.Module):
         return self.fc(out[:, -1] if self.encoder.batch_first else out[-1])
 
 
+# Configurations of a torch nn.LSTM / nn.GRU that the kernel tests check record() on (each file adds its own extras).
+RNN_CASES = [
+    dict(num_layers=1),
+    dict(num_layers=2),
+    dict(num_layers=1, bidirectional=True),
+    dict(num_layers=2, bidirectional=True),
+    dict(num_layers=2, batch_first=True),
+    dict(num_layers=2, bidirectional=True, batch_first=True),
+    dict(num_layers=1, bias=False),
+]
+
+
+def run_torch(m: nn.Module, x: torch.Tensor) -> tuple:
+    """A torch nn.LSTM / nn.GRU's own outputs for one sequence x (T, D), the batch axis dropped: out (T, dirs*H),
+    then h_n (and c_n for an LSTM), each (layers*dirs, H)."""
+    inp = x[None] if m.batch_first else x[:, None]
+    with torch.no_grad():
+        out, state = m(inp)
+    out = out[0] if m.batch_first else out[:, 0]
+    return (out.numpy(), *(s[:, 0].numpy() for s in (state if isinstance(state, tuple) else (state,))))
+
+
 def export_state(path) -> dict:
     """The widget state embedded in a page written by ``save_html``."""
     from lstm_widget._widget.export import STATE_TYPE

@@ -263,20 +263,18 @@ class ChannelGrid(anywidget.AnyWidget):
 
     @tl.validate("show")
     def _check_show(self, proposal):
-        v = proposal["value"]
-        if v not in SHOW:
-            raise tl.TraitError(f"show must be one of {SHOW}; got {v!r}")
-        if v != "x" and self._x2 is None:
-            raise tl.TraitError(f"show={v!r} needs a second input: ChannelGrid(model, x, x2=...)")
-        return v
+        return self._choice("show", proposal["value"], SHOW, alone=("x",))
 
     @tl.validate("rank_by")
     def _check_rank_by(self, proposal):
-        v = proposal["value"]
-        if v not in RANK_BY:
-            raise tl.TraitError(f"rank_by must be one of {RANK_BY}; got {v!r}")
-        if v == "change" and self._x2 is None:
-            raise tl.TraitError("rank_by='change' needs a second input: ChannelGrid(model, x, x2=...)")
+        return self._choice("rank_by", proposal["value"], RANK_BY, alone=("max",))
+
+    def _choice(self, name: str, v, options: tuple, alone: tuple):
+        """``v`` when it is one of ``options`` and, unless it is one of ``alone``, a second input was given."""
+        if v not in options:
+            raise tl.TraitError(f"{name} must be one of {options}; got {v!r}")
+        if v not in alone and self._x2 is None:
+            raise tl.TraitError(f"{name}={v!r} needs a second input: ChannelGrid(model, x, x2=...)")
         return v
 
     # ---- what the grid shows, for code -------------------------------------------------------------------------------

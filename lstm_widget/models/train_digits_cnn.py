@@ -16,7 +16,6 @@ machine. Seeds 1 and 2: test 0.9917 and 0.9944.
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from pathlib import Path
 
@@ -26,16 +25,10 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from lstm_widget.datasets import digits
+from lstm_widget.models._seeding import seed_everything
 from lstm_widget.models.digits_cnn import DigitsCNN
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "digits_cnn.safetensors"
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
 
 
 def _shift(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tensor:
@@ -61,7 +54,7 @@ def train(seed: int = 0, epochs: int = 20, batch: int = 32, lr: float = 1e-2, ma
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
     try:
-        _seed_everything(seed)
+        seed_everything(seed)
         return _train(seed, epochs, batch, lr, max_shift, verbose)
     finally:
         torch.set_num_threads(threads)

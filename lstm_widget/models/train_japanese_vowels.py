@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import time
 from pathlib import Path
 
@@ -30,16 +29,10 @@ from safetensors.torch import save_file
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 
 from lstm_widget.datasets import japanese_vowels
+from lstm_widget.models._seeding import seed_everything
 from lstm_widget.models.japanese_vowels import JapaneseVowelsNet
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "japanese_vowels.safetensors"
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
 
 
 def _train_logits(model, seqs, noise, dropout, gen, crop):
@@ -94,7 +87,7 @@ def train(
 ) -> JapaneseVowelsNet:
     prev_threads, prev_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
-    _seed_everything(seed)
+    seed_everything(seed)
     try:
         return _train(seed, epochs, batch_size, lr, weight_decay, dropout, noise, crop, clip, verbose)
     finally:

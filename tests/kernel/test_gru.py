@@ -19,36 +19,26 @@ from lstm_widget._core.model import (
     stack_gates,
 )
 
+from helpers import RNN_CASES, run_torch
+
 ATOL = 1e-5
 
-CASES = [
-    dict(num_layers=1),
-    dict(num_layers=2),
-    dict(num_layers=1, bidirectional=True),
-    dict(num_layers=2, bidirectional=True),
-    dict(num_layers=2, batch_first=True),
-    dict(num_layers=2, bidirectional=True, batch_first=True),
-    dict(num_layers=1, bias=False),
-    dict(num_layers=2, bias=False, bidirectional=True),
-]
+CASES = [*RNN_CASES, dict(num_layers=2, bias=False, bidirectional=True)]
 IDS = [",".join(f"{k}={v}" for k, v in kw.items()) for kw in CASES]
 
 
-def _run_torch(m: nn.GRU, x: torch.Tensor):
-    inp = x[None] if m.batch_first else x[:, None]
-    with torch.no_grad():
-        out, hn = m(inp)
-    out = out[0] if m.batch_first else out[:, 0]
-    return out.numpy(), hn[:, 0].numpy()
+def _recorded(seed: int, kw: dict, inputs: int, hidden: int, steps: int):
+    """An nn.GRU(inputs, hidden, **kw) seeded by ``seed``, a random sequence x (steps, inputs) and record(m, x)."""
+    torch.manual_seed(seed)
+    m = nn.GRU(inputs, hidden, **kw).eval()
+    x = torch.randn(steps, inputs)
+    return m, x, lw.record(m, x)
 
 
 @pytest.mark.parametrize("kw", CASES, ids=IDS)
 def test_record_matches_nn_gru(kw):
-    torch.manual_seed(1)
-    m = nn.GRU(5, 7, **kw).eval()
-    x = torch.randn(11, 5)
-    rec = lw.record(m, x)
-    out, hn = _run_torch(m, x)
+    m, x, rec = _recorded(1, kw, inputs=5, hidden=7, steps=11)
+    out, hn = run_torch(m, x)
     dirs = 2 if m.bidirectional else 1
     L = m.num_layers * dirs
     assert rec.cell == "gru" and rec.quantities == ("h", "r", "z", "n")
@@ -64,10 +54,7 @@ def test_record_matches_nn_gru(kw):
 @pytest.mark.parametrize("kw", CASES, ids=IDS)
 def test_gru_identities_hold(kw):
     """h_t = (1 - z_t)·n_t + z_t·h_{t-1}, and n_t = tanh(W_in x_t + b_in + r_t·(W_hn h_{t-1} + b_hn))."""
-    torch.manual_seed(2)
-    m = nn.GRU(4, 6, **kw).eval()
-    x = torch.randn(13, 4)
-    rec = lw.record(m, x)
+    m, x, rec = _recorded(2, kw, inputs=4, hidden=6, steps=13)
     dirs = 2 if m.bidirectional else 1
     for row in range(rec.h.shape[0]):
         li, d = divmod(row, dirs)

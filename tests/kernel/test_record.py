@@ -7,31 +7,12 @@ from torch import nn
 
 import lstm_widget as lw
 
-from helpers import Classifier
+from helpers import RNN_CASES, Classifier, run_torch
 
 ATOL = 1e-5
 
 
-def _run_torch(m: nn.LSTM, x: torch.Tensor):
-    """nn.LSTM's own outputs for one unbatched-in-our-sense sequence x (T, D): out (T, dirs*H), h_n, c_n."""
-    inp = x[None] if m.batch_first else x[:, None]
-    with torch.no_grad():
-        out, (hn, cn) = m(inp)
-    out = out[0] if m.batch_first else out[:, 0]
-    return out.numpy(), hn[:, 0].numpy(), cn[:, 0].numpy()
-
-
-CASES = [
-    dict(num_layers=1),
-    dict(num_layers=2),
-    dict(num_layers=1, bidirectional=True),
-    dict(num_layers=2, bidirectional=True),
-    dict(num_layers=2, batch_first=True),
-    dict(num_layers=2, bidirectional=True, batch_first=True),
-    dict(num_layers=1, bias=False),
-    dict(num_layers=2, proj_size=3),
-    dict(num_layers=2, proj_size=3, bidirectional=True),
-]
+CASES = [*RNN_CASES, dict(num_layers=2, proj_size=3), dict(num_layers=2, proj_size=3, bidirectional=True)]
 
 
 @pytest.mark.parametrize("kw", CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
@@ -40,7 +21,7 @@ def test_record_matches_nn_lstm(kw):
     m = nn.LSTM(5, 7, **kw).eval()
     x = torch.randn(11, 5)
     rec = lw.record(m, x)
-    out, hn, cn = _run_torch(m, x)
+    out, hn, cn = run_torch(m, x)
     dirs = 2 if m.bidirectional else 1
     L = m.num_layers * dirs
     P = m.proj_size or m.hidden_size
@@ -166,7 +147,7 @@ def test_float64_model_and_input():
     m = nn.LSTM(3, 4).double()
     x = torch.randn(5, 3, dtype=torch.float64)
     rec = lw.record(m, x)
-    out, _, _ = _run_torch(m, x)
+    out, _, _ = run_torch(m, x)
     np.testing.assert_allclose(rec.h[0], out, atol=1e-6)
 
 
@@ -177,7 +158,7 @@ def test_long_sequences_match_nn_lstm_final_state(T):
     m = nn.LSTM(3, 8).eval()
     x = torch.randn(T, 3)
     rec = lw.record(m, x)
-    out, hn, cn = _run_torch(m, x)
+    out, hn, cn = run_torch(m, x)
     np.testing.assert_allclose(rec.c[0, -1], cn[0], atol=ATOL)
     np.testing.assert_allclose(rec.h[0], out, atol=ATOL)
     np.testing.assert_allclose(rec.h[0], rec.o[0] * np.tanh(rec.c[0]), atol=ATOL)

@@ -197,7 +197,7 @@ def test_section_closed_by_default_then_weights_arrive_with_pytorch_names(nb):
     assert (unit, j) == (10, 3) and row == 2 * 100 + unit, m.group(0)
     assert m.group(4) == py(nb, "JAPANESE_VOWELS_FEATURE_NAMES[3]")
     assert_shows(m.group(5), float(py(nb, f"ex.weights.W['g'][{unit}, {j}]")), "weight_ih value")
-    value = float(py(nb, f"ex._spec.layers[0][0].w_ih[{row}, {j}].item()"))  # PyTorch's own layout
+    value = float(py(nb, f"ex._loaded.spec.layers[0][0].w_ih[{row}, {j}].item()"))  # PyTorch's own layout
     assert_shows(m.group(5), value, "weight_ih[row, j]")
     nb.page.mouse.move(0, 0)
 

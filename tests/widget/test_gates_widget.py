@@ -42,12 +42,6 @@ class GRUTagger(nn.Module):
         return self.fc(self.rnn(x)[0])
 
 
-@pytest.fixture()
-def seqs():
-    rng = np.random.default_rng(0)
-    return [rng.normal(size=(n, 4)).astype(np.float32) for n in (5, 8, 3)]
-
-
 def _per_sequence(ex, q):
     """``_data_<q>`` decoded and cut back into sequences: [(L, T_s, U)]."""
     a = decode_array(getattr(ex, f"_data_{q}"))

@@ -83,8 +83,13 @@ def arrays(draw):
     return x
 
 
+def _numpy(x):
+    """x as a numpy array when it is a torch tensor; anything else as it is."""
+    return x.numpy() if isinstance(x, torch.Tensor) else x
+
+
 def _valid(x) -> bool:
-    a = x.numpy() if isinstance(x, torch.Tensor) else x
+    a = _numpy(x)
     return (
         isinstance(a, np.ndarray)
         and a.dtype.kind == "f"
@@ -95,9 +100,12 @@ def _valid(x) -> bool:
     )
 
 
-def _expected_message(err: Exception, what: str) -> None:
-    """One message that names the argument and says what was expected."""
-    msg = str(err)
+def _refuses(call, what: str) -> None:
+    """``call()`` raises one of ERRORS, with one message that names the argument (``what``) and says what was
+    expected."""
+    with pytest.raises(ERRORS) as info:
+        call()
+    msg = str(info.value)
     assert what in msg, msg
     assert "expected" in msg or "expects" in msg, msg
 
@@ -112,14 +120,12 @@ def test_record_accepts_only_float_sequences(net, x):
         rec = lw.record(net, x)
         assert rec.h.dtype == np.float32 and len(rec) == x.shape[0]
         return
-    a = x.numpy() if isinstance(x, torch.Tensor) else x
+    a = _numpy(x)
     if isinstance(a, np.ndarray) and a.ndim == 3 and a.shape[0] and _valid(a[0]) and np.isfinite(a).all():
         recs = lw.record(net, x)  # a (B, T, D) batch: one recording per sequence
         assert len(recs) == a.shape[0] and all(len(r) == a.shape[1] for r in recs)
         return
-    with pytest.raises(ERRORS) as info:
-        lw.record(net, x)
-    _expected_message(info.value, "sequence")
+    _refuses(lambda: lw.record(net, x), "sequence")
 
 
 @SETTINGS
@@ -127,9 +133,7 @@ def test_record_accepts_only_float_sequences(net, x):
 def test_influence_accepts_only_float_sequences(net, x):
     if _valid(x):
         return  # exercised by test_influence.py; the attribution itself is slow
-    with pytest.raises(ERRORS) as info:
-        lw.influence(net, x)
-    _expected_message(info.value, "x ")
+    _refuses(lambda: lw.influence(net, x), "x ")
 
 
 @SETTINGS
@@ -138,7 +142,7 @@ def test_stepper_step_refuses_and_keeps_its_state(net, x):
     stepper = lw.Stepper(net)
     stepper.step(_x(1)[0])
     before = {k: v.copy() for k, v in stepper.state.items()}
-    a = x.numpy() if isinstance(x, torch.Tensor) else x
+    a = _numpy(x)
     ok = (
         isinstance(a, np.ndarray)
         and a.dtype.kind == "f"
@@ -151,9 +155,7 @@ def test_stepper_step_refuses_and_keeps_its_state(net, x):
         stepper.step(x)
         assert stepper.t == 2
         return
-    with pytest.raises(ERRORS) as info:
-        stepper.step(x)
-    _expected_message(info.value, "the input at step 1")
+    _refuses(lambda: stepper.step(x), "the input at step 1")
     assert stepper.t == 1 and all(np.array_equal(before[k], v) for k, v in stepper.state.items())
     assert stepper.step(_x(1)[0]).inputs.shape == (D,)  # still usable
 
@@ -167,9 +169,7 @@ def test_stream_refuses_and_the_explorer_keeps_its_data(net, x):
     before = _state(ex)
     if _valid(x):
         return
-    with pytest.raises(ERRORS) as info:
-        ex.stream(x)
-    _expected_message(info.value, "the streamed sequence")
+    _refuses(lambda: ex.stream(x), "the streamed sequence")
     assert _state(ex) == before and not sent and len(ex.recordings) == 2
 
 

@@ -237,18 +237,6 @@ def test_named_projections_and_fitted_detection():
 
 
 # ---- the Explorer's trajectory -------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return Classifier(layers=2).eval()
-
-
-@pytest.fixture()
-def seqs():
-    rng = np.random.default_rng(0)
-    return [rng.normal(size=(n, 4)).astype(np.float32) for n in (5, 8, 3)]
-
-
 def _traj(ex):
     return decode_array(ex._arrays["traj"])
 

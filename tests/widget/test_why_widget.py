@@ -10,15 +10,7 @@ import traitlets
 import lstm_widget as lw
 from lstm_widget._wire import decode_array
 
-from helpers import Classifier
-
 TRAITS = ("comparison", "_comparison", "pattern_query", "_patterns", "_influence", "_ranking", "influence_method")
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return Classifier(layers=2).eval()
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,6 @@ from torch import nn
 import lstm_widget as lw
 from lstm_widget._wire import decode_array
 
-from helpers import Classifier
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return Classifier(layers=2).eval()
-
-
-@pytest.fixture()
-def seqs():
-    rng = np.random.default_rng(0)
-    return [rng.normal(size=(n, 4)).astype(np.float32) for n in (5, 8, 3)]
-
 
 def test_traits_carry_every_recording_as_binary(model, seqs):
     ex = lw.Explorer(model, seqs, labels=[0, 2, 1], class_names=["a", "b", "c"], feature_names=list("wxyz"))

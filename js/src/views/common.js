@@ -72,6 +72,11 @@ export function fillSelect(select, options, value) {
   if (value != null && select.value !== String(value)) select.value = String(value);
 }
 
+/** A view's title and subtitle spans, [title, sub] (the subtitle starts empty; views set both as they change). */
+export function titleSpans(text) {
+  return [el("span", { class: "lw-title", text }), el("span", { class: "lw-sub" })];
+}
+
 /** A view's head row: its titles (title, sub, …) and, when given, its controls in a span.lw-controls. */
 export function viewHead(titles, controls = null) {
   return el(

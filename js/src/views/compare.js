@@ -17,6 +17,7 @@ import {
   Plot,
   setText,
   timeRect,
+  titleSpans,
   viewHead,
 } from "./common.js";
 import { heatmapPixels } from "./heatmap.js";
@@ -28,8 +29,7 @@ export class CompareView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.title = el("span", { class: "lw-title", text: "Intervene & compare" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Intervene & compare");
     this.other = el("select", { "aria-label": "Compare with", title: "Show another sequence beside this one" });
     this.clear = el("button", {
       type: "button",

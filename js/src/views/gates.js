@@ -5,7 +5,7 @@
 
 import { categorical, cssColor, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
-import { el, fmt, Plot, setText, viewHead } from "./common.js";
+import { el, fmt, Plot, setText, titleSpans, viewHead } from "./common.js";
 import { shownUnits } from "./traces.js";
 
 /** What each recorded quantity is, for column heads and tooltips. */
@@ -38,8 +38,7 @@ const LABEL_W = 62;
 export class GatesView {
   constructor(ctx) {
     this.ctx = ctx;
-    this.title = el("span", { class: "lw-title", text: "Gates" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Gates");
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
     this.el = el(

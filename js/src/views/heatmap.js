@@ -27,6 +27,7 @@ import {
   Plot,
   setText,
   timeRect,
+  titleSpans,
   viewHead,
 } from "./common.js";
 
@@ -86,8 +87,7 @@ export class HeatmapView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.title = el("span", { class: "lw-title" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans();
     this.quantity = el("select", { "aria-label": "Quantity", title: "Quantity" });
     this.layer = el("select", { "aria-label": "Layer", title: "Layer" });
     this.order = el("select", { "aria-label": "Unit order", title: "Order of the rows" });

@@ -21,6 +21,7 @@ import {
   Plot,
   setText,
   timeRect,
+  titleSpans,
   viewHead,
 } from "./common.js";
 import { heatmapPixels } from "./heatmap.js";
@@ -35,8 +36,7 @@ export class InfluenceView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.title = el("span", { class: "lw-title", text: "Influence of past inputs" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Influence of past inputs");
     this.method = el("select", { "aria-label": "Influence method", title: "Attribution method" });
     this.scaleSel = el("select", {
       "aria-label": "Influence scale",

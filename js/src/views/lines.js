@@ -16,6 +16,7 @@ import {
   Plot,
   setText,
   timeRect,
+  titleSpans,
 } from "./common.js";
 
 export class LineChart {
@@ -25,8 +26,7 @@ export class LineChart {
    */
   constructor(ctx, { cls, title, height = 130, legendMax = 24 }) {
     this.ctx = ctx;
-    this.title = el("span", { class: "lw-title", text: title });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans(title);
     this.right = el("span", { class: "lw-head-right" });
     this.head = el("div", { class: "lw-head" }, el("span", { class: "lw-titles" }, this.title, this.sub), this.right);
     this.body = el("div", { class: "lw-body" });

@@ -6,7 +6,7 @@
 
 import { categorical } from "../colormap.js";
 import { classRanking, RANK_BY, rankUnits, unitMenu } from "../why.js";
-import { el, fillSelect, fmt, setText, viewHead } from "./common.js";
+import { el, fillSelect, fmt, setText, titleSpans, viewHead } from "./common.js";
 
 const MODES = [
   ["t", "at t"],
@@ -22,8 +22,7 @@ export class RankingView {
     this.mode = "t";
     this.by = "abs";
     this.klass = "auto";
-    this.title = el("span", { class: "lw-title", text: "Top units" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Top units");
     this.modeButtons = MODES.map(([m, label]) =>
       el("button", {
         type: "button",

@@ -9,7 +9,7 @@
 
 import { categorical, isSigned } from "../colormap.js";
 import { font } from "../theme.js";
-import { attachUnitMarks, clearHover, el, fmt, Plot, setText, viewHead } from "./common.js";
+import { attachUnitMarks, clearHover, el, fmt, Plot, setText, titleSpans, viewHead } from "./common.js";
 import { QUANTITY_TITLES } from "./gates.js";
 
 /** Karpathy et al.'s thresholds (and `gate_saturation`'s defaults). */
@@ -77,8 +77,7 @@ export class SaturationView {
   constructor(ctx) {
     this.ctx = ctx;
     this.mode = "all"; // "all": every loaded sequence; "sequence": the current one (page-local)
-    this.title = el("span", { class: "lw-title", text: "Gate saturation" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Gate saturation");
     this.modeButtons = [
       ["sequence", "this sequence", "count the steps of the current sequence"],
       ["all", "all sequences", "count the steps of every loaded sequence"],

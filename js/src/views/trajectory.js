@@ -37,7 +37,7 @@ import {
   projectRows,
   timeColor,
 } from "../traj3d.js";
-import { el, fillSelect, Legend, Plot, setText } from "./common.js";
+import { el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
@@ -123,8 +123,7 @@ export class TrajectoryView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.title = el("span", { class: "lw-title", text: "Hidden-state trajectory" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Hidden-state trajectory");
     this.badge = el("span", { class: "lw-traj-badge", text: "projecting…", hidden: true });
     this.timeKey = el(
       "span",

@@ -14,7 +14,18 @@ import { categorical, scaleFor } from "../colormap.js";
 import { stepFromX, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
 import { maxAbs } from "../why.js";
-import { attachUnitMarks, clearHover, el, fillSelect, fmt, labelled, Plot, setText, viewHead } from "./common.js";
+import {
+  attachUnitMarks,
+  clearHover,
+  el,
+  fillSelect,
+  fmt,
+  labelled,
+  Plot,
+  setText,
+  titleSpans,
+  viewHead,
+} from "./common.js";
 import { QUANTITY_TITLES } from "./gates.js";
 import { heatmapPixels } from "./heatmap.js";
 
@@ -90,8 +101,7 @@ export class WeightsView {
   constructor(ctx) {
     this.ctx = ctx;
     const { store } = ctx;
-    this.title = el("span", { class: "lw-title", text: "Weights per gate" });
-    this.sub = el("span", { class: "lw-sub" });
+    [this.title, this.sub] = titleSpans("Weights per gate");
     this.layer = el("select", {
       "aria-label": "Weights layer",
       title: "Layer (and direction) whose weights are shown",

@@ -58,8 +58,25 @@ def _lags(per_step: np.ndarray, t: int) -> np.ndarray:
     return per_step[t::-1].copy()
 
 
+class _PerStep:
+    """``per_step`` and ``per_step_abs`` of an attribution whose ``values`` end with the feature axis."""
+
+    values: np.ndarray
+
+    @property
+    def per_step(self) -> np.ndarray:
+        """Each input step's attribution, summed over features: (T,) for an :class:`Influence`; (T, T) for an
+        :class:`InfluenceMap`, [t, s] = input step s's attribution to the prediction at t."""
+        return self.values.sum(axis=-1)
+
+    @property
+    def per_step_abs(self) -> np.ndarray:
+        """As ``per_step``, of absolute attributions (how much a step matters, either way)."""
+        return np.abs(self.values).sum(axis=-1)
+
+
 @dataclass(frozen=True, eq=False)
-class Influence:
+class Influence(_PerStep):
     """The attribution of one prediction (or one unit's activation) at step ``t`` to every input (step, feature).
 
     ``values`` (T, D): the attribution of each input; zero after ``t`` for a causal model (``causal``), non-zero
@@ -82,16 +99,6 @@ class Influence:
     baseline: np.ndarray | None
     steps: int | None
     causal: bool
-
-    @property
-    def per_step(self) -> np.ndarray:
-        """(T,): each input step's attribution, summed over features."""
-        return self.values.sum(axis=1)
-
-    @property
-    def per_step_abs(self) -> np.ndarray:
-        """(T,): each input step's summed absolute attribution (how much it matters, either way)."""
-        return np.abs(self.values).sum(axis=1)
 
     @property
     def per_lag(self) -> np.ndarray:
@@ -131,7 +138,7 @@ class Influence:
 
 
 @dataclass(frozen=True, eq=False)
-class InfluenceMap:
+class InfluenceMap(_PerStep):
     """The attributions of every step's prediction at once (what a page following the cursor needs).
 
     ``values`` (T, T, D): ``values[t]`` is :class:`Influence` ``.values`` for the prediction at step t;
@@ -153,15 +160,6 @@ class InfluenceMap:
 
     def __len__(self) -> int:
         return self.values.shape[0]
-
-    @property
-    def per_step(self) -> np.ndarray:
-        """(T, T): [t, s] = input step s's attribution to the prediction at t, summed over features."""
-        return self.values.sum(axis=2)
-
-    @property
-    def per_step_abs(self) -> np.ndarray:
-        return np.abs(self.values).sum(axis=2)
 
     @property
     def per_lag(self) -> np.ndarray:
