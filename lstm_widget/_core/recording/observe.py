@@ -438,7 +438,7 @@ def _observed_rows(name: str, m: nn.Module, spec, z: torch.Tensor, got: torch.Te
             for q in spec.quantities:
                 per_q[q].append(values[q])
         inp = out
-    return {q: torch.stack(v, dim=1) for q, v in per_q.items()}
+    return {q: v[0][:, None] if len(v) == 1 else torch.stack(v, dim=1) for q, v in per_q.items()}  # one row: a view
 
 
 def _cell_output(w, cell: str, values: dict, inp: torch.Tensor) -> torch.Tensor:
@@ -715,10 +715,13 @@ def _record_group(model, seqs, modules, heads, task, forward) -> list[Recording]
             parts = []
             for (_, _, per), st in zip(results, stages, strict=True):
                 v = per[b][q].to(torch.float32).cpu().numpy()
+                if len(results) == 1 and st.stop - st.start == T:  # one module over the whole timeline: no copy
+                    parts.append(v)
+                    continue
                 full = np.full((v.shape[0], T, v.shape[2]), np.nan, np.float32)
                 full[:, st.start:st.stop] = v
                 parts.append(full)
-            quantities[q] = np.concatenate(parts, axis=0)
+            quantities[q] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         module_inputs = {}
         for name, (s0, x) in inputs.items():
             full = np.full((T, x.shape[-1]), np.nan, np.float32)
