@@ -2,10 +2,10 @@
 
 Forward hooks on every ``nn.LSTM`` / ``nn.GRU`` (whole sequences, plain or packed, called once or several times) and
 every ``nn.LSTMCell`` / ``nn.GRUCell`` (called in the model's own loop) keep what each call received — its input and
-its initial or previous state — and what it returned. Each module is then recomputed from exactly that: whole
-sequences on the vectorised path of ``record_tensors`` (torch's kernel for h, the gates in one GEMM, c by the scan),
-cells per call with their calls concatenated over time. What is recomputed must equal what the module returned
-(1e-5) or the recording is refused. Per-step outputs through a head are kept only when verified against what the
+its initial or previous state — and what it returned. Each module is then recorded from exactly that: a whole
+sequence's last layer takes h from the module's output (the layers below it run again in torch's kernel), the gates
+come in one GEMM and c from the scan; cells per call, their calls concatenated over time. What is recorded must
+satisfy the cell's equations against what the module returned (1e-5) or the recording is refused. Per-step outputs through a head are kept only when verified against what the
 model itself returned; otherwise ``outputs`` is None and ``outputs_note`` says why.
 
 The model runs in eval mode under no_grad; every submodule's mode is restored afterwards, also on error.
@@ -25,9 +25,10 @@ from ..model.adapters import _AUTO, _OTHER_RNN, _RECURRENT, RecurrentStack, _cap
 from ..model.adapters import _spec as _rows_spec
 from ..model.cells import gru_gates, lstm_gates
 from ..model.rows import _cell_rows, _rnn_rows
+from ..model.run import _previous, initial_state, layer_outputs, row_quantities
 from ..validate import check_model_device, check_model_finite, check_sequence
 from . import recorder
-from .recorder import Recording, Stage, record_tensors, resolve_task, task_outputs
+from .recorder import Recording, Stage, resolve_task, task_outputs
 
 _SEQUENCE = (nn.LSTM, nn.GRU)
 _CELLS = (nn.LSTMCell, nn.GRUCell)
@@ -440,9 +441,47 @@ def _states(hx, cell: str, unbatched: bool):
     return h0, c0
 
 
+def _observed_rows(name: str, m: nn.Module, spec, z: torch.Tensor, got: torch.Tensor) -> dict:
+    """Every quantity (B, L, T, units) of an nn.LSTM / nn.GRU call on ``z`` (B, T, D) that returned ``got``
+    (B, T, dirs·P), reusing what the module computed: the last layer's hidden states are its output, so only the
+    layers below it run again (torch's kernel, one call per layer: their states are not returned). Every row's gates
+    come from its input and its previous hidden states in one GEMM, an LSTM's c from the scan; the last layer's
+    states are then checked at every step against the cell's equations (h = o·tanh(c), projected if the module
+    projects; a GRU's h = (1 − z)·n + z·h_prev), so what is recorded is what the module computed."""
+    cell, dirs = spec.cell, len(spec.layers[0])
+    per_q = {q: [] for q in spec.quantities}
+    inp = z
+    for k, layer in enumerate(spec.layers):
+        if k < len(spec.layers) - 1:
+            out, hs = layer_outputs(layer, cell, inp)
+        else:
+            P = got.shape[-1] // dirs
+            out, hs = got, [got[..., d * P : (d + 1) * P] for d in range(dirs)]
+        for w, h in zip(layer, hs, strict=True):
+            values = row_quantities(w, cell, inp, h)
+            if k == len(spec.layers) - 1:
+                _check(name, "outputs", _cell_output(w, cell, values, inp), h)
+            for q in spec.quantities:
+                per_q[q].append(values[q])
+        inp = out
+    return {q: v[0][:, None] if len(v) == 1 else torch.stack(v, dim=1) for q, v in per_q.items()}  # one row: a view
+
+
+def _cell_output(w, cell: str, values: dict, inp: torch.Tensor) -> torch.Tensor:
+    """The hidden states (B, T, P) the cell's equations give from the recorded gates (and c): what the module must
+    have returned."""
+    if cell == "lstm":
+        h = torch.tanh(values["c"]).mul_(values["o"])
+        return h @ w.w_hr.T if w.w_hr is not None else h
+    h0, _ = initial_state(w, cell, inp.shape[0], inp)
+    h_prev = _previous(values["h"], h0, w.reverse)
+    return (1 - values["z"]) * values["n"] + values["z"] * h_prev
+
+
 def _sequence_call(name: str, m: nn.Module, inp, hx, output) -> list[dict]:
-    """One call of an nn.LSTM / nn.GRU recomputed: per batch element {quantity: (L, T_b, units)} with the received
-    input ``"x"`` (T_b, D) and the last layer's output ``"out"`` (T_b, F); each checked against what it returned."""
+    """One call of an nn.LSTM / nn.GRU recorded from what it received and returned (:func:`_observed_rows`): per
+    batch element {quantity: (L, T_b, units)} with the received input ``"x"`` (T_b, D) and the last layer's output
+    ``"out"`` (T_b, F); the final states checked against what it returned."""
     cell = "lstm" if isinstance(m, nn.LSTM) else "gru"
     out, hn = output
     unbatched = False
@@ -460,34 +499,35 @@ def _sequence_call(name: str, m: nn.Module, inp, hx, output) -> list[dict]:
     rows = _rnn_rows(m)
     dirs = len(rows[0])
     result: list = [None] * z.shape[0]
+    whole = len(set(lengths)) == 1
     for T, idx in _length_groups(lengths).items():
         sel = torch.tensor(idx, device=z.device)
+        pick = (lambda t: t) if whole else (lambda t, sel=sel: t.index_select(0, sel))
         layers = tuple(
             tuple(
                 replace(
                     w,
-                    h0=None if h0 is None else h0[k * dirs + d].index_select(0, sel),
-                    c0=None if c0 is None else c0[k * dirs + d].index_select(0, sel),
+                    h0=None if h0 is None else pick(h0[k * dirs + d]),
+                    c0=None if c0 is None else pick(c0[k * dirs + d]),
                 )
                 for d, w in enumerate(row)
             )
             for k, row in enumerate(rows)
         )
         spec = _rows_spec(layers, cell, source=type(m).__name__)
-        zb = z.index_select(0, sel)[:, :T]
-        res = record_tensors(spec, zb)  # (B', L, T, units)
+        zb = pick(z)[:, :T]
+        gb = pick(got)[:, :T]
+        res = _observed_rows(name, m, spec, zb, gb)  # (B', L, T, units)
         L = res["h"].shape[1]
-        last = res["h"][:, L - dirs :]
-        _check(name, "outputs", torch.cat(list(last.unbind(1)), dim=-1), got.index_select(0, sel)[:, :T])
         for r in range(L):
             step = 0 if rows[r // dirs][r % dirs].reverse else T - 1
-            _check(name, "final h", res["h"][:, r, step], hn[r].index_select(0, sel))
+            _check(name, "final h", res["h"][:, r, step], pick(hn[r]))
             if cell == "lstm":
-                _check(name, "final c", res["c"][:, r, step], cn[r].index_select(0, sel))
+                _check(name, "final c", res["c"][:, r, step], pick(cn[r]))
         for j, b in enumerate(idx):
             values = {q: v[j] for q, v in res.items()}
             values["x"] = zb[j]
-            values["out"] = torch.cat(list(last[j].unbind(0)), dim=-1)
+            values["out"] = gb[j]
             result[b] = values
     return result
 
@@ -719,10 +759,13 @@ def _record_group(model, seqs, modules, heads, task, forward) -> list[Recording]
             parts = []
             for (_, _, per), st in zip(results, stages, strict=True):
                 v = per[b][q].to(torch.float32).cpu().numpy()
+                if len(results) == 1 and st.stop - st.start == T:  # one module over the whole timeline: no copy
+                    parts.append(v)
+                    continue
                 full = np.full((v.shape[0], T, v.shape[2]), np.nan, np.float32)
                 full[:, st.start : st.stop] = v
                 parts.append(full)
-            quantities[q] = np.concatenate(parts, axis=0)
+            quantities[q] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         module_inputs = {}
         for name, (s0, x) in inputs.items():
             full = np.full((T, x.shape[-1]), np.nan, np.float32)
