@@ -46,3 +46,16 @@ def nbconvert_html(tmp_path_factory):
         return html
 
     return convert
+
+
+UI = Path(__file__).resolve().parent / "ui"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The real-browser tests run last: they are the slowest (the kernel and widget tests report first), and a
+    Playwright session keeps an event loop running in the main thread until the session ends, which tests that
+    start their own (``asyncio.run``) must not meet. Each group keeps its order."""
+    in_ui = [UI in Path(str(item.fspath)).resolve().parents for item in items]
+    items[:] = [i for i, ui in zip(items, in_ui, strict=True) if not ui] + [
+        i for i, ui in zip(items, in_ui, strict=True) if ui
+    ]
