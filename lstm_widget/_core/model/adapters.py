@@ -104,21 +104,24 @@ def _resolve(model: nn.Module, ref, what: str) -> tuple[str, nn.Module]:
     raise TypeError(f"{what}= must be a submodule or its name (str); got {type(ref).__name__}")
 
 
+def no_recurrent_error(model: nn.Module) -> TypeError:
+    """The error for a model with no LSTM / GRU in it, naming the recurrent modules it has that are not supported."""
+    others = [
+        f"{n or 'the model itself'} ({type(m).__name__})" for n, m in model.named_modules() if isinstance(m, _OTHER_RNN)
+    ]
+    extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
+    return TypeError(
+        f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
+        f"expected {_EXPECTED}, or a module containing one"
+    )
+
+
 def _find_recurrent(model: nn.Module) -> tuple[str, nn.Module]:
     found = [(n, m) for n, m in model.named_modules() if isinstance(m, _RECURRENT)]
     if len(found) == 1:
         return found[0]
     if not found:
-        others = [
-            f"{n or 'the model itself'} ({type(m).__name__})"
-            for n, m in model.named_modules()
-            if isinstance(m, _OTHER_RNN)
-        ]
-        extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
-        raise TypeError(
-            f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; "
-            f"expected {_EXPECTED}, or a module containing one"
-        )
+        raise no_recurrent_error(model)
     names = [n for n, _ in found]
     raise ValueError(f"the model has several recurrent layers {names}; name the one to record with lstm='<name>'")
 

@@ -21,7 +21,15 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from ..model.adapters import _AUTO, _OTHER_RNN, _RECURRENT, RecurrentStack, _capture_input, _probe_width, _resolve
+from ..model.adapters import (
+    _AUTO,
+    _RECURRENT,
+    RecurrentStack,
+    _capture_input,
+    _probe_width,
+    _resolve,
+    no_recurrent_error,
+)
 from ..model.adapters import _spec as _rows_spec
 from ..model.cells import gru_gates, lstm_gates
 from ..model.rows import _cell_rows, _rnn_rows
@@ -80,18 +88,9 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
     under ``interventions`` (one :class:`Intervention` or a list: the sequence is re-run with the chosen units of h or
     c zeroed, scaled or clamped; see ``Intervention``), which needs the one-recurrent-module structure.
     """
+    from_weights = dict(lstm=lstm, head=head, interventions=interventions, task=task, forward=forward)
     if _spec is not None or model is None:
-        seqs, was_list = _float_sequences(x, lengths)
-        return recorder.record(
-            model,
-            seqs if was_list else seqs[0],
-            lstm=lstm,
-            head=head,
-            interventions=interventions,
-            task=task,
-            forward=forward,
-            _spec=_spec,
-        )
+        return _record_from_weights(model, x, lengths, _spec=_spec, **from_weights)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_model_device(model)
@@ -101,16 +100,7 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
         raise TypeError(f"forward must be a callable (model, batch) -> output; got {type(forward).__name__}")
     described = isinstance(model, RecurrentStack) or (isinstance(model, _RECURRENT) and forward is None)
     if described or interventions is not None:
-        seqs, was_list = _float_sequences(x, lengths)
-        return recorder.record(
-            model,
-            seqs if was_list else seqs[0],
-            lstm=lstm,
-            head=head,
-            interventions=interventions,
-            task=task,
-            forward=forward,
-        )
+        return _record_from_weights(model, x, lengths, **from_weights)
     modules = _selected(model, lstm)
     embedding = _embedding(model)
     seqs, was_list = _sequences(x, lengths, embedding, model)
@@ -132,6 +122,13 @@ def record(model, x, *, lstm=None, head=_AUTO, task="auto", forward=None, length
 
 
 # --- what the model takes ----------------------------------------------------------------------------------------
+
+
+def _record_from_weights(model, x, lengths, **kw):
+    """Bare recurrent modules, imported stacks, a prepared spec and interventions: the recurrence is run from the
+    module's weights (``recorder.record``) on float sequences."""
+    seqs, was_list = _float_sequences(x, lengths)
+    return recorder.record(model, seqs if was_list else seqs[0], **kw)
 
 
 def _embedding(model: nn.Module):
@@ -286,16 +283,7 @@ def _selected(model: nn.Module, lstm) -> dict:
     """{module: name} of the recurrent modules to record: every one, or those named by ``lstm=``."""
     found = {m: n for n, m in model.named_modules() if isinstance(m, _RECURRENT)}
     if not found:
-        others = [
-            f"{n or 'the model itself'} ({type(m).__name__})"
-            for n, m in model.named_modules()
-            if isinstance(m, _OTHER_RNN)
-        ]
-        extra = f"; it has {', '.join(others)}, which are not supported yet" if others else ""
-        raise TypeError(
-            f"{type(model).__name__} has no recurrent layer lstm_widget can record{extra}; expected an nn.LSTM or "
-            "nn.LSTMCell (or nn.GRU / nn.GRUCell), or a module containing one"
-        )
+        raise no_recurrent_error(model)
     if lstm is None:
         return found
     chosen = {}
