@@ -2,7 +2,8 @@
 
     python -m lstm_widget.models.train_japanese_vowels [--out PATH] [--seed N] [--no-save] ...
 
-Seeded and deterministic (byte-identical weights run to run), CPU only, 1 thread, about 10 s.
+Seeded and deterministic on one machine and torch build (the same weights run to run; another CPU or torch build
+gives slightly different ones), CPU only, 1 thread, about 10–30 s.
 
 Recipe (the defaults): per-feature normalisation with training-set statistics (stored in the model as the
 ``mean``/``std`` buffers); one LSTM layer of 100 units; the last valid step's hidden state through dropout 0.3 into
