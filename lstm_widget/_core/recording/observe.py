@@ -34,7 +34,7 @@ from ..model.adapters import _spec as _rows_spec
 from ..model.cells import gru_gates, lstm_gates
 from ..model.rows import _cell_rows, _rnn_rows
 from ..model.run import _previous, initial_state, layer_outputs, row_quantities
-from ..validate import check_model_device, check_model_finite, check_sequence
+from ..validate import check_model_device, check_model_finite, check_sequence, check_tensor_device, to_numpy
 from . import recorder
 from .recorder import Recording, Stage, resolve_task, task_outputs
 
@@ -141,9 +141,8 @@ def _embedding(model: nn.Module):
 
 def _to_numpy(a, what: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
-        if a.device.type == "meta":
-            raise ValueError(f"{what} is a tensor on the meta device (no values); expected a tensor with data")
-        return a.detach().cpu().numpy() if a.dtype != torch.bfloat16 else a.detach().float().cpu().numpy()
+        check_tensor_device(a, what)
+        return to_numpy(a)
     if isinstance(a, np.ndarray):
         return a
     raise TypeError(f"{what} is a {type(a).__name__}; expected a numpy array or torch tensor")
