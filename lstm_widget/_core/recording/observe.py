@@ -874,6 +874,14 @@ def token_embedding(model):
     return _embedding(model)
 
 
+def check_token_sequence(x, model, what: str) -> np.ndarray:
+    """One sequence of token ids for ``model`` (which takes ids): (T,) or (T, 1) ints as an int64 (T,) array, each id
+    in the model's embedding's range; one clear error otherwise."""
+    embedding = token_embedding(model)
+    a = x if isinstance(x, (np.ndarray, torch.Tensor)) else np.asarray(x)
+    return _id_sequence(_to_numpy(a, what), what, embedding, type(model).__name__)
+
+
 def check_token(x_t, embedding, what: str) -> np.ndarray:
     """One token id (a Python or numpy int, or an integer array / tensor holding one) as a 0-d int64 array."""
     a = x_t if isinstance(x_t, (np.ndarray, torch.Tensor)) else np.asarray(x_t)
