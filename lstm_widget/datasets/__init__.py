@@ -16,6 +16,12 @@ Handwritten digits (scikit-learn's copy of the UCI test set; 8×8 images upsampl
     from lstm_widget.datasets import digits
     X, y = digits("test")              # (360, 1, 32, 32) float32 in [0, 1]; y int64 digits 0..9
 
+Public-domain text for character-level language models (the opening chapters of *Pride and Prejudice*)::
+
+    from lstm_widget.datasets import char_vocab, pride_and_prejudice
+    text = pride_and_prejudice()       # str, 42,644 characters with their line breaks
+    vocab, ids = char_vocab(text)      # 67 characters; ids int64 (42644,)
+
 The Japanese Vowels data ship as one compact ``japanese_vowels.npz`` next to this file (see ``CITATION.md``).
 It was converted once from the UEA/UCR archive ``.ts`` copy with
 ``python -m lstm_widget.datasets._convert JapaneseVowels_TRAIN.ts JapaneseVowels_TEST.ts``;
@@ -29,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .digits import DIGITS_CLASS_NAMES, digits
+from .text import PRIDE_AND_PREJUDICE_CITATION, PRIDE_AND_PREJUDICE_LICENSE, char_vocab, pride_and_prejudice
 
 __all__ = [
     "digits",
@@ -39,6 +46,10 @@ __all__ = [
     "JAPANESE_VOWELS_FEATURE_NAMES",
     "JAPANESE_VOWELS_CITATION",
     "JAPANESE_VOWELS_LICENSE",
+    "pride_and_prejudice",
+    "char_vocab",
+    "PRIDE_AND_PREJUDICE_CITATION",
+    "PRIDE_AND_PREJUDICE_LICENSE",
 ]
 
 _HERE = Path(__file__).resolve().parent

@@ -4,8 +4,12 @@ import pytest
 from lstm_widget.datasets import (
     JAPANESE_VOWELS_CLASS_NAMES,
     JAPANESE_VOWELS_FEATURE_NAMES,
+    PRIDE_AND_PREJUDICE_CITATION,
+    PRIDE_AND_PREJUDICE_LICENSE,
+    char_vocab,
     japanese_vowels,
     japanese_vowels_info,
+    pride_and_prejudice,
 )
 
 
@@ -65,3 +69,32 @@ def test_names_and_info():
     assert info["class_names"] == JAPANESE_VOWELS_CLASS_NAMES
     assert info["feature_names"] == JAPANESE_VOWELS_FEATURE_NAMES
     assert "Kudo" in info["citation"] and info["license"] == "CC BY 4.0"
+
+
+# --- Pride and Prejudice --------------------------------------------------------------------------------------------
+
+
+def test_pride_and_prejudice_is_the_bundled_excerpt_with_its_line_structure():
+    text = pride_and_prejudice()
+    assert len(text) == 42644 and text.count("\n") == 894
+    assert text.startswith("PRIDE AND PREJUDICE\n\nBy Jane Austen\n")
+    assert "It is a truth universally acknowledged, that a single man in possession\n" in text
+    assert text.endswith("that all was safe, her wit flowed long.\n")
+    assert "Chapter 6" in text and "Chapter 7" not in text
+    assert text.isascii() and text.count('"') == 346 and text.count("_") == 92
+    assert max(len(line) for line in text.splitlines()) <= 80  # the e-text's wrapping
+    assert "Austen" in PRIDE_AND_PREJUDICE_CITATION and "public domain" in PRIDE_AND_PREJUDICE_LICENSE
+
+
+def test_char_vocab_maps_every_character_to_its_id_and_back():
+    text = pride_and_prejudice()
+    vocab, ids = char_vocab(text)
+    assert len(vocab) == 67 and vocab == sorted(set(text)) and vocab[:3] == ["\n", " ", "!"]
+    assert ids.dtype == np.int64 and ids.shape == (len(text),)
+    assert "".join(vocab[i] for i in ids) == text
+    small_vocab, small_ids = char_vocab("abca")
+    assert small_vocab == ["a", "b", "c"] and small_ids.tolist() == [0, 1, 2, 0]
+    with pytest.raises(ValueError, match="empty"):
+        char_vocab("")
+    with pytest.raises(TypeError, match="must be a str, got list"):
+        char_vocab(["a", "b"])
