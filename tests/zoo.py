@@ -1,7 +1,7 @@
 """Real recurrent models of every common shape, written here as their authors write them (PyTorch's own examples and
 the usual textbook models), for the tests of every layer: a word-level language model with forward(input, hidden),
 a two-cell forecaster with closed-loop steps, a per-step regressor, an encoder–decoder, a model that packs its batch,
-one with dropout, and a next-token model."""
+one with dropout, a next-token model, and a character-level language model with its training loop."""
 
 import torch
 import torch.nn.functional as F
@@ -138,3 +138,44 @@ class TokenClassifier(nn.Module):
 def lm_forward(m, batch):
     """How WordLM is called: with a zero hidden state for the batch (time first)."""
     return m(batch, m.init_hidden(batch.shape[1]))
+
+
+class CharLM(nn.Module):
+    """A character-level language model: Embedding(vocab, 16) → LSTM(16, hidden) → Linear(vocab), batch first;
+    ``forward(ids, state=None)`` returns (next-character logits at every step, the LSTM's final (h, c))."""
+
+    def __init__(self, vocab, hidden=64, embed=16):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, ids, state=None):
+        out, state = self.lstm(self.emb(ids), state)
+        return self.head(out), state
+
+
+def train_char_lm(model, ids, steps=150, streams=32, chunk=64, lr=0.01):
+    """Truncated backpropagation through time: ``ids`` cut into ``streams`` parallel streams, read in consecutive
+    chunks of ``chunk`` characters, the LSTM's state carried (detached) from one chunk to the next; Adam, gradients
+    clipped to norm 1. Returns the training loss of every step (nats per character); leaves the model in eval mode."""
+    data = torch.as_tensor(ids, dtype=torch.long)
+    n = (len(data) - 1) // streams
+    x_all, y_all = data[: n * streams].view(streams, n), data[1 : n * streams + 1].view(streams, n)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses, state, pos = [], None, 0
+    for _ in range(steps):
+        if pos + chunk > n:
+            pos, state = 0, None
+        logits, state = model(x_all[:, pos : pos + chunk], state)
+        state = tuple(s.detach() for s in state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y_all[:, pos : pos + chunk].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        pos += chunk
+    model.eval()
+    return losses
