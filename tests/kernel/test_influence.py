@@ -247,3 +247,24 @@ def test_forward_row_of_a_bidirectional_layer_is_causal_its_reverse_row_is_not()
     assert fwd.causal and not rev.causal
     np.testing.assert_array_equal(fwd.values[5:], 0.0)
     np.testing.assert_array_equal(rev.values[:4], 0.0)  # the reverse row at 4 has read steps 9..4 only
+
+
+def test_influence_on_a_regressor_names_its_output_not_a_class():
+    torch.manual_seed(0)
+    reg = nn.Sequential()
+    reg.add_module("lstm", nn.LSTM(3, 6, batch_first=True))
+    reg.add_module("out", nn.Linear(6, 1))
+    reg.forward = lambda x: reg.out(reg.lstm(x)[0])
+    x = np.random.default_rng(0).normal(size=(7, 3)).astype(np.float32)
+    inf = lw.influence(reg, x, 4, method="gradient_x_input")
+    assert inf.regression and repr(inf).startswith("Influence(gradient_x_input, output 0 at step 4, f_x=")
+    with torch.no_grad():
+        assert inf.f_x == pytest.approx(reg(torch.from_numpy(x)[None])[0, 4, 0].item(), abs=1e-5)  # the raw value
+    assert lw.influence_all(reg, x, method="gradient_x_input").at(4).regression
+    # a classifier is still explained by the logit of a class
+    clf = nn.Sequential()
+    clf.add_module("lstm", nn.LSTM(3, 6, batch_first=True))
+    clf.add_module("out", nn.Linear(6, 4))
+    clf.forward = lambda x: clf.out(clf.lstm(x)[0])
+    assert " logit of class " in repr(lw.influence(clf, x, 4, method="gradient_x_input", target=2))
+    assert not lw.influence(reg, x, 4, method="gradient_x_input", output="prob").regression

@@ -83,7 +83,8 @@ class Influence(_PerStep):
     there for a model with a reverse direction, whose step t has read the rest of the sequence too. For integrated
     gradients ``values.sum()`` ≈ ``f_x - f_baseline`` (``completeness_error`` says how closely).
     ``f_x``: the attributed value at x (the logit or probability of ``target`` at step t, or the unit's activation);
-    ``f_baseline``: the same at the baseline (None for gradient × input).
+    ``f_baseline``: the same at the baseline (None for gradient × input). ``regression``: the head has one output
+    and its raw value is explained (a regression's prediction, "output 0" in the repr rather than a class's logit).
     """
 
     values: np.ndarray
@@ -99,6 +100,7 @@ class Influence(_PerStep):
     baseline: np.ndarray | None
     steps: int | None
     causal: bool
+    regression: bool = False  # the head has one output, explained as its raw value: a regression's prediction
 
     @property
     def per_lag(self) -> np.ndarray:
@@ -129,11 +131,12 @@ class Influence(_PerStep):
         return abs(self.total - delta) / max(abs(delta), 1e-6)
 
     def __repr__(self) -> str:
-        what = (
-            f"{self.output} of class {self.target}"
-            if self.unit is None
-            else f"{self.layer}.{self.quantity}[{self.unit}]"
-        )
+        if self.unit is not None:
+            what = f"{self.layer}.{self.quantity}[{self.unit}]"
+        elif self.regression:
+            what = f"output {self.target}"
+        else:
+            what = f"{self.output} of class {self.target}"
         return f"Influence({self.method}, {what} at step {self.t}, f_x={self.f_x:.4g}, inputs {self.values.shape})"
 
 
@@ -157,6 +160,7 @@ class InfluenceMap(_PerStep):
     baseline: np.ndarray | None
     steps: int | None
     causal: bool
+    regression: bool = False  # as Influence.regression
 
     def __len__(self) -> int:
         return self.values.shape[0]
@@ -203,6 +207,7 @@ class InfluenceMap(_PerStep):
             baseline=self.baseline,
             steps=self.steps,
             causal=self.causal,
+            regression=self.regression,
         )
 
     def __repr__(self) -> str:
@@ -234,6 +239,7 @@ class _Target:
                     target, "target", expected="a class index (int) or None (the predicted class)", error=TypeError
                 )
             self.kind, self.output, self.target = "class", output, target
+            self.regression = False  # set by scores(): one raw output explained (a regression's prediction)
             self.quantity = self.layer = self.row = None
             self.causal = not any(w.reverse for row in spec.layers for w in row)
             return
@@ -254,6 +260,7 @@ class _Target:
             expected=f"a unit index in 0..{n - 1} ({spec.layer_names[self.row]}.{quantity} has {n})",
         )
         self.kind, self.output, self.target = "unit", None, unit
+        self.regression = False
         self.quantity, self.layer = quantity, spec.layer_names[self.row]
         rows = [(li, d) for li, row in enumerate(spec.layers) for d in range(len(row))]
         self.l, self.d = rows[self.row]
@@ -268,6 +275,7 @@ class _Target:
             for layer in s.layers:
                 z, _ = layer_outputs(layer, s.cell, z)
             logits, probs = head_outputs(s.head, z)
+            self.regression = logits.shape[-1] == 1 and self.output == "logit"
             return logits if self.output == "logit" else probs
         for layer in s.layers[: self.l]:
             z, _ = layer_outputs(layer, s.cell, z)
@@ -592,6 +600,7 @@ def influence(model, x, t: int | None = None, *, options: _Options) -> Influence
         baseline=res["baseline"],
         steps=options.steps if ig else None,
         causal=tgt.causal,
+        regression=tgt.regression,
     )
 
 
@@ -616,4 +625,5 @@ def influence_all(model, x, *, options: _Options) -> InfluenceMap:
         baseline=res["baseline"],
         steps=options.steps if options.ig else None,
         causal=tgt.causal,
+        regression=tgt.regression,
     )

@@ -111,7 +111,9 @@ class _Activations:
 
 class Frame(_Activations):
     """One time step: the quantities (``h``, ``c``, ``i``, ``f``, ``g``, ``o`` for an LSTM; ``h``, ``r``, ``z``, ``n``
-    for a GRU) shaped (L, units); ``probs``/``logits`` (C,) or None."""
+    for a GRU) shaped (L, units); ``outputs`` (k,): the head's raw output at this step (a regression's predicted
+    values, a classifier's logits), or None when not shown; ``probs``/``logits`` (C,) for classification, else None;
+    ``prediction`` the most probable class (None for a regression or without a head)."""
 
     @property
     def prediction(self) -> int | None:
