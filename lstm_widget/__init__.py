@@ -61,6 +61,7 @@ _LAZY = {
     "datasets": (".datasets", None),
     "models": (".models", None),
     "plots": (".plots", None),
+    "vision": (".vision", None),
 }
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "ChannelGrid",
     "PAGE_BYTES_LIMIT",
     "plots",
+    "vision",
     # bundled sample data and trained networks
     "datasets",
     "models",
