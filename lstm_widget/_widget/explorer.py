@@ -201,6 +201,20 @@ class Explorer(PageSync):
         self._start(loaded, opts, {**traits, "window_start": start, "window_size": pager.size}, pager=pager)
         return self
 
+    @classmethod
+    def from_training(cls, training, labels=None, class_names=None, feature_names=None, sequence_names=None, **options):
+        """Watch a network learn: the probe sequences of a :class:`~lstm_widget.TrainingRecorder` at every recorded
+        epoch, with an epoch axis beside time — ``epoch`` (synced; one of ``training.epochs``, default the last), a
+        slider with play and the ``[`` / ``]`` keys in the page, and the metrics given to ``snapshot`` drawn with the
+        epoch cursor. Every view shows the chosen epoch; the trajectory uses one projection for all epochs, fitted on
+        the last snapshot (``projection_fit="last"``, the default) or on all of them (``"all"``). ``labels`` default
+        to the recorder's. Other keywords as in :class:`Explorer`. The explorer is made from recordings (no model):
+        the weights view, influence and interventions need the model of one epoch — use ``Explorer(model, probes)``
+        for those. Returns a ``TrainingExplorer``."""
+        from .training import TrainingExplorer
+
+        return TrainingExplorer.make(training, labels, class_names, feature_names, sequence_names, **options)
+
     def _start(self, loaded: Loaded, opts: ViewOptions, traits: dict, pager: StorePager | None = None) -> None:
         """Build the explorer. Everything is checked and computed before the widget exists: a bad argument leaves
         nothing half-built."""
@@ -315,11 +329,16 @@ class Explorer(PageSync):
         }  # fmt: skip
         why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
         state.update(why_export_state({k: getattr(self, k) for k in why}, index, self.sequence))
+        state, more = self._export_hook(state, index, dtype)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
-        size = write_html(path, to_wire(state), title=str(title), note=note)
+        size = write_html(path, to_wire(state), title=str(title), note=note + more)
         if not quiet:
             print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
         return size
+
+    def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
+        """What a subclass adds to an export's state (the training explorer: every epoch's data), and to its note."""
+        return state, ""
 
     def stream(
         self,
