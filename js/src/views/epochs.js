@@ -85,6 +85,17 @@ export class EpochsView {
     );
     this.chartList = [];
     this.chartKey = null;
+    // each chart sized to its own box (the charts share the card's width in a grid)
+    this.sizes =
+      typeof ResizeObserver === "undefined"
+        ? null
+        : new ResizeObserver((entries) => {
+            for (const entry of entries) {
+              const chart = this.chartList.find((c) => c.sizeTarget === entry.target);
+              if (chart) chart.resize(entry.contentRect.width);
+            }
+            ctx.store.notify(new Set(["epoch"]), "ui");
+          });
     // A chart's scrub and hover act on the epochs, not on the time cursor.
     this.chartCtx = {
       tooltip: ctx.tooltip,
@@ -152,11 +163,6 @@ export class EpochsView {
     return true;
   }
 
-  resize() {
-    this.chartKey = null;
-    for (const chart of this.chartList) chart.resize(this.charts.clientWidth || 320);
-  }
-
   render({ snap, theme, themeChanged }) {
     const info = trainingInfo(this.kernel.training());
     this.info = info;
@@ -184,12 +190,18 @@ export class EpochsView {
     const names = metrics.map(([name]) => name).join("\u0000");
     if (this.chartKey !== names) {
       this.chartKey = names;
-      for (const chart of this.chartList) chart.destroy();
+      for (const chart of this.chartList) {
+        this.sizes?.unobserve(chart.sizeTarget);
+        chart.destroy();
+      }
       this.chartList = metrics.map(
         ([name]) => new LineChart(this.chartCtx, { cls: "lw-epoch-chart", title: name, height: 70, legendMax: 1 }),
       );
       this.charts.replaceChildren(...this.chartList.map((c) => c.el));
-      for (const chart of this.chartList) chart.resize(this.charts.clientWidth || 320);
+      for (const chart of this.chartList) {
+        chart.resize(chart.sizeTarget.clientWidth || 320);
+        this.sizes?.observe(chart.sizeTarget);
+      }
     }
     const frame = { snap: { t: info.index, window: null, hover: null, sequence: 0 }, theme, themeChanged };
     metrics.forEach(([name, data], j) => {
@@ -215,6 +227,7 @@ export class EpochsView {
 
   destroy() {
     this.stop();
+    this.sizes?.disconnect();
     for (const chart of this.chartList) chart.destroy();
   }
 }
