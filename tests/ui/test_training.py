@@ -2,6 +2,7 @@
 Japanese Vowels network trained for three short epochs (`lw.Explorer.from_training(tr)`). Moving the epoch slider
 writes `epoch` (Python follows) and every view repaints on that epoch's data — the heatmap's and the trajectory's
 pixels change, `data-epoch` on `.lw-epochs` names the epoch shown; the `]` key on the focused root advances one epoch.
+The standalone export of such an explorer swaps the epochs in the page, with no kernel and no network.
 
 Selectors:
     EPOCHS ".lw-epochs"   data-epoch (the epoch whose data the views show), data-pending
@@ -89,3 +90,37 @@ def test_the_bracket_key_advances_one_epoch(ex):
     ex.page.keyboard.press("[")
     wait_py(ex, "ex.epoch", 0)
     wait_epoch(ex, 0)
+
+
+def test_the_exported_page_swaps_the_epochs_with_no_kernel(page, tmp_path):
+    import numpy as np
+    import torch
+    from torch import nn
+
+    import lstm_widget as lw
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=(6, 3)).astype(np.float32) for _ in range(4)]
+    model = nn.LSTM(3, 6, batch_first=True)  # a bare LSTM: weights perturbed between snapshots stand for training
+    tr = lw.TrainingRecorder(model, xs)
+    for epoch in range(3):
+        tr.snapshot(epoch, loss=1.0 / (epoch + 1))
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.5 * torch.randn_like(p))
+    path = tmp_path / "training.html"
+    lw.Explorer.from_training(tr).save_html(path, quiet=True)
+    target = path.as_uri()
+    page.context.route("**/*", lambda r: r.continue_() if r.request.url == target else r.abort())
+    page.goto(target)
+    panel = page.locator(".lw-epochs")
+    wait_until(lambda: panel.get_attribute("data-epoch") == "2", timeout=30, message="the page opens on epoch 2")
+    heat = pixel_hash(canvas_pixels(page.locator(".lw-heatmap canvas.lw-base").first))
+    panel.locator(".lw-epoch-slider").fill("0")
+    wait_until(lambda: panel.get_attribute("data-epoch") == "0", timeout=30, message="the page shows epoch 0")
+    next_frames(page, 3)
+    assert pixel_hash(canvas_pixels(page.locator(".lw-heatmap canvas.lw-base").first)) != heat
+    page.locator(".lstm-widget").focus()
+    page.keyboard.press("]")
+    wait_until(lambda: panel.get_attribute("data-epoch") == "1", timeout=30, message="] shows epoch 1")
