@@ -41,6 +41,7 @@ from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .source import ModelSource
 from .static import bundle
 from .sync import PageSync
+from .training import TrainingEpochs
 from .trajectory import Trajectory
 from .why import WhyController, why_export_state
 
@@ -220,6 +221,47 @@ class Explorer(PageSync):
         self._start(loaded, opts, {**traits, "window_start": start, "window_size": pager.size}, pager=pager)
         return self
 
+    @classmethod
+    def from_training(
+        cls,
+        training,
+        labels=None,
+        class_names=None,
+        feature_names=None,
+        sequence_names=None,
+        *,
+        epoch=None,
+        projection_fit: str = "last",
+        **options,
+    ) -> TrainingExplorer:
+        """Watch a network learn: the probe sequences of a :class:`~lstm_widget.TrainingRecorder` at every recorded
+        epoch, with an epoch axis beside time — ``epoch`` (synced; one of ``training.epochs``, default the last), a
+        slider with play and the ``[`` / ``]`` keys in the page, and the metrics given to ``snapshot`` drawn with the
+        epoch cursor. Every view shows the chosen epoch; the trajectory uses one projection for all epochs, fitted on
+        the last snapshot (``projection_fit="last"``, the default) or on all of them (``"all"``). ``labels`` default
+        to the recorder's. Other keywords as in :class:`Explorer`. The explorer is made from recordings (no model):
+        the weights view, influence and interventions need the model of one epoch — use ``Explorer(model, probes)``
+        for those. Returns a ``TrainingExplorer``."""
+        epochs = TrainingEpochs(training, projection_fit)
+        epoch = epochs.check(epochs.epochs[-1] if epoch is None else epoch)
+        if labels is None and training.labels is not None:
+            labels = training.labels
+        opts, traits = ViewOptions.split(
+            options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
+        )
+        self = TrainingExplorer.__new__(TrainingExplorer)
+        self._epochs, self._shown_epoch = epochs, epoch
+        loaded = Loaded(epochs.recordings(epoch), None, opts, traits.get("quantity", "h"))
+        # the projection: fitted on the last (or every) epoch before the explorer is built, then used as is
+        self._loaded = loaded
+        layer = default_projection_row(loaded.layer_names) if opts.projection_layer is None else opts.projection_layer
+        self._check_projected(layer, opts.projection_quantity, ValueError)
+        fitted = epochs.fitted(opts.projection, layer, opts.projection_quantity)
+        opts.projection, opts.projection_layer = "pca" if fitted is None else fitted, layer
+        self._start(loaded, opts, {**traits, "epoch": epoch})
+        self._trajectory.fit_store = epochs.fit  # a refit (another layer, set_projection) spans the epochs too
+        return self
+
     def _start(self, loaded: Loaded, opts: ViewOptions, traits: dict, pager: StorePager | None = None) -> None:
         """Build the explorer. Everything is checked and computed before the widget exists: a bad argument leaves
         nothing half-built."""
@@ -334,11 +376,16 @@ class Explorer(PageSync):
         }  # fmt: skip
         why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
         state.update(why_export_state({k: getattr(self, k) for k in why}, index, self.sequence))
+        state, more = self._export_hook(state, index, dtype)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
-        size = write_html(path, to_wire(state), title=str(title), note=note)
+        size = write_html(path, to_wire(state), title=str(title), note=note + more)
         if not quiet:
             print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
         return size
+
+    def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
+        """What a subclass adds to an export's state (the training explorer: every epoch's data), and to its note."""
+        return state, ""
 
     def stream(
         self,
@@ -943,3 +990,108 @@ class DatasetExplorer(Explorer):
         if not self.window_start <= k < self.window_start + len(self._loaded.recordings):
             self.window_start = k // self.window_size * self.window_size
         self.sequence = k - self.window_start
+
+
+class TrainingExplorer(Explorer):
+    """An :class:`~lstm_widget.Explorer` over the snapshots of a :class:`~lstm_widget.TrainingRecorder`; made by
+    :meth:`Explorer.from_training` (kernel side of the epochs: training.py).
+
+    ``epoch`` (synced): the recorded epoch shown — one of :attr:`epochs` (an epoch number as given to
+    ``tr.snapshot``, not an index); any other value is refused. Changing it (from Python, the page's slider or its
+    ``[`` / ``]`` keys) swaps the loaded recordings for that epoch's and sends them in one update; ``t``,
+    ``sequence``, ``layer``, ``quantity`` and ``selected_units`` stay. :meth:`step_epoch` moves by recorded epochs.
+    The epochs are those recorded when the explorer was made. ``_meta.training`` tells the page the epochs, the
+    metrics and the epoch the data is of."""
+
+    epoch = tl.Int(0, help="the recorded epoch shown (one of the recorder's epochs)").tag(sync=True)
+
+    @property
+    def training(self):
+        """The :class:`~lstm_widget.TrainingRecorder` whose snapshots are shown."""
+        return self._epochs.recorder
+
+    @property
+    def epochs(self) -> list[int]:
+        """The recorded epochs the explorer shows, in order."""
+        return list(self._epochs.epochs)
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """{name: (epochs,) float array} aligned with :attr:`epochs` (NaN where an epoch lacks the metric)."""
+        return {k: np.array([np.nan if v is None else v for v in vals]) for k, vals in self._epochs.metrics.items()}
+
+    def step_epoch(self, n: int = 1) -> int:
+        """Move ``n`` recorded epochs (clamped to the first and last) and return the epoch shown."""
+        epochs = self._epochs.epochs
+        k = epochs.index(self.epoch) + int(n)
+        self.epoch = epochs[min(max(k, 0), len(epochs) - 1)]
+        return self.epoch
+
+    def _assemble(self, content=None, traj=None, window_start=None) -> tuple[dict, dict]:
+        meta, traits = super()._assemble(content, traj, window_start)
+        meta["training"] = self._epochs.meta(self._shown_epoch)
+        return meta, traits
+
+    @tl.validate("epoch")
+    def _check_epoch(self, proposal):
+        epoch = proposal["value"]
+        if getattr(self, "_ready", False) and epoch not in self._epochs.epochs:
+            self._refuse_page("epoch", self.epoch)
+            raise tl.TraitError(f"epoch {epoch} was not recorded; expected one of {self._epochs.epochs}")
+        return epoch
+
+    @tl.observe("epoch")
+    def _load_epoch(self, change):
+        """Swap the loaded recordings for the new epoch's and send them in one update; the cursor, sequence, layer,
+        quantity and units stay; a comparison shown is cleared (it was the previous epoch's), the Why section's
+        ranking and pattern search are redone on the new epoch."""
+        if not self._ready or change["new"] == self._shown_epoch:
+            return
+        loaded = self._loaded
+        recs = self._epochs.recordings(change["new"])
+        content = (recs, loaded.labels, loaded.sequence_names, None if loaded.groups is None else loaded.groups[1])
+        self._shown_epoch = change["new"]
+        meta, traits = self._assemble(content)
+        why = self._why
+        with self.hold_sync():
+            loaded.replace(*content)
+            self._meta = meta
+            for name, value in traits.items():
+                setattr(self, name, value)
+            if self.comparison:
+                self.clear_comparison()
+            if self.pattern_query:
+                why.patterns, self._patterns = why.patterns_for(self.pattern_query, self._shown())
+            if self.why_open:
+                self._update_ranking(force=True)
+
+    def stream(self, *args, **kwargs):
+        raise RuntimeError(
+            "an explorer over training snapshots shows the recorder's probe sequences at each epoch; it cannot step "
+            "new ones (use Explorer(model, sequences) for that)"
+        )
+
+    def save_html(
+        self,
+        path,
+        sequences=None,
+        *,
+        epochs=None,
+        wire_dtype: str | None = None,
+        title: str = "LSTM explorer",
+        quiet: bool = False,
+    ) -> int:
+        """As :meth:`Explorer.save_html`, with the epochs: every recorded epoch (or ``epochs``, some of them) is in
+        the file and the page's epoch slider swaps them with no kernel. When all of them would pass
+        ``lstm_widget.PAGE_BYTES_LIMIT``, evenly spaced epochs that fit are written (the first, the shown and the last
+        among them) and the printed line and the page's note say which; ``epochs`` given and too many: a ValueError."""
+        self._epochs.export_choice(epochs)  # a bad list fails before anything is written
+        self._export_epochs_arg = epochs
+        try:
+            return super().save_html(path, sequences, wire_dtype=wire_dtype, title=title, quiet=quiet)
+        finally:
+            self._export_epochs_arg = None
+
+    def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
+        trajectory, epochs = self._trajectory, getattr(self, "_export_epochs_arg", None)
+        return self._epochs.export_state(state, index, dtype, self._loaded, trajectory, self.epoch, epochs)
