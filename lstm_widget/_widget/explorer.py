@@ -10,6 +10,7 @@ throttling). The observers that turn a trait change into work are all here, grou
 from __future__ import annotations
 
 import pathlib
+import threading
 import time
 
 import numpy as np
@@ -205,6 +206,7 @@ class Explorer(PageSync):
         """Build the explorer. Everything is checked and computed before the widget exists: a bad argument leaves
         nothing half-built."""
         self._loaded, self._pager, self._ready = loaded, pager, False
+        self._stream_lock = threading.Lock()
         layer = default_projection_row(loaded.layer_names) if opts.projection_layer is None else opts.projection_layer
         quantity = opts.projection_quantity
         self._check_projected(layer, quantity, ValueError)
@@ -337,7 +339,21 @@ class Explorer(PageSync):
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
         the projection was fitted on (its ``transform``; no refit). A small CPU model (fewer than
         ``ONE_THREAD_BELOW`` recurrent weights, see :class:`~lstm_widget.Stepper`) is stepped on one torch thread,
-        torch's setting restored afterwards. Returns the recording."""
+        torch's setting restored afterwards. Returns the recording.
+
+        A stream is a transaction: the page shows the new sequence as provisional ("streaming…") until it ends; when
+        anything fails on the way (a hook raises, the kernel is interrupted) the page drops it and goes back to the
+        sequence and step Python holds, nothing in the explorer changes, and the error is raised. Streams from two
+        threads into one explorer run one after the other."""
+        with self._stream_lock:  # a second thread's stream waits for this one to end (its messages never interleave)
+            return self._stream_locked(x, name, label, group, fps, batch_ms)
+
+    def _stream_locked(self, x, name, label, group, fps, batch_ms) -> Recording:
+        """:meth:`stream`, run while holding the stream lock: a transaction (js/PROTOCOL.md, "Streams"). The page
+        is sent ``begin``, then ``append`` s while stepping; the traits are committed and ``end`` is sent once every
+        step is recorded and placed. Any exception before the commit (a hook that raises, KeyboardInterrupt, a
+        projection that cannot place the new states) sends ``abort`` with the sequence and step Python holds, leaves
+        every trait as it was and is raised again."""
         loaded = self._loaded
         if self._pager is not None:
             raise RuntimeError(
@@ -363,21 +379,25 @@ class Explorer(PageSync):
         s = len(loaded.recordings)
         name = str(name) if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
-        frames, pending, last_send = [], [], time.perf_counter()
-        with stepping_threads(loaded.spec):
-            for t in range(x.shape[0]):
-                started = time.perf_counter()
-                frames.append(stepper.step(x[t]))
-                pending.append(frames[-1])
-                now = time.perf_counter()
-                if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
-                    self._send_frames(s, t + 1 - len(pending), pending)
-                    pending, last_send = [], now
-                if fps is not None:
-                    time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
-        rec = recording_from_frames(frames, loaded.layer_names)
-        grown = loaded.appended(rec, None if label is None else int(label), name, group)
-        meta, traits = self._assemble(grown)
+        try:
+            frames, pending, last_send = [], [], time.perf_counter()
+            with stepping_threads(loaded.spec):
+                for t in range(x.shape[0]):
+                    started = time.perf_counter()
+                    frames.append(stepper.step(x[t]))
+                    pending.append(frames[-1])
+                    now = time.perf_counter()
+                    if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
+                        self._send_frames(s, t + 1 - len(pending), pending)
+                        pending, last_send = [], now
+                    if fps is not None:
+                        time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
+            rec = recording_from_frames(frames, loaded.layer_names)
+            grown = loaded.appended(rec, None if label is None else int(label), name, group)
+            meta, traits = self._assemble(grown)
+        except BaseException as err:  # KeyboardInterrupt too: the page drops the sequence, then the error goes on
+            self._send_abort(s, err)
+            raise
         with self.hold_sync():
             loaded.replace(*grown)
             self._meta = meta
@@ -385,7 +405,19 @@ class Explorer(PageSync):
                 setattr(self, trait, value)
             self.sequence = s
             self.t = len(rec) - 1
+        self.send({"type": "end", "sequence": s})  # after the traits: the page commits what Python now holds
         return rec
+
+    def _send_abort(self, s: int, err: BaseException) -> None:
+        """Tell the page that the stream of sequence ``s`` failed: it removes the sequence and shows the sequence and
+        step Python holds. A comm that cannot send any more (the kernel going away) is not an error of its own."""
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        try:
+            self.send(
+                {"type": "abort", "sequence": s, "reason": reason, "state": {"sequence": self.sequence, "t": self.t}}
+            )
+        except Exception:  # the original error is the one to raise
+            pass
 
     def _send_frames(self, s: int, start: int, frames) -> None:
         """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs, trajectory."""
