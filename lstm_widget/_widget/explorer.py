@@ -16,6 +16,8 @@ import time
 import numpy as np
 import traitlets as tl
 
+import lstm_widget
+
 from .._core.analysis.attribution import METHODS
 from .._core.model import LSTM_QUANTITIES, describe, gate_weights
 from .._core.model.adapters import _AUTO
@@ -25,9 +27,17 @@ from .._core.recording import Recording, Stepper, record
 from .._core.recording.stepper import stepping_threads
 from .._core.validate import check_sequence, is_int
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
-from .export import write_html
+from .export import EXPORT_PAGE_BYTES, export_bundle, wire_arrays, write_html
 from .options import ViewOptions, check_label, check_traj_view
-from .payload import Loaded, check_page_bytes, default_projection_row, export_index, recording_from_frames
+from .payload import (
+    Loaded,
+    check_page_bytes,
+    default_projection_row,
+    describe_index,
+    export_index,
+    neighbours_within,
+    recording_from_frames,
+)
 from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .static import bundle
 from .sync import PageSync
@@ -283,17 +293,31 @@ class Explorer(PageSync):
         self, path, sequences=None, *, wire_dtype: str | None = None, title: str = "LSTM explorer", quiet: bool = False
     ) -> int:
         """Write a standalone HTML page that plays this explorer back with no kernel and no network (for course
-        notes: it opens from ``file://``). Every view and every quantity of the chosen ``sequences`` (indices of the
-        loaded ones; default all) is in the file, placed on the same trajectory map; the page opens on the current
-        sequence, step, layer, quantity, units and trajectory options. ``wire_dtype="float16"`` about halves the
-        size. Returns the size in bytes (and prints it unless ``quiet``)."""
+        notes: it opens from ``file://``). Every view and every quantity of the exported sequences is in the file,
+        placed on the same trajectory map; the page opens on the current sequence, step, layer, quantity, units and
+        trajectory options.
+
+        ``sequences``: None (default) exports the current sequence and as many of its neighbours as keep the file
+        within ``lstm_widget.EXPORT_BUDGET`` bytes (4 MiB; the current one alone when it is bigger); ``"all"`` every
+        loaded sequence; or indices of the loaded ones (a list, an int or a slice). ``wire_dtype="float16"`` about
+        halves the size, so twice as many neighbours fit. Returns the size in bytes, and prints what was exported and
+        its size unless ``quiet`` ("saved lesson.html: sequences 3–12 of 370, 3.91 MiB, float32")."""
         if not isinstance(path, (str, pathlib.PurePath)):
             raise TypeError(
                 f"save_html path must be a str or pathlib.Path (the .html file to write); got {type(path).__name__}"
             )
-        index = export_index(sequences, len(self._loaded.recordings))
         loaded = self._loaded
+        n = len(loaded.recordings)
         dtype = loaded.wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
+        weights = None
+        if loaded.spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
+            weights = {"rows": {str(k): loaded.weights_entry(k, dtype) for k in range(len(loaded.layer_names))}}
+        why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
+        shown_why = {k: getattr(self, k) for k in why}
+        if sequences is None:
+            index = self._export_neighbours(dtype, weights, shown_why)
+        else:
+            index = export_index(sequences, n)
         recs = [loaded.recordings[i] for i in index]
         meta, traits = loaded.assemble(
             self._trajectory.fitted,
@@ -303,9 +327,8 @@ class Explorer(PageSync):
             wire_dtype=dtype,
             load=loaded.quantities,
         )
-        if loaded.spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
-            rows = range(len(loaded.layer_names))
-            traits["_weights"] = {"rows": {str(k): loaded.weights_entry(k, dtype) for k in rows}}
+        if weights is not None:
+            traits["_weights"] = weights
         shown = index.index(self.sequence) if self.sequence in index else 0
         state = {
             "_meta": meta, **traits,
@@ -315,13 +338,29 @@ class Explorer(PageSync):
             "projection_quantity": self.projection_quantity, "traj_view": dict(self.traj_view),
             "gate_details": self.gate_details,
         }  # fmt: skip
-        why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
-        state.update(why_export_state({k: getattr(self, k) for k in why}, index, self.sequence))
+        state.update(why_export_state(shown_why, index, self.sequence))
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
         size = write_html(path, to_wire(state), title=str(title), note=note)
         if not quiet:
-            print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
+            what = describe_index(index, n)
+            if sequences is None and len(index) < n:
+                budget = lstm_widget.EXPORT_BUDGET / 2**20
+                what += f' (the current one and its neighbours within {budget:g} MiB; sequences="all" for every one)'
+            print(f"saved {path}: {what}, {size / 2**20:.2f} MiB, {dtype}")
         return size
+
+    def _export_neighbours(self, dtype: str, weights, shown_why: dict) -> list[int]:
+        """The sequences :meth:`save_html` exports by default: the current one and the neighbours that keep the
+        file within ``lstm_widget.EXPORT_BUDGET`` bytes, from an estimate of what each adds (its values in the wire
+        dtype, as base64) beside what every export holds (the front end, the weights, the Why section)."""
+        loaded = self._loaded
+        itemsize = np.dtype(dtype).itemsize
+        per_step = loaded.values_per_step(loaded.quantities, self._arrays["traj"].shape[1]) * itemsize
+        names = loaded.sequence_names
+        sizes = [(len(r) * per_step) * 4 // 3 + 64 + 2 * len(str(names[k])) for k, r in enumerate(loaded.recordings)]
+        arrays = [a for tree in (weights or {}, shown_why) for a in wire_arrays(tree)]
+        fixed = len(export_bundle()) + sum(a.nbytes for a in arrays) * 4 // 3 + EXPORT_PAGE_BYTES
+        return neighbours_within(self.sequence, sizes, max(0, lstm_widget.EXPORT_BUDGET - fixed))
 
     def stream(
         self,
