@@ -10,8 +10,11 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 import lstm_widget as lw
+
+from helpers import Classifier
 
 
 class _Comm:
@@ -122,6 +125,21 @@ def test_a_stream_ends_after_the_traits_that_commit_it(model, seqs):
     assert kinds == ["begin", *["append"] * 5, "update", "end"]
     update = comm.sent[-2]["state"]
     assert update["_meta"]["lengths"] == [5, 8, 3, 5] and (update["sequence"], update["t"]) == (3, 4)
+
+
+def test_weights_turned_nan_after_the_explorer_was_made_abort_the_stream(seqs):
+    """NaN weights give NaN states, which the fitted projection cannot place: the first append fails, abort."""
+    torch.manual_seed(0)
+    model = Classifier(layers=2).eval()
+    ex, comm = _explorer(model, seqs)
+    before = _kernel_state(ex)
+    comm.sent.clear()
+    with torch.no_grad():
+        model.encoder.weight_hh_l0[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        ex.stream(np.zeros((4, 4), np.float32), batch_ms=0.0)
+    assert [m["type"] for m in comm.custom()] == ["begin", "abort"]
+    assert _same_state(_kernel_state(ex), before)
 
 
 def test_a_failure_placing_the_states_aborts_too(model, seqs, monkeypatch):
