@@ -65,6 +65,7 @@ _LAZY = {
     "datasets": (".datasets", None),
     "models": (".models", None),
     "plots": (".plots", None),
+    "vision": (".vision", None),
 }
 
 __all__ = [
@@ -114,6 +115,7 @@ __all__ = [
     "PAGE_BYTES_LIMIT",
     "EXPORT_BUDGET",
     "plots",
+    "vision",
     # bundled sample data and trained networks
     "datasets",
     "models",

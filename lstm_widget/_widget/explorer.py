@@ -14,18 +14,20 @@ import threading
 import time
 
 import numpy as np
+import torch
 import traitlets as tl
 
 import lstm_widget
 
 from .._core.analysis.attribution import METHODS
-from .._core.model import LSTM_QUANTITIES, describe, gate_weights
+from .._core.model import LSTM_QUANTITIES, gate_weights
 from .._core.model.adapters import _AUTO
 from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
-from .._core.recording import Recording, Stepper, record
+from .._core.recording import Recording, record
+from .._core.recording.observe import check_token_sequence
 from .._core.recording.stepper import stepping_threads
-from .._core.validate import check_sequence, is_int
+from .._core.validate import check_sequence, is_int, to_numpy
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import EXPORT_PAGE_BYTES, export_bundle, wire_arrays, write_html
 from .options import ViewOptions, check_label, check_traj_view
@@ -37,8 +39,11 @@ from .payload import (
     export_index,
     neighbours_within,
     recording_from_frames,
+    shown_inputs,
+    token_ids,
 )
 from .recorded import DEFAULT_WINDOW, StorePager, int_in
+from .source import ModelSource
 from .static import bundle
 from .sync import PageSync
 from .trajectory import Trajectory
@@ -58,8 +63,12 @@ class Explorer(PageSync):
     ``projection_layer``, ``projection_quantity``, ``groups``, ``group_name``, ``wire_dtype`` ("float32",
     "float16" or "uint8": how arrays travel to the page) and ``preload`` ("auto", "all", or the quantities to send
     up front); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
-    ``lstm`` and ``head`` say which modules of ``model`` are the recurrent layers and the head when that cannot be
-    observed (see :func:`lstm_widget.describe`).
+    The sequences are recorded by :func:`lstm_widget.record` through the model's own forward: ``lstm``, ``head``,
+    ``task``, ``forward`` and ``lengths`` mean what they mean there (token ids for a model with an ``nn.Embedding``;
+    every recurrent module the forward calls, on one timeline; a regression's raw outputs). Streaming, influence,
+    interventions and the per-gate weights are computed from the model's weights, so they need a model that runs
+    one recurrent module and can be stepped exactly (see :class:`~lstm_widget.Stepper`); for any other the page says
+    why in one line (``_meta.model_note``).
 
     The trajectory view shows ``projection_quantity`` (default "h") at layer row ``projection_layer`` (default: the
     last layer's forward direction) of every step, mapped to 2-D/3-D by ``projection``: "pca" (3 components when
@@ -84,6 +93,7 @@ class Explorer(PageSync):
     """
 
     _esm = bundle("widget.js")
+    _source = None  # the model (ModelSource) of an explorer made from one; None from recordings or a store
     _meta = tl.Dict().tag(sync=True)
     _arrays = ArrayTree()  # inputs, probs, traj
     # one trait per quantity, so that loading one on demand sends only its bytes (None, sent as {}, until loaded)
@@ -143,16 +153,19 @@ class Explorer(PageSync):
         *,
         lstm=None,
         head=_AUTO,
+        task="auto",
+        forward=None,
+        lengths=None,
         **options,
     ):
         opts, traits = ViewOptions.split(
             options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
         )
-        spec = describe(model, lstm=lstm, head=head)
-        recs = record(model, sequences, _spec=spec)
-        self._start(
-            Loaded(recs if isinstance(recs, list) else [recs], spec, opts, traits.get("quantity", "h")), opts, traits
-        )
+        recs = record(model, sequences, lstm=lstm, head=head, task=task, forward=forward, lengths=lengths)
+        recs = recs if isinstance(recs, list) else [recs]
+        source = ModelSource(model, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
+        self._source = source
+        self._start(Loaded(recs, source.spec, opts, traits.get("quantity", "h"), source.note), opts, traits)
 
     @classmethod
     def from_recordings(
@@ -169,7 +182,7 @@ class Explorer(PageSync):
         if (
             len(names) != 1
             or len({r.h.shape[2] for r in recs}) != 1
-            or len({r.inputs.shape[1] for r in recs}) != 1
+            or len({shown_inputs(r).shape[1:] for r in recs}) != 1
             or len({r.cell for r in recs}) != 1
         ):
             raise ValueError("the recordings come from different models (layers, units or features differ)")
@@ -400,8 +413,16 @@ class Explorer(PageSync):
                 "ones (use Explorer(model, sequences) for that)"
             )
         if loaded.spec is None:
-            raise RuntimeError("this Explorer was made from recordings, without a model: it cannot step new sequences")
-        x = check_sequence(x, loaded.spec.raw_features, "the streamed sequence")
+            raise RuntimeError(
+                f"this Explorer cannot step new sequences: {loaded.spec_note}"
+                if loaded.spec_note
+                else "this Explorer was made from recordings, without a model: it cannot step new sequences"
+            )
+        stepper = self._source.stepper()
+        if loaded.tokens:
+            x = check_token_sequence(x, self._source.model, "the streamed sequence")
+        else:
+            x = check_sequence(x, loaded.spec.raw_features, "the streamed sequence")
         label = check_label(label, "label")
         if label is not None and loaded.class_names is not None and not 0 <= label < len(loaded.class_names):
             raise ValueError(f"label {label} is out of range; expected 0..{len(loaded.class_names) - 1}")
@@ -414,11 +435,11 @@ class Explorer(PageSync):
             loaded.wire_dtype,
             "showing these sequences",
         )
-        stepper = Stepper.from_spec(loaded.spec)
         s = len(loaded.recordings)
         name = str(name) if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
         try:
+            embed = self._embedding_of(stepper) if loaded.tokens else None
             frames, pending, last_send = [], [], time.perf_counter()
             with stepping_threads(loaded.spec):
                 for t in range(x.shape[0]):
@@ -427,11 +448,11 @@ class Explorer(PageSync):
                     pending.append(frames[-1])
                     now = time.perf_counter()
                     if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
-                        self._send_frames(s, t + 1 - len(pending), pending)
+                        self._send_frames(s, t + 1 - len(pending), pending, embed)
                         pending, last_send = [], now
                     if fps is not None:
                         time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
-            rec = recording_from_frames(frames, loaded.layer_names)
+            rec = recording_from_frames(frames, loaded.layer_names, embed)
             grown = loaded.appended(rec, None if label is None else int(label), name, group)
             meta, traits = self._assemble(grown)
         except BaseException as err:  # KeyboardInterrupt too: the page drops the sequence, then the error goes on
@@ -458,14 +479,32 @@ class Explorer(PageSync):
         except Exception:  # the original error is the one to raise
             pass
 
-    def _send_frames(self, s: int, start: int, frames) -> None:
-        """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs, trajectory."""
-        chunk = recording_from_frames(frames, self._loaded.layer_names)
-        fields = {"inputs": chunk.inputs, **{q: getattr(chunk, q) for q in self.loaded_quantities}}
+    @staticmethod
+    def _embedding_of(stepper):
+        """For a token model: ids (n,) → what its recurrent module receives for each (n, D), the inputs view's rows."""
+        spec = stepper.spec
+
+        def embed(ids):
+            batch = torch.as_tensor(np.asarray(ids, np.int64), device=spec.device).reshape(1, -1)
+            with torch.no_grad():
+                return to_numpy(spec.preprocess(batch)[0], np.float32)
+
+        return embed
+
+    def _send_frames(self, s: int, start: int, frames, embed=None) -> None:
+        """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs or outputs,
+        token ids, trajectory."""
+        chunk = recording_from_frames(frames, self._loaded.layer_names, embed)
+        fields = {"inputs": shown_inputs(chunk), **{q: getattr(chunk, q) for q in self.loaded_quantities}}
         if chunk.probs is not None:
             fields["probs"] = chunk.probs
+        if self._loaded.task == "regression":
+            fields["outputs"] = chunk.outputs
         fields["traj"] = self._trajectory.place(chunk)  # the fitted map: no refit
         descs, buffers = split_message(fields, self._loaded.wire_dtype)
+        if embed is not None:  # ids travel as int32 whatever the wire dtype
+            ids, id_buffers = split_message({"token_ids": token_ids(chunk)}, "int32")
+            descs, buffers = [*descs, *ids], [*buffers, *id_buffers]
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
 
     # ---- the cursor and the heatmap: validation, and a quantity sent when first chosen --------------------------

@@ -51,17 +51,60 @@ def stacked(recs, layer: int, quantity: str) -> np.ndarray:
     return np.concatenate([getattr(r, quantity)[layer] for r in recs], axis=0)
 
 
-def recording_from_frames(frames, layer_names) -> Recording:
-    """The :class:`Recording` of consecutive ``Frame`` s (a streamed sequence, or a chunk of it)."""
-    probs = None if frames[0].probs is None else np.stack([f.probs for f in frames])
-    logits = None if frames[0].logits is None else np.stack([f.logits for f in frames])
+def recording_from_frames(frames, layer_names, embed=None) -> Recording:
+    """The :class:`Recording` of consecutive ``Frame`` s (a streamed sequence, or a chunk of it). ``embed`` (token
+    models): ids → what the recurrent module received for each, kept as ``module_inputs[""]`` for the inputs view."""
+
+    def stacked_field(name):
+        return None if getattr(frames[0], name) is None else np.stack([getattr(f, name) for f in frames])
+
+    inputs = np.stack([f.inputs for f in frames])
     return Recording(
-        inputs=np.stack([f.inputs for f in frames]),
-        logits=logits,
-        probs=probs,
+        inputs=inputs,
+        outputs=stacked_field("outputs"),
+        logits=stacked_field("logits"),
+        probs=stacked_field("probs"),
+        task=frames[0].task,
         layer_names=tuple(layer_names),
+        module_inputs={} if embed is None else {"": embed(inputs)},
         **{q: np.stack([getattr(f, q) for f in frames], axis=1) for q in frames[0].quantities},
     )
+
+
+def takes_tokens(rec: Recording) -> bool:
+    """Whether ``rec`` was recorded from token ids (a model with an ``nn.Embedding``): its inputs are ids (T,)."""
+    return rec.inputs.ndim == 1
+
+
+def shown_inputs(rec: Recording) -> np.ndarray:
+    """What the inputs view shows of ``rec``, one row per step of its timeline (T, D): the features per step — for a
+    token model, what its first recurrent module received (the embedding of each id) — and NaN on the steps that
+    had no input of the model's own (a decoder's steps, closed-loop forecasting)."""
+    T = len(rec)
+    if takes_tokens(rec):
+        first = rec.stages[0].module if rec.stages else None
+        x = rec.module_inputs.get(first)
+        if x is None:  # a streamed token sequence keeps its embedding in module_inputs[""]
+            x = rec.module_inputs.get("", np.zeros((T, 0), np.float32))
+        return np.asarray(x, np.float32)
+    x = np.asarray(rec.inputs, np.float32)
+    if x.shape[0] == T:
+        return x
+    full = np.full((T, x.shape[1]), np.nan, np.float32)
+    full[: x.shape[0]] = x
+    return full
+
+
+def token_ids(rec: Recording) -> np.ndarray:
+    """The token id of every step of ``rec``'s timeline (T,) int32, -1 where the step had no input id."""
+    ids = np.full(len(rec), -1, np.int32)
+    ids[: rec.inputs.shape[0]] = rec.inputs
+    return ids
+
+
+def stage_list(rec: Recording) -> list:
+    """``_meta.stages`` entry of one sequence: [[module, start, stop], ...] where each recurrent module ran."""
+    return [[st.module, int(st.start), int(st.stop)] for st in rec.stages]
 
 
 def export_index(sequences, n: int) -> list[int]:
@@ -127,9 +170,12 @@ class Loaded:
     """The sequences an explorer shows and what was said about them (labels, names, groups), checked once; builds
     the data traits the page is sent. ``spec`` is the model's description (None for recordings without a model)."""
 
-    def __init__(self, recs: list[Recording], spec, options: ViewOptions, first_quantity: str = "h"):
+    def __init__(
+        self, recs: list[Recording], spec, options: ViewOptions, first_quantity: str = "h", spec_note: str | None = None
+    ):
         first = recs[0]
         self.spec = spec
+        self.spec_note = spec_note  # why there is no spec although there is a model (see ModelSource)
         self.wire_dtype = options.wire_dtype
         self.first_quantity = first_quantity
         self.quantities = tuple(first.quantities)  # the cell kind's: h c i f g o (LSTM) or h r z n (GRU)
@@ -152,7 +198,13 @@ class Loaded:
             bad = [v for v in labels if v is not None and not 0 <= v < len(class_names)]
             if bad:
                 raise ValueError(f"label {bad[0]} is out of range; expected 0..{len(class_names) - 1} (class_names)")
-        self.feature_names = names_of(options.feature_names, first.inputs.shape[1], "x{}", "feature_names")
+        self.tokens = takes_tokens(first)
+        # what the model's head gave per step: "classification" (probs), "regression" (outputs) or None (nothing
+        # verified; outputs_note says why)
+        self.task = first.task
+        self.outputs_note = first.outputs_note
+        width = shown_inputs(first).shape[1]
+        self.feature_names = names_of(options.feature_names, width, "e{}" if self.tokens else "x{}", "feature_names")
         self.sequence_names = names_of(options.sequence_names, n, "sequence {}", "sequence_names")
         self.labels = labels if labels is not None else [None] * n
         self.class_names = class_names
@@ -218,9 +270,11 @@ class Loaded:
             traj = projection.transform(stacked(recs, layer, quantity))
         lengths = [len(r) for r in recs]
         has_head = recs[0].probs is not None
-        small = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
+        small = {"inputs": np.concatenate([shown_inputs(r) for r in recs], axis=0)}
         if has_head:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+        if self.task == "regression":
+            small["outputs"] = np.concatenate([r.outputs for r in recs], axis=0)
         small["traj"] = traj
         dtype = wire_dtype or self.wire_dtype
         if load is not None:
@@ -239,8 +293,13 @@ class Loaded:
             "showing these sequences" if load is None else "this export",
         )
         traits, limits = {"_arrays": {k: WireArray(v, dtype) for k, v in small.items()}}, {}
-        for q in self.quantities:
-            limits[q] = [min(float(getattr(r, q).min()) for r in recs), max(float(getattr(r, q).max()) for r in recs)]
+        if self.tokens:
+            traits["_arrays"]["token_ids"] = WireArray(np.concatenate([token_ids(r) for r in recs]), "int32")
+        for q in self.quantities:  # NaN: steps where a module did not run (a decoder's rows during the encoder)
+            limits[q] = [
+                min(float(np.nanmin(getattr(r, q), initial=np.inf)) for r in recs),
+                max(float(np.nanmax(getattr(r, q), initial=-np.inf)) for r in recs),
+            ]
             traits[f"_data_{q}"] = self.quantity_array(q, dtype, recs) if q in wanted else None
         meta = {
             "n_sequences": len(recs),
@@ -255,21 +314,36 @@ class Loaded:
             "cell": self.cell,
             "units": self.units,
             "has_weights": self.spec is not None,
+            "model_note": self.spec_note,
             "framework": None if self.spec is None else getattr(self.spec, "framework", "pytorch"),
             "has_head": has_head,
             "n_classes": int(small["probs"].shape[1]) if has_head else 0,
+            "task": self.task,
+            "outputs_note": self.outputs_note,
+            "n_outputs": int(small["outputs"].shape[1]) if "outputs" in small else 0,
+            "tokens": self.tokens,
+            "stages": [stage_list(r) for r in recs] if self.staged(recs) else None,
             "limits": limits,
             "projection": projection.meta(layer, quantity),
             "groups": None if self.groups is None else {"name": self.groups[0], "values": pick(groups)},
         }
         return meta, traits
 
+    @staticmethod
+    def staged(recs) -> bool:
+        """Whether the recurrent modules of ``recs`` ran one after another (an encoder, then a decoder): the page then
+        draws the stage boundaries."""
+        return any(len({(st.start, st.stop) for st in r.stages}) > 1 for r in recs)
+
     def values_per_step(self, loaded, dims: int) -> int:
-        """Numbers the page holds per step: inputs, probs, trajectory and every ``loaded`` quantity."""
+        """Numbers the page holds per step: inputs, probs or outputs, token ids, trajectory and every ``loaded``
+        quantity."""
         first = self.recordings[0]
         return (
-            first.inputs.shape[1]
+            len(self.feature_names)
+            + int(self.tokens)
             + (0 if first.probs is None else first.probs.shape[1])
+            + (first.outputs.shape[1] if self.task == "regression" else 0)
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
         )

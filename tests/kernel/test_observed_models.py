@@ -5,11 +5,11 @@ model returned — or is not shown, with the reason."""
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 import lstm_widget as lw
+
+from zoo import Dropped, EncoderDecoder, Packed, Regressor, SineForecaster, TokenClassifier, WordLM, lm_forward
 
 ATOL = 1e-5
 
@@ -36,148 +36,15 @@ def _own(model, modules, call):
     return seen, out
 
 
-# --- the models -------------------------------------------------------------------------------------------------
-
-
-class WordLM(nn.Module):
-    """PyTorch's word_language_model example: Embedding → LSTM (time first, 2 layers, dropout) → Linear(vocab),
-    ``forward(input, hidden)`` returning (log-probabilities flattened over (T·B), hidden)."""
-
-    def __init__(self, ntoken=17, ninp=8, nhid=12, nlayers=2, dropout=0.3):
-        super().__init__()
-        self.ntoken, self.nhid, self.nlayers = ntoken, nhid, nlayers
-        self.drop = nn.Dropout(dropout)
-        self.encoder = nn.Embedding(ntoken, ninp)
-        self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
-        self.decoder = nn.Linear(nhid, ntoken)
-
-    def forward(self, input, hidden):
-        emb = self.drop(self.encoder(input))
-        output, hidden = self.rnn(emb, hidden)
-        decoded = self.decoder(self.drop(output)).view(-1, self.ntoken)
-        return F.log_softmax(decoded, dim=1), hidden
-
-    def init_hidden(self, bsz):
-        w = next(self.parameters())
-        return w.new_zeros(self.nlayers, bsz, self.nhid), w.new_zeros(self.nlayers, bsz, self.nhid)
-
-
-class SineForecaster(nn.Module):
-    """PyTorch's time_sequence_prediction example: two LSTMCells looped in its own forward, a Linear on the second
-    cell's h at every step, ``future`` closed-loop steps that feed the prediction back."""
-
-    def __init__(self, hidden=12):
-        super().__init__()
-        self.hidden = hidden
-        self.lstm1 = nn.LSTMCell(1, hidden)
-        self.lstm2 = nn.LSTMCell(hidden, hidden)
-        self.linear = nn.Linear(hidden, 1)
-
-    def forward(self, input, future=0):
-        outputs = []
-        B = input.size(0)
-        h_t = c_t = h_t2 = c_t2 = torch.zeros(B, self.hidden, dtype=input.dtype)
-        output = None
-        for input_t in input.split(1, dim=1):
-            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs.append(output)
-        for _ in range(future):
-            h_t, c_t = self.lstm1(output, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs.append(output)
-        return torch.cat(outputs, dim=1)
-
-
-class Regressor(nn.Module):
-    """LSTM(3, 24) → Linear(24, 1): one real value per step."""
-
-    def __init__(self):
-        super().__init__()
-        self.lstm = nn.LSTM(3, 24, batch_first=True)
-        self.out = nn.Linear(24, 1)
-
-    def forward(self, x):
-        return self.out(self.lstm(x)[0])
-
-
-class EncoderDecoder(nn.Module):
-    """An encoder LSTM over the input, then a decoder LSTM called one step at a time for ``steps`` steps from the
-    encoder's final state, feeding its own prediction back."""
-
-    def __init__(self, steps=4):
-        super().__init__()
-        self.steps = steps
-        self.encoder = nn.LSTM(3, 10, batch_first=True)
-        self.decoder = nn.LSTM(2, 10, batch_first=True)
-        self.head = nn.Linear(10, 2)
-
-    def forward(self, x):
-        _, state = self.encoder(x)
-        y = x.new_zeros(x.shape[0], 1, 2)
-        outs = []
-        for _ in range(self.steps):
-            h, state = self.decoder(y, state)
-            y = self.head(h)
-            outs.append(y)
-        return torch.cat(outs, dim=1)
-
-
-class Packed(nn.Module):
-    """Packs its padded batch by the lengths it is given; classifies from each sequence's own final state."""
-
-    def __init__(self):
-        super().__init__()
-        self.lstm = nn.LSTM(4, 9, batch_first=True)
-        self.fc = nn.Linear(9, 3)
-
-    def forward(self, x, lengths):
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.lstm(packed)
-        return self.fc(h[-1])
-
-
-class Dropped(nn.Module):
-    """Dropout before a two-layer LSTM with dropout between its layers, and a classifier on the last step."""
-
-    def __init__(self):
-        super().__init__()
-        self.drop = nn.Dropout(0.5)
-        self.lstm = nn.LSTM(4, 8, num_layers=2, dropout=0.5, batch_first=True)
-        self.fc = nn.Linear(8, 3)
-
-    def forward(self, x):
-        return self.fc(self.lstm(self.drop(x))[0][:, -1])
-
-
-class TokenClassifier(nn.Module):
-    """Embedding → LSTM → Linear(vocab): next-token logits at every step, batch first."""
-
-    def __init__(self, vocab=11):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, 5)
-        self.lstm = nn.LSTM(5, 7, batch_first=True)
-        self.fc = nn.Linear(7, vocab)
-
-    def forward(self, ids):
-        return self.fc(self.lstm(self.emb(ids))[0])
-
-
 # --- token models -------------------------------------------------------------------------------------------------
-
-
-def _lm_forward(m, batch):
-    return m(batch, m.init_hidden(batch.shape[1]))
 
 
 def test_word_lm_with_forward_input_hidden_records_what_its_lstm_computed():
     torch.manual_seed(0)
     lm = WordLM()
     ids = torch.randint(0, lm.ntoken, (9,))
-    rec = lw.record(lm, ids, forward=_lm_forward)
-    seen, (logp, _) = _own(lm, [lm.rnn], lambda: _lm_forward(lm, ids[:, None]))
+    rec = lw.record(lm, ids, forward=lm_forward)
+    seen, (logp, _) = _own(lm, [lm.rnn], lambda: lm_forward(lm, ids[:, None]))
     ((_, (out, (hn, cn))),) = seen[lm.rnn]
     assert rec.layer_names == ("layer0", "layer1") and len(rec) == 9
     np.testing.assert_allclose(rec.h[1], out[:, 0].numpy(), atol=ATOL)
@@ -501,7 +368,7 @@ def test_stepper_steps_a_regressor_as_record_records_it():
 
 def test_stepper_steps_token_models_one_id_at_a_time():
     torch.manual_seed(14)
-    for model, kw in [(WordLM().eval(), dict(forward=_lm_forward)), (TokenClassifier(), {})]:
+    for model, kw in [(WordLM().eval(), dict(forward=lm_forward)), (TokenClassifier(), {})]:
         ids = np.array([3, 1, 4, 1, 5, 9])
         st = lw.Stepper(model, **kw)
         frames = [st.step(i) for i in ids[:3]] + [st.step(np.int64(i)) for i in ids[3:5]] + [st.step(torch.tensor(9))]
@@ -520,8 +387,8 @@ def test_activations_take_a_forward():
     torch.manual_seed(10)
     lm = WordLM().eval()  # activations run in the model's own mode
     ids = torch.randint(0, lm.ntoken, (7, 2))
-    acts = lw.activations(lm, ids, ["rnn", "decoder"], forward=_lm_forward)
-    seen, _ = _own(lm, [lm.rnn, lm.decoder], lambda: _lm_forward(lm, ids))
+    acts = lw.activations(lm, ids, ["rnn", "decoder"], forward=lm_forward)
+    seen, _ = _own(lm, [lm.rnn, lm.decoder], lambda: lm_forward(lm, ids))
     ((_, (out, _)),) = seen[lm.rnn]
     np.testing.assert_allclose(acts["rnn.layer1.h"], out.transpose(0, 1).numpy(), atol=ATOL)
     np.testing.assert_allclose(acts["decoder"], seen[lm.decoder][0][1].numpy(), atol=ATOL)
@@ -621,3 +488,7 @@ def test_two_stacked_lstm_modules_share_the_timeline_with_their_names():
     np.testing.assert_allclose(rec.module_inputs["lstm2"], torch.relu(seen[model.lstm1][0][1][0][0]).numpy(), atol=ATOL)
     np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
     assert lw.record(model, x, lstm=["lstm1", "lstm2"]).layer_names == rec.layer_names
+    # a Stepper of the second module alone cannot know the model's input width: refused with that reason, not with
+    # the model failing on a batch of the second module's width
+    with pytest.raises(ValueError, match=r"shape \(1, 4, 6\).*6 features per step, the width its recurrent module"):
+        lw.Stepper(model, lstm="lstm2")

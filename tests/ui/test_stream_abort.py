@@ -28,8 +28,8 @@ from lab import (
 ROOT = ".lstm-widget"
 NAME = "stream_abort"
 N = 4  # sequences loaded
-FAIL_AFTER = 10  # steps the hook lets through before it raises
-FPS = 5  # ~2 s before the failure: the page is sampled while the stream runs
+FAIL_AFTER = 15  # steps the hook lets through before it raises
+FPS = 5  # ~3 s before the failure: the page is sampled while the stream runs
 
 SETUP = f"""\
 import json
@@ -46,12 +46,21 @@ changes = []  # every sequence / t the kernel takes (from the page or Python) wh
 ex.observe(lambda change: changes.append([change["name"], change["new"]]), names=["sequence", "t"])
 
 def failing_hook(after):
-    calls = [0]
+    # a forward hook on the head that raises once `after` steps were appended to the page (the stepper's probe of
+    # the model, before the stream begins, passes); returns the function that removes it
+    appended = [0]
+    def counting_send(content, buffers=None):
+        appended[0] += content.get("type") == "append"
+        return type(ex).send(ex, content, buffers)
+    ex.send = counting_send
     def hook(module, args, out):
-        calls[0] += 1
-        if calls[0] > after:
+        if appended[0] >= after:
             raise RuntimeError(f"the hook failed after {{after}} steps")
-    return net.head.register_forward_hook(hook)
+    handle = net.head.register_forward_hook(hook)
+    def remove():
+        handle.remove()
+        del ex.send
+    return remove
 """
 
 PICKER_JS = """(root) => {
@@ -81,19 +90,21 @@ def _views_at(root, t: int) -> bool:
 def test_a_failed_stream_leaves_page_and_kernel_on_pythons_state(sx):
     page, root = sx
     wait_until(lambda: _views_at(root, 3), timeout=60, message="the page opens on t = 3")
-    run_code(page, "changes.clear()\nhandle = failing_hook(%d)" % FAIL_AFTER)
+    run_code(page, f"changes.clear()\nremove_hook = failing_hook({FAIL_AFTER})")
     cell = start_code(page, f"ex.stream(np.tile(X[0], (3, 1)), name='doomed', fps={FPS})")
-    shown = []
+    shown, pressed = [], False
     while not code_done(page, cell):
         shown.append(root.evaluate(PICKER_JS))
-        if len(shown) == 4:  # keys while the stream runs move the page's cursor inside the provisional sequence
+        if not pressed and shown[-1]["streaming"] == "true":
+            # keys while the stream runs move the page's cursor inside the provisional sequence
             root.focus()
             page.keyboard.press("ArrowLeft")
             page.keyboard.press("Home")
+            pressed = True
         page.wait_for_timeout(150)
     with pytest.raises(NotebookError, match=f"the hook failed after {FAIL_AFTER} steps"):
         wait_code(page, cell, timeout=120_000)
-    run_code(page, "handle.remove()")
+    run_code(page, "remove_hook()")
 
     during = [s for s in shown if s["streaming"] == "true"]
     assert during, f"the page never showed the stream: {shown}"

@@ -75,13 +75,12 @@ def _same_state(a: dict, b: dict) -> bool:
     )
 
 
-def _raise_after(module, n: int, error: BaseException):
-    """A forward hook on ``module`` that raises ``error`` on its (n+1)-th call; returns the hook's handle."""
-    calls = [0]
+def _raise_after(module, comm: _Comm, n: int, error: BaseException):
+    """A forward hook on ``module`` that raises ``error`` once ``n`` steps were appended to the page (the stepper's
+    probe of the model, before ``begin``, runs through it untouched); returns the hook's handle."""
 
     def hook(mod, args, out):
-        calls[0] += 1
-        if calls[0] > n:
+        if sum(m["type"] == "append" for m in comm.custom()) >= n:
             raise error
 
     return module.register_forward_hook(hook)
@@ -95,7 +94,7 @@ def test_a_stream_that_fails_midway_sends_abort_and_changes_nothing(model, seqs,
     before = _kernel_state(ex)
     comm.sent.clear()
     x = np.random.default_rng(2).normal(size=(12, 4)).astype(np.float32)
-    handle = _raise_after(model.fc, 6, error)  # the head runs once per step: steps 0..5 pass, step 6 raises
+    handle = _raise_after(model.fc, comm, 6, error)  # the head runs once per step: steps 0..5 pass, step 6 raises
     try:
         with pytest.raises(type(error)) as raised:
             ex.stream(x, name="doomed", batch_ms=0.0)
@@ -127,8 +126,8 @@ def test_a_stream_ends_after_the_traits_that_commit_it(model, seqs):
     assert update["_meta"]["lengths"] == [5, 8, 3, 5] and (update["sequence"], update["t"]) == (3, 4)
 
 
-def test_weights_turned_nan_after_the_explorer_was_made_abort_the_stream(seqs):
-    """NaN weights give NaN states, which the fitted projection cannot place: the first append fails, abort."""
+def test_weights_turned_nan_after_the_explorer_was_made_are_refused_before_the_stream_begins(seqs):
+    """NaN weights are refused when the stream's stepper is made: nothing is sent, nothing changes."""
     torch.manual_seed(0)
     model = Classifier(layers=2).eval()
     ex, comm = _explorer(model, seqs)
@@ -136,10 +135,9 @@ def test_weights_turned_nan_after_the_explorer_was_made_abort_the_stream(seqs):
     comm.sent.clear()
     with torch.no_grad():
         model.encoder.weight_hh_l0[0, 0] = float("nan")
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="encoder.weight_hh_l0"):
         ex.stream(np.zeros((4, 4), np.float32), batch_ms=0.0)
-    assert [m["type"] for m in comm.custom()] == ["begin", "abort"]
-    assert _same_state(_kernel_state(ex), before)
+    assert comm.sent == [] and _same_state(_kernel_state(ex), before)
 
 
 def test_a_failure_placing_the_states_aborts_too(model, seqs, monkeypatch):

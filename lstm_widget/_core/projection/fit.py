@@ -140,6 +140,12 @@ class Projection:
                 f"{self.argument} {self.name} was fitted on states of {self.n_features} units; "
                 f"got states of shape {states.shape}"
             )
+        ran = _ran(states)
+        if not ran.all():  # steps where the module did not run (NaN rows) stay NaN; the others are placed
+            out = np.full((states.shape[0], self.dims), np.nan, np.float32)
+            if ran.any():
+                out[ran] = self.transform(states[ran], check)
+            return out
         if self.transformer is None:
             coords = states[:, : self.dims]
         else:
@@ -189,6 +195,12 @@ def _first_columns(coords: np.ndarray, dims: int) -> np.ndarray:
     return out
 
 
+def _ran(states: np.ndarray) -> np.ndarray:
+    """(N,) bool: the rows of ``states`` that hold a state — a recording's rows are NaN on the steps where their module
+    did not run (a decoder's during the encoder)."""
+    return ~np.isnan(states).all(axis=1) if states.dtype.kind == "f" else np.ones(states.shape[0], bool)
+
+
 def _check_finite(coords: np.ndarray, name: str, argument: str) -> None:
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
@@ -211,6 +223,12 @@ def fit_projection(
     columns or NaN, or one that fails to fit (its error is chained)."""
     check_projection(projection, argument)
     states = np.asarray(states)
+    ran = _ran(states)
+    if not ran.all():  # fitted on the steps where the module ran; NaN coordinates for the others
+        proj, coords = fit_projection(projection, states[ran], refit=refit, argument=argument)
+        out = np.full((states.shape[0], proj.dims), np.nan, np.float32)
+        out[ran] = coords
+        return proj, out
     n, units = states.shape
     given = projection if not isinstance(projection, str) else None
     fitted = given is not None and not refit and is_fitted(given)
