@@ -41,6 +41,7 @@ export function mount(model, host) {
     read: (key) => traitValue(store.state, key),
     throttled: THROTTLED_KEYS,
     revised: SYNCED_KEYS,
+    hold: (key) => store.heldBack(key), // sequence / t on a sequence still streaming: Python does not have it yet
   });
 
   const ctx = {
