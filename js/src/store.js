@@ -34,6 +34,7 @@ export const SYNCED_KEYS = [
   "influence_method",
   "comparison",
   "pattern_query", // the Why section (why.js)
+  "fixed_points_request", // the trajectory's fixed points (fixedpoints.js)
 ];
 /** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
  * trajectory's view while it is rotated by dragging. */
@@ -238,6 +239,7 @@ export function createStore(init = {}) {
     influence_method: "gradient_x_input",
     comparison: {},
     pattern_query: {},
+    fixed_points_request: {}, // {} or {sequence, layer}: the fixed points of a sequence's mean input, asked for
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -632,6 +634,7 @@ export function createStore(init = {}) {
         influence_method: state.influence_method,
         comparison: state.comparison,
         pattern_query: state.pattern_query,
+        fixed_points_request: state.fixed_points_request,
       };
     },
 
@@ -711,7 +714,7 @@ export function createStore(init = {}) {
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
       if ("influence_method" in patch && typeof patch.influence_method === "string")
         put("influence_method", patch.influence_method);
-      for (const key of ["comparison", "pattern_query"]) {
+      for (const key of ["comparison", "pattern_query", "fixed_points_request"]) {
         if (key in patch) {
           const v = patch[key];
           put(key, v && typeof v === "object" && !Array.isArray(v) ? v : {}, sameJSON);
