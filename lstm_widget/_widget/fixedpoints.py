@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from .._core.analysis.fixed_points import FixedPoints, fixed_points
+from .._core.recording.stepper import stepping_threads
 from .._core.validate import is_int
 from .._wire import INDEX_DTYPE, WireArray
 from .payload import Loaded, stacked
@@ -138,18 +139,19 @@ def page_fixed_points(loaded: Loaded, s: int, row: int) -> FixedPoints | str:
         return "fixed points need the model: this explorer was made from recordings, without one"
     layer, direction = _layer_of_row(spec, row)
     x = np.asarray(loaded.recordings[s].inputs, dtype=np.float64).mean(axis=0)
-    try:
-        return fixed_points(
-            None,
-            x,
-            layer=layer,
-            direction=direction,
-            sequences=loaded.recordings,
-            n_inits=PAGE_N_INITS,
-            slow_tol=PAGE_SLOW_TOL,
-            seed=0,
-            _spec=spec,
-        )
+    try:  # a small model on one torch thread: its small batched solves are many times slower when threads contend
+        with stepping_threads(spec):
+            return fixed_points(
+                None,
+                x,
+                layer=layer,
+                direction=direction,
+                sequences=loaded.recordings,
+                n_inits=PAGE_N_INITS,
+                slow_tol=PAGE_SLOW_TOL,
+                seed=0,
+                _spec=spec,
+            )
     except (ValueError, RuntimeError, TypeError) as err:  # shown in the page; Python users call fixed_points
         return f"lstm_widget.fixed_points failed: {err}"
 
