@@ -69,9 +69,7 @@ def test_another_quantity_or_row_on_the_map_says_why_and_a_refit_places_them_aga
     )
     assert "points" not in payload and payload["projection"]["quantity"] == "c"
     ex.projection_quantity = "h"
-    np.testing.assert_allclose(
-        values(ex._fixed_points["points"]), ex.projection.transform(fp.h)[:, :3], atol=1e-6
-    )
+    np.testing.assert_allclose(values(ex._fixed_points["points"]), ex.projection.transform(fp.h)[:, :3], atol=1e-6)
     ex.set_projection(PCA(2))  # another transformer: placed again, in its 2 dimensions
     assert ex._fixed_points["dims"] == 2
     np.testing.assert_allclose(values(ex._fixed_points["points"]), ex.projection.transform(fp.h), atol=1e-6)
@@ -100,7 +98,12 @@ def test_points_of_another_model_or_row_are_refused_in_one_error(ex, fp):
 def test_the_page_request_computes_the_mean_input_fixed_points(model, seqs, ex):
     ex.fixed_points_request = {"sequence": 1}
     ref = lw.fixed_points(
-        model, seqs[1].astype(np.float64).mean(0), layer=1, sequences=ex.recordings, n_inits=PAGE_N_INITS, slow_tol=PAGE_SLOW_TOL
+        model,
+        seqs[1].astype(np.float64).mean(0),
+        layer=1,
+        sequences=ex.recordings,
+        n_inits=PAGE_N_INITS,
+        slow_tol=PAGE_SLOW_TOL,
     )
     assert isinstance(ex.fixed_points, lw.FixedPoints) and len(ex.fixed_points) == len(ref) > 0
     np.testing.assert_allclose(ex.fixed_points.h, ref.h, atol=1e-9)
