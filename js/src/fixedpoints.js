@@ -27,7 +27,8 @@ function decodeOr(entry) {
 
 /**
  * `_fixed_points` decoded: {request, error, layer, layer_name, about, counts, n, dims, inputs, projection, points
- * (n·dims), ends (n·2·dims: p − ε·v then p + ε·v), kinds, q, radius (max |λ|), inputIndex}, or null for {}. With an
+ * (n·dims), ends (n·2·dims: p − ε·u then p + ε·u), kinds, q, radius (max |λ|), inputIndex, hShare (how much of the
+ * leading eigenvector is in h)}, or null for {}. With an
  * error (the points cannot be drawn, or there are none) the arrays are null and n is 0.
  */
 export function decodeFixedPoints(raw) {
@@ -37,6 +38,7 @@ export function decodeFixedPoints(raw) {
   const q = decodeOr(raw.q);
   const radius = decodeOr(raw.radius);
   const inputIndex = decodeOr(raw.input_index);
+  const hShare = decodeOr(raw.h_share);
   const dims = Number(raw.dims) || (points && points.shape.length === 2 ? points.shape[1] : 0);
   const ok = !raw.error && points && ends && q && radius && dims >= 2;
   const n = ok ? points.shape[0] : 0;
@@ -58,6 +60,7 @@ export function decodeFixedPoints(raw) {
     q: ok ? q.data : null,
     radius: ok ? radius.data : null,
     inputIndex: ok && inputIndex ? inputIndex.data : null,
+    hShare: ok && hShare ? hShare.data : null,
   };
 }
 
@@ -121,12 +124,15 @@ export function shortNumber(v) {
   return a < 1e-3 || a >= 1e4 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
-/** The hover text of point i: its kind, q, the largest |λ| (and whose input, with several). */
+/** The hover text of point i: its kind, q, the largest |λ|, how much of its eigenvector the map shows (when not all
+ * of it is in h) and whose input it is (with several). */
 export function describeFixedPoint(fp, i) {
   const kind = fp.kinds[i] || "stable";
   const what = kind === "slow" ? "slow point" : `${kind} fixed point`;
+  const share = fp.hShare ? fp.hShare[i] : 1;
+  const inH = share < 0.995 ? ` · eigenvector ${shortNumber(100 * share)}% in h` : "";
   const input = fp.inputs > 1 && fp.inputIndex ? ` · input ${fp.inputIndex[i]}` : "";
-  return `${what} · q ${shortNumber(fp.q[i])} · max |λ| ${shortNumber(fp.radius[i])}${input}`;
+  return `${what} · q ${shortNumber(fp.q[i])} · max |λ| ${shortNumber(fp.radius[i])}${inH}${input}`;
 }
 
 /** The status line: what the points are, how many of each kind. */

@@ -33,6 +33,7 @@ function payload() {
     q: encodeArray([1e-20, 3e-12], [2]),
     radius: encodeArray([0.5, 1.25], [2]),
     input_index: encodeArray([0, 1], [2], "int32"),
+    h_share: encodeArray([1, 0.25], [2]),
     segment: 0.1,
   };
 }
@@ -84,7 +85,10 @@ test("hover finds the nearest point and names its kind, q and the largest |λ|",
   ];
   assert.equal(nearestFixedPoint(placed, 38, 12), 1);
   assert.equal(nearestFixedPoint(placed, 25, 30), -1);
-  assert.equal(describeFixedPoint(fp, 1), "unstable fixed point · q 3.00e-12 · max |λ| 1.25 · input 1");
+  assert.equal(
+    describeFixedPoint(fp, 1),
+    "unstable fixed point · q 3.00e-12 · max |λ| 1.25 · eigenvector 25% in h · input 1",
+  );
   assert.equal(describeFixedPoint(fp, 0), "stable fixed point · q 1.00e-20 · max |λ| 0.5 · input 0");
   assert.equal(
     fixedPointsSummary(fp),

@@ -4,10 +4,12 @@ sequence's mean input (``fixed_points_request``). The Explorer owns the traits a
 (explorer.py, "fixed points"); the page draws them (js/src/fixedpoints.js, js/src/views/trajectory.js).
 
 The points are states h of one layer row; they are drawn only when the map projects h of that row, through the very
-projection that places the paths (its ``transform``). Each point's leading eigenvector v (its h part, real part for a
-complex one) is a short line from p − ε·v to p + ε·v, both ends mapped by the same ``transform`` (exact for PCA, which
-is linear; the true image of the two ends for a nonlinear transformer); ε is ``SEGMENT`` × the RMS distance of the
-loaded states from their mean, so a direction that lies across the map draws long and one that leaves it draws short.
+projection that places the paths (its ``transform``). Each point's leading eigenvector (real part for a complex one)
+lives in s = (h, c); the map shows h, so its h part, scaled to unit length, is the direction u drawn: a short line from
+p − ε·u to p + ε·u, both ends mapped by the same ``transform`` (exact for PCA, which is linear; the true image of the
+two ends for a nonlinear transformer). ε is ``SEGMENT`` × the RMS distance of the loaded states from their mean, so a
+direction that lies across the map draws long and one that leaves it draws short. How much of the eigenvector is in h
+(‖v_h‖, 1 for a GRU) travels as ``h_share``; an eigenvector wholly in c (a slow mode of the cell) has no line.
 """
 
 from __future__ import annotations
@@ -86,9 +88,9 @@ def fixed_points_payload(fp: FixedPoints, loaded: Loaded, trajectory: Trajectory
         }
     h = fp.h.astype(np.float32)
     points = trajectory.fitted.transform(h)
-    v = np.real(fp.leading[:, : h.shape[1]]).astype(np.float32)
+    u, share = leading_direction(fp)
     eps = SEGMENT * state_spread(loaded, row)
-    ends = np.stack([trajectory.fitted.transform(h - eps * v), trajectory.fitted.transform(h + eps * v)], axis=1)
+    ends = np.stack([trajectory.fitted.transform(h - eps * u), trajectory.fitted.transform(h + eps * u)], axis=1)
     return {
         **base,
         "dims": int(points.shape[1]),
@@ -97,9 +99,19 @@ def fixed_points_payload(fp: FixedPoints, loaded: Loaded, trajectory: Trajectory
         "kinds": [str(k) for k in fp.kind],
         "q": WireArray(fp.q.astype(np.float32), "float32"),
         "radius": WireArray(fp.spectral_radius.astype(np.float32), "float32"),
+        "h_share": WireArray(share.astype(np.float32), "float32"),
         "input_index": WireArray(fp.input_index.astype(np.int32), INDEX_DTYPE),
         "segment": float(eps),
     }
+
+
+def leading_direction(fp: FixedPoints) -> tuple[np.ndarray, np.ndarray]:
+    """(u, share): the h part of each point's leading eigenvector (real part) scaled to unit length (N, P) float32 —
+    zero where it has no h part — and that part's norm (N,) (the eigenvector has unit norm over s = (h, c))."""
+    v = np.real(fp.leading[:, : fp.h.shape[1]])
+    share = np.linalg.norm(v, axis=1) if len(fp) else np.zeros(0)
+    u = np.where(share[:, None] > 1e-9, v / np.maximum(share, 1e-300)[:, None], 0.0)
+    return u.astype(np.float32), share
 
 
 def state_spread(loaded: Loaded, row: int) -> float:

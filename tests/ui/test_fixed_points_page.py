@@ -19,7 +19,18 @@ import re
 import numpy as np
 import pytest
 
-from lab import canvas_pixels, first_repaint, hover_text, next_frames, py_json, run_code, wait_until, widget_notebook
+from lab import (
+    ARTIFACTS_DIR,
+    canvas_pixels,
+    first_repaint,
+    hover_text,
+    next_frames,
+    py_json,
+    run_code,
+    screenshot_element,
+    wait_until,
+    widget_notebook,
+)
 
 ROOT = ".lstm-widget"
 VIEW = ".lw-trajectory"
@@ -94,6 +105,7 @@ def test_points_are_drawn_at_their_projection_with_a_marker_per_kind_and_hover_s
     run_code(page, "ex.traj_view = {'dims': 2}\nex.fixed_points = fp")
     wait_state(view, "drawn")
     want, marks = check_drawn_where_projected(page, view)
+    screenshot_element(page, view, ARTIFACTS_DIR / "fixed_points_2d.png")  # for a look: the markers and the legend
     base = view.locator("canvas.lw-base")
     with_points = canvas_pixels(base)
     scale = with_points.shape[1] / base.bounding_box()["width"]
@@ -106,7 +118,13 @@ def test_points_are_drawn_at_their_projection_with_a_marker_per_kind_and_hover_s
     overlay = view.locator("canvas.lw-overlay")
     m = marks[0]
     k = m["i"]
-    match = hover_text(root, overlay, m["x"], m["y"], r"(stable|unstable) fixed point · q (\S+) · max \|λ\| (\S+)")
+    match = hover_text(
+        root,
+        overlay,
+        m["x"],
+        m["y"],
+        r"(stable|unstable) fixed point · q (\S+) · max \|λ\| (\S+)(?: · eigenvector \S+% in h)?",
+    )
     assert match.group(1) == want["kinds"][k]
     assert float(match.group(2)) == pytest.approx(want["q"][k], rel=5e-3, abs=1e-45)
     assert float(match.group(3)) == pytest.approx(want["radius"][k], rel=5e-3)

@@ -42,6 +42,9 @@ def test_points_and_segments_are_the_projection_of_h(ex, fp):
     eps = SEGMENT * state_spread(ex._loaded, 1)
     assert payload["segment"] == pytest.approx(eps)
     v = np.real(fp.leading[:, : fp.h.shape[1]])
+    share = np.linalg.norm(v, axis=1)
+    np.testing.assert_allclose(values(payload["h_share"]), share, rtol=1e-5, atol=1e-7)
+    v = np.where(share[:, None] > 1e-9, v / np.maximum(share, 1e-300)[:, None], 0)  # the direction in h, unit length
     ends = values(payload["ends"])
     np.testing.assert_allclose(ends[:, 0], ex.projection.transform(fp.h - eps * v)[:, :dims], atol=1e-6)
     np.testing.assert_allclose(ends[:, 1], ex.projection.transform(fp.h + eps * v)[:, :dims], atol=1e-6)
