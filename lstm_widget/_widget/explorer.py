@@ -2,9 +2,10 @@
 
 Everything else is a collaborator the explorer holds, each in a module of its own: :class:`~.payload.Loaded` (the
 sequences shown, what was said about them, and the data traits built from them), :class:`~.trajectory.Trajectory`
-(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), :class:`~.recorded.StorePager` (a
-recorded data set read one window at a time) and :class:`~.sync.PageSync` (the base class: revisions and
-throttling). The observers that turn a trait change into work are all here, grouped by section.
+(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), fixedpoints.py (the fixed points
+drawn on the trajectory map), :class:`~.recorded.StorePager` (a recorded data set read one window at a time) and
+:class:`~.sync.PageSync` (the base class: revisions and throttling). The observers that turn a trait change into work
+are all here, grouped by section.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ class Explorer(PageSync):
     ``projection_quantity`` (here or in the page) refits it; :meth:`set_projection` swaps the transformer; live steps
     and streamed sequences are placed with its ``transform``. ``groups`` (one value per sequence, named
     ``group_name``) lets the page colour paths by group; ``traj_view`` says how the page draws the trajectory (keys
-    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md).
+    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md). ``fixed_points`` (a :class:`~lstm_widget.FixedPoints` of a layer row, or
+    None) is drawn on the trajectory map through the same projection; the page's "fixed points" button asks for those
+    of the current sequence's mean input (``fixed_points_request``).
 
     An LSTM shows h, c, i, f, g, o; a GRU h, r, z, n (``_meta.quantities``). ``gate_details`` opens the page's
     "Gates & weights" section (closed by default, so the first page stays light): the chosen ``layer``'s W, U and b
