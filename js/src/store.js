@@ -36,6 +36,7 @@ export const SYNCED_KEYS = [
   "influence_method",
   "comparison",
   "pattern_query", // the Why section (why.js)
+  "fixed_points_request", // the trajectory's fixed points (fixedpoints.js)
 ];
 /** State keys the page does not write while the cursor is on a provisional (streaming) sequence: Python does not
  * have that sequence yet (js/PROTOCOL.md, "Streams"). */
@@ -243,6 +244,7 @@ export function createStore(init = {}) {
     influence_method: "gradient_x_input",
     comparison: {},
     pattern_query: {},
+    fixed_points_request: {}, // {} or {sequence, layer}: the fixed points of a sequence's mean input, asked for
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -705,6 +707,7 @@ export function createStore(init = {}) {
         influence_method: state.influence_method,
         comparison: state.comparison,
         pattern_query: state.pattern_query,
+        fixed_points_request: state.fixed_points_request,
       };
     },
 
@@ -784,7 +787,7 @@ export function createStore(init = {}) {
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
       if ("influence_method" in patch && typeof patch.influence_method === "string")
         put("influence_method", patch.influence_method);
-      for (const key of ["comparison", "pattern_query"]) {
+      for (const key of ["comparison", "pattern_query", "fixed_points_request"]) {
         if (key in patch) {
           const v = patch[key];
           put(key, v && typeof v === "object" && !Array.isArray(v) ? v : {}, sameJSON);

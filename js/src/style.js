@@ -172,6 +172,14 @@ export const CSS = `
 .lstm-widget .lw-traj-legend .lw-swatch { width: 8px; height: 8px; border-radius: 50%; }
 .lstm-widget .lw-traj-legend .lw-legend-value { display: none; }
 .lstm-widget .lw-traj-badge { color: var(--lw-brand); font-size: 11px; font-style: italic; white-space: nowrap; }
+.lstm-widget .lw-fp-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 10px; margin-bottom: 3px; font-size: 11px; }
+.lstm-widget .lw-fp-bar[hidden] { display: none; }
+.lstm-widget .lw-fp-status.lw-fp-error { font-style: italic; }
+.lstm-widget .lw-fp-legend { display: inline-flex; gap: 8px; }
+.lstm-widget .lw-fp-key { display: inline-flex; align-items: center; gap: 3px; }
+.lstm-widget .lw-fp-key[hidden], .lstm-widget .lw-fp-legend[hidden] { display: none; }
+.lstm-widget .lw-fp-glyph { font-size: 12px; line-height: 1; }
+.lstm-widget .lw-traj-controls .lw-fp-button { height: 22px; font-size: 11px; padding: 0 6px; }
 .lstm-widget .lw-trajectory .lw-body.lw-pending canvas { opacity: 0.4; }
 .lstm-widget .lw-traj-labels { position: absolute; inset: 0; pointer-events: none; overflow: hidden; }
 .lstm-widget .lw-traj-label {

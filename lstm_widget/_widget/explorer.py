@@ -2,9 +2,10 @@
 
 Everything else is a collaborator the explorer holds, each in a module of its own: :class:`~.payload.Loaded` (the
 sequences shown, what was said about them, and the data traits built from them), :class:`~.trajectory.Trajectory`
-(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), :class:`~.recorded.StorePager` (a
-recorded data set read one window at a time) and :class:`~.sync.PageSync` (the base class: revisions and
-throttling). The observers that turn a trait change into work are all here, grouped by section.
+(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), fixedpoints.py (the fixed points
+drawn on the trajectory map), :class:`~.recorded.StorePager` (a recorded data set read one window at a time) and
+:class:`~.sync.PageSync` (the base class: revisions and throttling). The observers that turn a trait change into work
+are all here, grouped by section.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .._core.recording.stepper import stepping_threads
 from .._core.validate import check_sequence, is_int, to_numpy
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import EXPORT_PAGE_BYTES, export_bundle, wire_arrays, write_html
+from .fixedpoints import check_fixed_points, check_request, fixed_points_payload, page_fixed_points
 from .options import ViewOptions, check_label, check_traj_view
 from .payload import (
     Loaded,
@@ -79,7 +81,9 @@ class Explorer(PageSync):
     ``projection_quantity`` (here or in the page) refits it; :meth:`set_projection` swaps the transformer; live steps
     and streamed sequences are placed with its ``transform``. ``groups`` (one value per sequence, named
     ``group_name``) lets the page colour paths by group; ``traj_view`` says how the page draws the trajectory (keys
-    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md).
+    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md). ``fixed_points`` (a :class:`~lstm_widget.FixedPoints` of a layer row, or
+    None) is drawn on the trajectory map through the same projection; the page's "fixed points" button asks for those
+    of the current sequence's mean input (``fixed_points_request``).
 
     An LSTM shows h, c, i, f, g, o; a GRU h, r, z, n (``_meta.quantities``). ``gate_details`` opens the page's
     "Gates & weights" section (closed by default, so the first page stays light): the chosen ``layer``'s W, U and b
@@ -142,6 +146,16 @@ class Explorer(PageSync):
     _ranking = ArrayTree()
     _comparison = ArrayTree()
     _patterns = ArrayTree()
+    # the trajectory's fixed points (fixedpoints.py): set from Python, or asked for from the page by a request
+    fixed_points = tl.Any(None, help="a FixedPoints (lstm_widget.fixed_points) drawn on the trajectory map, or None")
+    fixed_points_request = tl.Dict(
+        help="{} or {sequence, layer}: the page asks for the fixed points of a sequence's mean input"
+    ).tag(sync=True)
+    _fixed_points = ArrayTree()
+    _fp_pending = None  # (request, FixedPoints | reason, sequence): computed by the request's validator
+    _fp_incoming = None  # (request, about) of points a request found, handed to the fixed_points observer
+    _fp_source = None  # (request, about) of the points being shown, when a request found them
+    _fp_fitted = None  # the fitted projection the points were placed with
 
     def __init__(
         self,
@@ -287,6 +301,8 @@ class Explorer(PageSync):
         if self.gate_details:
             self._open_gate_details()
         self._why_init()
+        if self.fixed_points is not None:
+            self._place_fixed_points()
 
     def _assemble(self, content=None, traj=None, window_start=None) -> tuple[dict, dict]:
         """``_meta`` and the data traits for ``content`` (default: what is loaded; see ``Loaded.assemble``), with the
@@ -394,6 +410,8 @@ class Explorer(PageSync):
             "gate_details": self.gate_details,
         }  # fmt: skip
         state.update(why_export_state(shown_why, index, self.sequence))
+        if self._fixed_points:  # the points as drawn (their map is the export's); no kernel there to ask for others
+            state["_fixed_points"] = {**self._fixed_points, "request": {}}
         state, more = self._export_hook(state, index, dtype)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
         size = write_html(path, to_wire(state), title=str(title), note=note + more)
@@ -736,6 +754,76 @@ class Explorer(PageSync):
         with self.hold_sync():
             self._arrays = {**self._arrays, "traj": self._loaded.wire(traj)}
             self._meta = {**self._meta, "projection": self._trajectory.meta()}
+
+    # ---- the trajectory's fixed points: set from Python, or found for the page's request --------------------------
+    @tl.validate("fixed_points")
+    def _check_fixed_points(self, proposal):
+        try:
+            return check_fixed_points(proposal["value"], self._loaded)
+        except (TypeError, ValueError) as err:
+            raise tl.TraitError(str(err)) from None
+
+    @tl.observe("fixed_points")
+    def _fixed_points_changed(self, change):
+        """New points (None clears them): placed on the map in force and sent (``_fixed_points``)."""
+        source, self._fp_incoming = self._fp_incoming, None
+        if not self._ready:
+            return
+        with self.hold_sync():
+            if source is None and self.fixed_points_request:  # set from Python: no page request is shown any more
+                self.fixed_points_request = {}
+            self._fp_source = source
+            self._place_fixed_points()
+
+    def _place_fixed_points(self) -> None:
+        fp = self.fixed_points
+        self._fp_fitted = self._trajectory.fitted
+        if fp is None:
+            self._fp_source, self._fixed_points = None, {}
+            return
+        request, about = self._fp_source or ({}, None)
+        self._fixed_points = fixed_points_payload(fp, self._loaded, self._trajectory, request, about)
+
+    @tl.observe("_meta")
+    def _fixed_points_follow_projection(self, change):
+        """The projection was refitted or swapped: the points are placed again (or the reason they are not drawn is
+        said)."""
+        if self._ready and self.fixed_points is not None and self._trajectory.fitted is not self._fp_fitted:
+            self._place_fixed_points()
+
+    @tl.validate("fixed_points_request")
+    def _check_fixed_points_request(self, proposal):
+        """A page's request is computed here in full (the observer shows it); a bad one changes nothing."""
+        value = proposal["value"]
+        if not value or not self._ready:
+            return value
+        if self._fp_pending is not None and self._fp_pending[0] == value:
+            return value
+        try:
+            request, s, row = check_request(value, self._loaded, self.projection_layer)
+        except (TypeError, ValueError) as err:
+            self._fp_pending = None
+            self._refuse_page("fixed_points_request", self.fixed_points_request)
+            raise tl.TraitError(f"{err}; nothing was changed") from err
+        self._fp_pending = (request, page_fixed_points(self._loaded, s, row), s)
+        return value
+
+    @tl.observe("fixed_points_request")
+    def _fixed_points_requested(self, change):
+        """Show what the validator found: the points (``fixed_points``), or the reason there are none."""
+        pending, self._fp_pending = self._fp_pending, None
+        if not self._ready or not change["new"] or pending is None or pending[0] != change["new"]:
+            return
+        request, found, s = pending
+        if isinstance(found, str):  # the points shown before are dropped: the page asked for others
+            with self.hold_sync():
+                self._fp_incoming = (request, None)
+                self.fixed_points = None
+                self._fp_incoming = None
+                self._fixed_points = {"request": dict(request), "error": found}
+            return
+        self._fp_incoming = (request, f"the mean input of {self._loaded.sequence_names[s]}")
+        self.fixed_points = found  # a new FixedPoints: the observer places it
 
     def _check_traj_view_value(self, view, error=tl.TraitError) -> dict:
         return check_traj_view(view, self._loaded, from_page=self._from_page("traj_view"), error=error)

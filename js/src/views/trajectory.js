@@ -18,7 +18,26 @@
 // sequence, size, theme and view options (yaw/pitch in 3-D); a scrub only redraws the overlay (cursor, hover).
 // The root carries `__lw_project(x, y[, z])`: a raw traj point -> {x, y} in CSS pixels from the top-left of the plot's
 // canvas, as last drawn (log1p and 3-D rotation included; null before the first draw); tests use it to click points.
+//
+// Fixed points (`_fixed_points`, ../fixedpoints.js): drawn on the base layer through the same frame as the paths —
+// stable ●, unstable ✕, slow ◆, each with its leading eigenvector as a short line — with a legend and a status line
+// (.lw-fp-status: what they are, "computing…" while the kernel works, or why they are not drawn). The "fixed points"
+// button asks the kernel for those of the current sequence's mean input (`fixed_points_request`). Hover names the
+// point's kind, q and largest |λ|. The root's `data-fixed-points` lists the drawn points as [{i, kind, x, y}] in the
+// canvas's CSS pixels.
 
+import {
+  describeFixedPoint,
+  drawFixedPoints,
+  FP_COLORS,
+  FP_GLYPHS,
+  FP_KINDS,
+  fixedPointsPending,
+  fixedPointsSummary,
+  nearestFixedPoint,
+  notDrawnReason,
+  placeFixedPoints,
+} from "../fixedpoints.js";
 import { font } from "../theme.js";
 import {
   axisLines,
@@ -37,6 +56,7 @@ import {
   projectRows,
   timeColor,
 } from "../traj3d.js";
+import { canRunModel } from "../why.js";
 import { el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
 
 const PAD = 16;
@@ -112,6 +132,7 @@ function dot(ctx, x, y, radius) {
 }
 
 const round4 = (v) => Math.round(v * 1e4) / 1e4;
+const round1 = (v) => Math.round(v * 10) / 10;
 
 function maxLength(lengths) {
   let m = 0;
@@ -173,6 +194,13 @@ export class TrajectoryView {
     this.projQ = el("select", { "aria-label": "Projected quantity", title: "quantity whose states are projected" });
     this.projLayer.addEventListener("change", () => store.set({ projection_layer: Number(this.projLayer.value) }));
     this.projQ.addEventListener("change", () => store.set({ projection_quantity: this.projQ.value }));
+    this.fpButton = el("button", {
+      type: "button",
+      class: "lw-btn lw-fp-button",
+      text: "fixed points",
+      title: "find the fixed points of the current sequence's mean input (the kernel runs lstm_widget.fixed_points)",
+      onclick: () => this.requestFixedPoints(),
+    });
     this.ovWrap = el(
       "label",
       { title: "draw two classes in full colour, the rest dimmed" },
@@ -203,7 +231,22 @@ export class TrajectoryView {
         el("span", { text: "of" }),
         this.projLayer,
       ),
+      this.fpButton,
     );
+    this.fpStatus = el("span", { class: "lw-fp-status lw-muted" });
+    this.fpLegend = el(
+      "span",
+      { class: "lw-fp-legend" },
+      ...FP_KINDS.map((k) =>
+        el(
+          "span",
+          { class: "lw-fp-key", "data-kind": k },
+          el("span", { class: "lw-fp-glyph", text: FP_GLYPHS[k], style: { color: FP_COLORS[k] || "" } }),
+          el("span", { text: k }),
+        ),
+      ),
+    );
+    this.fpBar = el("div", { class: "lw-fp-bar", hidden: true }, this.fpStatus, this.fpLegend);
     this.legendHost = el("div", { class: "lw-traj-legend", hidden: true });
     this.legendTitle = el("span", { class: "lw-muted" });
     this.legendHost.append(this.legendTitle);
@@ -222,6 +265,7 @@ export class TrajectoryView {
       ),
       this.controls,
       this.legendHost,
+      this.fpBar,
       this.body,
     );
     this.plot = new Plot(this.body, { height: 300 });
@@ -238,6 +282,7 @@ export class TrajectoryView {
     this.eff = null; // the view options as drawn
     this.capsVersion = -1;
     this.caps = null;
+    this.fpPlaced = []; // the fixed points as drawn: [{i, kind, x, y, d, ax, ay, bx, by}]
     this.el.__lw_project = (x, y, z = 0) => {
       if (!this.frame) return null;
       const p = projectPoint(this.frame, x, y, z);
@@ -250,6 +295,40 @@ export class TrajectoryView {
     const h = Math.round(Math.max(220, Math.min(420, width * 0.85)));
     const changedH = this.plot.setHeight(h);
     if (this.plot.resize(width) || changedH) this.baseKey = null;
+  }
+
+  /** The "fixed points" button: ask the kernel for those of the current sequence's mean input at the projected row. */
+  requestFixedPoints() {
+    const { store } = this.ctx;
+    const snap = store.snapshot();
+    const layer = snap.projection_layer ?? store.meta.projection?.layer;
+    store.set({
+      fixed_points_request: layer == null ? { sequence: snap.sequence } : { sequence: snap.sequence, layer },
+    });
+  }
+
+  /** The button, the status line and the legend (per frame; text set only when it changes). */
+  updateFixedPoints(snap, fp, proj) {
+    const can = canRunModel(this.ctx);
+    const pending = fixedPointsPending(snap.fixed_points_request, fp);
+    if (this.fpButton.disabled !== (!can || pending)) this.fpButton.disabled = !can || pending;
+    const title = can
+      ? "find the fixed points of the current sequence's mean input (the kernel runs lstm_widget.fixed_points)"
+      : this.ctx.offline
+        ? "no kernel here to find fixed points"
+        : "fixed points need the model: this explorer was made from recordings";
+    if (this.fpButton.title !== title) this.fpButton.title = title;
+    const reason = notDrawnReason(fp, proj);
+    let text = "";
+    if (pending) text = "computing fixed points…";
+    else if (reason) text = reason;
+    else if (fp) text = fixedPointsSummary(fp);
+    this.fpBar.hidden = !text;
+    setText(this.fpStatus, text);
+    this.fpStatus.classList.toggle("lw-fp-error", Boolean(reason) && !pending);
+    this.fpLegend.hidden = pending || Boolean(reason) || !fp || fp.n === 0;
+    for (const node of this.fpLegend.children) node.hidden = !fp?.counts[node.dataset.kind];
+    this.el.dataset.fpState = pending ? "computing" : reason ? "not-drawn" : fp ? "drawn" : "none";
   }
 
   /** Change some view options (a page action: written to `traj_view`). */
@@ -317,6 +396,13 @@ export class TrajectoryView {
     const idleCursor = () => (this.eff && this.eff.dims === 3 ? "grab" : "");
     const hover = (ev) => {
       const { x, y } = this.plot.point(ev);
+      const k = nearestFixedPoint(this.fpPlaced, x, y);
+      if (k >= 0) {
+        target.style.cursor = "default";
+        tooltip.show(ev.clientX, ev.clientY, describeFixedPoint(this.fp, this.fpPlaced[k].i));
+        store.set({ hover: null });
+        return;
+      }
       const p = this.pick(x, y);
       const meta = store.meta;
       if (!p) {
@@ -402,6 +488,9 @@ export class TrajectoryView {
       (snap.projection_layer != null && proj.layer != null && snap.projection_layer !== proj.layer) ||
       (snap.projection_quantity != null && proj.quantity != null && snap.projection_quantity !== proj.quantity);
     this.updateControls(view, eff, caps, snap, projLayer, projQ);
+    const fp = store.aux("_fixed_points");
+    this.updateFixedPoints(snap, fp, meta.projection);
+    this.fp = notDrawnReason(fp, meta.projection) ? null : fp;
 
     setText(
       this.sub,
@@ -447,6 +536,8 @@ export class TrajectoryView {
           eff.dims === 3 ? `${eff.yaw},${eff.pitch}` : "",
           (proj.explained || []).join(","),
           pname,
+          store.auxVersion("_fixed_points"),
+          this.fp ? 1 : 0,
         ].join("|")
       : `empty|${this.plot.width}|${theme.key}`;
     if (key !== this.baseKey || themeChanged) {
@@ -455,10 +546,12 @@ export class TrajectoryView {
       this.frame = null;
       this.P = null;
       this.plan = null;
+      this.fpPlaced = [];
       if (has) this.drawBase(ctx, snap, theme, all, eff, pname, proj.explained);
       else {
         this.labelLayer.replaceChildren();
         this.legendHost.hidden = true;
+        this.el.dataset.fixedPoints = "[]";
       }
     }
     const octx = this.plot.begin(this.plot.octx);
@@ -570,6 +663,10 @@ export class TrajectoryView {
     this.drawAxes(ctx, frame, theme, pname, explained, eff.log1p);
     if (eff.last_only) this.drawScatter(ctx, snap, theme, eff, plan);
     else this.drawPaths(ctx, snap, theme, eff, plan);
+    this.fpPlaced = placeFixedPoints(this.fp, frame);
+    drawFixedPoints(ctx, this.fpPlaced, theme, { depthFade: frame.dims === 3 ? depthFade : null });
+    const drawn = this.fpPlaced.map((p) => ({ i: p.i, kind: p.kind, x: round1(p.x), y: round1(p.y) }));
+    this.el.dataset.fixedPoints = JSON.stringify(drawn);
     this.placeLabels(ctx, snap, theme, eff, plan);
 
     // Legend: classes, groups, or the overlaid pair.
