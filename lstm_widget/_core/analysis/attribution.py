@@ -551,11 +551,7 @@ def _prepare(model, x, opts: _Options):
     spec = opts._spec or describe(model, lstm=opts.lstm, head=opts.head, forward=opts.forward)
     given_ids = opts._spec is not None and np.asarray(x).dtype.kind in "iu" and spec.preprocess is not None
     if embedding is not None or given_ids:
-        ids = (
-            check_token_sequence(x, model, "x")
-            if embedding is not None
-            else np.asarray(x, np.int64).reshape(-1)
-        )
+        ids = check_token_sequence(x, model, "x") if embedding is not None else np.asarray(x, np.int64).reshape(-1)
         with torch.no_grad():
             z = spec.preprocess(torch.as_tensor(ids[None], device=spec.device))[0]
         seq = z.detach().to("cpu", torch.float32).numpy()
