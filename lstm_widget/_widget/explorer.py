@@ -56,8 +56,11 @@ class Explorer(PageSync):
     Options (keywords; the same for :meth:`from_recordings` and :meth:`from_dataset`): ``labels`` (a class index or
     None per sequence), ``class_names``, ``feature_names``, ``sequence_names``, ``projection``,
     ``projection_layer``, ``projection_quantity``, ``groups``, ``group_name``, ``wire_dtype`` ("float32",
-    "float16" or "uint8": how arrays travel to the page) and ``preload`` ("auto", "all", or the quantities to send
-    up front); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
+    "float16" or "uint8": how arrays travel to the page), ``preload`` ("auto", "all", or the quantities to send
+    up front), ``tokens`` (a token model's vocabulary: a list id → string, or a callable id → string; it labels every
+    step, and the page adds a text view) and ``top_k`` (default 10: the next tokens listed per step when a token
+    model's head has more than 20 classes); any other keyword is the first value of a trait (``t``, ``quantity``,
+    ``traj_view``, ``why_open``…).
     The sequences are recorded by :func:`lstm_widget.record` through the model's own forward: ``lstm``, ``head``,
     ``task``, ``forward`` and ``lengths`` mean what they mean there (token ids for a model with an ``nn.Embedding``;
     every recurrent module the forward calls, on one timeline; a regression's raw outputs). Streaming, influence,
@@ -352,7 +355,7 @@ class Explorer(PageSync):
         fps: float | None = None,
         batch_ms: float = 16.0,
     ) -> Recording:
-        """Step a new sequence ``x`` (T, D) through the kernel one step at a time, appending every frame to the page
+        """Step a new sequence ``x`` (T, D) — token ids (T,) for a token model — through the kernel one step at a time, appending every frame to the page
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map

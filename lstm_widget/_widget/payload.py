@@ -174,8 +174,8 @@ class Loaded:
                 "tokens= labels the token ids of a model that takes ids (one with an nn.Embedding); this model takes "
                 "float features (name them with feature_names=)"
             )
-        if self.tokens and n_token_ids is None:
-            n_token_ids = max(int(r.inputs.max(initial=-1)) for r in recs) + 1
+        if self.tokens and n_token_ids is None:  # recordings without the model: the ids seen, or the head's classes
+            n_token_ids = max(max(int(r.inputs.max(initial=-1)) for r in recs) + 1, n_classes)
         self.n_token_ids = n_token_ids
         self.vocab = resolve_vocab(options.tokens, n_token_ids) if self.tokens else None
         self.top_k = check_top_k(options.top_k)

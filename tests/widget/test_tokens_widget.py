@@ -109,6 +109,17 @@ def test_a_large_vocabulary_sends_the_top_k_of_the_model_s_probabilities_and_the
         row += len(s)
 
 
+def test_recordings_of_a_token_model_are_labelled_and_ranked_without_the_model(lm, seqs):
+    recs = lw.record(lm, seqs)
+    ex = lw.Explorer.from_recordings(recs, tokens=[f"w{k}" for k in range(VOCAB)])
+    assert ex._meta["vocab"][-1] == f"w{VOCAB - 1}" and ex._meta["next_token"] and ex._meta["top_k"] == 10
+    P = model_probs(lm, seqs[0])
+    rank = decode_array(ex._arrays["next_rank"])
+    assert rank[0] == list(torch.argsort(P[0], descending=True).numpy()).index(seqs[0][1]) + 1
+    with pytest.raises(ValueError, match="tokens has 3 entries; the model takes ids 0..29"):
+        lw.Explorer.from_recordings(recs, tokens=["a", "b", "c"])
+
+
 def test_a_small_vocabulary_keeps_every_probability():
     torch.manual_seed(2)
     model = TokenClassifier(vocab=TOPK_ABOVE).eval()
