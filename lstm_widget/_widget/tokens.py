@@ -76,13 +76,13 @@ def top_k_arrays(probs: np.ndarray, ids: np.ndarray, k: int, next_token: bool) -
     """The top-k of one sequence's probabilities (T, C) as the page gets them: ``topk_ids`` int32 (T, k) and
     ``topk_probs`` (T, k), best first (``torch.topk``'s order); ``next_rank`` int32 (T,) — the rank (1 = most
     probable) the model gave at t to the sequence's own next id ``ids[t + 1]`` — and ``next_prob`` (T,) its
-    probability; -1 and NaN where it is not known (the last step, a step without a next id, or a head whose classes
-    are not the token ids: ``next_token`` False)."""
+    probability; -1 and 0 where it is not known (the last step, a step without a next id, or a head whose classes
+    are not the token ids: ``next_token`` False). Not NaN: the uint8 wire dtype has no NaN."""
     p = torch.from_numpy(np.ascontiguousarray(probs, dtype=np.float32))
     values, index = torch.topk(p, min(k, p.shape[1]), dim=1)
     T = p.shape[0]
     rank = np.full(T, -1, np.int32)
-    prob = np.full(T, np.nan, np.float32)
+    prob = np.zeros(T, np.float32)
     if next_token and T > 1:
         nxt = np.asarray(ids[1:T], np.int64)
         known = np.flatnonzero((nxt >= 0) & (nxt < p.shape[1]))

@@ -105,7 +105,7 @@ def test_a_large_vocabulary_sends_the_top_k_of_the_model_s_probabilities_and_the
             order = torch.argsort(P[t], descending=True).numpy()
             assert rank[row + t] == list(order).index(s[t + 1]) + 1  # 1 = the most probable
             assert p_next[row + t] == pytest.approx(float(P[t, s[t + 1]]), abs=ATOL)
-        assert rank[row + len(s) - 1] == -1 and np.isnan(p_next[row + len(s) - 1])  # no next token in the sequence
+        assert rank[row + len(s) - 1] == -1 and p_next[row + len(s) - 1] == 0  # no next token in the sequence
         row += len(s)
 
 
@@ -118,6 +118,15 @@ def test_recordings_of_a_token_model_are_labelled_and_ranked_without_the_model(l
     assert rank[0] == list(torch.argsort(P[0], descending=True).numpy()).index(seqs[0][1]) + 1
     with pytest.raises(ValueError, match="tokens has 3 entries; the model takes ids 0..29"):
         lw.Explorer.from_recordings(recs, tokens=["a", "b", "c"])
+
+
+def test_the_top_k_travels_in_every_wire_dtype(lm, seqs):
+    for dtype in ("float16", "uint8"):
+        ex = lw.Explorer(lm, seqs, wire_dtype=dtype)
+        P = model_probs(lm, seqs[0])
+        p_next = decode_array(ex._arrays["next_prob"])
+        np.testing.assert_allclose(p_next[:8], P[np.arange(8), seqs[0][1:]].numpy(), atol=2e-3)
+        assert decode_array(ex._arrays["topk_ids"]).dtype == np.int32
 
 
 def test_a_small_vocabulary_keeps_every_probability():
