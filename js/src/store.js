@@ -5,7 +5,9 @@
 // cols[l] holding rows 0..sumT-1 (row = one time step, rowSize values). Sequence s occupies rows
 // offsets[s] .. offsets[s+1]. (L, sumT, U) arrays (h, c, i, f, g, o) become L columns of rowSize U; (sumT, D)
 // arrays (inputs, probs, traj) one column of rowSize D. Live appends ("begin"/"append" custom messages) grow the
-// columns in place (capacity doubling, copy-on-write over the model's own buffers).
+// columns in place (capacity doubling, copy-on-write over the model's own buffers). A streamed sequence is
+// provisional until the kernel's "end" (or traits that hold it) commits it; "abort" removes it and puts the cursor
+// back where Python has it (js/PROTOCOL.md, "Streams").
 //
 // State values coming from the model are kept as given (Python may set t before the data that makes it valid
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
@@ -35,6 +37,9 @@ export const SYNCED_KEYS = [
   "comparison",
   "pattern_query", // the Why section (why.js)
 ];
+/** State keys the page does not write while the cursor is on a provisional (streaming) sequence: Python does not
+ * have that sequence yet (js/PROTOCOL.md, "Streams"). */
+export const HELD_WHILE_PROVISIONAL = ["sequence", "t"];
 /** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
  * trajectory's view while it is rotated by dragging. */
 export const THROTTLED_KEYS = ["t", "traj_view"];
@@ -255,6 +260,8 @@ export function createStore(init = {}) {
   /** `_weights.rows` decoded: layer row -> {row, layer_name, framework, gates, ours, names, biases, W, U, b} */
   let weights = new Map();
   let weightsVersion = 0;
+  /** Indices of the sequences being streamed (begun, not yet ended): at the end of the list, not in Python yet. */
+  let provisional = new Set();
   /** Decoded kernel results that are not time-major data (the Why section's `_influence`, `_ranking`, ...). */
   const aux = new Map();
   const auxVersions = new Map();
@@ -293,6 +300,32 @@ export function createStore(init = {}) {
     arrays.set(name, { L, rowSize, cols });
   };
 
+  /** The colour limits as the kernel's `_meta.limits` give them (computed from the data where they do not). */
+  const resetLimits = () => {
+    limits = {};
+    for (const [q, lim] of Object.entries(meta.limits)) {
+      if (Array.isArray(lim) && lim.length === 2 && Number.isFinite(+lim[0]) && Number.isFinite(+lim[1])) {
+        limits[q] = [+lim[0], +lim[1]];
+      }
+    }
+    for (const q of meta.quantities) if (!limits[q]) limits[q] = store.computeLimits(q);
+  };
+
+  /** Remove sequences k … N−1 (their rows in every array and their entries in meta). */
+  const truncateSequences = (k) => {
+    const n = meta.n_sequences;
+    if (k >= n) return;
+    const rows = meta.offsets[n] - meta.offsets[k];
+    for (const a of arrays.values()) for (const col of a.cols) col.removeRows(meta.offsets[k], rows);
+    meta.lengths.length = k;
+    meta.offsets.length = k + 1;
+    meta.labels.length = k;
+    if (meta.groups) meta.groups.values.length = k;
+    meta.sequence_names.length = k;
+    seqVersions.length = k;
+    meta.n_sequences = k;
+  };
+
   const store = {
     state,
     get meta() {
@@ -328,13 +361,10 @@ export function createStore(init = {}) {
       meta = normalizeMeta(rawMeta, firstRows);
       arrays = new Map();
       for (const [name, a] of decoded) placeArray(name, a);
-      limits = {};
-      for (const [q, lim] of Object.entries(meta.limits)) {
-        if (Array.isArray(lim) && lim.length === 2 && Number.isFinite(+lim[0]) && Number.isFinite(+lim[1])) {
-          limits[q] = [+lim[0], +lim[1]];
-        }
-      }
-      for (const q of meta.quantities) if (!limits[q]) limits[q] = store.computeLimits(q);
+      resetLimits();
+      // Traits that hold a streamed sequence are Python's commit of it; one they do not hold is gone from the page
+      // (appends that follow begin it again, provisional).
+      provisional = new Set([...provisional].filter((s) => s >= meta.n_sequences));
       version++;
       seqVersions = meta.lengths.map(() => version);
       return store.notify(new Set(["data"]), "data");
@@ -422,13 +452,14 @@ export function createStore(init = {}) {
       return lo <= hi ? [lo, hi] : [0, 0];
     },
 
-    /** Handle a custom message from the kernel ("begin" / "append"). Returns the changed-key set. */
+    /** Handle a custom message from the kernel ("begin" / "append" / "end" / "abort"). Returns the changed-key
+     * set. */
     applyMessage(content, buffers = []) {
       if (!content || typeof content !== "object") return new Set();
       if (content.type === "begin") {
-        // The kernel starts streaming a sequence: show it (the cursor then follows the appends).
+        // The kernel starts streaming a sequence: show it (the cursor then follows the appends), provisional.
         const s = toInt(content.sequence, meta.n_sequences);
-        const changes = store.beginSequence(s, content, false);
+        const changes = store.beginSequence(s, { ...content, provisional: true }, false);
         if (s >= 0) {
           if (state.sequence !== s) changes.add("sequence");
           if (state.t !== 0) changes.add("t");
@@ -438,14 +469,56 @@ export function createStore(init = {}) {
         return store.notify(changes, "data");
       }
       if (content.type === "append") return store.append(content, buffers);
+      if (content.type === "end") return store.endSequence(toInt(content.sequence, -1));
+      if (content.type === "abort") return store.abortSequence(toInt(content.sequence, -1), content.state);
       return new Set();
     },
 
-    /** A new empty sequence s (added at the end; an existing s is emptied and renamed). */
-    beginSequence(s, { name = null, label = null } = {}, notify = true) {
+    /** Whether sequence s is being streamed: begun, neither ended nor aborted (Python does not have it yet). */
+    isProvisional(s) {
+      return provisional.has(s);
+    },
+    /** Whether the page holds back its write of synced `key` now (HELD_WHILE_PROVISIONAL, cursor on a provisional
+     * sequence). */
+    heldBack(key) {
+      return HELD_WHILE_PROVISIONAL.includes(key) && provisional.has(toInt(state.sequence, -1));
+    },
+
+    /** The kernel committed the streamed sequence s ("end"): it is an ordinary sequence from now on. */
+    endSequence(s) {
+      if (!provisional.delete(s)) return new Set();
+      version++;
+      seqVersions[s] = version;
+      return store.notify(new Set(["data"]), "data");
+    },
+
+    /**
+     * The kernel's stream of sequence s failed ("abort"): the provisional sequences are removed and the cursor goes
+     * to `kernelState` ({sequence, t}: what Python holds), as a change from the model (not written back).
+     */
+    abortSequence(s, kernelState) {
+      const gone = [...provisional].filter((k) => k < meta.n_sequences);
+      if (!provisional.has(s) && !gone.length) return new Set();
+      provisional = new Set();
+      if (gone.length) truncateSequences(Math.min(...gone));
+      resetLimits();
+      version++;
+      store.notify(new Set(["data"]), "model");
+      const back = kernelState && typeof kernelState === "object" ? kernelState : {};
+      const patch = {};
+      for (const key of HELD_WHILE_PROVISIONAL) if (Number.isInteger(back[key])) patch[key] = back[key];
+      const changes = store.set(patch, "model");
+      changes.add("data");
+      return changes;
+    },
+
+    /** A new empty sequence s (added at the end; an existing s is emptied and renamed). `provisional`: the
+     * sequences added are being streamed (applyMessage). */
+    beginSequence(s, { name = null, label = null, provisional: streamed = false } = {}, notify = true) {
       if (s < 0) return new Set();
       while (meta.n_sequences <= s) {
         const k = meta.n_sequences;
+        if (streamed) provisional.add(k);
         meta.lengths.push(0);
         meta.offsets.push(meta.offsets[k]);
         meta.labels.push(null);
@@ -472,7 +545,7 @@ export function createStore(init = {}) {
     append(content, buffers) {
       const s = toInt(content.sequence, -1);
       if (s < 0) return new Set();
-      if (s >= meta.n_sequences) store.beginSequence(s, {});
+      if (s >= meta.n_sequences) store.beginSequence(s, { provisional: true }); // only a stream appends
       const fields = Array.isArray(content.fields) ? content.fields : [];
       const parts = [];
       let k = 0;

@@ -341,4 +341,11 @@ export const CSS = `
   font: inherit; font-size: 10px; padding: 0 4px; border: 1px solid var(--lw-border); border-radius: 3px;
   background: var(--lw-bg1);
 }
+.lstm-widget .lw-epochs { margin-bottom: 8px; }
+.lstm-widget .lw-epochs .lw-head { display: flex; align-items: center; gap: 8px; }
+.lstm-widget .lw-epoch-slider { flex: 1 1 auto; min-width: 80px; margin: 0; accent-color: var(--lw-brand); cursor: pointer; }
+.lstm-widget .lw-epoch-label { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-epochs[data-pending="true"] .lw-epoch-label { font-style: italic; }
+.lstm-widget .lw-epoch-charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 6px; }
+.lstm-widget .lw-epoch-chart { border: none; margin: 0; }
 `;

@@ -109,9 +109,14 @@ def stage_list(rec: Recording) -> list:
 
 
 def export_index(sequences, n: int) -> list[int]:
-    """The loaded sequences (of ``n``) an export holds: ``sequences`` as indices (None: all; a slice; ints)."""
-    if sequences is None:
+    """The loaded sequences (of ``n``) an export holds: ``sequences`` as indices ("all" or None: all; a slice;
+    ints)."""
+    if sequences is None or (isinstance(sequences, str) and sequences == "all"):
         return list(range(n))
+    if isinstance(sequences, str):
+        raise TypeError(
+            f'sequences must be "all", indices of the loaded sequences (ints 0..{n - 1}) or a slice; got {sequences!r}'
+        )
     if isinstance(sequences, slice):
         index = list(range(n))[sequences]
     else:
@@ -126,6 +131,40 @@ def export_index(sequences, n: int) -> list[int]:
         what = f"{bad[0]} is out of range" if bad else "it is empty" if not index else "it repeats an index"
         raise ValueError(f"sequences {sequences!r}: {what}; expected distinct indices 0..{n - 1}")
     return index
+
+
+def neighbours_within(current: int, sizes: list[int], budget: int) -> list[int]:
+    """The consecutive indices around ``current`` whose ``sizes`` (one per sequence) add up to at most ``budget``:
+    ``current`` always, then one more on each side in turn (after, before) while the next fits; a side that is used
+    up or whose next does not fit leaves the other to grow alone."""
+    lo = hi = current
+    total = sizes[current]
+    grow = [1, -1]
+    while grow:
+        side = grow[0]
+        k = hi + 1 if side > 0 else lo - 1
+        if 0 <= k < len(sizes) and total + sizes[k] <= budget:
+            total += sizes[k]
+            lo, hi = min(lo, k), max(hi, k)
+            grow.append(grow.pop(0))  # the other side next
+        else:
+            grow.pop(0)
+    return list(range(lo, hi + 1))
+
+
+def describe_index(index: list[int], n: int) -> str:
+    """``index`` (of ``n`` loaded sequences) in words, runs as ranges: "sequences 3–12 of 370", "sequence 4 of 6",
+    "sequences 0, 4, 9 of 30", "all 370 sequences"."""
+    if len(index) == n and index == list(range(n)):
+        return f"all {n} sequences" if n != 1 else "the only sequence"
+    runs, start = [], 0
+    for k in range(1, len(index) + 1):
+        if k == len(index) or index[k] != index[k - 1] + 1:
+            a, b = index[start], index[k - 1]
+            runs.append(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}")
+            start = k
+    word = "sequence" if len(index) == 1 else "sequences"
+    return f"{word} {', '.join(runs)} of {n}"
 
 
 class Loaded:

@@ -18,3 +18,6 @@ def test_notebook_executes(path, tmp_path):
         assert "predicted speaker per step:" in outputs
         accuracy = float(outputs.split("test accuracy of the bundled network: ")[1].split()[0])
         assert accuracy >= 0.96
+    if path.stem == "training":
+        accuracy = float(outputs.split("final test accuracy: ")[1].split()[0])
+        assert accuracy > 0.8

@@ -9,6 +9,7 @@ import { createStore, SYNCED_KEYS, THROTTLED_KEYS, traitValue } from "../store.j
 import { CSS } from "../style.js";
 import { createSync, modelValues, watchConnection } from "../sync.js";
 import { el } from "../views/common.js";
+import { EpochsView } from "../views/epochs.js";
 import { GatesView } from "../views/gates.js";
 import { HeatmapView } from "../views/heatmap.js";
 import { InputsView } from "../views/inputs.js";
@@ -41,6 +42,7 @@ export function mount(model, host) {
     read: (key) => traitValue(store.state, key),
     throttled: THROTTLED_KEYS,
     revised: SYNCED_KEYS,
+    hold: (key) => store.heldBack(key), // sequence / t on a sequence still streaming: Python does not have it yet
   });
 
   const ctx = {
@@ -58,6 +60,14 @@ export function mount(model, host) {
     windowStart: () => model.get("window_start"),
     setWindowStart(start) {
       if (model.get("window_start") !== start) sync.set({ window_start: start });
+    },
+  });
+  // An explorer over training snapshots: the epoch axis (writes `epoch`; the kernel sends that epoch's data).
+  const epochs = new EpochsView(ctx, {
+    training: () => model.get("_meta")?.training ?? null,
+    epoch: () => model.get("epoch"),
+    setEpoch(epoch) {
+      if (model.get("epoch") !== epoch) sync.set({ epoch });
     },
   });
   const v = {
@@ -82,9 +92,10 @@ export function mount(model, host) {
   const views = [
     ...[v.picker, v.pager, v.timeline, v.text, v.inputs, v.heatmap, v.traces, v.probs, v.trajectory, v.gates],
     v.details,
-    ...[weights, saturation, ...v.why.views],
+    ...[weights, saturation, ...v.why.views, epochs],
   ];
   layOut(root, v);
+  root.querySelector(".lw-bar")?.after(epochs.el);
   const note = notices(root);
   host.append(root);
 
@@ -110,12 +121,16 @@ export function mount(model, host) {
   feedStore(model, store, on, note.showErrors, () => !loop.destroyed);
   store.set(modelValues(model, SYNCED_KEYS), "model");
   sync.listen(SYNCED_KEYS, (key, value) => store.set({ [key]: value }, "model"));
-  on("change:window_start", () => loop.mark("dataset")); // the pager: "loading…" until the window's _meta arrives
+  on("change:window_start", () => loop.mark("dataset"));
+  on("change:epoch", () => loop.mark("epoch")); // the epoch axis: "loading…" until the epoch's _meta arrives // the pager: "loading…" until the window's _meta arrives
   // A kernel restart: the view keeps what it holds (it still scrubs) and says that Python no longer answers.
   cleanups.push(watchConnection(model, (why) => loop.destroyed || note.markStale(why)));
 
   // ---- keyboard, size ----------------------------------------------------------------------------------------------
   const onKey = keyHandler(store, ctx);
+  const onEpochKey = (ev) => epochs.onKey(ev);
+  root.addEventListener("keydown", onEpochKey);
+  cleanups.push(() => root.removeEventListener("keydown", onEpochKey));
   root.addEventListener("keydown", onKey);
   cleanups.push(() => root.removeEventListener("keydown", onKey));
   cleanups.push(

@@ -780,6 +780,83 @@ def record_dataset(
     return open_dataset(final_path)
 
 
+def storable_reason(rec: Recording) -> str | None:
+    """Why ``rec`` cannot be written in this store's format (None when it can): the format holds float inputs
+    (T, D), every quantity of the cell kind over one timeline, and a classifier's logits / probs."""
+    if np.ndim(rec.inputs) != 2 or not np.issubdtype(np.asarray(rec.inputs).dtype, np.floating):
+        return "its inputs are not (steps, features) floats (token ids are not stored)"
+    if any(getattr(rec, q) is None for q in rec.quantities):
+        return "it lacks some quantities"
+    if len(rec.stages) > 1 or len(rec.inputs) != len(rec):
+        return "it has several recurrent stages (an encoder and a decoder) on one timeline"
+    if rec.outputs is not None and rec.task != "classification":
+        return "its head is a regression (per-step outputs are not stored)"
+    return None
+
+
+def write_recordings(recs: list[Recording], path, *, model: dict | None = None, extra_attrs: dict | None = None):
+    """Write ready-made recordings (one model's, e.g. a training snapshot's probe sequences) as a complete store in
+    :func:`record_dataset`'s format at ``path`` (a new local folder): written beside it under a temporary name, its
+    manifest last, then renamed into place — what :func:`open_dataset` reads back. ``model``: the description kept in
+    the attrs (default: from the recordings); ``extra_attrs`` are added to the group's attributes. Each recording must
+    be storable (:func:`storable_reason`). Returns ``path``."""
+    _require("zarr", "write_recordings")
+    import zarr
+
+    if not recs:
+        raise ValueError("no recordings to write")
+    for k, rec in enumerate(recs):
+        why = storable_reason(rec)
+        if why:
+            raise ValueError(f"recording {k} cannot be written to a store: {why}")
+    first = recs[0]
+    names = tuple(first.quantities)
+    final_path, replace = _check_path(path, False)
+    store_path = _beside(final_path, "recording")
+    features = int(first.inputs.shape[1])
+    classes = 0 if first.probs is None else int(first.probs.shape[1])
+    lengths = [len(r) for r in recs]
+    steps = int(sum(lengths))
+    chunk_steps = int(min(1 << 16, max(1, steps)))
+    try:
+        root = zarr.open_group(store=store_path, mode="w")
+        kw = dict(dtype="float32", compressors=_with_checksum(None))
+        data = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
+        data.update({q: np.concatenate([getattr(r, q) for r in recs], axis=1) for q in names})
+        if classes:
+            data["logits"] = np.concatenate([r.logits for r in recs], axis=0)
+            data["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+        for name, value in data.items():
+            chunks = (chunk_steps, value.shape[1]) if _time_axis(name) == 0 else (1, chunk_steps, value.shape[2])
+            root.create_array(name, shape=value.shape, chunks=chunks, **kw)[...] = value.astype(np.float32, copy=False)
+        described = model or {"source": "recordings", "cell": first.cell, "has_head": bool(classes)}
+        root.attrs.update(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "cell": first.cell,
+                "layer_names": list(first.layer_names),
+                "quantities": list(names),
+                "units": {q: int(getattr(first, q).shape[2]) for q in names},
+                "features": features,
+                "classes": classes or None,
+                "model": described,
+                "chunk_steps": chunk_steps,
+                "batch_size": len(recs),
+                "complete": False,
+                **(extra_attrs or {}),
+            }
+        )
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        _finish_store(root, offsets)
+        _swap_into_place(store_path, final_path, replace)
+    except BaseException:
+        shutil.rmtree(store_path, ignore_errors=True)
+        raise
+    return final_path
+
+
 def _batches(seqs: Iterator, size: int) -> Iterator[list]:
     batch = []
     for x in seqs:
