@@ -88,7 +88,8 @@ export class Column {
     const rs = this.rowSize;
     this.reserve(this.rows + k);
     if (at < this.rows) this.data.copyWithin((at + k) * rs, at * rs, this.rows * rs);
-    this.data.fill(this.data instanceof Float32Array ? fill : 0, at * rs, (at + k) * rs);
+    // integer columns (token ids, ranks) say "unknown" with -1
+    this.data.fill(this.data instanceof Float32Array ? fill : -1, at * rs, (at + k) * rs);
     this.rows += k;
   }
 
@@ -218,6 +219,12 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     projection: m.projection && typeof m.projection === "object" ? { ...m.projection } : null,
     groups: normalizeGroups(m.groups, n),
     sequence_names: list(m.sequence_names, (k) => `sequence ${k}`).map((v) => String(v)),
+    // token models: the ids travel in `token_ids`; `vocab` (raw strings, id → string) or null labels them; `top_k` > 0
+    // when the kernel sends the top-k next tokens instead of `probs`; `next_token` when the classes are the ids
+    tokens: Boolean(m.tokens),
+    vocab: Array.isArray(m.vocab) ? m.vocab.map((v) => String(v)) : null,
+    top_k: Math.max(0, toInt(m.top_k)),
+    next_token: Boolean(m.next_token),
   };
 }
 
@@ -672,6 +679,11 @@ export function createStore(init = {}) {
     },
     limits(name) {
       return limits[name] || [0, 0];
+    },
+    /** The token id at step t of sequence s (-1 when the step has none, or the model takes no ids). */
+    tokenId(s, t) {
+      const v = store.value("token_ids", 0, s, t, 0);
+      return v === v ? v : -1;
     },
     /** Whether the model has a classifier head (meta.has_head, else whether probs exist). */
     hasHead() {

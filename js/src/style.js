@@ -134,6 +134,37 @@ export const CSS = `
 .lstm-widget .lw-pred-class { font-size: 20px; font-weight: 750; line-height: 1.1; }
 .lstm-widget .lw-pred-p { font-size: 15px; font-weight: 600; color: var(--lw-fg0); font-variant-numeric: tabular-nums; }
 .lstm-widget .lw-pred-truth { font-size: 11px; }
+/* token models: the text view, the token strip above the embedding, the top-k next tokens */
+.lstm-widget .lw-text-body {
+  max-height: 220px; overflow-y: auto; padding: 6px 8px; white-space: pre-wrap; word-break: break-word;
+  font-family: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace); font-size: 12.5px;
+  line-height: 1.75; -webkit-user-select: text; user-select: text;
+}
+.lstm-widget .lw-tok { border-radius: 2px; cursor: pointer; padding: 1px 0; }
+.lstm-widget .lw-tok:hover { box-shadow: inset 0 -2px 0 var(--lw-fg2); }
+.lstm-widget .lw-tok.lw-tok-cur { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-text-message { padding: 2px 8px; font-size: 11px; }
+.lstm-widget .lw-text-scale { display: inline-block; width: 70px; height: 8px; border-radius: 2px; vertical-align: middle; }
+.lstm-widget .lw-token-strip { display: flex; gap: 2px; padding: 2px 8px 0 48px; overflow: hidden; }
+.lstm-widget .lw-strip-tok {
+  flex: 1 1 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; text-align: center;
+  font-family: var(--jp-code-font-family, ui-monospace, monospace); font-size: 11px; padding: 1px 2px;
+  border: 1px solid var(--lw-border2); border-radius: 3px; cursor: pointer;
+}
+.lstm-widget .lw-strip-tok.lw-strip-cur { border-color: var(--lw-brand); color: var(--lw-fg0); font-weight: 700; }
+.lstm-widget .lw-topk { padding: 4px 8px 6px; }
+.lstm-widget .lw-topk-list { display: flex; flex-direction: column; gap: 2px; }
+.lstm-widget .lw-topk-row { display: grid; grid-template-columns: 1.6em minmax(3em, 9em) 1fr 3.6em 4.5em; gap: 6px; align-items: center; }
+.lstm-widget .lw-topk-token {
+  font-family: var(--jp-code-font-family, ui-monospace, monospace); overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+}
+.lstm-widget .lw-topk-track { height: 10px; background: var(--lw-bg2); border-radius: 2px; overflow: hidden; }
+.lstm-widget .lw-topk-bar { display: block; height: 100%; }
+.lstm-widget .lw-topk-p { text-align: right; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-topk-row.lw-topk-actual .lw-topk-token { font-weight: 750; color: var(--lw-fg0); }
+.lstm-widget .lw-topk-row.lw-topk-actual { outline: 1px solid var(--lw-brand); border-radius: 3px; }
+.lstm-widget .lw-topk-mark { color: var(--lw-brand); font-size: 11px; }
+.lstm-widget .lw-topk-actual-line { margin-top: 4px; font-size: 11.5px; }
 .lstm-widget .lw-ok { color: var(--jp-success-color1, #2e7d32); }
 .lstm-widget .lw-bad { color: var(--jp-error-color1, #d32f2f); }
 

@@ -64,6 +64,7 @@ export function decodeInfluence(raw) {
     output: raw.output == null ? null : String(raw.output),
     steps: raw.steps == null ? null : Number(raw.steps),
     error: raw.error == null ? null : String(raw.error),
+    tokens: Boolean(raw.tokens), // a token model's: values over the embedding of the token at each step
     T: 0,
     D: 0,
     values: null,

@@ -26,7 +26,7 @@ from .._core.model.adapters import _AUTO
 from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
 from .._core.recording import Recording, record
-from .._core.recording.observe import check_token_sequence
+from .._core.recording.observe import check_token_sequence, token_embedding
 from .._core.recording.stepper import stepping_threads
 from .._core.validate import check_sequence, is_int, to_numpy
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
@@ -64,8 +64,11 @@ class Explorer(PageSync):
     Options (keywords; the same for :meth:`from_recordings` and :meth:`from_dataset`): ``labels`` (a class index or
     None per sequence), ``class_names``, ``feature_names``, ``sequence_names``, ``projection``,
     ``projection_layer``, ``projection_quantity``, ``groups``, ``group_name``, ``wire_dtype`` ("float32",
-    "float16" or "uint8": how arrays travel to the page) and ``preload`` ("auto", "all", or the quantities to send
-    up front); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
+    "float16" or "uint8": how arrays travel to the page), ``preload`` ("auto", "all", or the quantities to send
+    up front), ``tokens`` (a token model's vocabulary: a list id → string, or a callable id → string; it labels every
+    step, and the page adds a text view) and ``top_k`` (default 10: the next tokens listed per step when a token
+    model's head has more than 20 classes); any other keyword is the first value of a trait (``t``, ``quantity``,
+    ``traj_view``, ``why_open``…).
     The sequences are recorded by :func:`lstm_widget.record` through the model's own forward: ``lstm``, ``head``,
     ``task``, ``forward`` and ``lengths`` mean what they mean there (token ids for a model with an ``nn.Embedding``;
     every recurrent module the forward calls, on one timeline; a regression's raw outputs). Streaming, influence,
@@ -180,7 +183,9 @@ class Explorer(PageSync):
         recs = recs if isinstance(recs, list) else [recs]
         source = ModelSource(model, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
         self._source = source
-        self._start(Loaded(recs, source.spec, opts, traits.get("quantity", "h"), source.note), opts, traits)
+        embedding = token_embedding(model)
+        n_ids = None if embedding is None else embedding[1].num_embeddings
+        self._start(Loaded(recs, source.spec, opts, traits.get("quantity", "h"), source.note, n_ids), opts, traits)
 
     @classmethod
     def from_recordings(
@@ -450,7 +455,7 @@ class Explorer(PageSync):
         fps: float | None = None,
         batch_ms: float = 16.0,
     ) -> Recording:
-        """Step a new sequence ``x`` (T, D) through the kernel one step at a time, appending every frame to the page
+        """Step a new sequence ``x`` (T, D) — token ids (T,) for a token model — through the kernel one step at a time, appending every frame to the page
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
@@ -505,6 +510,9 @@ class Explorer(PageSync):
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
         try:
             embed = self._embedding_of(stepper) if loaded.tokens else None
+            # the top-k's rank of the actual next token at a chunk's last step is known with the next chunk: each
+            # chunk after the first starts with the step before it again (sent again, its rank now known)
+            again = 1 if loaded.shows_top_k else 0
             frames, pending, last_send = [], [], time.perf_counter()
             with stepping_threads(loaded.spec):
                 for t in range(x.shape[0]):
@@ -514,7 +522,7 @@ class Explorer(PageSync):
                     now = time.perf_counter()
                     if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
                         self._send_frames(s, t + 1 - len(pending), pending, embed)
-                        pending, last_send = [], now
+                        pending, last_send = frames[len(frames) - again :], now
                     if fps is not None:
                         time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
             rec = recording_from_frames(frames, loaded.layer_names, embed)
@@ -559,17 +567,25 @@ class Explorer(PageSync):
     def _send_frames(self, s: int, start: int, frames, embed=None) -> None:
         """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs or outputs,
         token ids, trajectory."""
-        chunk = recording_from_frames(frames, self._loaded.layer_names, embed)
+        loaded = self._loaded
+        chunk = recording_from_frames(frames, loaded.layer_names, embed)
         fields = {"inputs": shown_inputs(chunk), **{q: getattr(chunk, q) for q in self.loaded_quantities}}
-        if chunk.probs is not None:
+        ints = {}  # ids and ranks travel as int32 whatever the wire dtype
+        if embed is not None:
+            ints["token_ids"] = token_ids(chunk)
+        if chunk.probs is not None and loaded.shows_top_k:
+            ranked = loaded.top_k_fields([chunk])
+            fields["topk_probs"], fields["next_prob"] = ranked.pop("topk_probs"), ranked.pop("next_prob")
+            ints.update(ranked)
+        elif chunk.probs is not None:
             fields["probs"] = chunk.probs
-        if self._loaded.task == "regression":
+        if loaded.task == "regression":
             fields["outputs"] = chunk.outputs
         fields["traj"] = self._trajectory.place(chunk)  # the fitted map: no refit
-        descs, buffers = split_message(fields, self._loaded.wire_dtype)
-        if embed is not None:  # ids travel as int32 whatever the wire dtype
-            ids, id_buffers = split_message({"token_ids": token_ids(chunk)}, "int32")
-            descs, buffers = [*descs, *ids], [*buffers, *id_buffers]
+        descs, buffers = split_message(fields, loaded.wire_dtype)
+        if ints:
+            int_descs, int_buffers = split_message(ints, "int32")
+            descs, buffers = [*descs, *int_descs], [*buffers, *int_buffers]
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
 
     # ---- the cursor and the heatmap: validation, and a quantity sent when first chosen --------------------------

@@ -28,6 +28,8 @@ class ViewOptions:
     group_name: str = "group"
     wire_dtype: str = "float32"
     preload: object = "auto"
+    tokens: object = None  # token models: a list id → string, or a callable id → string (payload.Loaded resolves it)
+    top_k: int = 10  # next tokens listed per step when a token model's vocabulary is large (tokens.TOPK_ABOVE)
 
     def __post_init__(self):
         check_wire_dtype(self.wire_dtype)

@@ -15,6 +15,7 @@ from .._core.recording import Recording
 from .._core.validate import is_int
 from .._wire import WireArray
 from .options import ViewOptions, check_groups, check_label, check_preload, names_of
+from .tokens import check_top_k, resolve_vocab, shows_top_k, top_k_arrays
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
@@ -171,7 +172,13 @@ class Loaded:
     the data traits the page is sent. ``spec`` is the model's description (None for recordings without a model)."""
 
     def __init__(
-        self, recs: list[Recording], spec, options: ViewOptions, first_quantity: str = "h", spec_note: str | None = None
+        self,
+        recs: list[Recording],
+        spec,
+        options: ViewOptions,
+        first_quantity: str = "h",
+        spec_note: str | None = None,
+        n_token_ids: int | None = None,
     ):
         first = recs[0]
         self.spec = spec
@@ -199,6 +206,21 @@ class Loaded:
             if bad:
                 raise ValueError(f"label {bad[0]} is out of range; expected 0..{len(class_names) - 1} (class_names)")
         self.tokens = takes_tokens(first)
+        # token models: the vocabulary (ids 0..n_token_ids-1: the model's embedding's, else the ids seen) and whether
+        # the page gets the top-k next tokens instead of every class's probability
+        if options.tokens is not None and not self.tokens:
+            raise ValueError(
+                "tokens= labels the token ids of a model that takes ids (one with an nn.Embedding); this model takes "
+                "float features (name them with feature_names=)"
+            )
+        if self.tokens and n_token_ids is None:  # recordings without the model: the ids seen, or the head's classes
+            n_token_ids = max(max(int(r.inputs.max(initial=-1)) for r in recs) + 1, n_classes)
+        self.n_token_ids = n_token_ids
+        self.vocab = resolve_vocab(options.tokens, n_token_ids) if self.tokens else None
+        self.top_k = check_top_k(options.top_k)
+        self.shows_top_k = first.probs is not None and shows_top_k(self.tokens, n_classes)
+        # a next-token head: its classes are the token ids (the actual next token can be ranked)
+        self.next_token = self.tokens and n_classes == n_token_ids
         # what the model's head gave per step: "classification" (probs), "regression" (outputs) or None (nothing
         # verified; outputs_note says why)
         self.task = first.task
@@ -271,7 +293,11 @@ class Loaded:
         lengths = [len(r) for r in recs]
         has_head = recs[0].probs is not None
         small = {"inputs": np.concatenate([shown_inputs(r) for r in recs], axis=0)}
-        if has_head:
+        ranked = {}  # a large vocabulary: the top-k next tokens instead of every class's probability
+        if has_head and self.shows_top_k:
+            ranked = self.top_k_fields(recs)
+            small["topk_probs"], small["next_prob"] = ranked.pop("topk_probs"), ranked.pop("next_prob")
+        elif has_head:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
         if self.task == "regression":
             small["outputs"] = np.concatenate([r.outputs for r in recs], axis=0)
@@ -287,7 +313,7 @@ class Loaded:
         if load is None:
             wanted |= set(have)
         check_page_bytes(
-            sum(v.size for v in small.values())
+            sum(v.size for v in (*small.values(), *ranked.values()))
             + sum(getattr(r, q).size for r in recs for q in self.quantities if q in wanted),
             dtype,
             "showing these sequences" if load is None else "this export",
@@ -295,6 +321,8 @@ class Loaded:
         traits, limits = {"_arrays": {k: WireArray(v, dtype) for k, v in small.items()}}, {}
         if self.tokens:
             traits["_arrays"]["token_ids"] = WireArray(np.concatenate([token_ids(r) for r in recs]), "int32")
+        for name, values in ranked.items():  # ids and ranks travel as int32 whatever the wire dtype
+            traits["_arrays"][name] = WireArray(values, "int32")
         for q in self.quantities:  # NaN: steps where a module did not run (a decoder's rows during the encoder)
             limits[q] = [
                 min(float(np.nanmin(getattr(r, q), initial=np.inf)) for r in recs),
@@ -317,17 +345,26 @@ class Loaded:
             "model_note": self.spec_note,
             "framework": None if self.spec is None else getattr(self.spec, "framework", "pytorch"),
             "has_head": has_head,
-            "n_classes": int(small["probs"].shape[1]) if has_head else 0,
+            "n_classes": int(recs[0].probs.shape[1]) if has_head else 0,
             "task": self.task,
             "outputs_note": self.outputs_note,
             "n_outputs": int(small["outputs"].shape[1]) if "outputs" in small else 0,
             "tokens": self.tokens,
+            "vocab": self.vocab,
+            "top_k": int(small["topk_probs"].shape[1]) if "topk_probs" in small else 0,
+            "next_token": self.next_token,
             "stages": [stage_list(r) for r in recs] if self.staged(recs) else None,
             "limits": limits,
             "projection": projection.meta(layer, quantity),
             "groups": None if self.groups is None else {"name": self.groups[0], "values": pick(groups)},
         }
         return meta, traits
+
+    def top_k_fields(self, recs) -> dict:
+        """``topk_ids``, ``topk_probs``, ``next_rank`` and ``next_prob`` of ``recs``, concatenated (see
+        :func:`~.tokens.top_k_arrays`; the next id is always the same sequence's)."""
+        parts = [top_k_arrays(r.probs, token_ids(r), self.top_k, self.next_token) for r in recs]
+        return {name: np.concatenate([p[name] for p in parts], axis=0) for name in parts[0]}
 
     @staticmethod
     def staged(recs) -> bool:
@@ -336,13 +373,14 @@ class Loaded:
         return any(len({(st.start, st.stop) for st in r.stages}) > 1 for r in recs)
 
     def values_per_step(self, loaded, dims: int) -> int:
-        """Numbers the page holds per step: inputs, probs or outputs, token ids, trajectory and every ``loaded``
-        quantity."""
+        """Numbers the page holds per step: inputs, probs (or the top-k next tokens) or outputs, token ids, trajectory
+        and every ``loaded`` quantity."""
         first = self.recordings[0]
+        classes = 0 if first.probs is None else first.probs.shape[1]
         return (
             len(self.feature_names)
             + int(self.tokens)
-            + (0 if first.probs is None else first.probs.shape[1])
+            + (2 * min(self.top_k, classes) + 2 if self.shows_top_k else classes)
             + (first.outputs.shape[1] if self.task == "regression" else 0)
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)

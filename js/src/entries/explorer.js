@@ -18,6 +18,7 @@ import { PickerView } from "../views/picker.js";
 import { ProbsView } from "../views/probs.js";
 import { SaturationView } from "../views/saturation.js";
 import { detailsSection, explorerRoot, layOut, makeTooltip, notices } from "../views/shell.js";
+import { TextView } from "../views/text.js";
 import { TimelineView } from "../views/timeline.js";
 import { TracesView } from "../views/traces.js";
 import { TrajectoryView } from "../views/trajectory.js";
@@ -79,6 +80,7 @@ export function mount(model, host) {
     probs: new ProbsView(ctx),
     trajectory: new TrajectoryView(ctx),
     gates: new GatesView(ctx),
+    text: new TextView(ctx), // token models only (hidden otherwise)
   };
   // "Gates & weights" and "Why" are closed by default (the default page stays light); opening them writes
   // gate_details / why_open, which ask the kernel for what they show. createWhy also sets ctx.why (the heatmap's
@@ -88,7 +90,8 @@ export function mount(model, host) {
   v.details = detailsSection(ctx, weights, saturation);
   v.why = createWhy(ctx);
   const views = [
-    ...[v.picker, v.pager, v.timeline, v.inputs, v.heatmap, v.traces, v.probs, v.trajectory, v.gates, v.details],
+    ...[v.picker, v.pager, v.timeline, v.text, v.inputs, v.heatmap, v.traces, v.probs, v.trajectory, v.gates],
+    v.details,
     ...[weights, saturation, ...v.why.views, epochs],
   ];
   layOut(root, v);

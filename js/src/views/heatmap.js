@@ -15,6 +15,7 @@ import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
 import { font } from "../theme.js";
+import { stepLabels } from "../tokens.js";
 import {
   colorbar,
   drawCursor,
@@ -480,7 +481,11 @@ export class HeatmapView {
       }
     });
     ctx.restore();
-    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, { grid: false, t0: win.t0 });
+    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, {
+      grid: false,
+      t0: win.t0,
+      tokens: stepLabels(this.ctx.store, snap.sequence),
+    });
   }
 
   drawOverlay(snap, theme, rowOf) {

@@ -137,7 +137,8 @@ export class LineChart {
   }
 
   /**
-   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?}
+   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?,
+   * tokens?} (tokens: a token model's step labels for the time axis, see drawTimeAxis)
    * (data is the (T, stride) block of the current sequence; cols the columns drawn). `ghost` {data, T, stride}: the
    * same columns of a second block (an intervened or compared input) drawn dashed over the same axes, its value at
    * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does.
@@ -179,7 +180,7 @@ export class LineChart {
       const ctx = this.plot.begin(this.plot.bctx);
       if (!empty) {
         drawYAxis(ctx, r, lo, hi, theme, this.yOf, { ticks: spec.ticks });
-        drawTimeAxis(ctx, r, n, theme, { t0: w0 });
+        drawTimeAxis(ctx, r, n, theme, { t0: w0, tokens: spec.tokens || null });
         const data = win ? spec.data.subarray(w0 * spec.stride, (w0 + n) * spec.stride) : spec.data;
         // Dense lines (segments under 3 px, or many of them) are drawn 1 px wide: a hairline, which software canvas
         // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which

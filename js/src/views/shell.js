@@ -94,7 +94,7 @@ export function layOut(root, v) {
     el(
       "div",
       { class: "lw-grid" },
-      el("div", { class: "lw-col lw-col-main" }, v.inputs.el, v.heatmap.el, v.traces.el),
+      el("div", { class: "lw-col lw-col-main" }, v.text.el, v.inputs.el, v.heatmap.el, v.traces.el),
       el("div", { class: "lw-col lw-col-side" }, v.trajectory.el, v.probs.el, v.gates.el, helpLine()),
     ),
     v.details.el,

@@ -4,6 +4,7 @@
 // drag it to pan.
 
 import { panWindow } from "../lod.js";
+import { tokenLabel } from "../tokens.js";
 import { el, fillSelect, icon, setIcon, setText } from "./common.js";
 
 /** Half a range thumb's width (px): where the slider's track starts and ends inside it. */
@@ -93,7 +94,9 @@ export class TimelineView {
     if (this.slider.max !== max) this.slider.max = max;
     if (this.slider.value !== String(t)) this.slider.value = String(t);
     this.slider.disabled = T <= 1;
-    setText(this.label, `t = ${t} / ${T}`);
+    const { store } = this.ctx;
+    const id = store.meta.tokens ? store.tokenId(snap.sequence, t) : -1;
+    setText(this.label, id >= 0 ? `t = ${t} / ${T} · ${tokenLabel(store.meta.vocab, id)}` : `t = ${t} / ${T}`);
     setIcon(this.play, playing ? "pause" : "play");
     this.play.setAttribute("aria-label", playing ? "Pause" : "Play");
     this.play.setAttribute("aria-pressed", playing ? "true" : "false");
