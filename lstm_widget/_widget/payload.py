@@ -14,7 +14,7 @@ from .._core.model import gate_weights
 from .._core.recording import Recording
 from .._core.validate import is_int
 from .._wire import WireArray
-from .options import ViewOptions, check_groups, check_label, check_preload, names_of
+from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
@@ -164,6 +164,8 @@ class Loaded:
         # verified; outputs_note says why)
         self.task = first.task
         self.outputs_note = first.outputs_note
+        # per-step targets of the sequences loaded at first, (T, k) each; streamed sequences have none (NaN)
+        self.targets = check_targets(options.targets, recs)
         width = shown_inputs(first).shape[1]
         self.feature_names = names_of(options.feature_names, width, "e{}" if self.tokens else "x{}", "feature_names")
         self.sequence_names = names_of(options.sequence_names, n, "sequence {}", "sequence_names")
@@ -236,6 +238,8 @@ class Loaded:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
         if self.task == "regression":
             small["outputs"] = np.concatenate([r.outputs for r in recs], axis=0)
+        if self.targets is not None:
+            small["targets"] = self.target_rows(recs, index)
         small["traj"] = traj
         dtype = wire_dtype or self.wire_dtype
         if load is not None:
@@ -290,6 +294,17 @@ class Loaded:
         }
         return meta, traits
 
+    def target_rows(self, recs, index=None) -> np.ndarray:
+        """``_arrays.targets`` (sum T, k) of ``recs`` — the loaded sequences (``index``: which of them, for an
+        export), or those with one more streamed — NaN on a sequence given no targets."""
+        k = self.targets[0].shape[1]
+        rows = []
+        for j, rec in enumerate(recs):
+            s = j if index is None else index[j]
+            given = self.targets[s] if s < len(self.targets) else None
+            rows.append(given if given is not None and len(given) == len(rec) else np.full((len(rec), k), np.nan))
+        return np.concatenate(rows, axis=0).astype(np.float32)
+
     @staticmethod
     def staged(recs) -> bool:
         """Whether the recurrent modules of ``recs`` ran one after another (an encoder, then a decoder): the page then
@@ -305,6 +320,7 @@ class Loaded:
             + int(self.tokens)
             + (0 if first.probs is None else first.probs.shape[1])
             + (first.outputs.shape[1] if self.task == "regression" else 0)
+            + (0 if self.targets is None else self.targets[0].shape[1])
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
         )
