@@ -37,6 +37,7 @@ export class InputsView extends LineChartView {
       lo,
       hi,
       view: "inputs",
+      stages: store.stages(snap.sequence),
       key: [snap.sequence, store.seqVersion(snap.sequence), D, theme.dark].join("|"),
     });
   }
