@@ -1,7 +1,7 @@
 // Outputs (lw-outputs): a regression's predicted values over time — the model's raw output per step (`outputs`,
 // (sumT, k)) — one line per output (up to MAX_LINES; a select picks one when there are more), the targets given as
 // Explorer(..., targets=) dashed beside them, the cursor, and the error at t (prediction − target) in the head
-// (data-error: the first shown output's, "" without a target there). Shown instead of the class probabilities when
+// (data-error: the first shown output's, "" without a target there; data-lines: the names of the lines drawn). Shown instead of the class probabilities when
 // `_meta.task` is "regression"; hidden when there is neither an output nor a target to draw. Stage boundaries (an
 // encoder, then its decoder) are drawn as rules.
 
@@ -118,6 +118,8 @@ export class OutputsView extends LineChartView {
         dashed.push(true);
       }
     });
+    const linesAttr = names.join(",");
+    if (this.el.dataset.lines !== linesAttr) this.el.dataset.lines = linesAttr;
     setText(
       this.chart.sub,
       `${k} output${k === 1 ? "" : "s"}${target ? " · dashed: target" : ""}${many ? ` · showing output ${this.picked}` : ""}`,
