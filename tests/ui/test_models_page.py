@@ -2,7 +2,7 @@
 a per-step regressor with targets (the outputs view: predicted and target lines, the error at t, following t, no
 class probabilities), the two-cell sine forecaster (both cells in the layer picker, each its own heatmap) and an
 encoder–decoder (the stage boundary on the timeline and the heatmap, the decoder's rows blank before it, the reason
-the weights are unavailable).
+the weights are unavailable), and a model whose per-step outputs cannot be verified (the reason in one line).
 
 Selectors:
     OUTPUTS    ".lw-outputs"  data-t, data-error (prediction − target at t), data-lines ("predicted,target"),
@@ -45,6 +45,18 @@ fc = lw.Explorer(fc_model, [wave], forward=lambda m, b: m(b[..., 0], future=3))
 
 torch.manual_seed(5)
 ed = lw.Explorer(EncoderDecoder(steps=4).eval(), [rng.normal(size=(6, 3)).astype(np.float32)])
+
+
+class Summed(torch.nn.Module):  # returns a sum over time, with no head: no per-step output can be verified
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(3, 5, batch_first=True)
+
+    def forward(self, x):
+        return self.lstm(x)[0].sum(1)
+
+
+nt = lw.Explorer(Summed().eval(), xs)
 """
 
 
@@ -54,13 +66,13 @@ def nb(new_page, jupyter_server):
     roots = {}
 
     def ready(page, _first):
-        for k, name in enumerate(("reg", "fc", "ed")):
+        for k, name in enumerate(("reg", "fc", "ed", "nt")):
             root = page.locator(ROOT).nth(k)
             root.scroll_into_view_if_needed()
             first_repaint(root)
             roots[name] = root
 
-    page, _ = widget_notebook(new_page, jupyter_server, "models", [SETUP, "reg", "fc", "ed"], ready=ready)
+    page, _ = widget_notebook(new_page, jupyter_server, "models", [SETUP, "reg", "fc", "ed", "nt"], ready=ready)
 
     class Nb:
         pass
@@ -97,6 +109,14 @@ def test_the_outputs_view_draws_predictions_and_targets_with_the_error_at_t_and_
             message=f"the error at t={t}",
         )
         assert f"t = {t}" in outputs.locator(".lw-out-error").text_content()
+    # the trajectory coloured by the targets, with the colour bar's ends at their range
+    run_code(nb.page, 'reg.traj_view = {"color": "target"}')
+    traj = root.locator(".lw-trajectory")
+    wait_until(lambda: traj.get_attribute("data-color") == "target", timeout=30, message="colour by target")
+    lo, hi = py_json(nb, "[float(np.nanmin(np.concatenate(ys))), float(np.nanmax(np.concatenate(ys)))]")
+    key = traj.locator(".lw-time-key")
+    assert key.is_visible() and abs(float(key.locator("span").first.text_content()) - lo) < 1e-3
+    assert abs(float(key.locator("span").last.text_content()) - hi) < 1e-3
     # the other sequence: its own targets (7 steps)
     run_code(nb.page, "reg.sequence = 1; reg.t = 6")
     wait_until(lambda: outputs.get_attribute("data-t") == "6", timeout=30, message="sequence 1, t=6")
@@ -161,3 +181,15 @@ def test_the_encoder_decoder_draws_its_stage_boundary_and_blank_decoder_rows(nb)
     wait_until(
         lambda: note in root.locator(".lw-weights").text_content(), timeout=30, message="the weights say why not"
     )
+
+
+def test_a_model_without_verified_outputs_says_why_in_one_line_instead_of_a_chart(nb):
+    root = nb.roots["nt"]
+    root.scroll_into_view_if_needed()
+    note = py_json(nb, "nt._meta['outputs_note']")
+    assert py_json(nb, "nt._meta['task']") is None and note
+    card = root.locator(".lw-probs")
+    assert card.is_visible() and root.locator(".lw-outputs").is_hidden()
+    shown = card.locator(".lw-outputs-note")
+    assert shown.is_visible() and shown.text_content() == note
+    assert card.locator("canvas").first.is_hidden() and "classes" not in root.inner_text()
