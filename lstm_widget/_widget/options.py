@@ -94,10 +94,11 @@ def check_targets(targets, recs) -> list[np.ndarray] | None:
         y = y[:, None] if y.ndim == 1 else y
         T = len(rec)
         if y.ndim != 2 or y.shape[0] != T:
-            steps = "input" if rec.inputs.shape[0] != T else "recorded"
+            n_in = rec.inputs.shape[0]
+            steps = f"{T} steps" if n_in == T else f"{T} steps, {n_in} of them input steps and {T - n_in} after them"
             raise ValueError(
                 f"targets[{j}] has shape {np.shape(targets[j])}; expected ({T},) or ({T}, k): one row per step of the "
-                f"sequence's timeline ({T} steps, {rec.inputs.shape[0]} of them {steps}), NaN where a step has no target"
+                f"sequence's timeline ({steps}), NaN where a step has no target"
             )
         if k_model is not None and y.shape[1] != k_model:
             raise ValueError(f"targets[{j}] has {y.shape[1]} columns; the model gives {k_model} outputs per step")

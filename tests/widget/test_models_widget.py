@@ -163,7 +163,7 @@ def test_targets_are_checked_against_the_timeline_with_one_clear_error():
     model = SineForecaster().eval()
     s = np.sin(np.linspace(0, 3, 10, dtype=np.float32))[:, None]
     fwd = lambda m, b: m(b[..., 0], future=3)  # noqa: E731 - the forward as users write it
-    with pytest.raises(ValueError, match=r"13 steps, 10 of them input"):
+    with pytest.raises(ValueError, match=r"13 steps, 10 of them input steps and 3 after them"):
         lw.Explorer(model, [s], forward=fwd, targets=[s[:, 0]])
     ex = lw.Explorer(model, [s], forward=fwd, targets=[np.r_[s[1:, 0], np.full(4, np.nan)]])
     assert decode_array(ex._arrays["targets"]).shape == (13, 1)
