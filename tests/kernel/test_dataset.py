@@ -312,6 +312,22 @@ def test_dask_local_cluster_writes_the_same_store(model, seqs, store, client, tm
     assert dict(ds.attrs) == dict(store.attrs)
 
 
+def test_dask_writes_the_same_regression_store(client, tmp_path):
+    import cloudpickle
+
+    import zoo
+
+    cloudpickle.register_pickle_by_value(zoo)  # the workers import no test module: the model travels by value
+    torch.manual_seed(3)
+    net = Regressor().eval()
+    xs = _sequences(9, features=3, seed=5)
+    kw = dict(batch_size=2, chunk_steps=16, progress=False, threads=1)
+    local = lw.record_dataset(net, xs, tmp_path / "local.zarr", **kw)
+    ds = lw.record_dataset(net, xs, tmp_path / "dask.zarr", client=client, task_size=4, **kw)
+    assert ds.task == "regression" and dict(ds.attrs) == dict(local.attrs)
+    assert ds.group["outputs"][...].tobytes() == local.group["outputs"][...].tobytes()
+
+
 # ---- incremental projection ------------------------------------------------------------------------------------------
 def test_incremental_pca_over_the_store_matches_a_full_pca(store):
     from sklearn.decomposition import PCA

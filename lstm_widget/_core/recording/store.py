@@ -747,8 +747,8 @@ def record_dataset(
     n_outputs = probe.outputs.shape[1] if probe.task == "regression" else 0
     features = first.shape[1]
     chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes + n_outputs)
-    head = (probe.task, classes or n_outputs)
-    root, arrays = _create_store(store_path, spec, model, names, features, head, chunk_steps, batch_size, compressors)
+    kept = (probe.task, classes or n_outputs)  # the head's per-step arrays: task, width
+    root, arrays = _create_store(store_path, spec, model, names, features, kept, chunk_steps, batch_size, compressors)
     root.attrs["threads"] = int(threads)
     bar = _progress(progress, source.total)
     threads_before = torch.get_num_threads()
