@@ -142,6 +142,10 @@ def test_a_regressor_with_targets_sends_them_per_step_and_streamed_sequences_hav
     assert grown.shape == (16, 1) and np.isnan(grown[13:]).all()
     np.testing.assert_allclose(grown[:9, 0], ys[0], atol=1e-6)
     ex.traj_view = {"color": "output"}  # a regression may be coloured by its prediction
+    # an export of the second sequence alone carries its own targets
+    loaded = ex._loaded
+    _, traits = loaded.assemble(ex._trajectory.fitted, ex._trajectory.key, recs=[loaded.recordings[1]], index=[1])
+    np.testing.assert_array_equal(decode_array(traits["_arrays"]["targets"]), ys[1])
 
 
 def test_targets_are_checked_against_the_timeline_with_one_clear_error():
