@@ -179,6 +179,21 @@ export function finiteRange(data, lo = Infinity, hi = -Infinity) {
   return [lo, hi];
 }
 
+/** `_meta.stages` as [[{module, start, stop}, ...] per sequence] (null: one stage, nothing to draw). */
+function normalizeStages(stages, n) {
+  if (!Array.isArray(stages)) return null;
+  const out = [];
+  for (let s = 0; s < n; s++) {
+    const list = Array.isArray(stages[s]) ? stages[s] : [];
+    out.push(
+      list
+        .filter((st) => Array.isArray(st) && st.length === 3)
+        .map(([module, start, stop]) => ({ module: String(module), start: toInt(start), stop: toInt(stop) })),
+    );
+  }
+  return out;
+}
+
 /** Fill the defaults of a `_meta` value; lengths/offsets reconciled (offsets win, else prefix sums of lengths). */
 export function normalizeMeta(raw, fallbackRows = 0) {
   const m = raw && typeof raw === "object" ? raw : {};
@@ -212,6 +227,13 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     cell: m.cell === "gru" || m.cell === "lstm" ? m.cell : quantities.includes("r") ? "gru" : "lstm",
     units: m.units && typeof m.units === "object" ? { ...m.units } : {},
     has_weights: Boolean(m.has_weights),
+    model_note: m.model_note == null ? null : String(m.model_note),
+    // what the head gave per step: "classification" (probs), "regression" (outputs), null (nothing verified: the
+    // note says why); undefined from a kernel that predates it (the page then goes by has_head)
+    task: m.task === "classification" || m.task === "regression" || m.task === null ? m.task : undefined,
+    outputs_note: m.outputs_note == null ? null : String(m.outputs_note),
+    n_outputs: m.n_outputs == null ? 0 : toInt(m.n_outputs),
+    stages: normalizeStages(m.stages, n),
     framework: m.framework == null ? null : String(m.framework),
     has_head: m.has_head == null ? null : Boolean(m.has_head),
     n_classes: m.n_classes == null ? null : toInt(m.n_classes),
@@ -525,6 +547,7 @@ export function createStore(init = {}) {
         meta.offsets.push(meta.offsets[k]);
         meta.labels.push(null);
         meta.groups?.values.push(null);
+        meta.stages?.push([]);
         meta.sequence_names.push(`sequence ${k}`);
         seqVersions.push(version);
         meta.n_sequences++;
@@ -599,7 +622,7 @@ export function createStore(init = {}) {
         for (let l = 0; l < p.L; l++) {
           const src = p.data.subarray(l * block, (l + 1) * block);
           a.cols[l].writeRows(row0, src);
-          if (QUANTITIES.includes(p.name) || p.name === "probs") {
+          if (QUANTITIES.includes(p.name) || p.name === "probs" || p.name === "outputs") {
             const cur = limits[p.name];
             const [lo, hi] = finiteRange(src, cur ? cur[0] : Infinity, cur ? cur[1] : -Infinity);
             if (lo <= hi) limits[p.name] = [lo, hi];
@@ -684,6 +707,12 @@ export function createStore(init = {}) {
     tokenId(s, t) {
       const v = store.value("token_ids", 0, s, t, 0);
       return v === v ? v : -1;
+    },
+
+    /** The stages of sequence s ([{module, start, stop}]; [] when its modules share every step). */
+    stages(s) {
+      const list = meta.stages?.[s];
+      return list && list.length > 1 ? list : [];
     },
     /** Whether the model has a classifier head (meta.has_head, else whether probs exist). */
     hasHead() {

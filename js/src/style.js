@@ -59,6 +59,14 @@ export const CSS = `
   background: var(--lw-brand); opacity: 0.55;
 }
 .lstm-widget .lw-window-band:hover { opacity: 0.8; }
+.lstm-widget .lw-stage-marks { position: absolute; inset: 0; pointer-events: none; }
+.lstm-widget .lw-stage-mark {
+  position: absolute; top: -9px; bottom: -4px; border-left: 1px dashed var(--lw-fg1); padding-left: 3px;
+  font-size: 9px; line-height: 1; color: var(--lw-fg1); white-space: nowrap; pointer-events: auto;
+}
+.lstm-widget .lw-outputs canvas.lw-overlay { cursor: ew-resize; }
+.lstm-widget .lw-outputs-note { color: var(--lw-fg2); font-style: italic; padding: 4px 2px; }
+.lstm-widget .lw-out-error { font-variant-numeric: tabular-nums; font-size: 12px; color: var(--lw-fg1); }
 .lstm-widget .lw-zoom { display: inline-flex; align-items: center; gap: 2px; }
 .lstm-widget button.lw-zoom-btn {
   min-width: 22px; height: 22px; padding: 0 5px; margin: 0; font: inherit; font-size: 12px; line-height: 1;

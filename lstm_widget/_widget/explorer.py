@@ -66,9 +66,11 @@ class Explorer(PageSync):
     ``projection_layer``, ``projection_quantity``, ``groups``, ``group_name``, ``wire_dtype`` ("float32",
     "float16" or "uint8": how arrays travel to the page), ``preload`` ("auto", "all", or the quantities to send
     up front), ``tokens`` (a token model's vocabulary: a list id → string, or a callable id → string; it labels every
-    step, and the page adds a text view) and ``top_k`` (default 10: the next tokens listed per step when a token
-    model's head has more than 20 classes); any other keyword is the first value of a trait (``t``, ``quantity``,
-    ``traj_view``, ``why_open``…).
+    step, and the page adds a text view), ``top_k`` (default 10: the next tokens listed per step when a token
+    model's head has more than 20 classes) and ``targets`` (not for :meth:`from_dataset`: per-step real targets of a
+    regression, a list with one (T,) or (T, k) array per sequence, T the steps of its timeline, NaN where a step has
+    none; the page draws them beside the predicted values with the error at t, and can colour the trajectory by
+    them); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
     The sequences are recorded by :func:`lstm_widget.record` through the model's own forward: ``lstm``, ``head``,
     ``task``, ``forward`` and ``lengths`` mean what they mean there (token ids for a model with an ``nn.Embedding``;
     every recurrent module the forward calls, on one timeline; a regression's raw outputs). Streaming, influence,
@@ -232,6 +234,11 @@ class Explorer(PageSync):
         sequence of the store. The trajectory is fitted over every step of the store with ``partial_fit``
         (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one). Other keywords
         as in :class:`Explorer`; returns a ``DatasetExplorer``."""
+        if options.get("targets") is not None:
+            raise ValueError(
+                "targets= is not taken by from_dataset (a store's sequences are read a window at a time); show them "
+                "with Explorer.from_recordings(ds[a:b], targets=[...]) or Explorer(model, sequences, targets=[...])"
+            )
         pager = StorePager.open(dataset, window, start, labels, sequence_names, options.get("groups"))
         opts, traits = ViewOptions.split(options, class_names=class_names, feature_names=feature_names)
         # the trajectory: fitted on every step of the store before anything is read for the page

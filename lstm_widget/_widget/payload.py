@@ -14,7 +14,7 @@ from .._core.model import gate_weights
 from .._core.recording import Recording
 from .._core.validate import is_int
 from .._wire import WireArray
-from .options import ViewOptions, check_groups, check_label, check_preload, names_of
+from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
 from .tokens import check_top_k, resolve_vocab, shows_top_k, top_k_arrays
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
@@ -225,6 +225,8 @@ class Loaded:
         # verified; outputs_note says why)
         self.task = first.task
         self.outputs_note = first.outputs_note
+        # per-step targets of the sequences loaded at first, (T, k) each; streamed sequences have none (NaN)
+        self.targets = check_targets(options.targets, recs)
         width = shown_inputs(first).shape[1]
         self.feature_names = names_of(options.feature_names, width, "e{}" if self.tokens else "x{}", "feature_names")
         self.sequence_names = names_of(options.sequence_names, n, "sequence {}", "sequence_names")
@@ -301,6 +303,8 @@ class Loaded:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
         if self.task == "regression":
             small["outputs"] = np.concatenate([r.outputs for r in recs], axis=0)
+        if self.targets is not None:
+            small["targets"] = self.target_rows(recs, index)
         small["traj"] = traj
         dtype = wire_dtype or self.wire_dtype
         if load is not None:
@@ -366,6 +370,17 @@ class Loaded:
         parts = [top_k_arrays(r.probs, token_ids(r), self.top_k, self.next_token) for r in recs]
         return {name: np.concatenate([p[name] for p in parts], axis=0) for name in parts[0]}
 
+    def target_rows(self, recs, index=None) -> np.ndarray:
+        """``_arrays.targets`` (sum T, k) of ``recs`` — the loaded sequences (``index``: which of them, for an
+        export), or those with one more streamed — NaN on a sequence given no targets."""
+        k = self.targets[0].shape[1]
+        rows = []
+        for j, rec in enumerate(recs):
+            s = j if index is None else index[j]
+            given = self.targets[s] if s < len(self.targets) else None
+            rows.append(given if given is not None and len(given) == len(rec) else np.full((len(rec), k), np.nan))
+        return np.concatenate(rows, axis=0).astype(np.float32)
+
     @staticmethod
     def staged(recs) -> bool:
         """Whether the recurrent modules of ``recs`` ran one after another (an encoder, then a decoder): the page then
@@ -382,6 +397,7 @@ class Loaded:
             + int(self.tokens)
             + (2 * min(self.top_k, classes) + 2 if self.shows_top_k else classes)
             + (first.outputs.shape[1] if self.task == "regression" else 0)
+            + (0 if self.targets is None else self.targets[0].shape[1])
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
         )

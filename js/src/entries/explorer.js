@@ -13,6 +13,7 @@ import { EpochsView } from "../views/epochs.js";
 import { GatesView } from "../views/gates.js";
 import { HeatmapView } from "../views/heatmap.js";
 import { InputsView } from "../views/inputs.js";
+import { OutputsView } from "../views/outputs.js";
 import { PagerView } from "../views/pager.js";
 import { PickerView } from "../views/picker.js";
 import { ProbsView } from "../views/probs.js";
@@ -78,6 +79,7 @@ export function mount(model, host) {
     heatmap: new HeatmapView(ctx),
     traces: new TracesView(ctx),
     probs: new ProbsView(ctx),
+    outputs: new OutputsView(ctx),
     trajectory: new TrajectoryView(ctx),
     gates: new GatesView(ctx),
     text: new TextView(ctx), // token models only (hidden otherwise)
@@ -90,8 +92,20 @@ export function mount(model, host) {
   v.details = detailsSection(ctx, weights, saturation);
   v.why = createWhy(ctx);
   const views = [
-    ...[v.picker, v.pager, v.timeline, v.text, v.inputs, v.heatmap, v.traces, v.probs, v.trajectory, v.gates],
-    v.details,
+    ...[
+      v.picker,
+      v.pager,
+      v.timeline,
+      v.text,
+      v.inputs,
+      v.heatmap,
+      v.traces,
+      v.probs,
+      v.outputs,
+      v.trajectory,
+      v.gates,
+      v.details,
+    ],
     ...[weights, saturation, ...v.why.views, epochs],
   ];
   layOut(root, v);

@@ -9,7 +9,7 @@ import { cssColor, cssGradient } from "../colormap.js";
 import { rowFromY, stepFromX, xEdge, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
 import { stepLabels, tokenLabel } from "../tokens.js";
-import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, perLag } from "../why.js";
+import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, noModelReason, perLag } from "../why.js";
 import {
   attachScrub,
   colorbar,
@@ -181,7 +181,10 @@ export class InfluenceView {
     let problem = null;
     if (ready && inf.error) problem = inf.error;
     else if (!ready) {
-      if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
+      if (store.meta.model_note && !this.ctx.offline) problem = noModelReason(this.ctx, "influence");
+      else if (store.meta.task === "regression")
+        problem = "influence explains a class prediction; this model predicts real values (a regression)";
+      else if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
       else if (!canRunModel(this.ctx))
         problem = this.ctx.offline
           ? "computed by the kernel: not in this export"

@@ -78,6 +78,7 @@ export class InputsView extends LineChartView {
       hi,
       view: "inputs",
       tokens,
+      stages: store.stages(snap.sequence),
       key: [snap.sequence, store.seqVersion(snap.sequence), D, theme.dark, Boolean(tokens)].join("|"),
     });
   }

@@ -3,6 +3,7 @@
 // on the overlay. Drag to scrub; hover names the nearest line.
 
 import { stepFromX, xFromStep } from "../scrub.js";
+import { drawStageRules, stageRules, stagesText } from "../stages.js";
 import {
   attachScrub,
   drawCursor,
@@ -138,10 +139,12 @@ export class LineChart {
 
   /**
    * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?,
-   * tokens?} (tokens: a token model's step labels for the time axis, see drawTimeAxis)
+   * tokens?, dashed?, stages?} (tokens: a token model's step labels for the time axis, see drawTimeAxis;
+   * dashed[k]: column k drawn dashed)
    * (data is the (T, stride) block of the current sequence; cols the columns drawn). `ghost` {data, T, stride}: the
    * same columns of a second block (an intervened or compared input) drawn dashed over the same axes, its value at
-   * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does.
+   * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does. `stages`
+   * ([{module, start, stop}], store.stages): a rule at each stage's first step, named by its module.
    */
   render({ snap, theme, themeChanged }, spec) {
     this.spec = spec;
@@ -174,7 +177,7 @@ export class LineChart {
 
     const key = empty
       ? `empty|${theme.key}|${this.plot.width}`
-      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n].join("|");
+      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n, stagesText(spec.stages)].join("|");
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       const ctx = this.plot.begin(this.plot.bctx);
@@ -187,7 +190,9 @@ export class LineChart {
         // looks the same when the steps are that close.
         const width = spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
         spec.cols.forEach((j, k) => {
+          if (spec.dashed?.[k]) ctx.setLineDash([5, 3]);
           drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width);
+          if (spec.dashed?.[k]) ctx.setLineDash([]);
         });
         const g = spec.ghost;
         if (g && Math.min(g.T, w0 + n) > w0) {
@@ -203,8 +208,11 @@ export class LineChart {
           });
           ctx.restore();
         }
+        drawStageRules(ctx, r, stageRules(spec.stages, w0, w0 + n), w0, n, theme);
       }
     }
+    const stagesAttr = empty ? "" : stagesText(spec.stages);
+    if (this.el.dataset.stages !== stagesAttr) this.el.dataset.stages = stagesAttr;
 
     const ctx = this.plot.begin(this.plot.octx);
     const values = [];

@@ -1,6 +1,8 @@
 // Predictions (lw-probs): class probabilities of the current sequence over time, and the predicted class
 // (argmax) at the cursor as big text with its probability (and the true label when known). Hidden when the
-// model has no classifier head (meta.has_head false). An intervention or comparison shown for this sequence (the
+// model has no classifier head (meta.has_head false) — a regression's outputs have their own view (outputs.js) —
+// except when no per-step output could be verified (`_meta.task` null): the card then says why in one line
+// (`_meta.outputs_note`, .lw-outputs-note) instead of a chart. An intervention or comparison shown for this sequence (the
 // Why section's `_comparison`) adds its probabilities as dashed curves, and "original → other" in the legend.
 // A token model with a large vocabulary (meta.top_k > 0) shows instead the top-k next tokens at t as a bar list with
 // their labels (.lw-topk, one .lw-topk-row each), the actual next token (token_ids[t+1]) marked and its rank and
@@ -42,17 +44,35 @@ export class ProbsView extends LineChartView {
     this.topkActual = el("div", { class: "lw-topk-actual-line" });
     this.topk = el("div", { class: "lw-topk", hidden: true }, this.topkList, this.topkActual);
     this.el.append(this.topk);
+    this.note = el("div", { class: "lw-outputs-note", hidden: true });
+    this.chart.body.before(this.note);
+  }
+
+  /** Whether the card only says why there are no per-step outputs (nothing verified: `_meta.task` null). */
+  showsNote(store) {
+    const meta = store.meta;
+    return meta.task === null && Boolean(meta.outputs_note) && !store.hasHead();
   }
 
   render(frame) {
     const { store } = this.ctx;
     const { snap, theme } = frame;
     const block = store.hasHead() ? store.series("probs", 0, snap.sequence) : null;
-    this.chart.setHidden(!store.hasHead());
+    const noted = this.showsNote(store);
+    this.chart.setHidden(!store.hasHead() && !noted);
+    this.note.hidden = !noted;
+    this.chart.body.hidden = noted;
+    this.pred.hidden = noted;
+    if (noted) {
+      setText(this.chart.title, "Predictions");
+      setText(this.chart.sub, "");
+      setText(this.note, store.meta.outputs_note);
+    }
     if (!store.hasHead()) {
       this.el.dataset.t = String(snap.t); // not rendered, but still names the step, like every view
       return;
     }
+    setText(this.chart.title, "Class probabilities");
     const meta = store.meta;
     const topk = meta.top_k > 0;
     this.chart.body.hidden = topk;

@@ -61,6 +61,7 @@ export class TracesView extends LineChartView {
       ticks,
       view: "traces",
       tokens: stepLabels(store, snap.sequence),
+      stages: store.stages(snap.sequence),
       onLegendClick: fallback ? null : (u) => store.toggleUnit(u), // a chip of a selected unit deselects it
       key: [snap.sequence, store.seqVersion(snap.sequence), snap.layer, q, units.join(","), colors.join(",")].join("|"),
     });

@@ -4,7 +4,9 @@
 //   2-D / 3-D   3-D (when traj has 3 columns) is an orthographic view of the data box rotated by yaw/pitch; drag to
 //               rotate (a click without a drag still picks). Depth cue: far points and segments fainter and smaller.
 //   colour      time: the current path by time step, the others faint in their class colour;
-//               class / group: every path in its class / group colour, with a legend.
+//               class / group: every path in its class / group colour, with a legend;
+//               target / output: every point by its step's target (Explorer(..., targets=)) or a regression's
+//               prediction, on a sequential map with a colour bar (the current path in full, the others faint).
 //   log1p       sign(x)·log1p(|x|) of each coordinate.
 //   labels      class names at the paths' last steps (with many sequences: at each class's mean last point), and
 //               the current path's name; DOM text over the canvas (.lw-traj-label), never HTML.
@@ -55,15 +57,19 @@ import {
   projectPoint,
   projectRows,
   timeColor,
+  VALUE_MODES,
+  valueBins,
+  valueRange,
 } from "../traj3d.js";
 import { canRunModel } from "../why.js";
-import { el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
+import { el, fillSelect, fmt, Legend, Plot, setText, titleSpans } from "./common.js";
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
 const DRAG_SLOP_PX = 3; // a press that moves less is a click
 const DEPTH_BINS = 4; // 3-D segments are stroked in this many depth bins (fainter when far)
 const TIME_GRADIENT = "linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725)";
+const VALUE_BINS = 32; // colour steps of the target / output colouring
 
 /** Sequence owning global row r (binary search in offsets). */
 export function sequenceOfRow(offsets, n, r) {
@@ -169,11 +175,15 @@ export class TrajectoryView {
       "select",
       {
         "aria-label": "Colour paths by",
-        title: "colour paths by time step, class, or a group passed as Explorer(..., groups=...)",
+        title:
+          "colour paths by time step, class, a group passed as Explorer(..., groups=...), the target of each step " +
+          "(Explorer(..., targets=...)) or a regression's prediction",
       },
       el("option", { value: "time", text: "time step" }),
       el("option", { value: "class", text: "class" }),
       el("option", { value: "group", text: "group" }),
+      el("option", { value: "target", text: "target" }),
+      el("option", { value: "output", text: "prediction" }),
     );
     this.colorSel.addEventListener("change", () => this.setView({ color: this.colorSel.value }));
     const check = (key, text, title) => {
@@ -363,9 +373,35 @@ export class TrajectoryView {
       hasGroups: Boolean(meta.groups),
       labelled: maxLabel >= 0,
       nClasses: Math.max(meta.class_names ? meta.class_names.length : 0, maxLabel + 1),
+      hasTargets: store.has("targets"),
+      hasOutputs: store.has("outputs") && meta.task === "regression",
     };
     this.capsVersion = store.version;
     return this.caps;
+  }
+
+  /** The values a "target" / "output" colouring goes by — the first column of `targets` or `outputs` over every
+   * step — with their range and colour bin per row (cached per data version), or null when the page has none. */
+  valuesOf(mode) {
+    const { store } = this.ctx;
+    const name = mode === "target" ? "targets" : "outputs";
+    const key = `${store.version}|${name}`;
+    if (this.valuesCache?.key === key) return this.valuesCache.value;
+    const block = store.all(name, 0);
+    let value = null;
+    if (block && block.rows > 0) {
+      const [lo, hi] = valueRange(block.data, block.rows, block.cols, 0);
+      const bins = valueBins(block.data, block.rows, block.cols, 0, lo, hi, VALUE_BINS);
+      value = { name: mode === "target" ? "target" : "prediction", lo, hi, bins };
+    }
+    this.valuesCache = { key, value };
+    return value;
+  }
+
+  /** The colour of row r in the target / output colouring (null without a value there). */
+  valueColor(r) {
+    const b = this.values ? this.values.bins[r] : -1;
+    return b >= 0 ? timeColor((b + 0.5) / VALUE_BINS) : null;
   }
 
   /** Pointer: hover names the point, click picks it, drag (3-D) rotates. */
@@ -508,8 +544,15 @@ export class TrajectoryView {
     if (this.el.dataset.view !== viewText) this.el.dataset.view = viewText;
 
     const timeMode = eff.color === "time" && eff.overlay.length !== 2;
-    this.timeKey.hidden = !timeMode;
-    if (timeMode) {
+    this.values = has && VALUE_MODES.includes(eff.color) && eff.overlay.length !== 2 ? this.valuesOf(eff.color) : null;
+    this.timeKey.hidden = !timeMode && !this.values;
+    if (this.values) {
+      const v = this.values;
+      setText(this.timeKey.firstChild, fmt(v.lo));
+      setText(this.timeKey.lastChild, fmt(v.hi));
+      this.timeKey.title = `colour = ${v.name} at each step (${fmt(v.lo)} … ${fmt(v.hi)})`;
+    } else if (timeMode) {
+      setText(this.timeKey.firstChild, "t = 0");
       let end = Math.max(0, snap.T - 1);
       if (eff.last_only) end = maxLength(meta.lengths) - 1;
       setText(this.timeKey.lastChild, String(Math.max(0, end)));
@@ -583,6 +626,12 @@ export class TrajectoryView {
     if (gOpt.disabled === caps.hasGroups) gOpt.disabled = !caps.hasGroups;
     const cOpt = this.colorSel.options[1];
     if (cOpt.disabled === caps.labelled) cOpt.disabled = !caps.labelled;
+    const tOpt = this.colorSel.options[3];
+    tOpt.hidden = !caps.hasTargets; // offered only where there is something to colour by
+    tOpt.disabled = !caps.hasTargets;
+    const oOpt = this.colorSel.options[4];
+    oOpt.hidden = !caps.hasOutputs;
+    oOpt.disabled = !caps.hasOutputs;
     for (const k of ["log1p", "labels", "last_only"]) {
       const input = this.checks[k].input;
       if (input.checked !== view[k]) input.checked = view[k];
@@ -768,8 +817,13 @@ export class TrajectoryView {
         if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
       ctx.lineWidth = 1.6;
     }
+    const values = this.values;
     for (let s = 0; s < N; s++) {
       if (s === cur || plan.dim[s]) continue;
+      if (values) {
+        strokeBinned(ctx, xs, ys, values.bins, meta.offsets[s], meta.offsets[s + 1], faint);
+        continue;
+      }
       ctx.strokeStyle = colorOf(s);
       strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], overlay ? 0.9 : faint);
     }
@@ -779,7 +833,7 @@ export class TrajectoryView {
       const r = this.last[s];
       if (s === cur || r < 0) continue;
       const d = ds ? ds[r] : 0;
-      ctx.fillStyle = plan.dim[s] ? theme.fg3 : colorOf(s);
+      ctx.fillStyle = plan.dim[s] ? theme.fg3 : values ? (this.valueColor(r) ?? theme.fg3) : colorOf(s);
       ctx.globalAlpha = (plan.dim[s] ? dimAlpha * 1.5 : overlay ? 0.95 : endAlpha) * (ds ? depthFade(d) : 1);
       dot(ctx, xs[r], ys[r], (overlay && !plan.dim[s] ? 2.8 : 2.2) * (ds ? depthSize(d) : 1));
     }
@@ -807,6 +861,8 @@ export class TrajectoryView {
         tracePath(ctx, xs, ys, r0, r1 + 1);
         ctx.stroke();
       }
+    } else if (values) {
+      strokeBinned(ctx, xs, ys, values.bins, o0, o1, 1);
     } else {
       ctx.strokeStyle = own;
       strokeRows(ctx, P, o0, o1, 1);
@@ -816,7 +872,11 @@ export class TrajectoryView {
         if (xs[r] !== xs[r]) continue;
         const d = ds ? ds[r] : 0;
         ctx.globalAlpha = ds ? depthFade(d) : 1;
-        ctx.fillStyle = timeMode ? timeColor(T > 1 ? (r - o0) / (T - 1) : 0) : own;
+        ctx.fillStyle = timeMode
+          ? timeColor(T > 1 ? (r - o0) / (T - 1) : 0)
+          : values
+            ? (this.valueColor(r) ?? theme.fg3)
+            : own;
         dot(ctx, xs[r], ys[r], 2.6 * (ds ? depthSize(d) : 1));
       }
     }
@@ -855,7 +915,9 @@ export class TrajectoryView {
       } else {
         ctx.fillStyle = timeMode
           ? timeColor(maxT > 1 ? (r - meta.offsets[s]) / (maxT - 1) : 0)
-          : (plan.colors[s] ?? theme.fg2);
+          : this.values
+            ? (this.valueColor(r) ?? theme.fg3)
+            : (plan.colors[s] ?? theme.fg2);
         ctx.globalAlpha = 0.9 * (ds ? depthFade(d) : 1);
       }
       dot(ctx, xs[r], ys[r], radius * (ds ? depthSize(d) : 1));
@@ -981,7 +1043,9 @@ export class TrajectoryView {
       ctx.arc(xs[r], ys[r], 6 * size, 0, 2 * Math.PI);
       ctx.fillStyle = timeMode
         ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0)
-        : this.plan?.colors[snap.sequence] || theme.fg1;
+        : this.values
+          ? (this.valueColor(r) ?? theme.fg3)
+          : this.plan?.colors[snap.sequence] || theme.fg1;
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = theme.fg0;
