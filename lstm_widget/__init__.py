@@ -53,6 +53,10 @@ __version__ = "0.1.0"
 #: ``lstm_widget.PAGE_BYTES_LIMIT = n`` takes effect at once; raise it at your own risk.
 PAGE_BYTES_LIMIT = 512 * 2**20
 
+#: About how many bytes ``Explorer.save_html`` writes when it is not told which sequences to export: the current
+#: sequence and as many of its neighbours as fit (``sequences="all"`` exports every one). Read at each call.
+EXPORT_BUDGET = 4 * 2**20
+
 #: Loaded on first use: name → (module, attribute or None for the module itself).
 _LAZY = {
     "Explorer": ("._widget.explorer", "Explorer"),
@@ -61,6 +65,7 @@ _LAZY = {
     "datasets": (".datasets", None),
     "models": (".models", None),
     "plots": (".plots", None),
+    "vision": (".vision", None),
 }
 
 __all__ = [
@@ -108,7 +113,9 @@ __all__ = [
     "Explorer",
     "ChannelGrid",
     "PAGE_BYTES_LIMIT",
+    "EXPORT_BUDGET",
     "plots",
+    "vision",
     # bundled sample data and trained networks
     "datasets",
     "models",

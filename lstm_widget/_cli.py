@@ -147,7 +147,10 @@ def export(args) -> int:
         y = None if y is None else y[: args.limit]
     ex = Explorer(model, X, y, class_names=class_names, feature_names=feature_names)
     out = pathlib.Path(args.out)
-    size = ex.save_html(out, wire_dtype="float16" if args.float16 else None, title=args.title, quiet=True)
+    # every sequence read (--limit chooses how many), not save_html's default of the current one and its neighbours
+    size = ex.save_html(
+        out, sequences="all", wire_dtype="float16" if args.float16 else None, title=args.title, quiet=True
+    )
     print(
         f"wrote {out} ({size / 2**20:.2f} MiB, {len(X)} sequences"
         f"{', float16' if args.float16 else ''}): open it in a browser, no kernel or network needed"

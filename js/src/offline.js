@@ -2,6 +2,8 @@
 // state in, the same get / set / on / off / save_changes / send surface out. Binary buffers travel in the saved
 // state as {"$b64": "..."} and are decoded here into DataViews, as ipywidgets hands them to a live widget.
 // Changes the page makes (scrubbing, playing, picking units) stay in the page: there is no kernel to send them to.
+// An export of an explorer over training snapshots carries every epoch's data traits in `_epoch_states` ({epoch:
+// {_meta, _arrays, _data_<q>}}): setting `epoch` swaps them in, as the kernel does in a notebook.
 
 /** Base64 text -> Uint8Array. */
 export function fromBase64(text) {
@@ -43,6 +45,8 @@ export function offlineModel(state) {
       if (old !== value && !options?.silent) {
         for (const fn of [...(listeners.get(`change:${key}`) || [])]) fn();
       }
+      const epochState = key === "epoch" && old !== value ? values.get("_epoch_states")?.[String(value)] : null;
+      if (epochState) for (const [k, v] of Object.entries(epochState)) this.set(k, v, options);
     },
     on(event, fn) {
       if (!listeners.has(event)) listeners.set(event, new Set());

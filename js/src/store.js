@@ -5,7 +5,9 @@
 // cols[l] holding rows 0..sumT-1 (row = one time step, rowSize values). Sequence s occupies rows
 // offsets[s] .. offsets[s+1]. (L, sumT, U) arrays (h, c, i, f, g, o) become L columns of rowSize U; (sumT, D)
 // arrays (inputs, probs, traj) one column of rowSize D. Live appends ("begin"/"append" custom messages) grow the
-// columns in place (capacity doubling, copy-on-write over the model's own buffers).
+// columns in place (capacity doubling, copy-on-write over the model's own buffers). A streamed sequence is
+// provisional until the kernel's "end" (or traits that hold it) commits it; "abort" removes it and puts the cursor
+// back where Python has it (js/PROTOCOL.md, "Streams").
 //
 // State values coming from the model are kept as given (Python may set t before the data that makes it valid
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
@@ -34,7 +36,11 @@ export const SYNCED_KEYS = [
   "influence_method",
   "comparison",
   "pattern_query", // the Why section (why.js)
+  "fixed_points_request", // the trajectory's fixed points (fixedpoints.js)
 ];
+/** State keys the page does not write while the cursor is on a provisional (streaming) sequence: Python does not
+ * have that sequence yet (js/PROTOCOL.md, "Streams"). */
+export const HELD_WHILE_PROVISIONAL = ["sequence", "t"];
 /** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
  * trajectory's view while it is rotated by dragging. */
 export const THROTTLED_KEYS = ["t", "traj_view"];
@@ -82,7 +88,8 @@ export class Column {
     const rs = this.rowSize;
     this.reserve(this.rows + k);
     if (at < this.rows) this.data.copyWithin((at + k) * rs, at * rs, this.rows * rs);
-    this.data.fill(this.data instanceof Float32Array ? fill : 0, at * rs, (at + k) * rs);
+    // integer columns (token ids, ranks) say "unknown" with -1
+    this.data.fill(this.data instanceof Float32Array ? fill : -1, at * rs, (at + k) * rs);
     this.rows += k;
   }
 
@@ -172,6 +179,21 @@ export function finiteRange(data, lo = Infinity, hi = -Infinity) {
   return [lo, hi];
 }
 
+/** `_meta.stages` as [[{module, start, stop}, ...] per sequence] (null: one stage, nothing to draw). */
+function normalizeStages(stages, n) {
+  if (!Array.isArray(stages)) return null;
+  const out = [];
+  for (let s = 0; s < n; s++) {
+    const list = Array.isArray(stages[s]) ? stages[s] : [];
+    out.push(
+      list
+        .filter((st) => Array.isArray(st) && st.length === 3)
+        .map(([module, start, stop]) => ({ module: String(module), start: toInt(start), stop: toInt(stop) })),
+    );
+  }
+  return out;
+}
+
 /** Fill the defaults of a `_meta` value; lengths/offsets reconciled (offsets win, else prefix sums of lengths). */
 export function normalizeMeta(raw, fallbackRows = 0) {
   const m = raw && typeof raw === "object" ? raw : {};
@@ -205,6 +227,13 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     cell: m.cell === "gru" || m.cell === "lstm" ? m.cell : quantities.includes("r") ? "gru" : "lstm",
     units: m.units && typeof m.units === "object" ? { ...m.units } : {},
     has_weights: Boolean(m.has_weights),
+    model_note: m.model_note == null ? null : String(m.model_note),
+    // what the head gave per step: "classification" (probs), "regression" (outputs), null (nothing verified: the
+    // note says why); undefined from a kernel that predates it (the page then goes by has_head)
+    task: m.task === "classification" || m.task === "regression" || m.task === null ? m.task : undefined,
+    outputs_note: m.outputs_note == null ? null : String(m.outputs_note),
+    n_outputs: m.n_outputs == null ? 0 : toInt(m.n_outputs),
+    stages: normalizeStages(m.stages, n),
     framework: m.framework == null ? null : String(m.framework),
     has_head: m.has_head == null ? null : Boolean(m.has_head),
     n_classes: m.n_classes == null ? null : toInt(m.n_classes),
@@ -212,6 +241,12 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     projection: m.projection && typeof m.projection === "object" ? { ...m.projection } : null,
     groups: normalizeGroups(m.groups, n),
     sequence_names: list(m.sequence_names, (k) => `sequence ${k}`).map((v) => String(v)),
+    // token models: the ids travel in `token_ids`; `vocab` (raw strings, id → string) or null labels them; `top_k` > 0
+    // when the kernel sends the top-k next tokens instead of `probs`; `next_token` when the classes are the ids
+    tokens: Boolean(m.tokens),
+    vocab: Array.isArray(m.vocab) ? m.vocab.map((v) => String(v)) : null,
+    top_k: Math.max(0, toInt(m.top_k)),
+    next_token: Boolean(m.next_token),
   };
 }
 
@@ -238,6 +273,7 @@ export function createStore(init = {}) {
     influence_method: "gradient_x_input",
     comparison: {},
     pattern_query: {},
+    fixed_points_request: {}, // {} or {sequence, layer}: the fixed points of a sequence's mean input, asked for
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -248,6 +284,8 @@ export function createStore(init = {}) {
   /** `_weights.rows` decoded: layer row -> {row, layer_name, framework, gates, ours, names, biases, W, U, b} */
   let weights = new Map();
   let weightsVersion = 0;
+  /** Indices of the sequences being streamed (begun, not yet ended): at the end of the list, not in Python yet. */
+  let provisional = new Set();
   /** Decoded kernel results that are not time-major data (the Why section's `_influence`, `_ranking`, ...). */
   const aux = new Map();
   const auxVersions = new Map();
@@ -286,6 +324,32 @@ export function createStore(init = {}) {
     arrays.set(name, { L, rowSize, cols });
   };
 
+  /** The colour limits as the kernel's `_meta.limits` give them (computed from the data where they do not). */
+  const resetLimits = () => {
+    limits = {};
+    for (const [q, lim] of Object.entries(meta.limits)) {
+      if (Array.isArray(lim) && lim.length === 2 && Number.isFinite(+lim[0]) && Number.isFinite(+lim[1])) {
+        limits[q] = [+lim[0], +lim[1]];
+      }
+    }
+    for (const q of meta.quantities) if (!limits[q]) limits[q] = store.computeLimits(q);
+  };
+
+  /** Remove sequences k … N−1 (their rows in every array and their entries in meta). */
+  const truncateSequences = (k) => {
+    const n = meta.n_sequences;
+    if (k >= n) return;
+    const rows = meta.offsets[n] - meta.offsets[k];
+    for (const a of arrays.values()) for (const col of a.cols) col.removeRows(meta.offsets[k], rows);
+    meta.lengths.length = k;
+    meta.offsets.length = k + 1;
+    meta.labels.length = k;
+    if (meta.groups) meta.groups.values.length = k;
+    meta.sequence_names.length = k;
+    seqVersions.length = k;
+    meta.n_sequences = k;
+  };
+
   const store = {
     state,
     get meta() {
@@ -321,13 +385,10 @@ export function createStore(init = {}) {
       meta = normalizeMeta(rawMeta, firstRows);
       arrays = new Map();
       for (const [name, a] of decoded) placeArray(name, a);
-      limits = {};
-      for (const [q, lim] of Object.entries(meta.limits)) {
-        if (Array.isArray(lim) && lim.length === 2 && Number.isFinite(+lim[0]) && Number.isFinite(+lim[1])) {
-          limits[q] = [+lim[0], +lim[1]];
-        }
-      }
-      for (const q of meta.quantities) if (!limits[q]) limits[q] = store.computeLimits(q);
+      resetLimits();
+      // Traits that hold a streamed sequence are Python's commit of it; one they do not hold is gone from the page
+      // (appends that follow begin it again, provisional).
+      provisional = new Set([...provisional].filter((s) => s >= meta.n_sequences));
       version++;
       seqVersions = meta.lengths.map(() => version);
       return store.notify(new Set(["data"]), "data");
@@ -415,13 +476,14 @@ export function createStore(init = {}) {
       return lo <= hi ? [lo, hi] : [0, 0];
     },
 
-    /** Handle a custom message from the kernel ("begin" / "append"). Returns the changed-key set. */
+    /** Handle a custom message from the kernel ("begin" / "append" / "end" / "abort"). Returns the changed-key
+     * set. */
     applyMessage(content, buffers = []) {
       if (!content || typeof content !== "object") return new Set();
       if (content.type === "begin") {
-        // The kernel starts streaming a sequence: show it (the cursor then follows the appends).
+        // The kernel starts streaming a sequence: show it (the cursor then follows the appends), provisional.
         const s = toInt(content.sequence, meta.n_sequences);
-        const changes = store.beginSequence(s, content, false);
+        const changes = store.beginSequence(s, { ...content, provisional: true }, false);
         if (s >= 0) {
           if (state.sequence !== s) changes.add("sequence");
           if (state.t !== 0) changes.add("t");
@@ -431,18 +493,61 @@ export function createStore(init = {}) {
         return store.notify(changes, "data");
       }
       if (content.type === "append") return store.append(content, buffers);
+      if (content.type === "end") return store.endSequence(toInt(content.sequence, -1));
+      if (content.type === "abort") return store.abortSequence(toInt(content.sequence, -1), content.state);
       return new Set();
     },
 
-    /** A new empty sequence s (added at the end; an existing s is emptied and renamed). */
-    beginSequence(s, { name = null, label = null } = {}, notify = true) {
+    /** Whether sequence s is being streamed: begun, neither ended nor aborted (Python does not have it yet). */
+    isProvisional(s) {
+      return provisional.has(s);
+    },
+    /** Whether the page holds back its write of synced `key` now (HELD_WHILE_PROVISIONAL, cursor on a provisional
+     * sequence). */
+    heldBack(key) {
+      return HELD_WHILE_PROVISIONAL.includes(key) && provisional.has(toInt(state.sequence, -1));
+    },
+
+    /** The kernel committed the streamed sequence s ("end"): it is an ordinary sequence from now on. */
+    endSequence(s) {
+      if (!provisional.delete(s)) return new Set();
+      version++;
+      seqVersions[s] = version;
+      return store.notify(new Set(["data"]), "data");
+    },
+
+    /**
+     * The kernel's stream of sequence s failed ("abort"): the provisional sequences are removed and the cursor goes
+     * to `kernelState` ({sequence, t}: what Python holds), as a change from the model (not written back).
+     */
+    abortSequence(s, kernelState) {
+      const gone = [...provisional].filter((k) => k < meta.n_sequences);
+      if (!provisional.has(s) && !gone.length) return new Set();
+      provisional = new Set();
+      if (gone.length) truncateSequences(Math.min(...gone));
+      resetLimits();
+      version++;
+      store.notify(new Set(["data"]), "model");
+      const back = kernelState && typeof kernelState === "object" ? kernelState : {};
+      const patch = {};
+      for (const key of HELD_WHILE_PROVISIONAL) if (Number.isInteger(back[key])) patch[key] = back[key];
+      const changes = store.set(patch, "model");
+      changes.add("data");
+      return changes;
+    },
+
+    /** A new empty sequence s (added at the end; an existing s is emptied and renamed). `provisional`: the
+     * sequences added are being streamed (applyMessage). */
+    beginSequence(s, { name = null, label = null, provisional: streamed = false } = {}, notify = true) {
       if (s < 0) return new Set();
       while (meta.n_sequences <= s) {
         const k = meta.n_sequences;
+        if (streamed) provisional.add(k);
         meta.lengths.push(0);
         meta.offsets.push(meta.offsets[k]);
         meta.labels.push(null);
         meta.groups?.values.push(null);
+        meta.stages?.push([]);
         meta.sequence_names.push(`sequence ${k}`);
         seqVersions.push(version);
         meta.n_sequences++;
@@ -465,7 +570,7 @@ export function createStore(init = {}) {
     append(content, buffers) {
       const s = toInt(content.sequence, -1);
       if (s < 0) return new Set();
-      if (s >= meta.n_sequences) store.beginSequence(s, {});
+      if (s >= meta.n_sequences) store.beginSequence(s, { provisional: true }); // only a stream appends
       const fields = Array.isArray(content.fields) ? content.fields : [];
       const parts = [];
       let k = 0;
@@ -517,7 +622,7 @@ export function createStore(init = {}) {
         for (let l = 0; l < p.L; l++) {
           const src = p.data.subarray(l * block, (l + 1) * block);
           a.cols[l].writeRows(row0, src);
-          if (QUANTITIES.includes(p.name) || p.name === "probs") {
+          if (QUANTITIES.includes(p.name) || p.name === "probs" || p.name === "outputs") {
             const cur = limits[p.name];
             const [lo, hi] = finiteRange(src, cur ? cur[0] : Infinity, cur ? cur[1] : -Infinity);
             if (lo <= hi) limits[p.name] = [lo, hi];
@@ -598,6 +703,17 @@ export function createStore(init = {}) {
     limits(name) {
       return limits[name] || [0, 0];
     },
+    /** The token id at step t of sequence s (-1 when the step has none, or the model takes no ids). */
+    tokenId(s, t) {
+      const v = store.value("token_ids", 0, s, t, 0);
+      return v === v ? v : -1;
+    },
+
+    /** The stages of sequence s ([{module, start, stop}]; [] when its modules share every step). */
+    stages(s) {
+      const list = meta.stages?.[s];
+      return list && list.length > 1 ? list : [];
+    },
     /** Whether the model has a classifier head (meta.has_head, else whether probs exist). */
     hasHead() {
       return meta.has_head == null ? arrays.has("probs") : meta.has_head;
@@ -632,6 +748,7 @@ export function createStore(init = {}) {
         influence_method: state.influence_method,
         comparison: state.comparison,
         pattern_query: state.pattern_query,
+        fixed_points_request: state.fixed_points_request,
       };
     },
 
@@ -711,7 +828,7 @@ export function createStore(init = {}) {
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
       if ("influence_method" in patch && typeof patch.influence_method === "string")
         put("influence_method", patch.influence_method);
-      for (const key of ["comparison", "pattern_query"]) {
+      for (const key of ["comparison", "pattern_query", "fixed_points_request"]) {
         if (key in patch) {
           const v = patch[key];
           put(key, v && typeof v === "object" && !Array.isArray(v) ? v : {}, sameJSON);

@@ -59,6 +59,14 @@ export const CSS = `
   background: var(--lw-brand); opacity: 0.55;
 }
 .lstm-widget .lw-window-band:hover { opacity: 0.8; }
+.lstm-widget .lw-stage-marks { position: absolute; inset: 0; pointer-events: none; }
+.lstm-widget .lw-stage-mark {
+  position: absolute; top: -9px; bottom: -4px; border-left: 1px dashed var(--lw-fg1); padding-left: 3px;
+  font-size: 9px; line-height: 1; color: var(--lw-fg1); white-space: nowrap; pointer-events: auto;
+}
+.lstm-widget .lw-outputs canvas.lw-overlay { cursor: ew-resize; }
+.lstm-widget .lw-outputs-note { color: var(--lw-fg2); font-style: italic; padding: 4px 2px; }
+.lstm-widget .lw-out-error { font-variant-numeric: tabular-nums; font-size: 12px; color: var(--lw-fg1); }
 .lstm-widget .lw-zoom { display: inline-flex; align-items: center; gap: 2px; }
 .lstm-widget button.lw-zoom-btn {
   min-width: 22px; height: 22px; padding: 0 5px; margin: 0; font: inherit; font-size: 12px; line-height: 1;
@@ -134,6 +142,37 @@ export const CSS = `
 .lstm-widget .lw-pred-class { font-size: 20px; font-weight: 750; line-height: 1.1; }
 .lstm-widget .lw-pred-p { font-size: 15px; font-weight: 600; color: var(--lw-fg0); font-variant-numeric: tabular-nums; }
 .lstm-widget .lw-pred-truth { font-size: 11px; }
+/* token models: the text view, the token strip above the embedding, the top-k next tokens */
+.lstm-widget .lw-text-body {
+  max-height: 220px; overflow-y: auto; padding: 6px 8px; white-space: pre-wrap; word-break: break-word;
+  font-family: var(--jp-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace); font-size: 12.5px;
+  line-height: 1.75; -webkit-user-select: text; user-select: text;
+}
+.lstm-widget .lw-tok { border-radius: 2px; cursor: pointer; padding: 1px 0; }
+.lstm-widget .lw-tok:hover { box-shadow: inset 0 -2px 0 var(--lw-fg2); }
+.lstm-widget .lw-tok.lw-tok-cur { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
+.lstm-widget .lw-text-message { padding: 2px 8px; font-size: 11px; }
+.lstm-widget .lw-text-scale { display: inline-block; width: 70px; height: 8px; border-radius: 2px; vertical-align: middle; }
+.lstm-widget .lw-token-strip { display: flex; gap: 2px; padding: 2px 8px 0 48px; overflow: hidden; }
+.lstm-widget .lw-strip-tok {
+  flex: 1 1 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; text-align: center;
+  font-family: var(--jp-code-font-family, ui-monospace, monospace); font-size: 11px; padding: 1px 2px;
+  border: 1px solid var(--lw-border2); border-radius: 3px; cursor: pointer;
+}
+.lstm-widget .lw-strip-tok.lw-strip-cur { border-color: var(--lw-brand); color: var(--lw-fg0); font-weight: 700; }
+.lstm-widget .lw-topk { padding: 4px 8px 6px; }
+.lstm-widget .lw-topk-list { display: flex; flex-direction: column; gap: 2px; }
+.lstm-widget .lw-topk-row { display: grid; grid-template-columns: 1.6em minmax(3em, 9em) 1fr 3.6em 4.5em; gap: 6px; align-items: center; }
+.lstm-widget .lw-topk-token {
+  font-family: var(--jp-code-font-family, ui-monospace, monospace); overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+}
+.lstm-widget .lw-topk-track { height: 10px; background: var(--lw-bg2); border-radius: 2px; overflow: hidden; }
+.lstm-widget .lw-topk-bar { display: block; height: 100%; }
+.lstm-widget .lw-topk-p { text-align: right; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-topk-row.lw-topk-actual .lw-topk-token { font-weight: 750; color: var(--lw-fg0); }
+.lstm-widget .lw-topk-row.lw-topk-actual { outline: 1px solid var(--lw-brand); border-radius: 3px; }
+.lstm-widget .lw-topk-mark { color: var(--lw-brand); font-size: 11px; }
+.lstm-widget .lw-topk-actual-line { margin-top: 4px; font-size: 11.5px; }
 .lstm-widget .lw-ok { color: var(--jp-success-color1, #2e7d32); }
 .lstm-widget .lw-bad { color: var(--jp-error-color1, #d32f2f); }
 
@@ -172,6 +211,14 @@ export const CSS = `
 .lstm-widget .lw-traj-legend .lw-swatch { width: 8px; height: 8px; border-radius: 50%; }
 .lstm-widget .lw-traj-legend .lw-legend-value { display: none; }
 .lstm-widget .lw-traj-badge { color: var(--lw-brand); font-size: 11px; font-style: italic; white-space: nowrap; }
+.lstm-widget .lw-fp-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 10px; margin-bottom: 3px; font-size: 11px; }
+.lstm-widget .lw-fp-bar[hidden] { display: none; }
+.lstm-widget .lw-fp-status.lw-fp-error { font-style: italic; }
+.lstm-widget .lw-fp-legend { display: inline-flex; gap: 8px; }
+.lstm-widget .lw-fp-key { display: inline-flex; align-items: center; gap: 3px; }
+.lstm-widget .lw-fp-key[hidden], .lstm-widget .lw-fp-legend[hidden] { display: none; }
+.lstm-widget .lw-fp-glyph { font-size: 12px; line-height: 1; }
+.lstm-widget .lw-traj-controls .lw-fp-button { height: 22px; font-size: 11px; padding: 0 6px; }
 .lstm-widget .lw-trajectory .lw-body.lw-pending canvas { opacity: 0.4; }
 .lstm-widget .lw-traj-labels { position: absolute; inset: 0; pointer-events: none; overflow: hidden; }
 .lstm-widget .lw-traj-label {
@@ -310,4 +357,11 @@ export const CSS = `
   font: inherit; font-size: 10px; padding: 0 4px; border: 1px solid var(--lw-border); border-radius: 3px;
   background: var(--lw-bg1);
 }
+.lstm-widget .lw-epochs { margin-bottom: 8px; }
+.lstm-widget .lw-epochs .lw-head { display: flex; align-items: center; gap: 8px; }
+.lstm-widget .lw-epoch-slider { flex: 1 1 auto; min-width: 80px; margin: 0; accent-color: var(--lw-brand); cursor: pointer; }
+.lstm-widget .lw-epoch-label { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.lstm-widget .lw-epochs[data-pending="true"] .lw-epoch-label { font-style: italic; }
+.lstm-widget .lw-epoch-charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 6px; }
+.lstm-widget .lw-epoch-chart { border: none; margin: 0; }
 `;

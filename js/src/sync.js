@@ -30,11 +30,16 @@ export function modelValues(model, keys) {
  * Options: `read(key)` gives the page's current value of a trait (what `write` and `changed` send; a fresh copy for
  * arrays and objects); `throttled` lists the traits written at most once per `syncInterval(model)` ms; `revised`
  * lists the traits whose writes carry `_seen_<trait>` (the kernel's revision protocol; [] for a widget without
- * it); `now` is the clock in ms (performance.now by default).
+ * it); `hold(key)` true means the page's value of `key` is not to be written now (the explorer: `sequence` and `t`
+ * while the cursor is on a sequence still streaming — changes of them are dropped, a pending throttled write of
+ * them is not sent); `now` is the clock in ms (performance.now by default).
  *
  * Returns {write(keys), set(patch), changed(keys), listen(keys, fn), close(), writing}.
  */
-export function createSync(model, { read = () => undefined, throttled = [], revised = [], now = defaultNow } = {}) {
+export function createSync(
+  model,
+  { read = () => undefined, throttled = [], revised = [], hold = () => false, now = defaultNow } = {},
+) {
   let writing = false; // true while the page writes: the model's "change:" events of that write are its own echo
   let writes = 0; // the write counter of `_seen_<trait>`: the attribute changes on every write, so it is sent
   const lastWrite = {}; // trait -> time of its last throttled write
@@ -71,15 +76,17 @@ export function createSync(model, { read = () => undefined, throttled = [], revi
 
   const flush = (key) => {
     timers[key] = 0;
+    if (hold(key)) return;
     lastWrite[key] = now();
     if (JSON.stringify(model.get(key)) !== JSON.stringify(read(key))) write([key]);
   };
 
   /**
    * The page changed `keys`: the unthrottled ones are written now (one message), a throttled one now when its last
-   * write is `syncInterval` ms old, else once that time is up (with the value it has then).
+   * write is `syncInterval` ms old, else once that time is up (with the value it has then); held keys not at all.
    */
   const changed = (keys) => {
+    keys = keys.filter((key) => !hold(key));
     const out = keys.filter((key) => !throttled.includes(key));
     for (const key of keys) {
       if (!throttled.includes(key)) continue;

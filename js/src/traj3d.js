@@ -10,7 +10,9 @@
 
 import { categorical, lut } from "./colormap.js";
 
-export const COLOR_MODES = ["time", "class", "group"];
+export const COLOR_MODES = ["time", "class", "group", "target", "output"];
+/** Colour modes that colour every point by a value of its step (a sequential map, with a colour bar). */
+export const VALUE_MODES = ["target", "output"];
 /** What the page draws when `traj_view` leaves a key out. */
 export const DEFAULT_VIEW = Object.freeze({
   dims: 2,
@@ -67,12 +69,19 @@ export function fillView(raw) {
 
 /**
  * What is drawn for a filled view given the data: 3-D only when `traj` has ≥ 3 columns; colour "group" only with
- * groups (else "class" when sequences are labelled, else "time"); overlay only with two classes in range.
+ * groups (else "class" when sequences are labelled, else "time"); "target" only with targets (else "output", the
+ * prediction, for a regression, else "time"); "output" only with a regression's outputs (else "time"); overlay only
+ * with two classes in range.
  */
-export function effectiveView(view, { cols = 2, hasGroups = false, labelled = false, nClasses = 0 } = {}) {
+export function effectiveView(
+  view,
+  { cols = 2, hasGroups = false, labelled = false, nClasses = 0, hasTargets = false, hasOutputs = false } = {},
+) {
   const dims = view.dims === 3 && cols >= 3 ? 3 : 2;
   let color = view.color;
   if (color === "group" && !hasGroups) color = labelled ? "class" : "time";
+  if (color === "target" && !hasTargets) color = hasOutputs ? "output" : "time";
+  if (color === "output" && !hasOutputs) color = "time";
   const overlay = view.overlay.length === 2 && view.overlay.every((k) => k < nClasses) ? view.overlay : [];
   return { ...view, dims, color, overlay };
 }
@@ -324,6 +333,32 @@ export function timeColor(frac) {
   const n = table.length / 4;
   const k = Math.max(0, Math.min(n - 1, Math.round((frac === frac ? frac : 0) * (n - 1))));
   return `rgb(${table[4 * k]},${table[4 * k + 1]},${table[4 * k + 2]})`;
+}
+
+/** [lo, hi] of the finite values of column `col` of a (rows, stride) block ([0, 1] when there are none; a constant
+ * column gets a unit-wide range around its value). */
+export function valueRange(data, rows, stride, col = 0) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    const v = data[r * stride + col];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!(lo <= hi)) return [0, 1];
+  return hi > lo ? [lo, hi] : [lo - 0.5, hi + 0.5];
+}
+
+/** The colour bin (0..bins-1, on the sequential map from lo to hi) of every row's value in column `col`; -1 where it
+ * is NaN (a step without a target: not drawn). */
+export function valueBins(data, rows, stride, col, lo, hi, bins = 32) {
+  const out = new Int16Array(rows);
+  const span = hi - lo || 1;
+  for (let r = 0; r < rows; r++) {
+    const v = data[r * stride + col];
+    out[r] = v === v ? Math.max(0, Math.min(bins - 1, Math.floor(((v - lo) / span) * bins))) : -1;
+  }
+  return out;
 }
 
 /**

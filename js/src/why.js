@@ -64,6 +64,7 @@ export function decodeInfluence(raw) {
     output: raw.output == null ? null : String(raw.output),
     steps: raw.steps == null ? null : Number(raw.steps),
     error: raw.error == null ? null : String(raw.error),
+    tokens: Boolean(raw.tokens), // a token model's: values over the embedding of the token at each step
     T: 0,
     D: 0,
     values: null,
@@ -359,6 +360,16 @@ export function canRunModel(ctx) {
   return !ctx.offline && Boolean(ctx.store.meta.has_weights);
 }
 
+/** Why the page cannot run the model, in one line, for a feature that needs it ("interventions", "influence", ...):
+ * an export has no kernel; a model the kernel cannot step exactly says why (`_meta.model_note`); recordings have no
+ * model. */
+export function noModelReason(ctx, what) {
+  if (ctx.offline) return `${what}: computed by the kernel, not in this export`;
+  const note = ctx.store.meta.model_note;
+  if (note) return `${what} unavailable: ${note}`;
+  return `${what} need the model (this explorer was made from recordings)`;
+}
+
 /** The comparison shown beside sequence s (decoded `_comparison`), or null. */
 export function comparisonFor(store, s) {
   const cmp = store.aux("_comparison");
@@ -501,7 +512,9 @@ export function unitMenu(ctx, ev, { unit, t }) {
     items.push({
       note: ctx.offline
         ? "interventions need the kernel (this is an export)"
-        : "interventions need the model (made from recordings)",
+        : ctx.store.meta.model_note
+          ? noModelReason(ctx, "interventions")
+          : "interventions need the model (made from recordings)",
     });
   } else {
     const base = { quantity: q, layer, unit, start: step };

@@ -97,6 +97,7 @@ export function decodeArray(entry) {
   const offset = entry.offset == null ? 0 : Number(entry.offset);
   const lut = new Float32Array(256);
   for (let b = 0; b < 256; b++) lut[b] = offset + scale * b;
+  if (entry.nan != null) lut[Number(entry.nan) & 255] = Number.NaN; // steps where a module did not run
   const out = new Float32Array(n);
   const u8 = new Uint8Array(buffer, byteOffset, n);
   for (let k = 0; k < n; k++) out[k] = lut[u8[k]];

@@ -219,3 +219,51 @@ test("per-quantity data: loadArrays adds, replaces and removes one array; append
   assert.equal(store.has("c"), false);
   assert.equal(store.pending("c"), true);
 });
+
+test("meta keeps the task, the outputs note, the model note and the stages of every sequence", () => {
+  const { meta, arrays } = fixture();
+  const store = createStore({
+    meta: {
+      ...meta,
+      task: "regression",
+      outputs_note: "per-step outputs: what the model returned",
+      n_outputs: 1,
+      model_note: "several recurrent modules: cannot be stepped",
+      stages: [
+        [
+          ["encoder", 0, 2],
+          ["decoder", 2, 3],
+        ],
+        [["", 0, 2]],
+      ],
+    },
+    arrays,
+  });
+  const m = store.meta;
+  assert.equal(m.task, "regression");
+  assert.equal(m.n_outputs, 1);
+  assert.match(m.outputs_note, /what the model returned/);
+  assert.match(m.model_note, /cannot be stepped/);
+  assert.deepEqual(store.stages(0), [
+    { module: "encoder", start: 0, stop: 2 },
+    { module: "decoder", start: 2, stop: 3 },
+  ]);
+  assert.deepEqual(store.stages(1), []); // one stage: nothing to draw
+  assert.equal(normalizeMeta({ task: null }).task, null);
+  assert.equal(normalizeMeta({}).task, undefined);
+  assert.equal(normalizeMeta({}).stages, null);
+});
+
+test("append keeps a regression's outputs as an array of its own, with their range", () => {
+  const { meta, arrays } = fixture();
+  const store = createStore({ meta: { ...meta, task: "regression", n_outputs: 1 }, arrays });
+  const e = encodeArray(Float32Array.from([0.5, -2.5]), [2, 1], "float32", { byteOffset: 4 });
+  const buffer = e.buffer;
+  delete e.buffer;
+  store.applyMessage({ type: "append", sequence: 1, start: 2, fields: [{ name: "outputs", ...e }] }, [buffer]);
+  const block = store.series("outputs", 0, 1);
+  assert.equal(block.rows, 4);
+  assert.ok(Number.isNaN(block.data[0]) && Number.isNaN(block.data[1])); // steps there before: no outputs
+  assert.deepEqual(Array.from(block.data.subarray(2)), [0.5, -2.5]);
+  assert.deepEqual(store.limits("outputs"), [-2.5, 0.5]);
+});

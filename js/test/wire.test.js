@@ -58,6 +58,14 @@ test("uint8 decodes as offset + scale * byte", () => {
   assert.deepEqual(Array.from(data), [-1, -0.5, 63, 126.5]);
 });
 
+test("uint8 decodes the byte named by nan as NaN", () => {
+  const bytes = [0, 255, 254];
+  const { data } = decodeArray({ buffer: viewAt(bytes, 1), dtype: "uint8", shape: [3], scale: 1, offset: 0, nan: 255 });
+  assert.equal(data[0], 0);
+  assert.ok(Number.isNaN(data[1]));
+  assert.equal(data[2], 254);
+});
+
 test("int32 decodes signed little-endian integers into an Int32Array", () => {
   const bytes = [0x01, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0, 0];
   for (const offset of [0, 8, 2]) {

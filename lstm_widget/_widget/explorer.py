@@ -2,19 +2,23 @@
 
 Everything else is a collaborator the explorer holds, each in a module of its own: :class:`~.payload.Loaded` (the
 sequences shown, what was said about them, and the data traits built from them), :class:`~.trajectory.Trajectory`
-(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), :class:`~.recorded.StorePager` (a
-recorded data set read one window at a time) and :class:`~.sync.PageSync` (the base class: revisions and
-throttling). The observers that turn a trait change into work are all here, grouped by section.
+(the projection), :class:`~.why.WhyController` (the "Why" section's payloads), fixedpoints.py (the fixed points
+drawn on the trajectory map), :class:`~.recorded.StorePager` (a recorded data set read one window at a time) and
+:class:`~.sync.PageSync` (the base class: revisions and throttling). The observers that turn a trait change into work
+are all here, grouped by section.
 """
 
 from __future__ import annotations
 
 import pathlib
+import threading
 import time
 
 import numpy as np
 import torch
 import traitlets as tl
+
+import lstm_widget
 
 from .._core.analysis.attribution import METHODS
 from .._core.model import LSTM_QUANTITIES, gate_weights
@@ -22,17 +26,20 @@ from .._core.model.adapters import _AUTO
 from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
 from .._core.recording import Recording, record
-from .._core.recording.observe import check_token_sequence
+from .._core.recording.observe import check_token_sequence, token_embedding
 from .._core.recording.stepper import stepping_threads
 from .._core.validate import check_sequence, is_int, to_numpy
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
-from .export import write_html
+from .export import EXPORT_PAGE_BYTES, export_bundle, wire_arrays, write_html
+from .fixedpoints import check_fixed_points, check_request, fixed_points_payload, page_fixed_points
 from .options import ViewOptions, check_label, check_traj_view
 from .payload import (
     Loaded,
     check_page_bytes,
     default_projection_row,
+    describe_index,
     export_index,
+    neighbours_within,
     recording_from_frames,
     shown_inputs,
     token_ids,
@@ -41,6 +48,7 @@ from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .source import ModelSource
 from .static import bundle
 from .sync import PageSync
+from .training import TrainingEpochs
 from .trajectory import Trajectory
 from .why import WhyController, why_export_state
 
@@ -56,8 +64,13 @@ class Explorer(PageSync):
     Options (keywords; the same for :meth:`from_recordings` and :meth:`from_dataset`): ``labels`` (a class index or
     None per sequence), ``class_names``, ``feature_names``, ``sequence_names``, ``projection``,
     ``projection_layer``, ``projection_quantity``, ``groups``, ``group_name``, ``wire_dtype`` ("float32",
-    "float16" or "uint8": how arrays travel to the page) and ``preload`` ("auto", "all", or the quantities to send
-    up front); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
+    "float16" or "uint8": how arrays travel to the page), ``preload`` ("auto", "all", or the quantities to send
+    up front), ``tokens`` (a token model's vocabulary: a list id → string, or a callable id → string; it labels every
+    step, and the page adds a text view), ``top_k`` (default 10: the next tokens listed per step when a token
+    model's head has more than 20 classes) and ``targets`` (not for :meth:`from_dataset`: per-step real targets of a
+    regression, a list with one (T,) or (T, k) array per sequence, T the steps of its timeline, NaN where a step has
+    none; the page draws them beside the predicted values with the error at t, and can colour the trajectory by
+    them); any other keyword is the first value of a trait (``t``, ``quantity``, ``traj_view``, ``why_open``…).
     The sequences are recorded by :func:`lstm_widget.record` through the model's own forward: ``lstm``, ``head``,
     ``task``, ``forward`` and ``lengths`` mean what they mean there (token ids for a model with an ``nn.Embedding``;
     every recurrent module the forward calls, on one timeline; a regression's raw outputs). Streaming, influence,
@@ -73,7 +86,9 @@ class Explorer(PageSync):
     ``projection_quantity`` (here or in the page) refits it; :meth:`set_projection` swaps the transformer; live steps
     and streamed sequences are placed with its ``transform``. ``groups`` (one value per sequence, named
     ``group_name``) lets the page colour paths by group; ``traj_view`` says how the page draws the trajectory (keys
-    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md).
+    in ``TRAJ_VIEW_KEYS``, js/PROTOCOL.md). ``fixed_points`` (a :class:`~lstm_widget.FixedPoints` of a layer row, or
+    None) is drawn on the trajectory map through the same projection; the page's "fixed points" button asks for those
+    of the current sequence's mean input (``fixed_points_request``).
 
     An LSTM shows h, c, i, f, g, o; a GRU h, r, z, n (``_meta.quantities``). ``gate_details`` opens the page's
     "Gates & weights" section (closed by default, so the first page stays light): the chosen ``layer``'s W, U and b
@@ -136,6 +151,16 @@ class Explorer(PageSync):
     _ranking = ArrayTree()
     _comparison = ArrayTree()
     _patterns = ArrayTree()
+    # the trajectory's fixed points (fixedpoints.py): set from Python, or asked for from the page by a request
+    fixed_points = tl.Any(None, help="a FixedPoints (lstm_widget.fixed_points) drawn on the trajectory map, or None")
+    fixed_points_request = tl.Dict(
+        help="{} or {sequence, layer}: the page asks for the fixed points of a sequence's mean input"
+    ).tag(sync=True)
+    _fixed_points = ArrayTree()
+    _fp_pending = None  # (request, FixedPoints | reason, sequence): computed by the request's validator
+    _fp_incoming = None  # (request, about) of points a request found, handed to the fixed_points observer
+    _fp_source = None  # (request, about) of the points being shown, when a request found them
+    _fp_fitted = None  # the fitted projection the points were placed with
 
     def __init__(
         self,
@@ -160,7 +185,9 @@ class Explorer(PageSync):
         recs = recs if isinstance(recs, list) else [recs]
         source = ModelSource(model, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
         self._source = source
-        self._start(Loaded(recs, source.spec, opts, traits.get("quantity", "h"), source.note), opts, traits)
+        embedding = token_embedding(model)
+        n_ids = None if embedding is None else embedding[1].num_embeddings
+        self._start(Loaded(recs, source.spec, opts, traits.get("quantity", "h"), source.note, n_ids), opts, traits)
 
     @classmethod
     def from_recordings(
@@ -207,6 +234,11 @@ class Explorer(PageSync):
         sequence of the store. The trajectory is fitted over every step of the store with ``partial_fit``
         (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one). Other keywords
         as in :class:`Explorer`; returns a ``DatasetExplorer``."""
+        if options.get("targets") is not None:
+            raise ValueError(
+                "targets= is not taken by from_dataset (a store's sequences are read a window at a time); show them "
+                "with Explorer.from_recordings(ds[a:b], targets=[...]) or Explorer(model, sequences, targets=[...])"
+            )
         pager = StorePager.open(dataset, window, start, labels, sequence_names, options.get("groups"))
         opts, traits = ViewOptions.split(options, class_names=class_names, feature_names=feature_names)
         # the trajectory: fitted on every step of the store before anything is read for the page
@@ -220,10 +252,52 @@ class Explorer(PageSync):
         self._start(loaded, opts, {**traits, "window_start": start, "window_size": pager.size}, pager=pager)
         return self
 
+    @classmethod
+    def from_training(
+        cls,
+        training,
+        labels=None,
+        class_names=None,
+        feature_names=None,
+        sequence_names=None,
+        *,
+        epoch=None,
+        projection_fit: str = "last",
+        **options,
+    ) -> TrainingExplorer:
+        """Watch a network learn: the probe sequences of a :class:`~lstm_widget.TrainingRecorder` at every recorded
+        epoch, with an epoch axis beside time — ``epoch`` (synced; one of ``training.epochs``, default the last), a
+        slider with play and the ``[`` / ``]`` keys in the page, and the metrics given to ``snapshot`` drawn with the
+        epoch cursor. Every view shows the chosen epoch; the trajectory uses one projection for all epochs, fitted on
+        the last snapshot (``projection_fit="last"``, the default) or on all of them (``"all"``). ``labels`` default
+        to the recorder's. Other keywords as in :class:`Explorer`. The explorer is made from recordings (no model):
+        the weights view, influence and interventions need the model of one epoch — use ``Explorer(model, probes)``
+        for those. Returns a ``TrainingExplorer``."""
+        epochs = TrainingEpochs(training, projection_fit)
+        epoch = epochs.check(epochs.epochs[-1] if epoch is None else epoch)
+        if labels is None and training.labels is not None:
+            labels = training.labels
+        opts, traits = ViewOptions.split(
+            options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
+        )
+        self = TrainingExplorer.__new__(TrainingExplorer)
+        self._epochs, self._shown_epoch = epochs, epoch
+        loaded = Loaded(epochs.recordings(epoch), None, opts, traits.get("quantity", "h"))
+        # the projection: fitted on the last (or every) epoch before the explorer is built, then used as is
+        self._loaded = loaded
+        layer = default_projection_row(loaded.layer_names) if opts.projection_layer is None else opts.projection_layer
+        self._check_projected(layer, opts.projection_quantity, ValueError)
+        fitted = epochs.fitted(opts.projection, layer, opts.projection_quantity)
+        opts.projection, opts.projection_layer = "pca" if fitted is None else fitted, layer
+        self._start(loaded, opts, {**traits, "epoch": epoch})
+        self._trajectory.fit_store = epochs.fit  # a refit (another layer, set_projection) spans the epochs too
+        return self
+
     def _start(self, loaded: Loaded, opts: ViewOptions, traits: dict, pager: StorePager | None = None) -> None:
         """Build the explorer. Everything is checked and computed before the widget exists: a bad argument leaves
         nothing half-built."""
         self._loaded, self._pager, self._ready = loaded, pager, False
+        self._stream_lock = threading.Lock()
         layer = default_projection_row(loaded.layer_names) if opts.projection_layer is None else opts.projection_layer
         quantity = opts.projection_quantity
         self._check_projected(layer, quantity, ValueError)
@@ -239,6 +313,8 @@ class Explorer(PageSync):
         if self.gate_details:
             self._open_gate_details()
         self._why_init()
+        if self.fixed_points is not None:
+            self._place_fixed_points()
 
     def _assemble(self, content=None, traj=None, window_start=None) -> tuple[dict, dict]:
         """``_meta`` and the data traits for ``content`` (default: what is loaded; see ``Loaded.assemble``), with the
@@ -300,17 +376,31 @@ class Explorer(PageSync):
         self, path, sequences=None, *, wire_dtype: str | None = None, title: str = "LSTM explorer", quiet: bool = False
     ) -> int:
         """Write a standalone HTML page that plays this explorer back with no kernel and no network (for course
-        notes: it opens from ``file://``). Every view and every quantity of the chosen ``sequences`` (indices of the
-        loaded ones; default all) is in the file, placed on the same trajectory map; the page opens on the current
-        sequence, step, layer, quantity, units and trajectory options. ``wire_dtype="float16"`` about halves the
-        size. Returns the size in bytes (and prints it unless ``quiet``)."""
+        notes: it opens from ``file://``). Every view and every quantity of the exported sequences is in the file,
+        placed on the same trajectory map; the page opens on the current sequence, step, layer, quantity, units and
+        trajectory options.
+
+        ``sequences``: None (default) exports the current sequence and as many of its neighbours as keep the file
+        within ``lstm_widget.EXPORT_BUDGET`` bytes (4 MiB; the current one alone when it is bigger); ``"all"`` every
+        loaded sequence; or indices of the loaded ones (a list, an int or a slice). ``wire_dtype="float16"`` about
+        halves the size, so twice as many neighbours fit. Returns the size in bytes, and prints what was exported and
+        its size unless ``quiet`` ("saved lesson.html: sequences 3–12 of 370, 3.91 MiB, float32")."""
         if not isinstance(path, (str, pathlib.PurePath)):
             raise TypeError(
                 f"save_html path must be a str or pathlib.Path (the .html file to write); got {type(path).__name__}"
             )
-        index = export_index(sequences, len(self._loaded.recordings))
         loaded = self._loaded
+        n = len(loaded.recordings)
         dtype = loaded.wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
+        weights = None
+        if loaded.spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
+            weights = {"rows": {str(k): loaded.weights_entry(k, dtype) for k in range(len(loaded.layer_names))}}
+        why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
+        shown_why = {k: getattr(self, k) for k in why}
+        if sequences is None:
+            index = self._export_neighbours(dtype, weights, shown_why)
+        else:
+            index = export_index(sequences, n)
         recs = [loaded.recordings[i] for i in index]
         meta, traits = loaded.assemble(
             self._trajectory.fitted,
@@ -320,9 +410,8 @@ class Explorer(PageSync):
             wire_dtype=dtype,
             load=loaded.quantities,
         )
-        if loaded.spec is not None:  # every layer's weights: the page has no kernel to ask for another layer's
-            rows = range(len(loaded.layer_names))
-            traits["_weights"] = {"rows": {str(k): loaded.weights_entry(k, dtype) for k in rows}}
+        if weights is not None:
+            traits["_weights"] = weights
         shown = index.index(self.sequence) if self.sequence in index else 0
         state = {
             "_meta": meta, **traits,
@@ -332,13 +421,36 @@ class Explorer(PageSync):
             "projection_quantity": self.projection_quantity, "traj_view": dict(self.traj_view),
             "gate_details": self.gate_details,
         }  # fmt: skip
-        why = ("why_open", "influence_method", "_ranking", "_influence", "_comparison", "pattern_query", "_patterns")
-        state.update(why_export_state({k: getattr(self, k) for k in why}, index, self.sequence))
+        state.update(why_export_state(shown_why, index, self.sequence))
+        if self._fixed_points:  # the points as drawn (their map is the export's); no kernel there to ask for others
+            state["_fixed_points"] = {**self._fixed_points, "request": {}}
+        state, more = self._export_hook(state, index, dtype)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
-        size = write_html(path, to_wire(state), title=str(title), note=note)
+        size = write_html(path, to_wire(state), title=str(title), note=note + more)
         if not quiet:
-            print(f"wrote {path}: {size / 2**20:.2f} MiB ({len(recs)} sequences, {dtype})")
+            what = describe_index(index, n)
+            if sequences is None and len(index) < n:
+                budget = lstm_widget.EXPORT_BUDGET / 2**20
+                what += f' (the current one and its neighbours within {budget:g} MiB; sequences="all" for every one)'
+            print(f"saved {path}: {what}, {size / 2**20:.2f} MiB, {dtype}")
         return size
+
+    def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
+        """What a subclass adds to an export's state (the training explorer: every epoch's data), and to its note."""
+        return state, ""
+
+    def _export_neighbours(self, dtype: str, weights, shown_why: dict) -> list[int]:
+        """The sequences :meth:`save_html` exports by default: the current one and the neighbours that keep the
+        file within ``lstm_widget.EXPORT_BUDGET`` bytes, from an estimate of what each adds (its values in the wire
+        dtype, as base64) beside what every export holds (the front end, the weights, the Why section)."""
+        loaded = self._loaded
+        itemsize = np.dtype(dtype).itemsize
+        per_step = loaded.values_per_step(loaded.quantities, self._arrays["traj"].shape[1]) * itemsize
+        names = loaded.sequence_names
+        sizes = [(len(r) * per_step) * 4 // 3 + 64 + 2 * len(str(names[k])) for k, r in enumerate(loaded.recordings)]
+        arrays = [a for tree in (weights or {}, shown_why) for a in wire_arrays(tree)]
+        fixed = len(export_bundle()) + sum(a.nbytes for a in arrays) * 4 // 3 + EXPORT_PAGE_BYTES
+        return neighbours_within(self.sequence, sizes, max(0, lstm_widget.EXPORT_BUDGET - fixed))
 
     def stream(
         self,
@@ -350,13 +462,27 @@ class Explorer(PageSync):
         fps: float | None = None,
         batch_ms: float = 16.0,
     ) -> Recording:
-        """Step a new sequence ``x`` (T, D) through the kernel one step at a time, appending every frame to the page
+        """Step a new sequence ``x`` (T, D) — token ids (T,) for a token model — through the kernel one step at a time, appending every frame to the page
         as it is computed (binary custom messages, about one per ``batch_ms``); afterwards the traits hold the new
         sequence too, so a saved notebook shows it. ``fps`` slows the stepping down to watch it. ``group`` is the new
         sequence's value of ``groups`` (default: none, drawn in a neutral colour). Its trajectory is placed on the map
         the projection was fitted on (its ``transform``; no refit). A small CPU model (fewer than
         ``ONE_THREAD_BELOW`` recurrent weights, see :class:`~lstm_widget.Stepper`) is stepped on one torch thread,
-        torch's setting restored afterwards. Returns the recording."""
+        torch's setting restored afterwards. Returns the recording.
+
+        A stream is a transaction: the page shows the new sequence as provisional ("streaming…") until it ends; when
+        anything fails on the way (a hook raises, the kernel is interrupted) the page drops it and goes back to the
+        sequence and step Python holds, nothing in the explorer changes, and the error is raised. Streams from two
+        threads into one explorer run one after the other."""
+        with self._stream_lock:  # a second thread's stream waits for this one to end (its messages never interleave)
+            return self._stream_locked(x, name, label, group, fps, batch_ms)
+
+    def _stream_locked(self, x, name, label, group, fps, batch_ms) -> Recording:
+        """:meth:`stream`, run while holding the stream lock: a transaction (js/PROTOCOL.md, "Streams"). The page
+        is sent ``begin``, then ``append`` s while stepping; the traits are committed and ``end`` is sent once every
+        step is recorded and placed. Any exception before the commit (a hook that raises, KeyboardInterrupt, a
+        projection that cannot place the new states) sends ``abort`` with the sequence and step Python holds, leaves
+        every trait as it was and is raised again."""
         loaded = self._loaded
         if self._pager is not None:
             raise RuntimeError(
@@ -389,22 +515,29 @@ class Explorer(PageSync):
         s = len(loaded.recordings)
         name = str(name) if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
-        embed = self._embedding_of(stepper) if loaded.tokens else None
-        frames, pending, last_send = [], [], time.perf_counter()
-        with stepping_threads(loaded.spec):
-            for t in range(x.shape[0]):
-                started = time.perf_counter()
-                frames.append(stepper.step(x[t]))
-                pending.append(frames[-1])
-                now = time.perf_counter()
-                if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
-                    self._send_frames(s, t + 1 - len(pending), pending, embed)
-                    pending, last_send = [], now
-                if fps is not None:
-                    time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
-        rec = recording_from_frames(frames, loaded.layer_names, embed)
-        grown = loaded.appended(rec, None if label is None else int(label), name, group)
-        meta, traits = self._assemble(grown)
+        try:
+            embed = self._embedding_of(stepper) if loaded.tokens else None
+            # the top-k's rank of the actual next token at a chunk's last step is known with the next chunk: each
+            # chunk after the first starts with the step before it again (sent again, its rank now known)
+            again = 1 if loaded.shows_top_k else 0
+            frames, pending, last_send = [], [], time.perf_counter()
+            with stepping_threads(loaded.spec):
+                for t in range(x.shape[0]):
+                    started = time.perf_counter()
+                    frames.append(stepper.step(x[t]))
+                    pending.append(frames[-1])
+                    now = time.perf_counter()
+                    if (now - last_send) * 1000 >= batch_ms or t == x.shape[0] - 1:
+                        self._send_frames(s, t + 1 - len(pending), pending, embed)
+                        pending, last_send = frames[len(frames) - again :], now
+                    if fps is not None:
+                        time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
+            rec = recording_from_frames(frames, loaded.layer_names, embed)
+            grown = loaded.appended(rec, None if label is None else int(label), name, group)
+            meta, traits = self._assemble(grown)
+        except BaseException as err:  # KeyboardInterrupt too: the page drops the sequence, then the error goes on
+            self._send_abort(s, err)
+            raise
         with self.hold_sync():
             loaded.replace(*grown)
             self._meta = meta
@@ -412,7 +545,19 @@ class Explorer(PageSync):
                 setattr(self, trait, value)
             self.sequence = s
             self.t = len(rec) - 1
+        self.send({"type": "end", "sequence": s})  # after the traits: the page commits what Python now holds
         return rec
+
+    def _send_abort(self, s: int, err: BaseException) -> None:
+        """Tell the page that the stream of sequence ``s`` failed: it removes the sequence and shows the sequence and
+        step Python holds. A comm that cannot send any more (the kernel going away) is not an error of its own."""
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        try:
+            self.send(
+                {"type": "abort", "sequence": s, "reason": reason, "state": {"sequence": self.sequence, "t": self.t}}
+            )
+        except Exception:  # the original error is the one to raise
+            pass
 
     @staticmethod
     def _embedding_of(stepper):
@@ -429,17 +574,25 @@ class Explorer(PageSync):
     def _send_frames(self, s: int, start: int, frames, embed=None) -> None:
         """Append ``frames`` to sequence ``s`` in the page: the quantities it has loaded, inputs, probs or outputs,
         token ids, trajectory."""
-        chunk = recording_from_frames(frames, self._loaded.layer_names, embed)
+        loaded = self._loaded
+        chunk = recording_from_frames(frames, loaded.layer_names, embed)
         fields = {"inputs": shown_inputs(chunk), **{q: getattr(chunk, q) for q in self.loaded_quantities}}
-        if chunk.probs is not None:
+        ints = {}  # ids and ranks travel as int32 whatever the wire dtype
+        if embed is not None:
+            ints["token_ids"] = token_ids(chunk)
+        if chunk.probs is not None and loaded.shows_top_k:
+            ranked = loaded.top_k_fields([chunk])
+            fields["topk_probs"], fields["next_prob"] = ranked.pop("topk_probs"), ranked.pop("next_prob")
+            ints.update(ranked)
+        elif chunk.probs is not None:
             fields["probs"] = chunk.probs
-        if self._loaded.task == "regression":
+        if loaded.task == "regression":
             fields["outputs"] = chunk.outputs
         fields["traj"] = self._trajectory.place(chunk)  # the fitted map: no refit
-        descs, buffers = split_message(fields, self._loaded.wire_dtype)
-        if embed is not None:  # ids travel as int32 whatever the wire dtype
-            ids, id_buffers = split_message({"token_ids": token_ids(chunk)}, "int32")
-            descs, buffers = [*descs, *ids], [*buffers, *id_buffers]
+        descs, buffers = split_message(fields, loaded.wire_dtype)
+        if ints:
+            int_descs, int_buffers = split_message(ints, "int32")
+            descs, buffers = [*descs, *int_descs], [*buffers, *int_buffers]
         self.send({"type": "append", "sequence": s, "start": start, "fields": descs}, buffers)
 
     # ---- the cursor and the heatmap: validation, and a quantity sent when first chosen --------------------------
@@ -624,6 +777,76 @@ class Explorer(PageSync):
         with self.hold_sync():
             self._arrays = {**self._arrays, "traj": self._loaded.wire(traj)}
             self._meta = {**self._meta, "projection": self._trajectory.meta()}
+
+    # ---- the trajectory's fixed points: set from Python, or found for the page's request --------------------------
+    @tl.validate("fixed_points")
+    def _check_fixed_points(self, proposal):
+        try:
+            return check_fixed_points(proposal["value"], self._loaded)
+        except (TypeError, ValueError) as err:
+            raise tl.TraitError(str(err)) from None
+
+    @tl.observe("fixed_points")
+    def _fixed_points_changed(self, change):
+        """New points (None clears them): placed on the map in force and sent (``_fixed_points``)."""
+        source, self._fp_incoming = self._fp_incoming, None
+        if not self._ready:
+            return
+        with self.hold_sync():
+            if source is None and self.fixed_points_request:  # set from Python: no page request is shown any more
+                self.fixed_points_request = {}
+            self._fp_source = source
+            self._place_fixed_points()
+
+    def _place_fixed_points(self) -> None:
+        fp = self.fixed_points
+        self._fp_fitted = self._trajectory.fitted
+        if fp is None:
+            self._fp_source, self._fixed_points = None, {}
+            return
+        request, about = self._fp_source or ({}, None)
+        self._fixed_points = fixed_points_payload(fp, self._loaded, self._trajectory, request, about)
+
+    @tl.observe("_meta")
+    def _fixed_points_follow_projection(self, change):
+        """The projection was refitted or swapped: the points are placed again (or the reason they are not drawn is
+        said)."""
+        if self._ready and self.fixed_points is not None and self._trajectory.fitted is not self._fp_fitted:
+            self._place_fixed_points()
+
+    @tl.validate("fixed_points_request")
+    def _check_fixed_points_request(self, proposal):
+        """A page's request is computed here in full (the observer shows it); a bad one changes nothing."""
+        value = proposal["value"]
+        if not value or not self._ready:
+            return value
+        if self._fp_pending is not None and self._fp_pending[0] == value:
+            return value
+        try:
+            request, s, row = check_request(value, self._loaded, self.projection_layer)
+        except (TypeError, ValueError) as err:
+            self._fp_pending = None
+            self._refuse_page("fixed_points_request", self.fixed_points_request)
+            raise tl.TraitError(f"{err}; nothing was changed") from err
+        self._fp_pending = (request, page_fixed_points(self._loaded, s, row), s)
+        return value
+
+    @tl.observe("fixed_points_request")
+    def _fixed_points_requested(self, change):
+        """Show what the validator found: the points (``fixed_points``), or the reason there are none."""
+        pending, self._fp_pending = self._fp_pending, None
+        if not self._ready or not change["new"] or pending is None or pending[0] != change["new"]:
+            return
+        request, found, s = pending
+        if isinstance(found, str):  # the points shown before are dropped: the page asked for others
+            with self.hold_sync():
+                self._fp_incoming = (request, None)
+                self.fixed_points = None
+                self._fp_incoming = None
+                self._fixed_points = {"request": dict(request), "error": found}
+            return
+        self._fp_incoming = (request, f"the mean input of {self._loaded.sequence_names[s]}")
+        self.fixed_points = found  # a new FixedPoints: the observer places it
 
     def _check_traj_view_value(self, view, error=tl.TraitError) -> dict:
         return check_traj_view(view, self._loaded, from_page=self._from_page("traj_view"), error=error)
@@ -943,3 +1166,108 @@ class DatasetExplorer(Explorer):
         if not self.window_start <= k < self.window_start + len(self._loaded.recordings):
             self.window_start = k // self.window_size * self.window_size
         self.sequence = k - self.window_start
+
+
+class TrainingExplorer(Explorer):
+    """An :class:`~lstm_widget.Explorer` over the snapshots of a :class:`~lstm_widget.TrainingRecorder`; made by
+    :meth:`Explorer.from_training` (kernel side of the epochs: training.py).
+
+    ``epoch`` (synced): the recorded epoch shown — one of :attr:`epochs` (an epoch number as given to
+    ``tr.snapshot``, not an index); any other value is refused. Changing it (from Python, the page's slider or its
+    ``[`` / ``]`` keys) swaps the loaded recordings for that epoch's and sends them in one update; ``t``,
+    ``sequence``, ``layer``, ``quantity`` and ``selected_units`` stay. :meth:`step_epoch` moves by recorded epochs.
+    The epochs are those recorded when the explorer was made. ``_meta.training`` tells the page the epochs, the
+    metrics and the epoch the data is of."""
+
+    epoch = tl.Int(0, help="the recorded epoch shown (one of the recorder's epochs)").tag(sync=True)
+
+    @property
+    def training(self):
+        """The :class:`~lstm_widget.TrainingRecorder` whose snapshots are shown."""
+        return self._epochs.recorder
+
+    @property
+    def epochs(self) -> list[int]:
+        """The recorded epochs the explorer shows, in order."""
+        return list(self._epochs.epochs)
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """{name: (epochs,) float array} aligned with :attr:`epochs` (NaN where an epoch lacks the metric)."""
+        return {k: np.array([np.nan if v is None else v for v in vals]) for k, vals in self._epochs.metrics.items()}
+
+    def step_epoch(self, n: int = 1) -> int:
+        """Move ``n`` recorded epochs (clamped to the first and last) and return the epoch shown."""
+        epochs = self._epochs.epochs
+        k = epochs.index(self.epoch) + int(n)
+        self.epoch = epochs[min(max(k, 0), len(epochs) - 1)]
+        return self.epoch
+
+    def _assemble(self, content=None, traj=None, window_start=None) -> tuple[dict, dict]:
+        meta, traits = super()._assemble(content, traj, window_start)
+        meta["training"] = self._epochs.meta(self._shown_epoch)
+        return meta, traits
+
+    @tl.validate("epoch")
+    def _check_epoch(self, proposal):
+        epoch = proposal["value"]
+        if getattr(self, "_ready", False) and epoch not in self._epochs.epochs:
+            self._refuse_page("epoch", self.epoch)
+            raise tl.TraitError(f"epoch {epoch} was not recorded; expected one of {self._epochs.epochs}")
+        return epoch
+
+    @tl.observe("epoch")
+    def _load_epoch(self, change):
+        """Swap the loaded recordings for the new epoch's and send them in one update; the cursor, sequence, layer,
+        quantity and units stay; a comparison shown is cleared (it was the previous epoch's), the Why section's
+        ranking and pattern search are redone on the new epoch."""
+        if not self._ready or change["new"] == self._shown_epoch:
+            return
+        loaded = self._loaded
+        recs = self._epochs.recordings(change["new"])
+        content = (recs, loaded.labels, loaded.sequence_names, None if loaded.groups is None else loaded.groups[1])
+        self._shown_epoch = change["new"]
+        meta, traits = self._assemble(content)
+        why = self._why
+        with self.hold_sync():
+            loaded.replace(*content)
+            self._meta = meta
+            for name, value in traits.items():
+                setattr(self, name, value)
+            if self.comparison:
+                self.clear_comparison()
+            if self.pattern_query:
+                why.patterns, self._patterns = why.patterns_for(self.pattern_query, self._shown())
+            if self.why_open:
+                self._update_ranking(force=True)
+
+    def stream(self, *args, **kwargs):
+        raise RuntimeError(
+            "an explorer over training snapshots shows the recorder's probe sequences at each epoch; it cannot step "
+            "new ones (use Explorer(model, sequences) for that)"
+        )
+
+    def save_html(
+        self,
+        path,
+        sequences=None,
+        *,
+        epochs=None,
+        wire_dtype: str | None = None,
+        title: str = "LSTM explorer",
+        quiet: bool = False,
+    ) -> int:
+        """As :meth:`Explorer.save_html`, with the epochs: every recorded epoch (or ``epochs``, some of them) is in
+        the file and the page's epoch slider swaps them with no kernel. When all of them would pass
+        ``lstm_widget.PAGE_BYTES_LIMIT``, evenly spaced epochs that fit are written (the first, the shown and the last
+        among them) and the printed line and the page's note say which; ``epochs`` given and too many: a ValueError."""
+        self._epochs.export_choice(epochs)  # a bad list fails before anything is written
+        self._export_epochs_arg = epochs
+        try:
+            return super().save_html(path, sequences, wire_dtype=wire_dtype, title=title, quiet=quiet)
+        finally:
+            self._export_epochs_arg = None
+
+    def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
+        trajectory, epochs = self._trajectory, getattr(self, "_export_epochs_arg", None)
+        return self._epochs.export_state(state, index, dtype, self._loaded, trajectory, self.epoch, epochs)

@@ -15,10 +15,15 @@ import json
 import pathlib
 import re
 
+from .._wire import WireArray
 from .static import bundle
 
 #: The ``type`` of the script element that carries a widget's state (js/src/export.js looks for it).
 STATE_TYPE = "application/vnd.lstm-widget+json"
+
+#: What a page holds beside its arrays and the front end (markup, styles, the JSON of traits and names), counted
+#: generously when ``Explorer.save_html`` chooses how many sequences fit ``lstm_widget.EXPORT_BUDGET``.
+EXPORT_PAGE_BYTES = 64 * 2**10
 
 # A page of its own needs the colours JupyterLab would give: light by default, dark when the reader's system is.
 _PAGE_CSS = """
@@ -50,6 +55,18 @@ def _jsonable(value):
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def wire_arrays(value):
+    """Every :class:`~lstm_widget._wire.WireArray` nested in ``value`` (dicts and lists), in order."""
+    if isinstance(value, WireArray):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from wire_arrays(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from wire_arrays(v)
 
 
 def state_json(state: dict) -> str:

@@ -28,6 +28,9 @@ class ViewOptions:
     group_name: str = "group"
     wire_dtype: str = "float32"
     preload: object = "auto"
+    tokens: object = None  # token models: a list id → string, or a callable id → string (payload.Loaded resolves it)
+    top_k: int = 10  # next tokens listed per step when a token model's vocabulary is large (tokens.TOPK_ABOVE)
+    targets: object = None
 
     def __post_init__(self):
         check_wire_dtype(self.wire_dtype)
@@ -65,6 +68,50 @@ def check_label(value, what: str):
     return int(value)
 
 
+def check_targets(targets, recs) -> list[np.ndarray] | None:
+    """Per-step real targets (``Explorer(..., targets=...)``): one (T,) or (T, k) array per recording, T the steps
+    of its timeline (NaN where a step has no target), k the head's outputs for a regression. Returns them as float32
+    (T, k) arrays, or None when none were given."""
+    if targets is None:
+        return None
+    task = recs[0].task
+    if task == "classification":
+        raise ValueError(
+            "targets are per-step real values for a regression head; this model's head classifies "
+            "(task 'classification') — give class indices as labels=, or record with task='regression'"
+        )
+    if isinstance(targets, np.ndarray) or not isinstance(targets, (list, tuple)):
+        raise TypeError(
+            f"targets must be a list with one (T,) or (T, k) array per sequence; got {type(targets).__name__}"
+        )
+    if len(targets) != len(recs):
+        raise ValueError(f"targets has {len(targets)} entries; expected one per sequence ({len(recs)})")
+    k_model = recs[0].outputs.shape[1] if task == "regression" else None
+    out = []
+    for j, (y, rec) in enumerate(zip(targets, recs, strict=True)):
+        try:
+            y = np.asarray(y, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TypeError(f"targets[{j}] must be an array of real numbers; got {type(y).__name__}") from None
+        y = y[:, None] if y.ndim == 1 else y
+        T = len(rec)
+        if y.ndim != 2 or y.shape[0] != T:
+            n_in = rec.inputs.shape[0]
+            steps = f"{T} steps" if n_in == T else f"{T} steps, {n_in} of them input steps and {T - n_in} after them"
+            raise ValueError(
+                f"targets[{j}] has shape {np.shape(targets[j])}; expected ({T},) or ({T}, k): one row per step of the "
+                f"sequence's timeline ({steps}), NaN where a step has no target"
+            )
+        if k_model is not None and y.shape[1] != k_model:
+            raise ValueError(f"targets[{j}] has {y.shape[1]} columns; the model gives {k_model} outputs per step")
+        if np.isinf(y).any():
+            raise ValueError(f"targets[{j}] holds an infinite value; expected real numbers, NaN where none")
+        out.append(y)
+    if len({y.shape[1] for y in out}) != 1:
+        raise ValueError("targets have different numbers of columns; expected the same k for every sequence")
+    return out
+
+
 def check_preload(preload, quantity: str, quantities: tuple = LSTM_QUANTITIES):
     """ "auto", or the tuple of quantities to send up front (the first shown one included)."""
     if preload in ("auto", "all"):
@@ -93,7 +140,7 @@ def check_groups(groups, group_name, n: int):
 #: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.
 TRAJ_VIEW_KEYS = {
     "dims": "2 or 3",
-    "color": "'time', 'class' or 'group'",
+    "color": "'time', 'class', 'group', 'target' or 'output'",
     "log1p": "a bool",
     "labels": "a bool",
     "last_only": "a bool",
@@ -116,12 +163,22 @@ def check_traj_view(view, loaded, *, from_page: bool = False, error=ValueError) 
         if key == "dims":
             ok = value in (2, 3) and is_int(value)
         elif key == "color":
-            ok = value in ("time", "class", "group")
-            # say it to Python users; a page writes back whatever it holds (and draws it as "class")
+            ok = value in ("time", "class", "group", "target", "output")
+            # say it to Python users; a page writes back whatever it holds (and draws it as it can)
             if value == "group" and loaded.groups is None and not from_page:
                 raise error(
                     "traj_view['color'] 'group' needs per-sequence groups; pass "
                     "Explorer(..., groups=[one value per sequence])"
+                )
+            if value == "target" and loaded.targets is None and not from_page:
+                raise error(
+                    "traj_view['color'] 'target' needs per-step targets; pass Explorer(..., targets=[one (T,) or "
+                    "(T, k) array per sequence])"
+                )
+            if value == "output" and loaded.task != "regression" and not from_page:
+                raise error(
+                    "traj_view['color'] 'output' colours by a regression's predicted value; this model's outputs are "
+                    f"{'class probabilities' if loaded.task == 'classification' else 'not available'}"
                 )
         elif key in ("log1p", "labels", "last_only"):
             ok = isinstance(value, (bool, np.bool_))

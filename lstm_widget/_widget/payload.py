@@ -14,7 +14,8 @@ from .._core.model import gate_weights
 from .._core.recording import Recording
 from .._core.validate import is_int
 from .._wire import WireArray
-from .options import ViewOptions, check_groups, check_label, check_preload, names_of
+from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
+from .tokens import check_top_k, resolve_vocab, shows_top_k, top_k_arrays
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
@@ -108,9 +109,14 @@ def stage_list(rec: Recording) -> list:
 
 
 def export_index(sequences, n: int) -> list[int]:
-    """The loaded sequences (of ``n``) an export holds: ``sequences`` as indices (None: all; a slice; ints)."""
-    if sequences is None:
+    """The loaded sequences (of ``n``) an export holds: ``sequences`` as indices ("all" or None: all; a slice;
+    ints)."""
+    if sequences is None or (isinstance(sequences, str) and sequences == "all"):
         return list(range(n))
+    if isinstance(sequences, str):
+        raise TypeError(
+            f'sequences must be "all", indices of the loaded sequences (ints 0..{n - 1}) or a slice; got {sequences!r}'
+        )
     if isinstance(sequences, slice):
         index = list(range(n))[sequences]
     else:
@@ -127,12 +133,52 @@ def export_index(sequences, n: int) -> list[int]:
     return index
 
 
+def neighbours_within(current: int, sizes: list[int], budget: int) -> list[int]:
+    """The consecutive indices around ``current`` whose ``sizes`` (one per sequence) add up to at most ``budget``:
+    ``current`` always, then one more on each side in turn (after, before) while the next fits; a side that is used
+    up or whose next does not fit leaves the other to grow alone."""
+    lo = hi = current
+    total = sizes[current]
+    grow = [1, -1]
+    while grow:
+        side = grow[0]
+        k = hi + 1 if side > 0 else lo - 1
+        if 0 <= k < len(sizes) and total + sizes[k] <= budget:
+            total += sizes[k]
+            lo, hi = min(lo, k), max(hi, k)
+            grow.append(grow.pop(0))  # the other side next
+        else:
+            grow.pop(0)
+    return list(range(lo, hi + 1))
+
+
+def describe_index(index: list[int], n: int) -> str:
+    """``index`` (of ``n`` loaded sequences) in words, runs as ranges: "sequences 3–12 of 370", "sequence 4 of 6",
+    "sequences 0, 4, 9 of 30", "all 370 sequences"."""
+    if len(index) == n and index == list(range(n)):
+        return f"all {n} sequences" if n != 1 else "the only sequence"
+    runs, start = [], 0
+    for k in range(1, len(index) + 1):
+        if k == len(index) or index[k] != index[k - 1] + 1:
+            a, b = index[start], index[k - 1]
+            runs.append(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}")
+            start = k
+    word = "sequence" if len(index) == 1 else "sequences"
+    return f"{word} {', '.join(runs)} of {n}"
+
+
 class Loaded:
     """The sequences an explorer shows and what was said about them (labels, names, groups), checked once; builds
     the data traits the page is sent. ``spec`` is the model's description (None for recordings without a model)."""
 
     def __init__(
-        self, recs: list[Recording], spec, options: ViewOptions, first_quantity: str = "h", spec_note: str | None = None
+        self,
+        recs: list[Recording],
+        spec,
+        options: ViewOptions,
+        first_quantity: str = "h",
+        spec_note: str | None = None,
+        n_token_ids: int | None = None,
     ):
         first = recs[0]
         self.spec = spec
@@ -160,10 +206,27 @@ class Loaded:
             if bad:
                 raise ValueError(f"label {bad[0]} is out of range; expected 0..{len(class_names) - 1} (class_names)")
         self.tokens = takes_tokens(first)
+        # token models: the vocabulary (ids 0..n_token_ids-1: the model's embedding's, else the ids seen) and whether
+        # the page gets the top-k next tokens instead of every class's probability
+        if options.tokens is not None and not self.tokens:
+            raise ValueError(
+                "tokens= labels the token ids of a model that takes ids (one with an nn.Embedding); this model takes "
+                "float features (name them with feature_names=)"
+            )
+        if self.tokens and n_token_ids is None:  # recordings without the model: the ids seen, or the head's classes
+            n_token_ids = max(max(int(r.inputs.max(initial=-1)) for r in recs) + 1, n_classes)
+        self.n_token_ids = n_token_ids
+        self.vocab = resolve_vocab(options.tokens, n_token_ids) if self.tokens else None
+        self.top_k = check_top_k(options.top_k)
+        self.shows_top_k = first.probs is not None and shows_top_k(self.tokens, n_classes)
+        # a next-token head: its classes are the token ids (the actual next token can be ranked)
+        self.next_token = self.tokens and n_classes == n_token_ids
         # what the model's head gave per step: "classification" (probs), "regression" (outputs) or None (nothing
         # verified; outputs_note says why)
         self.task = first.task
         self.outputs_note = first.outputs_note
+        # per-step targets of the sequences loaded at first, (T, k) each; streamed sequences have none (NaN)
+        self.targets = check_targets(options.targets, recs)
         width = shown_inputs(first).shape[1]
         self.feature_names = names_of(options.feature_names, width, "e{}" if self.tokens else "x{}", "feature_names")
         self.sequence_names = names_of(options.sequence_names, n, "sequence {}", "sequence_names")
@@ -232,10 +295,16 @@ class Loaded:
         lengths = [len(r) for r in recs]
         has_head = recs[0].probs is not None
         small = {"inputs": np.concatenate([shown_inputs(r) for r in recs], axis=0)}
-        if has_head:
+        ranked = {}  # a large vocabulary: the top-k next tokens instead of every class's probability
+        if has_head and self.shows_top_k:
+            ranked = self.top_k_fields(recs)
+            small["topk_probs"], small["next_prob"] = ranked.pop("topk_probs"), ranked.pop("next_prob")
+        elif has_head:
             small["probs"] = np.concatenate([r.probs for r in recs], axis=0)
         if self.task == "regression":
             small["outputs"] = np.concatenate([r.outputs for r in recs], axis=0)
+        if self.targets is not None:
+            small["targets"] = self.target_rows(recs, index)
         small["traj"] = traj
         dtype = wire_dtype or self.wire_dtype
         if load is not None:
@@ -248,7 +317,7 @@ class Loaded:
         if load is None:
             wanted |= set(have)
         check_page_bytes(
-            sum(v.size for v in small.values())
+            sum(v.size for v in (*small.values(), *ranked.values()))
             + sum(getattr(r, q).size for r in recs for q in self.quantities if q in wanted),
             dtype,
             "showing these sequences" if load is None else "this export",
@@ -256,6 +325,8 @@ class Loaded:
         traits, limits = {"_arrays": {k: WireArray(v, dtype) for k, v in small.items()}}, {}
         if self.tokens:
             traits["_arrays"]["token_ids"] = WireArray(np.concatenate([token_ids(r) for r in recs]), "int32")
+        for name, values in ranked.items():  # ids and ranks travel as int32 whatever the wire dtype
+            traits["_arrays"][name] = WireArray(values, "int32")
         for q in self.quantities:  # NaN: steps where a module did not run (a decoder's rows during the encoder)
             limits[q] = [
                 min(float(np.nanmin(getattr(r, q), initial=np.inf)) for r in recs),
@@ -278,17 +349,37 @@ class Loaded:
             "model_note": self.spec_note,
             "framework": None if self.spec is None else getattr(self.spec, "framework", "pytorch"),
             "has_head": has_head,
-            "n_classes": int(small["probs"].shape[1]) if has_head else 0,
+            "n_classes": int(recs[0].probs.shape[1]) if has_head else 0,
             "task": self.task,
             "outputs_note": self.outputs_note,
             "n_outputs": int(small["outputs"].shape[1]) if "outputs" in small else 0,
             "tokens": self.tokens,
+            "vocab": self.vocab,
+            "top_k": int(small["topk_probs"].shape[1]) if "topk_probs" in small else 0,
+            "next_token": self.next_token,
             "stages": [stage_list(r) for r in recs] if self.staged(recs) else None,
             "limits": limits,
             "projection": projection.meta(layer, quantity),
             "groups": None if self.groups is None else {"name": self.groups[0], "values": pick(groups)},
         }
         return meta, traits
+
+    def top_k_fields(self, recs) -> dict:
+        """``topk_ids``, ``topk_probs``, ``next_rank`` and ``next_prob`` of ``recs``, concatenated (see
+        :func:`~.tokens.top_k_arrays`; the next id is always the same sequence's)."""
+        parts = [top_k_arrays(r.probs, token_ids(r), self.top_k, self.next_token) for r in recs]
+        return {name: np.concatenate([p[name] for p in parts], axis=0) for name in parts[0]}
+
+    def target_rows(self, recs, index=None) -> np.ndarray:
+        """``_arrays.targets`` (sum T, k) of ``recs`` — the loaded sequences (``index``: which of them, for an
+        export), or those with one more streamed — NaN on a sequence given no targets."""
+        k = self.targets[0].shape[1]
+        rows = []
+        for j, rec in enumerate(recs):
+            s = j if index is None else index[j]
+            given = self.targets[s] if s < len(self.targets) else None
+            rows.append(given if given is not None and len(given) == len(rec) else np.full((len(rec), k), np.nan))
+        return np.concatenate(rows, axis=0).astype(np.float32)
 
     @staticmethod
     def staged(recs) -> bool:
@@ -297,14 +388,16 @@ class Loaded:
         return any(len({(st.start, st.stop) for st in r.stages}) > 1 for r in recs)
 
     def values_per_step(self, loaded, dims: int) -> int:
-        """Numbers the page holds per step: inputs, probs or outputs, token ids, trajectory and every ``loaded``
-        quantity."""
+        """Numbers the page holds per step: inputs, probs (or the top-k next tokens) or outputs, token ids, trajectory
+        and every ``loaded`` quantity."""
         first = self.recordings[0]
+        classes = 0 if first.probs is None else first.probs.shape[1]
         return (
             len(self.feature_names)
             + int(self.tokens)
-            + (0 if first.probs is None else first.probs.shape[1])
+            + (2 * min(self.top_k, classes) + 2 if self.shows_top_k else classes)
             + (first.outputs.shape[1] if self.task == "regression" else 0)
+            + (0 if self.targets is None else self.targets[0].shape[1])
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
         )

@@ -150,7 +150,9 @@ class WhyController:
         loaded, dtype = self.loaded, self.loaded.wire_dtype
         base = {"sequence": s, "method": method}
         rec = loaded.recordings[s]
-        T, D = rec.inputs.shape
+        # a token model's influence is on the embedding vectors its recurrent module received (E per step)
+        T = rec.inputs.shape[0]
+        D = loaded.spec.input_size if loaded.tokens and loaded.spec is not None else rec.inputs.reshape(T, -1).shape[1]
         im = None
         if loaded.spec is None:
             payload = {
@@ -173,6 +175,7 @@ class WhyController:
             else:
                 payload = {
                     **base,
+                    "tokens": loaded.tokens,  # values[t][s] are over the embedding of the token at s
                     "output": im.output,
                     "values": WireArray(im.values, dtype),
                     "f_x": WireArray(np.asarray(im.f_x, dtype=np.float32), dtype),

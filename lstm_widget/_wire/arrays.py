@@ -14,6 +14,8 @@ import numpy as np
 WIRE_DTYPES = ("float32", "float16", "uint8")
 #: The dtype integer indices travel in.
 INDEX_DTYPE = "int32"
+#: The byte a uint8 array carries NaN in (said by the entry's ``nan`` key, present only when there is a NaN).
+NAN_BYTE = 255
 _NUMPY = {"float32": "<f4", "float16": "<f2", "uint8": "u1", "int32": "<i4"}
 
 
@@ -45,10 +47,17 @@ def encode_array(a, dtype: str) -> dict:
     check_array_dtype(a, dtype)
     entry: dict = {"dtype": dtype, "shape": [int(n) for n in a.shape]}
     if dtype == "uint8":
-        lo = float(a.min()) if a.size else 0.0
-        hi = float(a.max()) if a.size else 0.0
-        scale = (hi - lo) / 255.0 or 1.0
-        out = np.clip(np.rint((a - lo) / scale), 0, 255).astype(np.uint8)
+        # NaN (a step where a module did not run) travels as the byte ``nan`` (255); the numbers get 0..254 then
+        missing = np.isnan(a) if a.dtype.kind == "f" else None
+        has_nan = missing is not None and bool(missing.any())
+        levels = 254.0 if has_nan else 255.0
+        lo = float(np.nanmin(a)) if a.size and not (has_nan and missing.all()) else 0.0
+        hi = float(np.nanmax(a)) if a.size and not (has_nan and missing.all()) else 0.0
+        scale = (hi - lo) / levels or 1.0
+        out = np.clip(np.rint((np.nan_to_num(a, nan=lo) - lo) / scale), 0, levels).astype(np.uint8)
+        if has_nan:
+            out[missing] = NAN_BYTE
+            entry["nan"] = NAN_BYTE
         entry.update(scale=scale, offset=lo)
     else:
         out = np.ascontiguousarray(a, dtype=_NUMPY[dtype])
@@ -64,7 +73,10 @@ def decode_array(entry) -> np.ndarray:
     kind = entry["dtype"]
     a = np.frombuffer(bytes(entry["buffer"]), dtype=_NUMPY[kind]).reshape(entry["shape"])
     if kind == "uint8":
-        return (entry["offset"] + entry["scale"] * a.astype(np.float32)).astype(np.float32)
+        out = (entry["offset"] + entry["scale"] * a.astype(np.float32)).astype(np.float32)
+        if entry.get("nan") is not None:
+            out[a == entry["nan"]] = np.nan
+        return out
     return a.astype(np.int32 if kind == INDEX_DTYPE else np.float32)
 
 

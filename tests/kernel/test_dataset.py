@@ -31,6 +31,8 @@ from lstm_widget._core.recording.store import MANIFEST, RecordedDataset
 from lstm_widget._wire import decode_array
 from lstm_widget.models import japanese_vowels_net
 
+from zoo import Regressor
+
 N_SEQ = 60
 BATCH = 8
 CHUNK = 64  # steps per chunk: small, so that sequences and Dask regions straddle chunk boundaries
@@ -125,6 +127,26 @@ def test_layers_and_quantities_without_a_head(tmp_path):
         assert _same(got.h, want.h) and _same(got.c, want.c)
         assert got.i is None and got.probs is None
     assert ds.states("c", "layer1_reverse").shape == (sum(len(x) for x in xs), 7)
+
+
+def test_a_regression_store_keeps_its_raw_outputs_and_task_and_its_explorer_shows_them(tmp_path):
+    torch.manual_seed(3)
+    net = Regressor().eval()
+    xs = _sequences(7, features=3, seed=4)
+    ds = lw.record_dataset(net, xs, tmp_path / "reg.zarr", batch_size=3, chunk_steps=16, progress=False, threads=1)
+    assert ds.task == "regression" and ds.n_outputs == 1 and ds.classes is None
+    assert "outputs" in ds.arrays and "probs" not in ds.arrays and "1 outputs" in repr(ds)
+    reopened = lw.open_dataset(tmp_path / "reg.zarr")
+    for x, got in zip(xs, reopened, strict=True):
+        with torch.no_grad():
+            want = net(torch.from_numpy(x)[None])[0].numpy()
+        assert got.task == "regression" and got.probs is None
+        np.testing.assert_allclose(got.outputs, want, atol=1e-6)
+    ex = lw.Explorer.from_dataset(reopened, window=3)
+    assert ex._meta["task"] == "regression" and ex._meta["n_outputs"] == 1 and "probs" not in ex._arrays
+    np.testing.assert_allclose(
+        decode_array(ex._arrays["outputs"]), np.concatenate([r.outputs for r in reopened[:3]]), atol=1e-6
+    )
 
 
 def test_a_gru_store_and_its_explorer(tmp_path):
@@ -288,6 +310,22 @@ def test_dask_local_cluster_writes_the_same_store(model, seqs, store, client, tm
         assert a.shape == b.shape and a.chunks == b.chunks and a.dtype == b.dtype, name
         assert a[...].tobytes() == b[...].tobytes(), name
     assert dict(ds.attrs) == dict(store.attrs)
+
+
+def test_dask_writes_the_same_regression_store(client, tmp_path):
+    import cloudpickle
+
+    import zoo
+
+    cloudpickle.register_pickle_by_value(zoo)  # the workers import no test module: the model travels by value
+    torch.manual_seed(3)
+    net = Regressor().eval()
+    xs = _sequences(9, features=3, seed=5)
+    kw = dict(batch_size=2, chunk_steps=16, progress=False, threads=1)
+    local = lw.record_dataset(net, xs, tmp_path / "local.zarr", **kw)
+    ds = lw.record_dataset(net, xs, tmp_path / "dask.zarr", client=client, task_size=4, **kw)
+    assert ds.task == "regression" and dict(ds.attrs) == dict(local.attrs)
+    assert ds.group["outputs"][...].tobytes() == local.group["outputs"][...].tobytes()
 
 
 # ---- incremental projection ------------------------------------------------------------------------------------------

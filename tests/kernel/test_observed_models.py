@@ -488,3 +488,7 @@ def test_two_stacked_lstm_modules_share_the_timeline_with_their_names():
     np.testing.assert_allclose(rec.module_inputs["lstm2"], torch.relu(seen[model.lstm1][0][1][0][0]).numpy(), atol=ATOL)
     np.testing.assert_allclose(rec.logits[-1], y[0].numpy(), atol=ATOL)
     assert lw.record(model, x, lstm=["lstm1", "lstm2"]).layer_names == rec.layer_names
+    # a Stepper of the second module alone cannot know the model's input width: refused with that reason, not with
+    # the model failing on a batch of the second module's width
+    with pytest.raises(ValueError, match=r"shape \(1, 4, 6\).*6 features per step, the width its recurrent module"):
+        lw.Stepper(model, lstm="lstm2")

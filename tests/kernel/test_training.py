@@ -147,3 +147,67 @@ def test_epochs_must_increase():
     tr.snapshot(3)
     with pytest.raises(ValueError, match="epoch 3 is not after the last one recorded"):
         tr.snapshot(3)
+
+
+def test_with_a_path_snapshots_go_to_stores_and_read_back_equal(tmp_path):
+    import gc
+    import json
+
+    pytest.importorskip("zarr")
+    torch.manual_seed(0)
+    xs, ys = _data()
+    model = DropoutClassifier()
+    memory = lw.TrainingRecorder(copy.deepcopy(model), xs[:5], labels=ys[:5])
+    disk = lw.TrainingRecorder(model, xs[:5], labels=ys[:5], path=tmp_path / "run")
+    torch.manual_seed(1)
+    _train(memory.model, memory, xs, ys, epochs=3)
+    torch.manual_seed(1)
+    _train(model, disk, xs, ys, epochs=3)
+    gc.collect()
+    # memory holds no snapshot: the recorder keeps no Recording, and none is alive once the caller dropped its own
+    assert all(s.recordings is None for s in disk.snapshots)
+    assert not [o for o in gc.get_objects() if type(o) is lw.Recording and _held_by(o, disk)]
+    assert disk.epochs == memory.epochs == [0, 1, 2]
+    for epoch in disk.epochs:
+        for got, want in zip(disk.recordings(epoch), memory.recordings(epoch), strict=True):
+            for q in want.quantities + ("inputs", "probs", "logits"):
+                np.testing.assert_allclose(getattr(got, q), getattr(want, q), atol=1e-6)
+    for name in ("loss", "accuracy"):
+        np.testing.assert_allclose(disk.metrics[name], memory.metrics[name])
+    index = json.loads((tmp_path / "run" / "lstm_widget.training.json").read_text())
+    assert index["epochs"] == [0, 1, 2] and index["stores"] == ["epoch-000000", "epoch-000001", "epoch-000002"]
+    np.testing.assert_allclose(index["metrics"]["accuracy"], [0.0, 0.1, 0.2])
+    ds = lw.open_dataset(tmp_path / "run" / "epoch-000002")  # each snapshot is a record_dataset store
+    assert len(ds) == 5 and ds.attrs["epoch"] == 2 and ds.attrs["metrics"]["accuracy"] == 0.2
+    assert "in " in repr(disk) and repr(disk.snapshots[0]).startswith("Snapshot(epoch 0, on disk")
+
+
+def _held_by(rec, tr) -> bool:
+    """Whether ``rec`` is reachable from the recorder's own attributes."""
+    seen, todo = set(), [tr.__dict__]
+    while todo:
+        obj = todo.pop()
+        if obj is rec:
+            return True
+        if id(obj) in seen or isinstance(obj, (np.ndarray, torch.nn.Module, str, bytes)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            todo.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            todo.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            todo.append(obj.__dict__)
+    return False
+
+
+def test_a_path_that_is_not_an_empty_folder_is_refused(tmp_path):
+    pytest.importorskip("zarr")
+    xs, _ = _data()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not an empty folder"):
+        lw.TrainingRecorder(DropoutClassifier(), xs[:2], path=tmp_path / "full")
+    assert (tmp_path / "full" / "notes.txt").read_text() == "mine"
+    with pytest.raises(TypeError, match="path must be a folder path"):
+        lw.TrainingRecorder(DropoutClassifier(), xs[:2], path=3)

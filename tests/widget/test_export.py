@@ -7,9 +7,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lstm_widget as lw
 from lstm_widget._widget.export import standalone_html, state_json
+from lstm_widget._widget.payload import neighbours_within
 from lstm_widget._wire import decode_array
 from lstm_widget.datasets import japanese_vowels
 from lstm_widget.models import japanese_vowels_net
@@ -128,3 +131,86 @@ def test_cli_export_reads_npz_without_pickle(tmp_path, capsys):
     np.savez(tmp_path / "obj.npz", X=np.array([X[0], X[1][:5]], dtype=object))
     with pytest.raises(SystemExit, match="pickle"):
         main(["export", "--out", str(tmp_path / "m.html"), "--data", str(tmp_path / "obj.npz")])
+
+
+# ---- what is exported by default: the current sequence and its neighbours within lw.EXPORT_BUDGET ---------------------
+@pytest.fixture(scope="module")
+def ex20():
+    X, y = japanese_vowels("test")
+    return lw.Explorer(japanese_vowels_net(), X[:20], y[:20], sequence_names=[f"utterance {k}" for k in range(20)])
+
+
+def _exported_names(path) -> list[str]:
+    return _state(path)["_meta"]["sequence_names"]
+
+
+def test_default_export_is_the_current_sequence_and_neighbours_within_the_budget(ex20, tmp_path, capsys, monkeypatch):
+    assert lw.EXPORT_BUDGET == 4 * 2**20
+    ex20.sequence, ex20.t = 9, 4
+    one = ex20.save_html(tmp_path / "one.html", sequences=9, quiet=True)
+    all_ = ex20.save_html(tmp_path / "all.html", sequences="all", quiet=True)
+    per_sequence = (all_ - one) / 19
+    budget = int(one + 5.5 * per_sequence)  # room for about five neighbours
+    monkeypatch.setattr(lw, "EXPORT_BUDGET", budget)
+    capsys.readouterr()
+    size = ex20.save_html(tmp_path / "a.html")
+    out = capsys.readouterr().out
+    names = _exported_names(tmp_path / "a.html")
+    index = [int(n.split()[-1]) for n in names]
+    assert 9 in index and index == list(range(index[0], index[-1] + 1)), index
+    assert 3 <= len(index) <= 7 and abs((9 - index[0]) - (index[-1] - 9)) <= 1, "neighbours on both sides"
+    assert size == (tmp_path / "a.html").stat().st_size <= budget
+    st = _state(tmp_path / "a.html")
+    assert st["sequence"] == index.index(9) and st["t"] == 4, "it opens on the current sequence and step"
+    assert out.startswith(f"saved {tmp_path / 'a.html'}: sequences {index[0]}–{index[-1]} of 20 (")
+    assert f"{size / 2**20:.2f} MiB, float32" in out and 'sequences="all"' in out
+
+
+def test_the_current_sequence_is_exported_even_alone_over_the_budget(ex20, tmp_path, capsys, monkeypatch):
+    ex20.sequence, ex20.t = 0, 0
+    monkeypatch.setattr(lw, "EXPORT_BUDGET", 1)
+    ex20.save_html(tmp_path / "a.html")
+    assert _exported_names(tmp_path / "a.html") == ["utterance 0"]
+    assert "sequence 0 of 20" in capsys.readouterr().out
+
+
+def test_all_exports_every_sequence_whatever_the_budget(ex20, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(lw, "EXPORT_BUDGET", 1)
+    ex20.sequence = 3
+    ex20.save_html(tmp_path / "a.html", sequences="all")
+    assert _exported_names(tmp_path / "a.html") == [f"utterance {k}" for k in range(20)]
+    assert "all 20 sequences" in capsys.readouterr().out
+    ex20.save_html(tmp_path / "b.html", sequences=[0, 1, 2, 7, 9, 10])
+    assert "sequences 0–2, 7, 9, 10 of 20" in capsys.readouterr().out
+    with pytest.raises(TypeError, match='"all"'):
+        ex20.save_html(tmp_path / "c.html", sequences="every")
+
+
+def test_default_export_of_a_small_explorer_holds_every_sequence(ex, tmp_path, capsys):
+    ex.save_html(tmp_path / "a.html")
+    assert _state(tmp_path / "a.html")["_meta"]["n_sequences"] == 6
+    assert "all 6 sequences" in capsys.readouterr().out
+
+
+def test_cli_export_keeps_every_sequence_it_read(tmp_path, capsys, monkeypatch):
+    from lstm_widget._cli import main
+
+    monkeypatch.setattr(lw, "EXPORT_BUDGET", 1)
+    assert main(["export", "--out", str(tmp_path / "l.html"), "--limit", "4"]) == 0
+    assert _state(tmp_path / "l.html")["_meta"]["n_sequences"] == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 50), min_size=1, max_size=30),
+    data=st.data(),
+    budget=st.integers(0, 400),
+)
+def test_neighbours_within_are_consecutive_around_the_current_one_and_as_many_as_fit(sizes, data, budget):
+    current = data.draw(st.integers(0, len(sizes) - 1))
+    index = neighbours_within(current, sizes, budget)
+    assert current in index and index == list(range(index[0], index[-1] + 1))
+    total = sum(sizes[k] for k in index)
+    assert total <= budget or index == [current]
+    for k in (index[0] - 1, index[-1] + 1):  # neither side could take one more
+        assert not (0 <= k < len(sizes) and total + sizes[k] <= budget)

@@ -123,3 +123,62 @@ def test_an_encoder_decoder_shares_one_timeline_in_two_stages():
     # the trajectory (the decoder's h by default) is placed where the decoder ran, NaN where it did not
     traj = decode_array(ex._arrays["traj"])
     assert np.isnan(traj[:6]).all() and np.isfinite(traj[6:]).all()
+
+
+def test_a_regressor_with_targets_sends_them_per_step_and_streamed_sequences_have_none():
+    torch.manual_seed(6)
+    model = Regressor().eval()
+    rng = np.random.default_rng(6)
+    xs = [rng.normal(size=(9, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)]
+    ys = [np.sin(np.arange(9, dtype=np.float32)), np.full((4, 1), np.nan)]
+    ys[1][2] = 0.25
+    ex = lw.Explorer(model, xs, targets=ys, traj_view={"color": "target"})
+    targets = decode_array(ex._arrays["targets"])
+    assert targets.shape == (13, 1) and ex.traj_view["color"] == "target"
+    np.testing.assert_allclose(targets[:9, 0], ys[0], atol=1e-6)
+    assert np.isnan(targets[[9, 10, 12], 0]).all() and targets[11, 0] == np.float32(0.25)
+    ex.stream(xs[0][:3])
+    grown = decode_array(ex._arrays["targets"])
+    assert grown.shape == (16, 1) and np.isnan(grown[13:]).all()
+    np.testing.assert_allclose(grown[:9, 0], ys[0], atol=1e-6)
+    ex.traj_view = {"color": "output"}  # a regression may be coloured by its prediction
+    # an export of the second sequence alone carries its own targets
+    loaded = ex._loaded
+    _, traits = loaded.assemble(ex._trajectory.fitted, ex._trajectory.key, recs=[loaded.recordings[1]], index=[1])
+    np.testing.assert_array_equal(decode_array(traits["_arrays"]["targets"]), ys[1])
+
+
+def test_targets_are_checked_against_the_timeline_with_one_clear_error():
+    torch.manual_seed(7)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    reg = Regressor().eval()
+    with pytest.raises(ValueError, match=r"targets\[0\] has shape \(5,\); expected \(6,\) or \(6, k\)"):
+        lw.Explorer(reg, [x], targets=[np.zeros(5)])
+    with pytest.raises(ValueError, match="targets has 2 entries; expected one per sequence"):
+        lw.Explorer(reg, [x], targets=[np.zeros(6), np.zeros(6)])
+    with pytest.raises(ValueError, match=r"targets\[0\] has 2 columns; the model gives 1 outputs"):
+        lw.Explorer(reg, [x], targets=[np.zeros((6, 2))])
+    with pytest.raises(TypeError, match="one \\(T,\\) or \\(T, k\\) array per sequence"):
+        lw.Explorer(reg, [x], targets=np.zeros(6))
+    with pytest.raises(ValueError, match="infinite"):
+        lw.Explorer(reg, [x], targets=[np.full(6, np.inf)])
+    # the forecaster's timeline is its inputs plus the closed-loop steps: targets cover all 13, NaN where none
+    model = SineForecaster().eval()
+    s = np.sin(np.linspace(0, 3, 10, dtype=np.float32))[:, None]
+    fwd = lambda m, b: m(b[..., 0], future=3)  # noqa: E731 - the forward as users write it
+    with pytest.raises(ValueError, match=r"13 steps, 10 of them input steps and 3 after them"):
+        lw.Explorer(model, [s], forward=fwd, targets=[s[:, 0]])
+    ex = lw.Explorer(model, [s], forward=fwd, targets=[np.r_[s[1:, 0], np.full(4, np.nan)]])
+    assert decode_array(ex._arrays["targets"]).shape == (13, 1)
+    # a classifier's targets are its labels; traj colours by target / output need targets / a regression
+    torch.manual_seed(8)
+    clf = TokenClassifier(vocab=5).eval()
+    with pytest.raises(ValueError, match="labels="):
+        lw.Explorer(clf, [np.arange(4) % 5], targets=[np.zeros(4)])
+    with pytest.raises(ValueError, match="'target' needs per-step targets"):
+        lw.Explorer(reg, [x], traj_view={"color": "target"})
+    with pytest.raises(ValueError, match="'output' colours by a regression"):
+        lw.Explorer(clf, [np.arange(4) % 5], traj_view={"color": "output"})
+    with pytest.raises(ValueError, match="not taken by from_dataset"):
+        lw.Explorer.from_dataset("nowhere.zarr", targets=[np.zeros(6)])

@@ -387,7 +387,7 @@ def test_named_autoencoder_projection(model, seqs):
         ({"size": 3}, r"traj_view has an unknown key 'size'; expected some of dims, color, log1p"),
         ({"dims": 4}, r"traj_view\['dims'\] must be 2 or 3; got 4"),
         ({"dims": True}, r"traj_view\['dims'\] must be 2 or 3; got True"),
-        ({"color": "red"}, r"traj_view\['color'\] must be 'time', 'class' or 'group'; got 'red'"),
+        ({"color": "red"}, r"traj_view\['color'\] must be 'time', 'class', 'group', 'target' or 'output'; got 'red'"),
         ({"color": "group"}, r"traj_view\['color'\] 'group' needs per-sequence groups"),
         ({"log1p": 1}, r"traj_view\['log1p'\] must be a bool; got 1"),
         ({"labels": "yes"}, r"traj_view\['labels'\] must be a bool"),

@@ -156,7 +156,8 @@ def test_stream_appends_frames_then_updates_traits(model, seqs, monkeypatch):
     x = np.random.default_rng(1).normal(size=(40, 4)).astype(np.float32)
     rec = ex.stream(x, name="live", label=1, batch_ms=0.0)
     assert sent[0][0] == {"type": "begin", "sequence": 3, "name": "live", "label": 1}
-    appends = [c for c in sent[1:]]
+    assert sent[-1][0] == {"type": "end", "sequence": 3}
+    appends = sent[1:-1]
     assert all(c["type"] == "append" and c["sequence"] == 3 for c, _ in appends)
     assert sum(c["fields"][0]["shape"][0] for c, _ in appends) == 40
     # the appended bytes are the recording of the same sequence

@@ -40,6 +40,18 @@ def test_uint8_quarters_the_bytes_with_scale_and_offset():
     np.testing.assert_allclose(decode_array(e), a, atol=8 / 255 / 2 + 1e-6)
 
 
+def test_uint8_carries_nan_as_its_own_byte_and_the_numbers_around_it():
+    # a decoder's rows hold NaN while the encoder runs: they must stay NaN, and the numbers must stay numbers
+    a = np.array([[np.nan, -1.0, 0.5], [2.0, np.nan, 3.0]], np.float32)
+    e = encode_array(a, "uint8")
+    assert e["nan"] == 255 and e["offset"] == -1.0
+    got = decode_array(e)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(a))
+    np.testing.assert_allclose(got[~np.isnan(a)], a[~np.isnan(a)], atol=4 / 254 / 2 + 1e-6)
+    assert np.isnan(decode_array(encode_array(np.full(3, np.nan, np.float32), "uint8"))).all()
+    assert "nan" not in encode_array(np.zeros(3, np.float32), "uint8")  # without NaN: 256 levels, as before
+
+
 def test_constant_uint8_array_does_not_divide_by_zero():
     e = encode_array(np.full(5, 3.5, np.float32), "uint8")
     np.testing.assert_array_equal(decode_array(e), np.full(5, 3.5, np.float32))

@@ -9,14 +9,17 @@ import { createStore, SYNCED_KEYS, THROTTLED_KEYS, traitValue } from "../store.j
 import { CSS } from "../style.js";
 import { createSync, modelValues, watchConnection } from "../sync.js";
 import { el } from "../views/common.js";
+import { EpochsView } from "../views/epochs.js";
 import { GatesView } from "../views/gates.js";
 import { HeatmapView } from "../views/heatmap.js";
 import { InputsView } from "../views/inputs.js";
+import { OutputsView } from "../views/outputs.js";
 import { PagerView } from "../views/pager.js";
 import { PickerView } from "../views/picker.js";
 import { ProbsView } from "../views/probs.js";
 import { SaturationView } from "../views/saturation.js";
 import { detailsSection, explorerRoot, layOut, makeTooltip, notices } from "../views/shell.js";
+import { TextView } from "../views/text.js";
 import { TimelineView } from "../views/timeline.js";
 import { TracesView } from "../views/traces.js";
 import { TrajectoryView } from "../views/trajectory.js";
@@ -40,6 +43,7 @@ export function mount(model, host) {
     read: (key) => traitValue(store.state, key),
     throttled: THROTTLED_KEYS,
     revised: SYNCED_KEYS,
+    hold: (key) => store.heldBack(key), // sequence / t on a sequence still streaming: Python does not have it yet
   });
 
   const ctx = {
@@ -59,6 +63,14 @@ export function mount(model, host) {
       if (model.get("window_start") !== start) sync.set({ window_start: start });
     },
   });
+  // An explorer over training snapshots: the epoch axis (writes `epoch`; the kernel sends that epoch's data).
+  const epochs = new EpochsView(ctx, {
+    training: () => model.get("_meta")?.training ?? null,
+    epoch: () => model.get("epoch"),
+    setEpoch(epoch) {
+      if (model.get("epoch") !== epoch) sync.set({ epoch });
+    },
+  });
   const v = {
     picker,
     pager,
@@ -67,8 +79,10 @@ export function mount(model, host) {
     heatmap: new HeatmapView(ctx),
     traces: new TracesView(ctx),
     probs: new ProbsView(ctx),
+    outputs: new OutputsView(ctx),
     trajectory: new TrajectoryView(ctx),
     gates: new GatesView(ctx),
+    text: new TextView(ctx), // token models only (hidden otherwise)
   };
   // "Gates & weights" and "Why" are closed by default (the default page stays light); opening them writes
   // gate_details / why_open, which ask the kernel for what they show. createWhy also sets ctx.why (the heatmap's
@@ -78,10 +92,24 @@ export function mount(model, host) {
   v.details = detailsSection(ctx, weights, saturation);
   v.why = createWhy(ctx);
   const views = [
-    ...[v.picker, v.pager, v.timeline, v.inputs, v.heatmap, v.traces, v.probs, v.trajectory, v.gates, v.details],
-    ...[weights, saturation, ...v.why.views],
+    ...[
+      v.picker,
+      v.pager,
+      v.timeline,
+      v.text,
+      v.inputs,
+      v.heatmap,
+      v.traces,
+      v.probs,
+      v.outputs,
+      v.trajectory,
+      v.gates,
+      v.details,
+    ],
+    ...[weights, saturation, ...v.why.views, epochs],
   ];
   layOut(root, v);
+  root.querySelector(".lw-bar")?.after(epochs.el);
   const note = notices(root);
   host.append(root);
 
@@ -107,12 +135,16 @@ export function mount(model, host) {
   feedStore(model, store, on, note.showErrors, () => !loop.destroyed);
   store.set(modelValues(model, SYNCED_KEYS), "model");
   sync.listen(SYNCED_KEYS, (key, value) => store.set({ [key]: value }, "model"));
-  on("change:window_start", () => loop.mark("dataset")); // the pager: "loading…" until the window's _meta arrives
+  on("change:window_start", () => loop.mark("dataset"));
+  on("change:epoch", () => loop.mark("epoch")); // the epoch axis: "loading…" until the epoch's _meta arrives // the pager: "loading…" until the window's _meta arrives
   // A kernel restart: the view keeps what it holds (it still scrubs) and says that Python no longer answers.
   cleanups.push(watchConnection(model, (why) => loop.destroyed || note.markStale(why)));
 
   // ---- keyboard, size ----------------------------------------------------------------------------------------------
   const onKey = keyHandler(store, ctx);
+  const onEpochKey = (ev) => epochs.onKey(ev);
+  root.addEventListener("keydown", onEpochKey);
+  cleanups.push(() => root.removeEventListener("keydown", onEpochKey));
   root.addEventListener("keydown", onKey);
   cleanups.push(() => root.removeEventListener("keydown", onKey));
   cleanups.push(

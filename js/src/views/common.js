@@ -227,13 +227,45 @@ export function timeRect(plot, top = 6, bottom = 18) {
   };
 }
 
-/** Step ticks and labels under a time rectangle; `t0`: the rectangle shows steps t0 .. t0+T-1 (a zoomed window). */
-export function drawTimeAxis(ctx, rect, T, theme, { grid = true, t0 = 0 } = {}) {
+/** A step is wide enough for a token label under it from this many CSS pixels on. */
+export const TOKEN_PX = 12;
+
+/** `text` cut (with "…") to at most `width` pixels in the context's font. */
+export function fitText(ctx, text, width) {
+  if (ctx.measureText(text).width <= width) return text;
+  const chars = [...text];
+  for (let n = chars.length - 1; n > 0; n--) {
+    const cut = `${chars.slice(0, n).join("")}…`;
+    if (ctx.measureText(cut).width <= width) return cut;
+  }
+  return "";
+}
+
+/**
+ * Step ticks and labels under a time rectangle; `t0`: the rectangle shows steps t0 .. t0+T-1 (a zoomed window).
+ * `tokens(t)` (token models: the label of step t, or null): when every step is at least TOKEN_PX wide, each step is
+ * labelled with its token instead of the step numbers (cut to the step's width).
+ */
+export function drawTimeAxis(ctx, rect, T, theme, { grid = true, t0 = 0, tokens = null } = {}) {
   ctx.save();
   ctx.font = font(theme, 10);
   ctx.fillStyle = theme.fg2;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
+  if (tokens && T > 0 && rect.w / T >= TOKEN_PX) {
+    const w = rect.w / T;
+    for (let t = 0; t < T; t++) {
+      const label = tokens(t + t0);
+      if (label == null) continue;
+      const x = xFromStep(t, rect.x, rect.w, T);
+      ctx.fillStyle = theme.axis;
+      ctx.fillRect(Math.round(x), rect.y + rect.h, 1, 2);
+      ctx.fillStyle = theme.fg2;
+      ctx.fillText(fitText(ctx, label, w - 2), x, rect.y + rect.h + 4);
+    }
+    ctx.restore();
+    return;
+  }
   let ticks = timeTicks(T, rect.w, 56);
   if (t0) {
     const k = tickStep(T, rect.w, 56);

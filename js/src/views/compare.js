@@ -6,7 +6,7 @@
 
 import { categorical, cssGradient, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
-import { canRunModel, comparedSeries, differenceBlock, isEmpty, sameRequest } from "../why.js";
+import { canRunModel, comparedSeries, differenceBlock, isEmpty, noModelReason, sameRequest } from "../why.js";
 import {
   colorbar,
   drawCursor,
@@ -130,7 +130,7 @@ export class CompareView {
         this.note,
         run
           ? "Right-click a unit (a heatmap row or a top-units entry) to zero, clamp or scale it from a step, or compare with another sequence."
-          : `Pick a sequence to compare with.${this.ctx.offline ? "" : " (Interventions need the model.)"}`,
+          : `Pick a sequence to compare with.${this.ctx.offline ? "" : meta.model_note ? ` (${noModelReason(this.ctx, "Interventions")}.)` : " (Interventions need the model.)"}`,
       );
     } else setText(this.note, "");
     if (!cmp) {

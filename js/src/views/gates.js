@@ -1,7 +1,7 @@
 // Gates (lw-gates): for the selected units (the first few when none are selected), the gate activations at the
 // current step, coloured with the same scales as the heatmap — the columns follow `_meta.quantities`: an LSTM's
 // i, f, o (bars on 0..1), its candidate g and cell state c (signed bars around 0); a GRU's r, z (0..1), its
-// candidate n and hidden state h (signed).
+// candidate n and hidden state h (signed). A step where the layer's module did not run (NaN) shows "–" and no bar.
 
 import { categorical, cssColor, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
@@ -108,10 +108,17 @@ export class GatesView {
     const extra = all.length - units.length;
     setText(this.title, `Gates at t = ${snap.t}`);
     const pending = this.columns.filter((c) => store.pending(c.q)).map((c) => c.q);
+    // Several stages (an encoder, then a decoder): a layer whose module did not run at t has no values there.
+    const stateQ = this.columns[this.columns.length - 1].q;
+    const idle =
+      store.stages(snap.sequence).length > 0 &&
+      store.has(stateQ) &&
+      Number.isNaN(store.value(stateQ, snap.layer, snap.sequence, snap.t, 0));
     setText(
       this.sub,
       `${store.layerName(snap.layer)}${fallback ? ` · first ${units.length} units` : ""}${extra > 0 ? ` · +${extra} more` : ""}` +
-        (pending.length ? ` · not loaded: ${pending.join(", ")} (click a column)` : ""),
+        (pending.length ? ` · not loaded: ${pending.join(", ")} (click a column)` : "") +
+        (idle ? " · its module did not run at this step" : ""),
     );
     const has = U > 0 && snap.T > 0;
     this.message.hidden = has;

@@ -9,12 +9,17 @@
 // Click a row: toggle that unit in the selection. Drag sideways: scrub. Hover: "unit 17 · t 5 · 0.734".
 // Shift-drag: select a range of steps for the pattern search (ctx.why.brush); right-click a row: the unit's
 // intervention menu (ctx.why.unitMenu). The pattern search's selection and matches are outlined on the overlay.
+// Steps without a value (NaN: a module that did not run there, an encoder's row during its decoder) show a hatch;
+// with several stages (an encoder, then a decoder) a rule marks each stage's first step, named by its module
+// (data-stages "encoder:0-6,decoder:6-10"; data-blank: the shown row's steps without a value, "0-6").
 
 import { categorical, cssGradient, lut, scaleFor } from "../colormap.js";
 import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt, visibleWindow } from "../lod.js";
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
+import { blankRanges, drawStageRules, hatchPattern, stageRules, stagesText } from "../stages.js";
 import { font } from "../theme.js";
+import { stepLabels } from "../tokens.js";
 import {
   colorbar,
   drawCursor,
@@ -110,7 +115,14 @@ export class HeatmapView {
     );
     this.el = el(
       "div",
-      { class: "lw-heatmap lw-view lw-card", "data-t": "0", "data-window": "", "data-lod": "1" },
+      {
+        class: "lw-heatmap lw-view lw-card",
+        "data-t": "0",
+        "data-window": "",
+        "data-lod": "1",
+        "data-stages": "",
+        "data-blank": "",
+      },
       viewHead(
         [this.title, this.sub],
         [
@@ -349,6 +361,14 @@ export class HeatmapView {
       this.baseKey = baseKey;
       this.drawBase(snap, block, order, rowOf, scale, theme);
     }
+    const stages = has ? store.stages(snap.sequence) : [];
+    const stagesAttr = stagesText(stages);
+    if (this.el.dataset.stages !== stagesAttr) this.el.dataset.stages = stagesAttr;
+    const blankKey = has && stages.length ? `${this.orderCache.key}|${win.t0}|${win.t1}` : "";
+    if (blankKey !== this.blankKey) {
+      this.blankKey = blankKey;
+      this.el.dataset.blank = blankKey ? blankRanges(block.data, U, win.t0, win.t1) : "";
+    }
     this.lastTheme = theme;
     this.drawOverlay(snap, theme, rowOf);
     this.el.dataset.t = String(snap.t);
@@ -434,6 +454,12 @@ export class HeatmapView {
     ctx.save();
     ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
     ctx.fillRect(r.x, r.y, r.w, r.h);
+    // Under the image: a hatch that shows through the cells without a value (NaN cells are transparent).
+    const hatch = hatchPattern(ctx, theme);
+    if (hatch) {
+      ctx.fillStyle = hatch;
+      ctx.fillRect(r.x, r.y, r.w, r.h);
+    }
     ctx.imageSmoothingEnabled = !(img.width < r.w * this.plot.dpr * 0.75 || img.height < r.h * this.plot.dpr * 0.75);
     ctx.drawImage(img, r.x, r.y, r.w, r.h);
     ctx.restore();
@@ -480,7 +506,13 @@ export class HeatmapView {
       }
     });
     ctx.restore();
-    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, { grid: false, t0: win.t0 });
+    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, {
+      grid: false,
+      t0: win.t0,
+      tokens: stepLabels(this.ctx.store, snap.sequence),
+    });
+    const stages = this.ctx.store.stages(snap.sequence);
+    drawStageRules(ctx, r, stageRules(stages, win.t0, win.t1), win.t0, win.t1 - win.t0, theme);
   }
 
   drawOverlay(snap, theme, rowOf) {

@@ -8,7 +8,8 @@
 import { cssColor, cssGradient } from "../colormap.js";
 import { rowFromY, stepFromX, xEdge, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
-import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, perLag } from "../why.js";
+import { stepLabels, tokenLabel } from "../tokens.js";
+import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, noModelReason, perLag } from "../why.js";
 import {
   attachScrub,
   colorbar,
@@ -101,7 +102,13 @@ export class InfluenceView {
       const v = sh.row[s * sh.inf.D + d];
       const name = meta().feature_names[d] ?? `x${d}`;
       const lag = sh.t - s;
-      tooltip.show(ev.clientX, ev.clientY, `${name} · step ${s}${lag >= 0 ? ` (t-${lag})` : " (after t)"} · ${fmt(v)}`);
+      const labels = stepLabels(this.ctx.store, sh.inf.sequence);
+      const tok = labels ? ` '${labels(s) ?? "–"}'` : "";
+      tooltip.show(
+        ev.clientX,
+        ev.clientY,
+        `${name} · step ${s}${tok}${lag >= 0 ? ` (t-${lag})` : " (after t)"} · ${fmt(v)}`,
+      );
     });
     this.plot.overlay.addEventListener("pointerleave", () => tooltip.hide());
     this.lagPlot.overlay.addEventListener("pointermove", (ev) => {
@@ -174,7 +181,10 @@ export class InfluenceView {
     let problem = null;
     if (ready && inf.error) problem = inf.error;
     else if (!ready) {
-      if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
+      if (store.meta.model_note && !this.ctx.offline) problem = noModelReason(this.ctx, "influence");
+      else if (store.meta.task === "regression")
+        problem = "influence explains a class prediction; this model predicts real values (a regression)";
+      else if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
       else if (!canRunModel(this.ctx))
         problem = this.ctx.offline
           ? "computed by the kernel: not in this export"
@@ -214,8 +224,11 @@ export class InfluenceView {
   explainText(inf, t) {
     const meta = this.ctx.store.meta;
     const c = inf.targets ? inf.targets[t] : null;
-    const cname = c == null ? "" : (meta.class_names?.[c] ?? `class ${c}`);
-    let text = `explains the ${inf.output || "logit"} of “${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
+    const cname =
+      c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : (meta.class_names?.[c] ?? `class ${c}`);
+    const what = meta.next_token ? "next token" : "";
+    let text = `explains the ${inf.output || "logit"} of ${what ? `the ${what} ` : ""}“${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
+    if (inf.tokens) text += " · attributed to each token's embedding";
     if (inf.f_baseline) text += ` · baseline ${fmt(inf.f_baseline[t])}`;
     if (inf.completeness) text += ` · completeness error ${(100 * inf.completeness[t]).toFixed(2)}%`;
     setText(this.explain, text);
@@ -274,7 +287,7 @@ export class InfluenceView {
         ctx.fillText(name, r.x - 4, r.y + (d + 0.5) * rowH);
       }
       ctx.restore();
-      drawTimeAxis(ctx, r, inf.T, theme, { grid: false });
+      drawTimeAxis(ctx, r, inf.T, theme, { grid: false, tokens: stepLabels(this.ctx.store, inf.sequence) });
     }
     const octx = this.plot.begin(this.plot.octx);
     drawCursor(octx, r, t, inf.T, theme, { band: false });

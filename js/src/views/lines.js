@@ -3,6 +3,7 @@
 // on the overlay. Drag to scrub; hover names the nearest line.
 
 import { stepFromX, xFromStep } from "../scrub.js";
+import { drawStageRules, stageRules, stagesText } from "../stages.js";
 import {
   attachScrub,
   drawCursor,
@@ -137,10 +138,13 @@ export class LineChart {
   }
 
   /**
-   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?}
+   * Paint. spec: {T, data, stride, cols[], names[], colors[], lo, hi, key, message?, format?, view, units?, ghost?,
+   * tokens?, dashed?, stages?} (tokens: a token model's step labels for the time axis, see drawTimeAxis;
+   * dashed[k]: column k drawn dashed)
    * (data is the (T, stride) block of the current sequence; cols the columns drawn). `ghost` {data, T, stride}: the
    * same columns of a second block (an intervened or compared input) drawn dashed over the same axes, its value at
-   * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does.
+   * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does. `stages`
+   * ([{module, start, stop}], store.stages): a rule at each stage's first step, named by its module.
    */
   render({ snap, theme, themeChanged }, spec) {
     this.spec = spec;
@@ -173,20 +177,22 @@ export class LineChart {
 
     const key = empty
       ? `empty|${theme.key}|${this.plot.width}`
-      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n].join("|");
+      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n, stagesText(spec.stages)].join("|");
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       const ctx = this.plot.begin(this.plot.bctx);
       if (!empty) {
         drawYAxis(ctx, r, lo, hi, theme, this.yOf, { ticks: spec.ticks });
-        drawTimeAxis(ctx, r, n, theme, { t0: w0 });
+        drawTimeAxis(ctx, r, n, theme, { t0: w0, tokens: spec.tokens || null });
         const data = win ? spec.data.subarray(w0 * spec.stride, (w0 + n) * spec.stride) : spec.data;
         // Dense lines (segments under 3 px, or many of them) are drawn 1 px wide: a hairline, which software canvas
         // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which
         // looks the same when the steps are that close.
         const width = spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
         spec.cols.forEach((j, k) => {
+          if (spec.dashed?.[k]) ctx.setLineDash([5, 3]);
           drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width);
+          if (spec.dashed?.[k]) ctx.setLineDash([]);
         });
         const g = spec.ghost;
         if (g && Math.min(g.T, w0 + n) > w0) {
@@ -202,8 +208,11 @@ export class LineChart {
           });
           ctx.restore();
         }
+        drawStageRules(ctx, r, stageRules(spec.stages, w0, w0 + n), w0, n, theme);
       }
     }
+    const stagesAttr = empty ? "" : stagesText(spec.stages);
+    if (this.el.dataset.stages !== stagesAttr) this.el.dataset.stages = stagesAttr;
 
     const ctx = this.plot.begin(this.plot.octx);
     const values = [];

@@ -1,5 +1,6 @@
 // Sequence picker (lw-picker): a <select> of the sequences, labelled "name · class" (user names as text), with
-// previous / next buttons.
+// previous / next buttons. A sequence still streaming is marked "streaming…" (option class lw-provisional,
+// data-provisional; the picker's data-streaming is "true" while one is).
 
 import { el, icon, setText } from "./common.js";
 
@@ -11,6 +12,9 @@ export function sequenceLabel(meta, s) {
     label == null ? null : meta.class_names ? (meta.class_names[label] ?? `class ${label}`) : `class ${label}`;
   return cls == null ? name : `${name} · ${cls}`;
 }
+
+/** What the picker adds to a sequence that is still streaming (provisional: it goes away if the stream fails). */
+export const STREAMING = "streaming…";
 
 export class PickerView {
   constructor(ctx) {
@@ -47,14 +51,18 @@ export class PickerView {
       this.select.replaceChildren();
       this.builtMeta = meta;
     }
+    let streaming = false;
     for (let s = 0; s < N; s++) {
-      const text = sequenceLabel(meta, s);
-      if (s < opts.length) {
-        if (opts[s].textContent !== text) opts[s].textContent = text;
-      } else {
-        this.select.append(el("option", { value: String(s), text }));
-      }
+      const provisional = store.isProvisional(s);
+      streaming ||= provisional;
+      const text = provisional ? `${sequenceLabel(meta, s)} · ${STREAMING}` : sequenceLabel(meta, s);
+      if (s >= opts.length) this.select.append(el("option", { value: String(s), text }));
+      else if (opts[s].textContent !== text) opts[s].textContent = text;
+      opts[s].classList.toggle("lw-provisional", provisional);
+      if (provisional) opts[s].dataset.provisional = "true";
+      else delete opts[s].dataset.provisional;
     }
+    this.el.dataset.streaming = String(streaming);
     this.built = store.version;
     this.builtN = N;
   }

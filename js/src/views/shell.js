@@ -94,8 +94,8 @@ export function layOut(root, v) {
     el(
       "div",
       { class: "lw-grid" },
-      el("div", { class: "lw-col lw-col-main" }, v.inputs.el, v.heatmap.el, v.traces.el),
-      el("div", { class: "lw-col lw-col-side" }, v.trajectory.el, v.probs.el, v.gates.el, helpLine()),
+      el("div", { class: "lw-col lw-col-main" }, v.text.el, v.inputs.el, v.heatmap.el, v.traces.el),
+      el("div", { class: "lw-col lw-col-side" }, v.trajectory.el, v.probs.el, v.outputs.el, v.gates.el, helpLine()),
     ),
     v.details.el,
     v.why.el,

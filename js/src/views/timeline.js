@@ -1,9 +1,12 @@
 // Timeline (lw-timeline): step back / play-pause / step forward, a slider over the steps of the current sequence,
 // "t = 5 / 26", and the playback speed. Playing itself is driven by controls.js (client side, no kernel round trip).
 // When the time views are zoomed (the store's `window`, lod.js), a band under the slider marks the window shown;
-// drag it to pan.
+// drag it to pan. With several stages (an encoder, then a decoder: `_meta.stages`) a mark over the slider at each
+// stage's first step names its module (.lw-stage-mark, data-step, data-module).
 
 import { panWindow } from "../lod.js";
+import { stagesText } from "../stages.js";
+import { tokenLabel } from "../tokens.js";
 import { el, fillSelect, icon, setIcon, setText } from "./common.js";
 
 /** Half a range thumb's width (px): where the slider's track starts and ends inside it. */
@@ -42,7 +45,8 @@ export class TimelineView {
       "aria-label": "Time step",
     });
     this.band = el("div", { class: "lw-window-band", title: "Steps shown (drag to pan)", hidden: true });
-    this.sliderWrap = el("div", { class: "lw-slider-wrap" }, this.slider, this.band);
+    this.marks = el("div", { class: "lw-stage-marks", "aria-hidden": "true" });
+    this.sliderWrap = el("div", { class: "lw-slider-wrap" }, this.slider, this.band, this.marks);
     this.label = el("span", { class: "lw-tlabel", title: "current step t (0-based) / number of steps" });
     this.speed = el("select", {
       class: "lw-speed",
@@ -93,7 +97,9 @@ export class TimelineView {
     if (this.slider.max !== max) this.slider.max = max;
     if (this.slider.value !== String(t)) this.slider.value = String(t);
     this.slider.disabled = T <= 1;
-    setText(this.label, `t = ${t} / ${T}`);
+    const { store } = this.ctx;
+    const id = store.meta.tokens ? store.tokenId(snap.sequence, t) : -1;
+    setText(this.label, id >= 0 ? `t = ${t} / ${T} · ${tokenLabel(store.meta.vocab, id)}` : `t = ${t} / ${T}`);
     setIcon(this.play, playing ? "pause" : "play");
     this.play.setAttribute("aria-label", playing ? "Pause" : "Play");
     this.play.setAttribute("aria-pressed", playing ? "true" : "false");
@@ -115,6 +121,29 @@ export class TimelineView {
       if (this.band.style.left !== left) this.band.style.left = left;
       if (this.band.style.width !== width) this.band.style.width = width;
     }
+    this.renderStages(this.ctx.store.stages(snap.sequence), T);
     this.el.dataset.t = String(t);
+  }
+
+  /** A mark at each stage's first step (after step 0), where the slider's thumb stands at that step. */
+  renderStages(stages, T) {
+    const key = `${stagesText(stages)}|${T}`;
+    if (key === this.stagesKey) return;
+    this.stagesKey = key;
+    const max = Math.max(1, T - 1);
+    const marks = stages
+      .filter((st) => st.start > 0 && st.start < T)
+      .map((st) => {
+        const mark = el("span", {
+          class: "lw-stage-mark",
+          "data-step": String(st.start),
+          "data-module": st.module,
+          title: `${st.module} runs at steps ${st.start}–${st.stop - 1}`,
+          text: st.module,
+        });
+        mark.style.left = `calc(${THUMB}px + (100% - ${2 * THUMB}px) * ${st.start / max})`;
+        return mark;
+      });
+    this.marks.replaceChildren(...marks);
   }
 }

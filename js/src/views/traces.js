@@ -2,6 +2,7 @@
 // units when none are selected), coloured like their marks in the heatmap and the gates view.
 
 import { categorical, isSigned } from "../colormap.js";
+import { stepLabels } from "../tokens.js";
 import { seriesRange, setText } from "./common.js";
 import { LineChartView, paddedRange } from "./lines.js";
 
@@ -59,6 +60,8 @@ export class TracesView extends LineChartView {
       hi,
       ticks,
       view: "traces",
+      tokens: stepLabels(store, snap.sequence),
+      stages: store.stages(snap.sequence),
       onLegendClick: fallback ? null : (u) => store.toggleUnit(u), // a chip of a selected unit deselects it
       key: [snap.sequence, store.seqVersion(snap.sequence), snap.layer, q, units.join(","), colors.join(",")].join("|"),
     });

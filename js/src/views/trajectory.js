@@ -4,7 +4,9 @@
 //   2-D / 3-D   3-D (when traj has 3 columns) is an orthographic view of the data box rotated by yaw/pitch; drag to
 //               rotate (a click without a drag still picks). Depth cue: far points and segments fainter and smaller.
 //   colour      time: the current path by time step, the others faint in their class colour;
-//               class / group: every path in its class / group colour, with a legend.
+//               class / group: every path in its class / group colour, with a legend;
+//               target / output: every point by its step's target (Explorer(..., targets=)) or a regression's
+//               prediction, on a sequential map with a colour bar (the current path in full, the others faint).
 //   log1p       sign(x)·log1p(|x|) of each coordinate.
 //   labels      class names at the paths' last steps (with many sequences: at each class's mean last point), and
 //               the current path's name; DOM text over the canvas (.lw-traj-label), never HTML.
@@ -18,7 +20,26 @@
 // sequence, size, theme and view options (yaw/pitch in 3-D); a scrub only redraws the overlay (cursor, hover).
 // The root carries `__lw_project(x, y[, z])`: a raw traj point -> {x, y} in CSS pixels from the top-left of the plot's
 // canvas, as last drawn (log1p and 3-D rotation included; null before the first draw); tests use it to click points.
+//
+// Fixed points (`_fixed_points`, ../fixedpoints.js): drawn on the base layer through the same frame as the paths —
+// stable ●, unstable ✕, slow ◆, each with its leading eigenvector as a short line — with a legend and a status line
+// (.lw-fp-status: what they are, "computing…" while the kernel works, or why they are not drawn). The "fixed points"
+// button asks the kernel for those of the current sequence's mean input (`fixed_points_request`). Hover names the
+// point's kind, q and largest |λ|. The root's `data-fixed-points` lists the drawn points as [{i, kind, x, y}] in the
+// canvas's CSS pixels.
 
+import {
+  describeFixedPoint,
+  drawFixedPoints,
+  FP_COLORS,
+  FP_GLYPHS,
+  FP_KINDS,
+  fixedPointsPending,
+  fixedPointsSummary,
+  nearestFixedPoint,
+  notDrawnReason,
+  placeFixedPoints,
+} from "../fixedpoints.js";
 import { font } from "../theme.js";
 import {
   axisLines,
@@ -36,14 +57,19 @@ import {
   projectPoint,
   projectRows,
   timeColor,
+  VALUE_MODES,
+  valueBins,
+  valueRange,
 } from "../traj3d.js";
-import { el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
+import { canRunModel } from "../why.js";
+import { el, fillSelect, fmt, Legend, Plot, setText, titleSpans } from "./common.js";
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
 const DRAG_SLOP_PX = 3; // a press that moves less is a click
 const DEPTH_BINS = 4; // 3-D segments are stroked in this many depth bins (fainter when far)
 const TIME_GRADIENT = "linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725)";
+const VALUE_BINS = 32; // colour steps of the target / output colouring
 
 /** Sequence owning global row r (binary search in offsets). */
 export function sequenceOfRow(offsets, n, r) {
@@ -112,6 +138,7 @@ function dot(ctx, x, y, radius) {
 }
 
 const round4 = (v) => Math.round(v * 1e4) / 1e4;
+const round1 = (v) => Math.round(v * 10) / 10;
 
 function maxLength(lengths) {
   let m = 0;
@@ -148,11 +175,15 @@ export class TrajectoryView {
       "select",
       {
         "aria-label": "Colour paths by",
-        title: "colour paths by time step, class, or a group passed as Explorer(..., groups=...)",
+        title:
+          "colour paths by time step, class, a group passed as Explorer(..., groups=...), the target of each step " +
+          "(Explorer(..., targets=...)) or a regression's prediction",
       },
       el("option", { value: "time", text: "time step" }),
       el("option", { value: "class", text: "class" }),
       el("option", { value: "group", text: "group" }),
+      el("option", { value: "target", text: "target" }),
+      el("option", { value: "output", text: "prediction" }),
     );
     this.colorSel.addEventListener("change", () => this.setView({ color: this.colorSel.value }));
     const check = (key, text, title) => {
@@ -173,6 +204,13 @@ export class TrajectoryView {
     this.projQ = el("select", { "aria-label": "Projected quantity", title: "quantity whose states are projected" });
     this.projLayer.addEventListener("change", () => store.set({ projection_layer: Number(this.projLayer.value) }));
     this.projQ.addEventListener("change", () => store.set({ projection_quantity: this.projQ.value }));
+    this.fpButton = el("button", {
+      type: "button",
+      class: "lw-btn lw-fp-button",
+      text: "fixed points",
+      title: "find the fixed points of the current sequence's mean input (the kernel runs lstm_widget.fixed_points)",
+      onclick: () => this.requestFixedPoints(),
+    });
     this.ovWrap = el(
       "label",
       { title: "draw two classes in full colour, the rest dimmed" },
@@ -203,7 +241,22 @@ export class TrajectoryView {
         el("span", { text: "of" }),
         this.projLayer,
       ),
+      this.fpButton,
     );
+    this.fpStatus = el("span", { class: "lw-fp-status lw-muted" });
+    this.fpLegend = el(
+      "span",
+      { class: "lw-fp-legend" },
+      ...FP_KINDS.map((k) =>
+        el(
+          "span",
+          { class: "lw-fp-key", "data-kind": k },
+          el("span", { class: "lw-fp-glyph", text: FP_GLYPHS[k], style: { color: FP_COLORS[k] || "" } }),
+          el("span", { text: k }),
+        ),
+      ),
+    );
+    this.fpBar = el("div", { class: "lw-fp-bar", hidden: true }, this.fpStatus, this.fpLegend);
     this.legendHost = el("div", { class: "lw-traj-legend", hidden: true });
     this.legendTitle = el("span", { class: "lw-muted" });
     this.legendHost.append(this.legendTitle);
@@ -222,6 +275,7 @@ export class TrajectoryView {
       ),
       this.controls,
       this.legendHost,
+      this.fpBar,
       this.body,
     );
     this.plot = new Plot(this.body, { height: 300 });
@@ -238,6 +292,7 @@ export class TrajectoryView {
     this.eff = null; // the view options as drawn
     this.capsVersion = -1;
     this.caps = null;
+    this.fpPlaced = []; // the fixed points as drawn: [{i, kind, x, y, d, ax, ay, bx, by}]
     this.el.__lw_project = (x, y, z = 0) => {
       if (!this.frame) return null;
       const p = projectPoint(this.frame, x, y, z);
@@ -250,6 +305,40 @@ export class TrajectoryView {
     const h = Math.round(Math.max(220, Math.min(420, width * 0.85)));
     const changedH = this.plot.setHeight(h);
     if (this.plot.resize(width) || changedH) this.baseKey = null;
+  }
+
+  /** The "fixed points" button: ask the kernel for those of the current sequence's mean input at the projected row. */
+  requestFixedPoints() {
+    const { store } = this.ctx;
+    const snap = store.snapshot();
+    const layer = snap.projection_layer ?? store.meta.projection?.layer;
+    store.set({
+      fixed_points_request: layer == null ? { sequence: snap.sequence } : { sequence: snap.sequence, layer },
+    });
+  }
+
+  /** The button, the status line and the legend (per frame; text set only when it changes). */
+  updateFixedPoints(snap, fp, proj) {
+    const can = canRunModel(this.ctx);
+    const pending = fixedPointsPending(snap.fixed_points_request, fp);
+    if (this.fpButton.disabled !== (!can || pending)) this.fpButton.disabled = !can || pending;
+    const title = can
+      ? "find the fixed points of the current sequence's mean input (the kernel runs lstm_widget.fixed_points)"
+      : this.ctx.offline
+        ? "no kernel here to find fixed points"
+        : "fixed points need the model: this explorer was made from recordings";
+    if (this.fpButton.title !== title) this.fpButton.title = title;
+    const reason = notDrawnReason(fp, proj);
+    let text = "";
+    if (pending) text = "computing fixed points…";
+    else if (reason) text = reason;
+    else if (fp) text = fixedPointsSummary(fp);
+    this.fpBar.hidden = !text;
+    setText(this.fpStatus, text);
+    this.fpStatus.classList.toggle("lw-fp-error", Boolean(reason) && !pending);
+    this.fpLegend.hidden = pending || Boolean(reason) || !fp || fp.n === 0;
+    for (const node of this.fpLegend.children) node.hidden = !fp?.counts[node.dataset.kind];
+    this.el.dataset.fpState = pending ? "computing" : reason ? "not-drawn" : fp ? "drawn" : "none";
   }
 
   /** Change some view options (a page action: written to `traj_view`). */
@@ -284,9 +373,35 @@ export class TrajectoryView {
       hasGroups: Boolean(meta.groups),
       labelled: maxLabel >= 0,
       nClasses: Math.max(meta.class_names ? meta.class_names.length : 0, maxLabel + 1),
+      hasTargets: store.has("targets"),
+      hasOutputs: store.has("outputs") && meta.task === "regression",
     };
     this.capsVersion = store.version;
     return this.caps;
+  }
+
+  /** The values a "target" / "output" colouring goes by — the first column of `targets` or `outputs` over every
+   * step — with their range and colour bin per row (cached per data version), or null when the page has none. */
+  valuesOf(mode) {
+    const { store } = this.ctx;
+    const name = mode === "target" ? "targets" : "outputs";
+    const key = `${store.version}|${name}`;
+    if (this.valuesCache?.key === key) return this.valuesCache.value;
+    const block = store.all(name, 0);
+    let value = null;
+    if (block && block.rows > 0) {
+      const [lo, hi] = valueRange(block.data, block.rows, block.cols, 0);
+      const bins = valueBins(block.data, block.rows, block.cols, 0, lo, hi, VALUE_BINS);
+      value = { name: mode === "target" ? "target" : "prediction", lo, hi, bins };
+    }
+    this.valuesCache = { key, value };
+    return value;
+  }
+
+  /** The colour of row r in the target / output colouring (null without a value there). */
+  valueColor(r) {
+    const b = this.values ? this.values.bins[r] : -1;
+    return b >= 0 ? timeColor((b + 0.5) / VALUE_BINS) : null;
   }
 
   /** Pointer: hover names the point, click picks it, drag (3-D) rotates. */
@@ -317,6 +432,13 @@ export class TrajectoryView {
     const idleCursor = () => (this.eff && this.eff.dims === 3 ? "grab" : "");
     const hover = (ev) => {
       const { x, y } = this.plot.point(ev);
+      const k = nearestFixedPoint(this.fpPlaced, x, y);
+      if (k >= 0) {
+        target.style.cursor = "default";
+        tooltip.show(ev.clientX, ev.clientY, describeFixedPoint(this.fp, this.fpPlaced[k].i));
+        store.set({ hover: null });
+        return;
+      }
       const p = this.pick(x, y);
       const meta = store.meta;
       if (!p) {
@@ -402,6 +524,9 @@ export class TrajectoryView {
       (snap.projection_layer != null && proj.layer != null && snap.projection_layer !== proj.layer) ||
       (snap.projection_quantity != null && proj.quantity != null && snap.projection_quantity !== proj.quantity);
     this.updateControls(view, eff, caps, snap, projLayer, projQ);
+    const fp = store.aux("_fixed_points");
+    this.updateFixedPoints(snap, fp, meta.projection);
+    this.fp = notDrawnReason(fp, meta.projection) ? null : fp;
 
     setText(
       this.sub,
@@ -419,8 +544,15 @@ export class TrajectoryView {
     if (this.el.dataset.view !== viewText) this.el.dataset.view = viewText;
 
     const timeMode = eff.color === "time" && eff.overlay.length !== 2;
-    this.timeKey.hidden = !timeMode;
-    if (timeMode) {
+    this.values = has && VALUE_MODES.includes(eff.color) && eff.overlay.length !== 2 ? this.valuesOf(eff.color) : null;
+    this.timeKey.hidden = !timeMode && !this.values;
+    if (this.values) {
+      const v = this.values;
+      setText(this.timeKey.firstChild, fmt(v.lo));
+      setText(this.timeKey.lastChild, fmt(v.hi));
+      this.timeKey.title = `colour = ${v.name} at each step (${fmt(v.lo)} … ${fmt(v.hi)})`;
+    } else if (timeMode) {
+      setText(this.timeKey.firstChild, "t = 0");
       let end = Math.max(0, snap.T - 1);
       if (eff.last_only) end = maxLength(meta.lengths) - 1;
       setText(this.timeKey.lastChild, String(Math.max(0, end)));
@@ -447,6 +579,8 @@ export class TrajectoryView {
           eff.dims === 3 ? `${eff.yaw},${eff.pitch}` : "",
           (proj.explained || []).join(","),
           pname,
+          store.auxVersion("_fixed_points"),
+          this.fp ? 1 : 0,
         ].join("|")
       : `empty|${this.plot.width}|${theme.key}`;
     if (key !== this.baseKey || themeChanged) {
@@ -455,10 +589,12 @@ export class TrajectoryView {
       this.frame = null;
       this.P = null;
       this.plan = null;
+      this.fpPlaced = [];
       if (has) this.drawBase(ctx, snap, theme, all, eff, pname, proj.explained);
       else {
         this.labelLayer.replaceChildren();
         this.legendHost.hidden = true;
+        this.el.dataset.fixedPoints = "[]";
       }
     }
     const octx = this.plot.begin(this.plot.octx);
@@ -490,6 +626,12 @@ export class TrajectoryView {
     if (gOpt.disabled === caps.hasGroups) gOpt.disabled = !caps.hasGroups;
     const cOpt = this.colorSel.options[1];
     if (cOpt.disabled === caps.labelled) cOpt.disabled = !caps.labelled;
+    const tOpt = this.colorSel.options[3];
+    tOpt.hidden = !caps.hasTargets; // offered only where there is something to colour by
+    tOpt.disabled = !caps.hasTargets;
+    const oOpt = this.colorSel.options[4];
+    oOpt.hidden = !caps.hasOutputs;
+    oOpt.disabled = !caps.hasOutputs;
     for (const k of ["log1p", "labels", "last_only"]) {
       const input = this.checks[k].input;
       if (input.checked !== view[k]) input.checked = view[k];
@@ -570,6 +712,10 @@ export class TrajectoryView {
     this.drawAxes(ctx, frame, theme, pname, explained, eff.log1p);
     if (eff.last_only) this.drawScatter(ctx, snap, theme, eff, plan);
     else this.drawPaths(ctx, snap, theme, eff, plan);
+    this.fpPlaced = placeFixedPoints(this.fp, frame);
+    drawFixedPoints(ctx, this.fpPlaced, theme, { depthFade: frame.dims === 3 ? depthFade : null });
+    const drawn = this.fpPlaced.map((p) => ({ i: p.i, kind: p.kind, x: round1(p.x), y: round1(p.y) }));
+    this.el.dataset.fixedPoints = JSON.stringify(drawn);
     this.placeLabels(ctx, snap, theme, eff, plan);
 
     // Legend: classes, groups, or the overlaid pair.
@@ -671,8 +817,13 @@ export class TrajectoryView {
         if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
       ctx.lineWidth = 1.6;
     }
+    const values = this.values;
     for (let s = 0; s < N; s++) {
       if (s === cur || plan.dim[s]) continue;
+      if (values) {
+        strokeBinned(ctx, xs, ys, values.bins, meta.offsets[s], meta.offsets[s + 1], faint);
+        continue;
+      }
       ctx.strokeStyle = colorOf(s);
       strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], overlay ? 0.9 : faint);
     }
@@ -682,7 +833,7 @@ export class TrajectoryView {
       const r = this.last[s];
       if (s === cur || r < 0) continue;
       const d = ds ? ds[r] : 0;
-      ctx.fillStyle = plan.dim[s] ? theme.fg3 : colorOf(s);
+      ctx.fillStyle = plan.dim[s] ? theme.fg3 : values ? (this.valueColor(r) ?? theme.fg3) : colorOf(s);
       ctx.globalAlpha = (plan.dim[s] ? dimAlpha * 1.5 : overlay ? 0.95 : endAlpha) * (ds ? depthFade(d) : 1);
       dot(ctx, xs[r], ys[r], (overlay && !plan.dim[s] ? 2.8 : 2.2) * (ds ? depthSize(d) : 1));
     }
@@ -710,6 +861,8 @@ export class TrajectoryView {
         tracePath(ctx, xs, ys, r0, r1 + 1);
         ctx.stroke();
       }
+    } else if (values) {
+      strokeBinned(ctx, xs, ys, values.bins, o0, o1, 1);
     } else {
       ctx.strokeStyle = own;
       strokeRows(ctx, P, o0, o1, 1);
@@ -719,7 +872,11 @@ export class TrajectoryView {
         if (xs[r] !== xs[r]) continue;
         const d = ds ? ds[r] : 0;
         ctx.globalAlpha = ds ? depthFade(d) : 1;
-        ctx.fillStyle = timeMode ? timeColor(T > 1 ? (r - o0) / (T - 1) : 0) : own;
+        ctx.fillStyle = timeMode
+          ? timeColor(T > 1 ? (r - o0) / (T - 1) : 0)
+          : values
+            ? (this.valueColor(r) ?? theme.fg3)
+            : own;
         dot(ctx, xs[r], ys[r], 2.6 * (ds ? depthSize(d) : 1));
       }
     }
@@ -758,7 +915,9 @@ export class TrajectoryView {
       } else {
         ctx.fillStyle = timeMode
           ? timeColor(maxT > 1 ? (r - meta.offsets[s]) / (maxT - 1) : 0)
-          : (plan.colors[s] ?? theme.fg2);
+          : this.values
+            ? (this.valueColor(r) ?? theme.fg3)
+            : (plan.colors[s] ?? theme.fg2);
         ctx.globalAlpha = 0.9 * (ds ? depthFade(d) : 1);
       }
       dot(ctx, xs[r], ys[r], radius * (ds ? depthSize(d) : 1));
@@ -884,7 +1043,9 @@ export class TrajectoryView {
       ctx.arc(xs[r], ys[r], 6 * size, 0, 2 * Math.PI);
       ctx.fillStyle = timeMode
         ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0)
-        : this.plan?.colors[snap.sequence] || theme.fg1;
+        : this.values
+          ? (this.valueColor(r) ?? theme.fg3)
+          : this.plan?.colors[snap.sequence] || theme.fg1;
       ctx.fill();
       ctx.lineWidth = 2;
       ctx.strokeStyle = theme.fg0;

@@ -247,7 +247,9 @@ export class WeightsView {
       setText(
         this.message,
         !store.meta.has_weights
-          ? "no weights: this explorer shows recordings without their model"
+          ? store.meta.model_note
+            ? `no weights: ${store.meta.model_note}`
+            : "no weights: this explorer shows recordings without their model"
           : this.ctx.offline
             ? `the weights of ${name} are not in this page`
             : `loading the weights of ${name}…`,

@@ -39,7 +39,7 @@ import torch
 
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.run import _direction_outputs, head_outputs, layer_outputs, row_quantities
-from ..recording.observe import token_embedding
+from ..recording.observe import check_token_sequence, token_embedding
 from ..validate import check_int, check_sequence, resolve_layer
 
 #: The attribution methods.
@@ -468,6 +468,7 @@ class _Options:
     layer: int | str = -1
     lstm: object = None
     head: object = _AUTO
+    forward: object = None
     _spec: RecurrentSpec | None = None
 
     def __post_init__(self):
@@ -551,14 +552,20 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, opts: _Options) -> dict:
 
 
 def _prepare(model, x, opts: _Options):
+    """(the sequence attributed (T, D) float32, the target). For a model that takes token ids, ``x`` is ids (T,) and
+    what is attributed is the embedding vector each id gave the recurrent module (T, E): the ids go through the
+    model's own forward up to that module once, and the rest of the path starts from those vectors."""
     embedding = None if opts._spec is not None else token_embedding(model)
-    if embedding is not None:
-        raise TypeError(
-            f"{type(model).__name__} takes token ids (its nn.Embedding {embedding[0]!r}), and influence attributes a "
-            "prediction to float input features, which token ids are not; record(model, ids) records the model"
-        )
-    spec = opts._spec or describe(model, lstm=opts.lstm, head=opts.head)
-    seq = check_sequence(x, spec.raw_features, "x")
+    spec = opts._spec or describe(model, lstm=opts.lstm, head=opts.head, forward=opts.forward)
+    given_ids = opts._spec is not None and np.asarray(x).dtype.kind in "iu" and spec.preprocess is not None
+    if embedding is not None or given_ids:
+        ids = check_token_sequence(x, model, "x") if embedding is not None else np.asarray(x, np.int64).reshape(-1)
+        with torch.no_grad():
+            z = spec.preprocess(torch.as_tensor(ids[None], device=spec.device))[0]
+        seq = z.detach().to("cpu", torch.float32).numpy()
+        spec = dataclasses.replace(spec, preprocess=None, raw_features=seq.shape[1])
+    else:
+        seq = check_sequence(x, spec.raw_features, "x")
     return seq, _Target(spec, opts.target, opts.output, opts.unit, opts.quantity, opts.layer)
 
 
@@ -574,8 +581,13 @@ def influence(model, x, t: int | None = None, *, options: _Options) -> Influence
     space; "mean": each feature's mean over x; a number, one step (D,) or a whole (T, D) array) with ``steps`` gradient
     evaluations along the path, placed by ``quadrature`` ("adaptive", the default, where f moves — see the module
     notes; or fixed "gauss_legendre" nodes); check ``completeness_error`` and raise ``steps`` when it is large — or
-    "gradient_x_input" (x ⊙ ∂f/∂x at x; no baseline, a single backward). ``model``, ``lstm=``, ``head=`` as for
-    ``record``.
+    "gradient_x_input" (x ⊙ ∂f/∂x at x; no baseline, a single backward). ``model``, ``lstm=``, ``head=``,
+    ``forward=`` as for ``record``.
+
+    Token models (an ``nn.Embedding`` inside): ``x`` is the ids (T,), and what is attributed is the embedding vector
+    each id gave the recurrent module — ``values`` (T, E), E the embedding width; ``per_step`` sums them into one
+    score per token. The baseline of integrated gradients lives in that space too (None: the zero embedding). For a
+    next-token model, ``target`` None explains the logit of the next token the model predicts at t.
 
     Returns an :class:`Influence`: ``values`` (T, D); ``per_lag`` (t + 1,) — how much comes from t, t-1, …, 0,
     summed over features — and ``per_lag_abs``; ``f_x``, ``f_baseline``, ``completeness_error``; ``target``.

@@ -405,6 +405,7 @@ def fixed_points(
     seed: int = 0,
     lstm=None,
     head=_AUTO,
+    _spec: RecurrentSpec | None = None,
 ) -> FixedPoints:
     """Fixed points of one recurrent layer for constant inputs: states s = (h, c) (h for a GRU) with F(s, x) = s.
 
@@ -425,7 +426,7 @@ def fixed_points(
     other (Euclidean, in s) are one. Returns :class:`FixedPoints` — every point's h, c, q, Jacobian, eigenvalues,
     leading eigenvector, stability and kind, for all inputs together (``input_index`` says whose).
     """
-    spec = describe(model, lstm=lstm, head=head)
+    spec = describe(model, lstm=lstm, head=head) if _spec is None else _spec  # an explorer passes its own spec
     x = _check_inputs(inputs, spec)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < spec.num_layers:
         raise ValueError(f"layer must be a layer index 0..{spec.num_layers - 1}; got {layer!r}")

@@ -822,6 +822,12 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
         )
     except Exception as err:  # the model's own code failed
         how = "" if forward is not None else " (pass forward=lambda model, batch: ... to call it as it expects)"
+        if spec.raw_features is None and emb is None:  # the probe could only guess the width: say so
+            how += (
+                f"; the probe had {batch.shape[-1]} features per step, the width its recurrent module receives, since "
+                f"the features {name} itself takes cannot be told from it (a preprocessing layer or another "
+                "recurrent module in front of it)"
+            )
         return f"its forward fails on a batch of shape {tuple(batch.shape)} ({type(err).__name__}: {err}){how}"
     if spec.raw_features is None and emb is None:
         return f"the features per step {name} takes cannot be told from it (its preprocessing changes the width)"

@@ -8,10 +8,12 @@ Store layout (zarr format 3, like the widget's wire: ragged sequences concatenat
     offsets   (N + 1,)            int64    sequence k covers steps offsets[k] : offsets[k + 1]
     inputs    (steps, D)          float32  what the model was given
     h, c, ... (L, steps, units)   float32  each recorded quantity, rows in the order of ``layer_names``
-    logits    (steps, C)          float32  the head at every step (only when the model has one)
+    logits    (steps, C)          float32  the head at every step (only when the model has a classifier head)
     probs     (steps, C)          float32
-    attrs: format, version, cell, layer_names, quantities, units, features, classes, model (a description),
-           chunk_steps, batch_size, n_sequences, n_steps, complete
+    outputs   (steps, k)          float32  the head's raw output at every step (only for a regression head)
+    attrs: format, version, cell, layer_names, quantities, units, features, classes, task ("classification",
+           "regression" or None), outputs (k for a regression, else None), model (a description), chunk_steps,
+           batch_size, n_sequences, n_steps, complete
 
 Every array is chunked along time only (``chunk_steps`` steps per chunk; one layer row per chunk of a quantity), so a
 sequence's recording reads the few chunks that cover its steps.
@@ -125,8 +127,12 @@ class _Sequences:
 # recording a batch, and streaming batches into the arrays' chunks
 
 
+#: The per-step arrays of the head: a classifier's logits and probabilities, a regression's raw outputs.
+_HEAD_ARRAYS = {"classification": ("logits", "probs"), "regression": ("outputs",)}
+
+
 def _time_axis(name: str) -> int:
-    return 0 if name in ("inputs", "logits", "probs") else 1
+    return 0 if name in ("inputs", "logits", "probs", "outputs") else 1
 
 
 def _region(name: str, a: int, b: int) -> tuple:
@@ -135,14 +141,13 @@ def _region(name: str, a: int, b: int) -> tuple:
 
 def _record_arrays(spec: RecurrentSpec, model, seqs: list[np.ndarray], names: tuple) -> dict:
     """The recordings of ``seqs`` concatenated along time, per stored array: inputs (n, D), quantities (L, n, U),
-    logits / probs (n, C)."""
+    logits / probs (n, C) for a classifier head, outputs (n, k) for a regression head."""
     recs = record(model, seqs, _spec=spec)
     out = {"inputs": np.concatenate(seqs, axis=0)}
     for q in names:
         out[q] = np.concatenate([getattr(r, q) for r in recs], axis=1)
-    if spec.head is not None:
-        out["logits"] = np.concatenate([r.logits for r in recs], axis=0)
-        out["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+    for name in _HEAD_ARRAYS.get(recs[0].task, ()):
+        out[name] = np.concatenate([getattr(r, name) for r in recs], axis=0)
     return out
 
 
@@ -235,11 +240,11 @@ def _cut(name: str, v: np.ndarray, a: int, b: int | None) -> np.ndarray:
     return v[a:b] if _time_axis(name) == 0 else v[:, a:b]
 
 
-def _open_arrays(path, names: tuple, has_head: bool) -> dict:
+def _open_arrays(path, names: tuple) -> dict:
     import zarr
 
     group = zarr.open_group(store=path, mode="r+")
-    keys = ("inputs",) + names + (("logits", "probs") if has_head else ())
+    keys = ("inputs",) + names + _HEAD_ARRAYS.get(group.attrs.get("task"), ())
     return {k: group[k] for k in keys}
 
 
@@ -284,7 +289,7 @@ def _record_block(
         torch.set_num_threads(threads)
     model = shipped.model
     spec = describe(model, lstm=lstm, head=_AUTO if head == "auto" else head)
-    arrays = _open_arrays(path, names, spec.head is not None)
+    arrays = _open_arrays(path, names)
     stream = _Stream(arrays, start, chunk_steps, own_edges=False)
     try:
         for k in range(0, len(seqs), batch_size):
@@ -457,8 +462,12 @@ def _model_description(model, spec: RecurrentSpec) -> dict:
     }
 
 
-def _create_store(path, spec, model, names, features, classes, chunk_steps, batch_size, compressors):
+def _create_store(path, spec, model, names, features, head, chunk_steps, batch_size, compressors):
+    """The store's group and arrays, empty; ``head`` is (task, classes or outputs per step) — (None, 0) without a
+    head."""
     import zarr
+
+    task, width = head
 
     root = zarr.open_group(store=path, mode="w")
     L = len(spec.layer_names)
@@ -467,9 +476,8 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
     for q in names:
         U = spec.units[q]
         arrays[q] = root.create_array(q, shape=(L, 0, U), chunks=(1, chunk_steps, U), **kw)
-    if classes:
-        for name in ("logits", "probs"):
-            arrays[name] = root.create_array(name, shape=(0, classes), chunks=(chunk_steps, classes), **kw)
+    for name in _HEAD_ARRAYS.get(task, ()):
+        arrays[name] = root.create_array(name, shape=(0, width), chunks=(chunk_steps, width), **kw)
     root.attrs.update(
         {
             "format": FORMAT,
@@ -479,7 +487,9 @@ def _create_store(path, spec, model, names, features, classes, chunk_steps, batc
             "quantities": list(names),
             "units": {q: int(spec.units[q]) for q in names},
             "features": int(features),
-            "classes": int(classes) if classes else None,
+            "classes": int(width) if task == "classification" else None,
+            "task": task,
+            "outputs": int(width) if task == "regression" else None,
             "model": _model_description(model, spec),
             "chunk_steps": int(chunk_steps),
             "batch_size": int(batch_size),
@@ -734,11 +744,11 @@ def record_dataset(
     stream_of_seqs = itertools.chain([first], seqs)
     probe = record(model, [first[:1]], _spec=spec)[0]
     classes = 0 if probe.probs is None else probe.probs.shape[1]
+    n_outputs = probe.outputs.shape[1] if probe.task == "regression" else 0
     features = first.shape[1]
-    chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes)
-    root, arrays = _create_store(
-        store_path, spec, model, names, features, classes, chunk_steps, batch_size, compressors
-    )
+    chunk_steps = chunk_steps or _default_chunk_steps(spec, names, features, classes + n_outputs)
+    kept = (probe.task, classes or n_outputs)  # the head's per-step arrays: task, width
+    root, arrays = _create_store(store_path, spec, model, names, features, kept, chunk_steps, batch_size, compressors)
     root.attrs["threads"] = int(threads)
     bar = _progress(progress, source.total)
     threads_before = torch.get_num_threads()
@@ -778,6 +788,83 @@ def record_dataset(
             torch.set_num_threads(threads_before)
     bar.close()
     return open_dataset(final_path)
+
+
+def storable_reason(rec: Recording) -> str | None:
+    """Why ``rec`` cannot be written in this store's format (None when it can): the format holds float inputs
+    (T, D), every quantity of the cell kind over one timeline, and a classifier's logits / probs."""
+    if np.ndim(rec.inputs) != 2 or not np.issubdtype(np.asarray(rec.inputs).dtype, np.floating):
+        return "its inputs are not (steps, features) floats (token ids are not stored)"
+    if any(getattr(rec, q) is None for q in rec.quantities):
+        return "it lacks some quantities"
+    if len(rec.stages) > 1 or len(rec.inputs) != len(rec):
+        return "it has several recurrent stages (an encoder and a decoder) on one timeline"
+    if rec.outputs is not None and rec.task != "classification":
+        return "its head is a regression (per-step outputs are not stored)"
+    return None
+
+
+def write_recordings(recs: list[Recording], path, *, model: dict | None = None, extra_attrs: dict | None = None):
+    """Write ready-made recordings (one model's, e.g. a training snapshot's probe sequences) as a complete store in
+    :func:`record_dataset`'s format at ``path`` (a new local folder): written beside it under a temporary name, its
+    manifest last, then renamed into place — what :func:`open_dataset` reads back. ``model``: the description kept in
+    the attrs (default: from the recordings); ``extra_attrs`` are added to the group's attributes. Each recording must
+    be storable (:func:`storable_reason`). Returns ``path``."""
+    _require("zarr", "write_recordings")
+    import zarr
+
+    if not recs:
+        raise ValueError("no recordings to write")
+    for k, rec in enumerate(recs):
+        why = storable_reason(rec)
+        if why:
+            raise ValueError(f"recording {k} cannot be written to a store: {why}")
+    first = recs[0]
+    names = tuple(first.quantities)
+    final_path, replace = _check_path(path, False)
+    store_path = _beside(final_path, "recording")
+    features = int(first.inputs.shape[1])
+    classes = 0 if first.probs is None else int(first.probs.shape[1])
+    lengths = [len(r) for r in recs]
+    steps = int(sum(lengths))
+    chunk_steps = int(min(1 << 16, max(1, steps)))
+    try:
+        root = zarr.open_group(store=store_path, mode="w")
+        kw = dict(dtype="float32", compressors=_with_checksum(None))
+        data = {"inputs": np.concatenate([r.inputs for r in recs], axis=0)}
+        data.update({q: np.concatenate([getattr(r, q) for r in recs], axis=1) for q in names})
+        if classes:
+            data["logits"] = np.concatenate([r.logits for r in recs], axis=0)
+            data["probs"] = np.concatenate([r.probs for r in recs], axis=0)
+        for name, value in data.items():
+            chunks = (chunk_steps, value.shape[1]) if _time_axis(name) == 0 else (1, chunk_steps, value.shape[2])
+            root.create_array(name, shape=value.shape, chunks=chunks, **kw)[...] = value.astype(np.float32, copy=False)
+        described = model or {"source": "recordings", "cell": first.cell, "has_head": bool(classes)}
+        root.attrs.update(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "cell": first.cell,
+                "layer_names": list(first.layer_names),
+                "quantities": list(names),
+                "units": {q: int(getattr(first, q).shape[2]) for q in names},
+                "features": features,
+                "classes": classes or None,
+                "model": described,
+                "chunk_steps": chunk_steps,
+                "batch_size": len(recs),
+                "complete": False,
+                **(extra_attrs or {}),
+            }
+        )
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        _finish_store(root, offsets)
+        _swap_into_place(store_path, final_path, replace)
+    except BaseException:
+        shutil.rmtree(store_path, ignore_errors=True)
+        raise
+    return final_path
 
 
 def _batches(seqs: Iterator, size: int) -> Iterator[list]:
@@ -887,9 +974,12 @@ class RecordedDataset:
         self.units: dict = dict(attrs["units"])
         self.features: int = attrs["features"]
         self.classes: int | None = attrs["classes"]
+        # stores written before regression heads were kept say nothing of the task: a classifier's or none
+        self.task: str | None = attrs.get("task", "classification" if self.classes else None)
+        self.n_outputs: int | None = attrs.get("outputs")
         self.model: dict = dict(attrs["model"])
         self.chunk_steps: int = attrs["chunk_steps"]
-        names = ("inputs", "offsets") + self.quantities + (("logits", "probs") if self.classes else ())
+        names = ("inputs", "offsets") + self.quantities + _HEAD_ARRAYS.get(self.task, ())
         self.arrays = {name: group[name] for name in names}
         self.offsets: np.ndarray = self.arrays["offsets"][:]
 
@@ -906,7 +996,7 @@ class RecordedDataset:
         return int(self.offsets[-1])
 
     def __repr__(self) -> str:
-        head = f", {self.classes} classes" if self.classes else ""
+        head = f", {self.classes} classes" if self.classes else f", {self.n_outputs} outputs" if self.n_outputs else ""
         return (
             f"RecordedDataset({len(self)} sequences, {self.n_steps} steps, {self.cell}, layers "
             f"{list(self.layer_names)}, quantities {' '.join(self.quantities)}{head})"
@@ -963,6 +1053,8 @@ class RecordedDataset:
                     layer_names=self.layer_names,
                     logits=block["logits"][lo:hi] if self.classes else None,
                     probs=block["probs"][lo:hi] if self.classes else None,
+                    **({"outputs": block["outputs"][lo:hi]} if self.task == "regression" else {}),
+                    task=self.task,
                     **{q: (block[q][:, lo:hi] if q in self.quantities else None) for q in QUANTITIES[self.cell]},
                 )
             )
