@@ -30,7 +30,7 @@ __all__ = [
 _TXT = Path(__file__).resolve().parent / "text" / "pride_and_prejudice.txt"
 
 PRIDE_AND_PREJUDICE_CITATION = (
-    "Jane Austen (1813). Pride and Prejudice, chapters 1-6. Text of Project Gutenberg eBook #1342 as packaged in "
+    "Jane Austen (1813). Pride and Prejudice, chapters 1-6. The Project Gutenberg e-text as packaged in "
     "janeaustenr 1.0.0 (J. Silge, 2022; Debian package r-cran-janeaustenr 1.0.0-1)."
 )
 PRIDE_AND_PREJUDICE_LICENSE = "public domain (text); janeaustenr packaging: MIT"
