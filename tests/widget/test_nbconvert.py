@@ -109,4 +109,5 @@ def test_nbconvert_html_keeps_the_widgets(path, nbconvert_html):
             assert state_[f"_data_{q}"].get("shape", [None, None])[1] == steps, f"_data_{q} is not saved"
             if arrays["inputs"]["dtype"] == "float32":
                 x = np.frombuffer(buffers[("_arrays", "inputs", "buffer")], "<f4")
-                assert np.isfinite(x).all() and x.std() > 0, "the saved inputs are not real data"
+                real = x[np.isfinite(x)]  # NaN only where the user gave no input (a forecaster's closed-loop steps)
+                assert real.size > x.size // 4 and real.std() > 0, "the saved inputs are not real data"
