@@ -26,7 +26,14 @@ from .._core.validate import check_sequence, is_int
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import write_html
 from .options import ViewOptions, check_label, check_traj_view
-from .payload import Loaded, check_page_bytes, default_projection_row, export_index, recording_from_frames
+from .payload import (
+    Loaded,
+    check_page_bytes,
+    check_sizes_before_recording,
+    default_projection_row,
+    export_index,
+    recording_from_frames,
+)
 from .recorded import DEFAULT_WINDOW, StorePager, int_in
 from .static import bundle
 from .sync import PageSync
@@ -138,6 +145,7 @@ class Explorer(PageSync):
             options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
         )
         spec = describe(model, lstm=lstm, head=head)
+        check_sizes_before_recording(spec, sequences, opts.wire_dtype)
         recs = record(model, sequences, _spec=spec)
         self._start(
             Loaded(recs if isinstance(recs, list) else [recs], spec, opts, traits.get("quantity", "h")), opts, traits
