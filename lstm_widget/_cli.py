@@ -337,8 +337,6 @@ def _size_check(model, float16: bool, spec: str):
 
 
 def export(args) -> int:
-    from ._widget.explorer import Explorer
-
     out = pathlib.Path(args.out)
     _check_out(out, args.force)
     try:
@@ -352,6 +350,8 @@ def export(args) -> int:
     model = _load_callable(args.model, "model")()
     check = _size_check(model, args.float16, args.data)
     X, y, class_names, feature_names = _load_data(args.data, args.limit, check)
+    from ._widget.explorer import Explorer
+
     try:
         ex = Explorer(model, X, y, class_names=class_names, feature_names=feature_names)
     except (ValueError, TypeError) as exc:
