@@ -901,16 +901,19 @@ class DatasetExplorer(Explorer):
         chunk, a window too big for the page) leaves every trait as it was. The sync is held until the observer has
         set the rest, so the page gets the new window_start with the new window's data in one message."""
         start, n = proposal["value"], len(self._pager)
+        # the window shown (_meta), not window_start: under hold_trait_notifications (a page's write) the trait
+        # already holds the new value when it is validated
+        shown = self._meta["dataset"]["start"] if self._ready else None
         if isinstance(start, bool) or not 0 <= start < n:
-            self._refuse_page("window_start", self.window_start)
+            self._refuse_page("window_start", shown)
             raise tl.TraitError(f"window_start {start} is out of range; expected 0..{n - 1}")
-        if not self._ready or start == self.window_start:
+        if not self._ready or start == shown:
             return start
         try:
             window = self._pager.window(start)
             meta, traits = self._assemble(window, window_start=start)
         except Exception as err:
-            self._refuse_page("window_start", self.window_start)
+            self._refuse_page("window_start", shown)
             raise tl.TraitError(
                 f"window_start {start}: the window could not be loaded ({err}); nothing was changed"
             ) from err

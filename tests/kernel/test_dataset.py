@@ -571,6 +571,16 @@ def test_a_window_that_cannot_be_read_changes_nothing(store, tmp_path):
     assert (w.window_start, w.sequence, w.t) == (48, 0, 0) and w._meta["dataset"]["start"] == 48
     assert len(sent) == 1 and {"window_start", "_meta", "sequence", "_arrays"} <= set(sent[0]["state"])
     assert w._loaded.sequence_names == [f"sequence {k}" for k in range(48, N_SEQ)]
+    # the same from the page (its write is validated under hold_trait_notifications): refused and answered with the
+    # value in force, then a sound window loads
+    sent.clear()
+    with pytest.raises(Exception, match=rf"window_start 16: .*{key}"):
+        w.set_state({"window_start": 16})
+    assert w.window_start == 48 and w._meta["dataset"]["start"] == 48
+    assert sent[-1]["state"] == {"window_start": 48}  # after ipywidgets' echo of the write: the value in force
+    w.set_state({"window_start": 32})
+    assert w.window_start == 32 and w._meta["dataset"]["start"] == 32 and len(w.recordings) == 16
+    assert w._loaded.sequence_names[0] == "sequence 32"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
