@@ -57,6 +57,31 @@ PAGE_BYTES_LIMIT = 512 * 2**20
 #: sequence and as many of its neighbours as fit (``sequences="all"`` exports every one). Read at each call.
 EXPORT_BUDGET = 4 * 2**20
 
+
+def _available_memory() -> int:
+    """Bytes of memory available now: /proc/meminfo's MemAvailable (Linux), else free pages × page size
+    (``os.sysconf``), else 8 GiB when neither can be read."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return 8 * 2**30
+
+
+#: The most bytes of memory one ``Explorer(model, sequences)`` (or ``lstm-widget export``) may need for its
+#: recordings, estimated from the sequences' lengths before anything is recorded (steps × units × quantities × layer
+#: rows × 4 bytes, plus the inputs): above it the call is refused with what to change. Half of the memory available
+#: when lstm_widget was imported; read at each call, so that ``lstm_widget.MEMORY_BUDGET = n`` takes effect at once.
+MEMORY_BUDGET = _available_memory() // 2
+
 #: Loaded on first use: name → (module, attribute or None for the module itself).
 _LAZY = {
     "Explorer": ("._widget.explorer", "Explorer"),
@@ -114,6 +139,7 @@ __all__ = [
     "ChannelGrid",
     "PAGE_BYTES_LIMIT",
     "EXPORT_BUDGET",
+    "MEMORY_BUDGET",
     "plots",
     "vision",
     # bundled sample data and trained networks

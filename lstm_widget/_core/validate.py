@@ -73,6 +73,20 @@ def check_int(value, name: str, *, low=None, high=None, expected: str | None = N
     raise error(f"{name} must be {expected}; got {got}")
 
 
+def check_text(value: str, what: str) -> str:
+    """``value`` (a str) when it can be written as UTF-8 — what the page, a saved notebook and an export need; a
+    ValueError naming ``what`` and where the lone surrogate sits when it cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValueError(
+            f"{what} {shown!r} holds a lone surrogate ({value[err.start]!r} at position {err.start}) that cannot be "
+            "written as UTF-8; expected text without lone surrogates (decode bytes with errors='replace')"
+        ) from None
+    return value
+
+
 def check_tensor_device(x, what: str) -> None:
     """Refuse a tensor on the meta device (a shape without values); tensors on any other device are copied to the
     CPU by the callers."""

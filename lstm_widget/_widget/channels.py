@@ -14,7 +14,7 @@ import torch
 import traitlets as tl
 
 from .._core.recording.hooks import activations
-from .._core.validate import check_int
+from .._core.validate import check_int, check_text
 from .._core.vision.channels import (
     channel_change,
     channel_difference,
@@ -146,7 +146,7 @@ class ChannelGrid(anywidget.AnyWidget):
             )
         if self._x2 is None and image2 is not None:
             raise ValueError("image2 was given without x2")
-        names = [str(n) for n in names]
+        names = [check_text(str(n), f"names[{k}]") for k, n in enumerate(names)]
         if len(names) != 2:
             raise ValueError(f"names must be two strings (for x and x2); got {names}")
         top = check_int(top, "top", low=1, expected="a positive int (rows of the ranked list)")

@@ -21,14 +21,14 @@ import traitlets as tl
 import lstm_widget
 
 from .._core.analysis.attribution import METHODS
-from .._core.model import LSTM_QUANTITIES, gate_weights
+from .._core.model import LSTM_QUANTITIES, describe, gate_weights
 from .._core.model.adapters import _AUTO
 from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
 from .._core.recording import Recording, record
 from .._core.recording.observe import check_token_sequence, token_embedding
 from .._core.recording.stepper import stepping_threads
-from .._core.validate import check_sequence, is_int, to_numpy
+from .._core.validate import check_sequence, check_text, is_int, to_numpy
 from .._wire import Array, ArrayTree, check_wire_dtype, split_message, to_wire
 from .export import EXPORT_PAGE_BYTES, export_bundle, wire_arrays, write_html
 from .fixedpoints import check_fixed_points, check_request, fixed_points_payload, page_fixed_points
@@ -36,6 +36,7 @@ from .options import ViewOptions, check_label, check_traj_view
 from .payload import (
     Loaded,
     check_page_bytes,
+    check_sizes_before_recording,
     default_projection_row,
     describe_index,
     export_index,
@@ -51,6 +52,9 @@ from .sync import PageSync
 from .training import TrainingEpochs
 from .trajectory import Trajectory
 from .why import WhyController, why_export_state
+
+#: The fastest play-back the page is asked for, in steps per second (the page offers 0.5 … 1024).
+MAX_SPEED = 1024.0
 
 
 class Explorer(PageSync):
@@ -181,6 +185,12 @@ class Explorer(PageSync):
         opts, traits = ViewOptions.split(
             options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
         )
+        try:  # the sizes, from the sequences' shapes before anything runs, where one module describes the model
+            estimate = describe(model, lstm=lstm, head=head, forward=forward)
+        except (TypeError, ValueError):
+            estimate = None  # several recurrent modules: record's own checks apply
+        if estimate is not None:
+            check_sizes_before_recording(estimate, sequences, opts.wire_dtype)
         recs = record(model, sequences, lstm=lstm, head=head, task=task, forward=forward, lengths=lengths)
         recs = recs if isinstance(recs, list) else [recs]
         source = ModelSource(model, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
@@ -241,6 +251,9 @@ class Explorer(PageSync):
             )
         pager = StorePager.open(dataset, window, start, labels, sequence_names, options.get("groups"))
         opts, traits = ViewOptions.split(options, class_names=class_names, feature_names=feature_names)
+        if opts.class_names is None and "probs" not in pager.dataset.arrays and pager.class_count():
+            # no predictions: the classes are those the labels of the whole store name, not only the first window's
+            opts.class_names = [f"class {k}" for k in range(pager.class_count())]
         # the trajectory: fitted on every step of the store before anything is read for the page
         layer = pager.check_projected(opts.projection_layer, opts.projection_quantity)
         fitted = pager.fit_over_store(opts.projection, layer, opts.projection_quantity)
@@ -389,6 +402,7 @@ class Explorer(PageSync):
             raise TypeError(
                 f"save_html path must be a str or pathlib.Path (the .html file to write); got {type(path).__name__}"
             )
+        title = check_text(str(title), "title")  # before anything is built or written
         loaded = self._loaded
         n = len(loaded.recordings)
         dtype = loaded.wire_dtype if wire_dtype is None else check_wire_dtype(wire_dtype)
@@ -426,7 +440,7 @@ class Explorer(PageSync):
             state["_fixed_points"] = {**self._fixed_points, "request": {}}
         state, more = self._export_hook(state, index, dtype)
         note = f"{len(recs)} sequence{'s' if len(recs) != 1 else ''} recorded with lstm_widget; plays back offline."
-        size = write_html(path, to_wire(state), title=str(title), note=note + more)
+        size = write_html(path, to_wire(state), title=title, note=note + more)
         if not quiet:
             what = describe_index(index, n)
             if sequences is None and len(index) < n:
@@ -503,6 +517,8 @@ class Explorer(PageSync):
         label = check_label(label, "label")
         if label is not None and loaded.class_names is not None and not 0 <= label < len(loaded.class_names):
             raise ValueError(f"label {label} is out of range; expected 0..{len(loaded.class_names) - 1}")
+        if group is not None:
+            check_text(str(group), "group")
         if fps is not None and not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps {fps} must be a positive number of steps per second")
         # refuse up front (nothing sent) what the traits could not hold afterwards
@@ -513,7 +529,7 @@ class Explorer(PageSync):
             "showing these sequences",
         )
         s = len(loaded.recordings)
-        name = str(name) if name is not None else f"sequence {s}"
+        name = check_text(str(name), "name") if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})
         try:
             embed = self._embedding_of(stepper) if loaded.tokens else None
@@ -652,6 +668,9 @@ class Explorer(PageSync):
     def _check_units(self, proposal):
         units = list(proposal["value"])
         n = max(self._loaded.units.values())
+        flags = [u for u in units if isinstance(u, (bool, np.bool_))]
+        if flags:
+            raise tl.TraitError(f"selected_units holds {flags[0]!r}, a bool; expected unit indices (ints 0..{n - 1})")
         bad = [u for u in units if not 0 <= u < n]
         if bad:
             raise tl.TraitError(f"unit {bad[0]} is out of range; expected 0..{n - 1}")
@@ -660,8 +679,8 @@ class Explorer(PageSync):
     @tl.validate("speed")
     def _check_speed(self, proposal):
         v = proposal["value"]
-        if not (np.isfinite(v) and v > 0):
-            raise tl.TraitError(f"speed {v} must be a positive number of steps per second")
+        if not (np.isfinite(v) and 0 < v <= MAX_SPEED):
+            raise tl.TraitError(f"speed {v} must be a positive number of steps per second, at most {MAX_SPEED:g}")
         return v
 
     # ---- the "Gates & weights" section: per-gate weights and the gates, sent when the page opens it -------------
@@ -911,6 +930,15 @@ class Explorer(PageSync):
         if self.why_open and self._ready:
             self._update_ranking()
 
+    @property
+    def unit_ranking(self):
+        """The :class:`~lstm_widget.UnitRanking` of the units that separate the classes in the shown ``layer`` and
+        ``quantity`` — what the page's "Top units" list shows for a class (``rank_units`` over every labelled loaded
+        sequence: Welch's t, or the difference of means when a class has fewer than 2 sequences); recomputed when the
+        layer, the quantity or the loaded sequences change. None when fewer than 2 classes are labelled."""
+        result = self._why.class_ranking(self.layer, self.quantity)
+        return None if isinstance(result, str) else result
+
     def _update_ranking(self, force: bool = False) -> None:
         layer, quantity = self.layer, self.quantity
         cur = self._ranking
@@ -1131,12 +1159,41 @@ class DatasetExplorer(Explorer):
         """The data set's index of the sequence shown."""
         return self.window_start + self.sequence
 
+    _window_pending = None  # (start, the window read, its _meta, its data traits): validated, not shown yet
+    _window_hold = None  # the hold_sync the new window is committed in (entered by the validator)
+
     @tl.validate("window_start")
     def _check_window_start(self, proposal):
+        """A new window is read from the store and assembled here, before anything changes; a failure (a damaged
+        chunk, a window too big for the page) leaves every trait as it was. The sync is held until the observer has
+        set the rest, so the page gets the new window_start with the new window's data in one message."""
         start, n = proposal["value"], len(self._pager)
+        # the window shown (_meta), not window_start: under hold_trait_notifications (a page's write) the trait
+        # already holds the new value when it is validated
+        shown = self._meta["dataset"]["start"] if self._ready else None
         if isinstance(start, bool) or not 0 <= start < n:
+            self._refuse_page("window_start", shown)
             raise tl.TraitError(f"window_start {start} is out of range; expected 0..{n - 1}")
+        if not self._ready or start == shown:
+            return start
+        try:
+            window = self._pager.window(start)
+            meta, traits = self._assemble(window, window_start=start)
+        except Exception as err:
+            self._refuse_page("window_start", shown)
+            raise tl.TraitError(
+                f"window_start {start}: the window could not be loaded ({err}); nothing was changed"
+            ) from err
+        self._release_window_hold()  # one left by a change that was never committed
+        self._window_pending = (start, window, meta, traits)
+        self._window_hold = self.hold_sync()
+        self._window_hold.__enter__()
         return start
+
+    def _release_window_hold(self) -> None:
+        hold, self._window_hold = self._window_hold, None
+        if hold is not None:
+            hold.__exit__(None, None, None)
 
     @tl.validate("window_size")
     def _check_window_size(self, proposal):
@@ -1146,18 +1203,21 @@ class DatasetExplorer(Explorer):
 
     @tl.observe("window_start")
     def _load_window(self, change):
-        """Read the new window's sequences from the store and send them (and only them) to the page."""
-        if not self._ready:
-            return
-        window = self._pager.window(change["new"])
-        meta, traits = self._assemble(window)  # window_start already holds the new start
-        with self.hold_sync():
+        """Show the window the validator read: its sequences, names and metadata, sent (only them) with
+        window_start in one message."""
+        pending, self._window_pending = self._window_pending, None
+        try:
+            if not self._ready or pending is None or pending[0] != change["new"]:
+                return
+            _, window, meta, traits = pending
             self.t = 0  # valid in both windows
             self.sequence = 0
             self._loaded.replace(*window)
             self._meta = meta
             for name, value in traits.items():
                 setattr(self, name, value)
+        finally:
+            self._release_window_hold()
 
     def show_sequence(self, k: int) -> None:
         """Show the data set's sequence ``k``: moves the window when it is elsewhere (windows start at multiples of

@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-import pathlib
 import re
 
+from .._core.files import write_atomic
 from .._wire import WireArray
 from .static import bundle
 
@@ -109,8 +109,6 @@ def standalone_html(state: dict, title: str = "LSTM explorer", note: str | None 
 
 
 def write_html(path, state: dict, title: str = "LSTM explorer", note: str | None = None) -> int:
-    """Write :func:`standalone_html` to ``path`` (UTF-8); returns its size in bytes."""
-    text = standalone_html(state, title, note)
-    path = pathlib.Path(path)
-    path.write_text(text, encoding="utf-8")
-    return path.stat().st_size
+    """Write :func:`standalone_html` to ``path`` (UTF-8) atomically — a failure leaves an existing file as it was;
+    returns its size in bytes."""
+    return write_atomic(path, standalone_html(state, title, note).encode("utf-8"))

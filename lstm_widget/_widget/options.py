@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from .._core.model import LSTM_QUANTITIES
-from .._core.validate import is_int
+from .._core.validate import check_text, is_int
 from .._wire import check_wire_dtype
 
 
@@ -48,7 +48,7 @@ def names_of(given, n: int, default: str, what: str) -> list[str]:
     """``n`` display names: ``given`` as strings (exactly ``n`` of them), or ``default.format(k)``."""
     if given is None:
         return [default.format(k) for k in range(n)]
-    names = [str(s) for s in given]
+    names = [check_text(str(s), f"{what}[{k}]") for k, s in enumerate(given)]
     if len(names) != n:
         raise ValueError(f"{what} has {len(names)} entries; expected {n}")
     return names
@@ -129,12 +129,12 @@ def check_groups(groups, group_name, n: int):
         return None
     if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
         raise TypeError(f"groups must be a sequence with one value per sequence ({n}); got {type(groups).__name__}")
-    values = [str(v) for v in np.asarray(groups, dtype=object).reshape(-1)]
+    values = [check_text(str(v), f"groups[{k}]") for k, v in enumerate(np.asarray(groups, dtype=object).reshape(-1))]
     if len(values) != n:
         raise ValueError(f"groups has {len(values)} entries; expected one per sequence ({n})")
     if not isinstance(group_name, str):
         raise TypeError(f"group_name must be a str; got {type(group_name).__name__}")
-    return group_name, values
+    return check_text(group_name, "group_name"), values
 
 
 #: ``traj_view`` keys (js/PROTOCOL.md) → what each accepts, as said in errors.

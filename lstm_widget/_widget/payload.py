@@ -12,6 +12,7 @@ import lstm_widget
 
 from .._core.model import gate_weights
 from .._core.recording import Recording
+from .._core.recording.recorder import values_per_step
 from .._core.validate import is_int
 from .._wire import WireArray
 from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
@@ -39,6 +40,38 @@ def check_page_bytes(n_values: int, dtype: str, what: str) -> None:
             "preload='h' (one quantity at a time), fewer or shorter sequences, or analyse the recordings in Python "
             "(lw.record, lw.record_dataset)"
         )
+
+
+def check_memory(n_bytes: int, what: str) -> None:
+    """Refuse work that will need ``n_bytes`` of memory when they exceed ``lstm_widget.MEMORY_BUDGET`` (read at
+    each call), before any of it is done."""
+    budget = lstm_widget.MEMORY_BUDGET
+    if n_bytes > budget:
+        raise ValueError(
+            f"{what} would need about {n_bytes / 2**20:.0f} MiB of memory for the recordings; the budget is "
+            f"{budget / 2**20:.0f} MiB (lstm_widget.MEMORY_BUDGET, half the memory available at import) — pass fewer "
+            "or shorter sequences, or record them to disk with lw.record_dataset and explore them with "
+            "Explorer.from_dataset (one window in memory at a time); preload='h' and wire_dtype='float16' shrink "
+            "what is sent to the page on top of that. Raise lstm_widget.MEMORY_BUDGET at your own risk"
+        )
+
+
+def check_sizes_before_recording(spec, sequences, wire_dtype: str) -> None:
+    """Refuse, from the sequences' shapes alone and before anything is recorded, what would exceed the memory budget
+    or could not go to the page even with one quantity (the steps' h, inputs and predictions). Arrays and tensors
+    only; anything else is left to ``record``'s checks."""
+    seqs = sequences if isinstance(sequences, (list, tuple)) else [sequences]
+    shapes = [tuple(getattr(x, "shape", ())) for x in seqs]
+    if not shapes or any(len(shape) != 2 for shape in shapes):
+        return  # record says what is wrong with it
+    steps = sum(shape[0] for shape in shapes)
+    features = shapes[0][1]
+    per_step = values_per_step(spec, features)
+    what = f"recording {len(shapes)} sequence{'s' if len(shapes) != 1 else ''} of {steps} steps in all"
+    check_memory(4 * steps * per_step, what)
+    head = getattr(spec.head, "out_features", 0)
+    shown = len(spec.layer_names) * spec.units["h"] + features + (head if isinstance(head, int) else 0)
+    check_page_bytes(steps * shown, wire_dtype, f"showing {what}")
 
 
 def default_projection_row(layer_names) -> int:

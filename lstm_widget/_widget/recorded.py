@@ -12,7 +12,8 @@ import numpy as np
 from .._core.model.gates import QUANTITIES
 from .._core.projection.fit import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
 from .._core.recording.store import RecordedDataset, open_dataset
-from .._core.validate import check_int
+from .._core.validate import check_int, check_text
+from .options import check_label
 from .payload import default_projection_row, stacked
 
 #: Sequences per window when ``window`` is not given.
@@ -47,9 +48,19 @@ class StorePager:
         window = int_in(window, "window", 1, 1 << 20)
         int_in(start, "start", 0, n - 1)
         labels = _per_sequence(labels, n, "labels")
+        if labels is not None:  # every label of the store checked now, not when its window is shown
+            labels = [check_label(v, f"labels[{k}]") for k, v in enumerate(labels)]
         names = _per_sequence(sequence_names, n, "sequence_names")
-        names = [f"sequence {k}" for k in range(n)] if names is None else [str(v) for v in names]
-        return cls(ds, window, labels, names, _per_sequence(groups, n, "groups"))
+        names = (
+            [f"sequence {k}" for k in range(n)]
+            if names is None
+            else [check_text(str(v), f"sequence_names[{k}]") for k, v in enumerate(names)]
+        )
+        groups = _per_sequence(groups, n, "groups")
+        for k, v in enumerate(groups or ()):
+            if v is not None:
+                check_text(str(v), f"groups[{k}]")
+        return cls(ds, window, labels, names, groups)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -68,11 +79,7 @@ class StorePager:
                 return None if values is None else values[start:stop]
 
             return recs, part(self.labels), self.names[start:stop], part(self.group_values)
-        labels = (
-            [None] * len(recs)
-            if self.labels is None
-            else [None if v is None else int(v) for v in self.labels[start:stop]]
-        )
+        labels = [None] * len(recs) if self.labels is None else list(self.labels[start:stop])
         groups = (
             None
             if self.group_values is None
@@ -84,10 +91,15 @@ class StorePager:
         """``_meta.dataset`` (js/PROTOCOL.md)."""
         return {"n_sequences": len(self.dataset), "start": int(start), "size": int(self.size)}
 
+    def class_count(self) -> int:
+        """How many classes the labels of the whole store name (0 without labels)."""
+        given = [v for v in self.labels or () if v is not None]
+        return max(given) + 1 if given else 0
+
     def check_labels(self, class_names) -> None:
         """Every label of the store (not just the window's) names a class."""
         if self.labels is not None and class_names is not None:
-            bad = [v for v in self.labels if v is not None and not 0 <= int(v) < len(class_names)]
+            bad = [v for v in self.labels if v is not None and not 0 <= v < len(class_names)]
             if bad:
                 raise ValueError(f"label {bad[0]} is out of range; expected 0..{len(class_names) - 1}")
 

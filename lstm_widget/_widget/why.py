@@ -20,7 +20,7 @@ import numpy as np
 from .._core.analysis import influence_all, match_pattern, rank_units
 from .._core.recording import Intervention, Recording, record
 from .._core.recording.interventions import OPS, resolve_interventions
-from .._core.validate import check_sequence, is_int, resolve_layer
+from .._core.validate import check_sequence, check_text, is_int, resolve_layer
 from .._wire import INDEX_DTYPE, WireArray
 from .payload import Loaded
 from .trajectory import Trajectory
@@ -200,14 +200,22 @@ class WhyController:
         """``rank_units`` of the labelled sequences per class (Welch's t; the difference of means when a class has
         fewer than 2 sequences), or a text saying why there is none."""
         loaded = self.loaded
+        # the cache holds the recordings list it was computed from (a new list is a new content: Loaded.replace)
+        key = (layer, quantity, tuple(loaded.labels))
+        cached = getattr(self, "_ranking_cache", None)
+        if cached is not None and cached[0] == key and cached[1] is loaded.recordings:
+            return cached[2]
         labelled = [(r, v) for r, v in zip(loaded.recordings, loaded.labels, strict=True) if v is not None]
         if len({v for _, v in labelled}) < 2:
-            return "ranking per class needs labels of at least 2 classes (Explorer(..., labels=...))"
-        recs, labels = [r for r, _ in labelled], [v for _, v in labelled]
-        try:
-            return rank_units(recs, quantity, layer, labels=labels, by="t", k=RANK_K)
-        except ValueError:
-            return rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+            result = "ranking per class needs labels of at least 2 classes (Explorer(..., labels=...))"
+        else:
+            recs, labels = [r for r, _ in labelled], [v for _, v in labelled]
+            try:
+                result = rank_units(recs, quantity, layer, labels=labels, by="t", k=RANK_K)
+            except ValueError:
+                result = rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+        self._ranking_cache = (key, loaded.recordings, result)
+        return result
 
     def ranking(self, layer: int, quantity: str) -> dict:
         """The ``_ranking`` payload for layer row ``layer`` and ``quantity``."""
@@ -307,7 +315,7 @@ class WhyController:
             )
         x = check_sequence(x_other, loaded.spec.raw_features, "x_other")
         other = record(None, x, _spec=loaded.spec)
-        label = "edited input" if name is None else str(name)
+        label = "edited input" if name is None else check_text(str(name), "name")
         request = {"kind": "compare", "sequence": s, "other": None, "name": label}
         names = [loaded.sequence_names[s], label]
         return request, other, self.comparison_payload(request, s, other, names, f"{names[0]} against {label}")

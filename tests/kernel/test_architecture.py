@@ -12,12 +12,14 @@ import lstm_widget
 PACKAGE = Path(lstm_widget.__file__).resolve().parent
 ROOT = "lstm_widget"
 
-#: What each core sub-package may import inside the package (besides itself). ``validate`` is the bottom.
+#: What each core sub-package may import inside the package (besides itself). ``validate`` and ``files`` (atomic
+#: writes) are the bottom.
 CORE_LAYERS = {
     "validate": set(),
+    "files": set(),
     "model": {"validate"},
     "importers": {"model", "validate"},
-    "recording": {"model", "validate"},
+    "recording": {"model", "validate", "files"},
     "analysis": {"recording", "model", "validate"},
     "projection": {"recording", "model", "validate"},
     "vision": {"recording", "validate"},

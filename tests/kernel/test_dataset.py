@@ -584,3 +584,52 @@ def test_the_manifest_goes_through_a_temporary_file(model, seqs, tmp_path, monke
     with pytest.raises(OSError, match="disk full"):
         lw.record_dataset(model, seqs[:3], tmp_path / "m.zarr", progress=False, threads=1)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- the data-set explorer: a window that cannot be read changes nothing ------------------------------------------
+def test_a_window_that_cannot_be_read_changes_nothing(store, tmp_path):
+    """A damaged chunk in the next window: window_start, the recordings, names, labels and _meta stay those of the
+    window shown, the error names the store and the chunk, and the explorer still moves to a sound window — whose
+    window_start reaches the page in the same message as its data."""
+    path = _copy(store, tmp_path)
+    w = lw.Explorer.from_dataset(path, labels=[k % 9 for k in range(N_SEQ)], window=16)
+    t = int(store.offsets[16]) // CHUNK + 1  # a chunk of h that only the second window's sequences cover
+    assert (t + 1) * CHUNK <= store.offsets[32]
+    key = f"h/c/0/{t}/0"
+    (path / key).unlink()
+    w.sequence, w.t = 2, 1
+    before = (w.window_start, w.sequence, w.t, w.recordings, w._meta, w._loaded.sequence_names, w._loaded.labels)
+    sent = []
+    w._send = lambda msg, buffers=None: sent.append(msg)
+    with pytest.raises(Exception, match=rf"window_start 16: .*the store {re.escape(str(path))} is damaged.*{key}"):
+        w.window_start = 16
+    after = (w.window_start, w.sequence, w.t, w.recordings, w._meta, w._loaded.sequence_names, w._loaded.labels)
+    assert after == before and not sent and w._window_hold is None and not w._holding_sync
+    w.window_start = 48  # a sound window: everything in one update
+    assert (w.window_start, w.sequence, w.t) == (48, 0, 0) and w._meta["dataset"]["start"] == 48
+    assert len(sent) == 1 and {"window_start", "_meta", "sequence", "_arrays"} <= set(sent[0]["state"])
+    assert w._loaded.sequence_names == [f"sequence {k}" for k in range(48, N_SEQ)]
+    # the same from the page (its write is validated under hold_trait_notifications): refused and answered with the
+    # value in force, then a sound window loads
+    sent.clear()
+    with pytest.raises(Exception, match=rf"window_start 16: .*{key}"):
+        w.set_state({"window_start": 16})
+    assert w.window_start == 48 and w._meta["dataset"]["start"] == 48
+    assert sent[-1]["state"] == {"window_start": 48}  # after ipywidgets' echo of the write: the value in force
+    w.set_state({"window_start": 32})
+    assert w.window_start == 32 and w._meta["dataset"]["start"] == 32 and len(w.recordings) == 16
+    assert w._loaded.sequence_names[0] == "sequence 32"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at=st.integers(0, N_SEQ - 1), bad=st.sampled_from([9, 50, -1, 1.5, "x", True, float("nan")]))
+def test_a_bad_label_anywhere_in_the_store_is_refused_before_a_widget_exists(store, at, bad):
+    import ipywidgets
+    from ipywidgets.widgets.widget import _instances
+
+    labels = [k % 9 for k in range(N_SEQ)]
+    labels[at] = bad
+    before = len(_instances)
+    with pytest.raises(ValueError, match=r"label|labels"):
+        lw.Explorer.from_dataset(store, labels=labels, window=8)
+    assert len(_instances) == before and ipywidgets.Widget is not None

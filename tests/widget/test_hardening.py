@@ -594,3 +594,112 @@ def test_t_set_in_a_loop_is_sent_coalesced_and_ends_on_the_last_value(net):
     ex.t = 3  # a single change, with no loop running: sent at once
     assert sent == [3]
     ex._trait_values["comm"] = None
+
+
+# ---- nothing half-done: a failed export keeps the old file; sizes checked before the work ---------------------------
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(max_size=20), at=st.integers(0, 20), surrogate=st.integers(0xD800, 0xDFFF))
+def test_save_html_with_a_bad_title_keeps_the_old_file(net, tmp_path_factory, title, at, surrogate):
+    ex = _explorer(net)
+    path = tmp_path_factory.mktemp("keep") / "keep.html"
+    path.write_bytes(b"<p>the lesson I wrote</p>")
+    bad = title[:at] + chr(surrogate) + title[at:]
+    with pytest.raises(ValueError, match=r"title .* holds a lone surrogate .* expected text without lone surrogates"):
+        ex.save_html(path, title=bad, quiet=True)
+    assert path.read_bytes() == b"<p>the lesson I wrote</p>"
+    assert [p.name for p in path.parent.iterdir()] == ["keep.html"]
+
+
+def test_save_html_failing_while_writing_keeps_the_old_file(ex, tmp_path, monkeypatch):
+    import lstm_widget._widget.export as export
+
+    path = tmp_path / "keep.html"
+    path.write_bytes(b"old")
+    monkeypatch.setattr(export, "standalone_html", lambda *a: "\ud800")  # fails when encoded
+    with pytest.raises(UnicodeEncodeError):
+        ex.save_html(path, quiet=True)
+    monkeypatch.undo()
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        ex.save_html(path, quiet=True)
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["keep.html"]
+    monkeypatch.setattr(os, "replace", real)
+    assert ex.save_html(path, quiet=True) == path.stat().st_size > 1000
+
+
+NAME_ARGS = ["class_names", "feature_names", "sequence_names", "groups", "group_name"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(NAME_ARGS), text=st.text(max_size=10), surrogate=st.integers(0xD800, 0xDFFF))
+def test_names_with_lone_surrogates_are_refused_at_the_call(net, which, text, surrogate):
+    bad = text + chr(surrogate)
+    n = {"class_names": 3, "feature_names": D, "sequence_names": 2, "groups": 2}.get(which)
+    value = bad if which == "group_name" else [bad] + [f"n{k}" for k in range(n - 1)]
+    extra = {"groups": ["a", "b"]} if which == "group_name" else {}
+    with pytest.raises(ValueError, match=rf"{which}(\[0\])? .* holds a lone surrogate"):
+        lw.Explorer(net, [_x(5), _x(3, 1)], **{which: value, **extra})
+    ex = _explorer(net)
+    for call in (lambda: ex.stream(_x(2), name=bad), lambda: ex.stream(_x(2), group=bad)):
+        with pytest.raises(ValueError, match=r"holds a lone surrogate"):
+            call()
+    assert len(ex.recordings) == 2
+
+
+def test_bools_are_not_unit_indices_and_speed_is_bounded(ex):
+    ex.selected_units = [1]
+    before = _state(ex)
+    for value in ([True], [0, False]):
+        with pytest.raises(tl.TraitError, match=r"selected_units holds (True|False), a bool; expected unit indices"):
+            ex.selected_units = value
+    with pytest.raises(tl.TraitError, match=r"expected an int, not the bool"):  # traitlets' own check
+        ex.selected_units = [np.True_]
+    for value in (1e308, float("inf"), 1024.5, -1.0, 0.0):
+        with pytest.raises(tl.TraitError, match=r"speed .* must be a positive number of steps per second, at most"):
+            ex.speed = value
+    assert _state(ex) == before
+    ex.speed = 1024
+    assert ex.speed == 1024
+
+
+def test_unit_ranking_is_public_and_follows_the_layer_and_quantity(net):
+    xs = [_x(6, seed) for seed in range(6)]
+    ex = lw.Explorer(net, xs, labels=[0, 1, 2, 0, 1, 2])
+    ranking = ex.unit_ranking
+    expected = lw.rank_units(ex.recordings, "h", 0, labels=ex._loaded.labels, by="t", k=ranking.units.shape[1])
+    assert ranking.by == "t" and ranking.quantity == "h"
+    np.testing.assert_array_equal(ranking.units, expected.units)
+    ex.quantity = "c"
+    assert ex.unit_ranking.quantity == "c" and ex.unit_ranking is ex.unit_ranking  # computed once per choice
+    ex.why_open = True
+    np.testing.assert_array_equal(decode_units(ex._ranking), ex.unit_ranking.units)  # what the page lists
+    assert lw.Explorer(net, xs).unit_ranking is None  # no labels: no ranking per class
+
+
+def decode_units(payload):
+    from lstm_widget._wire import decode_array
+
+    return decode_array(payload["units"])
+
+
+def test_memory_budget_is_checked_from_the_lengths_before_recording(net, monkeypatch):
+    import lstm_widget._widget.explorer as explorer
+
+    assert isinstance(lw.MEMORY_BUDGET, int) and lw.MEMORY_BUDGET > 0 and "MEMORY_BUDGET" in dir(lw)
+    recorded = []
+    monkeypatch.setattr(explorer, "record", lambda *a, **k: recorded.append(a) or pytest.fail("recorded"))
+    xs = [np.zeros((200_000, D), np.float32)]  # 200 000 steps × (6 × 8 units + 12 inputs + 2 × 3) × 4 B = 53 MB
+    monkeypatch.setattr(lw, "MEMORY_BUDGET", 50 * 2**20)
+    with pytest.raises(
+        ValueError,
+        match=r"recording 1 sequence of 200000 steps in all would need about 50 MiB of memory for the recordings; "
+        r"the budget is 50 MiB \(lstm_widget.MEMORY_BUDGET.*fewer or shorter sequences.*lw.record_dataset.*"
+        r"Explorer.from_dataset.*preload='h'.*wire_dtype='float16'",
+    ):
+        lw.Explorer(net, xs)
+    monkeypatch.setattr(lw, "PAGE_BYTES_LIMIT", 2**20)  # the page limit, also from the lengths: h alone is too much
+    monkeypatch.setattr(lw, "MEMORY_BUDGET", 2**40)
+    with pytest.raises(ValueError, match=r"showing recording 1 sequence of 200000 steps in all would be 17.5 MiB"):
+        lw.Explorer(net, xs)
+    assert recorded == []

@@ -373,6 +373,17 @@ def record_batch(spec: RecurrentSpec, x: torch.Tensor, edits: dict | None = None
 TASKS = ("auto", "classification", "regression")
 
 
+def values_per_step(spec: RecurrentSpec, n_features: int | None = None) -> int:
+    """How many numbers a :class:`Recording` of ``spec`` holds per step: every quantity of every layer row, the
+    inputs (``n_features`` per step, default the model's) and the head's logits and probabilities when the head is
+    a layer whose output size is known. Times 4 bytes and the number of steps, it is what recording will take — known
+    before anything runs."""
+    features = n_features if n_features is not None else (spec.raw_features or spec.input_size)
+    head = getattr(spec.head, "out_features", 0)
+    head = head if isinstance(head, int) else 0
+    return len(spec.layer_names) * sum(spec.units.values()) + int(features) + 2 * head
+
+
 def resolve_task(task, outputs: int, activation: str | None = None) -> str:
     """The task of a head with ``outputs`` outputs: ``task`` when given; "auto": classification when the model's own
     output squashes the head's (``activation`` "softmax", "log_softmax" or "sigmoid"), else one output → regression,

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..files import write_atomic
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.gates import QUANTITIES
 from ..validate import check_int, check_sequence
@@ -575,16 +576,7 @@ def _write_manifest(store) -> None:
     ).encode()
     root = _local_root(store)
     if root is not None:
-        tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
-        try:
-            with open(tmp, "wb") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, root / MANIFEST)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(root / MANIFEST, text, follow_symlinks=False)
         return
     from zarr.core.buffer import default_buffer_prototype
 
