@@ -10,6 +10,7 @@
 // State values coming from the model are kept as given (Python may set t before the data that makes it valid
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
 
+import { COLOR_SCALES } from "./colorscale.js";
 import { followCursor, isWhole, visibleWindow } from "./lod.js";
 import { decodeArray } from "./wire.js";
 
@@ -34,6 +35,7 @@ export const SYNCED_KEYS = [
   "influence_method",
   "comparison",
   "pattern_query", // the Why section (why.js)
+  "color_scale", // the heatmap's colour range (colorscale.js)
 ];
 /** State keys written at most once per sync interval (sync.js): the cursor while playing or scrubbing, the
  * trajectory's view while it is rotated by dragging. */
@@ -238,6 +240,7 @@ export function createStore(init = {}) {
     influence_method: "gradient_x_input",
     comparison: {},
     pattern_query: {},
+    color_scale: "auto", // the heatmap's colour range: "auto" | "sequence" | "unit" | "global" (colorscale.js)
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -632,6 +635,7 @@ export function createStore(init = {}) {
         influence_method: state.influence_method,
         comparison: state.comparison,
         pattern_query: state.pattern_query,
+        color_scale: COLOR_SCALES.includes(state.color_scale) ? state.color_scale : "auto",
       };
     },
 
@@ -711,6 +715,9 @@ export function createStore(init = {}) {
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
       if ("influence_method" in patch && typeof patch.influence_method === "string")
         put("influence_method", patch.influence_method);
+      if ("color_scale" in patch && typeof patch.color_scale === "string") {
+        if (fromModel || COLOR_SCALES.includes(patch.color_scale)) put("color_scale", patch.color_scale);
+      }
       for (const key of ["comparison", "pattern_query"]) {
         if (key in patch) {
           const v = patch[key];
