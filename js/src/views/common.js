@@ -460,7 +460,7 @@ export class Legend {
         "span",
         { class: "lw-legend-item", title: item.title || item.name, "data-key": item.key ?? null },
         el("span", { class: "lw-swatch", style: { background: item.color } }),
-        el("span", { class: "lw-legend-name", text: item.name }),
+        el("span", { class: "lw-legend-name", text: clipText(item.name) }),
         value,
       );
       if (item.onclick) {

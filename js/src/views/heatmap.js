@@ -368,7 +368,7 @@ export class HeatmapView {
     if (!has)
       setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
 
-    const { order, rowOf } = has ? this.unitOrder(snap, block) : { order: null, rowOf: null };
+    const { order, rowOf } = has ? this.unitOrder(snap, raw) : { order: null, rowOf: null };
     const sel = snap.selected_units;
     const baseKey = has
       ? [

@@ -147,6 +147,8 @@ export class InfluenceView {
       f_x: sh.inf.f_x ? sh.inf.f_x[sh.t] : null,
       target: sh.inf.targets ? sh.inf.targets[sh.t] : null,
       scale: [sh.scale.lo, sh.scale.hi],
+      per_step_ticks: sh.yTicks ? sh.yTicks.slice() : null, // the per-step chart's y ticks, and its x axis' name
+      per_step_axis: "step",
     };
   }
 
@@ -302,7 +304,9 @@ export class InfluenceView {
     const lo = -top;
     const hi = top;
     const yOf = (v) => r.y + r.h - ((v - lo) / (hi - lo)) * r.h;
-    drawYAxis(ctx, r, lo, hi, theme, yOf, { ticks: lagTicks(top) });
+    const ticks = lagTicks(top);
+    this.shown.yTicks = ticks;
+    drawYAxis(ctx, r, lo, hi, theme, yOf, { ticks });
     const T = inf.T;
     const scale = { map: theme.dark ? "bkr" : "rdbu", lo: -1, hi: 1 };
     const pos = cssColor(scale, 0.8);

@@ -1,7 +1,7 @@
 // Sequence picker (lw-picker): a <select> of the sequences, labelled "name · class" (user names as text), with
 // previous / next buttons.
 
-import { el, icon, setText } from "./common.js";
+import { clipText, el, icon, setText } from "./common.js";
 
 /** The picker's label of sequence s. */
 export function sequenceLabel(meta, s) {
@@ -48,11 +48,13 @@ export class PickerView {
       this.builtMeta = meta;
     }
     for (let s = 0; s < N; s++) {
-      const text = sequenceLabel(meta, s);
+      const whole = sequenceLabel(meta, s);
+      const text = clipText(whole);
       if (s < opts.length) {
         if (opts[s].textContent !== text) opts[s].textContent = text;
+        if (opts[s].title !== whole) opts[s].title = whole;
       } else {
-        this.select.append(el("option", { value: String(s), text }));
+        this.select.append(el("option", { value: String(s), text, title: whole }));
       }
     }
     this.built = store.version;

@@ -37,7 +37,10 @@ import {
   projectRows,
   timeColor,
 } from "../traj3d.js";
-import { el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
+import { clipText, el, fillSelect, Legend, Plot, setText, titleSpans } from "./common.js";
+
+/** A label on the plot shows at most this many characters of a name. */
+const LABEL_CHARS = 40;
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
@@ -487,7 +490,7 @@ export class TrajectoryView {
     this.dimButtons[2].title = "2-D: components 1 and 2";
     if (this.colorSel.value !== eff.color) this.colorSel.value = eff.color;
     const gOpt = this.colorSel.options[2];
-    const gText = caps.hasGroups ? `${meta.groups.name}` : "group (none given)";
+    const gText = caps.hasGroups ? clipText(meta.groups.name) : "group (none given)";
     if (gOpt.textContent !== gText) gOpt.textContent = gText;
     if (gOpt.disabled === caps.hasGroups) gOpt.disabled = !caps.hasGroups;
     const cOpt = this.colorSel.options[1];
@@ -583,7 +586,7 @@ export class TrajectoryView {
       overlay
         ? "overlay"
         : eff.color === "group" && meta.groups
-          ? meta.groups.name
+          ? clipText(meta.groups.name)
           : eff.color === "class"
             ? "class"
             : "",
@@ -800,7 +803,8 @@ export class TrajectoryView {
     // placed labels [x0, y0, x1, y1], starting with the axis titles: a label that would overlap one is left out (hover
     // names it); the current path's label always shows
     const boxes = (this.axisBoxes || []).slice();
-    const label = (text, x, y, cls, extra = {}) => {
+    const label = (whole, x, y, cls, extra = {}) => {
+      const text = clipText(whole, LABEL_CHARS); // a long name is cut (hovering a path names it whole)
       const current = cls.includes("lw-current");
       const size = current ? 12 : cls.includes("lw-center") ? 11 : 10;
       ctx.font = font(theme, size, current || size === 11 ? 700 : 400);
