@@ -71,7 +71,8 @@ lx = lw.Explorer(
 """
 
 # Every element under the root (not hidden, not a form control's inside or a canvas) whose content is wider than its
-# box, and every card or label whose box reaches past the root's: [what, scrollWidth, clientWidth, text].
+# box, and every card or label whose box reaches past the root's: [what, scrollWidth, clientWidth, text, cut], `cut`
+# saying that the element shows an ellipsis and it (or a parent) has a title holding a whole long name.
 OVERFLOW_JS = """(root) => {
   const out = [];
   const skip = new Set(['STYLE', 'OPTION', 'CANVAS', 'SELECT', 'INPUT', 'BUTTON']);
@@ -82,9 +83,12 @@ OVERFLOW_JS = """(root) => {
     const cs = getComputedStyle(e);
     if (cs.display === 'none' || cs.overflowY === 'auto') continue;  // a list that scrolls on purpose
     const text = (e.textContent || '').slice(0, 60);
-    if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1) out.push([name(e), e.scrollWidth, e.clientWidth, text]);
+    const cut = cs.textOverflow === 'ellipsis' && cs.overflowX === 'hidden'
+      && (e.closest('[title]')?.title.length || 0) > 1000;
+    if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      out.push([name(e), e.scrollWidth, e.clientWidth, text, cut]);
     const box = e.getBoundingClientRect();
-    if (box.width > 0 && box.right > right + 1) out.push([name(e) + ' (past the root)', box.right, right, text]);
+    if (box.width > 0 && box.right > right + 1) out.push([name(e) + ' (past the root)', box.right, right, text, false]);
   }
   return out;
 }"""
@@ -244,7 +248,7 @@ def test_captions_say_what_is_shown(nb):
     wait_until(lambda: zoom.get_attribute("aria-disabled") == "true", timeout=30, message="+ disabled")
     assert zoom.get_attribute("title") == "Nothing to zoom: this sequence has 10 steps, every one shown"
     window = lx.locator(".lw-heatmap").get_attribute("data-window")
-    zoom.click()
+    zoom.click(force=True)  # (Playwright would wait for an aria-disabled button to be enabled)
     next_frames(nb.page, 3)
     assert lx.locator(".lw-heatmap").get_attribute("data-window") == window == "0,10"
     # on a longer sequence (ex: 19+ steps) it zooms
@@ -372,7 +376,9 @@ def test_long_names_are_cut_with_the_whole_name_in_a_tooltip(nb):
     lx.scroll_into_view_if_needed()
     run_code(nb.page, "lx.sequence = 1\nlx.t = 3")
     wait_until(lambda: lx.locator(".lw-timeline").get_attribute("data-t") == "3", timeout=30, message="lx at t=3")
-    assert settled_problems(lx) == []
+    # what runs past its box is a long name cut with an ellipsis, the whole name in its title; nothing else
+    left = [p for p in settled_problems(lx) if not (len(p) == 5 and p[4])]
+    assert left == [], left
     width = lx.evaluate("(el) => [el.scrollWidth, el.clientWidth, document.documentElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1] + 1 and width[2] <= width[3] + 1, width
     whole = py_json(
