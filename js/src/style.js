@@ -65,7 +65,10 @@ export const CSS = `
   color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px; cursor: pointer;
 }
 .lstm-widget button.lw-zoom-btn:hover { background: var(--lw-bg2); }
-.lstm-widget button.lw-zoom-btn[aria-disabled="true"] { opacity: 0.4; cursor: not-allowed; }
+/* a zoom button that cannot act: muted text (still readable) and a dashed border; its title says why */
+.lstm-widget button.lw-zoom-btn[aria-disabled="true"] {
+  color: var(--lw-fg2); border-style: dashed; cursor: not-allowed; background: transparent;
+}
 .lstm-widget button.lw-zoom-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
 .lstm-widget .lw-zoom-label { margin-left: 4px; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .lstm-widget .lw-tlabel {
