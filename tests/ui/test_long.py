@@ -248,6 +248,7 @@ def test_pan_moves_the_window_and_the_cursor_pulls_it_back(long):
 
     # drag the timeline's window band left by a quarter of the slider: about T/4 steps earlier
     band = lg.root.locator(".lw-timeline .lw-window-band")
+    band.scroll_into_view_if_needed()  # the bar sits above the heatmap: the notebook may have scrolled it away
     bb = band.bounding_box()
     track = lg.root.locator(".lw-timeline .lw-slider-wrap").bounding_box()["width"] - 16
     lg.page.mouse.move(bb["x"] + bb["width"] / 2, bb["y"] + bb["height"] / 2)
