@@ -12,6 +12,7 @@
 // State values coming from the model are kept as given (Python may set t before the data that makes it valid
 // arrives); `snapshot()` clamps them for display. Values set by the page are clamped when set.
 
+import { COLOR_SCALES } from "./colorscale.js";
 import { followCursor, isWhole, visibleWindow } from "./lod.js";
 import { decodeArray } from "./wire.js";
 
@@ -37,6 +38,7 @@ export const SYNCED_KEYS = [
   "comparison",
   "pattern_query", // the Why section (why.js)
   "fixed_points_request", // the trajectory's fixed points (fixedpoints.js)
+  "color_scale", // the heatmap's colour range (colorscale.js)
 ];
 /** State keys the page does not write while the cursor is on a provisional (streaming) sequence: Python does not
  * have that sequence yet (js/PROTOCOL.md, "Streams"). */
@@ -274,6 +276,7 @@ export function createStore(init = {}) {
     comparison: {},
     pattern_query: {},
     fixed_points_request: {}, // {} or {sequence, layer}: the fixed points of a sequence's mean input, asked for
+    color_scale: "auto", // the heatmap's colour range: "auto" | "sequence" | "unit" | "global" (colorscale.js)
   };
   let meta = normalizeMeta({});
   /** name -> {L, rowSize, cols: Column[]} */
@@ -749,6 +752,7 @@ export function createStore(init = {}) {
         comparison: state.comparison,
         pattern_query: state.pattern_query,
         fixed_points_request: state.fixed_points_request,
+        color_scale: COLOR_SCALES.includes(state.color_scale) ? state.color_scale : "auto",
       };
     },
 
@@ -828,6 +832,9 @@ export function createStore(init = {}) {
       if ("why_open" in patch) put("why_open", Boolean(patch.why_open));
       if ("influence_method" in patch && typeof patch.influence_method === "string")
         put("influence_method", patch.influence_method);
+      if ("color_scale" in patch && typeof patch.color_scale === "string") {
+        if (fromModel || COLOR_SCALES.includes(patch.color_scale)) put("color_scale", patch.color_scale);
+      }
       for (const key of ["comparison", "pattern_query", "fixed_points_request"]) {
         if (key in patch) {
           const v = patch[key];

@@ -73,6 +73,10 @@ export const CSS = `
   color: var(--lw-fg1); background: var(--lw-bg0); border: 1px solid var(--lw-border); border-radius: 4px; cursor: pointer;
 }
 .lstm-widget button.lw-zoom-btn:hover { background: var(--lw-bg2); }
+/* a zoom button that cannot act: muted text (still readable) and a dashed border; its title says why */
+.lstm-widget button.lw-zoom-btn[aria-disabled="true"] {
+  color: var(--lw-fg2); border-style: dashed; cursor: not-allowed; background: transparent;
+}
 .lstm-widget button.lw-zoom-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
 .lstm-widget .lw-zoom-label { margin-left: 4px; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .lstm-widget .lw-tlabel {
@@ -112,12 +116,19 @@ export const CSS = `
 .lstm-widget .lw-head {
   display: flex; align-items: center; flex-wrap: wrap; gap: 2px 10px; min-height: 22px; margin-bottom: 2px;
 }
-.lstm-widget .lw-titles { display: inline-flex; align-items: baseline; gap: 8px; min-width: 0; flex: 1 1 auto; }
-.lstm-widget .lw-title { font-weight: 650; font-size: 12.5px; color: var(--lw-fg0); white-space: nowrap; }
-.lstm-widget .lw-sub { color: var(--lw-fg2); font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.lstm-widget .lw-controls { display: inline-flex; align-items: center; gap: 10px; flex-wrap: wrap; }
-.lstm-widget .lw-controls label { display: inline-flex; align-items: center; gap: 4px; }
-.lstm-widget .lw-head-right { display: inline-flex; align-items: center; gap: 8px; }
+/* titles and captions wrap onto more lines rather than being cut; user names in them are cut by the views
+   (common.js clipText) and given whole in a title */
+.lstm-widget .lw-titles {
+  display: inline-flex; flex-wrap: wrap; align-items: baseline; gap: 0 8px; min-width: 0; flex: 1 1 auto;
+}
+.lstm-widget .lw-title { font-weight: 650; font-size: 12.5px; color: var(--lw-fg0); min-width: 0; overflow-wrap: anywhere; }
+.lstm-widget .lw-sub { color: var(--lw-fg2); font-size: 11px; min-width: 0; overflow-wrap: anywhere; }
+.lstm-widget .lw-controls { display: inline-flex; align-items: center; gap: 4px 10px; flex-wrap: wrap; min-width: 0; max-width: 100%; }
+.lstm-widget .lw-controls label { display: inline-flex; align-items: center; gap: 4px; min-width: 0; max-width: 100%; }
+.lstm-widget .lw-head-right {
+  display: inline-flex; flex-wrap: wrap; align-items: center; gap: 8px; min-width: 0; max-width: 100%;
+}
+.lstm-widget .lw-scale-caption { white-space: nowrap; font-variant-numeric: tabular-nums; }
 
 .lstm-widget .lw-colorbar { display: inline-flex; flex-direction: column; gap: 1px; width: 116px; }
 .lstm-widget .lw-cb-bar { display: block; height: 8px; border-radius: 2px; border: 1px solid var(--lw-border2); }
@@ -138,8 +149,11 @@ export const CSS = `
 .lstm-widget .lw-legend-value { color: var(--lw-fg2); font-variant-numeric: tabular-nums; min-width: 3.2em; }
 .lstm-widget .lw-legend-more { color: var(--lw-fg2); font-style: italic; }
 
-.lstm-widget .lw-pred { display: inline-flex; align-items: baseline; gap: 8px; white-space: nowrap; }
-.lstm-widget .lw-pred-class { font-size: 20px; font-weight: 750; line-height: 1.1; }
+.lstm-widget .lw-pred {
+  display: inline-flex; flex-wrap: wrap; align-items: baseline; gap: 0 8px; min-width: 0; max-width: 100%;
+}
+.lstm-widget .lw-pred > span { min-width: 0; max-width: 100%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.lstm-widget .lw-pred-class { font-size: 20px; font-weight: 750; line-height: 1.2; }
 .lstm-widget .lw-pred-p { font-size: 15px; font-weight: 600; color: var(--lw-fg0); font-variant-numeric: tabular-nums; }
 .lstm-widget .lw-pred-truth { font-size: 11px; }
 /* token models: the text view, the token strip above the embedding, the top-k next tokens */
@@ -239,9 +253,7 @@ export const CSS = `
 .lstm-widget button.lw-details-toggle:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
 .lstm-widget .lw-caret { flex: none; width: 1em; color: var(--lw-fg1); }
 .lstm-widget .lw-details-name { font-weight: 650; font-size: 12.5px; color: var(--lw-fg0); white-space: nowrap; }
-.lstm-widget .lw-details-hint {
-  min-width: 0; color: var(--lw-fg2); font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
-}
+.lstm-widget .lw-details-hint { min-width: 0; color: var(--lw-fg2); font-size: 11px; overflow-wrap: anywhere; }
 .lstm-widget .lw-details-body {
   display: grid; grid-template-columns: minmax(0, 1.9fr) minmax(260px, 1fr); gap: 8px; align-items: start;
 }
@@ -263,6 +275,20 @@ export const CSS = `
 }
 .lstm-widget .lw-w-head[data-kind="b"] .lw-w-name { white-space: normal; overflow-wrap: anywhere; }
 .lstm-widget .lw-w-range { font-size: 10px; color: var(--lw-fg2); white-space: nowrap; }
+.lstm-widget .lw-w-head .lw-colorbar { width: 100%; max-width: 140px; margin-top: 2px; }
+.lstm-widget .lw-w-head .lw-cb-bar { height: 6px; }
+.lstm-widget .lw-w-unit {
+  position: absolute; font-size: 9px; line-height: 10px; text-align: right; color: var(--lw-fg2);
+  font-variant-numeric: tabular-nums; white-space: nowrap;
+}
+.lstm-widget .lw-gate-heads { position: absolute; left: 0; right: 0; top: 0; pointer-events: none; }
+.lstm-widget .lw-gate-head {
+  position: absolute; top: 0; display: flex; flex-direction: column; align-items: center; justify-content: center;
+  line-height: 1.15; overflow: hidden;
+}
+.lstm-widget .lw-gate-head-name { font-size: 12px; font-weight: 700; color: var(--lw-fg1); }
+.lstm-widget .lw-gate-head-title { font-size: 9px; color: var(--lw-fg2); white-space: nowrap; max-width: 100%; }
+.lstm-widget .lw-gate-head.lw-pending span { color: var(--jp-ui-font-color3, var(--lw-fg2)); }
 .lstm-widget .lw-sat-title {
   position: absolute; font-size: 11px; line-height: 16px; color: var(--lw-fg1); white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis;
@@ -281,7 +307,7 @@ export const CSS = `
 .lstm-widget button.lw-btn:focus-visible { outline: 2px solid var(--lw-brand); outline-offset: 1px; }
 .lstm-widget .lw-invalid { outline: 2px solid var(--jp-error-color1, #d32f2f); }
 .lstm-widget .lw-influence[data-pending="true"] canvas { opacity: 0.4; }
-.lstm-widget .lw-inf-explain { font-size: 11px; margin: 0 0 3px; min-height: 1.35em; }
+.lstm-widget .lw-inf-explain { font-size: 11px; margin: 0 0 3px; min-height: 1.35em; overflow-wrap: anywhere; }
 .lstm-widget .lw-inf-lags { margin-top: 2px; }
 .lstm-widget .lw-influence canvas.lw-overlay { cursor: ew-resize; }
 .lstm-widget .lw-rank-note, .lstm-widget .lw-pat-status, .lstm-widget .lw-cmp-note { font-size: 11px; margin: 1px 0 4px; }
@@ -338,8 +364,8 @@ export const CSS = `
 .lstm-widget .lw-menu-note { padding: 2px 10px; color: var(--lw-fg2); font-style: italic; }
 
 .lstm-widget .lw-tooltip {
-  position: absolute; z-index: 10; pointer-events: none; padding: 3px 7px; border-radius: 4px;
-  font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums;
+  position: absolute; z-index: 10; pointer-events: none; padding: 3px 7px; border-radius: 4px; max-width: 420px;
+  font-size: 11px; white-space: normal; overflow-wrap: anywhere; font-variant-numeric: tabular-nums;
   color: var(--jp-layout-color0, #fff); background: var(--jp-ui-font-color0, #222); opacity: 0.92;
   box-shadow: 0 1px 4px rgba(0, 0, 0, 0.25);
 }

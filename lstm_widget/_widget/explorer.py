@@ -56,6 +56,14 @@ from .why import WhyController, why_export_state
 #: The fastest play-back the page is asked for, in steps per second (the page offers 0.5 … 1024).
 MAX_SPEED = 1024.0
 
+#: The values of ``Explorer.color_scale`` (js/src/colorscale.js COLOR_SCALES): how the heatmap's diverging map of a
+#: signed quantity is scaled. "sequence": to the shown sequence's max |value|; "unit": each unit (row) to its own max
+#: |value| over the sequence; "global": to the max |value| over every loaded sequence (``_meta.limits``); "auto"
+#: (the default): "sequence" for the cell state c, which no squashing bounds (one long sequence's large values would
+#: wash every other out), and "global" for h and the candidates, which tanh keeps within ±1 (one range keeps
+#: sequences comparable). Gates squashed to [0, 1] are always drawn on 0..1.
+COLOR_SCALES = ("auto", "sequence", "unit", "global")
+
 
 class Explorer(PageSync):
     """A live, linked view inside a recurrent network: timeline, heatmap, traces, trajectory, inputs, predictions
@@ -150,6 +158,11 @@ class Explorer(PageSync):
     ).tag(sync=True)
     pattern_query = tl.Dict(
         help="{} or {sequence, start, stop, threshold, layer, quantity, margin}: the pattern search to run"
+    ).tag(sync=True)
+    # the heatmap's colour range (the page's "scale" select writes it too)
+    color_scale = tl.Unicode(
+        "auto",
+        help="the heatmap's colour range: 'auto' (per sequence for c, global otherwise), 'sequence', 'unit' or 'global'",
     ).tag(sync=True)
     _influence = ArrayTree()
     _ranking = ArrayTree()
@@ -433,7 +446,7 @@ class Explorer(PageSync):
             "quantity": self.quantity, "selected_units": list(self.selected_units), "playing": False,
             "speed": self.speed, "projection_layer": self.projection_layer,
             "projection_quantity": self.projection_quantity, "traj_view": dict(self.traj_view),
-            "gate_details": self.gate_details,
+            "gate_details": self.gate_details, "color_scale": self.color_scale,
         }  # fmt: skip
         state.update(why_export_state(shown_why, index, self.sequence))
         if self._fixed_points:  # the points as drawn (their map is the export's); no kernel there to ask for others
@@ -675,6 +688,22 @@ class Explorer(PageSync):
         if bad:
             raise tl.TraitError(f"unit {bad[0]} is out of range; expected 0..{n - 1}")
         return list(dict.fromkeys(units))
+
+    _color_scale_taken = "auto"  # the last value taken (a page's write is validated after it was set: see below)
+
+    @tl.validate("color_scale")
+    def _check_color_scale(self, proposal):
+        mode = proposal["value"]
+        if mode not in COLOR_SCALES:
+            # a page's write is validated once set (ipywidgets holds the notifications): the page is sent the value
+            # taken before it
+            self._refuse_page("color_scale", self._color_scale_taken)
+            raise tl.TraitError(f"color_scale must be one of {', '.join(map(repr, COLOR_SCALES))}; got {mode!r}")
+        return mode
+
+    @tl.observe("color_scale")
+    def _take_color_scale(self, change):
+        self._color_scale_taken = change["new"]
 
     @tl.validate("speed")
     def _check_speed(self, proposal):

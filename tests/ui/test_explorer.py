@@ -10,7 +10,7 @@ Selectors (the front-end conventions of DESIGN.md and the view modules in js/src
     QUANTITY   ".lw-heatmap select[aria-label=Quantity]"
     COLORBAR   ".lw-heatmap .lw-cb-label"              low / mid / high of the colour scale
     PICKER     ".lw-picker select", ".lw-seq-count"    "6 of 20"
-    TLABEL     ".lw-timeline .lw-tlabel"               "t = 4 / 26"
+    TLABEL     ".lw-timeline .lw-tlabel"               "t = 4 (0–25)"
     LEGEND     ".lw-<view> .lw-legend-name" / ".lw-legend-value"   (inputs, traces, probs: values at the cursor)
     TOOLTIP    ".lw-tooltip"                           heatmap "unit 17 · t 5 · 0.734", gates "unit 3 · input gate i · t 4 · 0.5"
     TRAJECTORY ".lw-trajectory" with __lw_project(x, y) -> CSS px from its canvas's top-left
@@ -215,7 +215,7 @@ def test_keys_move_every_view_and_python(ex):
         expected = step(expected)
         ex.root.press(key)
         ex.wait_views_at(expected)
-        assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {expected} / {T}"
+        assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {expected} (0–{T - 1})"
         wait_py(ex, "ex.t", expected)
         assert py(ex, "ex.sequence") == str(s), "a key changed the sequence"
         assert ex.page.evaluate("(sel) => document.activeElement.matches(sel)", ROOT), f"{key} moved the focus"
@@ -366,7 +366,7 @@ def test_python_sets_t_sequence_and_units(ex):
     ex.wait_views_at(t)
     assert ex.root.locator(".lw-picker select").input_value() == str(s)
     assert ex.root.locator(".lw-picker .lw-seq-count").text_content() == f"{s + 1} of {N_SEQUENCES}"
-    assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {t} / {T}"
+    assert ex.root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = {t} (0–{T - 1})"
 
     # The views show sequence s at step t: inputs, probabilities, the selected units' traces.
     want = py_json(ex, f"json.loads(page_values({s}, {t}, {units}))")
@@ -494,9 +494,9 @@ def test_stream_appends_visibly_and_ends_on_pythons_data(ex):
     wait_code(ex.page, handle, timeout=180_000)
     seen, probs_seen = [], {}  # (t, T) of the streamed sequence; t -> the probabilities shown there (appended data)
     for sequence, text, probs in shown:
-        m = re.fullmatch(r"t = (\d+) / (\d+)", text)
+        m = re.fullmatch(r"t = (\d+) \(0–(\d+)\)", text)  # "t = 4 (0–25)": step 4 of 26 (none yet: "no steps")
         if m and sequence == str(n_before):
-            seen.append((int(m.group(1)), int(m.group(2))))
+            seen.append((int(m.group(1)), int(m.group(2)) + 1))
             if seen[-1][1] > 0:
                 probs_seen[seen[-1][0]] = probs
 
@@ -518,7 +518,7 @@ def test_stream_appends_visibly_and_ends_on_pythons_data(ex):
         for text, v in zip(probs_seen[t], row, strict=True):
             assert_shows(text, v, f"probability at streamed step {t}")
     ex.wait_views_at(STREAM_STEPS - 1)
-    assert label.text_content() == f"t = {STREAM_STEPS - 1} / {STREAM_STEPS}"
+    assert label.text_content() == f"t = {STREAM_STEPS - 1} (0–{STREAM_STEPS - 1})"
     assert ex.root.locator(".lw-picker select").input_value() == str(n_before)
     assert "streamed" in ex.root.locator(".lw-picker select option:checked").text_content()
 

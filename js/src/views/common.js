@@ -62,12 +62,35 @@ export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/** "1 class", "9 classes", "0 units": a count with its noun in the right number (`many`: the irregular plural). */
+export function plural(n, one, many = /(s|x|z|ch|sh)$/.test(one) ? `${one}es` : `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Names that users give are shown whole up to this many characters, then cut (the whole name goes in a title). */
+export const NAME_CHARS = 80;
+
+/** `text` cut to at most `max` characters, ending in "…" when it was cut (the page's form of a long name). */
+export function clipText(text, max = NAME_CHARS) {
+  const s = String(text);
+  return s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s;
+}
+
+/** Show a user-given name in `node`: its text cut by clipText, the whole name in its title (the tooltip). */
+export function setName(node, name, max = NAME_CHARS) {
+  const s = String(name ?? "");
+  setText(node, clipText(s, max));
+  if (node.title !== s) node.title = s;
+}
+
 /** Build a <select> from [value, label] pairs (labels as text). */
 export function fillSelect(select, options, value) {
   const sig = JSON.stringify(options);
   if (select.dataset.sig !== sig) {
     select.dataset.sig = sig;
-    select.replaceChildren(...options.map(([v, label]) => el("option", { value: String(v), text: String(label) })));
+    select.replaceChildren(
+      ...options.map(([v, label]) => el("option", { value: String(v), text: clipText(label), title: String(label) })),
+    );
   }
   if (value != null && select.value !== String(value)) select.value = String(value);
 }
@@ -469,7 +492,7 @@ export class Legend {
         "span",
         { class: "lw-legend-item", title: item.title || item.name, "data-key": item.key ?? null },
         el("span", { class: "lw-swatch", style: { background: item.color } }),
-        el("span", { class: "lw-legend-name", text: item.name }),
+        el("span", { class: "lw-legend-name", text: clipText(item.name) }),
         value,
       );
       if (item.onclick) {

@@ -8,6 +8,7 @@ import { categorical, cssGradient, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
 import { canRunModel, comparedSeries, differenceBlock, isEmpty, noModelReason, sameRequest } from "../why.js";
 import {
+  clipText,
   colorbar,
   drawCursor,
   drawTimeAxis,
@@ -142,7 +143,7 @@ export class CompareView {
       this.content.hidden = true;
       this.shown = null;
       this.goto.hidden = false;
-      setText(this.goto, `shown for ${names[cmp.sequence] ?? `sequence ${cmp.sequence}`} — go there`);
+      setText(this.goto, `shown for ${clipText(names[cmp.sequence] ?? `sequence ${cmp.sequence}`)} — go there`);
       return;
     }
     this.content.hidden = false;
@@ -172,7 +173,7 @@ export class CompareView {
     }
     this.table.hidden = false;
     const C = a.cols;
-    const className = (c) => meta.class_names?.[c] ?? `class ${c}`;
+    const className = (c) => clipText(meta.class_names?.[c] ?? `class ${c}`);
     const tb = Math.min(snap.t, cmp.length - 1);
     const ta = Math.min(snap.t, a.rows - 1);
     const pa = Array.from(a.data.subarray(ta * C, (ta + 1) * C));

@@ -2,11 +2,13 @@
 // current step, coloured with the same scales as the heatmap — the columns follow `_meta.quantities`: an LSTM's
 // i, f, o (bars on 0..1), its candidate g and cell state c (signed bars around 0); a GRU's r, z (0..1), its
 // candidate n and hidden state h (signed). A step where the layer's module did not run (NaN) shows "–" and no bar.
+// The column heads are text over the canvas (.lw-gate-head: the name and a caption that fits its column — the full
+// title, a short one, or none), so they never run into each other.
 
 import { categorical, cssColor, scaleFor } from "../colormap.js";
 import { font } from "../theme.js";
 import { el, fmt, Plot, setText, titleSpans, viewHead } from "./common.js";
-import { shownUnits } from "./traces.js";
+import { fallbackCaption, shownUnits } from "./traces.js";
 
 /** What each recorded quantity is, for column heads and tooltips. */
 export const QUANTITY_TITLES = {
@@ -20,6 +22,27 @@ export const QUANTITY_TITLES = {
   n: "candidate",
   h: "hidden state",
 };
+
+/** The short captions of the column heads, for columns too narrow for the full title. */
+export const SHORT_TITLES = {
+  i: "input",
+  f: "forget",
+  g: "cand.",
+  o: "output",
+  c: "cell",
+  r: "reset",
+  z: "update",
+  n: "cand.",
+  h: "hidden",
+};
+
+/**
+ * The caption of a column head `room` px wide: the first of `texts` that `measure(text)` says fits, else "".
+ */
+export function fittingCaption(texts, room, measure) {
+  for (const text of texts) if (text && measure(text) <= room) return text;
+  return "";
+}
 
 /** The gates view's columns for a model's quantities: its gates in recorded order, then its state (c, else h). */
 export function gateColumns(quantities) {
@@ -48,7 +71,9 @@ export class GatesView {
       this.body,
     );
     this.plot = new Plot(this.body, { height: HEAD_H + 5 * ROW_H });
-    this.body.append(this.message);
+    this.headLayer = el("div", { class: "lw-gate-heads" });
+    this.headSig = "";
+    this.body.append(this.headLayer, this.message);
     this.sizeTarget = this.body;
     this.cells = [];
     this.columns = GATE_COLUMNS;
@@ -116,7 +141,7 @@ export class GatesView {
       Number.isNaN(store.value(stateQ, snap.layer, snap.sequence, snap.t, 0));
     setText(
       this.sub,
-      `${store.layerName(snap.layer)}${fallback ? ` · first ${units.length} units` : ""}${extra > 0 ? ` · +${extra} more` : ""}` +
+      `${store.layerName(snap.layer)}${fallback ? ` · ${fallbackCaption(units.length)}` : ""}${extra > 0 ? ` · +${extra} more` : ""}` +
         (pending.length ? ` · not loaded: ${pending.join(", ")} (click a column)` : "") +
         (idle ? " · its module did not run at this step" : ""),
     );
@@ -131,7 +156,38 @@ export class GatesView {
     this.rows = [];
     this.heads = [];
     if (has) this.draw(ctx, snap, theme, units, fallback);
+    else this.placeHeads([], ctx, theme);
     this.el.dataset.t = String(snap.t);
+  }
+
+  /** The column heads as text over the canvas: `cols` [{q, name, title, pending, x, w}]. */
+  placeHeads(cols, ctx, theme) {
+    ctx.save();
+    ctx.font = font(theme, 9);
+    const measure = (text) => ctx.measureText(text).width;
+    const heads = cols.map((c) => {
+      const texts = c.pending ? ["click to load", "load"] : [c.title, SHORT_TITLES[c.q]];
+      return { ...c, caption: fittingCaption(texts, c.w - 6, measure) };
+    });
+    ctx.restore();
+    const sig = JSON.stringify([heads, theme.key]);
+    if (sig === this.headSig) return;
+    this.headSig = sig;
+    this.headLayer.replaceChildren(
+      ...heads.map((h) =>
+        el(
+          "div",
+          {
+            class: `lw-gate-head${h.pending ? " lw-pending" : ""}`,
+            "data-q": h.q,
+            title: h.pending ? `${h.title}: click to load` : `${h.title} (click to show it in the heatmap)`,
+            style: { left: `${h.x}px`, width: `${h.w}px`, height: `${HEAD_H}px` },
+          },
+          el("span", { class: "lw-gate-head-name", text: h.name }),
+          el("span", { class: "lw-gate-head-title", text: h.caption }),
+        ),
+      ),
+    );
   }
 
   draw(ctx, snap, theme, units, fallback) {
@@ -140,23 +196,19 @@ export class GatesView {
     const columns = this.columns;
     const colW = (W - LABEL_W - 4) / columns.length;
     ctx.textBaseline = "middle";
-    // Column heads.
+    // Column heads: the shown quantity's shaded here, the text over the canvas (placeHeads).
     columns.forEach((col, k) => {
-      const cx = LABEL_W + k * colW + colW / 2;
-      const pending = store.pending(col.q);
       if (col.q === snap.quantity) {
         ctx.fillStyle = theme.grid;
         ctx.fillRect(LABEL_W + k * colW + 2, 0, colW - 4, HEAD_H - 2);
       }
-      ctx.textAlign = "center";
-      ctx.font = font(theme, 12, 700);
-      ctx.fillStyle = pending ? theme.fg3 : theme.fg1;
-      ctx.fillText(col.name, cx, 9);
-      ctx.font = font(theme, 9);
-      ctx.fillStyle = pending ? theme.fg3 : theme.fg2;
-      ctx.fillText(pending ? "click to load" : col.title, cx, 22);
       this.heads.push({ x: LABEL_W + k * colW, w: colW, q: col.q });
     });
+    this.placeHeads(
+      columns.map((col, k) => ({ ...col, pending: store.pending(col.q), x: LABEL_W + k * colW, w: colW })),
+      ctx,
+      theme,
+    );
     const scales = {};
     for (const col of columns) scales[col.q] = scaleFor(col.q, store.limits(col.q), theme.dark);
     units.forEach((u, r) => {

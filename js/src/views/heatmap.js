@@ -6,6 +6,11 @@
 // +/−/0 keys; pan with Shift+wheel, a sideways wheel or the timeline's window band); the window's steps are drawn at
 // full resolution when they fit the pixels, else reduced from the coarsest min/max pyramid level whose blocks fit
 // one per pixel (built once per sequence, data version, layer and quantity, when a window reads > RAW_BUDGET values).
+// The colour range is the store's `color_scale` (colorscale.js: every sequence, this sequence, or each unit on its
+// own; "auto" = this sequence for c, every sequence for the rest), chosen with the select beside the colour bar, whose
+// caption says which range is in use. Selected units are marked in the gutter: a lone row by a tab, an arrow and its
+// number in its selection colour; a run of adjacent selected rows by one bracket with thin colour ticks, one label
+// and one outline around the run (not a stack of filled bands). The root's data-selection-runs lists the marks.
 // Click a row: toggle that unit in the selection. Drag sideways: scrub. Hover: "unit 17 · t 5 · 0.734".
 // Shift-drag: select a range of steps for the pattern search (ctx.why.brush); right-click a row: the unit's
 // intervention menu (ctx.why.unitMenu). The pattern search's selection and matches are outlined on the overlay.
@@ -13,8 +18,18 @@
 // with several stages (an encoder, then a decoder) a rule marks each stage's first step, named by its module
 // (data-stages "encoder:0-6,decoder:6-10"; data-blank: the shown row's steps without a value, "0-6").
 
-import { categorical, cssGradient, lut, scaleFor } from "../colormap.js";
-import { buildPyramid, colorCells, PYRAMID_BASE, pickLevel, reduceWindow, stepAt, visibleWindow } from "../lod.js";
+import { categorical, cssGradient, lut } from "../colormap.js";
+import { COLOR_SCALE_LABELS, heatmapScale, normalizeUnits } from "../colorscale.js";
+import {
+  buildPyramid,
+  colorCells,
+  MIN_WINDOW,
+  PYRAMID_BASE,
+  pickLevel,
+  reduceWindow,
+  stepAt,
+  visibleWindow,
+} from "../lod.js";
 import { orderUnits } from "../order.js";
 import { rowFromY, xEdge } from "../scrub.js";
 import { blankRanges, drawStageRules, hatchPattern, stageRules, stagesText } from "../stages.js";
@@ -30,6 +45,7 @@ import {
   fmt,
   labelled,
   Plot,
+  plural,
   setText,
   timeRect,
   titleSpans,
@@ -97,6 +113,12 @@ export class HeatmapView {
     this.layer = el("select", { "aria-label": "Layer", title: "Layer" });
     this.order = el("select", { "aria-label": "Unit order", title: "Order of the rows" });
     this.colorbar = colorbar({ title: "colour scale" });
+    this.scaleSel = el("select", {
+      class: "lw-scale-select",
+      "aria-label": "Colour scale",
+      title: "Colour range: auto (this sequence for c, all sequences otherwise), this sequence, each unit, all",
+    });
+    this.scaleCaption = el("span", { class: "lw-scale-caption lw-muted" });
     this.body = el("div", { class: "lw-body" });
     this.message = el("div", { class: "lw-message" });
     const zoomBtn = (cls, text, title) =>
@@ -131,6 +153,8 @@ export class HeatmapView {
           labelled("order", this.order),
           this.zoom,
           this.colorbar.node,
+          labelled("scale", this.scaleSel),
+          this.scaleCaption,
         ],
       ),
       this.body,
@@ -142,14 +166,28 @@ export class HeatmapView {
     this.quantity.addEventListener("change", () => store.set({ quantity: this.quantity.value }));
     this.layer.addEventListener("change", () => store.set({ layer: Number(this.layer.value) }));
     this.order.addEventListener("change", () => store.set({ order: this.order.value }));
-    this.zoomIn.addEventListener("click", () => ctx.zoom(2));
-    this.zoomOut.addEventListener("click", () => ctx.zoom(0.5));
-    this.zoomAll.addEventListener("click", () => store.set({ window: null }));
+    this.scaleSel.addEventListener("change", () => store.set({ color_scale: this.scaleSel.value }));
+    // A button that cannot act says why in its title (aria-disabled, not disabled: a focused button that gets
+    // disabled drops the focus out of the widget and its keyboard).
+    const unless = (button, fn) => () => button.getAttribute("aria-disabled") !== "true" && fn();
+    this.zoomIn.addEventListener(
+      "click",
+      unless(this.zoomIn, () => ctx.zoom(2)),
+    );
+    this.zoomOut.addEventListener(
+      "click",
+      unless(this.zoomOut, () => ctx.zoom(0.5)),
+    );
+    this.zoomAll.addEventListener(
+      "click",
+      unless(this.zoomAll, () => store.set({ window: null })),
+    );
 
     this.image = { key: null, canvas: null };
     this.orderCache = { key: null, order: null, rowOf: null };
     this.baseKey = null;
     this.pyramid = { key: null, value: null };
+    this.unitBlock = { key: null, block: null }; // the shown block divided by each unit's max |value| ("unit" scale)
     this.U = 0;
     this.T = 0;
     this.win = { t0: 0, t1: 0 };
@@ -311,15 +349,18 @@ export class HeatmapView {
       snap.layer,
     );
     fillSelect(this.order, ORDER_LABELS, snap.order);
+    fillSelect(this.scaleSel, COLOR_SCALE_LABELS, snap.color_scale);
 
-    const block = store.series(q, snap.layer, snap.sequence);
-    const U = block ? block.cols : store.width(q);
+    const raw = store.series(q, snap.layer, snap.sequence);
+    const U = raw ? raw.cols : store.width(q);
     const T = snap.T;
     setText(this.title, QUANTITY_LABELS[q] ? capitalise(QUANTITY_LABELS[q]) : q);
-    setText(this.sub, `${store.layerName(snap.layer)} · ${U} units × ${T} steps`);
+    setText(this.sub, `${store.layerName(snap.layer)} · ${plural(U, "unit")} × ${plural(T, "step")}`);
 
-    const scale = scaleFor(q, store.limits(q), theme.dark);
+    const scale = heatmapScale(snap.color_scale, q, { limits: store.limits(q), block: raw, dark: theme.dark });
     this.colorbarUpdate(scale);
+    this.el.dataset.scale = scale.mode;
+    const block = raw && scale.mode === "unit" ? this.perUnit(snap, raw) : raw;
 
     const height = Math.max(120, Math.min(340, U * 3)) + 22;
     if (this.plot.setHeight(height)) {
@@ -332,18 +373,20 @@ export class HeatmapView {
     this.win = win;
     this.el.dataset.window = `${win.t0},${win.t1}`;
     setText(this.zoomLabel, snap.window ? `steps ${win.t0}–${win.t1 - 1}` : "");
+    this.zoomState(T, win, Boolean(snap.window));
     this.rect = timeRect(this.plot, 4, 18);
     const has = block && U > 0 && T > 0;
     this.message.hidden = has;
     if (!has)
       setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
 
-    const { order, rowOf } = has ? this.unitOrder(snap, block) : { order: null, rowOf: null };
+    const { order, rowOf } = has ? this.unitOrder(snap, raw) : { order: null, rowOf: null };
     const sel = snap.selected_units;
     const baseKey = has
       ? [
           this.orderCache.key,
           scale.map,
+          scale.mode,
           scale.lo,
           scale.hi,
           this.plot.width,
@@ -375,13 +418,48 @@ export class HeatmapView {
   }
 
   colorbarUpdate(scale) {
-    const sig = `${scale.map}|${scale.lo}|${scale.hi}`;
+    const sig = `${scale.map}|${scale.lo}|${scale.hi}|${scale.caption}`;
     if (this.cbSig === sig) return;
     this.cbSig = sig;
     this.colorbar.bar.style.background = cssGradient(scale.map);
-    setText(this.colorbar.lo, fmt(scale.lo, 2));
-    setText(this.colorbar.hi, fmt(scale.hi, 2));
+    setText(this.colorbar.lo, scale.mode === "unit" ? "−max" : fmt(scale.lo, 2));
+    setText(this.colorbar.hi, scale.mode === "unit" ? "+max" : fmt(scale.hi, 2));
     setText(this.colorbar.mid, scale.signed ? "0" : "0.5");
+    setText(this.scaleCaption, scale.caption);
+    this.colorbar.node.title = `colour scale (${scale.caption})`;
+  }
+
+  /** The shown block with every unit divided by its own max |value| over the sequence (cached per data). */
+  perUnit(snap, block) {
+    const { store } = this.ctx;
+    const key = [snap.sequence, store.seqVersion(snap.sequence), snap.layer, snap.quantity, block.rows, block.cols];
+    const k = key.join("|");
+    if (this.unitBlock.key !== k) {
+      const data = normalizeUnits(block.data, block.rows, block.cols);
+      this.unitBlock = { key: k, block: { data, rows: block.rows, cols: block.cols } };
+    }
+    return this.unitBlock.block;
+  }
+
+  /** The zoom buttons: each one that cannot act now is dimmed and says why in its title. */
+  zoomState(T, win, zoomed) {
+    const n = win.t1 - win.t0;
+    const state = (button, why, title) => {
+      const off = why != null;
+      button.setAttribute("aria-disabled", String(off));
+      const text = off ? why : title;
+      if (button.title !== text) {
+        button.title = text;
+        button.setAttribute("aria-label", text);
+      }
+    };
+    let whyIn = null;
+    if (T <= MIN_WINDOW) whyIn = `Nothing to zoom: this sequence has ${plural(T, "step")}, every one shown`;
+    else if (n <= MIN_WINDOW) whyIn = `Zoomed in as far as it goes (${MIN_WINDOW} steps)`;
+    state(this.zoomIn, whyIn, "Zoom in (+; Ctrl+wheel on the heatmap)");
+    const whole = zoomed ? null : "Every step is shown already";
+    state(this.zoomOut, whole, "Zoom out (−)");
+    state(this.zoomAll, whole, "Show every step (0)");
   }
 
   /**
@@ -397,6 +475,7 @@ export class HeatmapView {
       snap.quantity,
       block.rows,
       block.cols,
+      block === this.unitBlock.block ? "unit" : "raw",
     ].join("|");
     if (this.pyramid.key === key) return this.pyramid.value;
     if (n * block.cols <= RAW_BUDGET) return null;
@@ -416,7 +495,9 @@ export class HeatmapView {
     const spp = n / imgW;
     const level = spp >= PYRAMID_BASE ? pickLevel(this.pyramidFor(snap, block, n), spp) : null;
     const lod = level ? level.block : 1;
-    const key = [this.orderCache.key, imgW, imgH, scale.map, scale.lo, scale.hi, win.t0, win.t1, lod].join("|");
+    const key = [this.orderCache.key, imgW, imgH, scale.map, scale.mode, scale.lo, scale.hi, win.t0, win.t1, lod].join(
+      "|",
+    );
     if (this.image.key !== key) {
       const canvas = this.image.canvas || document.createElement("canvas");
       canvas.width = imgW;
@@ -472,39 +553,16 @@ export class HeatmapView {
     ctx.textBaseline = "middle";
     ctx.fillStyle = theme.fg2;
     const every = rowH >= 11 ? 1 : Math.ceil(13 / rowH);
-    // Rows of selected units get their own bold label; plain labels keep clear of them.
+    // Rows of selected units get their own marks; plain labels keep clear of them.
     const selRows = snap.selected_units.filter((u) => u < U).map((u) => rowOf[u]);
     for (let k = 0; k < U; k += every) {
       if (selRows.some((sk) => Math.abs(sk - k) * rowH < 11)) continue;
       ctx.fillText(String(order[k]), r.x - 10, r.y + (k + 0.5) * rowH);
     }
-    // Selected units: a coloured tab and label in the gutter, and thin edge lines across wide rows.
+    const runs = selectionRuns(snap.selected_units, U, rowOf);
     const labelled = [];
-    snap.selected_units.forEach((u, j) => {
-      if (u >= U) return;
-      const k = rowOf[u];
-      const y = r.y + (k + 0.5) * rowH;
-      const color = categorical(j, theme.dark);
-      const showLabel = !labelled.some((ly) => Math.abs(ly - y) < 10);
-      if (showLabel) labelled.push(y);
-      ctx.fillStyle = color;
-      ctx.fillRect(r.x - 7, r.y + k * rowH, 5, Math.max(2, rowH));
-      ctx.beginPath();
-      ctx.moveTo(r.x - 7, y);
-      ctx.lineTo(r.x - 10, y - 3);
-      ctx.lineTo(r.x - 10, y + 3);
-      ctx.fill();
-      if (showLabel) {
-        ctx.font = font(theme, 10, 700);
-        ctx.fillStyle = color;
-        ctx.fillText(String(u), r.x - 12, y);
-      }
-      if (rowH >= 6) {
-        ctx.strokeStyle = color;
-        ctx.lineWidth = 1.5;
-        ctx.strokeRect(r.x + 0.75, r.y + k * rowH + 0.75, r.w - 1.5, rowH - 1.5);
-      }
-    });
+    for (const run of runs) this.drawRun(ctx, run, rowH, theme, labelled);
+    this.el.dataset.selectionRuns = runs.map((run) => run.label).join(";");
     ctx.restore();
     drawTimeAxis(ctx, r, win.t1 - win.t0, theme, {
       grid: false,
@@ -513,6 +571,63 @@ export class HeatmapView {
     });
     const stages = this.ctx.store.stages(snap.sequence);
     drawStageRules(ctx, r, stageRules(stages, win.t0, win.t1), win.t0, win.t1 - win.t0, theme);
+  }
+
+  /**
+   * The marks of one run of adjacent selected rows: a lone row gets a tab, an arrow and its number in its colour
+   * (and an outline across wide rows); a longer run a bracket with one colour tick per row, one label and one outline
+   * around the whole run. Labels closer than 10 px to one already drawn (`labelled`: their y) are left out.
+   */
+  drawRun(ctx, run, rowH, theme, labelled) {
+    const r = this.rect;
+    const top = r.y + run.k0 * rowH;
+    const h = (run.k1 - run.k0 + 1) * rowH;
+    const y = top + h / 2;
+    const showLabel = !labelled.some((ly) => Math.abs(ly - y) < 10);
+    if (showLabel) labelled.push(y);
+    const lone = run.members.length === 1;
+    ctx.save();
+    if (lone) {
+      const color = categorical(run.members[0].j, theme.dark);
+      ctx.fillStyle = color;
+      ctx.fillRect(r.x - 7, top, 5, Math.max(2, rowH));
+      ctx.beginPath();
+      ctx.moveTo(r.x - 7, y);
+      ctx.lineTo(r.x - 10, y - 3);
+      ctx.lineTo(r.x - 10, y + 3);
+      ctx.fill();
+      if (rowH >= 6) {
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 1.5;
+        ctx.strokeRect(r.x + 0.75, top + 0.75, r.w - 1.5, rowH - 1.5);
+      }
+    } else {
+      for (const m of run.members) {
+        ctx.fillStyle = categorical(m.j, theme.dark);
+        ctx.fillRect(r.x - 4, r.y + m.k * rowH, 3, Math.max(1, rowH));
+      }
+      ctx.strokeStyle = theme.fg1;
+      ctx.lineWidth = 1;
+      ctx.beginPath(); // a bracket: [ over the run
+      ctx.moveTo(r.x - 6, top + 0.5);
+      ctx.lineTo(r.x - 8.5, top + 0.5);
+      ctx.lineTo(r.x - 8.5, top + h - 0.5);
+      ctx.lineTo(r.x - 6, top + h - 0.5);
+      ctx.stroke();
+      ctx.strokeStyle = theme.fg0;
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(r.x + 0.75, top + 0.75, r.w - 1.5, Math.max(1, h - 1.5));
+    }
+    if (showLabel) {
+      ctx.font = font(theme, 10, 700);
+      ctx.textAlign = "right";
+      ctx.textBaseline = "middle";
+      ctx.fillStyle = lone ? categorical(run.members[0].j, theme.dark) : theme.fg0;
+      const room = r.x - 12;
+      const text = ctx.measureText(run.label).width <= room ? run.label : String(run.members.length);
+      ctx.fillText(text, r.x - (lone ? 12 : 11), y);
+    }
+    ctx.restore();
   }
 
   drawOverlay(snap, theme, rowOf) {
@@ -580,6 +695,33 @@ export class HeatmapView {
     }
     ctx.restore();
   }
+}
+
+/**
+ * The selected units (`selected`, those < U) grouped in runs of adjacent rows (`rowOf`: unit -> row), top to bottom:
+ * [{k0, k1, members: [{u, j, k}], label}], j being the unit's place in the selection (its colour). A lone unit's label
+ * is its number; a run's "10–19" when its units are consecutive numbers in order, else "n units".
+ */
+export function selectionRuns(selected, U, rowOf) {
+  const rows = [];
+  selected.forEach((u, j) => {
+    if (u < U) rows.push({ u, j, k: rowOf[u] });
+  });
+  rows.sort((a, b) => a.k - b.k);
+  const runs = [];
+  for (const m of rows) {
+    const last = runs[runs.length - 1];
+    if (last && m.k === last.k1 + 1) {
+      last.k1 = m.k;
+      last.members.push(m);
+    } else runs.push({ k0: m.k, k1: m.k, members: [m] });
+  }
+  for (const run of runs) {
+    const us = run.members.map((m) => m.u);
+    const consecutive = us.every((u, i) => i === 0 || u === us[i - 1] + 1);
+    run.label = us.length === 1 ? String(us[0]) : consecutive ? `${us[0]}–${us[us.length - 1]}` : `${us.length} units`;
+  }
+  return runs;
 }
 
 function capitalise(s) {

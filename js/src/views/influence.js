@@ -1,6 +1,7 @@
 // Influence (lw-influence): how much each input (step × feature) drove the prediction at the cursor's step — a
 // features (rows) × steps (columns) heatmap on the diverging map symmetric around 0, and the per-lag summary below it
-// (how much comes from t, t-1, t-2, …: signed bars, and the sums of |values| behind them). The kernel sends the whole
+// (how much comes from t, t-1, t-2, …: signed bars, and the sums of |values| behind them, each drawn under the step it
+// comes from, so the two charts share one step axis; its y axis has round ticks). The kernel sends the whole
 // (T, T, D) map of the shown sequence (`_influence`, computed by `influence_all` when the Why section opens or the
 // method / sequence changes); following the cursor is then purely client side. Drag sideways: scrub. Hover: values.
 // The root carries data-t, data-sequence, data-method, data-pending and __lw_influence() (what is drawn, for tests).
@@ -12,6 +13,7 @@ import { stepLabels, tokenLabel } from "../tokens.js";
 import { canRunModel, INFLUENCE_METHODS, influenceRow, maxAbs, noModelReason, perLag } from "../why.js";
 import {
   attachScrub,
+  clipText,
   colorbar,
   drawCursor,
   drawTimeAxis,
@@ -19,6 +21,7 @@ import {
   el,
   fillSelect,
   fmt,
+  niceTicks,
   Plot,
   setText,
   timeRect,
@@ -32,6 +35,12 @@ const SCALES = [
   ["all", "scale: all steps"],
 ];
 const LAG_H = 96;
+
+/** Round y ticks of the per-step chart, whose range is ±top: 0 and the round values within it (±1, ±0.5, …). */
+export function lagTicks(top) {
+  const ticks = niceTicks(0, top, 1).filter((v) => v > 0);
+  return [...ticks.map((v) => -v).reverse(), 0, ...ticks];
+}
 
 export class InfluenceView {
   constructor(ctx) {
@@ -117,12 +126,13 @@ export class InfluenceView {
       const { x } = this.lagPlot.point(ev);
       const r = this.lagRect;
       if (x < r.x || x > r.x + r.w) return tooltip.hide();
-      const k = stepFromX(x, r.x, r.w, sh.inf.T);
-      if (k >= sh.lags.signed.length) return tooltip.show(ev.clientX, ev.clientY, `lag ${k}: before step 0`);
+      const step = stepFromX(x, r.x, r.w, sh.inf.T);
+      const k = sh.t - step;
+      if (k < 0) return tooltip.show(ev.clientX, ev.clientY, `step ${step}: after t, no influence on it`);
       tooltip.show(
         ev.clientX,
         ev.clientY,
-        `lag ${k} (step ${sh.t - k}) · signed ${fmt(sh.lags.signed[k])} · |.| ${fmt(sh.lags.abs[k])}`,
+        `step ${step} (t-${k}) · signed ${fmt(sh.lags.signed[k])} · |.| ${fmt(sh.lags.abs[k])}`,
       );
     });
     this.lagPlot.overlay.addEventListener("pointerleave", () => tooltip.hide());
@@ -144,6 +154,8 @@ export class InfluenceView {
       f_x: sh.inf.f_x ? sh.inf.f_x[sh.t] : null,
       target: sh.inf.targets ? sh.inf.targets[sh.t] : null,
       scale: [sh.scale.lo, sh.scale.hi],
+      per_step_ticks: sh.yTicks ? sh.yTicks.slice() : null, // the per-step chart's y ticks, and its x axis' name
+      per_step_axis: "step",
     };
   }
 
@@ -169,7 +181,9 @@ export class InfluenceView {
       null,
       snap.influence_method,
     ])[1];
-    setText(this.sub, `${methodLabel} · ${store.meta.sequence_names[snap.sequence] ?? ""}`);
+    const seqName = store.meta.sequence_names[snap.sequence] ?? "";
+    setText(this.sub, `${methodLabel} · ${clipText(seqName)}`);
+    this.sub.title = seqName;
     const D = inf?.D || store.width("inputs");
     const height = Math.max(90, Math.min(260, D * 12)) + 22;
     if (this.plot.setHeight(height)) {
@@ -225,7 +239,7 @@ export class InfluenceView {
     const meta = this.ctx.store.meta;
     const c = inf.targets ? inf.targets[t] : null;
     const cname =
-      c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : (meta.class_names?.[c] ?? `class ${c}`);
+      c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : clipText(meta.class_names?.[c] ?? `class ${c}`);
     const what = meta.next_token ? "next token" : "";
     let text = `explains the ${inf.output || "logit"} of ${what ? `the ${what} ` : ""}“${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
     if (inf.tokens) text += " · attributed to each token's embedding";
@@ -303,15 +317,18 @@ export class InfluenceView {
     const lo = -top;
     const hi = top;
     const yOf = (v) => r.y + r.h - ((v - lo) / (hi - lo)) * r.h;
-    drawYAxis(ctx, r, lo, hi, theme, yOf, { ticks: [lo, 0, hi] });
+    const ticks = lagTicks(top);
+    this.shown.yTicks = ticks;
+    drawYAxis(ctx, r, lo, hi, theme, yOf, { ticks });
     const T = inf.T;
     const scale = { map: theme.dark ? "bkr" : "rdbu", lo: -1, hi: 1 };
     const pos = cssColor(scale, 0.8);
     const neg = cssColor(scale, -0.8);
     const y0 = yOf(0);
     for (let k = 0; k < lags.abs.length; k++) {
-      const x0 = xEdge(k, r.x, r.w, T);
-      const w = Math.max(1, xEdge(k + 1, r.x, r.w, T) - x0);
+      const step = this.shown.t - k; // lag k comes from step t - k: drawn under that step of the map above
+      const x0 = xEdge(step, r.x, r.w, T);
+      const w = Math.max(1, xEdge(step + 1, r.x, r.w, T) - x0);
       // |.|: a faint bar up from 0; signed: a narrower bar in the sign's colour.
       ctx.fillStyle = theme.grid;
       ctx.fillRect(x0 + w * 0.08, yOf(lags.abs[k]), w * 0.84, y0 - yOf(lags.abs[k]));
@@ -328,7 +345,7 @@ export class InfluenceView {
       const ys = yOf(v);
       ctx.fillRect(x0 + w * 0.28, Math.min(ys, y0), w * 0.44, Math.max(1, Math.abs(ys - y0)));
     }
-    // lag ticks
+    // step ticks (the map's axis)
     ctx.save();
     ctx.font = font(theme, 9.5);
     ctx.fillStyle = theme.fg2;
@@ -337,7 +354,7 @@ export class InfluenceView {
     const every = Math.max(1, Math.ceil(28 / (r.w / Math.max(1, T))));
     for (let k = 0; k < T; k += every) ctx.fillText(String(k), xFromStep(k, r.x, r.w, T), r.y + r.h + 3);
     ctx.textAlign = "right";
-    ctx.fillText("lag", r.x - 4, r.y + r.h + 3);
+    ctx.fillText("step", r.x - 4, r.y + r.h + 3);
     ctx.restore();
   }
 

@@ -5,7 +5,7 @@
 // there (sequence, t = start) and selects the pattern's units, so every view highlights them.
 
 import { isEmpty, sameRequest } from "../why.js";
-import { el, fmt, setText, viewHead } from "./common.js";
+import { clipText, el, fmt, setText, viewHead } from "./common.js";
 
 export const DEFAULT_THRESHOLD = 0.3;
 
@@ -123,7 +123,7 @@ export class PatternsView {
     }
     const pending = !isEmpty(query) && !(res && sameRequest(res.query, query)) && can;
     this.el.dataset.pending = String(pending);
-    const seqName = (s) => meta.sequence_names[s] ?? `sequence ${s}`;
+    const seqName = (s) => clipText(meta.sequence_names[s] ?? `sequence ${s}`);
     let status;
     if (isEmpty(query))
       status = can ? "Select steps: shift-drag across the heatmap." : "Pattern search needs the kernel.";

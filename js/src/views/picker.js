@@ -2,7 +2,7 @@
 // previous / next buttons. A sequence still streaming is marked "streaming…" (option class lw-provisional,
 // data-provisional; the picker's data-streaming is "true" while one is).
 
-import { el, icon, setText } from "./common.js";
+import { clipText, el, icon, setText } from "./common.js";
 
 /** The picker's label of sequence s. */
 export function sequenceLabel(meta, s) {
@@ -55,9 +55,14 @@ export class PickerView {
     for (let s = 0; s < N; s++) {
       const provisional = store.isProvisional(s);
       streaming ||= provisional;
-      const text = provisional ? `${sequenceLabel(meta, s)} · ${STREAMING}` : sequenceLabel(meta, s);
-      if (s >= opts.length) this.select.append(el("option", { value: String(s), text }));
-      else if (opts[s].textContent !== text) opts[s].textContent = text;
+      const whole = provisional ? `${sequenceLabel(meta, s)} · ${STREAMING}` : sequenceLabel(meta, s);
+      const text = clipText(whole);
+      if (s < opts.length) {
+        if (opts[s].textContent !== text) opts[s].textContent = text;
+        if (opts[s].title !== whole) opts[s].title = whole;
+      } else {
+        this.select.append(el("option", { value: String(s), text, title: whole }));
+      }
       opts[s].classList.toggle("lw-provisional", provisional);
       if (provisional) opts[s].dataset.provisional = "true";
       else delete opts[s].dataset.provisional;

@@ -11,7 +11,7 @@
 
 import { categorical } from "../colormap.js";
 import { tokenLabel, topKAt } from "../tokens.js";
-import { el, setText } from "./common.js";
+import { el, plural, setName, setText } from "./common.js";
 import { LineChartView } from "./lines.js";
 
 /** Index of the largest finite value of row t of a (T, C) block; -1 if none. */
@@ -95,11 +95,11 @@ export class ProbsView extends LineChartView {
     const t = Math.min(snap.t, block.rows - 1);
     const best = argmaxRow(block.data, C, t);
     const label = meta.labels[snap.sequence];
-    setText(this.predClass, best >= 0 ? className(best) : "–");
+    setName(this.predClass, best >= 0 ? className(best) : "–");
     setText(this.predP, best >= 0 ? `${(100 * block.data[t * C + best]).toFixed(1)}%` : "");
     if (label != null) {
       const ok = label === best;
-      setText(this.truth, `${ok ? "✓" : "✗"} true: ${className(label)}`);
+      setName(this.truth, `${ok ? "✓" : "✗"} true: ${className(label)}`);
       this.truth.className = `lw-pred-truth ${ok ? "lw-ok" : "lw-bad"}`;
     } else {
       setText(this.truth, "");
@@ -109,7 +109,7 @@ export class ProbsView extends LineChartView {
     const cmp = this.ctx.why ? this.ctx.why.comparisonFor(snap.sequence) : null;
     const ghost =
       cmp?.probs && cmp.probs.shape[1] === C ? { data: cmp.probs.data, T: cmp.probs.shape[0], stride: C } : null;
-    setText(this.chart.sub, ghost ? `${C} classes · dashed: ${cmp.names[1]}` : `${C} classes`);
+    setText(this.chart.sub, ghost ? `${plural(C, "class")} · dashed: ${cmp.names[1]}` : plural(C, "class"));
     this.chart.render(frame, {
       T: block.rows,
       data: block.data,

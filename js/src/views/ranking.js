@@ -6,7 +6,7 @@
 
 import { categorical } from "../colormap.js";
 import { classRanking, RANK_BY, rankUnits, unitMenu } from "../why.js";
-import { el, fillSelect, fmt, setText, titleSpans, viewHead } from "./common.js";
+import { clipText, el, fillSelect, fmt, setText, titleSpans, viewHead } from "./common.js";
 
 const MODES = [
   ["t", "at t"],
@@ -102,7 +102,7 @@ export class RankingView {
     this.el.dataset.mode = this.mode;
     for (const b of this.modeButtons) b.setAttribute("aria-pressed", String(b.dataset.mode === this.mode));
     setText(this.sub, `${q} · ${store.layerName(snap.layer)}`);
-    const className = (c) => meta.class_names?.[c] ?? `class ${c}`;
+    const className = (c) => clipText(meta.class_names?.[c] ?? `class ${c}`);
     let units = [];
     let scores = [];
     let note = "";

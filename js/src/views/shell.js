@@ -2,7 +2,10 @@
 // "Gates & weights" section, the layout (bar, main and side columns, sections), and the two notices above the bar
 // (data the page cannot show; a kernel that no longer answers).
 
-import { collapsible, el, setText } from "./common.js";
+import { clipText, collapsible, el, setText } from "./common.js";
+
+/** A tooltip shows at most this many characters (a name of any length must not make it wider than the page). */
+const TOOLTIP_CHARS = 240;
 
 /** The Explorer's root element (focusable; data-frame-ms / data-frames filled by the repaint loop). */
 export function explorerRoot() {
@@ -23,7 +26,7 @@ export function makeTooltip(root) {
   return {
     node,
     show(clientX, clientY, text) {
-      setText(node, text);
+      setText(node, clipText(text, TOOLTIP_CHARS));
       node.hidden = false;
       const r = root.getBoundingClientRect();
       const w = node.offsetWidth;

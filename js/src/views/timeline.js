@@ -1,5 +1,6 @@
 // Timeline (lw-timeline): step back / play-pause / step forward, a slider over the steps of the current sequence,
-// "t = 5 / 26", and the playback speed. Playing itself is driven by controls.js (client side, no kernel round trip).
+// "t = 5 (0–25)" (the step shown, counted from 0 as everywhere in the page and in Python, and the sequence's range),
+// and the playback speed. Playing itself is driven by controls.js (client side, no kernel round trip).
 // When the time views are zoomed (the store's `window`, lod.js), a band under the slider marks the window shown;
 // drag it to pan. With several stages (an encoder, then a decoder: `_meta.stages`) a mark over the slider at each
 // stage's first step names its module (.lw-stage-mark, data-step, data-module).
@@ -13,6 +14,11 @@ import { el, fillSelect, icon, setIcon, setText } from "./common.js";
 const THUMB = 8;
 
 export const SPEEDS = [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** The timeline's label of step t of a T-step sequence: "t = 18 (0–18)"; "t = 0 (no steps)" when T is 0. */
+export function stepLabel(t, T) {
+  return T > 0 ? `t = ${t} (0–${T - 1})` : "t = 0 (no steps)";
+}
 
 export class TimelineView {
   constructor(ctx) {
@@ -47,7 +53,10 @@ export class TimelineView {
     this.band = el("div", { class: "lw-window-band", title: "Steps shown (drag to pan)", hidden: true });
     this.marks = el("div", { class: "lw-stage-marks", "aria-hidden": "true" });
     this.sliderWrap = el("div", { class: "lw-slider-wrap" }, this.slider, this.band, this.marks);
-    this.label = el("span", { class: "lw-tlabel", title: "current step t (0-based) / number of steps" });
+    this.label = el("span", {
+      class: "lw-tlabel",
+      title: "the step shown, t (counted from 0), and the sequence's steps",
+    });
     this.speed = el("select", {
       class: "lw-speed",
       title: "Playback speed (steps per second)",
@@ -99,7 +108,7 @@ export class TimelineView {
     this.slider.disabled = T <= 1;
     const { store } = this.ctx;
     const id = store.meta.tokens ? store.tokenId(snap.sequence, t) : -1;
-    setText(this.label, id >= 0 ? `t = ${t} / ${T} · ${tokenLabel(store.meta.vocab, id)}` : `t = ${t} / ${T}`);
+    setText(this.label, id >= 0 ? `${stepLabel(t, T)} · ${tokenLabel(store.meta.vocab, id)}` : stepLabel(t, T));
     setIcon(this.play, playing ? "pause" : "play");
     this.play.setAttribute("aria-label", playing ? "Pause" : "Play");
     this.play.setAttribute("aria-pressed", playing ? "true" : "false");

@@ -3,10 +3,15 @@
 
 import { categorical, isSigned } from "../colormap.js";
 import { stepLabels } from "../tokens.js";
-import { seriesRange, setText } from "./common.js";
+import { plural, seriesRange, setText } from "./common.js";
 import { LineChartView, paddedRange } from "./lines.js";
 
 export const FALLBACK_UNITS = 5;
+
+/** What a view showing the first `n` units (no unit selected) says in its caption. */
+export function fallbackCaption(n) {
+  return `first ${plural(n, "unit")} — select units to choose`;
+}
 
 /** The units the traces and gates views show: the selection (within range), else the first `fallback` units. */
 export function shownUnits(selected, U, fallback = FALLBACK_UNITS) {
@@ -34,7 +39,7 @@ export class TracesView extends LineChartView {
     const { units, fallback } = shownUnits(snap.selected_units, block.cols);
     setText(
       this.chart.sub,
-      `${q} · ${store.layerName(snap.layer)}${fallback ? ` · first ${units.length} units (click heatmap rows to choose)` : ""}`,
+      `${q} · ${store.layerName(snap.layer)}${fallback ? ` · ${fallbackCaption(units.length)}` : ""}`,
     );
     const colors = units.map((_, k) => categorical(k, theme.dark));
     let lo;

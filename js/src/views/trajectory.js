@@ -62,7 +62,10 @@ import {
   valueRange,
 } from "../traj3d.js";
 import { canRunModel } from "../why.js";
-import { el, fillSelect, fmt, Legend, Plot, setText, titleSpans } from "./common.js";
+import { clipText, el, fillSelect, fmt, Legend, Plot, setText, titleSpans } from "./common.js";
+
+/** A label on the plot shows at most this many characters of a name. */
+const LABEL_CHARS = 40;
 
 const PAD = 16;
 const LABEL_ALL_MAX = 40; // label every path end up to this many sequences
@@ -293,6 +296,8 @@ export class TrajectoryView {
     this.capsVersion = -1;
     this.caps = null;
     this.fpPlaced = []; // the fixed points as drawn: [{i, kind, x, y, d, ax, ay, bx, by}]
+    // the axis titles drawn on the canvas, [x0, y0, x1, y1] in CSS px of the plot (tests check labels against them)
+    this.el.__lw_axis_titles = () => (this.axisBoxes || []).map((b) => b.slice());
     this.el.__lw_project = (x, y, z = 0) => {
       if (!this.frame) return null;
       const p = projectPoint(this.frame, x, y, z);
@@ -621,7 +626,7 @@ export class TrajectoryView {
     this.dimButtons[2].title = "2-D: components 1 and 2";
     if (this.colorSel.value !== eff.color) this.colorSel.value = eff.color;
     const gOpt = this.colorSel.options[2];
-    const gText = caps.hasGroups ? `${meta.groups.name}` : "group (none given)";
+    const gText = caps.hasGroups ? clipText(meta.groups.name) : "group (none given)";
     if (gOpt.textContent !== gText) gOpt.textContent = gText;
     if (gOpt.disabled === caps.hasGroups) gOpt.disabled = !caps.hasGroups;
     const cOpt = this.colorSel.options[1];
@@ -727,7 +732,7 @@ export class TrajectoryView {
       overlay
         ? "overlay"
         : eff.color === "group" && meta.groups
-          ? meta.groups.name
+          ? clipText(meta.groups.name)
           : eff.color === "class"
             ? "class"
             : "",
@@ -739,6 +744,19 @@ export class TrajectoryView {
     const W = this.plot.width;
     const H = this.plot.height;
     const suffix = log ? " · log1p" : "";
+    const boxes = []; // the axis titles drawn [x0, y0, x1, y1]: one that would overlap another is left out
+    this.axisBoxes = boxes;
+    const place = (text, x, y, align, baseline) => {
+      const w = ctx.measureText(text).width;
+      const x0 = align === "right" ? x - w : x;
+      const y0 = baseline === "top" ? y : baseline === "bottom" ? y - 12 : y - 6;
+      const box = [x0 - 1, y0, x0 + w + 1, y0 + 12];
+      if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return;
+      boxes.push(box);
+      ctx.textAlign = align;
+      ctx.textBaseline = baseline;
+      ctx.fillText(text, x, y);
+    };
     ctx.save();
     ctx.strokeStyle = theme.grid;
     ctx.lineWidth = 1;
@@ -759,15 +777,13 @@ export class TrajectoryView {
         ctx.stroke();
       }
       ctx.fillStyle = theme.fg3;
-      ctx.textAlign = "right";
-      ctx.textBaseline = "bottom";
-      ctx.fillText(`${axisTitle(pname, 0, explained)}${suffix} →`, W - 4, H - 2);
-      ctx.textAlign = "left";
-      ctx.textBaseline = "top";
-      ctx.fillText(`↑ ${axisTitle(pname, 1, explained)}${suffix}`, 4, 3);
+      place(`${axisTitle(pname, 0, explained)}${suffix} →`, W - 4, H - 2, "right", "bottom");
+      place(`↑ ${axisTitle(pname, 1, explained)}${suffix}`, 4, 3, "left", "top");
     } else {
       // Three axes through the data origin; the end towards the viewer darker, labelled at the positive ends.
       ctx.lineWidth = 1;
+      ctx.fillStyle = theme.fg3;
+      place(`3-D · drag to rotate${suffix}`, 4, H - 2, "left", "bottom");
       for (const a of axisLines(frame)) {
         ctx.strokeStyle = a.depth >= 0 ? theme.axis : theme.grid;
         ctx.beginPath();
@@ -780,17 +796,12 @@ export class TrajectoryView {
         const lx = Math.max(4, Math.min(W - 4, a.x1 + (dx / len) * 6));
         const ly = Math.max(8, Math.min(H - 8, a.y1 + (dy / len) * 6));
         ctx.fillStyle = a.depth >= 0 ? theme.fg2 : theme.fg3;
-        ctx.textAlign = dx >= 0 ? "left" : "right";
-        ctx.textBaseline = "middle";
+        const align = dx >= 0 ? "left" : "right";
         const text = axisTitle(pname, a.axis, explained);
         const w = ctx.measureText(text).width;
-        const x = ctx.textAlign === "left" ? Math.min(lx, W - 4 - w) : Math.max(lx, 4 + w);
-        ctx.fillText(text, x, ly);
+        const x = align === "left" ? Math.min(lx, W - 4 - w) : Math.max(lx, 4 + w);
+        place(text, x, ly, align, "middle");
       }
-      ctx.fillStyle = theme.fg3;
-      ctx.textAlign = "left";
-      ctx.textBaseline = "bottom";
-      ctx.fillText(`3-D · drag to rotate${suffix}`, 4, H - 2);
     }
     ctx.restore();
   }
@@ -948,8 +959,11 @@ export class TrajectoryView {
       return;
     }
     const nodes = [];
-    const boxes = []; // placed labels [x0, y0, x1, y1]: a label that would overlap one is left out (hover names it)
-    const label = (text, x, y, cls, extra = {}) => {
+    // placed labels [x0, y0, x1, y1], starting with the axis titles: a label that would overlap one is left out (hover
+    // names it); the current path's label always shows
+    const boxes = (this.axisBoxes || []).slice();
+    const label = (whole, x, y, cls, extra = {}) => {
+      const text = clipText(whole, LABEL_CHARS); // a long name is cut (hovering a path names it whole)
       const current = cls.includes("lw-current");
       const size = current ? 12 : cls.includes("lw-center") ? 11 : 10;
       ctx.font = font(theme, size, current || size === 11 ? 700 : 400);
@@ -958,7 +972,7 @@ export class TrajectoryView {
       let left = cls.includes("lw-center") ? x - w / 2 : x + w > W - 4 ? x - (current ? 16 : 8) - w : x;
       left = Math.max(2, Math.min(W - 2 - w, left));
       const box = [left - 1, y - size * 0.6, left + w + 1, y + size * 0.6];
-      if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return null;
+      if (!current && boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return null;
       boxes.push(box);
       const node = el("span", { class: `lw-traj-label ${cls}`, text, ...extra });
       node.style.left = `${left.toFixed(1)}px`;

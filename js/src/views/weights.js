@@ -6,17 +6,19 @@
 // W / R / Wb + Rb). Every panel has the units as rows, so one unit is one row everywhere: the selected units are
 // marked in their selection colour across all panels, hovering a row outlines that unit in every panel (and in the
 // other views), clicking a row toggles its unit. Weights use a diverging map symmetric around 0 per matrix (the
-// range is in its head); activations the heatmap's scale of their gate.
+// colour bar with its range is in its head); activations the heatmap's scale of their gate. The gutter names each
+// gate and numbers the units at the top and bottom of its rows.
 // The images are built once per (weights, sequence data, size, scale) and blitted; a scrub only redraws the overlay
 // (the cursor on the activation panels).
 
-import { categorical, scaleFor } from "../colormap.js";
+import { categorical, cssGradient, scaleFor } from "../colormap.js";
 import { stepFromX, xFromStep } from "../scrub.js";
 import { font } from "../theme.js";
 import { maxAbs } from "../why.js";
 import {
   attachUnitMarks,
   clearHover,
+  colorbar,
   el,
   fillSelect,
   fmt,
@@ -29,8 +31,10 @@ import {
 import { QUANTITY_TITLES } from "./gates.js";
 import { heatmapPixels } from "./heatmap.js";
 
-const LABEL_W = 78;
-const HEAD_H = 44;
+const LABEL_W = 100;
+/** The gate labels' width in the gutter; the unit numbers sit between them and the selection tabs. */
+const GATE_LABEL_W = 66;
+const HEAD_H = 54;
 const ROW_GAP = 8;
 const GAP = 10;
 const BIAS_W = 26;
@@ -297,7 +301,7 @@ export class WeightsView {
       this.baseKey = baseKey;
       this.drawBase(snap, theme, entry, lay, scales);
     }
-    const labelKey = [store.weightsVersion, snap.layer, this.plot.width, G, nb, scales.W.hi, scales.U.hi].join("|");
+    const labelKey = [store.weightsVersion, snap.layer, this.plot.width, G, U, nb, scales.W.hi, scales.U.hi].join("|");
     if (labelKey !== this.labelKey) {
       this.labelKey = labelKey;
       this.placeLabels(entry, lay, scales);
@@ -437,20 +441,51 @@ export class WeightsView {
             class: "lw-w-gate",
             "data-gate": gate,
             title,
-            style: { top: `${lay.rows[k] + lay.rowH / 2}px`, width: `${LABEL_W - 12}px` },
+            style: { top: `${lay.rows[k] + lay.rowH / 2}px`, width: `${GATE_LABEL_W}px` },
           },
           el("b", { class: "lw-w-gate-name", text: gate }),
           el("span", { class: "lw-w-gate-title", text: title }),
         ),
       );
+      // The unit numbers at the first and last row of the gate's panels.
+      const U = entry.W.shape[1];
+      for (const [u, edge] of [
+        [0, "top"],
+        [U - 1, "bottom"],
+      ]) {
+        const y = lay.rows[k] + (edge === "top" ? 0 : lay.rowH);
+        nodes.push(
+          el("span", {
+            class: `lw-w-unit lw-w-unit-${edge}`,
+            "data-unit": String(u),
+            title: `unit ${u}`,
+            text: String(u),
+            style: {
+              left: `${GATE_LABEL_W}px`,
+              width: `${LABEL_W - 10 - GATE_LABEL_W}px`,
+              top: `${y}px`,
+              transform: edge === "top" ? "none" : "translateY(-100%)",
+            },
+          }),
+        );
+      }
     });
-    const head = (kind, name, range, x, w, title) =>
-      el(
+    const head = (kind, name, range, x, w, title, scale = null) => {
+      let bar = null;
+      if (scale) {
+        // a colour bar with its range: -m, 0, +m
+        bar = colorbar({ title: `${name}: colour scale ${range}`, midText: "0" });
+        bar.bar.style.background = cssGradient(scale.map);
+        setText(bar.lo, fmt(scale.lo, 2));
+        setText(bar.hi, fmt(scale.hi, 2));
+      }
+      return el(
         "div",
         { class: "lw-w-head", "data-kind": kind, title, style: { left: `${x}px`, width: `${w}px` } },
         el("span", { class: "lw-w-name", text: name }),
-        el("span", { class: "lw-w-range", text: range }),
+        bar ? bar.node : el("span", { class: "lw-w-range", text: range }),
       );
+    };
     const [act, W, U] = lay.columns;
     nodes.push(
       head(
@@ -468,7 +503,15 @@ export class WeightsView {
     ]) {
       const name = entry.names[kind];
       nodes.push(
-        head(kind, name, `${kind} · ±${fmt(scales[kind].hi, 2)}`, col.x, col.w, `${name}: ${what}, one block per gate`),
+        head(
+          kind,
+          name,
+          `${kind} · ±${fmt(scales[kind].hi, 2)}`,
+          col.x,
+          col.w,
+          `${name}: ${what}, one block per gate`,
+          scales[kind],
+        ),
       );
     }
     if (entry.biases.length) {
@@ -481,6 +524,7 @@ export class WeightsView {
           first.x,
           lay.biasGroup,
           `${entry.biases.join(", ")}: biases b, one block per gate`,
+          scales.b,
         ),
       );
     }
