@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import torch
 from torch import nn
@@ -54,3 +55,29 @@ def export_state(path) -> dict:
     m = re.search(rf'<script type="{re.escape(STATE_TYPE)}">(.*?)</script>', text, re.S)
     assert m, "no state element"
     return json.loads(m.group(1))
+
+
+class FakeComm:
+    """Stands in for the kernel's comm of a widget: keeps every message the widget sends — state updates and custom
+    messages — in order (from any thread)."""
+
+    kernel = object()
+    comm_id = "test"
+
+    def __init__(self):
+        self.sent = []
+        self._lock = threading.Lock()
+
+    def send(self, data=None, buffers=None, **kwargs):
+        with self._lock:
+            self.sent.append(data)
+
+    def on_msg(self, callback):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+    def custom(self) -> list[dict]:
+        """The custom messages (begin / append / end / abort), in order."""
+        return [m["content"] for m in self.sent if m.get("method") == "custom"]

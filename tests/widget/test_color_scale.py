@@ -11,23 +11,9 @@ import traitlets
 import lstm_widget as lw
 from lstm_widget._widget.explorer import COLOR_SCALES
 
+from helpers import FakeComm
+
 JS_SCALES = Path(__file__).resolve().parents[2] / "js" / "src" / "colorscale.js"
-
-
-class _Comm:
-    """Stands in for the kernel's comm: keeps what the widget sends."""
-
-    kernel = object()
-    comm_id = "test"
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, data=None, buffers=None, **kwargs):
-        self.sent.append(data)
-
-    def on_msg(self, callback):
-        pass
 
 
 def test_the_values_are_the_pages():
@@ -60,7 +46,7 @@ def test_other_values_are_refused_naming_the_allowed_ones(model, seqs, value):
 
 def test_a_bad_value_from_the_page_is_refused_and_the_page_told(model, seqs):
     ex = lw.Explorer(model, seqs)
-    ex.comm = comm = _Comm()
+    ex.comm = comm = FakeComm()
     ex._handle_msg({"content": {"data": {"method": "update", "state": {"color_scale": "unit"}}}, "buffers": []})
     assert ex.color_scale == "unit"
     # (ipywidgets logs the TraitError of a page's write; the value stays, and the page is sent it back)

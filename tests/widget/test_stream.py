@@ -14,33 +14,7 @@ import torch
 
 import lstm_widget as lw
 
-from helpers import Classifier
-
-
-class _Comm:
-    """Stands in for the kernel's comm: keeps every message the widget sends, custom ones and state updates, in
-    order (from any thread)."""
-
-    kernel = object()
-    comm_id = "test-stream"
-
-    def __init__(self):
-        self.sent = []
-        self._lock = threading.Lock()
-
-    def send(self, data=None, buffers=None, **kwargs):
-        with self._lock:
-            self.sent.append(data)
-
-    def on_msg(self, callback):
-        pass
-
-    def close(self, *args, **kwargs):
-        pass
-
-    def custom(self) -> list[dict]:
-        """The custom messages (begin / append / end / abort), in order."""
-        return [m["content"] for m in self.sent if m.get("method") == "custom"]
+from helpers import Classifier, FakeComm
 
 
 class _HookError(RuntimeError):
@@ -49,7 +23,7 @@ class _HookError(RuntimeError):
 
 def _explorer(model, seqs):
     ex = lw.Explorer(model, seqs, class_names=["a", "b", "c"])
-    ex.comm = comm = _Comm()
+    ex.comm = comm = FakeComm()
     ex.sequence, ex.t = 1, 5
     return ex, comm
 
@@ -75,7 +49,7 @@ def _same_state(a: dict, b: dict) -> bool:
     )
 
 
-def _raise_after(module, comm: _Comm, n: int, error: BaseException):
+def _raise_after(module, comm: FakeComm, n: int, error: BaseException):
     """A forward hook on ``module`` that raises ``error`` once ``n`` steps were appended to the page (the stepper's
     probe of the model, before ``begin``, runs through it untouched); returns the hook's handle."""
 

@@ -9,6 +9,8 @@ from torch import nn
 import lstm_widget as lw
 from lstm_widget._wire import decode_array
 
+from helpers import FakeComm
+
 
 def test_traits_carry_every_recording_as_binary(model, seqs):
     ex = lw.Explorer(model, seqs, labels=[0, 2, 1], class_names=["a", "b", "c"], feature_names=list("wxyz"))
@@ -78,32 +80,13 @@ def test_switching_to_a_shorter_sequence_clamps_the_cursor(model, seqs):
     np.testing.assert_array_equal(ex.frame.h, ex.recordings[2].h[:, 1])
 
 
-class _Comm:
-    """Stands in for the kernel's comm: keeps what the widget sends."""
-
-    kernel = object()
-    comm_id = "test"
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, data=None, buffers=None, **kwargs):
-        self.sent.append(data)
-
-    def on_msg(self, callback):
-        pass
-
-    def close(self, *args, **kwargs):
-        pass
-
-
 def _from_page(ex, state):
     ex._handle_msg({"content": {"data": {"method": "update", "state": state}}, "buffers": []})
 
 
 def test_page_writes_made_before_a_change_from_python_lose(model, seqs):
     ex = lw.Explorer(model, seqs)
-    ex.comm = comm = _Comm()
+    ex.comm = comm = FakeComm()
     assert ex.get_state()["_rev"] == {}
     _from_page(ex, {"t": 2, "_seen_t": [0, 1]})  # the page had seen every change: taken, and echoed
     assert ex.t == 2 and comm.sent[-1] == {"method": "echo_update", "state": {"t": 2}, "buffer_paths": []}
