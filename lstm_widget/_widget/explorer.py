@@ -1366,7 +1366,10 @@ class TrainingExplorer(Explorer):
         """As :meth:`Explorer.save_html`, with the epochs: every recorded epoch (or ``epochs``, some of them) is in
         the file and the page's epoch slider swaps them with no kernel. When all of them would pass
         ``lstm_widget.PAGE_BYTES_LIMIT``, evenly spaced epochs that fit are written (the first, the shown and the last
-        among them) and the printed line and the page's note say which; ``epochs`` given and too many: a ValueError."""
+        among them; with room for two, the shown one and the first) and the printed line and the page's note say
+        which; ``epochs`` given and too many: a ValueError. ``sequences=None`` picks the current sequence and its
+        neighbours with ``lstm_widget.EXPORT_BUDGET`` divided over the exported epochs (each is written once per
+        epoch)."""
         self._epochs.export_choice(epochs)  # a bad list fails before anything is written
         self._export_epochs_arg = epochs
         try:
