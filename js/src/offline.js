@@ -3,7 +3,8 @@
 // state as {"$b64": "..."} and are decoded here into DataViews, as ipywidgets hands them to a live widget.
 // Changes the page makes (scrubbing, playing, picking units) stay in the page: there is no kernel to send them to.
 // An export of an explorer over training snapshots carries every epoch's data traits in `_epoch_states` ({epoch:
-// {_meta, _arrays, _data_<q>}}): setting `epoch` swaps them in, as the kernel does in a notebook.
+// {_meta, _arrays, _data_<q>}}), the shown epoch's too (they are not repeated at the top level): the model starts
+// with the shown epoch's, and setting `epoch` swaps another's in, as the kernel does in a notebook.
 
 /** Base64 text -> Uint8Array. */
 export function fromBase64(text) {
@@ -35,6 +36,8 @@ export function decodeState(value) {
  */
 export function offlineModel(state) {
   const values = new Map(Object.entries(decodeState(state || {})));
+  const shown = values.get("_epoch_states")?.[String(values.get("epoch"))];
+  if (shown) for (const [k, v] of Object.entries(shown)) values.set(k, v);
   const listeners = new Map();
   return {
     offline: true, // views disable what needs a kernel (e.g. refitting the projection)

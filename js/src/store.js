@@ -348,6 +348,7 @@ export function createStore(init = {}) {
     meta.offsets.length = k + 1;
     meta.labels.length = k;
     if (meta.groups) meta.groups.values.length = k;
+    if (meta.stages) meta.stages.length = k;
     meta.sequence_names.length = k;
     seqVersions.length = k;
     meta.n_sequences = k;

@@ -41,3 +41,18 @@ test("the offline model swaps an epoch's data traits in when epoch is set", () =
   model.set("epoch", 5); // not exported: nothing swapped
   assert.equal(model.get("_meta").training.epoch, 0);
 });
+
+test("the offline model starts with the shown epoch's data traits from _epoch_states", () => {
+  const model = offlineModel({
+    epoch: 1,
+    _epoch_states: {
+      0: { _meta: { training: { epoch: 0 } }, _data_h: { dtype: "float32" } },
+      1: { _meta: { training: { epoch: 1 } }, _data_h: { dtype: "float16" } },
+    },
+  });
+  assert.equal(model.get("_meta").training.epoch, 1);
+  assert.equal(model.get("_data_h").dtype, "float16");
+  model.set("epoch", 0);
+  model.set("epoch", 1);
+  assert.equal(model.get("_data_h").dtype, "float16", "back to the shown epoch");
+});

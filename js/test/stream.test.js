@@ -137,6 +137,26 @@ test("abort: the provisional sequence is removed and the cursor goes back to wha
   assert.deepEqual(written(), [{ t: 0, _seen_t: [0, 1] }]);
 });
 
+test("abort drops the provisional sequence's stages too", () => {
+  const { meta, arrays } = fixture();
+  const two = [
+    ["enc", 0, 1],
+    ["dec", 1, 2],
+  ];
+  meta.stages = [two, two];
+  const store = createStore({ meta, arrays, state: { sequence: 1, t: 1 } });
+  streamThreeSteps(store);
+  assert.equal(store.meta.stages.length, 3);
+  store.applyMessage({ type: "abort", sequence: 2, state: { sequence: 1, t: 1 } });
+  assert.equal(store.meta.stages.length, 2, "one entry per sequence, as lengths and labels");
+  assert.deepEqual(store.stages(1), [
+    { module: "enc", start: 0, stop: 1 },
+    { module: "dec", start: 1, stop: 2 },
+  ]);
+  store.applyMessage({ type: "begin", sequence: 2, name: "again", label: 0 });
+  assert.equal(store.meta.stages.length, 3, "a new sequence gets its own entry");
+});
+
 test("abort restores a cursor that Python moved elsewhere, and an abort of nothing changes nothing", () => {
   const { store } = page({ sequence: 1, t: 1 });
   assert.equal(store.applyMessage({ type: "abort", sequence: 2, state: { sequence: 0, t: 0 } }).size, 0);

@@ -458,7 +458,11 @@ class Explorer(PageSync):
             what = describe_index(index, n)
             if sequences is None and len(index) < n:
                 budget = lstm_widget.EXPORT_BUDGET / 2**20
-                what += f' (the current one and its neighbours within {budget:g} MiB; sequences="all" for every one)'
+                copies = self._export_copies()
+                over = f", divided over {copies} epochs" if copies > 1 else ""
+                what += (
+                    f' (the current one and its neighbours within {budget:g} MiB{over}; sequences="all" for every one)'
+                )
             print(f"saved {path}: {what}, {size / 2**20:.2f} MiB, {dtype}")
         return size
 
@@ -466,10 +470,15 @@ class Explorer(PageSync):
         """What a subclass adds to an export's state (the training explorer: every epoch's data), and to its note."""
         return state, ""
 
+    def _export_copies(self) -> int:
+        """How many times an export writes each sequence's data (the training explorer: once per exported epoch)."""
+        return 1
+
     def _export_neighbours(self, dtype: str, weights, shown_why: dict) -> list[int]:
         """The sequences :meth:`save_html` exports by default: the current one and the neighbours that keep the
         file within ``lstm_widget.EXPORT_BUDGET`` bytes, from an estimate of what each adds (its values in the wire
-        dtype, as base64) beside what every export holds (the front end, the weights, the Why section)."""
+        dtype, as base64, times :meth:`_export_copies`) beside what every export holds (the front end, the weights,
+        the Why section)."""
         loaded = self._loaded
         itemsize = np.dtype(dtype).itemsize
         per_step = loaded.values_per_step(loaded.quantities, self._arrays["traj"].shape[1]) * itemsize
@@ -477,7 +486,8 @@ class Explorer(PageSync):
         sizes = [(len(r) * per_step) * 4 // 3 + 64 + 2 * len(str(names[k])) for k, r in enumerate(loaded.recordings)]
         arrays = [a for tree in (weights or {}, shown_why) for a in wire_arrays(tree)]
         fixed = len(export_bundle()) + sum(a.nbytes for a in arrays) * 4 // 3 + EXPORT_PAGE_BYTES
-        return neighbours_within(self.sequence, sizes, max(0, lstm_widget.EXPORT_BUDGET - fixed))
+        copies = self._export_copies()
+        return neighbours_within(self.sequence, sizes, max(0, lstm_widget.EXPORT_BUDGET - fixed) // copies)
 
     def stream(
         self,
@@ -1312,11 +1322,18 @@ class TrainingExplorer(Explorer):
         ranking and pattern search are redone on the new epoch."""
         if not self._ready or change["new"] == self._shown_epoch:
             return
-        loaded = self._loaded
-        recs = self._epochs.recordings(change["new"])
-        content = (recs, loaded.labels, loaded.sequence_names, None if loaded.groups is None else loaded.groups[1])
-        self._shown_epoch = change["new"]
-        meta, traits = self._assemble(content)
+        loaded, before = self._loaded, self._shown_epoch
+        try:  # nothing changes until the epoch's data is read and assembled
+            recs = self._epochs.recordings(change["new"])
+            content = (recs, loaded.labels, loaded.sequence_names, None if loaded.groups is None else loaded.groups[1])
+            self._shown_epoch = change["new"]
+            meta, traits = self._assemble(content)
+        except Exception as err:
+            self._shown_epoch = before
+            self.epoch = before  # the page's slider goes back too
+            raise RuntimeError(
+                f"epoch {change['new']} could not be loaded (still showing epoch {before}): {err}"
+            ) from err
         why = self._why
         with self.hold_sync():
             loaded.replace(*content)
@@ -1349,13 +1366,20 @@ class TrainingExplorer(Explorer):
         """As :meth:`Explorer.save_html`, with the epochs: every recorded epoch (or ``epochs``, some of them) is in
         the file and the page's epoch slider swaps them with no kernel. When all of them would pass
         ``lstm_widget.PAGE_BYTES_LIMIT``, evenly spaced epochs that fit are written (the first, the shown and the last
-        among them) and the printed line and the page's note say which; ``epochs`` given and too many: a ValueError."""
+        among them; with room for two, the shown one and the first) and the printed line and the page's note say
+        which; ``epochs`` given and too many: a ValueError. ``sequences=None`` picks the current sequence and its
+        neighbours with ``lstm_widget.EXPORT_BUDGET`` divided over the exported epochs (each is written once per
+        epoch)."""
         self._epochs.export_choice(epochs)  # a bad list fails before anything is written
         self._export_epochs_arg = epochs
         try:
             return super().save_html(path, sequences, wire_dtype=wire_dtype, title=title, quiet=quiet)
         finally:
             self._export_epochs_arg = None
+
+    def _export_copies(self) -> int:
+        chosen = self._epochs.export_choice(getattr(self, "_export_epochs_arg", None))
+        return len(set(chosen) | {self.epoch})
 
     def _export_hook(self, state: dict, index: list[int], dtype: str) -> tuple[dict, str]:
         trajectory, epochs = self._trajectory, getattr(self, "_export_epochs_arg", None)

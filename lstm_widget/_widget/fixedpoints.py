@@ -115,8 +115,10 @@ def leading_direction(fp: FixedPoints) -> tuple[np.ndarray, np.ndarray]:
 
 
 def state_spread(loaded: Loaded, row: int) -> float:
-    """The RMS distance of every loaded state h of layer row ``row`` from their mean (1 when there is none)."""
+    """The RMS distance of every loaded state h of layer row ``row`` from their mean (1 when there is none); steps
+    where the layer's module did not run (NaN rows, a multi-module recording) are left out."""
     states = stacked(loaded.recordings, row, "h").astype(np.float64)
+    states = states[np.isfinite(states).all(axis=1)]
     if not len(states):
         return 1.0
     spread = float(np.sqrt(((states - states.mean(0)) ** 2).sum(1).mean()))
@@ -149,8 +151,14 @@ def page_fixed_points(loaded: Loaded, s: int, row: int) -> FixedPoints | str:
     spec = loaded.spec
     if spec is None:
         return "fixed points need the model: this explorer was made from recordings, without one"
+    inputs = np.asarray(loaded.recordings[s].inputs)
+    if inputs.ndim != 2:  # token ids (T,): their mean is no input of the model
+        return (
+            "fixed points need a constant input in the model's input space; this model reads token ids, whose mean "
+            "is none (call lstm_widget.fixed_points on the recurrent module with the embedding vectors it receives)"
+        )
     layer, direction = _layer_of_row(spec, row)
-    x = np.asarray(loaded.recordings[s].inputs, dtype=np.float64).mean(axis=0)
+    x = inputs.astype(np.float64).mean(axis=0)
     try:  # a small model on one torch thread: its small batched solves are many times slower when threads contend
         with stepping_threads(spec):
             return fixed_points(

@@ -100,8 +100,9 @@ class TrainingEpochs:
     def export_state(self, state: dict, index: list[int], dtype: str, loaded, trajectory, shown: int, epochs=None):
         """``state`` (an export of the shown epoch) with ``_epoch_states`` ({epoch: {_meta, _arrays, _data_<q>}}) for
         the exported epochs, and a note on which ones. Every epoch costs about what the shown one does: when all of
-        them would pass ``lstm_widget.PAGE_BYTES_LIMIT``, evenly spaced epochs (the first, the shown and the last
-        among them) that fit are exported and the note says which; ``epochs`` given and too many: a ValueError."""
+        them would pass ``lstm_widget.PAGE_BYTES_LIMIT``, the epochs :func:`spread_epochs` picks are exported and the
+        note says which; ``epochs`` given and too many: a ValueError. The shown epoch's data traits are in
+        ``_epoch_states`` only (the page takes them from there, js/src/offline.js), not at the top level too."""
         chosen = self.export_choice(epochs)
         per_epoch = _state_bytes(state)
         limit = lstm_widget.PAGE_BYTES_LIMIT
@@ -114,10 +115,7 @@ class TrainingEpochs:
                     f"page takes at most {limit / 2**20:.1f} MiB (lstm_widget.PAGE_BYTES_LIMIT) — export at most {fit} "
                     "epochs, fewer sequences, or wire_dtype='float16'"
                 )
-            picks = sorted({round(k) for k in np.linspace(0, len(chosen) - 1, fit)} | {len(chosen) - 1})
-            kept = [chosen[k] for k in picks]
-            if shown not in kept:
-                kept = sorted(kept[:-2] + [shown, kept[-1]]) if len(kept) > 1 else [shown]
+            kept = spread_epochs(chosen, shown, fit)
             note = f" The page size limit kept {len(kept)} of {len(chosen)} epochs: {', '.join(map(str, kept))}."
             chosen = kept
         if shown not in chosen:
@@ -135,8 +133,28 @@ class TrainingEpochs:
             )
             meta["training"] = self.meta(e, chosen)
             states[str(e)] = {"_meta": meta, **traits}
-        state = {**state, "_epoch_states": states, "epoch": int(shown), "_meta": states[str(shown)]["_meta"]}
+        state = {k: v for k, v in state.items() if k == "_meta" or k not in states[str(shown)]}
+        state.update({"_epoch_states": states, "epoch": int(shown), "_meta": states[str(shown)]["_meta"]})
         return state, f" {len(chosen)} epochs ({chosen[0]}..{chosen[-1]}).{note}"
+
+
+def spread_epochs(chosen: list[int], shown: int, fit: int) -> list[int]:
+    """The epochs of ``chosen`` (sorted) kept when only ``fit`` of them fit: with room for 3 or more, evenly spaced
+    ones that include the first, the shown and the last (the shown one replaces the pick nearest to it); with room
+    for 2, the shown one and the first (the last when the shown one is the first); with room for 1, the shown one."""
+    if fit >= len(chosen):
+        return list(chosen)
+    first, last = chosen[0], chosen[-1]
+    if fit <= 1:
+        return [shown]
+    if fit == 2:
+        return sorted({shown, last if shown == first else first})
+    kept = [chosen[round(k)] for k in np.linspace(0, len(chosen) - 1, fit)]
+    if shown not in kept:
+        inner = range(1, len(kept) - 1)
+        k = min(inner, key=lambda j: abs(chosen.index(kept[j]) - chosen.index(shown)))
+        kept[k] = shown
+    return sorted(set(kept))
 
 
 def _state_bytes(state: dict) -> int:

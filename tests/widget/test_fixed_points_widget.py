@@ -151,3 +151,29 @@ def test_the_export_carries_the_points_as_drawn(ex, fp, tmp_path):
     state = json.loads(text.split('type="application/vnd.lstm-widget+json">')[1].split("</script>")[0])
     saved = state["_fixed_points"]
     assert saved["kinds"] == list(fp.kind) and saved["request"] == {} and saved["n"] == len(fp)
+
+
+def test_a_token_model_s_request_says_why_in_one_line():
+    from zoo import TokenClassifier
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    ex = lw.Explorer(TokenClassifier(vocab=11).eval(), [rng.integers(0, 11, n) for n in (7, 4)])
+    ex.fixed_points_request = {"sequence": 1}
+    assert ex._fixed_points["request"] == {"sequence": 1}
+    assert ex._fixed_points["error"].startswith("fixed points need a constant input in the model's input space")
+    assert "token ids" in ex._fixed_points["error"] and ex.fixed_points is None
+
+
+def test_the_state_spread_leaves_out_the_steps_a_module_did_not_run():
+    from zoo import EncoderDecoder
+
+    torch.manual_seed(5)
+    x = np.random.default_rng(5).normal(size=(6, 3)).astype(np.float32)
+    ex = lw.Explorer(EncoderDecoder(steps=4).eval(), [x])
+    for row, steps in [(0, slice(0, 6)), (1, slice(6, 10))]:
+        h = ex.recordings[0].h[row].astype(np.float64)
+        assert np.isnan(h).any()
+        ran = h[steps]
+        expected = np.sqrt(((ran - ran.mean(0)) ** 2).sum(1).mean())
+        assert expected > 0 and state_spread(ex._loaded, row) == pytest.approx(expected, rel=1e-9)

@@ -135,8 +135,8 @@ export function mount(model, host) {
   feedStore(model, store, on, note.showErrors, () => !loop.destroyed);
   store.set(modelValues(model, SYNCED_KEYS), "model");
   sync.listen(SYNCED_KEYS, (key, value) => store.set({ [key]: value }, "model"));
-  on("change:window_start", () => loop.mark("dataset"));
-  on("change:epoch", () => loop.mark("epoch")); // the epoch axis: "loading…" until the epoch's _meta arrives // the pager: "loading…" until the window's _meta arrives
+  on("change:window_start", () => loop.mark("dataset")); // the pager: "loading…" until the window's _meta arrives
+  on("change:epoch", () => loop.mark("epoch")); // the epoch axis: "loading…" until the epoch's _meta arrives
   // A kernel restart: the view keeps what it holds (it still scrubs) and says that Python no longer answers.
   cleanups.push(watchConnection(model, (why) => loop.destroyed || note.markStale(why)));
 
