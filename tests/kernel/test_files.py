@@ -50,7 +50,7 @@ def test_text_that_cannot_be_encoded_fails_before_anything_is_written(tmp_path, 
     with pytest.raises(UnicodeEncodeError):
         write_atomic(path, bad)
     assert path.read_bytes() == b"old bytes" and [p.name for p in tmp_path.iterdir()] == ["keep.html"]
-    assert write_atomic(path, text) == len(text.encode("utf-8")) and path.read_text(encoding="utf-8") == text
+    assert write_atomic(path, text) == len(text.encode("utf-8")) and path.read_bytes() == text.encode("utf-8")
 
 
 def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
