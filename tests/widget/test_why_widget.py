@@ -375,3 +375,23 @@ def test_export_carries_the_why_section_renumbered(ex, tmp_path):
     state = _state(tmp_path / "b.html")
     assert state["_influence"] == {} and state["_comparison"] == {} and state["comparison"] == {}
     assert state["_patterns"] == {} and state["_ranking"]["quantity"] == "h"
+
+
+def test_influence_of_a_regression_explains_its_output_not_an_argmax_class():
+    torch.manual_seed(1)
+    reg = torch.nn.Sequential()
+    reg.add_module("lstm", torch.nn.LSTM(3, 8, batch_first=True))
+    reg.add_module("out", torch.nn.Linear(8, 2))
+    reg.forward = lambda x: reg.out(reg.lstm(x)[0])
+    x = np.random.default_rng(4).normal(size=(6, 3)).astype(np.float32)
+    ex = lw.Explorer(reg, [x], task="regression")
+    ex.why_open = True
+    got = ex._influence
+    assert "error" not in got and got["output"] == "output"
+    with torch.no_grad():
+        raw = reg(torch.from_numpy(x)[None])[0].numpy()
+    np.testing.assert_array_equal(decode_array(got["targets"]), np.zeros(6))
+    np.testing.assert_allclose(decode_array(got["f_x"]), raw[:, 0], atol=1e-5)
+    assert ex.influence_map.regression and repr(ex.influence_map.at(3)).startswith(
+        f"Influence({ex.influence_method}, output 0 at step 3"
+    )

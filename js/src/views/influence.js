@@ -196,8 +196,6 @@ export class InfluenceView {
     if (ready && inf.error) problem = inf.error;
     else if (!ready) {
       if (store.meta.model_note && !this.ctx.offline) problem = noModelReason(this.ctx, "influence");
-      else if (store.meta.task === "regression")
-        problem = "influence explains a class prediction; this model predicts real values (a regression)";
       else if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
       else if (!canRunModel(this.ctx))
         problem = this.ctx.offline
@@ -241,7 +239,12 @@ export class InfluenceView {
     const cname =
       c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : clipText(meta.class_names?.[c] ?? `class ${c}`);
     const what = meta.next_token ? "next token" : "";
-    let text = `explains the ${inf.output || "logit"} of ${what ? `the ${what} ` : ""}“${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
+    const value = fmt(inf.f_x ? inf.f_x[t] : NaN);
+    // a regression's raw output c ("output"), else the logit / probability of the class predicted at t
+    let text =
+      inf.output === "output"
+        ? `explains output ${c} (predicted at t=${t}) = ${value}`
+        : `explains the ${inf.output || "logit"} of ${what ? `the ${what} ` : ""}“${cname}” (predicted at t=${t}) = ${value}`;
     if (inf.tokens) text += " · attributed to each token's embedding";
     if (inf.f_baseline) text += ` · baseline ${fmt(inf.f_baseline[t])}`;
     if (inf.completeness) text += ` · completeness error ${(100 * inf.completeness[t]).toFixed(2)}%`;
