@@ -215,7 +215,10 @@ class WhyController:
             try:
                 result = rank_units(recs, quantity, layer, labels=labels, by="t", k=RANK_K)
             except ValueError:
-                result = rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+                try:
+                    result = rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+                except ValueError as err:  # e.g. the row's module ran in no labelled sequence of a class
+                    result = str(err)
         self._ranking_cache = (key, loaded.recordings, result)
         return result
 
