@@ -76,16 +76,20 @@ def top_k_arrays(probs: np.ndarray, ids: np.ndarray, k: int, next_token: bool) -
     """The top-k of one sequence's probabilities (T, C) as the page gets them: ``topk_ids`` int32 (T, k) and
     ``topk_probs`` (T, k), best first (``torch.topk``'s order); ``next_rank`` int32 (T,) — the rank (1 = most
     probable) the model gave at t to the sequence's own next id ``ids[t + 1]`` — and ``next_prob`` (T,) its
-    probability; -1 and 0 where it is not known (the last step, a step without a next id, or a head whose classes
-    are not the token ids: ``next_token`` False). Not NaN: the uint8 wire dtype has no NaN."""
+    probability; -1 and 0 where it is not known (the last step, a step without a next id, a step where the head did
+    not run, or a head whose classes are not the token ids: ``next_token`` False). A step where the head did not run
+    (its probabilities are not finite: another module's stage) has no top-k: ids -1, probabilities NaN."""
     p = torch.from_numpy(np.ascontiguousarray(probs, dtype=np.float32))
     values, index = torch.topk(p, min(k, p.shape[1]), dim=1)
     T = p.shape[0]
+    ran = torch.isfinite(p).all(dim=1).numpy()
+    index[torch.from_numpy(~ran)] = -1
+    values[torch.from_numpy(~ran)] = float("nan")
     rank = np.full(T, -1, np.int32)
     prob = np.zeros(T, np.float32)
     if next_token and T > 1:
         nxt = np.asarray(ids[1:T], np.int64)
-        known = np.flatnonzero((nxt >= 0) & (nxt < p.shape[1]))
+        known = np.flatnonzero((nxt >= 0) & (nxt < p.shape[1]) & ran[: T - 1])
         if known.size:
             rows = p[known]
             actual = rows[torch.arange(known.size), torch.from_numpy(nxt[known])]

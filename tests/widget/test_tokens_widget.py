@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lstm_widget as lw
-from lstm_widget._widget.tokens import TOPK_ABOVE, VOCAB_MAX
+from lstm_widget._widget.tokens import TOPK_ABOVE, VOCAB_MAX, top_k_arrays
 from lstm_widget._wire import decode_array
 
 from zoo import TokenClassifier, WordLM, lm_forward
@@ -127,6 +127,26 @@ def test_the_top_k_travels_in_every_wire_dtype(lm, seqs):
         p_next = decode_array(ex._arrays["next_prob"])
         np.testing.assert_allclose(p_next[:8], P[np.arange(8), seqs[0][1:]].numpy(), atol=2e-3)
         assert decode_array(ex._arrays["topk_ids"]).dtype == np.int32
+
+
+def test_steps_where_the_head_did_not_run_have_no_top_k_and_no_rank():
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(25), size=6).astype(np.float32)
+    probs[:3] = np.nan  # an encoder's stage: the head ran on steps 3.. only
+    ids = np.array([1, 2, 3, 4, 5, 6])
+    got = top_k_arrays(probs, ids, 4, next_token=True)
+    np.testing.assert_array_equal(got["topk_ids"][:3], -1)
+    assert np.isnan(got["topk_probs"][:3]).all()
+    np.testing.assert_array_equal(got["next_rank"][:3], -1)
+    np.testing.assert_array_equal(got["next_prob"][:3], 0)
+    # where it ran: torch.topk's order and the next id's rank, as before
+    order = np.argsort(-probs[3:], axis=1, kind="stable")[:, :4]
+    np.testing.assert_array_equal(got["topk_ids"][3:], order)
+    np.testing.assert_allclose(got["topk_probs"][3:], np.take_along_axis(probs[3:], order, 1))
+    for t in (3, 4):
+        want = 1 + int((probs[t] > probs[t, ids[t + 1]]).sum())
+        assert got["next_rank"][t] == want and got["next_prob"][t] == probs[t, ids[t + 1]]
+    assert got["next_rank"][5] == -1  # the last step: no next id
 
 
 def test_a_small_vocabulary_keeps_every_probability():
