@@ -16,7 +16,7 @@ from .._core.recording.recorder import values_per_step
 from .._core.validate import is_int
 from .._wire import WireArray
 from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
-from .tokens import check_top_k, resolve_vocab, shows_top_k, top_k_arrays
+from .tokens import check_top_k, resolve_vocab, shows_top_k, token_label, top_k_arrays
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
@@ -254,6 +254,8 @@ class Loaded:
         self.shows_top_k = first.probs is not None and shows_top_k(self.tokens, n_classes)
         # a next-token head: its classes are the token ids (the actual next token can be ranked)
         self.next_token = self.tokens and n_classes == n_token_ids
+        if self.next_token and options.class_names is None:  # the classes are the vocabulary: labelled as tokens
+            class_names = [token_label(self.vocab, c) for c in range(n_classes)]
         # what the model's head gave per step: "classification" (probs), "regression" (outputs) or None (nothing
         # verified; outputs_note says why)
         self.task = first.task

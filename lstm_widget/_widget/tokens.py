@@ -30,6 +30,23 @@ def _checked_string(value, where: str) -> str:
     return value
 
 
+#: Characters a label shows as a visible sign (js/src/tokens.js, ``visibleToken``; the text view keeps the raw string).
+_VISIBLE = {"\n": "⏎", "\r": "↵", "\t": "⇥", " ": "␣"}
+
+
+def token_label(vocab: list[str] | None, i: int) -> str:
+    """The label the page gives token ``i`` (js/src/tokens.js ``tokenLabel``): its vocabulary string with newline ⏎,
+    space ␣, tab ⇥, other C0 controls as their control pictures and DEL as ␡ ("∅" for the empty string), or "#i"
+    without a vocabulary."""
+    if vocab is None or i >= len(vocab):
+        return f"#{i}"
+    out = "".join(
+        _VISIBLE.get(ch) or (chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "␡" if ord(ch) == 0x7F else ch)
+        for ch in vocab[i]
+    )
+    return out or "∅"
+
+
 def resolve_vocab(tokens, n_ids: int) -> list[str] | None:
     """The string of every id 0..n_ids-1 from ``tokens``: None (no vocabulary), a list / tuple / array of strings
     (at least ``n_ids`` of them; ids past ``n_ids`` are dropped) or a callable id → str (called once per id). One

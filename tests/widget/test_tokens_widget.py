@@ -156,6 +156,18 @@ def test_a_small_vocabulary_keeps_every_probability():
     assert ex._meta["top_k"] == 0 and "probs" in ex._arrays and "topk_ids" not in ex._arrays
 
 
+def test_a_small_next_token_model_labels_its_classes_as_tokens():
+    torch.manual_seed(2)
+    model = TokenClassifier(vocab=6).eval()
+    vocab = ["a", " ", "\n", "", "\x01", "zz"]
+    ex = lw.Explorer(model, [np.arange(6)], tokens=vocab)
+    assert ex._meta["next_token"] and ex._meta["top_k"] == 0
+    assert ex._meta["class_names"] == ["a", "␣", "⏎", "∅", "␁", "zz"]  # as the page's tokenLabel shows them
+    assert lw.Explorer(model, [np.arange(6)])._meta["class_names"] == [f"#{i}" for i in range(6)]  # no vocabulary
+    named = lw.Explorer(model, [np.arange(6)], tokens=vocab, class_names=list("uvwxyz"))
+    assert named._meta["class_names"] == list("uvwxyz")  # given names win
+
+
 def test_streaming_appends_ids_and_the_top_k_with_each_step_s_rank_once_the_next_id_is_known(lm, seqs):
     ex = lw.Explorer(lm, seqs[:1])
     box = Outbox(ex)
