@@ -480,8 +480,7 @@ class Explorer(PageSync):
         dtype, as base64, times :meth:`_export_copies`) beside what every export holds (the front end, the weights,
         the Why section)."""
         loaded = self._loaded
-        itemsize = np.dtype(dtype).itemsize
-        per_step = loaded.values_per_step(loaded.quantities, self._arrays["traj"].shape[1]) * itemsize
+        per_step = loaded.bytes_per_step(loaded.quantities, self._arrays["traj"].shape[1], dtype)
         names = loaded.sequence_names
         sizes = [(len(r) * per_step) * 4 // 3 + 64 + 2 * len(str(names[k])) for k, r in enumerate(loaded.recordings)]
         arrays = [a for tree in (weights or {}, shown_why) for a in wire_arrays(tree)]
@@ -545,12 +544,9 @@ class Explorer(PageSync):
         if fps is not None and not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps {fps} must be a positive number of steps per second")
         # refuse up front (nothing sent) what the traits could not hold afterwards
-        per_step = loaded.values_per_step(self.loaded_quantities, self._arrays["traj"].shape[1])
-        check_page_bytes(
-            per_step * (sum(len(r) for r in loaded.recordings) + x.shape[0]),
-            loaded.wire_dtype,
-            "showing these sequences",
-        )
+        floats, ints = loaded.values_per_step(self.loaded_quantities, self._arrays["traj"].shape[1])
+        steps = sum(len(r) for r in loaded.recordings) + x.shape[0]
+        check_page_bytes(floats * steps, loaded.wire_dtype, "showing these sequences", int32_values=ints * steps)
         s = len(loaded.recordings)
         name = check_text(str(name), "name") if name is not None else f"sequence {s}"
         self.send({"type": "begin", "sequence": s, "name": name, "label": None if label is None else int(label)})

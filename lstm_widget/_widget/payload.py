@@ -16,19 +16,19 @@ from .._core.recording.recorder import values_per_step
 from .._core.validate import is_int
 from .._wire import WireArray
 from .options import ViewOptions, check_groups, check_label, check_preload, check_targets, names_of
-from .tokens import check_top_k, resolve_vocab, shows_top_k, top_k_arrays
+from .tokens import check_top_k, resolve_vocab, shows_top_k, token_label, top_k_arrays
 
 #: With preload="auto", every quantity is sent up front while all of them together stay under this many float32
 #: bytes; above it only the shown quantity is, and each other one when it is first chosen.
 AUTO_PRELOAD_BYTES = 64 * 2**20
 
 
-def check_page_bytes(n_values: int, dtype: str, what: str) -> None:
-    """Refuse to send ``n_values`` numbers of wire ``dtype`` to the page when they exceed
-    ``lstm_widget.PAGE_BYTES_LIMIT`` (read at each call, so that setting it takes effect)."""
+def check_page_bytes(n_values: int, dtype: str, what: str, int32_values: int = 0) -> None:
+    """Refuse to send ``n_values`` numbers of wire ``dtype`` (and ``int32_values`` int32 ones) to the page when they
+    exceed ``lstm_widget.PAGE_BYTES_LIMIT`` (read at each call, so that setting it takes effect)."""
     limit = lstm_widget.PAGE_BYTES_LIMIT
     itemsize = np.dtype(dtype).itemsize  # a wire dtype (checked before): float32, float16 or uint8
-    size = n_values * itemsize
+    size = n_values * itemsize + int32_values * 4
     if size > limit:
         smaller = [d for d in ("float16", "uint8") if np.dtype(d).itemsize < itemsize]
         hint = (
@@ -254,6 +254,8 @@ class Loaded:
         self.shows_top_k = first.probs is not None and shows_top_k(self.tokens, n_classes)
         # a next-token head: its classes are the token ids (the actual next token can be ranked)
         self.next_token = self.tokens and n_classes == n_token_ids
+        if self.next_token and options.class_names is None:  # the classes are the vocabulary: labelled as tokens
+            class_names = [token_label(self.vocab, c) for c in range(n_classes)]
         # what the model's head gave per step: "classification" (probs), "regression" (outputs) or None (nothing
         # verified; outputs_note says why)
         self.task = first.task
@@ -420,20 +422,28 @@ class Loaded:
         draws the stage boundaries."""
         return any(len({(st.start, st.stop) for st in r.stages}) > 1 for r in recs)
 
-    def values_per_step(self, loaded, dims: int) -> int:
-        """Numbers the page holds per step: inputs, probs (or the top-k next tokens) or outputs, token ids, trajectory
-        and every ``loaded`` quantity."""
+    def values_per_step(self, loaded, dims: int) -> tuple[int, int]:
+        """Numbers the page holds per step, as (those in the wire dtype, the int32 ones): inputs, probs (or the top-k
+        next tokens' probabilities) or outputs, trajectory and every ``loaded`` quantity; token ids, top-k ids and the
+        next id's rank travel as int32 whatever the wire dtype."""
         first = self.recordings[0]
         classes = 0 if first.probs is None else first.probs.shape[1]
-        return (
+        k = min(self.top_k, classes) if self.shows_top_k else 0
+        floats = (
             len(self.feature_names)
-            + int(self.tokens)
-            + (2 * min(self.top_k, classes) + 2 if self.shows_top_k else classes)
+            + (k + 1 if self.shows_top_k else classes)  # topk_probs and next_prob, or probs
             + (first.outputs.shape[1] if self.task == "regression" else 0)
             + (0 if self.targets is None else self.targets[0].shape[1])
             + dims
             + sum(getattr(first, q)[:, 0].size for q in loaded)
         )
+        ints = int(self.tokens) + (k + 1 if self.shows_top_k else 0)  # token_ids; topk_ids and next_rank
+        return floats, ints
+
+    def bytes_per_step(self, loaded, dims: int, dtype: str) -> int:
+        """Bytes the page holds per step (``values_per_step`` in wire ``dtype`` and int32)."""
+        floats, ints = self.values_per_step(loaded, dims)
+        return floats * np.dtype(dtype).itemsize + ints * 4
 
     def weights_entry(self, row: int, dtype: str | None = None) -> dict:
         """``_weights.rows[row]`` (js/PROTOCOL.md): layer row ``row``'s W, U and biases split per gate, in the names

@@ -30,6 +30,23 @@ def _checked_string(value, where: str) -> str:
     return value
 
 
+#: Characters a label shows as a visible sign (js/src/tokens.js, ``visibleToken``; the text view keeps the raw string).
+_VISIBLE = {"\n": "⏎", "\r": "↵", "\t": "⇥", " ": "␣"}
+
+
+def token_label(vocab: list[str] | None, i: int) -> str:
+    """The label the page gives token ``i`` (js/src/tokens.js ``tokenLabel``): its vocabulary string with newline ⏎,
+    space ␣, tab ⇥, other C0 controls as their control pictures and DEL as ␡ ("∅" for the empty string), or "#i"
+    without a vocabulary."""
+    if vocab is None or i >= len(vocab):
+        return f"#{i}"
+    out = "".join(
+        _VISIBLE.get(ch) or (chr(0x2400 + ord(ch)) if ord(ch) < 0x20 else "␡" if ord(ch) == 0x7F else ch)
+        for ch in vocab[i]
+    )
+    return out or "∅"
+
+
 def resolve_vocab(tokens, n_ids: int) -> list[str] | None:
     """The string of every id 0..n_ids-1 from ``tokens``: None (no vocabulary), a list / tuple / array of strings
     (at least ``n_ids`` of them; ids past ``n_ids`` are dropped) or a callable id → str (called once per id). One
@@ -76,16 +93,20 @@ def top_k_arrays(probs: np.ndarray, ids: np.ndarray, k: int, next_token: bool) -
     """The top-k of one sequence's probabilities (T, C) as the page gets them: ``topk_ids`` int32 (T, k) and
     ``topk_probs`` (T, k), best first (``torch.topk``'s order); ``next_rank`` int32 (T,) — the rank (1 = most
     probable) the model gave at t to the sequence's own next id ``ids[t + 1]`` — and ``next_prob`` (T,) its
-    probability; -1 and 0 where it is not known (the last step, a step without a next id, or a head whose classes
-    are not the token ids: ``next_token`` False). Not NaN: the uint8 wire dtype has no NaN."""
+    probability; -1 and 0 where it is not known (the last step, a step without a next id, a step where the head did
+    not run, or a head whose classes are not the token ids: ``next_token`` False). A step where the head did not run
+    (its probabilities are not finite: another module's stage) has no top-k: ids -1, probabilities NaN."""
     p = torch.from_numpy(np.ascontiguousarray(probs, dtype=np.float32))
     values, index = torch.topk(p, min(k, p.shape[1]), dim=1)
     T = p.shape[0]
+    ran = torch.isfinite(p).all(dim=1).numpy()
+    index[torch.from_numpy(~ran)] = -1
+    values[torch.from_numpy(~ran)] = float("nan")
     rank = np.full(T, -1, np.int32)
     prob = np.zeros(T, np.float32)
     if next_token and T > 1:
         nxt = np.asarray(ids[1:T], np.int64)
-        known = np.flatnonzero((nxt >= 0) & (nxt < p.shape[1]))
+        known = np.flatnonzero((nxt >= 0) & (nxt < p.shape[1]) & ran[: T - 1])
         if known.size:
             rows = p[known]
             actual = rows[torch.arange(known.size), torch.from_numpy(nxt[known])]

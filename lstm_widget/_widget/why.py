@@ -169,14 +169,16 @@ class WhyController:
             }
         else:
             try:
-                im = influence_all(None, rec.inputs, method=method, _spec=loaded.spec)
+                task = loaded.task if loaded.task in ("classification", "regression") else "auto"
+                im = influence_all(None, rec.inputs, method=method, task=task, _spec=loaded.spec)
             except Exception as err:  # shown in the page; Python users call influence_all themselves
                 payload = {**base, "error": f"influence_all failed: {err}"}
             else:
                 payload = {
                     **base,
                     "tokens": loaded.tokens,  # values[t][s] are over the embedding of the token at s
-                    "output": im.output,
+                    # a regression explains its raw output targets[t] ("output"), a classifier a class's logit
+                    "output": "output" if im.regression else im.output,
                     "values": WireArray(im.values, dtype),
                     "f_x": WireArray(np.asarray(im.f_x, dtype=np.float32), dtype),
                     "targets": WireArray(np.asarray(im.targets), INDEX_DTYPE),
@@ -213,7 +215,10 @@ class WhyController:
             try:
                 result = rank_units(recs, quantity, layer, labels=labels, by="t", k=RANK_K)
             except ValueError:
-                result = rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+                try:
+                    result = rank_units(recs, quantity, layer, labels=labels, by="diff", k=RANK_K)
+                except ValueError as err:  # e.g. the row's module ran in no labelled sequence of a class
+                    result = str(err)
         self._ranking_cache = (key, loaded.recordings, result)
         return result
 

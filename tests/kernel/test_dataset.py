@@ -149,6 +149,32 @@ def test_a_regression_store_keeps_its_raw_outputs_and_task_and_its_explorer_show
     )
 
 
+def test_task_regression_stores_a_two_output_head_as_a_regression(tmp_path):
+    torch.manual_seed(4)
+    net = Regressor().eval()
+    net.out = torch.nn.Linear(24, 2)  # two real values per step: "auto" would call them classes
+    xs = _sequences(5, features=3, seed=6)
+    kw = dict(batch_size=2, chunk_steps=8, progress=False, threads=1)
+    assert lw.record_dataset(net, xs, tmp_path / "auto.zarr", **kw).task == "classification"
+    ds = lw.record_dataset(net, xs, tmp_path / "reg2.zarr", task="regression", **kw)
+    assert ds.task == "regression" and ds.n_outputs == 2 and ds.classes is None
+    assert ds.group.attrs["task"] == "regression" and ds.group.attrs["outputs"] == 2
+    assert "outputs" in ds.arrays and "probs" not in ds.arrays and "logits" not in ds.arrays
+    for x, got in zip(xs, ds, strict=True):
+        with torch.no_grad():
+            want = net(torch.from_numpy(x)[None])[0].numpy()
+        assert got.task == "regression" and got.probs is None
+        np.testing.assert_allclose(got.outputs, want, atol=1e-6)
+    ex = lw.Explorer.from_dataset(ds, window=3)
+    assert ex._meta["task"] == "regression" and ex._meta["n_outputs"] == 2 and "probs" not in ex._arrays
+    np.testing.assert_allclose(
+        decode_array(ex._arrays["outputs"]), np.concatenate([r.outputs for r in ds[:3]]), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="task must be one of"):
+        lw.record_dataset(net, xs, tmp_path / "bad.zarr", task="regresion", **kw)
+    assert not (tmp_path / "bad.zarr").exists()
+
+
 def test_a_gru_store_and_its_explorer(tmp_path):
     torch.manual_seed(0)
     net = torch.nn.GRU(4, 6, batch_first=True)

@@ -268,3 +268,45 @@ def test_influence_on_a_regressor_names_its_output_not_a_class():
     clf.forward = lambda x: clf.out(clf.lstm(x)[0])
     assert " logit of class " in repr(lw.influence(clf, x, 4, method="gradient_x_input", target=2))
     assert not lw.influence(reg, x, 4, method="gradient_x_input", output="prob").regression
+
+
+def _seq_model(outputs: int):
+    torch.manual_seed(1)
+    m = nn.Sequential()
+    m.add_module("lstm", nn.LSTM(3, 8, batch_first=True))
+    m.add_module("out", nn.Linear(8, outputs))
+    m.forward = lambda x: m.out(m.lstm(x)[0])
+    return m
+
+
+def test_task_regression_explains_a_raw_output_of_a_multi_output_head():
+    reg = _seq_model(2)
+    x = np.random.default_rng(2).normal(size=(7, 3)).astype(np.float32)
+    with torch.no_grad():
+        raw = reg(torch.from_numpy(x)[None])[0].numpy()
+    # task "auto" (direct calls as before): two outputs are classes, the argmax's logit is explained
+    auto = lw.influence_all(reg, x, method="gradient_x_input")
+    assert not auto.regression
+    np.testing.assert_array_equal(auto.targets, raw.argmax(axis=1))
+    # task "regression": output 0 by default, output j when asked; never a class
+    inf = lw.influence_all(reg, x, method="gradient_x_input", task="regression")
+    assert inf.regression
+    np.testing.assert_array_equal(inf.targets, np.zeros(7))
+    np.testing.assert_allclose(inf.f_x, raw[:, 0], atol=1e-5)
+    one = lw.influence(reg, x, 4, method="gradient_x_input", task="regression", target=1)
+    assert repr(one).startswith("Influence(gradient_x_input, output 1 at step 4, f_x=")
+    assert one.f_x == pytest.approx(float(raw[4, 1]), abs=1e-5)
+    with pytest.raises(ValueError, match=r"target must be an output index in 0..1 \(the head has 2 outputs\); got 2"):
+        lw.influence(reg, x, 4, task="regression", target=2)
+    with pytest.raises(ValueError, match="a regression's outputs are explained as they are"):
+        lw.influence(reg, x, 4, task="regression", output="prob")
+    with pytest.raises(ValueError, match=r"task must be one of \['auto', 'classification', 'regression'\]"):
+        lw.influence(reg, x, 4, task="binary")
+
+
+def test_task_classification_keeps_a_one_logit_head_a_class():
+    clf = _seq_model(1)  # a binary classifier whose sigmoid is outside forward
+    x = np.random.default_rng(3).normal(size=(5, 3)).astype(np.float32)
+    assert lw.influence(clf, x, 2, method="gradient_x_input").regression  # "auto": one output is a regression's
+    inf = lw.influence(clf, x, 2, method="gradient_x_input", task="classification")
+    assert not inf.regression and " logit of class 0 at step 2" in repr(inf)

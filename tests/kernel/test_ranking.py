@@ -183,3 +183,17 @@ def test_pattern_on_recordings():
 def test_pattern_errors(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         lw.match_pattern(PATTERN, *args, **kwargs)
+
+
+def test_rows_that_ran_on_part_of_the_steps_are_averaged_there_and_absent_sequences_left_out():
+    nan = np.nan
+    seqs = [
+        np.array([[nan, nan], [1.0, 2.0], [3.0, 4.0]]),  # mean (2, 3) over the 2 steps the module ran
+        np.array([[nan, nan], [0.0, 0.0]]),
+        np.array([[5.0, 1.0], [nan, nan]]),
+        np.array([[nan, nan]]),  # the row never ran: left out
+    ]
+    r = lw.rank_units(seqs, labels=[0, 1, 0, 1], by="diff", k=None)
+    np.testing.assert_allclose(r.all_scores, [[3.5, 2.0], [-3.5, -2.0]])  # (2,3),(5,1) against (0,0)
+    pooled = lw.rank_units(seqs, by="mean", k=None)
+    np.testing.assert_allclose(pooled.all_scores, [9 / 4, 7 / 4])

@@ -215,3 +215,23 @@ def test_neighbours_within_are_consecutive_around_the_current_one_and_as_many_as
     assert total <= budget or index == [current]
     for k in (index[0] - 1, index[-1] + 1):  # neither side could take one more
         assert not (0 <= k < len(sizes) and total + sizes[k] <= budget)
+
+
+def test_a_uint8_token_export_counts_its_int32_ids_at_four_bytes(tmp_path, monkeypatch):
+    import torch
+
+    from zoo import TokenClassifier
+
+    torch.manual_seed(0)
+    model = TokenClassifier(vocab=30).eval()  # > 20 classes: the top-k ids and ranks travel as int32
+    rng = np.random.default_rng(0)
+    ex = lw.Explorer(model, [rng.integers(0, 30, 400) for _ in range(30)], top_k=20, wire_dtype="uint8")
+    assert ex._meta["top_k"] == 20
+    ex.sequence = 15
+    one = ex.save_html(tmp_path / "one.html", sequences=15, quiet=True)
+    two = ex.save_html(tmp_path / "two.html", sequences=[15, 16], quiet=True)
+    budget = int(one + 10.5 * (two - one))  # room for about ten neighbours (int32 ids counted at 1 byte: 17)
+    monkeypatch.setattr(lw, "EXPORT_BUDGET", budget)
+    size = ex.save_html(tmp_path / "a.html", quiet=True)
+    n = len(_exported_names(tmp_path / "a.html"))
+    assert size <= budget and 8 <= n <= 11, (size, budget, n)

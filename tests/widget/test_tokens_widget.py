@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lstm_widget as lw
-from lstm_widget._widget.tokens import TOPK_ABOVE, VOCAB_MAX
+from lstm_widget._widget.tokens import TOPK_ABOVE, VOCAB_MAX, top_k_arrays
 from lstm_widget._wire import decode_array
 
 from zoo import TokenClassifier, WordLM, lm_forward
@@ -129,11 +129,43 @@ def test_the_top_k_travels_in_every_wire_dtype(lm, seqs):
         assert decode_array(ex._arrays["topk_ids"]).dtype == np.int32
 
 
+def test_steps_where_the_head_did_not_run_have_no_top_k_and_no_rank():
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(25), size=6).astype(np.float32)
+    probs[:3] = np.nan  # an encoder's stage: the head ran on steps 3.. only
+    ids = np.array([1, 2, 3, 4, 5, 6])
+    got = top_k_arrays(probs, ids, 4, next_token=True)
+    np.testing.assert_array_equal(got["topk_ids"][:3], -1)
+    assert np.isnan(got["topk_probs"][:3]).all()
+    np.testing.assert_array_equal(got["next_rank"][:3], -1)
+    np.testing.assert_array_equal(got["next_prob"][:3], 0)
+    # where it ran: torch.topk's order and the next id's rank, as before
+    order = np.argsort(-probs[3:], axis=1, kind="stable")[:, :4]
+    np.testing.assert_array_equal(got["topk_ids"][3:], order)
+    np.testing.assert_allclose(got["topk_probs"][3:], np.take_along_axis(probs[3:], order, 1))
+    for t in (3, 4):
+        want = 1 + int((probs[t] > probs[t, ids[t + 1]]).sum())
+        assert got["next_rank"][t] == want and got["next_prob"][t] == probs[t, ids[t + 1]]
+    assert got["next_rank"][5] == -1  # the last step: no next id
+
+
 def test_a_small_vocabulary_keeps_every_probability():
     torch.manual_seed(2)
     model = TokenClassifier(vocab=TOPK_ABOVE).eval()
     ex = lw.Explorer(model, [np.arange(6) % TOPK_ABOVE])
     assert ex._meta["top_k"] == 0 and "probs" in ex._arrays and "topk_ids" not in ex._arrays
+
+
+def test_a_small_next_token_model_labels_its_classes_as_tokens():
+    torch.manual_seed(2)
+    model = TokenClassifier(vocab=6).eval()
+    vocab = ["a", " ", "\n", "", "\x01", "zz"]
+    ex = lw.Explorer(model, [np.arange(6)], tokens=vocab)
+    assert ex._meta["next_token"] and ex._meta["top_k"] == 0
+    assert ex._meta["class_names"] == ["a", "␣", "⏎", "∅", "␁", "zz"]  # as the page's tokenLabel shows them
+    assert lw.Explorer(model, [np.arange(6)])._meta["class_names"] == [f"#{i}" for i in range(6)]  # no vocabulary
+    named = lw.Explorer(model, [np.arange(6)], tokens=vocab, class_names=list("uvwxyz"))
+    assert named._meta["class_names"] == list("uvwxyz")  # given names win
 
 
 def test_streaming_appends_ids_and_the_top_k_with_each_step_s_rank_once_the_next_id_is_known(lm, seqs):

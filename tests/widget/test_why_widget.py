@@ -375,3 +375,52 @@ def test_export_carries_the_why_section_renumbered(ex, tmp_path):
     state = _state(tmp_path / "b.html")
     assert state["_influence"] == {} and state["_comparison"] == {} and state["comparison"] == {}
     assert state["_patterns"] == {} and state["_ranking"]["quantity"] == "h"
+
+
+def test_influence_of_a_regression_explains_its_output_not_an_argmax_class():
+    torch.manual_seed(1)
+    reg = torch.nn.Sequential()
+    reg.add_module("lstm", torch.nn.LSTM(3, 8, batch_first=True))
+    reg.add_module("out", torch.nn.Linear(8, 2))
+    reg.forward = lambda x: reg.out(reg.lstm(x)[0])
+    x = np.random.default_rng(4).normal(size=(6, 3)).astype(np.float32)
+    ex = lw.Explorer(reg, [x], task="regression")
+    ex.why_open = True
+    got = ex._influence
+    assert "error" not in got and got["output"] == "output"
+    with torch.no_grad():
+        raw = reg(torch.from_numpy(x)[None])[0].numpy()
+    np.testing.assert_array_equal(decode_array(got["targets"]), np.zeros(6))
+    np.testing.assert_allclose(decode_array(got["f_x"]), raw[:, 0], atol=1e-5)
+    assert ex.influence_map.regression and repr(ex.influence_map.at(3)).startswith(
+        f"Influence({ex.influence_method}, output 0 at step 3"
+    )
+
+
+def test_ranking_of_an_encoder_decoder_averages_each_row_where_its_module_ran():
+    from zoo import EncoderDecoder
+
+    torch.manual_seed(5)
+    model = EncoderDecoder(steps=4).eval()
+    rng = np.random.default_rng(5)
+    xs = [rng.normal(size=(n, 3)).astype(np.float32) for n in (6, 5, 7, 6, 4, 5)]
+    labels = [0, 1, 0, 1, 0, 1]
+    ex = lw.Explorer(model, xs, labels=labels, why_open=True)
+    ex.layer = 1  # the decoder: NaN over the encoder's steps
+    got = ex._ranking
+    assert "error" not in got and got["layer"] == 1 and got["by"] == "t"
+    scores = decode_array(got["scores"])
+    assert np.isfinite(scores).all()
+    # by hand: each sequence's mean over the decoder's 4 steps (the last 4), then Welch's t of class c against the rest
+    means = np.stack([r.h[1][-4:].astype(np.float64).mean(axis=0) for r in ex.recordings])
+    assert np.isfinite(means).all()
+    lab = np.asarray(labels)
+    for row, c in enumerate(got["classes"]):
+        a, b = means[lab == c], means[lab != c]
+        t = (a.mean(0) - b.mean(0)) / np.sqrt(a.var(0, ddof=1) / len(a) + b.var(0, ddof=1) / len(b))
+        units = decode_array(got["units"])[row]
+        np.testing.assert_allclose(scores[row], t[units], rtol=1e-5)
+        np.testing.assert_array_equal(units, np.argsort(-t, kind="stable")[:10])
+    # the encoder's row: its own steps only
+    ex.layer = 0
+    assert np.isfinite(decode_array(ex._ranking["scores"])).all()

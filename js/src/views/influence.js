@@ -42,6 +42,27 @@ export function lagTicks(top) {
   return [...ticks.map((v) => -v).reverse(), 0, ...ticks];
 }
 
+/**
+ * What the map at step t explains (the line under it): a regression's raw output `targets[t]` (`output` "output"),
+ * else the logit / probability of the class — or next token — predicted at t; then the baseline and completeness.
+ */
+export function influenceCaption(inf, t, meta) {
+  const c = inf.targets ? inf.targets[t] : null;
+  const value = fmt(inf.f_x ? inf.f_x[t] : NaN);
+  let text;
+  if (inf.output === "output") text = `explains output ${c} (predicted at t=${t}) = ${value}`;
+  else {
+    const cname =
+      c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : clipText(meta.class_names?.[c] ?? `class ${c}`);
+    const what = meta.next_token ? "the next token " : "";
+    text = `explains the ${inf.output || "logit"} of ${what}“${cname}” (predicted at t=${t}) = ${value}`;
+  }
+  if (inf.tokens) text += " · attributed to each token's embedding";
+  if (inf.f_baseline) text += ` · baseline ${fmt(inf.f_baseline[t])}`;
+  if (inf.completeness) text += ` · completeness error ${(100 * inf.completeness[t]).toFixed(2)}%`;
+  return text;
+}
+
 export class InfluenceView {
   constructor(ctx) {
     this.ctx = ctx;
@@ -196,8 +217,6 @@ export class InfluenceView {
     if (ready && inf.error) problem = inf.error;
     else if (!ready) {
       if (store.meta.model_note && !this.ctx.offline) problem = noModelReason(this.ctx, "influence");
-      else if (store.meta.task === "regression")
-        problem = "influence explains a class prediction; this model predicts real values (a regression)";
       else if (!store.hasHead()) problem = "the model has no head: there is no prediction to explain";
       else if (!canRunModel(this.ctx))
         problem = this.ctx.offline
@@ -236,16 +255,7 @@ export class InfluenceView {
   }
 
   explainText(inf, t) {
-    const meta = this.ctx.store.meta;
-    const c = inf.targets ? inf.targets[t] : null;
-    const cname =
-      c == null ? "" : meta.next_token ? tokenLabel(meta.vocab, c) : clipText(meta.class_names?.[c] ?? `class ${c}`);
-    const what = meta.next_token ? "next token" : "";
-    let text = `explains the ${inf.output || "logit"} of ${what ? `the ${what} ` : ""}“${cname}” (predicted at t=${t}) = ${fmt(inf.f_x ? inf.f_x[t] : NaN)}`;
-    if (inf.tokens) text += " · attributed to each token's embedding";
-    if (inf.f_baseline) text += ` · baseline ${fmt(inf.f_baseline[t])}`;
-    if (inf.completeness) text += ` · completeness error ${(100 * inf.completeness[t]).toFixed(2)}%`;
-    setText(this.explain, text);
+    setText(this.explain, influenceCaption(inf, t, this.ctx.store.meta));
   }
 
   drawMap(theme, themeChanged) {

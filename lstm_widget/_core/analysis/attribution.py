@@ -46,6 +46,9 @@ from ..validate import check_int, check_sequence, resolve_layer
 METHODS = ("integrated_gradients", "gradient_x_input")
 #: What a class target attributes: the head's logit, or the probability (softmax; sigmoid for a one-logit head).
 OUTPUTS = ("logit", "prob")
+#: What the head predicts: "auto" (a head with one output is a regression's, explained as its raw value; more are
+#: classes), or the task ``record`` was told / found ("classification", "regression").
+INFLUENCE_TASKS = ("auto", "classification", "regression")
 
 _BUDGET = 2**25  # about the most (rows × steps × gate width) one forward holds; larger batches run in chunks
 _ROUND_DIV = 8  # each refinement round spends 1/2 of what is left (4 evaluations per halved segment)
@@ -83,8 +86,9 @@ class Influence(_PerStep):
     there for a model with a reverse direction, whose step t has read the rest of the sequence too. For integrated
     gradients ``values.sum()`` ≈ ``f_x - f_baseline`` (``completeness_error`` says how closely).
     ``f_x``: the attributed value at x (the logit or probability of ``target`` at step t, or the unit's activation);
-    ``f_baseline``: the same at the baseline (None for gradient × input). ``regression``: the head has one output
-    and its raw value is explained (a regression's prediction, "output 0" in the repr rather than a class's logit).
+    ``f_baseline``: the same at the baseline (None for gradient × input). ``regression``: a raw output of the head is
+    explained (a regression's prediction: ``target`` is the output's index, "output j" in the repr rather than a
+    class's logit) — with ``task="regression"``, or a head with one output and ``task="auto"``.
     """
 
     values: np.ndarray
@@ -100,7 +104,7 @@ class Influence(_PerStep):
     baseline: np.ndarray | None
     steps: int | None
     causal: bool
-    regression: bool = False  # the head has one output, explained as its raw value: a regression's prediction
+    regression: bool = False  # a raw output of the head explained (target its index): a regression's prediction
 
     @property
     def per_lag(self) -> np.ndarray:
@@ -224,8 +228,9 @@ def _no_cudnn(device: torch.device):
 class _Target:
     """What is attributed: a class of the head (its logit or probability), or one unit of one quantity of one row."""
 
-    def __init__(self, spec: RecurrentSpec, target, output, unit, quantity, layer):
+    def __init__(self, spec: RecurrentSpec, target, output, unit, quantity, layer, task="auto"):
         self.spec = spec
+        self.task = task
         if unit is None:
             if spec.head is None:
                 raise ValueError(
@@ -234,12 +239,18 @@ class _Target:
                 )
             if output not in OUTPUTS:
                 raise ValueError(f"output must be one of {list(OUTPUTS)}; got {output!r}")
+            if task == "regression" and output != "logit":
+                raise ValueError(
+                    f"output={output!r} is a class probability; a regression's outputs are explained as they are "
+                    "(output='logit', the default)"
+                )
             if target is not None:
                 target = check_int(
                     target, "target", expected="a class index (int) or None (the predicted class)", error=TypeError
                 )
             self.kind, self.output, self.target = "class", output, target
-            self.regression = False  # set by scores(): one raw output explained (a regression's prediction)
+            # one raw output explained (a regression's prediction): the task, or (task "auto") set by scores()
+            self.regression = task == "regression"
             self.quantity = self.layer = self.row = None
             self.causal = not any(w.reverse for row in spec.layers for w in row)
             return
@@ -275,7 +286,8 @@ class _Target:
             for layer in s.layers:
                 z, _ = layer_outputs(layer, s.cell, z)
             logits, probs = head_outputs(s.head, z)
-            self.regression = logits.shape[-1] == 1 and self.output == "logit"
+            if self.task == "auto":
+                self.regression = logits.shape[-1] == 1 and self.output == "logit"
             return logits if self.output == "logit" else probs
         for layer in s.layers[: self.l]:
             z, _ = layer_outputs(layer, s.cell, z)
@@ -463,6 +475,7 @@ class _Options:
     steps: int = 128
     quadrature: str = "adaptive"
     output: str = "logit"
+    task: str = "auto"
     unit: int | None = None
     quantity: str = "h"
     layer: int | str = -1
@@ -474,6 +487,8 @@ class _Options:
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}; got {self.method!r}")
+        if self.task not in INFLUENCE_TASKS:
+            raise ValueError(f"task must be one of {list(INFLUENCE_TASKS)}; got {self.task!r}")
         if self.ig:
             steps = check_int(
                 self.steps, "steps", low=1, expected="a whole number >= 1 (gradient evaluations along the path)"
@@ -528,12 +543,13 @@ def _attribute(tgt: _Target, x: np.ndarray, ts: list, opts: _Options) -> dict:
     probe = np.linspace(0.0, 1.0, _PROBES * steps + 1) if adaptive else np.array([0.0, 1.0])
     S = path.scores(probe)[:, torch.as_tensor(ts_arr, device=path.dev)]  # (P, Q, K)
     K = S.shape[2]
-    if tgt.kind == "class" and target is None:  # the class predicted at x at each query's step
-        cls = S[-1].argmax(dim=1).cpu().numpy() if K > 1 else np.zeros(Q, dtype=np.int64)
+    if tgt.kind == "class" and target is None:  # the class predicted at x at each query's step; a regression's output 0
+        cls = S[-1].argmax(dim=1).cpu().numpy() if K > 1 and not tgt.regression else np.zeros(Q, dtype=np.int64)
     else:
         c = target if tgt.kind == "class" else tgt.target
         if not 0 <= c < K:
-            raise ValueError(f"target must be a class index in 0..{K - 1} (the head has {K} outputs); got {c}")
+            what = "an output index" if tgt.regression else "a class index"
+            raise ValueError(f"target must be {what} in 0..{K - 1} (the head has {K} outputs); got {c}")
         cls = np.full(Q, c, dtype=np.int64)
     phi = S[:, torch.arange(Q, device=path.dev), torch.as_tensor(cls, device=path.dev)].T.double().cpu().numpy()
     if not ig:
@@ -566,7 +582,7 @@ def _prepare(model, x, opts: _Options):
         spec = dataclasses.replace(spec, preprocess=None, raw_features=seq.shape[1])
     else:
         seq = check_sequence(x, spec.raw_features, "x")
-    return seq, _Target(spec, opts.target, opts.output, opts.unit, opts.quantity, opts.layer)
+    return seq, _Target(spec, opts.target, opts.output, opts.unit, opts.quantity, opts.layer, opts.task)
 
 
 @_takes_options
@@ -576,6 +592,9 @@ def influence(model, x, t: int | None = None, *, options: _Options) -> Influence
     What is explained: the ``output`` ("logit", the default, or "prob") of class ``target`` (None: the class predicted
     at step t) given by the model's head on h_t — the per-step prediction ``record`` shows; or, with ``unit=``, the
     activation of that unit of ``quantity`` ("h", "c", a gate) in ``layer`` (a row index or name) at step t.
+    ``task``: "regression" explains the head's raw output ``target`` (None: output 0) — a regression's prediction;
+    "classification" the ``output`` of a class (also for a one-logit head); "auto" (the default) takes a head with one
+    output for a regression's and more for classes (pass ``Recording.task`` to go by what ``record`` found).
 
     ``method``: "integrated_gradients" — from ``baseline`` (None or "zeros": all zeros in the model's raw input
     space; "mean": each feature's mean over x; a number, one step (D,) or a whole (T, D) array) with ``steps`` gradient

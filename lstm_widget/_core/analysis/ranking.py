@@ -103,6 +103,14 @@ class UnitRanking:
         return f"UnitRanking({where}by={self.by!r}, {len(self.classes)} classes, top {self.units.shape[1]})"
 
 
+def _finite_mean(a: np.ndarray) -> np.ndarray:
+    """(units,) the mean of each unit over the steps where it is finite; NaN where it never is."""
+    finite = np.isfinite(a)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.where(finite, a, 0.0).sum(axis=0) / n, np.nan)
+
+
 def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, axis=-1, kind="stable")[..., :k]  # NaN sorts last
     return order, np.take_along_axis(scores, order, axis=-1)
@@ -125,11 +133,13 @@ def rank_units(
     its end: ``t=-1`` is each sequence's last step).
 
     Without ``labels``, ``by`` (default "abs") scores each unit over all the chosen steps pooled: "abs" mean |a|,
-    "mean" mean a, "max" max a, "absmax" max |a| (the single strongest activation anywhere).
+    "mean" mean a, "max" max a, "absmax" max |a| (the single strongest activation anywhere); steps where the row has
+    no finite value (its module did not run there) are left out.
 
     With ``labels`` (one per sequence), each class gets its own ranking of the units more active in it than in the
-    rest: each sequence is first summarised by its mean activation over the chosen steps (so every sequence counts
-    once), then ``by`` (default "t") scores class c against the rest: "t" Welch's t statistic
+    rest: each sequence is first summarised by its mean activation over the chosen steps where the row's module ran
+    (its values are NaN at the others — one module of several run in turn; a sequence where it never ran is left
+    out), so every sequence counts once, then ``by`` (default "t") scores class c against the rest: "t" Welch's t statistic
     (m_c − m_rest) / sqrt(s²_c/n_c + s²_rest/n_rest) with sample variances (needs 2 sequences in the class and in the
     rest), "diff" the difference of means m_c − m_rest. Highest first: the units that fire for class c.
 
@@ -151,6 +161,9 @@ def rank_units(
             extra = f" ({list(BY_CLASS)} need labels=)" if by in BY_CLASS else ""
             raise ValueError(f"by must be one of {list(BY)} without labels{extra}; got {by!r}")
         pooled = np.concatenate(arrays, axis=0)
+        pooled = pooled[np.isfinite(pooled).any(axis=1)]  # the steps where the row's module ran
+        if not len(pooled):
+            raise ValueError(f"no chosen step has a finite value of {layer_name or 'the arrays'}: nothing to rank")
         score = {
             "abs": lambda a: np.abs(a).mean(0),
             "mean": lambda a: a.mean(0),
@@ -165,12 +178,16 @@ def rank_units(
     labels = np.asarray(labels.detach().cpu() if hasattr(labels, "detach") else labels)
     if labels.ndim != 1 or len(labels) != len(arrays):
         raise ValueError(f"labels must hold one label per sequence ({len(arrays)}); got shape {labels.shape}")
+    # each sequence's mean over the steps where the row's module ran (NaN elsewhere: an encoder–decoder's rows); a
+    # sequence in which the row has no finite value is left out
+    summary = np.stack([_finite_mean(a) for a in arrays])  # (sequences, units)
+    ran = np.isfinite(summary).any(axis=1)
+    summary, labels = summary[ran], labels[ran]
     classes = np.unique(labels)
     if len(classes) < 2:
         raise ValueError(
             f"labels must name at least 2 classes to compare a class with the rest; got {classes.tolist()}"
         )
-    summary = np.stack([a.mean(axis=0) for a in arrays])  # (sequences, units)
     scores = []
     for c in classes:
         inside, rest = summary[labels == c], summary[labels != c]

@@ -47,7 +47,7 @@ from ..files import write_atomic
 from ..model.adapters import _AUTO, RecurrentSpec, describe
 from ..model.gates import QUANTITIES
 from ..validate import check_int, check_sequence
-from .recorder import Recording, record
+from .recorder import Recording, record, resolve_task
 
 FORMAT = "lstm_widget.recordings"
 #: 2: stores carry a manifest (:data:`MANIFEST`); version 1 stores (without one) are opened with a warning.
@@ -140,10 +140,10 @@ def _region(name: str, a: int, b: int) -> tuple:
     return (slice(a, b),) if _time_axis(name) == 0 else (slice(None), slice(a, b))
 
 
-def _record_arrays(spec: RecurrentSpec, model, seqs: list[np.ndarray], names: tuple) -> dict:
-    """The recordings of ``seqs`` concatenated along time, per stored array: inputs (n, D), quantities (L, n, U),
-    logits / probs (n, C) for a classifier head, outputs (n, k) for a regression head."""
-    recs = record(model, seqs, _spec=spec)
+def _record_arrays(spec: RecurrentSpec, model, seqs: list[np.ndarray], names: tuple, task: str) -> dict:
+    """The recordings of ``seqs`` (``record``'s ``task``) concatenated along time, per stored array: inputs (n, D),
+    quantities (L, n, U), logits / probs (n, C) for a classifier head, outputs (n, k) for a regression head."""
+    recs = record(model, seqs, task=task, _spec=spec)
     out = {"inputs": np.concatenate(seqs, axis=0)}
     for q in names:
         out[q] = np.concatenate([getattr(r, q) for r in recs], axis=1)
@@ -279,6 +279,7 @@ def _record_block(
     lstm,
     head,
     threads: int,
+    task: str,
 ) -> tuple[int, list]:
     """A Dask task: record ``seqs`` (consecutive sequences whose steps begin at ``start`` in the store) in batches of
     ``batch_size`` and write the chunks wholly inside their region; returns (sequences, the edge pieces). Records with
@@ -294,7 +295,7 @@ def _record_block(
     stream = _Stream(arrays, start, chunk_steps, own_edges=False)
     try:
         for k in range(0, len(seqs), batch_size):
-            stream.append(_record_arrays(spec, model, seqs[k : k + batch_size], names))
+            stream.append(_record_arrays(spec, model, seqs[k : k + batch_size], names, task))
     except BaseException:
         stream.close()
         raise
@@ -679,6 +680,7 @@ def record_dataset(
     threads: int | None = None,
     lstm=None,
     head=_AUTO,
+    task="auto",
 ):
     """Record ``model`` on every sequence of ``sequences`` into a chunked zarr store at ``path`` and return it opened
     (:func:`open_dataset`).
@@ -699,7 +701,8 @@ def record_dataset(
     ``compressors``:
     zarr's ``compressors`` argument — None (the default) stores the chunks raw: float32 activations shrink by only
     5–10 % under zstd, for a large share of the writing time; "auto" gives zarr's default (zstd), or name any zarr
-    codec. ``lstm`` / ``head``: as in :func:`record`.
+    codec. ``lstm`` / ``head`` / ``task``: as in :func:`record` (``task="regression"`` stores a head's raw outputs
+    per step, however many; the store's ``task`` and ``outputs`` attributes say so).
 
     ``client``: a ``distributed.Client``. The sequences are then read on the client in blocks of ``task_size``
     sequences (default 4 × ``batch_size``), each block's region of the store is fixed from its lengths before it is
@@ -714,6 +717,7 @@ def record_dataset(
     _require("zarr", "record_dataset")
     if client is not None:
         _require("distributed", "record_dataset(client=...)")
+    resolve_task(task, 0)  # checked before anything runs
     spec = describe(model, lstm=lstm, head=head)
     names = _check_quantities(quantities, spec)
     batch_size = _positive_int(batch_size, "batch_size")
@@ -734,7 +738,8 @@ def record_dataset(
             "no sequences to record (an empty list or iterable); expected at least one (steps, features) array"
         ) from None
     stream_of_seqs = itertools.chain([first], seqs)
-    probe = record(model, [first[:1]], _spec=spec)[0]
+    probe = record(model, [first[:1]], task=task, _spec=spec)[0]
+    task = probe.task or "auto"  # every block is recorded as the probe was (no head: nothing to resolve)
     classes = 0 if probe.probs is None else probe.probs.shape[1]
     n_outputs = probe.outputs.shape[1] if probe.task == "regression" else 0
     features = first.shape[1]
@@ -748,7 +753,7 @@ def record_dataset(
         if threads != threads_before:
             torch.set_num_threads(threads)
         if client is None:
-            lengths = _record_local(spec, model, stream_of_seqs, arrays, names, chunk_steps, batch_size, bar)
+            lengths = _record_local(spec, model, stream_of_seqs, arrays, names, chunk_steps, batch_size, bar, task)
         else:
             lengths = _record_dask(
                 client,
@@ -764,6 +769,7 @@ def record_dataset(
                 _module_name(model, lstm),
                 "auto" if head is _AUTO else _module_name(model, head),
                 threads,
+                task,
             )
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -870,14 +876,14 @@ def _batches(seqs: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar) -> list[int]:
+def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar, task) -> list[int]:
     lengths: list[int] = []
     stream = _Stream(arrays, 0, chunk_steps, own_edges=True, grow=lambda steps: _grow(arrays, steps))
     try:
         for batch in _batches(seqs, batch_size):
             n = len(batch)
             lengths.extend(x.shape[0] for x in batch)
-            data = _record_arrays(spec, model, batch, names)
+            data = _record_arrays(spec, model, batch, names, task)
             del batch  # freed before the next batch is read: one batch of sequences held at a time
             stream.append(data)
             del data
@@ -890,7 +896,7 @@ def _record_local(spec, model, seqs, arrays, names, chunk_steps, batch_size, bar
 
 
 def _record_dask(
-    client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm, head, threads
+    client, model, seqs, arrays, path, names, chunk_steps, batch_size, task_size, bar, lstm, head, threads, task
 ) -> list[int]:
     from distributed import as_completed
 
@@ -931,6 +937,7 @@ def _record_dask(
                 lstm,
                 head,
                 threads,
+                task,
                 pure=False,
             )
         )
