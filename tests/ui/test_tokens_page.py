@@ -85,7 +85,7 @@ def test_the_text_view_follows_t_and_a_click_on_a_token_moves_it(tok):
     text.locator(".lw-tok[data-step='12']").click()
     wait_py(page, "ex.t", 12)
     wait_until(lambda: cur.get_attribute("data-step") == "12", message="the outline moved to token 12")
-    assert root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = 12 / {len(TEXT)} · {TEXT[12]}"
+    assert root.locator(".lw-timeline .lw-tlabel").text_content() == f"t = 12 (0–{len(TEXT) - 1}) · {TEXT[12]}"
 
 
 def test_the_top_k_panel_lists_k_tokens_with_the_actual_next_one_marked_and_ranked(tok):
