@@ -1,59 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeArray } from "../dev/encode.js";
+import { appendMsg, twoSequences } from "../dev/store-fixture.js";
+
+/** Appends whose buffers sit at byte 4 of a larger buffer, as ipywidgets may deliver them. */
+const appendMsgAt = (...args) => appendMsg(...args, { byteOffset: 4 });
+
 import { Column, createStore, normalizeMeta } from "../src/store.js";
 
-/** Two sequences (T = 3, 2), L = 1, U = 2, D = 1; value = 10 * row + unit. */
-function fixture() {
-  const lengths = [3, 2];
-  const sumT = 5;
-  const h = Float32Array.from({ length: sumT * 2 }, (_, k) => 10 * Math.floor(k / 2) + (k % 2));
-  const inputs = Float32Array.from({ length: sumT }, (_, r) => r / 10);
-  const traj = Float32Array.from({ length: sumT * 2 }, (_, k) => k);
-  return {
-    meta: {
-      n_sequences: 2,
-      lengths,
-      offsets: [0, 3, 5],
-      labels: [1, null],
-      class_names: ["a", "b"],
-      feature_names: ["x"],
-      layer_names: ["layer0"],
-      quantities: ["h"],
-      units: { h: 2 },
-      has_head: false,
-      n_classes: 2,
-      limits: { h: [0, 41] },
-      projection: { name: "PCA", dims: 2, layer: 0, quantity: "h" },
-      sequence_names: ["first", "second"],
-    },
-    arrays: {
-      h: encodeArray(h, [1, sumT, 2], "float32"),
-      inputs: encodeArray(inputs, [sumT, 1], "float32"),
-      traj: encodeArray(traj, [sumT, 2], "float32"),
-    },
-  };
-}
-
-/** An append message: k steps of h (1, k, 2), inputs (k, 1), as the kernel sends them. */
-function appendMsg(sequence, start, hValues, inputValues) {
-  const k = inputValues.length;
-  const fields = [];
-  const buffers = [];
-  for (const [name, values, shape] of [
-    ["h", hValues, [1, k, 2]],
-    ["inputs", inputValues, [k, 1]],
-  ]) {
-    const e = encodeArray(values, shape, "float32", { byteOffset: 4 });
-    buffers.push(e.buffer);
-    delete e.buffer;
-    fields.push({ name, ...e });
-  }
-  return [{ type: "append", sequence, start, fields }, buffers];
-}
-
 test("load: per-sequence slices via offsets", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta, arrays });
   assert.equal(store.nSequences(), 2);
   assert.equal(store.length(0), 3);
@@ -68,7 +24,7 @@ test("load: per-sequence slices via offsets", () => {
 });
 
 test("state: page sets are clamped, model sets kept as given and clamped in the snapshot", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta, arrays });
   const seen = [];
   store.subscribe((changes, source) => seen.push([[...changes].sort().join(","), source]));
@@ -94,10 +50,10 @@ test("state: page sets are clamped, model sets kept as given and clamped in the 
 });
 
 test("append to the last sequence grows every array, and the cursor at the end follows", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta, arrays });
   store.set({ sequence: 1, t: 1 });
-  const changes = store.applyMessage(...appendMsg(1, 2, [50, 51, 60, 61], [0.5, 0.6]));
+  const changes = store.applyMessage(...appendMsgAt(1, 2, [50, 51, 60, 61], [0.5, 0.6]));
   assert.ok(changes.has("data") && changes.has("t"));
   assert.equal(store.length(1), 4);
   assert.deepEqual(store.meta.offsets, [0, 3, 7]);
@@ -110,17 +66,17 @@ test("append to the last sequence grows every array, and the cursor at the end f
   assert.deepEqual(store.limits("h"), [0, 61]);
   // a cursor not at the end stays put
   store.set({ t: 1 });
-  store.applyMessage(...appendMsg(1, 4, [70, 71], [0.7]));
+  store.applyMessage(...appendMsgAt(1, 4, [70, 71], [0.7]));
   assert.equal(store.state.t, 1);
   assert.equal(store.length(1), 5);
 });
 
 test("append into a middle sequence shifts the later rows; begin adds an empty sequence", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta, arrays });
   const h0 = arrays.h.buffer;
   const before = new Float32Array(h0.buffer, h0.byteOffset, 10).slice();
-  store.applyMessage(...appendMsg(0, 3, [90, 91], [0.9]));
+  store.applyMessage(...appendMsgAt(0, 3, [90, 91], [0.9]));
   assert.deepEqual(store.meta.offsets, [0, 4, 6]);
   assert.deepEqual(Array.from(store.series("h", 0, 0).data), [0, 1, 10, 11, 20, 21, 90, 91]);
   assert.deepEqual(Array.from(store.series("h", 0, 1).data), [30, 31, 40, 41]);
@@ -130,7 +86,7 @@ test("append into a middle sequence shifts the later rows; begin adds an empty s
     "model buffer untouched",
   );
   // overwrite existing steps (start < length) keeps the length
-  store.applyMessage(...appendMsg(0, 1, [-1, -2], [0]));
+  store.applyMessage(...appendMsgAt(0, 1, [-1, -2], [0]));
   assert.equal(store.length(0), 4);
   assert.deepEqual(Array.from(store.series("h", 0, 0).data.subarray(2, 4)), [-1, -2]);
 
@@ -143,7 +99,7 @@ test("append into a middle sequence shifts the later rows; begin adds an empty s
   assert.deepEqual(store.meta.sequence_names, ["first", "second", "live"]);
   assert.deepEqual(store.meta.labels, [1, null, 1]);
   store.set({ sequence: 2 });
-  for (let k = 0; k < 40; k++) store.applyMessage(...appendMsg(2, k, [k, -k], [k]));
+  for (let k = 0; k < 40; k++) store.applyMessage(...appendMsgAt(2, k, [k, -k], [k]));
   assert.equal(store.length(2), 40);
   assert.equal(store.state.t, 39, "cursor followed from an empty sequence");
   assert.deepEqual(Array.from(store.series("h", 0, 2).data.subarray(78, 80)), [39, -39]);
@@ -151,7 +107,7 @@ test("append into a middle sequence shifts the later rows; begin adds an empty s
 });
 
 test("arrays whose step count disagrees with _meta are held back", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore();
   const warn = console.warn;
   console.warn = () => {};
@@ -191,14 +147,14 @@ test("Column grows with spare capacity and copies before writing to a borrowed b
 });
 
 test("per-quantity data: loadArrays adds, replaces and removes one array; appends skip quantities not loaded", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   meta.quantities = ["h", "c"];
   meta.units = { h: 2, c: 2 };
   const store = createStore({ meta, arrays });
   assert.equal(store.pending("c"), true);
   assert.equal(store.pending("h"), false);
   // an append carrying c while c is not loaded leaves it out (the _data_c trait will bring all of it)
-  const [msg, bufs] = appendMsg(1, 2, [50, 51], [0.5]);
+  const [msg, bufs] = appendMsgAt(1, 2, [50, 51], [0.5]);
   const c = encodeArray([7, 8], [1, 1, 2], "float32");
   bufs.push(c.buffer);
   delete c.buffer;
@@ -221,7 +177,7 @@ test("per-quantity data: loadArrays adds, replaces and removes one array; append
 });
 
 test("meta keeps the task, the outputs note, the model note and the stages of every sequence", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({
     meta: {
       ...meta,
@@ -255,7 +211,7 @@ test("meta keeps the task, the outputs note, the model note and the stages of ev
 });
 
 test("append keeps a regression's outputs as an array of its own, with their range", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta: { ...meta, task: "regression", n_outputs: 1 }, arrays });
   const e = encodeArray(Float32Array.from([0.5, -2.5]), [2, 1], "float32", { byteOffset: 4 });
   const buffer = e.buffer;

@@ -6,62 +6,16 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 import { encodeArray } from "../dev/encode.js";
 import { FakeModel } from "../dev/fake-model.js";
+import { appendMsg, twoSequences } from "../dev/store-fixture.js";
 import { createStore, SYNCED_KEYS, THROTTLED_KEYS, traitValue } from "../src/store.js";
 import { createSync } from "../src/sync.js";
 
 beforeEach(() => mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1000 }));
 afterEach(() => mock.timers.reset());
 
-/** Two sequences (T = 3, 2), L = 1, U = 2, D = 1, h in 0..41. */
-function fixture() {
-  const sumT = 5;
-  const h = Float32Array.from({ length: sumT * 2 }, (_, k) => 10 * Math.floor(k / 2) + (k % 2));
-  return {
-    meta: {
-      n_sequences: 2,
-      lengths: [3, 2],
-      offsets: [0, 3, 5],
-      labels: [1, null],
-      class_names: ["a", "b"],
-      feature_names: ["x"],
-      layer_names: ["layer0"],
-      quantities: ["h"],
-      units: { h: 2 },
-      has_head: false,
-      limits: { h: [0, 41] },
-      sequence_names: ["first", "second"],
-    },
-    arrays: {
-      h: encodeArray(h, [1, sumT, 2], "float32"),
-      inputs: encodeArray(
-        Float32Array.from({ length: sumT }, (_, r) => r / 10),
-        [sumT, 1],
-        "float32",
-      ),
-    },
-  };
-}
-
-/** An append message of k steps of h (1, k, 2) and inputs (k, 1), as the kernel sends it. */
-function appendMsg(sequence, start, hValues, inputValues) {
-  const k = inputValues.length;
-  const fields = [];
-  const buffers = [];
-  for (const [name, values, shape] of [
-    ["h", hValues, [1, k, 2]],
-    ["inputs", inputValues, [k, 1]],
-  ]) {
-    const e = encodeArray(values, shape, "float32");
-    buffers.push(e.buffer);
-    delete e.buffer;
-    fields.push({ name, ...e });
-  }
-  return [{ type: "append", sequence, start, fields }, buffers];
-}
-
 /** The explorer's wiring: the store's page changes written through the sync, held back as explorer.js does. */
 function page(state = { sequence: 1, t: 1 }) {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const store = createStore({ meta, arrays, state });
   const model = new FakeModel({ ...state, _rev: {} });
   const sync = createSync(model, {
@@ -138,7 +92,7 @@ test("abort: the provisional sequence is removed and the cursor goes back to wha
 });
 
 test("abort drops the provisional sequence's stages too", () => {
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   const two = [
     ["enc", 0, 1],
     ["dec", 1, 2],
@@ -180,7 +134,7 @@ test("end: the sequence is committed, and sequence / t pointing into it are writ
 test("traits that hold the streamed sequence commit it even before `end` arrives", () => {
   const { store } = page();
   streamThreeSteps(store);
-  const { meta, arrays } = fixture();
+  const { meta, arrays } = twoSequences();
   store.load(meta, arrays); // traits from another thread, without the sequence: it stays provisional (gone)
   assert.equal(store.isProvisional(2), true);
   store.applyMessage(...appendMsg(2, 3, [1, 2], [4])); // the next append begins it again, provisional

@@ -21,7 +21,7 @@ import traitlets as tl
 import lstm_widget
 
 from .._core.analysis.attribution import METHODS
-from .._core.model import LSTM_QUANTITIES, describe, gate_weights
+from .._core.model import LSTM_QUANTITIES, gate_weights
 from .._core.model.adapters import _AUTO
 from .._core.model.gates import GATES
 from .._core.projection.fit import check_projection
@@ -46,7 +46,7 @@ from .payload import (
     token_ids,
 )
 from .recorded import DEFAULT_WINDOW, StorePager, int_in
-from .source import ModelSource
+from .source import ModelSource, described
 from .static import bundle
 from .sync import PageSync
 from .training import TrainingEpochs
@@ -198,15 +198,14 @@ class Explorer(PageSync):
         opts, traits = ViewOptions.split(
             options, labels=labels, class_names=class_names, feature_names=feature_names, sequence_names=sequence_names
         )
-        try:  # the sizes, from the sequences' shapes before anything runs, where one module describes the model
-            estimate = describe(model, lstm=lstm, head=head, forward=forward)
-        except (TypeError, ValueError):
-            estimate = None  # several recurrent modules: record's own checks apply
-        if estimate is not None:
-            check_sizes_before_recording(estimate, sequences, opts.wire_dtype)
+        # the sizes are checked from the sequences' shapes before anything runs (a model of several recurrent
+        # modules has no one description: record's own checks apply)
+        description = described(model, lstm=lstm, head=head, forward=forward)
+        if description[0] is not None:
+            check_sizes_before_recording(description[0], sequences, opts.wire_dtype)
         recs = record(model, sequences, lstm=lstm, head=head, task=task, forward=forward, lengths=lengths)
         recs = recs if isinstance(recs, list) else [recs]
-        source = ModelSource(model, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
+        source = ModelSource(model, description, recs[0].layer_names, lstm=lstm, head=head, forward=forward, task=task)
         self._source = source
         embedding = token_embedding(model)
         n_ids = None if embedding is None else embedding[1].num_embeddings

@@ -11,19 +11,26 @@ from .._core.recording import Stepper
 from .._core.recording.observe import stepping_refusal
 
 
+def described(model, *, lstm, head, forward) -> tuple:
+    """(the model's description, None), or (None, why there is none: several recurrent modules, ...) — made once,
+    before recording, for the size check and then for :class:`ModelSource`."""
+    try:
+        return describe(model, lstm=lstm, head=head, forward=forward), None
+    except (TypeError, ValueError) as err:
+        return None, str(err)
+
+
 class ModelSource:
     """``model`` and the options it was recorded with. ``spec`` is its description when the model runs one recurrent
     module that a :class:`~lstm_widget.Stepper` steps exactly (the same rows as the recordings, from a zero state,
     each step's input its own, the head verified against the model's output); else None and ``note`` says why."""
 
-    def __init__(self, model, layer_names, *, lstm, head, forward, task):
+    def __init__(self, model, description: tuple, layer_names, *, lstm, head, forward, task):
         self.model = model
         self._options = dict(lstm=lstm, head=head, forward=forward, task=task)
-        self.spec, self.note = None, None
-        try:
-            spec = describe(model, lstm=lstm, head=head, forward=forward)
-        except (TypeError, ValueError) as err:
-            self.note = str(err)
+        spec, self.note = description  # from described(), made before recording
+        self.spec = None
+        if spec is None:
             return
         if tuple(spec.layer_names) != tuple(layer_names):
             self.note = (
