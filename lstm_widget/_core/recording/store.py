@@ -480,25 +480,35 @@ def _create_store(path, spec, model, names, features, head, chunk_steps, batch_s
         arrays[q] = root.create_array(q, shape=(L, 0, U), chunks=(1, chunk_steps, U), **kw)
     for name in _HEAD_ARRAYS.get(task, ()):
         arrays[name] = root.create_array(name, shape=(0, width), chunks=(chunk_steps, width), **kw)
+    units = {q: spec.units[q] for q in names}
     root.attrs.update(
-        {
-            "format": FORMAT,
-            "version": VERSION,
-            "cell": spec.cell,
-            "layer_names": list(spec.layer_names),
-            "quantities": list(names),
-            "units": {q: int(spec.units[q]) for q in names},
-            "features": int(features),
-            "classes": int(width) if task == "classification" else None,
-            "task": task,
-            "outputs": int(width) if task == "regression" else None,
-            "model": _model_description(model, spec),
-            "chunk_steps": int(chunk_steps),
-            "batch_size": int(batch_size),
-            "complete": False,
-        }
+        _store_attrs(
+            spec.cell, spec.layer_names, units, features, head, _model_description(model, spec), chunk_steps, batch_size
+        )
     )
     return root, arrays
+
+
+def _store_attrs(cell, layer_names, units: dict, features, head, model: dict, chunk_steps, batch_size) -> dict:
+    """The group attributes of a store being written (``complete`` false until :func:`_finish_store`): what
+    :func:`open_dataset` reads back. ``head`` is (task, classes or outputs per step) — (None, 0) without a head."""
+    task, width = head
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "cell": cell,
+        "layer_names": list(layer_names),
+        "quantities": list(units),
+        "units": {q: int(n) for q, n in units.items()},
+        "features": int(features),
+        "classes": int(width) if task == "classification" else None,
+        "task": task,
+        "outputs": int(width) if task == "regression" else None,
+        "model": model,
+        "chunk_steps": int(chunk_steps),
+        "batch_size": int(batch_size),
+        "complete": False,
+    }
 
 
 def _with_checksum(compressors) -> list:
@@ -838,23 +848,10 @@ def write_recordings(recs: list[Recording], path, *, model: dict | None = None, 
             chunks = (chunk_steps, value.shape[1]) if _time_axis(name) == 0 else (1, chunk_steps, value.shape[2])
             root.create_array(name, shape=value.shape, chunks=chunks, **kw)[...] = value.astype(np.float32, copy=False)
         described = model or {"source": "recordings", "cell": first.cell, "has_head": bool(classes)}
-        root.attrs.update(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "cell": first.cell,
-                "layer_names": list(first.layer_names),
-                "quantities": list(names),
-                "units": {q: int(getattr(first, q).shape[2]) for q in names},
-                "features": features,
-                "classes": classes or None,
-                "model": described,
-                "chunk_steps": chunk_steps,
-                "batch_size": len(recs),
-                "complete": False,
-                **(extra_attrs or {}),
-            }
-        )
+        units = {q: getattr(first, q).shape[2] for q in names}
+        head = ("classification", classes) if classes else (None, 0)
+        attrs = _store_attrs(first.cell, first.layer_names, units, features, head, described, chunk_steps, len(recs))
+        root.attrs.update({**attrs, **(extra_attrs or {})})
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         _finish_store(root, offsets)
