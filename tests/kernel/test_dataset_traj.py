@@ -50,7 +50,7 @@ def _explorer(store, **kw):
 
 
 def _pca_by_hand(pca, states: np.ndarray) -> np.ndarray:
-    """IncrementalPCA's transform computed here from what it learned: (x − mean) · componentsᵀ, in float64."""
+    """A (non-whitening) PCA's transform computed here from what it learned: (x − mean) · componentsᵀ, in float64."""
     x = np.asarray(states, dtype=np.float64)
     return (x - pca.mean_) @ pca.components_.T
 
@@ -65,8 +65,9 @@ def _check_points(w, store, layer: int, quantity: str) -> np.ndarray:
     states = np.asarray(store.arrays[quantity][layer])
     assert states.shape[0] == store.n_steps
     np.testing.assert_allclose(points, w.projection.transform(states), rtol=1e-6, atol=1e-6)
-    if isinstance(w.projection, IncrementalPCA):
-        np.testing.assert_allclose(points, _pca_by_hand(w.projection, states)[:, :3], rtol=1e-6, atol=1e-6)
+    assert isinstance(w.projection, (PCA, IncrementalPCA)) and not w.projection.whiten
+    want = _pca_by_hand(w.projection, states)[:, : points.shape[1]]
+    np.testing.assert_allclose(points, want, rtol=1e-6, atol=1e-6)
     offsets = decode_array(dt["offsets"])
     assert dt["offsets"].dtype == "int32" and offsets.tolist() == [0, *np.cumsum(store.lengths).tolist()]
     assert decode_array(dt["classes"]).tolist() == [-1 if v is None else v for v in LABELS]
@@ -79,6 +80,7 @@ def _check_points(w, store, layer: int, quantity: str) -> np.ndarray:
 def test_every_step_of_the_store_is_placed_by_the_windows_projection(store):
     w = _explorer(store, start=8)
     assert store.layer_names == ("layer0", "layer1") and w.projection_layer == 1
+    assert isinstance(w.projection, IncrementalPCA)
     assert w.projection.n_samples_seen_ == store.n_steps  # fitted over the store, then placed in one more pass
     _check_points(w, store, 1, "h")
     sent = []
