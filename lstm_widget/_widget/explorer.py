@@ -254,8 +254,9 @@ class Explorer(PageSync):
         lazily: only ``window`` consecutive sequences (from ``start``) are read and sent to the page; set
         ``window_start`` to show another window. ``labels``, ``sequence_names`` and ``groups`` have one entry per
         sequence of the store. The trajectory is fitted over every step of the store with ``partial_fit``
-        (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one). Other keywords
-        as in :class:`Explorer`; returns a ``DatasetExplorer``."""
+        (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one), and every step
+        of the store is placed on that map and sent too, for the page to draw the whole data set behind the window
+        (``_dataset_traj``, js/PROTOCOL.md). Other keywords as in :class:`Explorer`; returns a ``DatasetExplorer``."""
         if options.get("targets") is not None:
             raise ValueError(
                 "targets= is not taken by from_dataset (a store's sequences are read a window at a time); show them "
