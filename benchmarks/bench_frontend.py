@@ -745,7 +745,7 @@ def run_stream(args) -> int:
         open_warm_notebook(page, server, setup_notebook(200, 16), "bench_stream.ipynb")
         jv_explorer(page)
         idle_raf = page.evaluate(RAF_RATE_JS, 2000)
-        for hide in STREAM_HIDE:
+        for hide in STREAM_HIDE[:1] if args.all_shown else STREAM_HIDE:
             page.evaluate(HIDE_JS, hide)
             print(f"  hidden: {hide or 'none'} ...", flush=True)
             results.append((hide, stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], 1, 8)))
@@ -760,6 +760,9 @@ def run_stream(args) -> int:
             f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}); "
             f"cores: kernel {c['kernel']:.2f}, chromium {c['chromium']:.2f}"
         )
+        ms, n = s["view_ms"] or {}, max(s["repaints"], 1)
+        shares = sorted(ms.items(), key=lambda kv: -kv[1])
+        print("    JS ms per repaint by view: " + ", ".join(f"{k} {v / n:.2f}" for k, v in shares))
     return 0
 
 
@@ -1082,6 +1085,11 @@ def main(argv=None) -> int:
         "--stream",
         action="store_true",
         help="the live stream only, with every view shown and with the heavy ones hidden in turn",
+    )
+    ap.add_argument(
+        "--all-shown",
+        action="store_true",
+        help="with --stream: only the run with every view shown (no runs with views hidden)",
     )
     args = ap.parse_args(argv)
     if args.long:
