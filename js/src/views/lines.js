@@ -179,12 +179,12 @@ export class LineChart {
     let lo = spec ? spec.lo : 0;
     let hi = spec ? spec.hi : 1;
     if (live) {
-      // The y range of a streaming chart only widens (by a quarter of its span beyond the data), so that appended
-      // steps seldom change the scale of what is drawn.
+      // The y range of a streaming chart only widens (by half its span beyond the data: the span at least doubles),
+      // so that appended steps seldom change the scale of what is drawn.
       const lr = this.liveRange;
       if (lr && lr.key === spec.key && lo >= lr.lo && hi <= lr.hi) [lo, hi] = [lr.lo, lr.hi];
       else if (lr && lr.key === spec.key) {
-        const grow = (Math.max(hi, lr.hi) - Math.min(lo, lr.lo)) / 4;
+        const grow = (Math.max(hi, lr.hi) - Math.min(lo, lr.lo)) / 2;
         if (lo < lr.lo) lo -= grow;
         else lo = lr.lo;
         if (hi > lr.hi) hi += grow;
@@ -204,9 +204,11 @@ export class LineChart {
     // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which looks
     // the same when the steps are that close.
     const width = empty ? 1 : spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
+    if (this.el.dataset.live !== (live ? String(n) : "")) this.el.dataset.live = live ? String(n) : "";
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       this.drawnT = live ? spec.T : 0;
+      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
       const ctx = this.plot.begin(this.plot.bctx);
       if (!empty) {
         drawYAxis(ctx, r, lo, hi, theme, this.yOf, { ticks: spec.ticks });
