@@ -119,8 +119,10 @@ def test_a_stream_draws_what_is_appended_and_ends_as_a_full_repaint(sx):
     # After it: no view is live, and each base canvas equals a fresh full repaint of the same data (the views drawn
     # for another sequence, then for this one again).
     wait_until(
-        lambda: all(v["live"] == "" for v in root.evaluate(VIEW_STATE_JS, list(VIEWS)))
-        and root.locator(".lw-picker").get_attribute("data-streaming") == "false",
+        lambda: (
+            all(v["live"] == "" for v in root.evaluate(VIEW_STATE_JS, list(VIEWS)))
+            and root.locator(".lw-picker").get_attribute("data-streaming") == "false"
+        ),
         timeout=30,
         message=lambda: f"views still live: {root.evaluate(VIEW_STATE_JS, list(VIEWS))}",
     )
