@@ -29,7 +29,8 @@ NAME = "stream_live"
 N = 4  # sequences loaded
 STEPS = 150  # steps streamed: the capacity grows 64 -> 128 -> 256 on the way
 FPS = 40  # ~4 s of stream: the page is sampled while it runs
-VIEWS = (".lw-heatmap", ".lw-traces", ".lw-inputs", ".lw-probs")
+VIEWS = (".lw-heatmap", ".lw-traces", ".lw-inputs", ".lw-probs", ".lw-trajectory")
+LINES = (".lw-traces", ".lw-inputs", ".lw-probs")
 
 SETUP = f"""\
 import numpy as np
@@ -74,6 +75,9 @@ VIEW_STATE_JS = """(root, sels) => sels.map((s) => {
 })"""
 
 
+SAMPLE_JS = f"""(root, sels) => ({{heatmap: ({HEATMAP_LIVE_JS})(root), views: ({VIEW_STATE_JS})(root, sels)}})"""
+
+
 @pytest.fixture(scope="module")
 def sx(new_page, jupyter_server):
     page, root = widget_notebook(new_page, jupyter_server, NAME, [SETUP, "ex"])
@@ -91,10 +95,10 @@ def test_a_stream_draws_what_is_appended_and_ends_as_a_full_repaint(sx):
     cell = start_code(page, f"ex.stream(x, name='live', fps={FPS})")
     samples, states = [], []
     while not code_done(page, cell):
-        s = root.evaluate(HEATMAP_LIVE_JS)
-        if s["cap"]:
-            samples.append(s)
-            states.append(root.evaluate(VIEW_STATE_JS, list(VIEWS)))
+        s = root.evaluate(SAMPLE_JS, list(VIEWS))  # the heatmap and the views in one frame
+        if s["heatmap"]["cap"]:
+            samples.append(s["heatmap"])
+            states.append(s["views"])
         page.wait_for_timeout(100)
     wait_code(page, cell, timeout=120_000)
 
@@ -111,10 +115,12 @@ def test_a_stream_draws_what_is_appended_and_ends_as_a_full_repaint(sx):
     # The whole base layer was drawn again only when the capacity changed (the scale of the loaded sequences holds
     # the streamed one's values): once for the first steps, once per capacity, never per append.
     assert samples[-1]["draws"] - draws0[0]["draws"] <= 4, (draws0, samples)
-    # The line charts: once per capacity and when the data leave their y range (which then at least doubles).
-    for before, last in zip(draws0[1:], states[-1][1:], strict=True):
-        assert last["live"] in ("64", "128", "256"), states[-1]
-        assert last["draws"] - before["draws"] <= 6, (draws0, states[-1])
+    # The line charts: once per capacity and when the data leave their y range (which then at least doubles). The
+    # trajectory: once per capacity (its time colours) and when a point leaves the frame drawn.
+    for sel, before, last in zip(VIEWS[1:], draws0[1:], states[-1][1:], strict=True):
+        if sel in LINES:
+            assert last["live"] in ("64", "128", "256"), (sel, states[-1])
+        assert last["draws"] - before["draws"] <= 6, (sel, draws0, states[-1])
 
     # After it: no view is live, and each base canvas equals a fresh full repaint of the same data (the views drawn
     # for another sequence, then for this one again).

@@ -150,6 +150,8 @@ export class LineChart {
    * sequence is streaming and spec.key stays the same while steps are appended (store.drawVersion): the time axis
    * then spans liveCapacity(T) steps and the y range only widens, so that the lines drawn stay valid and each repaint
    * adds the new steps' segments to them; the repaint after the stream (spec.key moves on) draws it all anew.
+   * `liveRange` ([lo, hi], optional): a y range the streaming chart starts from (e.g. the quantity's over every
+   * sequence), widened to the data's.
    */
   render({ snap, theme, themeChanged }, spec) {
     this.spec = spec;
@@ -182,6 +184,11 @@ export class LineChart {
       // The y range of a streaming chart only widens (by half its span beyond the data: the span at least doubles),
       // so that appended steps seldom change the scale of what is drawn.
       const lr = this.liveRange;
+      if (!(lr && lr.key === spec.key) && spec.liveRange) {
+        // the first steps' range is a poor guess at the whole stream's: the one given covers what is known
+        lo = Math.min(lo, spec.liveRange[0]);
+        hi = Math.max(hi, spec.liveRange[1]);
+      }
       if (lr && lr.key === spec.key && lo >= lr.lo && hi <= lr.hi) [lo, hi] = [lr.lo, lr.hi];
       else if (lr && lr.key === spec.key) {
         const grow = (Math.max(hi, lr.hi) - Math.min(lo, lr.lo)) / 2;

@@ -69,6 +69,7 @@ export class TracesView extends LineChartView {
       stages: store.stages(snap.sequence),
       onLegendClick: fallback ? null : (u) => store.toggleUnit(u), // a chip of a selected unit deselects it
       live: store.isProvisional(snap.sequence),
+      liveRange: isSigned(q) ? paddedRange(...store.limits(q), true) : null,
       key: [snap.sequence, store.drawVersion(snap.sequence), snap.layer, q, `${units}`, `${colors}`].join("|"),
     });
   }
