@@ -463,7 +463,7 @@ export class HeatmapView {
     const n = win.t1 - win.t0;
     const state = (button, why, title) => {
       const off = why != null;
-      button.setAttribute("aria-disabled", String(off));
+      if (button.getAttribute("aria-disabled") !== String(off)) button.setAttribute("aria-disabled", String(off));
       const text = off ? why : title;
       if (button.title !== text) {
         button.title = text;
