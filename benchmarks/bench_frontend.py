@@ -40,6 +40,7 @@ other load is printed with the stream figures: on small shared machines, read th
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -224,6 +225,33 @@ class CdpPage:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
                 return msg.get("result", {})
+
+    def trace_start(self) -> None:
+        """Start a DevTools trace of the page (the timeline's categories), returned as a stream by trace_stop."""
+        self.send(
+            "Tracing.start",
+            categories="devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink,cc,gpu,viz",
+            transferMode="ReturnAsStream",
+        )
+
+    def trace_stop(self) -> list[dict]:
+        """End the trace started by trace_start: its events."""
+        self.seq += 1
+        self.ws.send(json.dumps({"id": self.seq, "method": "Tracing.end", "params": {}}))
+        handle = None
+        while handle is None:
+            msg = json.loads(self.ws.recv())
+            if msg.get("method") == "Tracing.tracingComplete":
+                handle = msg["params"]["stream"]
+        chunks = []
+        while True:
+            r = self.send("IO.read", handle=handle, size=1 << 20)
+            chunks.append(base64.b64decode(r["data"]) if r.get("base64Encoded") else r["data"].encode())
+            if r.get("eof"):
+                break
+        self.send("IO.close", handle=handle)
+        data = json.loads(b"".join(chunks))
+        return data["traceEvents"] if isinstance(data, dict) else data
 
     def evaluate(self, fn: str, arg=None):
         # JSON-able results come back as values, anything else (a Lumino widget, say) as None.
@@ -772,10 +800,13 @@ def run_stream(args) -> int:
         open_warm_notebook(page, server, setup_notebook(200, 16), "bench_stream.ipynb")
         jv_explorer(page)
         idle_raf = page.evaluate(RAF_RATE_JS, 2000)
-        for hide in STREAM_HIDE:
+        hides = STREAM_HIDE[:1] if args.all_shown else STREAM_HIDE
+        for hide in hides + tuple(args.hide):
             page.evaluate(HIDE_JS, hide)
             print(f"  hidden: {hide or 'none'} ...", flush=True)
-            results.append((hide, stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], 1, 8)))
+            results.append(
+                (hide, stream(page, cfg["stream_steps"], cfg["stream_fps"], cfg["stream_s"], 1, 8, args.trace))
+            )
     print()
     print(
         f"Live stream repaints per second (rAF ceiling with nothing happening {idle_raf:.1f} /s; goal ≥ {GOAL_FPS:.0f})"
@@ -784,9 +815,23 @@ def run_stream(args) -> int:
         m, c = s["main"], s["cpu"]
         print(
             f"  hidden {hide or 'none':45s} {s['fps']:5.1f} /s (worst 1 s {s['fps_worst_1s']:5.1f}); "
-            f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}); "
+            f"{s['steps_per_s']:.0f} steps/s; page main thread busy {m['Task']:.0%} (script {m['Script']:.0%}, "
+            f"style {m['RecalcStyle']:.0%}, layout {m['Layout']:.0%}); "
             f"cores: kernel {c['kernel']:.2f}, chromium {c['chromium']:.2f}"
         )
+        ms, n = s["view_ms"] or {}, max(s["repaints"], 1)
+        shares = sorted(ms.items(), key=lambda kv: -kv[1])
+        print("    JS ms per repaint by view: " + ", ".join(f"{k} {v / n:.2f}" for k, v in shares))
+        if s["trace"]:
+            per_s = 1 / max(s["trace_s"], 1e-9)
+            tr = s["trace"]
+            print(
+                "    trace, ms per s busy by thread: "
+                + ", ".join(f"{k} {v * per_s:.0f}" for k, v in tr["busy"].items())
+            )
+            print(
+                "    trace, main thread self ms per s: " + ", ".join(f"{k} {v * per_s:.0f}" for k, v in tr["main_self"])
+            )
     return 0
 
 
@@ -928,8 +973,52 @@ def jv_explorer(page) -> None:
     wait_root(page)
 
 
+def trace_summary(events: list[dict], top: int = 14) -> dict:
+    """Of a DevTools trace: per thread name, the ms its top-level events took; on the page's main thread
+    (CrRendererMain with the most events), the self ms of each event name, the `top` largest."""
+    names, threads = {}, {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"]
+        elif e.get("ph") == "X" and "dur" in e:
+            threads.setdefault((e["pid"], e["tid"]), []).append(e)
+    busy, self_ms, main, most = {}, {}, None, -1
+    for key, evs in threads.items():
+        name = names.get(key, "?")
+        if name == "CrRendererMain" and len(evs) > most:
+            main, most = key, len(evs)
+    for key, evs in threads.items():
+        name = re.sub(r"\d+$", "", names.get(key, "?"))
+        evs.sort(key=lambda e: (e["ts"], -e["dur"]))
+        stack = []  # [end, name, child time]
+        for e in evs:
+            while stack and stack[-1][0] <= e["ts"]:
+                end, n, child, dur = stack.pop()
+                if key == main:
+                    self_ms[n] = self_ms.get(n, 0.0) + (dur - child) / 1e3
+            if not stack:
+                busy[name] = busy.get(name, 0.0) + e["dur"] / 1e3
+            else:
+                stack[-1][2] += e["dur"]
+            stack.append([e["ts"] + e["dur"], e["name"], 0, e["dur"]])
+        while stack:
+            end, n, child, dur = stack.pop()
+            if key == main:
+                self_ms[n] = self_ms.get(n, 0.0) + (dur - child) / 1e3
+            if stack:
+                pass
+    top_self = sorted(self_ms.items(), key=lambda kv: -kv[1])[:top]
+    return {"busy": dict(sorted(busy.items(), key=lambda kv: -kv[1])[:8]), "main_self": top_self}
+
+
 def stream(
-    page, steps: int, fps: float, max_s: float, threads: int | None = None, batch_ms: float | None = None
+    page,
+    steps: int,
+    fps: float,
+    max_s: float,
+    threads: int | None = None,
+    batch_ms: float | None = None,
+    trace: bool = False,
 ) -> dict:
     """ex.stream of a tiled test utterance at ``fps``: repaints and steps per second seen in the page. ``steps`` is cut
     to what the kernel steps in about ``max_s`` seconds (timed first); ``threads`` sets torch's threads first;
@@ -959,6 +1048,8 @@ def stream(
     page.evaluate(SAMPLER_START_JS)
     page.evaluate("() => { globalThis.__lwViewMs = {}; }")  # js/src/loop.js: ms of each view's render, summed
     cpu0, main0 = cpu_snapshot(), page_metrics(page)
+    if trace:
+        page.trace_start()
     handle = start_code(
         page,
         "_t0 = time.perf_counter()\n"
@@ -973,6 +1064,7 @@ def stream(
     )  # fmt: skip
     cpu = cpu_between(cpu0, cpu_snapshot())
     main1 = page_metrics(page)
+    traced = trace_summary(page.trace_stop()) if trace else None
     main = {k: (main1[k] - main0[k]) / (main1["wall"] - main0["wall"]) for k in main0 if k != "wall"}
     out = wait_code(page, handle, timeout=300_000)
     next_frames(page, 3)
@@ -1021,6 +1113,8 @@ def stream(
         main=main,
         view_ms=view_ms,
         repaints=int(frames[-1] - a[0, 1]),
+        trace=traced,
+        trace_s=main1["wall"] - main0["wall"],
     )
 
 
@@ -1109,6 +1203,23 @@ def main(argv=None) -> int:
         "--stream",
         action="store_true",
         help="the live stream only, with every view shown and with the heavy ones hidden in turn",
+    )
+    ap.add_argument(
+        "--hide",
+        action="append",
+        default=[],
+        metavar="SELECTOR",
+        help="with --stream: one more run with the elements matching SELECTOR hidden (repeatable)",
+    )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="with --stream: take a DevTools trace of each run and print where the page's threads spend the time",
+    )
+    ap.add_argument(
+        "--all-shown",
+        action="store_true",
+        help="with --stream: only the run with every view shown (no runs with views hidden)",
     )
     args = ap.parse_args(argv)
     if args.long:

@@ -255,3 +255,50 @@ export function colorCells(cells, scale, table) {
   }
   return px;
 }
+
+// ---- a sequence that is streaming ---------------------------------------------------------------------------------
+
+/** The steps a time axis spans while a sequence of T steps streams: the next power of two ≥ T (at least 64), so that
+ * the x scale, and what is drawn on it, stay valid while steps are appended, until T passes it. */
+export function liveCapacity(T) {
+  let c = 64;
+  while (c < T) c *= 2;
+  return c;
+}
+
+/**
+ * Columns c0 … c1 − 1 of the picture of window [0, n) over imgW columns (the mapping of reduceWindow), from the steps
+ * 0 … T − 1 that a (T, U) block has so far (T ≤ n): per cell the value farthest from `mid` of the steps × units it
+ * covers, NaN where none is. Returns (c1 − c0) × imgH cells, row-major (row = image row, `rowOf[u]` unit u's).
+ */
+export function reduceColumns(data, U, T, n, rowOf, imgW, imgH, mid, c0, c1) {
+  const w = c1 - c0;
+  const cells = new Float32Array(w * imgH).fill(NaN);
+  if (!(w > 0) || !(U > 0)) return cells;
+  const mn = new Float32Array(w * imgH).fill(Infinity);
+  const mx = new Float32Array(w * imgH).fill(-Infinity);
+  const s0 = Math.ceil((c0 * n) / imgW); // the first step of column c0
+  const s1 = Math.min(T, Math.ceil((c1 * n) / imgW));
+  for (let t = s0; t < s1; t++) {
+    const c = columnOf(t, 0, n, imgW) - c0;
+    if (c < 0 || c >= w) continue;
+    const col = c * imgH;
+    const base = t * U;
+    for (let u = 0; u < U; u++) {
+      const v = data[base + u];
+      const idx = rowOf[u] + col;
+      if (v < mn[idx]) mn[idx] = v;
+      if (v > mx[idx]) mx[idx] = v;
+    }
+  }
+  for (let c = 0; c < w; c++) {
+    for (let r = 0; r < imgH; r++) {
+      const i = c * imgH + r;
+      const lo = mn[i];
+      if (lo === Infinity) continue;
+      const hi = mx[i];
+      cells[r * w + c] = Math.abs(hi - mid) > Math.abs(lo - mid) ? hi : lo;
+    }
+  }
+  return cells;
+}

@@ -284,6 +284,8 @@ export function createStore(init = {}) {
   let limits = {};
   let version = 0;
   let seqVersions = [];
+  /** Per sequence, the version of its last change that was not steps appended at its end (see drawVersion). */
+  let baseVersions = [];
   /** `_weights.rows` decoded: layer row -> {row, layer_name, framework, gates, ours, names, biases, W, U, b} */
   let weights = new Map();
   let weightsVersion = 0;
@@ -351,6 +353,7 @@ export function createStore(init = {}) {
     if (meta.stages) meta.stages.length = k;
     meta.sequence_names.length = k;
     seqVersions.length = k;
+    baseVersions.length = k;
     meta.n_sequences = k;
   };
 
@@ -395,6 +398,7 @@ export function createStore(init = {}) {
       provisional = new Set([...provisional].filter((s) => s >= meta.n_sequences));
       version++;
       seqVersions = meta.lengths.map(() => version);
+      baseVersions = seqVersions.slice();
       return store.notify(new Set(["data"]), "data");
     },
 
@@ -415,6 +419,7 @@ export function createStore(init = {}) {
       }
       version++;
       seqVersions = meta.lengths.map(() => version);
+      baseVersions = seqVersions.slice();
       return store.notify(new Set(["data"]), "data");
     },
 
@@ -517,6 +522,7 @@ export function createStore(init = {}) {
       if (!provisional.delete(s)) return new Set();
       version++;
       seqVersions[s] = version;
+      baseVersions[s] = version;
       return store.notify(new Set(["data"]), "data");
     },
 
@@ -554,6 +560,7 @@ export function createStore(init = {}) {
         meta.stages?.push([]);
         meta.sequence_names.push(`sequence ${k}`);
         seqVersions.push(version);
+        baseVersions.push(version);
         meta.n_sequences++;
       }
       const len = meta.lengths[s];
@@ -566,6 +573,7 @@ export function createStore(init = {}) {
       meta.labels[s] = label == null ? null : toInt(label, null);
       version++;
       seqVersions[s] = version;
+      baseVersions[s] = version;
       const changes = new Set(["data"]);
       return notify ? store.notify(changes, "data") : changes;
     },
@@ -602,9 +610,13 @@ export function createStore(init = {}) {
         const p = parts[k];
         if (!arrays.has(p.name) && sumT > 0 && QUANTITIES.includes(p.name)) parts.splice(k, 1);
       }
+      // Steps written over (start < len) or a new array (NaN rows for the steps already there) change more than the
+      // end of the sequence: drawVersion moves on.
+      let rewrite = start < len;
       for (const p of parts) {
         const a = arrays.get(p.name);
         if (!a) {
+          rewrite = true;
           const cols = [];
           for (let l = 0; l < p.L; l++) cols.push(Column.empty(p.rowSize, sumT, p.data.constructor));
           arrays.set(p.name, { L: p.L, rowSize: p.rowSize, cols });
@@ -635,6 +647,7 @@ export function createStore(init = {}) {
       }
       version++;
       seqVersions[s] = version;
+      if (rewrite) baseVersions[s] = version;
       const changes = new Set(["data"]);
       // The cursor follows the live end of the sequence it is on.
       const cur = store.snapshot();
@@ -662,6 +675,12 @@ export function createStore(init = {}) {
     },
     seqVersion(s) {
       return seqVersions[s] || 0;
+    },
+    /** The version views key their drawings of sequence s on: while s streams (provisional), it moves only when
+     * something other than steps appended at its end changes (the drawings then add the new steps to what they
+     * drew); otherwise it is seqVersion(s). */
+    drawVersion(s) {
+      return provisional.has(s) ? baseVersions[s] || 0 : seqVersions[s] || 0;
     },
     has(name) {
       return arrays.has(name);

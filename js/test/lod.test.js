@@ -7,10 +7,12 @@ import {
   columnOf,
   followCursor,
   isWhole,
+  liveCapacity,
   MIN_WINDOW,
   panWindow,
   pickLevel,
   pyramidBytes,
+  reduceColumns,
   reduceWindow,
   stepAt,
   visibleWindow,
@@ -256,4 +258,37 @@ test("the store's window: page-local, clamped, left alone by zoom/pan, pulled al
     snap.window.t0 <= snap.t && snap.t < snap.window.t1 && snap.window.t1 - snap.window.t0 === 50,
     JSON.stringify(snap.window),
   );
+});
+
+test("liveCapacity: the next power of two at or above T, at least 64", () => {
+  assert.deepEqual([0, 1, 64, 65, 128, 129, 1000].map(liveCapacity), [64, 64, 64, 128, 128, 256, 1024]);
+});
+
+test("reduceColumns: any run of columns equals those of reduceWindow over [0, n) of the steps there are", () => {
+  const U = 5;
+  const n = 64;
+  for (const [T, imgW] of [
+    [64, 64],
+    [40, 64],
+    [40, 23],
+    [17, 9],
+  ]) {
+    const data = Float32Array.from({ length: T * U }, (_, k) => Math.sin(k * 1.7) * (k % 7));
+    const rowOf = Int32Array.from({ length: U }, (_, u) => (u * 3) % U);
+    const imgH = U;
+    // reduceWindow over the whole capacity, the steps to come NaN
+    const padded = new Float32Array(n * U).fill(NaN);
+    padded.set(data);
+    const { cells: whole } = reduceWindow(padded, U, 0, n, rowOf, imgW, imgH, 0.25);
+    for (const [c0, c1] of [
+      [0, imgW],
+      [3, 7],
+      [imgW - 2, imgW],
+    ]) {
+      const part = reduceColumns(data, U, T, n, rowOf, imgW, imgH, 0.25, c0, c1);
+      const want = [];
+      for (let r = 0; r < imgH; r++) for (let c = c0; c < c1; c++) want.push(whole[r * imgW + c]);
+      assert.deepEqual(Array.from(part), want, `T ${T}, imgW ${imgW}, columns ${c0}-${c1}`);
+    }
+  }
 });

@@ -147,3 +147,21 @@ test("traits that hold the streamed sequence commit it even before `end` arrives
   assert.equal(store.isProvisional(2), false, "Python's traits hold it: committed");
   assert.equal(store.applyMessage({ type: "end", sequence: 2 }).size, 0, "the end that follows changes nothing");
 });
+
+test("drawVersion: while a sequence streams it stays put across appends at its end, and moves on a rewrite or the end", () => {
+  const { store } = page();
+  store.applyMessage({ type: "begin", sequence: 2, name: "live", label: 0 });
+  store.applyMessage(...appendMsg(2, 0, [100, 101, 110, 111], [1, 2]));
+  const drawn = store.drawVersion(2);
+  const seq = store.seqVersion(2);
+  store.applyMessage(...appendMsg(2, 2, [500, -500], [3]));
+  assert.equal(store.drawVersion(2), drawn, "steps appended at the end keep what was drawn valid");
+  assert.notEqual(store.seqVersion(2), seq, "the sequence's data did change");
+  assert.equal(store.drawVersion(1), store.seqVersion(1), "a sequence that is not streaming: its seqVersion");
+  store.applyMessage(...appendMsg(2, 1, [7, 8], [9])); // step 1 written over
+  assert.notEqual(store.drawVersion(2), drawn, "a step written over invalidates what was drawn");
+  const rewritten = store.drawVersion(2);
+  store.applyMessage({ type: "end", sequence: 2 });
+  assert.notEqual(store.drawVersion(2), rewritten, "the end of the stream: everything is drawn again");
+  assert.equal(store.drawVersion(2), store.seqVersion(2));
+});

@@ -557,9 +557,9 @@ class Explorer(PageSync):
             # chunk after the first starts with the step before it again (sent again, its rank now known)
             again = 1 if loaded.shows_top_k else 0
             frames, pending, last_send = [], [], time.perf_counter()
+            clock = last_send  # step t is due at clock + (t + 1) / fps
             with stepping_threads(loaded.spec):
                 for t in range(x.shape[0]):
-                    started = time.perf_counter()
                     frames.append(stepper.step(x[t]))
                     pending.append(frames[-1])
                     now = time.perf_counter()
@@ -567,7 +567,14 @@ class Explorer(PageSync):
                         self._send_frames(s, t + 1 - len(pending), pending, embed)
                         pending, last_send = frames[len(frames) - again :], now
                     if fps is not None:
-                        time.sleep(max(0.0, 1.0 / fps - (time.perf_counter() - started)))
+                        # Paced on the stream's clock, not step by step: a sleep that wakes late (a busy machine) is
+                        # made up by the next steps' shorter ones, so the rate is fps however coarse the sleeps;
+                        # more than 0.1 s behind, the clock moves on instead (no burst to catch up).
+                        late = time.perf_counter() - (clock + (t + 1) / fps)
+                        if late < 0:
+                            time.sleep(-late)
+                        elif late > 0.1:
+                            clock += late - 0.1
             rec = recording_from_frames(frames, loaded.layer_names, embed)
             grown = loaded.appended(rec, None if label is None else int(label), name, group)
             meta, traits = self._assemble(grown)

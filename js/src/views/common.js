@@ -431,6 +431,34 @@ export function drawSeries(ctx, data, T, stride, j, rect, yOf, color, width = 1.
   ctx.restore();
 }
 
+/**
+ * Steps t0 … t1 − 1 of column j of a (·, stride) block as a line on an x scale of n steps (xFromStep), joined to step
+ * t0 − 1 when there is one: what a streaming chart adds to the lines it drew when steps are appended (NaN breaks the
+ * line as in drawSeries).
+ */
+export function drawSeriesRange(ctx, data, n, stride, j, rect, yOf, color, width, t0, t1) {
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.lineJoin = "round";
+  ctx.beginPath();
+  let pen = false;
+  for (let t = Math.max(0, t0 - 1); t < t1; t++) {
+    const v = data[t * stride + j];
+    if (v !== v) {
+      pen = false;
+      continue;
+    }
+    const x = xFromStep(t, rect.x, rect.w, n);
+    const y = yOf(v);
+    if (pen) ctx.lineTo(x, y);
+    else ctx.moveTo(x, y);
+    pen = true;
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
 /** The cursor at step t: a column band when columns are wide, a line otherwise; drawn to read on any colour. */
 export function drawCursor(ctx, rect, t, T, theme, { band = true } = {}) {
   if (!(T > 0)) return;

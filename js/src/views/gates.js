@@ -150,8 +150,7 @@ export class GatesView {
     if (!has) setText(this.message, U > 0 ? "no steps recorded yet" : "no gate activations recorded");
     if (this.plot.setHeight(has ? HEAD_H + units.length * ROW_H + 6 : 40)) this.plot.resize(this.plot.width);
 
-    const ctx = this.plot.begin(this.plot.bctx);
-    this.plot.begin(this.plot.octx);
+    const ctx = this.plot.begin(this.plot.bctx); // (nothing is drawn on the overlay: it only takes the pointer)
     this.cells = [];
     this.rows = [];
     this.heads = [];
@@ -162,6 +161,10 @@ export class GatesView {
 
   /** The column heads as text over the canvas: `cols` [{q, name, title, pending, x, w}]. */
   placeHeads(cols, ctx, theme) {
+    // The same heads as last time (the usual case: a repaint for a new step): nothing to measure or place.
+    const given = JSON.stringify([cols.map((c) => [c.q, c.title, c.name, c.pending, c.x, c.w]), theme.key]);
+    if (given === this.headsGiven) return;
+    this.headsGiven = given;
     ctx.save();
     ctx.font = font(theme, 9);
     const measure = (text) => ctx.measureText(text).width;

@@ -23,9 +23,12 @@ import { COLOR_SCALE_LABELS, heatmapScale, normalizeUnits } from "../colorscale.
 import {
   buildPyramid,
   colorCells,
+  columnOf,
+  liveCapacity,
   MIN_WINDOW,
   PYRAMID_BASE,
   pickLevel,
+  reduceColumns,
   reduceWindow,
   stepAt,
   visibleWindow,
@@ -191,6 +194,9 @@ export class HeatmapView {
     this.U = 0;
     this.T = 0;
     this.win = { t0: 0, t1: 0 };
+    // The steps the time axis spans: the window, or while the sequence streams liveCapacity(T) steps from 0.
+    this.view = { t0: 0, t1: 0 };
+    this.drawnT = 0; // while streaming: the steps drawn on the base layer
     this.rect = timeRect(this.plot, 4, 18);
     this.attachPointer();
   }
@@ -204,7 +210,7 @@ export class HeatmapView {
       const r = this.rect;
       const row = rowFromY(y, r.y, r.h, this.U);
       const inTime = x >= r.x && x < r.x + r.w;
-      const t = stepAt(x, r.x, r.w, this.win.t0, this.win.t1);
+      const t = Math.max(0, Math.min(this.T - 1, stepAt(x, r.x, r.w, this.view.t0, this.view.t1)));
       const unit = row >= 0 && this.orderCache.order ? this.orderCache.order[row] : -1;
       return { x, y, row, unit, t, inTime };
     };
@@ -285,7 +291,7 @@ export class HeatmapView {
         const sideways = Math.abs(ev.deltaX) > Math.abs(ev.deltaY);
         if (ev.ctrlKey || ev.metaKey) {
           ev.preventDefault();
-          const t = stepAt(x, r.x, r.w, this.win.t0, this.win.t1);
+          const t = Math.min(this.T - 1, stepAt(x, r.x, r.w, this.view.t0, this.view.t1));
           this.ctx.zoom(ev.deltaY < 0 ? 1.25 : 0.8, t);
         } else if (ev.shiftKey || sideways) {
           ev.preventDefault();
@@ -311,16 +317,17 @@ export class HeatmapView {
     if (this.plot.resize(width)) this.baseKey = null;
   }
 
-  /** Unit order for the current block (cached; recomputed per sequence/data/layer/quantity/mode). */
-  unitOrder(snap, block) {
+  /** Unit order for the current block (cached; recomputed per sequence/data/layer/quantity/mode; while the sequence
+   * streams, `live` (its capacity), kept while steps are appended until the capacity grows). */
+  unitOrder(snap, block, live = 0) {
     const { store } = this.ctx;
     const key = [
       snap.sequence,
-      store.seqVersion(snap.sequence),
+      store.drawVersion(snap.sequence),
       snap.layer,
       snap.quantity,
       snap.order,
-      block.rows,
+      live ? `live ${live}` : block.rows,
       block.cols,
     ].join("|");
     if (this.orderCache.key !== key) {
@@ -380,7 +387,12 @@ export class HeatmapView {
     if (!has)
       setText(this.message, block ? "no steps recorded yet" : store.pending(q) ? `loading ${q}…` : `no ${q} recorded`);
 
-    const { order, rowOf } = has ? this.unitOrder(snap, raw) : { order: null, rowOf: null };
+    // A streaming sequence (not zoomed; not each unit on its own scale, which every step can change): the time axis
+    // spans liveCapacity(T) steps, so that the picture drawn stays valid and each repaint adds the new columns.
+    const live = has && store.isProvisional(snap.sequence) && !snap.window && scale.mode !== "unit";
+    this.view = live ? { t0: 0, t1: liveCapacity(T) } : win;
+    this.live = live;
+    const { order, rowOf } = has ? this.unitOrder(snap, raw, live ? this.view.t1 : 0) : { order: null, rowOf: null };
     const sel = snap.selected_units;
     const baseKey = has
       ? [
@@ -393,8 +405,7 @@ export class HeatmapView {
           this.plot.height,
           theme.key,
           sel.join(","),
-          win.t0,
-          win.t1,
+          live ? `live ${this.view.t1} ${stagesText(store.stages(snap.sequence))}` : `${win.t0} ${win.t1}`,
         ].join("|")
       : `empty|${theme.key}|${this.plot.width}`;
     // Not laid out yet (the first repaint can run before the ResizeObserver has sized the plot): building the image
@@ -403,7 +414,13 @@ export class HeatmapView {
     if (laidOut && (baseKey !== this.baseKey || themeChanged)) {
       this.baseKey = baseKey;
       this.drawBase(snap, block, order, rowOf, scale, theme);
-    }
+      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
+    } else if (laidOut && live && T > this.drawnT) this.appendColumns(snap, block, rowOf, scale, theme);
+    // While the sequence streams: the steps the time axis spans and those drawn ("" otherwise; tests read them).
+    const liveAttr = live ? String(this.view.t1) : "";
+    if (this.el.dataset.live !== liveAttr) this.el.dataset.live = liveAttr;
+    const drawnAttr = live ? String(this.drawnT) : "";
+    if (this.el.dataset.drawn !== drawnAttr) this.el.dataset.drawn = drawnAttr;
     const stages = has ? store.stages(snap.sequence) : [];
     const stagesAttr = stagesText(stages);
     if (this.el.dataset.stages !== stagesAttr) this.el.dataset.stages = stagesAttr;
@@ -446,7 +463,7 @@ export class HeatmapView {
     const n = win.t1 - win.t0;
     const state = (button, why, title) => {
       const off = why != null;
-      button.setAttribute("aria-disabled", String(off));
+      if (button.getAttribute("aria-disabled") !== String(off)) button.setAttribute("aria-disabled", String(off));
       const text = off ? why : title;
       if (button.title !== text) {
         button.title = text;
@@ -486,6 +503,7 @@ export class HeatmapView {
   }
 
   imageFor(snap, block, order, scale, win) {
+    if (this.live) return this.liveImage(block, order, scale);
     const r = this.rect;
     const dpr = this.plot.dpr;
     const n = win.t1 - win.t0;
@@ -525,18 +543,77 @@ export class HeatmapView {
     return this.image.canvas;
   }
 
-  drawBase(snap, block, order, rowOf, scale, theme) {
-    const ctx = this.plot.begin(this.plot.bctx);
+  /**
+   * The picture of a streaming sequence: window [0, capacity) over at most the plot's device pixels, from the steps
+   * there are (the columns of steps to come transparent); appendColumns adds the columns of appended steps.
+   */
+  liveImage(block, order, scale) {
     const r = this.rect;
-    if (!order) return;
+    const n = this.view.t1;
     const U = block.cols;
-    const win = this.win;
-    const img = this.imageFor(snap, block, order, scale, win);
+    const imgW = Math.max(1, Math.min(n, Math.round(r.w * this.plot.dpr)));
+    const imgH = Math.max(1, Math.min(U, Math.round(r.h * this.plot.dpr)));
+    const canvas = this.image.canvas || document.createElement("canvas");
+    canvas.width = imgW;
+    canvas.height = imgH;
+    const rowOf = new Int32Array(U);
+    for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+    const mid = (scale.lo + scale.hi) / 2;
+    const cells = reduceColumns(block.data, U, block.rows, n, rowOf, imgW, imgH, mid, 0, imgW);
+    const img = canvas.getContext("2d").createImageData(imgW, imgH);
+    img.data.set(colorCells(cells, scale, lut(scale.map)));
+    canvas.getContext("2d").putImageData(img, 0, 0);
+    this.image = { key: null, canvas, live: { rowOf, imgW, imgH, n } };
+    this.drawnT = block.rows;
+    this.el.dataset.lod = "1";
+    return canvas;
+  }
+
+  /** Steps drawnT … T − 1 appended to the streaming sequence: their columns of the picture are built, and the strip
+   * of the base layer they cover is drawn again (the picture, the selection's outlines and the stage rules there). */
+  appendColumns(snap, block, rowOf, scale, theme) {
+    const live = this.image.live;
+    if (!live || !this.image.canvas) return;
+    const { imgW, imgH, n } = live;
+    const U = block.cols;
+    const c0 = columnOf(this.drawnT, 0, n, imgW);
+    const c1 = columnOf(block.rows - 1, 0, n, imgW) + 1;
+    const mid = (scale.lo + scale.hi) / 2;
+    const cells = reduceColumns(block.data, U, block.rows, n, live.rowOf, imgW, imgH, mid, c0, c1);
+    const c2 = this.image.canvas.getContext("2d");
+    const img = c2.createImageData(c1 - c0, imgH);
+    img.data.set(colorCells(cells, scale, lut(scale.map)));
+    c2.putImageData(img, c0, 0);
+    this.drawnT = block.rows;
+    // The strip on the base layer, widened to whole device pixels (the picture is drawn scaled: the pixels at its
+    // edges blend neighbouring columns, and drawing them again over themselves gives the same pixels).
+    const r = this.rect;
+    const dpr = this.plot.dpr;
+    const x0 = Math.floor((r.x + (c0 * r.w) / imgW) * dpr - 1) / dpr;
+    const x1 = Math.ceil((r.x + (c1 * r.w) / imgW) * dpr + 1) / dpr;
+    const y0 = Math.floor(r.y * dpr) / dpr;
+    const y1 = Math.ceil((r.y + r.h) * dpr) / dpr;
+    const ctx = this.plot.bctx;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(Math.max(r.x, x0), y0, Math.min(r.x + r.w, x1) - Math.max(r.x, x0), y1 - y0);
+    ctx.clip();
+    ctx.clearRect(x0, y0, x1 - x0, y1 - y0);
+    this.drawPicture(ctx, this.image.canvas, theme);
+    this.drawDecorations(ctx, snap, U, rowOf, theme);
+    ctx.restore();
+  }
+
+  /** The picture on its background (over a hatch that shows through the cells without a value, but while the
+   * sequence streams: its steps to come are not missing values). */
+  drawPicture(ctx, img, theme) {
+    const r = this.rect;
     ctx.save();
     ctx.fillStyle = theme.dark ? "rgba(255,255,255,0.04)" : "rgba(0,0,0,0.03)";
     ctx.fillRect(r.x, r.y, r.w, r.h);
     // Under the image: a hatch that shows through the cells without a value (NaN cells are transparent).
-    const hatch = hatchPattern(ctx, theme);
+    const hatch = this.live ? null : hatchPattern(ctx, theme);
     if (hatch) {
       ctx.fillStyle = hatch;
       ctx.fillRect(r.x, r.y, r.w, r.h);
@@ -544,6 +621,32 @@ export class HeatmapView {
     ctx.imageSmoothingEnabled = !(img.width < r.w * this.plot.dpr * 0.75 || img.height < r.h * this.plot.dpr * 0.75);
     ctx.drawImage(img, r.x, r.y, r.w, r.h);
     ctx.restore();
+  }
+
+  /** What is drawn over the picture: the selected units' marks and outlines, and the stage rules. */
+  drawDecorations(ctx, snap, U, rowOf, theme) {
+    const r = this.rect;
+    const rowH = r.h / U;
+    ctx.save();
+    ctx.font = font(theme, 10);
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    const runs = selectionRuns(snap.selected_units, U, rowOf);
+    const labelled = [];
+    for (const run of runs) this.drawRun(ctx, run, rowH, theme, labelled);
+    ctx.restore();
+    const { t0, t1 } = this.view;
+    const stages = this.ctx.store.stages(snap.sequence);
+    drawStageRules(ctx, r, stageRules(stages, t0, t1), t0, t1 - t0, theme);
+  }
+
+  drawBase(snap, block, order, rowOf, scale, theme) {
+    const ctx = this.plot.begin(this.plot.bctx);
+    const r = this.rect;
+    if (!order) return;
+    const U = block.cols;
+    const img = this.imageFor(snap, block, order, scale, this.win);
+    this.drawPicture(ctx, img, theme);
 
     // Unit labels in the gutter.
     const rowH = r.h / U;
@@ -564,13 +667,14 @@ export class HeatmapView {
     for (const run of runs) this.drawRun(ctx, run, rowH, theme, labelled);
     this.el.dataset.selectionRuns = runs.map((run) => run.label).join(";");
     ctx.restore();
-    drawTimeAxis(ctx, r, win.t1 - win.t0, theme, {
+    const { t0, t1 } = this.view; // the window, or a streaming sequence's capacity
+    drawTimeAxis(ctx, r, t1 - t0, theme, {
       grid: false,
-      t0: win.t0,
-      tokens: stepLabels(this.ctx.store, snap.sequence),
+      t0,
+      tokens: this.live ? null : stepLabels(this.ctx.store, snap.sequence),
     });
     const stages = this.ctx.store.stages(snap.sequence);
-    drawStageRules(ctx, r, stageRules(stages, win.t0, win.t1), win.t0, win.t1 - win.t0, theme);
+    drawStageRules(ctx, r, stageRules(stages, t0, t1), t0, t1 - t0, theme);
   }
 
   /**
@@ -634,7 +738,7 @@ export class HeatmapView {
     const ctx = this.plot.begin(this.plot.octx);
     const r = this.rect;
     if (!(this.T > 0 && this.U > 0)) return;
-    const { t0, t1 } = this.win;
+    const { t0, t1 } = this.view;
     const n = t1 - t0;
     const h = snap.hover;
     if (h && h.sequence === snap.sequence && h.t != null) drawHoverLine(ctx, r, h.t - t0, n, theme);
@@ -665,7 +769,7 @@ export class HeatmapView {
       });
     if (!ranges.length) return;
     ctx.save();
-    const { t0, t1 } = this.win;
+    const { t0, t1 } = this.view;
     for (const m of ranges) {
       if (m.stop <= t0 || m.start >= t1) continue; // outside the zoomed window
       const x0 = xEdge(Math.max(m.start, t0) - t0, r.x, r.w, t1 - t0);

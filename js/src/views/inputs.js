@@ -79,7 +79,8 @@ export class InputsView extends LineChartView {
       view: "inputs",
       tokens,
       stages: store.stages(snap.sequence),
-      key: [snap.sequence, store.seqVersion(snap.sequence), D, theme.dark, Boolean(tokens)].join("|"),
+      live: store.isProvisional(snap.sequence),
+      key: [snap.sequence, store.drawVersion(snap.sequence), D, theme.dark, Boolean(tokens)].join("|"),
     });
   }
 }

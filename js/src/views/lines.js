@@ -2,6 +2,7 @@
 // values at the cursor, lines on the base layer (redrawn only when the series change), cursor / hover / value dots
 // on the overlay. Drag to scrub; hover names the nearest line.
 
+import { liveCapacity } from "../lod.js";
 import { stepFromX, xFromStep } from "../scrub.js";
 import { drawStageRules, stageRules, stagesText } from "../stages.js";
 import {
@@ -9,6 +10,7 @@ import {
   drawCursor,
   drawHoverLine,
   drawSeries,
+  drawSeriesRange,
   drawTimeAxis,
   drawYAxis,
   el,
@@ -68,7 +70,7 @@ export class LineChart {
         store.set({ hover: null });
         return;
       }
-      const t = this.w0 + stepFromX(x, r.x, r.w, this.n);
+      const t = Math.min(spec.T - 1, this.w0 + stepFromX(x, r.x, r.w, this.n));
       let best = -1;
       let bestD = Infinity;
       spec.cols.forEach((j, k) => {
@@ -144,7 +146,12 @@ export class LineChart {
    * (data is the (T, stride) block of the current sequence; cols the columns drawn). `ghost` {data, T, stride}: the
    * same columns of a second block (an intervened or compared input) drawn dashed over the same axes, its value at
    * the cursor after the first's in the legend ("0.81 → 0.12"); spec.key must change when it does. `stages`
-   * ([{module, start, stop}], store.stages): a rule at each stage's first step, named by its module.
+   * ([{module, start, stop}], store.stages): a rule at each stage's first step, named by its module. `live`: the
+   * sequence is streaming and spec.key stays the same while steps are appended (store.drawVersion): the time axis
+   * then spans liveCapacity(T) steps and the y range only widens, so that the lines drawn stay valid and each repaint
+   * adds the new steps' segments to them; the repaint after the stream (spec.key moves on) draws it all anew.
+   * `liveRange` ([lo, hi], optional): a y range the streaming chart starts from (e.g. the quantity's over every
+   * sequence), widened to the data's.
    */
   render({ snap, theme, themeChanged }, spec) {
     this.spec = spec;
@@ -166,32 +173,58 @@ export class LineChart {
     const r = this.rect;
     // Follow the zoomed window when this chart's steps are the shown sequence's (snap.T).
     const win = !empty && snap.window && spec.T === snap.T ? snap.window : null;
+    const live = !empty && !win && Boolean(spec.live);
     const w0 = win ? win.t0 : 0;
-    const n = win ? win.t1 - win.t0 : empty ? 0 : spec.T;
+    const n = win ? win.t1 - win.t0 : empty ? 0 : live ? liveCapacity(spec.T) : spec.T;
     this.w0 = w0;
     this.n = n;
-    const lo = spec ? spec.lo : 0;
-    const hi = spec ? spec.hi : 1;
+    let lo = spec ? spec.lo : 0;
+    let hi = spec ? spec.hi : 1;
+    if (live) {
+      // The y range of a streaming chart only widens (by half its span beyond the data: the span at least doubles),
+      // so that appended steps seldom change the scale of what is drawn.
+      const lr = this.liveRange;
+      if (!(lr && lr.key === spec.key) && spec.liveRange) {
+        // the first steps' range is a poor guess at the whole stream's: the one given covers what is known
+        lo = Math.min(lo, spec.liveRange[0]);
+        hi = Math.max(hi, spec.liveRange[1]);
+      }
+      if (lr && lr.key === spec.key && lo >= lr.lo && hi <= lr.hi) [lo, hi] = [lr.lo, lr.hi];
+      else if (lr && lr.key === spec.key) {
+        const grow = (Math.max(hi, lr.hi) - Math.min(lo, lr.lo)) / 2;
+        if (lo < lr.lo) lo -= grow;
+        else lo = lr.lo;
+        if (hi > lr.hi) hi += grow;
+        else hi = lr.hi;
+      }
+      this.liveRange = { key: spec.key, lo, hi };
+    } else this.liveRange = null;
     const span = hi - lo || 1;
     this.yOf = (v) => r.y + r.h - ((v - lo) / span) * r.h;
 
     const key = empty
       ? `empty|${theme.key}|${this.plot.width}`
-      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n, stagesText(spec.stages)].join("|");
+      : [spec.key, lo, hi, this.plot.width, this.plot.height, theme.key, w0, n, stagesText(spec.stages), live].join(
+          "|",
+        );
+    // Dense lines (segments under 3 px, or many of them) are drawn 1 px wide: a hairline, which software canvas
+    // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which looks
+    // the same when the steps are that close.
+    const width = empty ? 1 : spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
+    if (this.el.dataset.live !== (live ? String(n) : "")) this.el.dataset.live = live ? String(n) : "";
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
+      this.drawnT = live ? spec.T : 0;
+      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
       const ctx = this.plot.begin(this.plot.bctx);
       if (!empty) {
         drawYAxis(ctx, r, lo, hi, theme, this.yOf, { ticks: spec.ticks });
-        drawTimeAxis(ctx, r, n, theme, { t0: w0, tokens: spec.tokens || null });
+        drawTimeAxis(ctx, r, n, theme, { t0: w0, tokens: live ? null : spec.tokens || null });
         const data = win ? spec.data.subarray(w0 * spec.stride, (w0 + n) * spec.stride) : spec.data;
-        // Dense lines (segments under 3 px, or many of them) are drawn 1 px wide: a hairline, which software canvas
-        // rasterises ~20x faster than 1.5 px strokes (50-130 ms -> 2-6 ms for 12 series of 1500 steps), and which
-        // looks the same when the steps are that close.
-        const width = spec.cols.length > 12 || n * 3 > r.w ? 1 : 1.5;
         spec.cols.forEach((j, k) => {
           if (spec.dashed?.[k]) ctx.setLineDash([5, 3]);
-          drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width);
+          if (live) drawSeriesRange(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width, 0, spec.T);
+          else drawSeries(ctx, data, n, spec.stride, j, r, this.yOf, spec.colors[k], width);
           if (spec.dashed?.[k]) ctx.setLineDash([]);
         });
         const g = spec.ghost;
@@ -210,6 +243,16 @@ export class LineChart {
         }
         drawStageRules(ctx, r, stageRules(spec.stages, w0, w0 + n), w0, n, theme);
       }
+    } else if (live && spec.T > this.drawnT) {
+      // Steps appended to the streaming sequence: their segments only, on what is drawn.
+      const ctx = this.plot.bctx;
+      ctx.setTransform(this.plot.dpr, 0, 0, this.plot.dpr, 0, 0);
+      spec.cols.forEach((j, k) => {
+        if (spec.dashed?.[k]) ctx.setLineDash([5, 3]);
+        drawSeriesRange(ctx, spec.data, n, spec.stride, j, r, this.yOf, spec.colors[k], width, this.drawnT, spec.T);
+        if (spec.dashed?.[k]) ctx.setLineDash([]);
+      });
+      this.drawnT = spec.T;
     }
     const stagesAttr = empty ? "" : stagesText(spec.stages);
     if (this.el.dataset.stages !== stagesAttr) this.el.dataset.stages = stagesAttr;

@@ -40,7 +40,8 @@ export class PickerView {
     this.builtN = -1;
   }
 
-  /** (Re)build the options when the sequences change; appended sequences only add options. */
+  /** (Re)build the options when the sequences change; appended sequences only add options, and only the options
+   * of sequences whose data changed since the last build (the store's per-sequence version) are rewritten. */
   options() {
     const { store } = this.ctx;
     const meta = store.meta;
@@ -50,11 +51,16 @@ export class PickerView {
     if (this.builtMeta !== meta || opts.length > N) {
       this.select.replaceChildren();
       this.builtMeta = meta;
+      this.optVersions = [];
     }
+    const seen = this.optVersions;
     let streaming = false;
     for (let s = 0; s < N; s++) {
       const provisional = store.isProvisional(s);
       streaming ||= provisional;
+      const ver = store.seqVersion(s);
+      if (s < opts.length && seen[s] === ver) continue;
+      seen[s] = ver;
       const whole = provisional ? `${sequenceLabel(meta, s)} · ${STREAMING}` : sequenceLabel(meta, s);
       const text = clipText(whole);
       if (s < opts.length) {

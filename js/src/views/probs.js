@@ -123,9 +123,10 @@ export class ProbsView extends LineChartView {
       format: (v) => (v === v ? v.toFixed(2) : "–"),
       view: "probs",
       ghost,
+      live: store.isProvisional(snap.sequence),
       key: [
         snap.sequence,
-        store.seqVersion(snap.sequence),
+        store.drawVersion(snap.sequence),
         C,
         theme.dark,
         ghost ? store.auxVersion("_comparison") : 0,

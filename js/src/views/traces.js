@@ -68,7 +68,9 @@ export class TracesView extends LineChartView {
       tokens: stepLabels(store, snap.sequence),
       stages: store.stages(snap.sequence),
       onLegendClick: fallback ? null : (u) => store.toggleUnit(u), // a chip of a selected unit deselects it
-      key: [snap.sequence, store.seqVersion(snap.sequence), snap.layer, q, units.join(","), colors.join(",")].join("|"),
+      live: store.isProvisional(snap.sequence),
+      liveRange: isSigned(q) ? paddedRange(...store.limits(q), true) : null,
+      key: [snap.sequence, store.drawVersion(snap.sequence), snap.layer, q, `${units}`, `${colors}`].join("|"),
     });
   }
 }

@@ -40,6 +40,7 @@ import {
   notDrawnReason,
   placeFixedPoints,
 } from "../fixedpoints.js";
+import { liveCapacity } from "../lod.js";
 import { font } from "../theme.js";
 import {
   axisLines,
@@ -550,6 +551,17 @@ export class TrajectoryView {
 
     const timeMode = eff.color === "time" && eff.overlay.length !== 2;
     this.values = has && VALUE_MODES.includes(eff.color) && eff.overlay.length !== 2 ? this.valuesOf(eff.color) : null;
+    // A streaming sequence shown as a path (not the last steps only, no overlay, not coloured by value): the other
+    // paths stay as drawn and each repaint adds the appended steps' segments of the current one, their time colours
+    // on a fixed capacity of steps (liveCapacity), while the projected points stay inside the frame.
+    const live =
+      has &&
+      store.isProvisional(snap.sequence) &&
+      !eff.last_only &&
+      eff.overlay.length !== 2 &&
+      !this.values &&
+      snap.T === store.length(snap.sequence);
+    this.liveCap = live ? liveCapacity(snap.T) : 0;
     this.timeKey.hidden = !timeMode && !this.values;
     if (this.values) {
       const v = this.values;
@@ -558,7 +570,7 @@ export class TrajectoryView {
       this.timeKey.title = `colour = ${v.name} at each step (${fmt(v.lo)} … ${fmt(v.hi)})`;
     } else if (timeMode) {
       setText(this.timeKey.firstChild, "t = 0");
-      let end = Math.max(0, snap.T - 1);
+      let end = Math.max(0, (this.liveCap || snap.T) - 1);
       if (eff.last_only) end = maxLength(meta.lengths) - 1;
       setText(this.timeKey.lastChild, String(Math.max(0, end)));
       this.timeKey.title = eff.last_only
@@ -568,9 +580,11 @@ export class TrajectoryView {
 
     this.message.hidden = has;
     if (!has) setText(this.message, all ? "no steps recorded yet" : "no projection recorded");
-    const key = has
+    const liveHead = () => `live ${store.drawVersion(snap.sequence)} ${this.liveCap} ${this.liveGen || 0}`;
+    const head = live ? liveHead() : String(store.version);
+    let key = has
       ? [
-          store.version,
+          head,
           snap.sequence,
           this.plot.width,
           this.plot.height,
@@ -588,8 +602,15 @@ export class TrajectoryView {
           this.fp ? 1 : 0,
         ].join("|")
       : `empty|${this.plot.width}|${theme.key}`;
+    if (live && key === this.baseKey && !themeChanged && snap.T > this.drawnT && !this.appendPath(snap, theme, all)) {
+      // an appended point left the frame: everything again, on a frame that holds it
+      this.liveGen = (this.liveGen || 0) + 1;
+      key = liveHead() + key.slice(head.length);
+    }
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
+      this.drawnT = snap.T;
+      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
       const ctx = this.plot.begin(this.plot.bctx);
       this.frame = null;
       this.P = null;
@@ -855,6 +876,10 @@ export class TrajectoryView {
     const o1 = meta.offsets[cur + 1];
     const T = o1 - o0;
     if (!(T > 0)) return;
+    if (this.liveCap) {
+      this.drawLivePath(ctx, cur, theme, eff, plan, 0, T);
+      return;
+    }
     ctx.save();
     ctx.lineWidth = 2.5;
     ctx.lineCap = "round";
@@ -947,6 +972,80 @@ export class TrajectoryView {
   }
 
   /** Class names at last steps as DOM text over the canvas (every path end when few, else each class's mean). */
+  /**
+   * Steps t0 … t1 − 1 of the streaming sequence s as its path (joined to step t0 − 1): segments and dots in the time
+   * colour of their step on the capacity's scale (64 buckets), else in the sequence's colour; the start ring at t0 = 0.
+   */
+  drawLivePath(ctx, s, theme, eff, plan, t0, t1) {
+    const { xs, ys, ds } = this.P;
+    const o0 = this.ctx.store.meta.offsets[s];
+    const cap = this.liveCap;
+    const timeMode = eff.color === "time";
+    const own = plan.colors[s] ?? theme.fg1;
+    const colorAt = (t) => (timeMode ? timeColor((Math.floor((t * 64) / cap) + 0.5) / 64) : own);
+    ctx.save();
+    ctx.lineWidth = 2.5;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (let t = Math.max(1, t0); t < t1; t++) {
+      const a = o0 + t - 1;
+      const b = a + 1;
+      if (xs[a] !== xs[a] || xs[b] !== xs[b]) continue;
+      ctx.strokeStyle = colorAt(t - 1);
+      ctx.globalAlpha = ds ? depthFade((ds[a] + ds[b]) / 2) : 1;
+      ctx.beginPath();
+      ctx.moveTo(xs[a], ys[a]);
+      ctx.lineTo(xs[b], ys[b]);
+      ctx.stroke();
+    }
+    if (cap <= 512) {
+      for (let t = t0; t < t1; t++) {
+        const r = o0 + t;
+        if (xs[r] !== xs[r]) continue;
+        ctx.globalAlpha = ds ? depthFade(ds[r]) : 1;
+        ctx.fillStyle = timeMode ? timeColor(t / (cap - 1)) : own;
+        dot(ctx, xs[r], ys[r], 2.6 * (ds ? depthSize(ds[r]) : 1));
+      }
+    }
+    ctx.globalAlpha = 1;
+    if (t0 === 0 && xs[o0] === xs[o0]) {
+      ctx.strokeStyle = theme.fg1;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(xs[o0], ys[o0], 4.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  /** Steps appended to the streaming sequence: projected on the frame drawn, their segments added to the base layer
+   * and the current path's label moved to its end. False (nothing drawn) when a new point falls outside the frame. */
+  appendPath(snap, theme, all) {
+    if (!this.frame || !this.plan) return false;
+    const meta = this.ctx.store.meta;
+    const P = projectRows(this.frame, all.data, all.rows, all.cols);
+    const o0 = meta.offsets[snap.sequence];
+    const W = this.plot.width;
+    const H = this.plot.height;
+    for (let r = o0 + this.drawnT; r < o0 + snap.T; r++) {
+      if (P.xs[r] !== P.xs[r]) continue;
+      if (P.xs[r] < PAD / 2 || P.xs[r] > W - PAD / 2 || P.ys[r] < PAD / 2 || P.ys[r] > H - PAD / 2) return false;
+    }
+    this.P = P;
+    this.last = lastRows(meta.offsets, meta.n_sequences, P.xs);
+    const ctx = this.plot.bctx;
+    ctx.setTransform(this.plot.dpr, 0, 0, this.plot.dpr, 0, 0);
+    this.drawLivePath(ctx, snap.sequence, theme, this.eff, this.plan, this.drawnT, snap.T);
+    this.drawnT = snap.T;
+    const rc = this.last[snap.sequence];
+    const cur = this.currentLabel;
+    if (cur && rc >= 0) {
+      cur.node.style.left = `${Math.max(2, Math.min(W - 2 - cur.w, P.xs[rc] + 8 + cur.w > W - 4 ? P.xs[rc] - 8 - cur.w : P.xs[rc] + 8)).toFixed(1)}px`;
+      cur.node.style.top = `${(P.ys[rc] - 8).toFixed(1)}px`;
+    }
+    return true;
+  }
+
   placeLabels(ctx, snap, theme, eff, plan) {
     const meta = this.ctx.store.meta;
     const { xs, ys } = this.P;
@@ -985,7 +1084,9 @@ export class TrajectoryView {
     if (rc >= 0) {
       const l = meta.labels[cur];
       const text = l != null ? className(meta.class_names, l) : meta.sequence_names[cur];
-      label(text, xs[rc] + 8, ys[rc] - 8, "lw-current", { "data-sequence": String(cur) });
+      const node = label(text, xs[rc] + 8, ys[rc] - 8, "lw-current", { "data-sequence": String(cur) });
+      ctx.font = font(theme, 12, 700);
+      this.currentLabel = node && { node, w: ctx.measureText(node.textContent).width };
     }
     if (N <= LABEL_ALL_MAX) {
       for (let s = 0; s < N; s++) {
@@ -1056,7 +1157,7 @@ export class TrajectoryView {
       ctx.beginPath();
       ctx.arc(xs[r], ys[r], 6 * size, 0, 2 * Math.PI);
       ctx.fillStyle = timeMode
-        ? timeColor(snap.T > 1 ? snap.t / (snap.T - 1) : 0)
+        ? timeColor(this.liveCap ? snap.t / (this.liveCap - 1) : snap.T > 1 ? snap.t / (snap.T - 1) : 0)
         : this.values
           ? (this.valueColor(r) ?? theme.fg3)
           : this.plan?.colors[snap.sequence] || theme.fg1;
