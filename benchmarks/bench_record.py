@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 import lstm_widget as lw
+from lstm_widget._core.projection.fit import fit_projection
 from lstm_widget.datasets import japanese_vowels
 from lstm_widget.models import japanese_vowels_net
 
@@ -102,6 +103,9 @@ def sized(B, T, D, H, repeat, bare):
     row("lw.record(model): LSTM + head", ratio(lambda: model(x), lambda: lw.record(model, seqs), repeat), goal=1.3)
     if B == 1:  # the explorer of that one sequence: recording, projection fit and the page's payload
         row("lw.Explorer(model, [x]) made", ratio(lambda: model(x), lambda: lw.Explorer(model, seqs), repeat), goal=1.5)
+        states = lw.record(model, seqs)[0].h[0]
+        fit = statistics.median(_timed(lambda: fit_projection("pca", states))[0] for _ in range(repeat))
+        print(f"    of which the trajectory's PCA fit on the {T} × {H} states: {fit * 1e3:.1f} ms", flush=True)
     if bare:
         row(
             "lw.record(nn.LSTM) from weights", ratio(lambda: model.lstm(x), lambda: lw.record(model.lstm, seqs), repeat)
