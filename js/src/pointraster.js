@@ -9,27 +9,24 @@
 // Conventions: pixels are those of a W × H buffer (device pixels; the caller scales CSS pixels by the device pixel
 // ratio); a pixel's value is 0xAABBGGRR (ImageData's RGBA bytes read as a little-endian Uint32). Points are
 // projected to CSS pixels (Float32 xs, ys; NaN where a coordinate is NaN) by `projectInto`, with the same formulas
-// as ../traj3d.js projectRows followed by a zoom/pan (X = x·zoom + tx, Y = y·zoom + ty), so that what is rasterised
-// coincides with what the canvas draws through traj3d's frame.
+// as ../traj3d.js projectRows (zoom / pan included), folded into one affine map, so that what is rasterised coincides
+// with what the canvas draws through traj3d's frame.
 
 import { slog1p } from "./traj3d.js";
 
-/** The zoom / pan that follows the frame: identity. */
-export const NO_ZOOM = Object.freeze({ zoom: 1, tx: 0, ty: 0 });
-
 /**
  * Project `rows` points of `data` ((rows, cols) row-major; cols ≥ 2, or ≥ 3 for a 3-D frame) through a traj3d
- * frame (makeFrame) and a zoom/pan into `out` = {xs, ys} (Float32Array, reused when long enough) in CSS pixels.
- * A NaN coordinate gives a NaN point (a gap). Returns out.
+ * frame (makeFrame, its zoom / pan included) into `out` = {xs, ys} (Float32Array, reused when long enough) in CSS
+ * pixels. A NaN coordinate gives a NaN point (a gap). Returns out.
  */
-export function projectInto(frame, data, rows, cols, view = NO_ZOOM, out = null) {
+export function projectInto(frame, data, rows, cols, out = null) {
   let xs = out?.xs;
   let ys = out?.ys;
   if (!xs || xs.length < rows) xs = new Float32Array(rows);
   if (!ys || ys.length < rows) ys = new Float32Array(rows);
-  const z = view.zoom;
-  const tx = view.tx;
-  const ty = view.ty;
+  const z = frame.z ?? 1;
+  const tx = frame.tx ?? 0;
+  const ty = frame.ty ?? 0;
   const log = frame.log;
   if (frame.dims === 2) {
     // X = (pad + (x - lo0)·sx)·z + tx = x·ax + bx, and likewise Y.
@@ -77,7 +74,7 @@ export function projectInto(frame, data, rows, cols, view = NO_ZOOM, out = null)
   return { xs, ys };
 }
 
-/** A colour string "#rrggbb" / "#rgb" / "rgb(r, g, b)" -> 0x00BBGGRR (alpha 0; the caller adds it), or -1. */
+/** A colour string "#rrggbb" / "#rgb" / "rgb(r, g, b)" / "hsl(h, s%, l%)" -> 0x00BBGGRR (alpha 0), or -1. */
 export function packRGB(color) {
   if (typeof color !== "string") return -1;
   let r;
@@ -92,6 +89,18 @@ export function packRGB(color) {
     r = Number.parseInt(s[1] + s[1], 16);
     g = Number.parseInt(s[2] + s[2], 16);
     b = Number.parseInt(s[3] + s[3], 16);
+  } else if (/^hsla?\(/i.test(s)) {
+    const m = /^hsla?\(\s*([\d.]+)\s*,\s*([\d.]+)%\s*,\s*([\d.]+)%/i.exec(s);
+    if (!m) return -1;
+    const h = (Number(m[1]) % 360) / 60;
+    const sat = Number(m[2]) / 100;
+    const l = Number(m[3]) / 100;
+    const c = (1 - Math.abs(2 * l - 1)) * sat;
+    const x = c * (1 - Math.abs((h % 2) - 1));
+    const [r1, g1, b1] =
+      h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x];
+    const m0 = l - c / 2;
+    [r, g, b] = [r1, g1, b1].map((v) => Math.round((v + m0) * 255));
   } else {
     const m = /^rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)/i.exec(s);
     if (!m) return -1;
@@ -108,11 +117,22 @@ export function packRGB(color) {
  * is skipped (the path's first point is always drawn).
  *
  * colors: Uint32Array per sequence (0x00BBGGRR, or 0xFFFFFFFF = not drawn). Blending: each pixel a segment touches
- * takes the sequence's colour and gains `alpha` (0..255) of opacity, saturating at 255 — dense regions come out
- * opaque, single paths faint; alpha 255 is plain overwrite. Returns the number of segments drawn.
+ * takes the sequence's colour and gains `alpha` (0..255) of opacity, saturating at `cap` (≤ 255) — dense regions
+ * come out strongest, single paths faint; alpha = cap = 255 is plain overwrite. Returns the number of segments drawn.
  */
-export function rasterPaths(buf, W, H, xs, ys, offsets, nSeq, colors, { alpha = 64, stride = 1, scale = 1 } = {}) {
-  const a = Math.max(1, Math.min(255, alpha | 0));
+export function rasterPaths(
+  buf,
+  W,
+  H,
+  xs,
+  ys,
+  offsets,
+  nSeq,
+  colors,
+  { alpha = 64, cap = 255, stride = 1, scale = 1 } = {},
+) {
+  const top = Math.max(1, Math.min(255, cap | 0));
+  const a = Math.max(1, Math.min(top, alpha | 0));
   const step = Math.max(1, stride | 0);
   const Wm = W - 1;
   const Hm = H - 1;
@@ -142,16 +162,16 @@ export function rasterPaths(buf, W, H, xs, ys, offsets, nSeq, colors, { alpha = 
         if (x >= 0 && x <= Wm && y >= 0 && y <= Hm) {
           const i = y * W + x;
           const old = buf[i] >>> 24;
-          buf[i] = ((old + a > 255 ? 255 : old + a) << 24) | rgb;
+          buf[i] = ((old + a > top ? top : old + a) << 24) | rgb;
         }
         continue;
       }
       if (x === px && y === py) continue; // same pixel: nothing new to draw (the path keeps its last pixel)
       drawn++;
       if (px >= 0 && px <= Wm && py >= 0 && py <= Hm && x >= 0 && x <= Wm && y >= 0 && y <= Hm) {
-        segment(buf, W, px, py, x, y, rgb, a);
+        segment(buf, W, px, py, x, y, rgb, a, top);
       } else if (!((px < 0 && x < 0) || (px > Wm && x > Wm) || (py < 0 && y < 0) || (py > Hm && y > Hm))) {
-        clippedSegment(buf, W, H, px, py, x, y, rgb, a);
+        clippedSegment(buf, W, H, px, py, x, y, rgb, a, top);
       }
       px = x;
       py = y;
@@ -161,7 +181,7 @@ export function rasterPaths(buf, W, H, xs, ys, offsets, nSeq, colors, { alpha = 
 }
 
 /** Pixels (x0, y0) exclusive .. (x1, y1) inclusive, both inside; 16.16 fixed-point DDA. */
-function segment(buf, W, x0, y0, x1, y1, rgb, a) {
+function segment(buf, W, x0, y0, x1, y1, rgb, a, top) {
   const dx = x1 - x0;
   const dy = y1 - y0;
   const adx = dx < 0 ? -dx : dx;
@@ -177,7 +197,7 @@ function segment(buf, W, x0, y0, x1, y1, rgb, a) {
       fy += sy;
       const i = (fy >> 16) * W + x;
       const old = buf[i] >>> 24;
-      buf[i] = ((old + a > 255 ? 255 : old + a) << 24) | rgb;
+      buf[i] = ((old + a > top ? top : old + a) << 24) | rgb;
     }
   } else {
     const n = ady;
@@ -190,13 +210,13 @@ function segment(buf, W, x0, y0, x1, y1, rgb, a) {
       fx += sx;
       const i = y * W + (fx >> 16);
       const old = buf[i] >>> 24;
-      buf[i] = ((old + a > 255 ? 255 : old + a) << 24) | rgb;
+      buf[i] = ((old + a > top ? top : old + a) << 24) | rgb;
     }
   }
 }
 
 /** A segment with an end outside the buffer: clipped (Liang–Barsky) then drawn pixel by pixel inside the bounds. */
-function clippedSegment(buf, W, H, x0, y0, x1, y1, rgb, a) {
+function clippedSegment(buf, W, H, x0, y0, x1, y1, rgb, a, top) {
   const dx = x1 - x0;
   const dy = y1 - y0;
   let t0 = 0;
@@ -230,7 +250,7 @@ function clippedSegment(buf, W, H, x0, y0, x1, y1, rgb, a) {
     if (x < 0 || x >= W || y < 0 || y >= H) continue;
     const i = y * W + x;
     const old = buf[i] >>> 24;
-    buf[i] = ((old + a > 255 ? 255 : old + a) << 24) | rgb;
+    buf[i] = ((old + a > top ? top : old + a) << 24) | rgb;
   }
 }
 

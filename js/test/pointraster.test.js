@@ -24,6 +24,7 @@ test("packRGB reads hex and rgb() colours as 0x00BBGGRR", () => {
   assert.equal(packRGB("#0000ff"), 0xff0000);
   assert.equal(packRGB("#0f0"), 0x00ff00);
   assert.equal(packRGB("rgb(1, 2, 3)"), 0x030201);
+  assert.equal(packRGB("hsl(120, 100%, 50%)"), 0x00ff00);
   assert.equal(packRGB("nonsense"), -1);
 });
 
@@ -78,6 +79,10 @@ test("alpha accumulates where paths cross and saturates at 255", () => {
   assert.equal(buf[2 * W + 2] >>> 24, 255); // crossing: 200 + 200 saturated
   assert.equal(buf[2 * W + 2] & 0xffffff, BLUE); // the later path's colour
   assert.equal(buf[2 * W + 0] >>> 24, 200);
+  buf.fill(0);
+  rasterPaths(buf, W, H, xs, ys, [0, 2, 4], 2, new Uint32Array([RED, BLUE]), { alpha: 100, cap: 150 });
+  assert.equal(buf[2 * W + 2] >>> 24, 150); // capped
+  assert.equal(buf[2 * W + 0] >>> 24, 100);
 });
 
 test("a NaN point and a sequence boundary break the path", () => {
@@ -180,10 +185,13 @@ test("projectInto matches traj3d projectRows (2-D, 3-D, log1p) and applies zoom/
       assert.ok(Math.abs(got.xs[r] - ref.xs[r]) < 1e-3, `${JSON.stringify(opts)} x ${r}`);
       assert.ok(Math.abs(got.ys[r] - ref.ys[r]) < 1e-3, `${JSON.stringify(opts)} y ${r}`);
     }
-    const zoomed = projectInto(frame, data, rows, 3, { zoom: 2.5, tx: -30, ty: 12 });
+    const zoomed = projectInto({ ...frame, z: 2.5, tx: -30, ty: 12 }, data, rows, 3);
+    const zf = makeFrame(data, rows, 3, { ...opts, W: 400, H: 300, pad: 16, zoom: { zoom: 2.5, tx: -30, ty: 12 } });
+    const zref = projectRows(zf, data, rows, 3);
     for (const r of [0, 5, 49]) {
       assert.ok(Math.abs(zoomed.xs[r] - (ref.xs[r] * 2.5 - 30)) < 1e-2);
       assert.ok(Math.abs(zoomed.ys[r] - (ref.ys[r] * 2.5 + 12)) < 1e-2);
+      assert.ok(Math.abs(zref.xs[r] - zoomed.xs[r]) < 1e-2 && Math.abs(zref.ys[r] - zoomed.ys[r]) < 1e-2);
     }
   }
 });
