@@ -915,6 +915,7 @@ export class TrajectoryView {
       ctx.putImageData(this.cache.img, 0, 0);
     }
     this.el.dataset.stride = String(stride);
+    this.el.dataset.moving = String(this.moving);
     this.el.dataset.background = dt ? String(dt.n) : "";
     if (this.bg && !this.moving) {
       // the hover index, built when the view has settled (a hover before then builds it itself)
