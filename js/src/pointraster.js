@@ -221,13 +221,10 @@ function clippedSegment(buf, W, H, x0, y0, x1, y1, rgb, a, top) {
   const dy = y1 - y0;
   let t0 = 0;
   let t1 = 1;
-  const edges = [
-    [-dx, x0],
-    [dx, W - 1 - x0],
-    [-dy, y0],
-    [dy, H - 1 - y0],
-  ];
-  for (const [p, q] of edges) {
+  // the four edges x ≥ 0, x ≤ W-1, y ≥ 0, y ≤ H-1 as p·t ≤ q
+  for (let e = 0; e < 4; e++) {
+    const p = e === 0 ? -dx : e === 1 ? dx : e === 2 ? -dy : dy;
+    const q = e === 0 ? x0 : e === 1 ? W - 1 - x0 : e === 2 ? y0 : H - 1 - y0;
     if (p === 0) {
       if (q < 0) return;
       continue;
