@@ -278,7 +278,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="2 000 sequences: a smoke run")
     ap.add_argument("--sequences", type=int, default=None)
     ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--width", type=int, default=1700, help="the harness cell's width in CSS px")
+    ap.add_argument("--width", type=int, default=2400, help="the harness cell's width in CSS px")
     ap.add_argument("--dims", default="2,3")
     args = ap.parse_args(argv)
     if args.sequences is None:

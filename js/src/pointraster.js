@@ -17,9 +17,11 @@ import { slog1p } from "./traj3d.js";
 /**
  * Project `rows` points of `data` ((rows, cols) row-major; cols ≥ 2, or ≥ 3 for a 3-D frame) through a traj3d
  * frame (makeFrame, its zoom / pan included) into `out` = {xs, ys} (Float32Array, reused when long enough) in CSS
- * pixels. A NaN coordinate gives a NaN point (a gap). Returns out.
+ * pixels. A NaN coordinate gives a NaN point (a gap). With `only` = {offsets, n, stride}, only the rows of every
+ * stride-th sequence are projected (what rasterPaths draws with that stride; the other rows keep old values).
+ * Returns out.
  */
-export function projectInto(frame, data, rows, cols, out = null) {
+export function projectInto(frame, data, rows, cols, out = null, only = null) {
   let xs = out?.xs;
   let ys = out?.ys;
   if (!xs || xs.length < rows) xs = new Float32Array(rows);
@@ -28,49 +30,52 @@ export function projectInto(frame, data, rows, cols, out = null) {
   const tx = frame.tx ?? 0;
   const ty = frame.ty ?? 0;
   const log = frame.log;
-  if (frame.dims === 2) {
-    // X = (pad + (x - lo0)·sx)·z + tx = x·ax + bx, and likewise Y.
-    const ax = frame.sx * z;
-    const bx = (frame.pad - frame.lo[0] * frame.sx) * z + tx;
-    const ay = -frame.sy * z;
-    const by = (frame.H - frame.pad + frame.lo[1] * frame.sy) * z + ty;
-    if (log) {
-      for (let r = 0, o = 0; r < rows; r++, o += cols) {
-        xs[r] = slog1p(data[o]) * ax + bx;
-        ys[r] = slog1p(data[o + 1]) * ay + by;
-      }
-    } else {
-      for (let r = 0, o = 0; r < rows; r++, o += cols) {
-        xs[r] = data[o] * ax + bx;
-        ys[r] = data[o + 1] * ay + by;
-      }
-    }
-    return { xs, ys };
+  const three = frame.dims === 3;
+  // X = a0 x + a1 y + a2 w + a3, Y = b0 x + b1 y + b2 w + b3 (the frame's formulas and the zoom folded together)
+  let a0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3;
+  let b0 = 0;
+  let b1;
+  let b2 = 0;
+  let b3;
+  if (!three) {
+    // X = (pad + (x - lo0)·sx)·z + tx, Y = (H - pad - (y - lo1)·sy)·z + ty
+    a0 = frame.sx * z;
+    a3 = (frame.pad - frame.lo[0] * frame.sx) * z + tx;
+    b1 = -frame.sy * z;
+    b3 = (frame.H - frame.pad + frame.lo[1] * frame.sy) * z + ty;
+  } else {
+    // n_k = (x_k - c_k) / h_k; X = cx + k·(M0 n0 + M1 n1 + M2 n2), Y = cy - k·(M3 n0 + M4 n1 + M5 n2)
+    const { M, c, h, k, cx, cy } = frame;
+    const kz = k * z;
+    a0 = (kz * M[0]) / h[0];
+    a1 = (kz * M[1]) / h[1];
+    a2 = (kz * M[2]) / h[2];
+    a3 = cx * z + tx - (a0 * c[0] + a1 * c[1] + a2 * c[2]);
+    b0 = (-kz * M[3]) / h[0];
+    b1 = (-kz * M[4]) / h[1];
+    b2 = (-kz * M[5]) / h[2];
+    b3 = cy * z + ty - (b0 * c[0] + b1 * c[1] + b2 * c[2]);
   }
-  // 3-D: n_k = (x_k - c_k) / h_k; X = cx + k·(M0 n0 + M1 n1 + M2 n2), Y = cy - k·(M3 n0 + M4 n1 + M5 n2); folded into
-  // X = a0 x + a1 y + a2 z + a3 (then zoom/pan).
-  const { M, c, h, k, cx, cy } = frame;
-  const kz = k * z;
-  const a0 = (kz * M[0]) / h[0];
-  const a1 = (kz * M[1]) / h[1];
-  const a2 = (kz * M[2]) / h[2];
-  const a3 = cx * z + tx - (a0 * c[0] + a1 * c[1] + a2 * c[2]);
-  const b0 = (-kz * M[3]) / h[0];
-  const b1 = (-kz * M[4]) / h[1];
-  const b2 = (-kz * M[5]) / h[2];
-  const b3 = cy * z + ty - (b0 * c[0] + b1 * c[1] + b2 * c[2]);
-  for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    let x = data[o];
-    let y = data[o + 1];
-    let w = data[o + 2];
-    if (log) {
-      x = slog1p(x);
-      y = slog1p(y);
-      w = slog1p(w);
+  const run = (r0, r1) => {
+    for (let r = r0, o = r0 * cols; r < r1; r++, o += cols) {
+      let x = data[o];
+      let y = data[o + 1];
+      let w = three ? data[o + 2] : 0;
+      if (log) {
+        x = slog1p(x);
+        y = slog1p(y);
+        w = slog1p(w);
+      }
+      xs[r] = a0 * x + a1 * y + a2 * w + a3;
+      ys[r] = b0 * x + b1 * y + b2 * w + b3;
     }
-    xs[r] = a0 * x + a1 * y + a2 * w + a3;
-    ys[r] = b0 * x + b1 * y + b2 * w + b3;
-  }
+  };
+  const step = only ? Math.max(1, only.stride | 0) : 1;
+  if (step === 1) run(0, rows);
+  else for (let s = 0; s < only.n; s += step) run(only.offsets[s], Math.min(rows, only.offsets[s + 1]));
   return { xs, ys };
 }
 

@@ -196,6 +196,16 @@ test("projectInto matches traj3d projectRows (2-D, 3-D, log1p) and applies zoom/
   }
 });
 
+test("projectInto with a stride projects only every k-th sequence's rows", () => {
+  const data = new Float32Array([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
+  const frame = makeFrame(data, 6, 2, { W: 100, H: 100, pad: 0 });
+  const out = { xs: new Float32Array(6).fill(-7), ys: new Float32Array(6).fill(-7) };
+  projectInto(frame, data, 6, 2, out, { offsets: [0, 2, 4, 6], n: 3, stride: 2 });
+  const ref = projectRows(frame, data, 6, 2);
+  for (const r of [0, 1, 4, 5]) assert.ok(Math.abs(out.xs[r] - ref.xs[r]) < 1e-4);
+  for (const r of [2, 3]) assert.equal(out.xs[r], -7);
+});
+
 test("the grid's nearest point is exactly the brute-force nearest (ties to the lower row)", () => {
   let seed = 7;
   const rand = () => {

@@ -470,7 +470,7 @@ export class TrajectoryView {
   /** The data set's step nearest to (x, y) within 10 px: {bg: true, row, k (data-set sequence), t}, or null. */
   pickBackground(x, y) {
     const bg = this.bg;
-    if (!bg) return null;
+    if (!bg || bg.partial) return null;
     bg.grid ||= buildGrid(bg.xy.xs, bg.xy.ys, bg.dt.rows, this.plot.width, this.plot.height);
     const row = nearestPoint(bg.grid, x, y, 10);
     if (row < 0) return null;
@@ -889,9 +889,11 @@ export class TrajectoryView {
       buf.fill(0);
       const scale = this.plot.dpr;
       if (dt) {
-        const xy = projectInto(frame, dt.points, dt.rows, dt.dims, this.cache.bgXY);
-        this.cache.bgXY = xy;
         stride = this.moving ? Math.max(1, Math.ceil(dt.rows / MOVING_POINTS)) : 1;
+        // while moving only the drawn sequences are projected (the hover index waits for the full-detail draw)
+        const only = { offsets: dt.offsets, n: dt.n, stride };
+        const xy = projectInto(frame, dt.points, dt.rows, dt.dims, this.cache.bgXY, only);
+        this.cache.bgXY = xy;
         const colors = this.backgroundColors(dt, theme);
         rasterPaths(buf, BW, BH, xy.xs, xy.ys, dt.offsets, dt.n, colors, {
           alpha: BG_ALPHA,
@@ -899,7 +901,7 @@ export class TrajectoryView {
           stride,
           scale,
         });
-        this.bg = { dt, xy, grid: null };
+        this.bg = { dt, xy, grid: null, partial: stride > 1 };
       }
       if (this.winRaster) {
         const k = this.moving ? Math.max(1, Math.ceil(all.rows / MOVING_POINTS)) : 1;
