@@ -50,6 +50,9 @@ CHROMIUM_ARGS = [
 GOAL_FIRST_S = 2.0
 GOAL_FPS = 30.0
 GOAL_HOVER_MS = 16.0
+# requestAnimationFrame timestamps come in whole display frames (16.7 ms at 60 Hz): a frame every second vsync
+# (33.3-33.4 ms) is 30 fps, so a p50 within half a millisecond of 1000 / 30 meets the goal
+FRAME_SLACK_MS = 0.5
 
 # In-page helpers: a rAF recorder of the trajectory's base draws, and the first-draw timer.
 RECORDER_JS = """
@@ -155,7 +158,7 @@ def frames_line(name, frames, moving):
     fps = 1000 / p50 if p50 > 0 else float("inf")
     text = f"{fps:5.1f} fps (p50 {p50:.1f} / p95 {p95:.1f} ms)"
     detail = f"  [n {len(sel)}, base draw {base:.1f} ms, stride {stride}]"
-    line(name, text, f"≥ {GOAL_FPS:.0f} fps", fps >= GOAL_FPS)
+    line(name, text, f"≥ {GOAL_FPS:.0f} fps", p50 <= 1000 / GOAL_FPS + FRAME_SLACK_MS)
     print(f"  {'':<48}{detail}")
 
 
