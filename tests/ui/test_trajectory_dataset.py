@@ -95,6 +95,7 @@ def open_harness(page, url, dims=2, extra=""):
     traj = page.locator(".lw-trajectory")
     expect(traj).to_have_attribute("data-background", str(N_DATASET))
     expect(traj).to_have_attribute("data-moving", "false")
+    expect(traj).to_have_attribute("data-raster", "dataset")
     traj.scroll_into_view_if_needed()
     return traj
 
@@ -161,3 +162,47 @@ def test_note_shows_in_one_line(page, harness_url):
     expect(line).to_be_visible()
     expect(line).to_have_text(note)
     assert line.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+
+
+# A point of a window with many steps to aim at: the last step of a sequence, 4 px from every other sequence's points.
+PICK_WINDOW_JS = """
+(view) => {
+  const h = window.harness;
+  const tr = h.set.arrays.traj;
+  const [rows, dims] = tr.shape;
+  const pts = new Float32Array(tr.buffer.buffer, tr.buffer.byteOffset, rows * dims);
+  const off = h.set.meta.offsets;
+  const P = Array.from({ length: rows }, (_, r) => view.__lw_project(pts[r * dims], pts[r * dims + 1]));
+  const canvas = view.querySelector('canvas.lw-base');
+  const W = canvas.clientWidth, H = canvas.clientHeight;
+  for (let s = 1; s < off.length - 1; s += 7) {
+    const r = off[s + 1] - 1;
+    const p = P[r];
+    if (!(p.x > 24 && p.x < W - 24 && p.y > 24 && p.y < H - 24)) continue;
+    let ok = true;
+    for (let q = 0; q < rows && ok; q++) {
+      if (q !== r && Math.hypot(p.x - P[q].x, p.y - P[q].y) < (q >= off[s] && q < off[s + 1] ? 1.5 : 4)) ok = false;
+    }
+    if (ok) return { s, t: r - off[s], x: p.x, y: p.y, name: h.set.meta.sequence_names[s] };
+  }
+  return null;
+}
+"""
+
+
+def test_window_with_many_steps_is_rasterised_and_hover_names_its_paths(page, harness_url):
+    # 8 000 sequences of 7-29 steps (> 100 000 steps): the window's other paths go through the raster
+    page.goto(f"{harness_url}?data=mid&n=8000")
+    traj = page.locator(".lw-trajectory")
+    expect(traj).to_have_attribute("data-moving", "false", timeout=90_000)
+    traj.scroll_into_view_if_needed()
+    assert traj.get_attribute("data-background") == ""
+    assert traj.get_attribute("data-raster") == "window"
+    target = page.evaluate(PICK_WINDOW_JS, traj.element_handle())
+    assert target is not None, "no isolated path end to aim at"
+    px = canvas_pixels(traj.locator("canvas.lw-base"))
+    assert (px[..., 3] > 0).sum() > 0.1 * px.shape[0] * px.shape[1]
+    box = traj.locator("canvas.lw-overlay").bounding_box()
+    page.mouse.move(box["x"] + target["x"], box["y"] + target["y"])
+    expect(page.locator(".lw-tooltip")).to_contain_text(f"{target['name']} (")
+    expect(page.locator(".lw-tooltip")).to_contain_text(f"· t {target['t']}")

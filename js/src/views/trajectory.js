@@ -36,7 +36,8 @@
 // (root data-bg-hover = "k,t"); a click goes there (the pager's "go to": the window holding k, then sequence k). The
 // points' `note` (why they are not sent) shows in one line (.lw-traj-note). Wheel zooms about the pointer, a 2-D drag
 // pans, a double click resets (local to the page); while the view moves (drag, wheel, rotate) the raster draws every
-// k-th sequence (data-stride) and full detail ~150 ms after the motion stops. Hover goes through a uniform grid of the
+// k-th sequence (data-stride, data-moving) and full detail ~150 ms after the motion stops; data-raster names what the
+// raster drew ("dataset", "window"). Hover goes through a uniform grid of the
 // projected points (built once per view change), so the nearest step is found in well under a millisecond.
 
 import { categorical } from "../colormap.js";
@@ -918,6 +919,7 @@ export class TrajectoryView {
     }
     this.el.dataset.stride = String(stride);
     this.el.dataset.moving = String(this.moving);
+    this.el.dataset.raster = [dt ? "dataset" : "", this.winRaster ? "window" : ""].filter(Boolean).join(" ");
     this.el.dataset.background = dt ? String(dt.n) : "";
     if (this.bg && !this.moving) {
       // the hover index, built when the view has settled (a hover before then builds it itself)
