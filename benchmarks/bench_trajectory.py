@@ -70,6 +70,7 @@ RECORDER_JS = """
         moving: el.dataset.moving === 'true',
         stride: Number(el.dataset.stride || 1),
         baseMs: Number(el.dataset.baseMs),
+        parts: (el.dataset.rasterMs || '0,0,0').split(',').map(Number),
       });
       prevDraws = draws;
     }
@@ -154,10 +155,14 @@ def frames_line(name, frames, moving):
     p50 = pct(dts, 50)
     p95 = pct(dts, 95)
     base = statistics.median(f["baseMs"] for f in sel)
+    proj, rast, put = (statistics.median(f["parts"][i] for f in sel) for i in range(3))
     stride = max(f["stride"] for f in sel)
     fps = 1000 / p50 if p50 > 0 else float("inf")
     text = f"{fps:5.1f} fps (p50 {p50:.1f} / p95 {p95:.1f} ms)"
-    detail = f"  [n {len(sel)}, base draw {base:.1f} ms, stride {stride}]"
+    detail = (
+        f"  [n {len(sel)}, stride {stride}; base draw {base:.1f} ms: project {proj:.1f}, raster {rast:.1f}, "
+        f"put {put:.1f}, the rest {base - proj - rast - put:.1f}]"
+    )
     line(name, text, f"≥ {GOAL_FPS:.0f} fps", p50 <= 1000 / GOAL_FPS + FRAME_SLACK_MS)
     print(f"  {'':<48}{detail}")
 

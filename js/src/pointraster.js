@@ -59,24 +59,42 @@ export function projectInto(frame, data, rows, cols, out = null, only = null) {
     b2 = (-kz * M[5]) / h[2];
     b3 = cy * z + ty - (b0 * c[0] + b1 * c[1] + b2 * c[2]);
   }
-  const run = (r0, r1) => {
+  const step = only ? Math.max(1, only.stride | 0) : 1;
+  const c = [a0, a1, a2, a3, b0, b1, b2, b3];
+  if (step === 1) projectRange(data, cols, xs, ys, 0, rows, c, three, log);
+  else {
+    for (let s = 0; s < only.n; s += step) {
+      projectRange(data, cols, xs, ys, only.offsets[s], Math.min(rows, only.offsets[s + 1]), c, three, log);
+    }
+  }
+  return { xs, ys };
+}
+
+/** Rows r0 .. r1-1 through X = a0 x + a1 y + a2 w + a3, Y = b0 x + b1 y + b2 w + b3 (one loop per case). */
+function projectRange(data, cols, xs, ys, r0, r1, c, three, log) {
+  const [a0, a1, a2, a3, b0, b1, b2, b3] = c;
+  if (!three && !log) {
     for (let r = r0, o = r0 * cols; r < r1; r++, o += cols) {
-      let x = data[o];
-      let y = data[o + 1];
-      let w = three ? data[o + 2] : 0;
-      if (log) {
-        x = slog1p(x);
-        y = slog1p(y);
-        w = slog1p(w);
-      }
+      xs[r] = a0 * data[o] + a3;
+      ys[r] = b1 * data[o + 1] + b3;
+    }
+  } else if (three && !log) {
+    for (let r = r0, o = r0 * cols; r < r1; r++, o += cols) {
+      const x = data[o];
+      const y = data[o + 1];
+      const w = data[o + 2];
       xs[r] = a0 * x + a1 * y + a2 * w + a3;
       ys[r] = b0 * x + b1 * y + b2 * w + b3;
     }
-  };
-  const step = only ? Math.max(1, only.stride | 0) : 1;
-  if (step === 1) run(0, rows);
-  else for (let s = 0; s < only.n; s += step) run(only.offsets[s], Math.min(rows, only.offsets[s + 1]));
-  return { xs, ys };
+  } else {
+    for (let r = r0, o = r0 * cols; r < r1; r++, o += cols) {
+      const x = slog1p(data[o]);
+      const y = slog1p(data[o + 1]);
+      const w = three ? slog1p(data[o + 2]) : 0;
+      xs[r] = a0 * x + a1 * y + a2 * w + a3;
+      ys[r] = b0 * x + b1 * y + b2 * w + b3;
+    }
+  }
 }
 
 /** A colour string "#rrggbb" / "#rgb" / "rgb(r, g, b)" / "hsl(h, s%, l%)" -> 0x00BBGGRR (alpha 0), or -1. */

@@ -879,6 +879,7 @@ export class TrajectoryView {
     // The raster layer (data set's points, a big window's paths): one ImageData put before anything else is drawn.
     this.winRaster = !eff.last_only && all.rows > RASTER_ROWS;
     let stride = 1;
+    const parts = [0, 0, 0]; // ms: projecting, rasterising, putting the image (data-raster-ms; the benchmark prints it)
     if (dt || this.winRaster) {
       const BW = this.plot.base.width;
       const BH = this.plot.base.height;
@@ -893,20 +894,25 @@ export class TrajectoryView {
         stride = this.moving ? Math.max(1, Math.ceil(dt.rows / MOVING_POINTS)) : 1;
         // while moving only the drawn sequences are projected (the hover index waits for the full-detail draw)
         const only = { offsets: dt.offsets, n: dt.n, stride };
+        let t = performance.now();
         const xy = projectInto(frame, dt.points, dt.rows, dt.dims, this.cache.bgXY, only);
         this.cache.bgXY = xy;
         const colors = this.backgroundColors(dt, theme);
+        parts[0] += performance.now() - t;
+        t = performance.now();
         rasterPaths(buf, BW, BH, xy.xs, xy.ys, dt.offsets, dt.n, colors, {
           alpha: BG_ALPHA,
           cap: BG_CAP,
           stride,
           scale,
         });
+        parts[1] += performance.now() - t;
         this.bg = { dt, xy, grid: null, partial: stride > 1 };
       }
       if (this.winRaster) {
         const k = this.moving ? Math.max(1, Math.ceil(all.rows / MOVING_POINTS)) : 1;
         const colors = this.windowColors(snap.sequence, theme, plan);
+        const t = performance.now();
         rasterPaths(buf, BW, BH, P.xs, P.ys, meta.offsets, meta.n_sequences, colors, {
           alpha: WIN_ALPHA,
           cap: 230,
@@ -914,9 +920,13 @@ export class TrajectoryView {
           scale,
         });
         stride = Math.max(stride, k);
+        parts[1] += performance.now() - t;
       }
+      const t = performance.now();
       ctx.putImageData(this.cache.img, 0, 0);
+      parts[2] = performance.now() - t;
     }
+    this.el.dataset.rasterMs = parts.map((v) => v.toFixed(1)).join(",");
     this.el.dataset.stride = String(stride);
     this.el.dataset.moving = String(this.moving);
     this.el.dataset.raster = [dt ? "dataset" : "", this.winRaster ? "window" : ""].filter(Boolean).join(" ");
