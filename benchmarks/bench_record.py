@@ -7,7 +7,9 @@ time: on a shared machine the CPU-time ratio leaves out the time other processes
 ratio run with the same torch thread count (``--threads``, default torch's own), printed first.
 
 The goal rows record a model (an ``nn.LSTM`` and a Linear head on its last step), which ``lw.record`` observes: the
-model's own forward runs once and the recording reuses what it computed. A bare ``nn.LSTM`` (recorded from its
+model's own forward runs once (with a batch wide enough, the fused pass stands in for the ``nn.LSTM``'s kernel
+and keeps every gate as it goes; otherwise the recording reuses the module's output and recomputes the gates). At
+1 × 10 000 × 32 → 1024, ``lw.Explorer(model, [x])`` is timed too (goal ≤ 1.5 × the forward). A bare ``nn.LSTM`` (recorded from its
 weights, with nothing to observe) is printed beside each with ``--bare``.
 """
 
@@ -98,6 +100,8 @@ def sized(B, T, D, H, repeat, bare):
     seqs = list(x.numpy())
     print(f"A batch of {B} × T {T} × D {D} → H {H} ({6 * B * T * H / 1e6:.0f} M values):", flush=True)
     row("lw.record(model): LSTM + head", ratio(lambda: model(x), lambda: lw.record(model, seqs), repeat), goal=1.3)
+    if B == 1:  # the explorer of that one sequence: recording, projection fit and the page's payload
+        row("lw.Explorer(model, [x]) made", ratio(lambda: model(x), lambda: lw.Explorer(model, seqs), repeat), goal=1.5)
     if bare:
         row(
             "lw.record(nn.LSTM) from weights", ratio(lambda: model.lstm(x), lambda: lw.record(model.lstm, seqs), repeat)

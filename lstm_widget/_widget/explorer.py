@@ -254,8 +254,9 @@ class Explorer(PageSync):
         lazily: only ``window`` consecutive sequences (from ``start``) are read and sent to the page; set
         ``window_start`` to show another window. ``labels``, ``sequence_names`` and ``groups`` have one entry per
         sequence of the store. The trajectory is fitted over every step of the store with ``partial_fit``
-        (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one). Other keywords
-        as in :class:`Explorer`; returns a ``DatasetExplorer``."""
+        (``projection``: "pca" → IncrementalPCA, a transformer with ``partial_fit``, or a fitted one), and every step
+        of the store is placed on that map and sent too, for the page to draw the whole data set behind the window
+        (``_dataset_traj``, js/PROTOCOL.md). Other keywords as in :class:`Explorer`; returns a ``DatasetExplorer``."""
         if options.get("targets") is not None:
             raise ValueError(
                 "targets= is not taken by from_dataset (a store's sequences are read a window at a time); show them "
@@ -333,6 +334,7 @@ class Explorer(PageSync):
             traits["traj_view"] = self._check_traj_view_value(traits["traj_view"], ValueError)
         self._why = WhyController(loaded, self._trajectory)
         meta, arrays = self._assemble(traj=traj, window_start=traits.get("window_start"))
+        arrays.update(self._projection_followers(fitted, (layer, quantity)))
         super().__init__(_meta=meta, **arrays, projection_layer=layer, projection_quantity=quantity, **traits)
         self._ready = True
         if self.gate_details:
@@ -762,10 +764,11 @@ class Explorer(PageSync):
         fitted, traj = trajectory.fit(
             self._loaded.recordings, layer, quantity, given=projection, given_for=(layer, quantity)
         )
+        followers = self._projection_followers(fitted, (layer, quantity))
         trajectory.given, trajectory.given_for = projection, (layer, quantity)
         trajectory.pending = None
         with self.hold_sync(), self.hold_trait_notifications():  # both traits set before they are validated
-            self._apply_projection((layer, quantity), fitted, traj)
+            self._apply_projection((layer, quantity), fitted, traj, followers)
             self.projection_layer, self.projection_quantity = layer, quantity  # already fitted: no refit
 
     def _check_projected(self, layer, quantity, error=tl.TraitError) -> None:
@@ -795,6 +798,7 @@ class Explorer(PageSync):
         try:
             self._check_projected(layer, quantity)
             projection, traj = trajectory.fit(self._loaded.recordings, layer, quantity)
+            followers = self._projection_followers(projection, key)
         except Exception as err:
             self._refuse_page(name, trajectory.key[0 if name == "projection_layer" else 1])
             if isinstance(err, tl.TraitError):
@@ -803,7 +807,7 @@ class Explorer(PageSync):
                 f"{name} {layer if name == 'projection_layer' else quantity!r}: the projection could "
                 f"not be refitted ({err}); nothing was changed"
             ) from err
-        trajectory.pending = (key, projection, traj)
+        trajectory.pending = (key, projection, traj, followers)
 
     @tl.validate("projection_layer")
     def _check_projection_layer(self, proposal):
@@ -819,17 +823,26 @@ class Explorer(PageSync):
 
     @tl.observe("projection_layer", "projection_quantity")
     def _send_projection(self, change):
-        """Send the refitted trajectory (``_arrays.traj``) and ``_meta.projection`` together."""
+        """Send the refitted trajectory (``_arrays.traj``), ``_meta.projection`` and what follows the projection
+        (``_projection_followers``) together."""
         pending, self._trajectory.pending = self._trajectory.pending, None
         if pending is None or pending[0] != (self.projection_layer, self.projection_quantity):
             return
         self._apply_projection(*pending)
 
-    def _apply_projection(self, key, projection, traj: np.ndarray) -> None:
+    def _apply_projection(self, key, projection, traj: np.ndarray, followers: dict) -> None:
         self._trajectory.use(key, projection)
         with self.hold_sync():
             self._arrays = {**self._arrays, "traj": self._loaded.wire(traj)}
             self._meta = {**self._meta, "projection": self._trajectory.meta()}
+            for name, value in followers.items():
+                setattr(self, name, value)
+
+    def _projection_followers(self, projection, key: tuple[int, str]) -> dict:
+        """The traits other than ``_arrays.traj`` and ``_meta.projection`` that the fitted ``projection`` of ``key``
+        (layer row, quantity) changes, computed before anything is set so that a failure changes nothing, and sent in
+        the same message: none here (a recorded data set's explorer places every step of its store)."""
+        return {}
 
     # ---- the trajectory's fixed points: set from Python, or found for the page's request --------------------------
     @tl.validate("fixed_points")
@@ -1178,15 +1191,23 @@ class DatasetExplorer(Explorer):
     ``window_start`` (synced): the store's index of the first sequence shown; ``window_size``: how many consecutive
     sequences a window holds (the last may hold fewer). ``sequence`` indexes the window, so the store's index of the
     sequence shown is ``window_start + sequence`` (:attr:`dataset_index`). ``_meta.dataset`` tells the page
-    ``{n_sequences, start, size}``."""
+    ``{n_sequences, start, size}``. ``_dataset_traj`` sends every step of every sequence of the store placed by the
+    window's projection (:meth:`StorePager.place_store <lstm_widget._widget.recorded.StorePager.place_store>`;
+    placed again whenever the projection is refitted or swapped; not in :meth:`save_html` exports)."""
 
     window_start = tl.Int(0, help="the data set's index of the first sequence in the window").tag(sync=True)
     window_size = tl.Int(DEFAULT_WINDOW, help="sequences per window (read only)").tag(sync=True)
+    # every step of the store on the trajectory's map (js/PROTOCOL.md): {points, offsets, classes, layer, quantity,
+    # note}, or {layer, quantity, note} when it is too big to send
+    _dataset_traj = ArrayTree()
 
     @property
     def dataset(self):
         """The opened store (:func:`lstm_widget.open_dataset`)."""
         return self._pager.dataset
+
+    def _projection_followers(self, projection, key: tuple[int, str]) -> dict:
+        return {"_dataset_traj": self._pager.place_store(projection, *key)}
 
     @property
     def dataset_index(self) -> int:

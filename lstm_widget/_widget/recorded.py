@@ -2,7 +2,9 @@
 :func:`lstm_widget.record_dataset` and reads one window of ``window_size`` consecutive sequences at a time — the only
 ones sent to the page. It holds what was said about every sequence of the store (labels, names, groups) and fits
 the trajectory's projection incrementally (``partial_fit`` over the store's chunks) on every step of the whole data
-set, so that every window is placed on the same map. ``Explorer.from_dataset`` makes an explorer that holds one.
+set, so that every window is placed on the same map, and places every step of the store on that map
+(``_dataset_traj``: the whole data set drawn behind the window). ``Explorer.from_dataset`` makes an explorer that
+holds one.
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from .._core.model.gates import QUANTITIES
 from .._core.projection.fit import fit_projection, fit_projection_incremental, is_fitted, unfitted_copy
 from .._core.recording.store import RecordedDataset, open_dataset
 from .._core.validate import check_int, check_text
+from .._wire import WireArray
 from .options import check_label
 from .payload import default_projection_row, stacked
 
 #: Sequences per window when ``window`` is not given.
 DEFAULT_WINDOW = 32
+
+#: The most bytes ``DatasetExplorer._dataset_traj`` sends (its float32 points, int32 offsets and classes): 64 MiB,
+#: about 5.5 M steps of 3 components. A bigger store is not placed (nothing is read for it): the trait says so in its
+#: ``note``. Read at each call, so that setting it (``lstm_widget._widget.recorded.DATASET_TRAJ_BYTES = n``) takes
+#: effect at the next projection.
+DATASET_TRAJ_BYTES = 64 * 2**20
 
 
 def int_in(value, what: str, lo: int, hi: int) -> int:
@@ -145,6 +154,48 @@ class StorePager:
         transformer = given if isinstance(given, str) else unfitted_copy(given)
         fitted = self.fit_over_store(transformer, layer, quantity)
         return fit_projection(fitted, stacked(recs, layer, quantity))
+
+    # ---- every step of the store on the trajectory's map ---------------------------------------------------------------
+    def classes(self) -> np.ndarray | None:
+        """(N,) int32: every sequence's label (its class index; -1 unlabelled), or None without labels."""
+        if self.labels is None:
+            return None
+        return np.array([-1 if v is None else int(v) for v in self.labels], dtype=np.int32)
+
+    def place_store(self, projection, layer: int, quantity: str) -> dict:
+        """``_dataset_traj`` (js/PROTOCOL.md): every step of every sequence of the store, ``quantity`` at layer row
+        ``layer``, placed by ``projection`` (the fitted :class:`~lstm_widget._core.projection.fit.Projection` that
+        places the window's ``traj``, so the window's points are among these). One pass over the store's chunks: only
+        one chunk of states is held beside the float32 result. When the result would exceed
+        :data:`DATASET_TRAJ_BYTES` nothing is read and ``note`` says why."""
+        ds = self.dataset
+        n, steps, dims = len(ds), ds.n_steps, int(projection.dims)
+        classes = self.classes()
+        size = steps * dims * 4 + (n + 1) * 4 + (0 if classes is None else n * 4)
+        head = {"layer": int(layer), "quantity": quantity}
+        if size > DATASET_TRAJ_BYTES:
+            return {
+                **head,
+                "note": (
+                    f"the data set's {steps:,} steps are not drawn: placing them would send {size / 2**20:.1f} MiB, "
+                    f"more than the {DATASET_TRAJ_BYTES / 2**20:.1f} MiB cap (DATASET_TRAJ_BYTES)"
+                ),
+            }
+        points = np.empty((steps, dims), dtype=np.float32)
+        a = 0
+        for block in ds.blocks(quantity, layer):
+            b = a + len(block)
+            points[a:b] = projection.transform(block)
+            a = b
+        if a != steps:
+            raise ValueError(f"the store gave {a} steps of {quantity} at layer row {layer}; expected {steps}")
+        return {
+            **head,
+            "points": WireArray(points, "float32"),
+            "offsets": WireArray(ds.offsets.astype(np.int32), "int32"),
+            "classes": None if classes is None else WireArray(classes, "int32"),
+            "note": None,
+        }
 
 
 def _per_sequence(values, n: int, what: str) -> list | None:

@@ -168,7 +168,7 @@ def test_long_sequences_match_nn_lstm_final_state(T):
 def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
     """The fused CPU path (one pass per row into a time-first buffer) records what the reference path (torch's kernel,
     the gates in one GEMM, the blocked scan for c) records, for every layer layout; a model holding the LSTM and a
-    head is observed instead (its output reused, no fused pass) and records the same states."""
+    head is observed, the fused pass standing in for the module's kernel, and records the same states."""
     from lstm_widget._core.recording import recorder as recording
 
     torch.manual_seed(1)
@@ -184,8 +184,9 @@ def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
     assert calls, "the fused path did not run"
     calls.clear()
     observed = lw.record(head, xs)
-    assert not calls, "an observed model reuses its module's output"
+    assert calls, "the fused pass did not stand in for the observed module's kernel"
     assert observed[0].probs is not None
+    calls.clear()
     monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1 << 60)
     plain = lw.record(m, xs)  # the reference path, itself tested against nn.LSTM above
     assert not calls
@@ -193,3 +194,64 @@ def test_fused_path_equals_the_vectorised_one(kw, monkeypatch):
         for q in ("h", "c", "i", "f", "g", "o"):
             np.testing.assert_allclose(getattr(a, q), getattr(b, q), atol=ATOL, err_msg=f"{kw} {q}")
             np.testing.assert_allclose(getattr(o, q), getattr(b, q), atol=ATOL, err_msg=f"{kw} observed {q}")
+
+
+@pytest.mark.parametrize("kw", CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+def test_fused_stand_in_matches_torch_and_is_checked(kw, monkeypatch):
+    """Where the fused pass stands in for an observed nn.LSTM, the model goes on from its output: the recording and
+    the model's output equal torch's kernel (states and head at every step); the module's own forward is back
+    afterwards; a pass that went wrong at one step is caught by the check against torch's kernel and refused."""
+    from lstm_widget._core.recording import recorder as recording
+    from lstm_widget._core.recording.observe import RecordingMismatch
+
+    torch.manual_seed(2)
+    m = nn.LSTM(5, 8, **{**kw, "batch_first": True}).eval()
+    dirs = 2 if m.bidirectional else 1
+    model = nn.Sequential()
+    model.lstm, model.fc = m, nn.Linear((m.proj_size or 8) * dirs, 3)
+    model.forward = lambda x: model.fc(model.lstm(x)[0][:, -1])
+    x = torch.randn(4, 40, 5)
+    monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1)
+    recs = lw.record(model, list(x.numpy()))
+    assert "forward" not in m.__dict__, "the module's own forward is restored"
+    with torch.no_grad():
+        out, (hn, cn) = m(x)
+        expected = model.fc(out[:, -1]).numpy()
+    for b, rec in enumerate(recs):
+        np.testing.assert_allclose(np.concatenate(list(rec.h[-dirs:]), axis=-1), out[b].numpy(), atol=ATOL)
+        for r in range(len(rec.h)):
+            last = 0 if r % dirs else -1  # a reverse row ends at the first step
+            np.testing.assert_allclose(rec.h[r, last], hn[r, b].numpy(), atol=ATOL)
+            np.testing.assert_allclose(rec.c[r, last], cn[r, b].numpy(), atol=ATOL)
+        np.testing.assert_allclose(rec.outputs[-1], expected[b], atol=ATOL)
+
+    fused_lstm = recording._fused_lstm
+
+    def wrong_at_one_step(spec, z):
+        values = fused_lstm(spec, z)
+        values["h"][:, 0, z.shape[1] - 1] += 0.01  # the last step of the first row: a sampled step
+        return values
+
+    monkeypatch.setattr(recording, "_fused_lstm", wrong_at_one_step)
+    with pytest.raises(RecordingMismatch, match="sampled steps"):
+        lw.record(model, list(x.numpy()))
+    assert "forward" not in m.__dict__, "the module's own forward is restored after a refusal"
+
+
+def test_a_subclass_of_nn_lstm_is_not_stood_in_for(monkeypatch):
+    """A subclass of nn.LSTM may compute something else: its own forward runs (no fused pass)."""
+    from lstm_widget._core.recording import recorder as recording
+
+    class Mine(nn.LSTM):
+        pass
+
+    calls, fused_lstm = [], recording._fused_lstm
+    monkeypatch.setattr(recording, "_fused_lstm", lambda *a: calls.append(1) or fused_lstm(*a))
+    monkeypatch.setattr(recording, "FUSED_MIN_GATE_VALUES", 1)
+    model = nn.Sequential()
+    model.lstm, model.fc = Mine(3, 6, batch_first=True), nn.Linear(6, 2)
+    model.forward = lambda x: model.fc(model.lstm(x)[0])
+    xs = [torch.randn(9, 3).numpy() for _ in range(2)]
+    recs = lw.record(model, xs)
+    assert not calls
+    assert recs[0].h.shape == (1, 9, 6)

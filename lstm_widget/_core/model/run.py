@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import torch
 
-from .cells import gru_gates, lstm_gates, step
+from .cells import _linear, gru_gates, lstm_gates, step
+from .gates import split_gates
 
 
 def _scan_cell(f: torch.Tensor, u: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
@@ -112,16 +113,45 @@ def _previous(h: torch.Tensor, h0: torch.Tensor, reverse: bool) -> torch.Tensor:
     return torch.cat([h0[:, None], h[:, :-1]], dim=1)
 
 
+def _lstm_sequence_gates(w, inp: torch.Tensor, h: torch.Tensor, h0: torch.Tensor) -> dict:
+    """i, f, g, o (B, T, H) of one LSTM direction at every step, from its input ``inp`` (B, T, D) and hidden states
+    ``h`` (B, T, P): x_t·W_ihᵀ + b for all steps in one GEMM, then h_{t-1}·W_hhᵀ added in place by a second GEMM
+    over the flattened (B·T) rows shifted by one — no concatenated copy of [x_t, h_{t-1}]. The rows where the shift
+    crosses from one sequence into the next (each sequence's first step in processing order) are recomputed from
+    h0. Without autograd the gate nonlinearities run in place, and the gates are views of one (B, T, 4H) block."""
+    B, T = inp.shape[:2]
+    if torch.is_grad_enabled() or T < 2:
+        return lstm_gates(w, inp, _previous(h, h0, w.reverse))
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh
+    pre = _linear(inp, w.w_ih, bias)  # (B, T, 4H), contiguous
+    flat, hs = pre.view(B * T, -1), h.reshape(B * T, -1)
+    first = T - 1 if w.reverse else 0  # the step each sequence starts from h0
+    if w.reverse:  # row b·T + t reads h[b, t + 1]
+        flat[:-1].addmm_(hs[1:], w.w_hh.T)
+    else:  # row b·T + t reads h[b, t - 1]
+        flat[1:].addmm_(hs[:-1], w.w_hh.T)
+    start = inp[:, first] @ w.w_ih.T + h0 @ w.w_hh.T
+    pre[:, first] = start if bias is None else start + bias
+    blocks = split_gates(pre, axis=-1)
+    if w.gate_activation is None:
+        for name in ("i", "f", "o"):
+            blocks[name].sigmoid_()
+    else:
+        alpha, beta = w.gate_activation
+        for name in ("i", "f", "o"):
+            blocks[name].mul_(alpha).add_(beta).clamp_(0.0, 1.0)
+    blocks["g"].tanh_()
+    return blocks
+
+
 def row_quantities(w, cell: str, inp: torch.Tensor, h: torch.Tensor) -> dict:
     """Every quantity of one direction, all steps at once, from its layer's input ``inp`` (B, T, D) and its hidden
     states ``h`` (B, T, P): the gates from [x_t, h_{t-1}] in one GEMM, an LSTM's c by the blocked scan. Differentiable
     (``record`` runs it under no_grad; attribution does not)."""
     h0, c0 = initial_state(w, cell, inp.shape[0], inp)
-    h_prev = _previous(h, h0, w.reverse)
     if cell == "gru":
-        return dict(h=h, **gru_gates(w, inp, h_prev))
-    # all steps' gate pre-activations in one GEMM: [x_t, h_{t-1}] @ [W_ih, W_hh]^T + b
-    values = dict(h=h, **lstm_gates(w, inp, h_prev))
+        return dict(h=h, **gru_gates(w, inp, _previous(h, h0, w.reverse)))
+    values = dict(h=h, **_lstm_sequence_gates(w, inp, h, h0))
     i, f, g = values["i"], values["f"], values["g"]
     if w.reverse:  # the reverse direction runs from the last step to the first
         values["c"] = _scan_cell(f.flip(1), (i * g).flip(1), c0).flip(1)

@@ -4,7 +4,9 @@ Forward hooks on every ``nn.LSTM`` / ``nn.GRU`` (whole sequences, plain or packe
 every ``nn.LSTMCell`` / ``nn.GRUCell`` (called in the model's own loop) keep what each call received — its input and
 its initial or previous state — and what it returned. Each module is then recorded from exactly that: a whole
 sequence's last layer takes h from the module's output (the layers below it run again in torch's kernel), the gates
-come in one GEMM and c from the scan; cells per call, their calls concatenated over time. What is recorded must
+come in one GEMM and c from the scan; cells per call, their calls concatenated over time. Where the batch is wide
+enough, the fused pass stands in for an ``nn.LSTM``'s kernel while it is observed (stand_in.py): one pass that keeps
+every gate as it goes, checked against torch's kernel at sampled steps. What is recorded must
 satisfy the cell's equations against what the module returned (1e-5) or the recording is refused. Per-step outputs through a head are kept only when verified against what the
 model itself returned; otherwise ``outputs`` is None and ``outputs_note`` says why.
 
@@ -37,6 +39,7 @@ from ..model.run import _previous, initial_state, layer_outputs, row_quantities
 from ..validate import check_model_device, check_model_finite, check_sequence, check_tensor_device, to_numpy
 from . import recorder
 from .recorder import Recording, Stage, resolve_task, task_outputs
+from .stand_in import StandIn, check_transitions
 
 _SEQUENCE = (nn.LSTM, nn.GRU)
 _CELLS = (nn.LSTMCell, nn.GRUCell)
@@ -357,19 +360,22 @@ def _detached(v):
 
 def observe(model: nn.Module, modules: dict, call):
     """Run ``call()`` (the model's forward) in eval mode under no_grad with hooks on ``modules``; return (its output,
-    [(module, input, hx, output)] in call order). Hooks removed and every submodule's mode restored, also on error."""
+    [(module, input, hx, output, fused)] in call order; ``fused``: what the fused pass recorded where it stood in for
+    the module's kernel (stand_in.py), else None). Hooks removed and every submodule's mode restored, also on error."""
     calls = []
+    stand_in = StandIn(modules)
 
     def hook(module, args, kwargs, output):
         inp = args[0] if args else kwargs.get("input")
         hx = args[1] if len(args) > 1 else kwargs.get("hx")
-        calls.append((module, _detached(inp), _detached(hx), _detached(output)))
+        fused = stand_in.take(module)  # what the fused pass recorded, when it stood in for the module's kernel
+        calls.append((module, _detached(inp), _detached(hx), output if fused else _detached(output), fused))
 
     modes = [(m, m.training) for m in model.modules()]
     handles = [m.register_forward_hook(hook, with_kwargs=True) for m in modules]
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), stand_in:
             out = call()
     finally:
         for h in handles:
@@ -409,8 +415,9 @@ def _run(model, batch, lengths, modules, forward):
 
 def _check(module_name: str, what: str, got: torch.Tensor, expected: torch.Tensor) -> None:
     expected = expected.to(got.dtype)
-    diff = (got - expected).abs()
-    if not bool((diff <= TOLERANCE * (1 + expected.abs())).all()):
+    diff = torch.sub(got, expected).abs_()
+    if not bool(diff.le_(expected.abs().mul_(TOLERANCE).add_(TOLERANCE)).all()):
+        diff = (got - expected).abs()
         raise RecordingMismatch(
             f"recomputing {module_name!r} from what it received gives {what} that differ from what it returned by "
             f"{float(diff.max()):.3g} (more than {TOLERANCE:g}); it cannot be recorded truthfully (a subclass with "
@@ -465,12 +472,18 @@ def _cell_output(w, cell: str, values: dict, inp: torch.Tensor) -> torch.Tensor:
     return (1 - values["z"]) * values["n"] + values["z"] * h_prev
 
 
-def _sequence_call(name: str, m: nn.Module, inp, hx, output) -> list[dict]:
+def _sequence_call(name: str, m: nn.Module, inp, hx, output, fused=None) -> list[dict]:
     """One call of an nn.LSTM / nn.GRU recorded from what it received and returned (:func:`_observed_rows`): per
     batch element {quantity: (L, T_b, units)} with the received input ``"x"`` (T_b, D) and the last layer's output
-    ``"out"`` (T_b, F); the final states checked against what it returned."""
+    ``"out"`` (T_b, F); the final states checked against what it returned. ``fused``: what the fused pass recorded
+    when it made the call (stand_in.py), checked against torch's kernel at sampled steps instead."""
     cell = "lstm" if isinstance(m, nn.LSTM) else "gru"
     out, hn = output
+    if fused is not None:
+        layers, z, res = fused
+        check_transitions(name, layers, z, res, _check)
+        got = out[None] if z.shape[0] == 1 and out.dim() == 2 else (out if m.batch_first else out.transpose(0, 1))
+        return [dict({q: v[b] for q, v in res.items()}, x=z[b], out=got[b]) for b in range(z.shape[0])]
     unbatched = False
     if isinstance(inp, PackedSequence):
         z, n = pad_packed_sequence(inp, batch_first=True)
@@ -531,7 +544,7 @@ def _cell_calls(name: str, m: nn.Module, calls) -> list[dict]:
     previous state: per batch element {quantity: (1, T, units), "x": (T, D), "out": (T, H)}, checked."""
     cell = "lstm" if isinstance(m, nn.LSTMCell) else "gru"
     xs, hs, cs, h_out, c_out = [], [], [], [], []
-    for inp, hx, output in calls:
+    for inp, hx, output, _ in calls:  # a cell's calls are never fused
         unbatched = inp.dim() == 1
         x = inp[None] if unbatched else inp
         zeros = x.new_zeros(x.shape[0], m.hidden_size)
@@ -567,8 +580,8 @@ def _module_results(calls, modules: dict, B: int) -> list[tuple]:
     """[(name, module, per batch element values)] in order of first call, each module's calls concatenated over
     time."""
     order: dict = {}
-    for m, inp, hx, out in calls:
-        order.setdefault(m, []).append((inp, hx, out))
+    for m, inp, hx, out, fused in calls:
+        order.setdefault(m, []).append((inp, hx, out, fused))
     results = []
     for m, its in order.items():
         name = modules[m]
@@ -576,7 +589,13 @@ def _module_results(calls, modules: dict, B: int) -> list[tuple]:
             per = _cell_calls(name, m, its)
         else:
             parts = [_sequence_call(name, m, *c) for c in its]
-            per = [{k: torch.cat([p[b][k] for p in parts], dim=-2) for k in parts[0][b]} for b in range(len(parts[0]))]
+            per = (
+                parts[0]  # one call: its values as they are, no copy
+                if len(parts) == 1
+                else [
+                    {k: torch.cat([p[b][k] for p in parts], dim=-2) for k in parts[0][b]} for b in range(len(parts[0]))
+                ]
+            )
         if len(per) != B:
             raise ValueError(
                 f"{name!r} received a batch of {len(per)}, but the model was given {B} sequences; record needs a model "
@@ -836,7 +855,7 @@ def stepping_refusal(model, spec, forward=None, steps: int = 4) -> str | None:
         names = ", ".join(modules[m] for m in called) or "none"
         return f"its forward runs the recurrent modules {names}; a Stepper steps one recurrent module alone"
     m = called[0]
-    its = [(inp, hx, out) for _, inp, hx, out in calls]
+    its = [(inp, hx, out) for _, inp, hx, out, _ in calls]
     if isinstance(m, _SEQUENCE):
         if len(its) != 1:
             return f"its forward calls {modules[m]!r} {len(its)} times; a Stepper steps one pass over the sequence"
