@@ -48,9 +48,9 @@ def test_background_holds_the_whole_store(ex):
     traj = ex.root.locator(".lw-trajectory")
     expect(traj).to_have_attribute("data-raster", "dataset")
     expect(traj).to_have_attribute("data-background", str(N))
-    traj.scroll_into_view_if_needed()
     # a sequence of another window (the store's 30th) is drawn: pixels at its placed steps
     rows = py_json(ex, POINTS.format(k=30))["points"]
+    traj.scroll_into_view_if_needed()
     places = ex.page.evaluate(PLACES_JS, [traj.element_handle(), rows])
     px = canvas_pixels(traj.locator("canvas.lw-base"))
     drawn = [p for p in places if 2 < p["x"] < px.shape[1] - 2 and 2 < p["y"] < px.shape[0] - 2]
@@ -60,26 +60,30 @@ def test_background_holds_the_whole_store(ex):
         assert px[y - 1 : y + 2, x - 1 : x + 2, 3].max() > 0, f"nothing drawn at {p}"
 
 
-def hover_target(ex, traj, box):
-    """(k, x, y): a step of a sequence outside the window, inside the plot, that names k when hovered."""
-    for k in (37, 33, 29, 25, 21):
-        rows = py_json(ex, POINTS.format(k=k))["points"]
-        places = ex.page.evaluate(PLACES_JS, [traj.element_handle(), rows])
+def hover_target(ex, traj):
+    """(k, x, y, box): a step of a sequence outside the window, inside the plot, that names k when hovered. The
+    points come from the kernel first (running a cell scrolls the notebook), then the plot is scrolled into view."""
+    ks = (37, 33, 29, 25, 21)
+    rows = {k: py_json(ex, POINTS.format(k=k))["points"] for k in ks}
+    traj.scroll_into_view_if_needed()
+    box = traj.locator("canvas.lw-overlay").bounding_box()
+    seen = []
+    for k in ks:
+        places = ex.page.evaluate(PLACES_JS, [traj.element_handle(), rows[k]])
         for p in places:
             if not (10 < p["x"] < box["width"] - 10 and 10 < p["y"] < box["height"] - 10):
                 continue
             ex.page.mouse.move(box["x"] + p["x"], box["y"] + p["y"])
             hovered = traj.get_attribute("data-bg-hover") or ""
             if hovered.split(",")[0] == str(k):
-                return k, p["x"], p["y"]
-    pytest.fail("no step of a sequence outside the window could be hovered by itself")
+                return k, p["x"], p["y"], box
+            seen.append((k, round(p["x"]), round(p["y"]), hovered))
+    pytest.fail(f"no step of a sequence outside the window could be hovered by itself: {seen[:12]}")
 
 
 def test_click_on_a_sequence_outside_the_window_goes_there(ex):
     traj = ex.root.locator(".lw-trajectory")
-    traj.scroll_into_view_if_needed()
-    box = traj.locator("canvas.lw-overlay").bounding_box()
-    k, x, y = hover_target(ex, traj, box)
+    k, x, y, box = hover_target(ex, traj)
     expect(ex.page.locator(".lw-tooltip")).to_contain_text(f"sequence {k} (of the data set), step ")
     ex.page.mouse.click(box["x"] + x, box["y"] + y)
     start = k // W * W

@@ -32,8 +32,9 @@
 // paths are rasterised as 1-px lines into one ImageData per base draw (canvas 2-D strokes cost ~240 ms per million
 // segments; the raster ~40 ms). A DatasetExplorer's `_dataset_traj` (../datasettraj.js) is drawn that way as the
 // background layer, every sequence of the data set in its faint class colour, under the window's paths (same frame:
-// the frame's bounds are the data set's). Hover over a background point names "sequence k (of the data set), step t"
-// (root data-bg-hover = "k,t"); a click goes there (the pager's "go to": the window holding k, then sequence k). The
+// the frame's bounds are the data set's). Hover over a background point (one clearly nearer than any window path's;
+// the current path always first) names "sequence k (of the data set), step t" (root data-bg-hover = "k,t"); a click
+// goes there (the pager's "go to": the window holding k, then sequence k). The
 // points' `note` (why they are not sent) shows in one line (.lw-traj-note). Wheel zooms about the pointer, a 2-D drag
 // pans, a double click resets (local to the page); while the view moves (drag, wheel, rotate) the raster draws every
 // k-th sequence (data-stride, data-moving) and full detail ~150 ms after the motion stops; data-raster names what the
@@ -451,6 +452,11 @@ export class TrajectoryView {
     if (!this.P) return null;
     const { xs, ys, ds } = this.P;
     const meta = store.meta;
+    const total = meta.offsets[meta.n_sequences];
+    const hit = (r) => {
+      const s = sequenceOfRow(meta.offsets, meta.n_sequences, r);
+      return { row: r, sequence: s, t: r - meta.offsets[s] };
+    };
     let r;
     if (this.eff?.last_only) r = nearestRow(xs, ys, x, y, { rows: this.last, maxDist: 10, ds });
     else {
@@ -458,17 +464,21 @@ export class TrajectoryView {
       const o0 = meta.offsets[snap.sequence] ?? 0;
       const o1 = meta.offsets[snap.sequence + 1] ?? o0;
       r = nearestRow(xs, ys, x, y, { from: o0, to: o1, maxDist: 8, ds });
-      if (r < 0 && this.winRaster) {
+      if (r >= 0 && r < total) return hit(r); // the current path first
+      if (this.winRaster) {
         this.winGrid ||= buildGrid(xs, ys, xs.length, this.plot.width, this.plot.height);
         r = nearestPoint(this.winGrid, x, y, 10);
-      } else if (r < 0) r = nearestRow(xs, ys, x, y, { maxDist: 10, ds });
+      } else r = nearestRow(xs, ys, x, y, { maxDist: 10, ds });
     }
-    if (r < 0 || r >= meta.offsets[meta.n_sequences]) return this.pickBackground(x, y);
-    const s = sequenceOfRow(meta.offsets, meta.n_sequences, r);
-    return { row: r, sequence: s, t: r - meta.offsets[s] };
+    if (r >= total) r = -1;
+    // Another window path, or the data set behind it: the data set's step when it is clearly nearer (by 2 px; the
+    // window's own steps are among the data set's, so on a window path the window wins)
+    const b = this.pickBackground(x, y);
+    if (b && (r < 0 || b.dist + 2 < Math.hypot(xs[r] - x, ys[r] - y))) return b;
+    return r < 0 ? null : hit(r);
   }
 
-  /** The data set's step nearest to (x, y) within 10 px: {bg: true, row, k (data-set sequence), t}, or null. */
+  /** The data set's step nearest to (x, y) within 10 px: {bg: true, row, k (data-set sequence), t, dist}, or null. */
   pickBackground(x, y) {
     const bg = this.bg;
     if (!bg || bg.partial) return null;
@@ -476,7 +486,8 @@ export class TrajectoryView {
     const row = nearestPoint(bg.grid, x, y, 10);
     if (row < 0) return null;
     const k = sequenceOfRow(bg.dt.offsets, bg.dt.n, row);
-    return { bg: true, row, k, t: row - bg.dt.offsets[k] };
+    const dist = Math.hypot(bg.xy.xs[row] - x, bg.xy.ys[row] - y);
+    return { bg: true, row, k, t: row - bg.dt.offsets[k], dist };
   }
 
   /** Repaint without a change of state (zoom, the end of a motion, a background hover). */
