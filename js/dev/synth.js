@@ -3,8 +3,10 @@
 //               with a nearest-class-centroid "head" for probabilities and PCA of h for the trajectory.
 //   jvSet():    the same at the Japanese Vowels size (640 sequences, T 7..29).
 //   bigSet():   one sequence of T=10000 steps × H=1024 units of cheap structured signals.
+//   datasetTrajFor(set): a DatasetExplorer's `_dataset_traj` around a window set (the trajectory's background).
 // Every array is encoded with encodeArray (DataView at a non-zero byteOffset); dtypes are mixed on purpose.
 
+import { decodeArray } from "../src/wire.js";
 import { encodeArray } from "./encode.js";
 
 export function rng(seed = 1) {
@@ -394,4 +396,60 @@ export function bigSet({ T = 10000, H = 1024, D = 12, C = 9 } = {}) {
   };
   const arrays = encodeSet({ q, inputs, probs, traj }, { rows: T, D, H, C, dims: 2, gDtype: "float16" });
   return { meta, arrays, live: null };
+}
+
+/**
+ * A DatasetExplorer's `_dataset_traj` for a window `set` (lstmSet): `n` sequences of the data set, of which the
+ * first `set.meta.n_sequences` are the window's own paths (so the two layers coincide) and the rest `T`-step random
+ * walks with a drift per class, started around the window's points and scaled to their range. Returns the trait
+ * ({points, offsets, classes, layer, quantity, note}, encoded as the kernel sends it).
+ */
+export function datasetTrajFor(set, { n = 10000, T = 100, seed = 23, note = null } = {}) {
+  const traj = decodeArray(set.arrays.traj);
+  const [wRows, dims] = traj.shape;
+  const meta = set.meta;
+  const W = meta.n_sequences;
+  const C = Math.max(1, meta.class_names ? meta.class_names.length : 1);
+  const total = wRows + Math.max(0, n - W) * T;
+  const points = new Float32Array(total * dims);
+  points.set(traj.data.subarray(0, wRows * dims));
+  const lo = new Array(dims).fill(Infinity);
+  const hi = new Array(dims).fill(-Infinity);
+  for (let r = 0; r < wRows; r++) {
+    for (let k = 0; k < dims; k++) {
+      const v = traj.data[r * dims + k];
+      if (v < lo[k]) lo[k] = v;
+      if (v > hi[k]) hi[k] = v;
+    }
+  }
+  const span = lo.map((l, k) => (hi[k] > l ? hi[k] - l : 1));
+  const offsets = new Int32Array(n + 1);
+  const classes = new Int32Array(n);
+  for (let s = 0; s < Math.min(n, W); s++) {
+    offsets[s + 1] = meta.offsets[s + 1];
+    classes[s] = meta.labels[s] ?? -1;
+  }
+  const r = rng(seed);
+  let row = wRows;
+  for (let s = W; s < n; s++) {
+    const c = s % C;
+    classes[s] = c;
+    const p = lo.map((l, k) => l + span[k] * (0.2 + 0.6 * r()));
+    const drift = lo.map((_, k) => span[k] * 0.004 * Math.cos(c * 1.9 + k * 2.3));
+    for (let t = 0; t < T; t++, row++) {
+      for (let k = 0; k < dims; k++) {
+        p[k] += drift[k] + span[k] * 0.012 * (r() - 0.5);
+        points[row * dims + k] = p[k];
+      }
+    }
+    offsets[s + 1] = row;
+  }
+  return {
+    points: encodeArray(points, [total, dims], "float32"),
+    offsets: encodeArray(offsets, [n + 1], "int32"),
+    classes: encodeArray(classes, [n], "int32"),
+    layer: meta.projection?.layer ?? 0,
+    quantity: meta.projection?.quantity ?? "h",
+    note,
+  };
 }

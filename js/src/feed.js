@@ -2,6 +2,7 @@
 // `_arrays` and `_data_<q>` decoded into the store (js/PROTOCOL.md, "Data traits"), `_weights`, the "why" results
 // and the custom messages too; what could not be decoded is reported (the page says so).
 
+import { attachDatasetTraj } from "./datasettraj.js";
 import { attachFixedPoints } from "./fixedpoints.js";
 import { QUANTITIES } from "./store.js";
 import { onTraits } from "./sync.js";
@@ -39,6 +40,7 @@ export function feedStore(model, store, on, report, alive) {
   on("change:_weights", () => store.loadWeights(model.get("_weights")));
   attachWhy(model, store, on); // _influence, _ranking, _comparison, _patterns -> store.aux
   attachFixedPoints(model, store, on); // _fixed_points -> store.aux
+  attachDatasetTraj(model, store, on); // _dataset_traj -> store.aux (the trajectory's background layer)
   loadSafely(() => store.load(model.get("_meta"), allArrays()));
   const traits = ["_meta", "_arrays", ...QUANTITIES.map(dataTrait)];
   onTraits(

@@ -241,6 +241,8 @@ export function normalizeMeta(raw, fallbackRows = 0) {
     n_classes: m.n_classes == null ? null : toInt(m.n_classes),
     limits: m.limits && typeof m.limits === "object" ? { ...m.limits } : {},
     projection: m.projection && typeof m.projection === "object" ? { ...m.projection } : null,
+    // a DatasetExplorer's window onto the whole data set ({n_sequences, start, size}; views/pager.js datasetInfo)
+    dataset: m.dataset && typeof m.dataset === "object" ? { ...m.dataset } : null,
     groups: normalizeGroups(m.groups, n),
     sequence_names: list(m.sequence_names, (k) => `sequence ${k}`).map((v) => String(v)),
     // token models: the ids travel in `token_ids`; `vocab` (raw strings, id → string) or null labels them; `top_k` > 0

@@ -228,6 +228,8 @@ export const CSS = `
 .lstm-widget .lw-fp-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 10px; margin-bottom: 3px; font-size: 11px; }
 .lstm-widget .lw-fp-bar[hidden] { display: none; }
 .lstm-widget .lw-fp-status.lw-fp-error { font-style: italic; }
+.lstm-widget .lw-traj-note { font-size: 11px; margin-bottom: 3px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.lstm-widget .lw-traj-note[hidden] { display: none; }
 .lstm-widget .lw-fp-legend { display: inline-flex; gap: 8px; }
 .lstm-widget .lw-fp-key { display: inline-flex; align-items: center; gap: 3px; }
 .lstm-widget .lw-fp-key[hidden], .lstm-widget .lw-fp-legend[hidden] { display: none; }

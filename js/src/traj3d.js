@@ -117,8 +117,40 @@ export function makeFrame(
   data,
   rows,
   cols,
-  { dims = 2, log = false, yaw = 0, pitch = 0, W = 300, H = 300, pad = 16 } = {},
+  { dims = 2, log = false, yaw = 0, pitch = 0, W = 300, H = 300, pad = 16, zoom = null, bounds = null } = {},
 ) {
+  const nd = dims === 3 && cols >= 3 ? 3 : 2;
+  const b = bounds || frameBounds(data, rows, cols, { dims: nd, log });
+  const { lo, hi, R } = b;
+  const z = zoom ? { z: zoom.zoom, tx: zoom.tx, ty: zoom.ty } : { z: 1, tx: 0, ty: 0 };
+  const frame = { dims: nd, log, lo, hi, W, H, pad, cols, ...z };
+  if (nd === 2) {
+    frame.sx = Math.max(1e-9, W - 2 * pad) / (hi[0] - lo[0]);
+    frame.sy = Math.max(1e-9, H - 2 * pad) / (hi[1] - lo[1]);
+    return frame;
+  }
+  const c = [0, 1, 2].map((k) => (lo[k] + hi[k]) / 2);
+  const h = [0, 1, 2].map((k) => (hi[k] - lo[k]) / 2);
+  Object.assign(frame, {
+    c,
+    h,
+    R,
+    yaw,
+    pitch,
+    M: rotationMatrix(yaw, pitch),
+    k: Math.max(1e-9, Math.min(W, H) - 2 * pad) / (2 * R),
+    cx: W / 2,
+    cy: H / 2,
+  });
+  return frame;
+}
+
+/**
+ * What a frame needs of the data, independent of size, rotation and zoom: {lo, hi} per axis (of the transformed
+ * values; a NaN row is left out) and, in 3-D, R = the largest box-normalised radius. Callers that redraw the same
+ * data under many views (a drag, a wheel) compute it once and pass it to makeFrame as `bounds`.
+ */
+export function frameBounds(data, rows, cols, { dims = 2, log = false } = {}) {
   const nd = dims === 3 && cols >= 3 ? 3 : 2;
   const f = log ? slog1p : identity;
   const lo = [Infinity, Infinity, Infinity];
@@ -140,12 +172,7 @@ export function makeFrame(
     if (!(hi[k] >= lo[k])) [lo[k], hi[k]] = [-1, 1];
     if (hi[k] === lo[k]) [lo[k], hi[k]] = [lo[k] - 1, hi[k] + 1];
   }
-  const frame = { dims: nd, log, lo, hi, W, H, pad, cols };
-  if (nd === 2) {
-    frame.sx = Math.max(1e-9, W - 2 * pad) / (hi[0] - lo[0]);
-    frame.sy = Math.max(1e-9, H - 2 * pad) / (hi[1] - lo[1]);
-    return frame;
-  }
+  if (nd === 2) return { lo, hi, R: 1 };
   const c = [0, 1, 2].map((k) => (lo[k] + hi[k]) / 2);
   const h = [0, 1, 2].map((k) => (hi[k] - lo[k]) / 2);
   let R2 = 0;
@@ -157,19 +184,7 @@ export function makeFrame(
     }
     if (s > R2) R2 = s; // NaN never wins
   }
-  const R = R2 > 0 ? Math.sqrt(R2) : 1;
-  Object.assign(frame, {
-    c,
-    h,
-    R,
-    yaw,
-    pitch,
-    M: rotationMatrix(yaw, pitch),
-    k: Math.max(1e-9, Math.min(W, H) - 2 * pad) / (2 * R),
-    cx: W / 2,
-    cy: H / 2,
-  });
-  return frame;
+  return { lo, hi, R: R2 > 0 ? Math.sqrt(R2) : 1 };
 }
 
 /** Box-normalised 3-D point (each axis in [-1, 1] over the data) -> {x, y, depth}; depth in [-1, 1], +1 nearest. */
@@ -178,15 +193,19 @@ function fromUnit(frame, n0, n1, n2) {
   const u = M[0] * n0 + M[1] * n1 + M[2] * n2;
   const v = M[3] * n0 + M[4] * n1 + M[5] * n2;
   const w = M[6] * n0 + M[7] * n1 + M[8] * n2;
-  return { x: frame.cx + frame.k * u, y: frame.cy - frame.k * v, depth: w / frame.R };
+  return {
+    x: (frame.cx + frame.k * u) * frame.z + frame.tx,
+    y: (frame.cy - frame.k * v) * frame.z + frame.ty,
+    depth: w / frame.R,
+  };
 }
 
 /** A transformed (log already applied) point -> {x, y, depth} (depth 0 in 2-D). */
 function fromTransformed(frame, a, b, z) {
   if (frame.dims === 2) {
     return {
-      x: frame.pad + (a - frame.lo[0]) * frame.sx,
-      y: frame.H - frame.pad - (b - frame.lo[1]) * frame.sy,
+      x: (frame.pad + (a - frame.lo[0]) * frame.sx) * frame.z + frame.tx,
+      y: (frame.H - frame.pad - (b - frame.lo[1]) * frame.sy) * frame.z + frame.ty,
       depth: 0,
     };
   }
@@ -205,22 +224,22 @@ export function projectRows(frame, data, rows, cols) {
   const xs = new Float32Array(rows);
   const ys = new Float32Array(rows);
   if (frame.dims === 2) {
-    const { pad, H, sx, sy, lo } = frame;
+    const { pad, H, sx, sy, lo, z, tx, ty } = frame;
     for (let r = 0; r < rows; r++) {
-      xs[r] = pad + (f(data[r * cols]) - lo[0]) * sx;
-      ys[r] = H - pad - (f(data[r * cols + 1]) - lo[1]) * sy;
+      xs[r] = (pad + (f(data[r * cols]) - lo[0]) * sx) * z + tx;
+      ys[r] = (H - pad - (f(data[r * cols + 1]) - lo[1]) * sy) * z + ty;
     }
     return { xs, ys, ds: null };
   }
   const ds = new Float32Array(rows);
-  const { M, c, h, k, cx, cy, R } = frame;
+  const { M, c, h, k, cx, cy, R, z, tx, ty } = frame;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     const n0 = (f(data[o]) - c[0]) / h[0];
     const n1 = (f(data[o + 1]) - c[1]) / h[1];
     const n2 = (f(data[o + 2]) - c[2]) / h[2];
-    xs[r] = cx + k * (M[0] * n0 + M[1] * n1 + M[2] * n2);
-    ys[r] = cy - k * (M[3] * n0 + M[4] * n1 + M[5] * n2);
+    xs[r] = (cx + k * (M[0] * n0 + M[1] * n1 + M[2] * n2)) * z + tx;
+    ys[r] = (cy - k * (M[3] * n0 + M[4] * n1 + M[5] * n2)) * z + ty;
     ds[r] = (M[6] * n0 + M[7] * n1 + M[8] * n2) / R;
   }
   return { xs, ys, ds };

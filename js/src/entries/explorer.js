@@ -63,6 +63,8 @@ export function mount(model, host) {
       if (model.get("window_start") !== start) sync.set({ window_start: start });
     },
   });
+  // The trajectory's data-set layer: a click on a sequence of the data set goes there as the pager's "go to" does.
+  ctx.datasetGoTo = (k) => pager.goTo(k);
   // An explorer over training snapshots: the epoch axis (writes `epoch`; the kernel sends that epoch's data).
   const epochs = new EpochsView(ctx, {
     training: () => model.get("_meta")?.training ?? null,

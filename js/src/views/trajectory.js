@@ -27,7 +27,22 @@
 // button asks the kernel for those of the current sequence's mean input (`fixed_points_request`). Hover names the
 // point's kind, q and largest |λ|. The root's `data-fixed-points` lists the drawn points as [{i, kind, x, y}] in the
 // canvas's CSS pixels.
+//
+// Many points (a data set's every step, or a window of more than RASTER_ROWS steps) go through ../pointraster.js: the
+// paths are rasterised as 1-px lines into one ImageData per base draw (canvas 2-D strokes cost ~240 ms per million
+// segments; the raster ~40 ms). A DatasetExplorer's `_dataset_traj` (../datasettraj.js) is drawn that way as the
+// background layer, every sequence of the data set in its faint class colour, under the window's paths (same frame:
+// the frame's bounds are the data set's). Hover over a background point (one clearly nearer than any window path's;
+// the current path always first) names "sequence k (of the data set), step t" (root data-bg-hover = "k,t"); a click
+// goes there (the pager's "go to": the window holding k, then sequence k). The
+// points' `note` (why they are not sent) shows in one line (.lw-traj-note). Wheel zooms about the pointer, a 2-D drag
+// pans, a double click resets (local to the page); while the view moves (drag, wheel, rotate) the raster draws every
+// k-th sequence (data-stride, data-moving) and full detail ~150 ms after the motion stops; data-raster names what the
+// raster drew ("dataset", "window"). Hover goes through a uniform grid of the
+// projected points (built once per view change), so the nearest step is found in well under a millisecond.
 
+import { categorical } from "../colormap.js";
+import { projectionMismatch } from "../datasettraj.js";
 import {
   describeFixedPoint,
   drawFixedPoints,
@@ -41,6 +56,7 @@ import {
   placeFixedPoints,
 } from "../fixedpoints.js";
 import { liveCapacity } from "../lod.js";
+import { buildGrid, nearestPoint, packRGB, projectInto, rasterPaths } from "../pointraster.js";
 import { font } from "../theme.js";
 import {
   axisLines,
@@ -52,6 +68,7 @@ import {
   dragRotation,
   effectiveView,
   fillView,
+  frameBounds,
   lastRows,
   makeFrame,
   nearestRow,
@@ -64,6 +81,7 @@ import {
 } from "../traj3d.js";
 import { canRunModel } from "../why.js";
 import { clipText, el, fillSelect, fmt, Legend, Plot, setText, titleSpans } from "./common.js";
+import { datasetInfo } from "./pager.js";
 
 /** A label on the plot shows at most this many characters of a name. */
 const LABEL_CHARS = 40;
@@ -74,6 +92,16 @@ const DRAG_SLOP_PX = 3; // a press that moves less is a click
 const DEPTH_BINS = 4; // 3-D segments are stroked in this many depth bins (fainter when far)
 const TIME_GRADIENT = "linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725)";
 const VALUE_BINS = 32; // colour steps of the target / output colouring
+// A window with more steps than this draws its other paths through the raster: canvas 2-D strokes cost ~0.24 µs a
+// segment, so 100 k steps already take ~24 ms — more than a frame at 30 fps — while the raster stays ~4 ms there.
+const RASTER_ROWS = 100000;
+const MOVING_POINTS = 250000; // while the view moves, draw every k-th sequence: about this many points
+const IDLE_MS = 150; // full detail this long after the last move
+const BG_ALPHA = 28; // opacity each background path adds to a pixel (0..255) …
+const BG_CAP = 120; // … up to this (the background stays faint under the window's paths)
+const WIN_ALPHA = 90; // the window's other paths, rasterised
+const ZOOM_MIN = 0.5;
+const ZOOM_MAX = 200;
 
 /** Sequence owning global row r (binary search in offsets). */
 export function sequenceOfRow(offsets, n, r) {
@@ -261,6 +289,7 @@ export class TrajectoryView {
       ),
     );
     this.fpBar = el("div", { class: "lw-fp-bar", hidden: true }, this.fpStatus, this.fpLegend);
+    this.bgNote = el("div", { class: "lw-traj-note lw-muted", hidden: true });
     this.legendHost = el("div", { class: "lw-traj-legend", hidden: true });
     this.legendTitle = el("span", { class: "lw-muted" });
     this.legendHost.append(this.legendTitle);
@@ -280,6 +309,7 @@ export class TrajectoryView {
       this.controls,
       this.legendHost,
       this.fpBar,
+      this.bgNote,
       this.body,
     );
     this.plot = new Plot(this.body, { height: 300 });
@@ -297,6 +327,13 @@ export class TrajectoryView {
     this.capsVersion = -1;
     this.caps = null;
     this.fpPlaced = []; // the fixed points as drawn: [{i, kind, x, y, d, ax, ay, bx, by}]
+    this.zoom = { zoom: 1, tx: 0, ty: 0 }; // wheel zoom / drag pan after the frame (CSS px), local to the page
+    this.moving = false; // a drag / wheel / rotation in progress: the raster draws every k-th sequence
+    this.idleTimer = 0;
+    this.bg = null; // the data set's points as drawn: {dt, xy: {xs, ys}, grid}
+    this.bgHover = null; // {k, t, row} of the hovered background point
+    this.cache = {}; // bounds, projected background points, colours, the raster buffer (see drawBase)
+    this.winGrid = null; // grid of the window's points (when rasterised)
     // the axis titles drawn on the canvas, [x0, y0, x1, y1] in CSS px of the plot (tests check labels against them)
     this.el.__lw_axis_titles = () => (this.axisBoxes || []).map((b) => b.slice());
     this.el.__lw_project = (x, y, z = 0) => {
@@ -416,6 +453,11 @@ export class TrajectoryView {
     if (!this.P) return null;
     const { xs, ys, ds } = this.P;
     const meta = store.meta;
+    const total = meta.offsets[meta.n_sequences];
+    const hit = (r) => {
+      const s = sequenceOfRow(meta.offsets, meta.n_sequences, r);
+      return { row: r, sequence: s, t: r - meta.offsets[s] };
+    };
     let r;
     if (this.eff?.last_only) r = nearestRow(xs, ys, x, y, { rows: this.last, maxDist: 10, ds });
     else {
@@ -423,21 +465,74 @@ export class TrajectoryView {
       const o0 = meta.offsets[snap.sequence] ?? 0;
       const o1 = meta.offsets[snap.sequence + 1] ?? o0;
       r = nearestRow(xs, ys, x, y, { from: o0, to: o1, maxDist: 8, ds });
-      if (r < 0) r = nearestRow(xs, ys, x, y, { maxDist: 10, ds });
+      if (r >= 0 && r < total) return hit(r); // the current path first
+      if (this.winRaster) {
+        this.winGrid ||= buildGrid(xs, ys, xs.length, this.plot.width, this.plot.height);
+        r = nearestPoint(this.winGrid, x, y, 10);
+      } else r = nearestRow(xs, ys, x, y, { maxDist: 10, ds });
     }
-    if (r < 0 || r >= meta.offsets[meta.n_sequences]) return null;
-    const s = sequenceOfRow(meta.offsets, meta.n_sequences, r);
-    return { row: r, sequence: s, t: r - meta.offsets[s] };
+    if (r >= total) r = -1;
+    // Another window path, or the data set behind it: the data set's step when it is clearly nearer (by 2 px; the
+    // window's own steps are among the data set's, so on a window path the window wins)
+    const b = this.pickBackground(x, y);
+    if (b && (r < 0 || b.dist + 2 < Math.hypot(xs[r] - x, ys[r] - y))) return b;
+    return r < 0 ? null : hit(r);
+  }
+
+  /** The data set's step nearest to (x, y) within 10 px: {bg: true, row, k (data-set sequence), t, dist}, or null. */
+  pickBackground(x, y) {
+    const bg = this.bg;
+    if (!bg || bg.partial) return null;
+    bg.grid ||= buildGrid(bg.xy.xs, bg.xy.ys, bg.dt.rows, this.plot.width, this.plot.height);
+    const row = nearestPoint(bg.grid, x, y, 10);
+    if (row < 0) return null;
+    const k = sequenceOfRow(bg.dt.offsets, bg.dt.n, row);
+    const dist = Math.hypot(bg.xy.xs[row] - x, bg.xy.ys[row] - y);
+    return { bg: true, row, k, t: row - bg.dt.offsets[k], dist };
+  }
+
+  /** Repaint without a change of state (zoom, the end of a motion, a background hover). */
+  repaint() {
+    this.ctx.store.notify(new Set(["trajectory"]), "ui");
+  }
+
+  /** The view is moving (drag, wheel, rotation): coarse raster now, full detail IDLE_MS after the last move. */
+  motion() {
+    this.moving = true;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.moving = false;
+      this.repaint();
+    }, IDLE_MS);
+  }
+
+  /** Set the zoom / pan (clamped) and repaint. */
+  setZoom(zoom, tx, ty) {
+    const z = Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, zoom));
+    this.zoom = { zoom: z, tx, ty };
+    this.repaint();
+  }
+
+  /** Go to the data set's sequence k at step t: inside the window, select it; else the pager loads k's window. */
+  goToDataset(k, t) {
+    const { store } = this.ctx;
+    const d = datasetInfo(store.meta.dataset);
+    if (!d) return;
+    const local = k - d.start;
+    if (local >= 0 && local < store.meta.n_sequences) store.set({ sequence: local, t });
+    else this.ctx.datasetGoTo?.(k);
   }
 
   attachPointer() {
     const { store, tooltip } = this.ctx;
     const target = this.plot.overlay;
-    let drag = null; // {id, x, y, yaw, pitch, moved}
+    let drag = null; // {id, x, y, yaw, pitch, moved} (3-D: rotate) or {pan: true, id, x, y, tx, ty, moved} (2-D)
     let swallowClick = false;
     const idleCursor = () => (this.eff && this.eff.dims === 3 ? "grab" : "");
     const hover = (ev) => {
       const { x, y } = this.plot.point(ev);
+      const hadBg = this.bgHover;
+      this.bgHover = null;
       const k = nearestFixedPoint(this.fpPlaced, x, y);
       if (k >= 0) {
         target.style.cursor = "default";
@@ -447,6 +542,17 @@ export class TrajectoryView {
       }
       const p = this.pick(x, y);
       const meta = store.meta;
+      if (p?.bg) {
+        target.style.cursor = "pointer";
+        this.bgHover = p;
+        this.el.dataset.bgHover = `${p.k},${p.t}`;
+        tooltip.show(ev.clientX, ev.clientY, `sequence ${p.k} (of the data set), step ${p.t}`);
+        store.set({ hover: null });
+        this.repaint();
+        return;
+      }
+      if (this.el.dataset.bgHover) this.el.dataset.bgHover = "";
+      if (hadBg) this.repaint();
       if (!p) {
         tooltip.hide();
         store.set({ hover: null });
@@ -463,8 +569,19 @@ export class TrajectoryView {
     };
     target.addEventListener("pointerdown", (ev) => {
       swallowClick = false;
-      if (ev.button !== 0 || !this.eff || this.eff.dims !== 3) return;
-      drag = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, yaw: this.eff.yaw, pitch: this.eff.pitch, moved: false };
+      if (ev.button !== 0 || !this.eff) return;
+      if (this.eff.dims === 3) {
+        drag = {
+          id: ev.pointerId,
+          x: ev.clientX,
+          y: ev.clientY,
+          yaw: this.eff.yaw,
+          pitch: this.eff.pitch,
+          moved: false,
+        };
+      } else {
+        drag = { pan: true, id: ev.pointerId, x: ev.clientX, y: ev.clientY, ...this.zoom, moved: false };
+      }
       target.setPointerCapture?.(ev.pointerId);
     });
     target.addEventListener("pointermove", (ev) => {
@@ -476,7 +593,13 @@ export class TrajectoryView {
           drag.moved = true;
           tooltip.hide();
           store.set({ hover: null });
+          this.bgHover = null;
           target.style.cursor = "grabbing";
+        }
+        this.motion();
+        if (drag.pan) {
+          this.setZoom(drag.zoom, drag.tx + dx, drag.ty + dy);
+          return;
         }
         const { yaw, pitch } = dragRotation(drag.yaw, drag.pitch, dx, dy);
         this.setView({ yaw: round4(yaw), pitch: round4(pitch) });
@@ -490,13 +613,36 @@ export class TrajectoryView {
       drag = null;
       target.releasePointerCapture?.(ev.pointerId);
       target.style.cursor = idleCursor();
+      if (this.moving) this.motion(); // full detail IDLE_MS after the release
     };
+    // Wheel: zoom about the pointer (both 2-D and 3-D); a double click resets the zoom and pan.
+    target.addEventListener(
+      "wheel",
+      (ev) => {
+        if (!this.eff) return;
+        ev.preventDefault();
+        const { x, y } = this.plot.point(ev);
+        const { zoom, tx, ty } = this.zoom;
+        const dy = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
+        const z = Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, zoom * Math.exp(-dy * 0.002)));
+        const f = z / zoom;
+        this.motion();
+        this.setZoom(z, x - (x - tx) * f, y - (y - ty) * f);
+      },
+      { passive: false },
+    );
+    target.addEventListener("dblclick", () => this.setZoom(1, 0, 0));
     target.addEventListener("pointerup", end);
     target.addEventListener("pointercancel", end);
     target.addEventListener("pointerleave", () => {
       if (drag) return;
       tooltip.hide();
       store.set({ hover: null });
+      if (this.bgHover) {
+        this.bgHover = null;
+        this.el.dataset.bgHover = "";
+        this.repaint();
+      }
     });
     target.addEventListener("click", (ev) => {
       if (swallowClick) {
@@ -506,6 +652,10 @@ export class TrajectoryView {
       const { x, y } = this.plot.point(ev);
       const p = this.pick(x, y);
       if (!p) return;
+      if (p.bg) {
+        this.goToDataset(p.k, p.t);
+        return;
+      }
       const snap = store.snapshot();
       if (p.sequence === snap.sequence) store.set({ t: p.t });
       else store.set({ sequence: p.sequence }); // t kept, clamped to the new sequence
@@ -533,6 +683,18 @@ export class TrajectoryView {
     const fp = store.aux("_fixed_points");
     this.updateFixedPoints(snap, fp, meta.projection);
     this.fp = notDrawnReason(fp, meta.projection) ? null : fp;
+    // The data set's points (a DatasetExplorer): drawn when they are for this projection and dimension.
+    const dt = store.aux("_dataset_traj");
+    let bgText = dt?.note || "";
+    let bgOn = Boolean(dt?.points && dt.n > 0 && datasetInfo(meta.dataset));
+    const mismatch = projectionMismatch(dt, meta.projection);
+    if (bgOn && mismatch) [bgOn, bgText] = [false, bgText || mismatch];
+    if (bgOn && eff.dims === 3 && dt.dims < 3) {
+      [bgOn, bgText] = [false, bgText || "the data set's points have 2 components: drawn in 2-D only"];
+    }
+    if (this.bgNote.hidden !== !bgText) this.bgNote.hidden = !bgText;
+    setText(this.bgNote, bgText);
+    if (this.bgNote.title !== bgText) this.bgNote.title = bgText;
 
     setText(
       this.sub,
@@ -600,6 +762,9 @@ export class TrajectoryView {
           pname,
           store.auxVersion("_fixed_points"),
           this.fp ? 1 : 0,
+          bgOn ? store.auxVersion("_dataset_traj") : 0,
+          `${this.zoom.zoom},${this.zoom.tx},${this.zoom.ty}`,
+          this.moving ? 1 : 0,
         ].join("|")
       : `empty|${this.plot.width}|${theme.key}`;
     if (live && key === this.baseKey && !themeChanged && snap.T > this.drawnT && !this.appendPath(snap, theme, all)) {
@@ -610,18 +775,23 @@ export class TrajectoryView {
     if (key !== this.baseKey || themeChanged) {
       this.baseKey = key;
       this.drawnT = snap.T;
-      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
       const ctx = this.plot.begin(this.plot.bctx);
       this.frame = null;
       this.P = null;
       this.plan = null;
       this.fpPlaced = [];
-      if (has) this.drawBase(ctx, snap, theme, all, eff, pname, proj.explained);
+      this.bg = null;
+      this.winGrid = null;
+      const t0 = performance.now();
+      if (has) this.drawBase(ctx, snap, theme, all, eff, pname, proj.explained, bgOn ? dt : null);
       else {
         this.labelLayer.replaceChildren();
         this.legendHost.hidden = true;
         this.el.dataset.fixedPoints = "[]";
       }
+      // what drawing the base layer took, and how many times it was drawn (benchmarks/bench_trajectory.py reads them)
+      this.el.dataset.baseMs = (performance.now() - t0).toFixed(2);
+      this.el.dataset.baseDraws = String(Number(this.el.dataset.baseDraws || 0) + 1);
     }
     const octx = this.plot.begin(this.plot.octx);
     if (has && this.P) this.drawOverlay(octx, snap, theme, eff);
@@ -710,7 +880,7 @@ export class TrajectoryView {
   }
 
   // ---- base layer ----------------------------------------------------------------------------------------------
-  drawBase(ctx, snap, theme, all, eff, pname, explained) {
+  drawBase(ctx, snap, theme, all, eff, pname, explained, dt) {
     const { store } = this.ctx;
     const meta = store.meta;
     const W = this.plot.width;
@@ -723,6 +893,8 @@ export class TrajectoryView {
       W,
       H,
       pad: PAD,
+      zoom: this.zoom,
+      bounds: this.boundsFor(all, dt, eff),
     });
     const P = projectRows(frame, all.data, all.rows, all.cols);
     this.frame = frame;
@@ -734,6 +906,69 @@ export class TrajectoryView {
       { dark: theme.dark, overlay: eff.overlay },
     );
     this.plan = plan;
+
+    // The raster layer (data set's points, a big window's paths): one ImageData put before anything else is drawn.
+    this.winRaster = !eff.last_only && all.rows > RASTER_ROWS;
+    let stride = 1;
+    const parts = [0, 0, 0]; // ms: projecting, rasterising, putting the image (data-raster-ms; the benchmark prints it)
+    if (dt || this.winRaster) {
+      const BW = this.plot.base.width;
+      const BH = this.plot.base.height;
+      if (!this.cache.img || this.cache.img.width !== BW || this.cache.img.height !== BH) {
+        this.cache.img = new ImageData(BW, BH);
+        this.cache.buf = new Uint32Array(this.cache.img.data.buffer);
+      }
+      const buf = this.cache.buf;
+      buf.fill(0);
+      const scale = this.plot.dpr;
+      if (dt) {
+        stride = this.moving ? Math.max(1, Math.ceil(dt.rows / MOVING_POINTS)) : 1;
+        // while moving only the drawn sequences are projected (the hover index waits for the full-detail draw)
+        const only = { offsets: dt.offsets, n: dt.n, stride };
+        let t = performance.now();
+        const xy = projectInto(frame, dt.points, dt.rows, dt.dims, this.cache.bgXY, only);
+        this.cache.bgXY = xy;
+        const colors = this.backgroundColors(dt, theme);
+        parts[0] += performance.now() - t;
+        t = performance.now();
+        rasterPaths(buf, BW, BH, xy.xs, xy.ys, dt.offsets, dt.n, colors, {
+          alpha: BG_ALPHA,
+          cap: BG_CAP,
+          stride,
+          scale,
+        });
+        parts[1] += performance.now() - t;
+        this.bg = { dt, xy, grid: null, partial: stride > 1 };
+      }
+      if (this.winRaster) {
+        const k = this.moving ? Math.max(1, Math.ceil(all.rows / MOVING_POINTS)) : 1;
+        const colors = this.windowColors(snap.sequence, theme, plan);
+        const t = performance.now();
+        rasterPaths(buf, BW, BH, P.xs, P.ys, meta.offsets, meta.n_sequences, colors, {
+          alpha: WIN_ALPHA,
+          cap: 230,
+          stride: k,
+          scale,
+        });
+        stride = Math.max(stride, k);
+        parts[1] += performance.now() - t;
+      }
+      const t = performance.now();
+      ctx.putImageData(this.cache.img, 0, 0);
+      parts[2] = performance.now() - t;
+    }
+    this.el.dataset.rasterMs = parts.map((v) => v.toFixed(1)).join(",");
+    this.el.dataset.stride = String(stride);
+    this.el.dataset.moving = String(this.moving);
+    this.el.dataset.raster = [dt ? "dataset" : "", this.winRaster ? "window" : ""].filter(Boolean).join(" ");
+    this.el.dataset.background = dt ? String(dt.n) : "";
+    if (this.bg && !this.moving) {
+      // the hover index, built when the view has settled (a hover before then builds it itself)
+      const bg = this.bg;
+      setTimeout(() => {
+        if (this.bg === bg && !bg.grid) bg.grid = buildGrid(bg.xy.xs, bg.xy.ys, bg.dt.rows, W, H);
+      }, 0);
+    }
 
     this.drawAxes(ctx, frame, theme, pname, explained, eff.log1p);
     if (eff.last_only) this.drawScatter(ctx, snap, theme, eff, plan);
@@ -759,6 +994,66 @@ export class TrajectoryView {
             : "",
     );
     this.legend.update(items, { extra: overlay ? "others dimmed" : "" });
+  }
+
+  /** Frame bounds (makeFrame's `bounds`) of the data set's points when drawn, else of the window's (cached). */
+  boundsFor(all, dt, eff) {
+    const { store } = this.ctx;
+    const key = dt
+      ? `bg|${store.auxVersion("_dataset_traj")}|${eff.dims}|${eff.log1p}`
+      : `win|${store.version}|${all.rows}|${all.cols}|${eff.dims}|${eff.log1p}`;
+    if (this.cache.boundsKey !== key) {
+      const opts = { dims: eff.dims, log: eff.log1p };
+      this.cache.bounds = dt
+        ? frameBounds(dt.points, dt.rows, dt.dims, opts)
+        : frameBounds(all.data, all.rows, all.cols, opts);
+      this.cache.boundsKey = key;
+    }
+    return this.cache.bounds;
+  }
+
+  /** The data set's sequences' colours (0x00BBGGRR): the class colour, grey without a class (cached). */
+  backgroundColors(dt, theme) {
+    const key = `${this.ctx.store.auxVersion("_dataset_traj")}|${theme.dark}`;
+    if (this.cache.bgColorsKey === key) return this.cache.bgColors;
+    const grey = packRGB(theme.dark ? "#9e9e9e" : "#757575");
+    const byClass = new Map();
+    const colors = new Uint32Array(dt.n);
+    for (let s = 0; s < dt.n; s++) {
+      const l = dt.classes ? dt.classes[s] : -1;
+      if (l < 0) {
+        colors[s] = grey;
+        continue;
+      }
+      if (!byClass.has(l)) {
+        const c = packRGB(categorical(l, theme.dark));
+        byClass.set(l, c < 0 ? grey : c);
+      }
+      colors[s] = byClass.get(l);
+    }
+    this.cache.bgColors = colors;
+    this.cache.bgColorsKey = key;
+    return colors;
+  }
+
+  /** The window's paths' colours for the raster: the plan's colour, grey when dimmed, the current one left out (it
+   * is stroked on top). Target / output colouring goes by path here (the raster has one colour per path). */
+  windowColors(cur, theme, plan) {
+    const n = plan.colors.length;
+    const colors = new Uint32Array(n);
+    const grey = packRGB(theme.dark ? "#9e9e9e" : "#757575");
+    const memo = new Map();
+    for (let s = 0; s < n; s++) {
+      const c = plan.colors[s];
+      if (s === cur) colors[s] = 0xffffffff;
+      else if (plan.dim[s] || c == null) colors[s] = grey;
+      else {
+        if (!memo.has(c)) memo.set(c, packRGB(c));
+        const v = memo.get(c);
+        colors[s] = v < 0 ? grey : v;
+      }
+    }
+    return colors;
   }
 
   drawAxes(ctx, frame, theme, pname, explained, log) {
@@ -842,15 +1137,16 @@ export class TrajectoryView {
     ctx.save();
     ctx.lineJoin = "round";
     ctx.lineWidth = 1;
-    // Dimmed paths first (overlay), then the others, the overlaid classes on top.
-    if (overlay) {
+    // Dimmed paths first (overlay), then the others, the overlaid classes on top (unless rasterised: drawBase).
+    if (overlay && !this.winRaster) {
       ctx.strokeStyle = theme.fg3;
       for (let s = 0; s < N; s++)
         if (s !== cur && plan.dim[s]) strokeRows(ctx, P, meta.offsets[s], meta.offsets[s + 1], dimAlpha);
       ctx.lineWidth = 1.6;
     }
     const values = this.values;
-    for (let s = 0; s < N; s++) {
+    // rasterised (drawBase): the other paths are in the raster layer, and no end dots at this many steps
+    for (let s = 0; s < (this.winRaster ? 0 : N); s++) {
       if (s === cur || plan.dim[s]) continue;
       if (values) {
         strokeBinned(ctx, xs, ys, values.bins, meta.offsets[s], meta.offsets[s + 1], faint);
@@ -861,7 +1157,7 @@ export class TrajectoryView {
     }
     // End dots.
     const endAlpha = N > 200 ? 0.45 : 0.7;
-    for (let s = 0; s < N; s++) {
+    for (let s = 0; s < (this.winRaster ? 0 : N); s++) {
       const r = this.last[s];
       if (s === cur || r < 0) continue;
       const d = ds ? ds[r] : 0;
@@ -1120,6 +1416,28 @@ export class TrajectoryView {
     const meta = this.ctx.store.meta;
     const { xs, ys, ds } = this.P;
     const h = snap.hover;
+    // The hovered sequence of the data set (background): its path and the step.
+    const b = this.bgHover;
+    if (b && this.bg && b.k < this.bg.dt.n) {
+      const { xs: bx, ys: by } = this.bg.xy;
+      const { offsets } = this.bg.dt;
+      ctx.save();
+      ctx.strokeStyle = theme.fg1;
+      ctx.globalAlpha = 0.85;
+      ctx.lineWidth = 1.5;
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      tracePath(ctx, bx, by, offsets[b.k], offsets[b.k + 1]);
+      ctx.stroke();
+      if (bx[b.row] === bx[b.row]) {
+        ctx.globalAlpha = 1;
+        ctx.lineWidth = 1.25;
+        ctx.beginPath();
+        ctx.arc(bx[b.row], by[b.row], 5, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+      ctx.restore();
+    }
     // Hovered path (another sequence), and the hovered point.
     if (h && h.view === "trajectory" && h.sequence !== snap.sequence && h.sequence < meta.n_sequences) {
       ctx.save();
