@@ -38,15 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO / "lstm_widget" / "static" / "widget.js"
-CHROMIUM = os.environ.get("LW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(REPO / "tests" / "ui"))
+from server import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (tests/ui: the system Chromium and its flags)
+
 GOAL_FIRST_S = 2.0
 GOAL_FPS = 30.0
 GOAL_HOVER_MS = 16.0

@@ -12,23 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from lab import Widget, canvas_pixels, py_json, wait_until, widget_notebook
+from test_dataset_pager import SETUP, N, W  # the same store of 40 utterances, 16 a window
 
 ROOT = ".lstm-widget"
-N, W = 40, 16
-
-SETUP = f"""\
-import json, pathlib, tempfile
-import numpy as np
-import lstm_widget as lw
-from lstm_widget.datasets import japanese_vowels
-from lstm_widget.models import japanese_vowels_net
-
-X_test, y_test = japanese_vowels("test")
-X = [X_test[k] for k in range({N})]
-store = pathlib.Path(tempfile.mkdtemp()) / "s.zarr"
-ds = lw.record_dataset(japanese_vowels_net(), X, store, progress=False)
-ex = lw.Explorer.from_dataset(ds, window={W})
-"""
 
 # Points of sequence k (store rows) as [[x, y], ...] and the store's offsets, from the kernel's own trait.
 POINTS = "(lambda d: {{'points': d['points'].values[d['offsets'].values[{k}]:d['offsets'].values[{k} + 1]].tolist()}})(ex._dataset_traj)"

@@ -178,6 +178,15 @@ function maxLength(lengths) {
   return m;
 }
 
+/** The ring marking where the current path starts. */
+function startRing(ctx, x, y, theme) {
+  ctx.strokeStyle = theme.fg1;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 4.5, 0, 2 * Math.PI);
+  ctx.stroke();
+}
+
 export class TrajectoryView {
   constructor(ctx) {
     this.ctx = ctx;
@@ -1213,14 +1222,7 @@ export class TrajectoryView {
       }
     }
     ctx.globalAlpha = 1;
-    if (xs[o0] === xs[o0]) {
-      // Start ring.
-      ctx.strokeStyle = theme.fg1;
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      ctx.arc(xs[o0], ys[o0], 4.5, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
+    if (xs[o0] === xs[o0]) startRing(ctx, xs[o0], ys[o0], theme);
     ctx.restore();
   }
 
@@ -1304,13 +1306,7 @@ export class TrajectoryView {
       }
     }
     ctx.globalAlpha = 1;
-    if (t0 === 0 && xs[o0] === xs[o0]) {
-      ctx.strokeStyle = theme.fg1;
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      ctx.arc(xs[o0], ys[o0], 4.5, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
+    if (t0 === 0 && xs[o0] === xs[o0]) startRing(ctx, xs[o0], ys[o0], theme);
     ctx.restore();
   }
 
