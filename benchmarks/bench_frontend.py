@@ -594,8 +594,8 @@ def first_render(page, dtype: str, preload: str) -> dict:
     info = kernel_json(
         page,
         "import json\n"
-        "_b = {k: v['buffer'].nbytes for k, v in [(q, getattr(ex, '_data_' + q)) for q in 'hcifgo'] if v}\n"
-        "_b.update({'_arrays.' + k: v['buffer'].nbytes for k, v in ex._arrays.items()})\n"
+        "_b = {k: v.nbytes for k, v in [(q, getattr(ex, '_data_' + q)) for q in 'hcifgo'] if v is not None}\n"
+        "_b.update({'_arrays.' + k: v.nbytes for k, v in ex._arrays.items() if v is not None})\n"
         "print('JSON=' + json.dumps({'h_bytes': ex._data_h.nbytes, "
         "'h_values': int(np.prod(ex._data_h.shape)), 'state_bytes': sum(_b.values()), "
         "'loaded': ex.loaded_quantities}))",
