@@ -76,7 +76,7 @@ class StandIn:
             return nn.LSTM.forward(m, input, hx)
         z, layers, unbatched = plan
         spec = _rows_spec(layers, "lstm", source="LSTM")
-        values = recorder._fused_lstm(spec, z)  # (B, L, T, units) views of one buffer
+        values = recorder._fused_lstm(spec, z)  # (B, L, T, units) views of its buffers
         self._last[m] = (layers, z, values)
         dirs = len(layers[0])
         top = range(len(layers) * dirs - dirs, len(layers) * dirs)
