@@ -198,7 +198,7 @@ class Recording(_Activations):
         )
 
 
-#: The fused path (see :func:`_fused_lstm`) pays a fixed cost per step (about eight small torch calls, ~30 µs) that
+#: The fused path (see :func:`_fused_lstm`) pays a fixed cost per step (about ten small torch calls, ~30 µs) that
 #: torch's own kernel does not; it wins once a step has enough values to compute: batch × 4 × units gate values.
 #: Below this, torch's kernel + one GEMM for the gates + the blocked scan for c is faster (benchmarks/bench_record.py).
 FUSED_MIN_GATE_VALUES = 8192
