@@ -212,50 +212,43 @@ def run_dims(browser, base_url, dims, args):
             step(i)
             page.wait_for_timeout(260)
 
+    def sweep(ax, ay, px, py):
+        """A drag back and forth over ±ax/2, ±ay/2 px (periods px, py moves): the view keeps moving."""
+
+        def go():
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            for i in range(args.moves):
+                page.mouse.move(cx + ax * ((i % px) / px - 0.5), cy + ay * ((i % py) / py - 0.5))
+            page.mouse.up()
+
+        return go
+
+    def nudge(dx, dy):
+        """The i-th short drag of dx (alternating in sign) and dy px, for one full-detail redraw each."""
+
+        def go(i):
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            page.mouse.move(cx + (dx if i % 2 == 0 else -dx), cy + dy, steps=2)
+            page.mouse.up()
+
+        return go
+
     if dims == 2:
         frames = record(wheel)
         frames_line("zoom (wheel), moving", frames, True)
         frames = record(lambda: settle_each(lambda i: page.mouse.wheel(0, -60 if i % 2 == 0 else 60)))
         frames_line("zoom (wheel), full detail", frames, False)
-
-        def pan():
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            for i in range(args.moves):
-                page.mouse.move(cx + 120 * ((i % 40) / 40 - 0.5), cy + 60 * ((i % 20) / 20 - 0.5))
-            page.mouse.up()
-
-        frames = record(pan)
+        frames = record(sweep(120, 60, 40, 20))
         frames_line("pan (drag), moving", frames, True)
-
-        def pan_step(i):
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            page.mouse.move(cx + (15 if i % 2 == 0 else -15), cy + 6, steps=2)
-            page.mouse.up()
-
-        frames = record(lambda: settle_each(pan_step))
+        frames = record(lambda: settle_each(nudge(15, 6)))
         frames_line("pan (drag), full detail", frames, False)
         page.mouse.dblclick(cx, cy)  # reset the zoom for the hover
     else:
-
-        def rotate():
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            for i in range(args.moves):
-                page.mouse.move(cx + 150 * ((i % 60) / 60 - 0.5), cy + 40 * ((i % 30) / 30 - 0.5))
-            page.mouse.up()
-
-        frames = record(rotate)
+        frames = record(sweep(150, 40, 60, 30))
         frames_line("rotate (drag), moving", frames, True)
-
-        def rot_step(i):
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            page.mouse.move(cx + (20 if i % 2 == 0 else -20), cy + 5, steps=2)
-            page.mouse.up()
-
-        frames = record(lambda: settle_each(rot_step))
+        frames = record(lambda: settle_each(nudge(20, 5)))
         frames_line("rotate (drag), full detail", frames, False)
         frames = record(wheel)
         frames_line("zoom (wheel), moving", frames, True)

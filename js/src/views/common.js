@@ -377,19 +377,7 @@ export function drawSeries(ctx, data, T, stride, j, rect, yOf, color, width = 1.
   ctx.beginPath();
   const px = Math.max(1, Math.floor(rect.w));
   if (T <= px * 1.5) {
-    let pen = false;
-    for (let t = 0; t < T; t++) {
-      const v = data[t * stride + j];
-      if (v !== v) {
-        pen = false;
-        continue;
-      }
-      const x = xFromStep(t, rect.x, rect.w, T);
-      const y = yOf(v);
-      if (pen) ctx.lineTo(x, y);
-      else ctx.moveTo(x, y);
-      pen = true;
-    }
+    traceSteps(ctx, data, T, stride, j, rect, yOf, 0, T);
     if (T === 1 && data[j] === data[j]) {
       const y = yOf(data[j]);
       ctx.moveTo(rect.x, y);
@@ -442,8 +430,16 @@ export function drawSeriesRange(ctx, data, n, stride, j, rect, yOf, color, width
   ctx.lineWidth = width;
   ctx.lineJoin = "round";
   ctx.beginPath();
+  traceSteps(ctx, data, n, stride, j, rect, yOf, Math.max(0, t0 - 1), t1);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** Steps t0 … t1 − 1 of column j added to the current path, one vertex per step on an x scale of n steps; NaN breaks
+ * the line. */
+function traceSteps(ctx, data, n, stride, j, rect, yOf, t0, t1) {
   let pen = false;
-  for (let t = Math.max(0, t0 - 1); t < t1; t++) {
+  for (let t = t0; t < t1; t++) {
     const v = data[t * stride + j];
     if (v !== v) {
       pen = false;
@@ -455,8 +451,6 @@ export function drawSeriesRange(ctx, data, n, stride, j, rect, yOf, color, width
     else ctx.moveTo(x, y);
     pen = true;
   }
-  ctx.stroke();
-  ctx.restore();
 }
 
 /** The cursor at step t: a column band when columns are wide, a line otherwise; drawn to read on any colour. */

@@ -107,6 +107,22 @@ export function heatmapPixels(data, T, U, order, imgW, imgH, scale, table = lut(
   return colorCells(acc, scale, table);
 }
 
+/** The picture row of every unit: units in `order` spread over imgH rows. */
+function imageRows(order, imgH) {
+  const U = order.length;
+  const rowOf = new Int32Array(U);
+  for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+  return rowOf;
+}
+
+/** Cells (w × h, row-major) coloured on `scale` into `canvas` from column x0. */
+function putCells(canvas, cells, w, h, x0, scale) {
+  const c2 = canvas.getContext("2d");
+  const img = c2.createImageData(w, h);
+  img.data.set(colorCells(cells, scale, lut(scale.map)));
+  c2.putImageData(img, x0, 0);
+}
+
 export class HeatmapView {
   constructor(ctx) {
     this.ctx = ctx;
@@ -502,14 +518,22 @@ export class HeatmapView {
     return this.pyramid.value;
   }
 
-  imageFor(snap, block, order, scale, win) {
-    if (this.live) return this.liveImage(block, order, scale);
+  /** The picture's size for n steps × U units: at most one column per step and one row per unit, and at most the
+   * plot's device pixels. */
+  pictureSize(n, U) {
     const r = this.rect;
     const dpr = this.plot.dpr;
+    return {
+      imgW: Math.max(1, Math.min(n, Math.round(r.w * dpr))),
+      imgH: Math.max(1, Math.min(U, Math.round(r.h * dpr))),
+    };
+  }
+
+  imageFor(snap, block, order, scale, win) {
+    if (this.live) return this.liveImage(block, order, scale);
     const n = win.t1 - win.t0;
     const U = block.cols;
-    const imgW = Math.max(1, Math.min(n, Math.round(r.w * dpr)));
-    const imgH = Math.max(1, Math.min(U, Math.round(r.h * dpr)));
+    const { imgW, imgH } = this.pictureSize(n, U);
     const spp = n / imgW;
     const level = spp >= PYRAMID_BASE ? pickLevel(this.pyramidFor(snap, block, n), spp) : null;
     const lod = level ? level.block : 1;
@@ -520,10 +544,7 @@ export class HeatmapView {
       const canvas = this.image.canvas || document.createElement("canvas");
       canvas.width = imgW;
       canvas.height = imgH;
-      const c2 = canvas.getContext("2d");
-      const img = c2.createImageData(imgW, imgH);
-      const rowOf = new Int32Array(U);
-      for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+      const rowOf = imageRows(order, imgH);
       const { cells } = reduceWindow(
         block.data,
         U,
@@ -535,8 +556,7 @@ export class HeatmapView {
         (scale.lo + scale.hi) / 2,
         level,
       );
-      img.data.set(colorCells(cells, scale, lut(scale.map)));
-      c2.putImageData(img, 0, 0);
+      putCells(canvas, cells, imgW, imgH, 0, scale);
       this.image = { key, canvas };
       this.el.dataset.lod = String(lod); // steps per image column's source block (1: the raw steps)
     }
@@ -548,21 +568,16 @@ export class HeatmapView {
    * there are (the columns of steps to come transparent); appendColumns adds the columns of appended steps.
    */
   liveImage(block, order, scale) {
-    const r = this.rect;
     const n = this.view.t1;
     const U = block.cols;
-    const imgW = Math.max(1, Math.min(n, Math.round(r.w * this.plot.dpr)));
-    const imgH = Math.max(1, Math.min(U, Math.round(r.h * this.plot.dpr)));
+    const { imgW, imgH } = this.pictureSize(n, U);
     const canvas = this.image.canvas || document.createElement("canvas");
     canvas.width = imgW;
     canvas.height = imgH;
-    const rowOf = new Int32Array(U);
-    for (let k = 0; k < U; k++) rowOf[order[k]] = Math.min(imgH - 1, Math.floor((k * imgH) / U));
+    const rowOf = imageRows(order, imgH);
     const mid = (scale.lo + scale.hi) / 2;
     const cells = reduceColumns(block.data, U, block.rows, n, rowOf, imgW, imgH, mid, 0, imgW);
-    const img = canvas.getContext("2d").createImageData(imgW, imgH);
-    img.data.set(colorCells(cells, scale, lut(scale.map)));
-    canvas.getContext("2d").putImageData(img, 0, 0);
+    putCells(canvas, cells, imgW, imgH, 0, scale);
     this.image = { key: null, canvas, live: { rowOf, imgW, imgH, n } };
     this.drawnT = block.rows;
     this.el.dataset.lod = "1";
@@ -580,10 +595,7 @@ export class HeatmapView {
     const c1 = columnOf(block.rows - 1, 0, n, imgW) + 1;
     const mid = (scale.lo + scale.hi) / 2;
     const cells = reduceColumns(block.data, U, block.rows, n, live.rowOf, imgW, imgH, mid, c0, c1);
-    const c2 = this.image.canvas.getContext("2d");
-    const img = c2.createImageData(c1 - c0, imgH);
-    img.data.set(colorCells(cells, scale, lut(scale.map)));
-    c2.putImageData(img, c0, 0);
+    putCells(this.image.canvas, cells, c1 - c0, imgH, c0, scale);
     this.drawnT = block.rows;
     // The strip on the base layer, widened to whole device pixels (the picture is drawn scaled: the pixels at its
     // edges blend neighbouring columns, and drawing them again over themselves gives the same pixels).

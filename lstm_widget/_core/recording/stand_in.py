@@ -74,8 +74,7 @@ class StandIn:
         plan = _plan(m, input, hx)
         if plan is None:
             return nn.LSTM.forward(m, input, hx)
-        z, layers, unbatched = plan
-        spec = _rows_spec(layers, "lstm", source="LSTM")
+        z, layers, spec, unbatched = plan
         values = recorder._fused_lstm(spec, z)  # (B, L, T, units) views of its buffers
         self._last[m] = (layers, z, values)
         dirs = len(layers[0])
@@ -91,7 +90,7 @@ class StandIn:
 
 
 def _plan(m: nn.LSTM, input, hx):
-    """(input as (B, T, D), rows with the call's initial states, whether unbatched) when the fused pass can make this
+    """(input as (B, T, D), rows with the call's initial states, their spec, whether unbatched) when the fused pass can make this
     call, else None (torch's kernel makes it, and raises its own errors for a bad call)."""
     w = m.weight_ih_l0
     if torch.is_grad_enabled() or m.training or not isinstance(input, torch.Tensor) or input.dtype != w.dtype:
@@ -128,7 +127,7 @@ def _plan(m: nn.LSTM, input, hx):
     spec = _rows_spec(layers, "lstm", source="LSTM")
     if not recorder._fusable(spec, z, None):
         return None
-    return z, layers, unbatched
+    return z, layers, spec, unbatched
 
 
 def check_transitions(name: str, layers, z: torch.Tensor, values: dict, check) -> None:
